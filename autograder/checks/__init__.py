@@ -1,0 +1,73 @@
+"""Per-notebook checks: one module per notebook, one function per graded cell.
+
+A notebook's test cell reads ``check.central_difference(central_difference)``;
+the hidden part of the same cell calls the same check with ``hidden=True``
+(other inputs, same logic), so the logic lives here and nbgrader's feedback
+shows no hidden-test source.
+
+Each module declares its exercises with ``Exercises`` and decorates one check
+function per exercise part.  The decorator
+
+* turns any failure into a short ``CheckFailed`` (a two-frame traceback),
+* prints one line on success,
+* records the outcome so ``check.progress()`` can show a table.
+"""
+import functools
+
+from ..guard import CheckFailed
+
+
+class Exercises:
+    """The graded parts of one notebook and what happened to them in this session."""
+
+    def __init__(self, notebook, parts):
+        self.notebook = notebook
+        self.parts = [dict(key=k, title=t, points=p) for k, t, p in parts]
+        self.keys = [p["key"] for p in self.parts]
+        self.status = {}
+
+    def points(self, key):
+        return next(p["points"] for p in self.parts if p["key"] == key)
+
+    def check(self, key):
+        """Decorator: register ``fn`` as the check of exercise part ``key``."""
+        if key not in self.keys:
+            raise ValueError(f"{key!r} is not an exercise of {self.notebook}")
+
+        def decorate(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, hidden=False, quiet=False, **kwargs):
+                __tracebackhide__ = True  # noqa: F841
+                try:
+                    fn(*args, hidden=hidden, **kwargs)
+                except CheckFailed as exc:
+                    failure = exc
+                else:
+                    if not hidden:
+                        self.status[key] = "passed"
+                    if not quiet:
+                        tag = "hidden check" if hidden else "check"
+                        print(f"[ok] {key}: {tag} passed ({self.points(key):g} point"
+                              f"{'s' if self.points(key) != 1 else ''} when graded).")
+                    return None
+                self.status[key] = "not implemented yet" if failure.key == "not_implemented" else "failed"
+                raise CheckFailed(str(failure), key=failure.key, keys=failure.keys) from None
+            wrapper.exercise = key
+            return wrapper
+        return decorate
+
+    def table(self):
+        """Rows of (part, title, points, status) for this session."""
+        return [(p["key"], p["title"], p["points"], self.status.get(p["key"], "not checked yet"))
+                for p in self.parts]
+
+    def progress(self):
+        """Print this notebook's progress table (checks run in this session)."""
+        rows = self.table()
+        done = sum(points for _, _, points, status in rows if status == "passed")
+        total = sum(points for _, _, points, _ in rows)
+        width = max(len(key) for key, *_ in rows)
+        print(f"{self.notebook}: {done:g} / {total:g} points checked so far")
+        for key, title, points, status in rows:
+            mark = "x" if status == "passed" else " "
+            print(f"  [{mark}] {key:<{width}}  {points:>2g} pt  {status:<20} {title}")

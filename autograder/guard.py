@@ -1,0 +1,123 @@
+"""Calling a learner's function without letting it take the check down.
+
+``call`` turns everything that can go wrong *inside* the learner's code into
+a ``CheckFailed`` with one readable sentence: a stub that is not written yet,
+an exception, a warning (nbgrader scores any stderr output as 0, so a
+warning would otherwise cost the points silently), a ``sys.exit``, or a
+function that never returns.
+"""
+import signal
+import threading
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+
+from .tolerances import call_seconds
+
+
+class CheckFailed(AssertionError):
+    """A check found a problem; the message says what and where.
+
+    ``key`` names the mistake (a catalog key such as ``"sign_flipped"``, or
+    ``"not_implemented"``, ``"timeout"``, ``"exception"``...), and ``keys``
+    maps each failing gradient's name to its key, for tests and tools.
+    """
+
+    def __init__(self, message, key="failed", keys=None):
+        super().__init__(message)
+        self.key = key
+        self.keys = dict(keys or {})
+
+
+class _OutOfTime(BaseException):
+    """Raised by the alarm; a BaseException so `except Exception` in learner code cannot eat it."""
+
+
+@contextmanager
+def time_limit(seconds):
+    """Interrupt the body after ``seconds`` (main thread on Unix; elsewhere no limit)."""
+    usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def _alarm(signum, frame):
+        raise _OutOfTime()
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# Hints for exceptions learners commonly meet: (exception type, text in the message, hint).
+EXCEPTION_HINTS = [
+    (ValueError, "matmul", "a matrix product got operands whose inner dimensions differ: "
+                           "check the order of the operands and which one needs .T"),
+    (ValueError, "shapes", "two arrays with incompatible shapes met: print the shapes of the operands"),
+    (ValueError, "broadcast", "two arrays could not be broadcast together: print their shapes"),
+    (TypeError, "unpack", "the number of values returned or unpacked is off: "
+                          "forward returns (out, cache), backward one gradient per input"),
+    (TypeError, "NoneType", "something is None: did a function forget to `return`?"),
+    (NameError, "", "a name is not defined: did you run the cell that defines it, or misspell it?"),
+    (IndexError, "", "an index is out of range: check the shapes you index into"),
+    (RecursionError, "", "the function calls itself without end"),
+]
+
+WARNING_HINTS = [
+    ("overflow", "an exp (or power) overflowed: for large inputs rewrite the formula so that "
+                 "exp only ever sees numbers <= 0, for example with np.exp(-np.abs(x))"),
+    ("divide by zero", "a division by zero: make sure the denominator cannot be 0"),
+    ("invalid value", "an invalid operation produced nan (0/0, inf - inf or log of a negative number)"),
+]
+
+
+def _hint(table, exc_type, text):
+    for row in table:
+        kind, needle, hint = row if len(row) == 3 else (None,) + row
+        if (kind is None or issubclass(exc_type, kind)) and needle.lower() in text.lower():
+            return hint
+    return None
+
+
+def call(fn, *args, what):
+    """Run ``fn(*args)``; turn any misbehaviour into a CheckFailed about ``what``."""
+    if not callable(fn):
+        raise CheckFailed(f"{what}: expected a function, got {type(fn).__name__}.", key="not_callable")
+    seconds = call_seconds()
+    try:
+        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+            warnings.simplefilter("always")
+            with time_limit(seconds):
+                result = fn(*args)
+    except NotImplementedError:
+        raise CheckFailed(f"{what} is not implemented yet: replace `raise NotImplementedError()` "
+                          f"with your code, run that cell, then run this check again.",
+                          key="not_implemented") from None
+    except _OutOfTime:
+        raise CheckFailed(f"{what} did not finish within {seconds:g} s and was stopped: "
+                          f"is there a loop that never ends?", key="timeout") from None
+    except SystemExit:
+        raise CheckFailed(f"{what} called exit(): a function must return its result, not stop Python.",
+                          key="exit") from None
+    except RecursionError:
+        raise CheckFailed(f"{what} raised RecursionError: the function calls itself without end.",
+                          key="recursion") from None
+    except Exception as exc:  # the learner's code may raise anything
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        hint = _hint(EXCEPTION_HINTS, type(exc), text)
+        sentence = f"{what} raised {type(exc).__name__}" + (f": {text}" if text else "")
+        raise CheckFailed(sentence + (f"\n  hint: {hint}" if hint else ""), key="exception") from None
+    if caught:
+        w = caught[0]
+        text = str(w.message)
+        hint = _hint(WARNING_HINTS, w.category, text)
+        raise CheckFailed(f"{what} emitted a warning ({w.category.__name__}: {text}). "
+                          f"Correct code is warning-free, and nbgrader gives 0 points to a test "
+                          f"cell that prints a warning." + (f"\n  hint: {hint}" if hint else ""), key="warning")
+    return result

@@ -1,0 +1,44 @@
+"""Every number the checks depend on, in one place.
+
+How they were chosen (see ``benchmarks/tolerances.py`` for the measurement):
+
+* ``FD_STEP``: the central difference ``(f(x+h) - f(x-h)) / 2h`` has truncation
+  error ~ h**2 |f'''| / 6 and round-off error ~ eps |f| / h.  With float64
+  (eps = 2.2e-16) the sum is smallest near h = 1e-5, where both are ~1e-10.
+  The step is relative: ``h_i = FD_STEP * max(1, |x_i|)``, so large inputs
+  are perturbed by a proportionate amount.
+* ``GRAD_RTOL``: a gradient passes when
+  ``max|yours - numeric| <= GRAD_RTOL * max(max|yours|, max|numeric|, SCALE_FLOOR)``.
+  Over 200 seeds of every reference layer in the engine tests, correct
+  gradients never exceeded ~1e-8 on this measure, so 1e-6 leaves a margin of
+  about 100 while every planted mistake (errors of order 1e-1 and up) fails.
+* ``SCALE_FLOOR``: stops a gradient that is exactly zero from making the
+  comparison meaningless (finite-difference noise ~1e-11 divided by 0).
+* ``VALUE_RTOL``: forward values are compared with references computed in
+  float64 by different but exact formulas; 1e-9 absorbs reassociation of sums.
+* ``DIRECTIONAL_MIN_SIZE``: inputs with at least this many entries are
+  checked along ``N_DIRECTIONS`` random directions (the dot-product test
+  ``<u, J^T w> = <J u, w>``), so a check costs 2 * N_DIRECTIONS forward calls
+  instead of 2 per entry.
+* ``CALL_SECONDS``: a learner's function that runs longer than this inside a
+  check is stopped and reported as a probable infinite loop.  Overridable
+  with the environment variable ``AUTOGRADER_CALL_SECONDS`` (the test suite
+  lowers it).
+"""
+import os
+
+FD_STEP = 1e-5
+GRAD_RTOL = 1e-6
+SCALE_FLOOR = 1e-3
+VALUE_RTOL = 1e-9
+DIRECTIONAL_MIN_SIZE = 2048
+N_DIRECTIONS = 4
+WRONG_ENTRY_RTOL = 1e-4   # an entry counts as "wrong" in the partial-error report above this
+
+
+def call_seconds() -> float:
+    """Seconds a learner's function may run inside one check."""
+    try:
+        return float(os.environ.get("AUTOGRADER_CALL_SECONDS", "20"))
+    except ValueError:
+        return 20.0

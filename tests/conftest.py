@@ -1,0 +1,64 @@
+"""Shared helpers for the test suite."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(os.sys.executable).parent
+
+# Learner functions that loop for ever are stopped by the checks after this
+# many seconds; the default (20 s) is for humans, the tests do not wait that long.
+os.environ.setdefault("AUTOGRADER_CALL_SECONDS", "3")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def assignments():
+    """Assignment ids, e.g. ['00_finite_differences', '01_chain_rule', ...]."""
+    return sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and p.name[:2].isdigit())
+
+
+def solution_path(assignment):
+    return ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+
+
+def learner_path(assignment):
+    return ROOT / "notebooks" / assignment / f"{assignment}.ipynb"
+
+
+_loaded = {}
+
+
+def load_solution(assignment):
+    """The definitions of a solution notebook (loaded once per test session)."""
+    from autograder import load_notebook
+    if assignment not in _loaded:
+        nb = load_notebook(solution_path(assignment))
+        assert not nb.errors, f"{assignment}: cells failed while loading: {[e.message for e in nb.errors]}"
+        _loaded[assignment] = nb
+    return _loaded[assignment]
+
+
+def fails_with(key, check, *fns, **kwargs):
+    """Run ``check(*fns)`` expecting a CheckFailed whose key is ``key``; return its message."""
+    from autograder import CheckFailed
+    with pytest.raises(CheckFailed) as info:
+        check(*fns, quiet=True, **kwargs)
+    err = info.value
+    assert err.key == key or key in err.keys.values(), (
+        f"expected mistake {key!r}, got {err.key!r}: {err}")
+    return str(err)
+
+
+def nbgrader_env():
+    """Environment for nbgrader subprocesses: the venv's bin first (nbgrader calls alembic)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["AUTOGRADER_CALL_SECONDS"] = os.environ["AUTOGRADER_CALL_SECONDS"]
+    return env
+
+
+def nbgrader_cmd():
+    exe = VENV_BIN / "nbgrader"
+    return [str(exe)] if exe.exists() else [shutil.which("nbgrader") or "nbgrader"]
