@@ -5,8 +5,46 @@ notebooks/<assignment>/<notebook>.ipynb  what learners get, made by `nbgrader ge
 submitted/, autograded/, feedback/, gradebook.db   grading state, ignored by git
 """
 import os
+import re
+
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
+
+
+class HideHiddenTestsInTracebacks(NbGraderPreprocessor):
+    """Remove hidden-test lines from the tracebacks stored in a cell's outputs.
+
+    ClearHiddenTests removes them from the cell's source, but an error in a
+    test cell shows the surrounding source lines in its traceback; this runs
+    first and drops every traceback line that quotes a hidden line.
+    """
+
+    BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+    ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+    def preprocess_cell(self, cell, resources, index):
+        source = cell.get("source", "")
+        if cell.get("cell_type") != "code" or self.BEGIN not in source:
+            return cell, resources
+        hidden, inside = [], False
+        for line in source.splitlines():
+            if line.strip() == self.BEGIN:
+                inside = True
+            if inside and line.strip():
+                hidden.append(line.strip())
+            if line.strip() == self.END:
+                inside = False
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [self._scrub(entry, hidden) for entry in output.get("traceback", [])]
+        return cell, resources
+
+    def _scrub(self, entry, hidden):
+        kept = [line for line in entry.split("\n")
+                if not any(h in self.ANSI.sub("", line) for h in hidden)]
+        return "\n".join(kept)
+
 
 here = os.path.dirname(os.path.abspath(__file__))
 
@@ -32,6 +70,7 @@ c.Execute.timeout = 120
 # Feedback must not reveal hidden tests.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    HideHiddenTestsInTracebacks,
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

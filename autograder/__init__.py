@@ -15,6 +15,8 @@ from .catalog import Mistake, like
 from .check import check_grad, check_layer
 from .compare import relative_error
 from .guard import CheckFailed
+
+CheckFailed.__module__ = "autograder"  # shown as autograder.CheckFailed in tracebacks
 from .loader import load_notebook
 
 __all__ = ["check_grad", "check_layer", "like", "Mistake", "CheckFailed", "load_notebook",

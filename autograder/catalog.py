@@ -125,6 +125,10 @@ SHAPE_MISTAKES = [
             "{name} has shape {got} but {of} has shape {want}: the batch axis (N={N}) is still there. "
             "A parameter is shared by all N samples, so sum the per-sample gradients over axis 0.",
             lambda ev: ev.batch is not None and ev.got == (ev.batch,) + tuple(ev.want)),
+    Mistake("flattened",
+            "{name} is flat, shape {got}, but {want} was expected: return an array with the shape "
+            "of {of} (start from np.zeros_like({of}) and fill it entry by entry).",
+            lambda ev: len(ev.got) == 1 and len(ev.want) > 1 and ev.got[0] == int(np.prod(ev.want))),
     Mistake("kept_axis",
             "{name} has shape {got} but {want} was expected: there is an extra axis of length 1 "
             "(keepdims=True, or a column where a flat vector is needed).",
@@ -181,13 +185,19 @@ def _partial(ev):
     rows = sorted({int(i) for i in np.nonzero(mask)[0]})
     axis0 = "samples" if ev.batch is not None and mask.shape[0] == ev.batch else "rows"
     shown = ", ".join(map(str, rows[:8])) + (", ..." if len(rows) > 8 else "")
-    ev.extra.update(bad=bad, total=mask.size, pct=round(100 * bad / mask.size),
-                    where=f"{axis0} {shown}" if mask.ndim > 1 or axis0 == "samples" else f"entries {shown}")
+    if axis0 == "samples" or mask.ndim > 1:
+        where = f"{axis0[:-1] if len(rows) == 1 else axis0} {shown}"
+    else:
+        where = f"{'entry' if len(rows) == 1 else 'entries'} {shown}"
+    ev.extra.update(bad=bad, total=mask.size, pct=round(100 * bad / mask.size), where=where)
     return True
 
 
 # --- the shape is right but the values are not: what went wrong? ------------
 VALUE_MISTAKES = [
+    Mistake("all_zeros",
+            "{name} is all zeros: nothing was written into it (did you return the np.zeros_like you started from?).",
+            lambda ev: not np.any(ev.yours)),
     Mistake("ignores_upstream",
             "{name} does not change when the upstream gradient dout changes: "
             "multiply your local gradient by dout (chain rule: downstream = upstream x local).",

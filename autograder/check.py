@@ -63,9 +63,13 @@ def explain(ev, row):
     lines = [row.sentence(ev)]
     if ev.yours is not None and ev.got == tuple(ev.want) and ev.oracle is not None:
         idx, mine, truth = ev.oracle.worst(ev.yours)
-        where = _index_text(idx)
-        label = f"{ev.name}{where}" if where.startswith("[") else f"{ev.name} {where}"
-        lines.append(f"  worst entry {label}: yours {mine:.6g}, numeric {truth:.6g}")
+        truth_label = getattr(ev.oracle, "label", "numeric")
+        if ev.yours.ndim == 0:
+            lines.append(f"  yours {mine:.6g}, {truth_label} {truth:.6g}")
+        else:
+            where = _index_text(idx)
+            label = f"{ev.name}{where}" if where.startswith("[") else f"{ev.name} {where}"
+            lines.append(f"  worst entry {label}: yours {mine:.6g}, {truth_label} {truth:.6g}")
         lines.append(f"  relative error {ev.oracle.error(ev.yours):.1e} (tolerance {ev.oracle.rtol:.0e})")
     return "\n".join(lines)
 
@@ -108,7 +112,7 @@ def check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fals
         raise CheckFailed(f"{what} changed its input x in place; work on a copy (x = x.copy()) "
                           f"or write new arrays (y = x * 2, not x *= 2).", key="mutated_input")
     fname = getattr(f, "__name__", "f")
-    oracle = call(oracle_for, lambda z: float(f(z)), before, np.random.default_rng(seed),
+    oracle = call(oracle_for, lambda z: float(f(z)), before, np.random.default_rng([seed, 0xBAC4]),
                   what=fname)
     ev = Evidence(name=name, of="x", raw=raw, want=before.shape, oracle=oracle, inputs=(before,))
     message = judge(ev, mistakes)
@@ -192,7 +196,8 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
     names = list(names) if names else input_names(forward, len(xs))
     fwd_name = getattr(forward, "__name__", "forward")
     bwd_name = getattr(backward, "__name__", "backward")
-    rng = np.random.default_rng(seed)
+    # Salted, so dout is never the same draw as inputs made with the same seed.
+    rng = np.random.default_rng([seed, 0xBAC4])
     if batch is None and xs and xs[0].ndim >= 2:
         batch = xs[0].shape[0]
 
@@ -235,3 +240,26 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
     if not quiet:
         print(f"check_layer passed: {bwd_name} matches central differences "
               f"(relative errors: {', '.join(errors)}; tolerance {GRAD_RTOL:.0e}).")
+
+
+# --- answers that are values, not gradients of the learner's own forward -----------------
+
+def check_answer(what, raw, expected, *, name=None, of="x", rtol=GRAD_RTOL, mistakes=(),
+                 inputs=(), context=""):
+    """Compare a learner's returned value with a known right answer and raise a
+    CheckFailed naming the mistake (same catalog, same message format).
+
+    ``expected`` is computed by the check from an independent formula;
+    ``context`` says for which input (", for f = sin at x = 0.7").
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    oracle = FullOracle(expected, rtol=rtol)
+    oracle.label = "expected"
+    ev = Evidence(name=name or what, of=of, raw=raw, want=expected.shape,
+                  oracle=oracle, inputs=tuple(inputs))
+    message = judge(ev, mistakes)
+    if message:
+        first, *rest = message.split("\n")
+        raise CheckFailed("\n".join([f"{what}{context}: {first}"] + rest),
+                          key=ev.extra["key"], keys={ev.name: ev.extra["key"]})
+    return ev.yours

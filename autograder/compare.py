@@ -29,6 +29,8 @@ def relative_error(yours, expected, floor=SCALE_FLOOR):
 class FullOracle:
     """The right answer, known entry by entry."""
 
+    label = "numeric"
+
     def __init__(self, expected, rtol=GRAD_RTOL):
         self.expected = np.asarray(expected, dtype=np.float64)
         self.rtol = rtol
@@ -76,6 +78,8 @@ class DirectionalOracle:
     forward function along u_k; a correct backward pass returns g = J^T w,
     and <u_k, g> must equal it (the dot-product test).
     """
+
+    label = "numeric"
 
     def __init__(self, shape, directions, targets, rtol=GRAD_RTOL):
         self._shape = tuple(shape)

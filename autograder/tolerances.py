@@ -9,9 +9,10 @@ How they were chosen (see ``benchmarks/tolerances.py`` for the measurement):
   are perturbed by a proportionate amount.
 * ``GRAD_RTOL``: a gradient passes when
   ``max|yours - numeric| <= GRAD_RTOL * max(max|yours|, max|numeric|, SCALE_FLOOR)``.
-  Over 200 seeds of every reference layer in the engine tests, correct
-  gradients never exceeded ~1e-8 on this measure, so 1e-6 leaves a margin of
-  about 100 while every planted mistake (errors of order 1e-1 and up) fails.
+  Over 200 seeds of the reference layers (affine, sigmoid, tanh, MSE,
+  softmax cross-entropy), correct gradients reached at worst 3.5e-9 on this
+  measure, about 300 times below 1e-6; a gradient scaled by 1.01 scores
+  1.2e-3 and one entry off by 1e-3 of the scale 1.2e-4, both far above it.
 * ``SCALE_FLOOR``: stops a gradient that is exactly zero from making the
   comparison meaningless (finite-difference noise ~1e-11 divided by 0).
 * ``VALUE_RTOL``: forward values are compared with references computed in
