@@ -58,15 +58,16 @@ def cmd_progress(args):
         print(f"no notebooks found under {root}/<assignment>/")
         return 1
     total_done = total_all = 0
-    print(f"{'notebook':<28} {'part':<32} {'points':>6}  status")
     for nb in notebooks:
         rows = grade_in_subprocess(nb)
+        done = sum(r["points"] for r in rows if r["passed"])
+        points = sum(r["points"] for r in rows)
+        total_done, total_all = total_done + done, total_all + points
+        print(f"{nb.stem:<40} {done:>3g} / {points:g} points")
         for row in rows:
-            pts = row["points"]
-            got = pts if row["passed"] else 0
-            total_done += got
-            total_all += pts
-            print(f"{nb.stem:<28} {row['grade_id']:<32} {got:>2g}/{pts:<3g}  {_status(row)}")
+            got = row["points"] if row["passed"] else 0
+            mark = "x" if row["passed"] else " "
+            print(f"  [{mark}] {row['grade_id']:<34} {got:>2g}/{row['points']:<3g} {_status(row)}")
     print(f"\ntotal: {total_done:g} / {total_all:g} points")
     return 0
 

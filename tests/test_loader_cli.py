@@ -81,7 +81,8 @@ def test_cli_progress_table(tmp_path):
     (root / other / f"{other}.ipynb").write_text("not json")
     proc = cli("progress", str(root))
     assert proc.returncode == 0, proc.stderr
-    assert "test_central_difference" in proc.stdout and " 2/2 " in proc.stdout
+    assert "[x] test_central_difference" in proc.stdout and " 2/2 " in proc.stdout
+    assert "00_finite_differences" in proc.stdout and "8 / 8 points" in proc.stdout
     assert "(whole notebook)" in proc.stdout, "an unreadable notebook is reported, not fatal"
     assert "total: 8 / 8 points" in proc.stdout
 

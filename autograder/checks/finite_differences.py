@@ -98,6 +98,17 @@ def _forward_gradient(f, x, h=1e-5):
     return g
 
 
+def _row_gradient(f, x, h=1e-5):
+    """What a loop over range(len(x)) computes: one number per row, repeated along it."""
+    g = np.zeros_like(x)
+    for i in range(len(x)):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        g[i] = (f(xp) - f(xm)) / (2 * h)
+    return g
+
+
 NG_MISTAKES = [
     like("forward_difference",
          "you used the forward difference (f(x+h) - f(x)) / h; use the central difference "
@@ -107,6 +118,10 @@ NG_MISTAKES = [
          "every entry got the same number: you moved all of x at once. Perturb ONE entry "
          "x[i] at a time, keep the others fixed, then put x[i] back.",
          lambda ev: np.full(ev.want, (ev.inputs[0](ev.inputs[1] + 1e-5) - ev.inputs[0](ev.inputs[1] - 1e-5)) / 2e-5)),
+    like("whole_rows",
+         "you moved whole rows at once: on a 2-D array x[i] is a row. Visit every entry with "
+         "`for idx in np.ndindex(x.shape):` and perturb x[idx].",
+         lambda ev: _row_gradient(ev.inputs[0], ev.inputs[1])),
     # Reached only when the same code passed on a float array: the integers are the difference.
     Mistake("integer_input",
             "x holds integers, and x[i] += h on an integer array rounds the step away: "
