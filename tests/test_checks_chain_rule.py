@@ -1,0 +1,476 @@
+"""Do the checks of 01_chain_rule pass the solution and name every planted mistake?
+
+Each planted mistake is the solution with one error a learner is likely to make; the test
+asserts the key of the diagnosis, so a check that fails for the wrong reason fails here.
+Expected numbers come from the seed notes (CS231n, DeZero) or closed forms, never from the
+code under test.
+"""
+import types
+
+import numpy as np
+import pytest
+
+from autograder.checks import chain_rule as check
+from conftest import fails_with, load_solution
+
+NB = "01_chain_rule"
+
+
+@pytest.fixture(scope="module")
+def sol():
+    return load_solution(NB)
+
+
+def stub(*args):
+    raise NotImplementedError()
+
+
+def with_globals(fn, **overrides):
+    """A copy of the notebook function ``fn`` that sees ``overrides`` instead of the notebook's names."""
+    return types.FunctionType(fn.__code__, dict(fn.__globals__, **overrides), fn.__name__,
+                              fn.__defaults__, fn.__closure__)
+
+
+def sigmoid_ref(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
+
+
+# --- the solution passes everything ------------------------------------------------------
+
+def solution_args(sol):
+    return {
+        "sin_square_derivative": (sol.sin_square_derivative,),
+        "chain_forward": (sol.chain_forward,),
+        "chain_backward": (sol.chain_backward,),
+        "add_gate": (sol.add_forward, sol.add_backward),
+        "mul_gate": (sol.mul_forward, sol.mul_backward),
+        "exp_gate": (sol.exp_forward, sol.exp_backward),
+        "reciprocal_gate": (sol.reciprocal_forward, sol.reciprocal_backward),
+        "add_const_gate": (sol.add_const_forward, sol.add_const_backward),
+        "mul_const_gate": (sol.mul_const_forward, sol.mul_const_backward),
+        "max_gate": (sol.max_forward, sol.max_backward),
+        "branch": (sol.branch_forward, sol.branch_backward),
+        "simple_example": (sol.simple_example,),
+        "neuron_gates": (sol.neuron_gates,),
+        "sigmoid": (sol.sigmoid,),
+        "sigmoid_backward": (sol.sigmoid_backward,),
+        "neuron_shortcut": (sol.neuron_shortcut,),
+    }
+
+
+def test_every_exercise_has_a_check_and_points_total_18(sol):
+    assert set(solution_args(sol)) == set(check.EXERCISES.keys)
+    assert sum(p["points"] for p in check.EXERCISES.parts) == 18
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_solution_passes_every_check(sol, hidden, capsys):
+    for key, fns in solution_args(sol).items():
+        getattr(check, key)(*fns, hidden=hidden)
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert out.out.count("[ok]") == len(check.EXERCISES.keys)
+
+
+def test_stubs_are_reported_as_not_implemented(sol):
+    for key, fns in solution_args(sol).items():
+        for i in range(len(fns)):
+            planted = list(fns)
+            planted[i] = stub
+            fails_with("not_implemented", getattr(check, key), *planted)
+
+
+def test_worked_examples_match_the_seed_numbers(sol):
+    """The seed's printed numbers (CS231n lecture 4, DeZero step 6) from the solution."""
+    f, dx, dy, dz = sol.simple_example(-2.0, 5.0, -4.0)
+    assert (f, dx, dy, dz) == (-12.0, -4.0, -4.0, 3.0)
+    for fn in (sol.neuron_gates, sol.neuron_shortcut):
+        f, dw, dx = fn(np.array([2.0, -3.0, -3.0]), np.array([-1.0, -2.0]))
+        assert round(float(f), 2) == 0.73
+        assert np.allclose(dw, [-0.20, -0.39, 0.20], atol=0.006)
+        assert np.allclose(dx, [0.39, -0.59], atol=0.006)
+    y, cache = sol.chain_forward(np.array(0.5))
+    assert np.isclose(float(sol.chain_backward(np.array(1.0), cache)), 3.297442541400256, rtol=1e-14)
+
+
+def test_checks_print_the_seed_numbers_next_to_yours(sol, capsys):
+    check.simple_example(sol.simple_example)
+    check.neuron_gates(sol.neuron_gates)
+    out = capsys.readouterr().out
+    assert "f = -12, df/dx = -4, df/dy = -4, df/dz = 3 | yours: f = -12.00, df/dx = -4.00" in out
+    assert "dw = (-0.20, -0.39, 0.20), dx = (0.39, -0.59) | yours: f = 0.73, dw = (-0.20, -0.39, 0.20)" in out
+
+
+# --- 1. scalar chain rule -----------------------------------------------------------------
+
+@pytest.mark.parametrize("key, wrong", [
+    ("missing_inner_derivative", lambda x: np.cos(x ** 2)),
+    ("outer_at_x", lambda x: np.cos(x) * 2 * x),
+    ("outer_not_differentiated", lambda x: np.sin(x ** 2) * 2 * x),
+    ("sign_flipped", lambda x: -np.cos(x ** 2) * 2 * x),
+    ("scaled_half", lambda x: np.cos(x ** 2) * x),
+])
+def test_sin_square_derivative_mistakes(key, wrong):
+    fails_with(key, check.sin_square_derivative, wrong)
+
+
+# --- 2. chains -------------------------------------------------------------------------------
+
+def forward_storing_outputs(x, chain=None):
+    chain = chain or check.CHAIN_ABC
+    stored = []
+    for f, _ in chain:
+        x = f(x)
+        stored.append(x)
+    return x, (stored, chain)
+
+
+def forward_reversed(x, chain=None):
+    chain = chain or check.CHAIN_ABC
+    inputs = []
+    for f, _ in reversed(chain):        # applies C first
+        inputs.append(x)
+        x = f(x)
+    return x, (inputs, chain)
+
+
+def forward_missing_last(x, chain=None):
+    chain = chain or check.CHAIN_ABC
+    inputs = []
+    for f, _ in chain[:-1]:
+        inputs.append(x)
+        x = f(x)
+    return x, (inputs + [x], chain)
+
+
+def forward_without_chain(x, chain=None):
+    chain = chain or check.CHAIN_ABC
+    inputs = []
+    for f, _ in chain:
+        inputs.append(x)
+        x = f(x)
+    return x, inputs            # the cache is the list alone: cache[0] is x
+
+
+def forward_same_x(x, chain=None):
+    chain = chain or check.CHAIN_ABC
+    y = x
+    for f, _ in chain:
+        y = f(y)
+    return y, ([x] * len(chain), chain)
+
+
+def forward_ignoring_chain(x, chain=None):
+    inputs = []
+    for f, _ in check.CHAIN_ABC:        # the global chain, whatever was passed
+        inputs.append(x)
+        x = f(x)
+    return x, (inputs, chain)
+
+
+@pytest.mark.parametrize("key, wrong, hidden", [
+    ("stored_outputs", forward_storing_outputs, False),
+    ("chain_order", forward_reversed, False),   # found by the second visible chain
+    ("chain_order", forward_reversed, True),
+    ("forward_wrong", forward_missing_last, False),
+    ("cache_format", forward_without_chain, False),
+    ("inputs_wrong", forward_same_x, False),
+    ("bad_return", lambda x, chain=None: np.exp(2 * x ** 2), False),
+    ("ignored_chain_argument", forward_ignoring_chain, False),
+    ("ignored_chain_argument", forward_ignoring_chain, True),
+])
+def test_chain_forward_mistakes(key, wrong, hidden):
+    fails_with(key, check.chain_forward, wrong, hidden=hidden)
+
+
+def backward_unreversed_inputs(dout, cache):
+    inputs, chain = cache
+    grad = dout
+    for (_, df), v in zip(reversed(chain), inputs):
+        grad = grad * df(v)
+    return grad
+
+
+def backward_at_outputs(dout, cache):
+    inputs, chain = cache
+    outputs = inputs[1:] + [chain[-1][0](inputs[-1])]
+    grad = dout
+    for (_, df), v in zip(reversed(chain), reversed(outputs)):
+        grad = grad * df(v)
+    return grad
+
+
+def backward_skips_first(dout, cache):
+    inputs, chain = cache
+    grad = dout
+    for (_, df), v in zip(reversed(chain[1:]), reversed(inputs[1:])):
+        grad = grad * df(v)
+    return grad
+
+
+def backward_sums(dout, cache):
+    inputs, chain = cache
+    return dout * sum(df(v) for (_, df), v in zip(chain, inputs))
+
+
+def backward_global_chain(dout, cache):
+    inputs, _ = cache
+    grad = dout
+    for (_, df), v in zip(reversed(check.CHAIN_ABC), reversed(inputs)):
+        grad = grad * df(v)
+    return grad
+
+
+def backward_starts_from_one(dout, cache):
+    inputs, chain = cache
+    grad = np.ones_like(dout)
+    for (_, df), v in zip(reversed(chain), reversed(inputs)):
+        grad = grad * df(v)
+    return grad
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("key, wrong", [
+    ("wrong_point", backward_unreversed_inputs),
+    ("used_outputs", backward_at_outputs),
+    ("missing_local", backward_skips_first),
+    ("summed_locals", backward_sums),
+    ("ignores_upstream", backward_starts_from_one),
+    ("used_global_chain", backward_global_chain),
+])
+def test_chain_backward_mistakes(key, wrong, hidden):
+    fails_with(key, check.chain_backward, wrong, hidden=hidden)
+
+
+# --- 3. gates ---------------------------------------------------------------------------------
+
+def test_add_gate_mistakes(sol):
+    f, b = sol.add_forward, sol.add_backward
+    fails_with("add_split", check.add_gate, f, lambda d, c: (d / 2, d / 2))
+    fails_with("add_dropped", check.add_gate, f, lambda d, c: (d, 0 * d))
+    fails_with("ignores_upstream", check.add_gate, f, lambda d, c: (np.ones_like(d), np.ones_like(d)))
+    fails_with("add_forward_mul", check.add_gate, lambda x, y: (x * y, None), b)
+
+    def like_mul_forward(x, y):
+        return x + y, (x, y)
+    fails_with("add_like_mul", check.add_gate, like_mul_forward, lambda d, c: (d * c[1], d * c[0]))
+
+
+def test_mul_gate_mistakes(sol):
+    f, b = sol.mul_forward, sol.mul_backward
+    fails_with("mul_not_swapped", check.mul_gate, f, lambda d, c: (d * c[0], d * c[1]))
+    fails_with("mul_passthrough", check.mul_gate, f, lambda d, c: (d, d))
+    fails_with("mul_forward_add", check.mul_gate, lambda x, y: (x + y, (x, y)), b)
+
+
+def test_exp_gate_mistakes(sol):
+    f = sol.exp_forward
+    fails_with("exp_passthrough", check.exp_gate, f, lambda d, c: d)
+    fails_with("exp_of_upstream", check.exp_gate, f, lambda d, c: d * np.exp(d))
+    fails_with("exp_of_upstream", check.exp_gate, f, lambda d, c: np.exp(d))
+    fails_with("exp_times_x", check.exp_gate, lambda x: (np.exp(x), x), lambda d, x: d * x * np.exp(x))
+    fails_with("forward_wrong", check.exp_gate, lambda x: (np.exp(-x), np.exp(-x)), sol.exp_backward)
+
+
+def test_reciprocal_gate_mistakes(sol):
+    f = sol.reciprocal_forward
+    fails_with("reciprocal_no_minus", check.reciprocal_gate, f, lambda d, x: d / x ** 2)
+    fails_with("reciprocal_no_minus", check.reciprocal_gate, f, lambda d, x: 1 / x ** 2)
+    fails_with("reciprocal_wrong_power", check.reciprocal_gate, f, lambda d, x: -d / x)
+    fails_with("ignores_upstream", check.reciprocal_gate, f, lambda d, x: -1 / x ** 2)
+
+
+def test_constant_gate_mistakes(sol):
+    fails_with("add_const_scaled", check.add_const_gate, lambda x, c: (x + c, c), lambda d, c: d * c)
+    fails_with("add_const_added", check.add_const_gate, lambda x, c: (x + c, c), lambda d, c: d + c)
+    fails_with("forward_wrong", check.add_const_gate, lambda x, c: (x * c, c), sol.add_const_backward)
+    fails_with("mul_const_not_scaled", check.mul_const_gate, sol.mul_const_forward, lambda d, a: d)
+    fails_with("mul_const_used_x", check.mul_const_gate, lambda x, a: (a * x, x), lambda d, x: d * x)
+    # the hidden check multiplies by -1, the constant of the sigmoid example
+    fails_with("mul_const_not_scaled", check.mul_const_gate, sol.mul_const_forward, lambda d, a: d,
+               hidden=True)
+
+
+def test_max_gate_mistakes(sol):
+    f = sol.max_forward
+    fails_with("max_both", check.max_gate, f, lambda d, won: (d, d))
+    fails_with("max_to_smaller", check.max_gate, f, lambda d, won: (d * ~won, d * won))
+    fails_with("max_value", check.max_gate, lambda x, y: (np.maximum(x, y), np.maximum(x, y)),
+               lambda d, m: (d * m, d * m))
+    fails_with("max_forward_min", check.max_gate, lambda x, y: (np.minimum(x, y), x > y), sol.max_backward)
+    fails_with("forward_scalar", check.max_gate,
+               lambda x, y: (np.max([x, y]), x > y), sol.max_backward)
+
+    def python_max_forward(x, y):
+        return max(x, y), x > y
+    fails_with("max_python_max", check.max_gate, python_max_forward, sol.max_backward)
+
+
+def test_gates_that_emit_warnings_or_mutate_fail(sol):
+    def noisy_backward(d, x):
+        return -d / (x * 0.0) ** 2 * 0 - d / x ** 2     # divides by zero: a RuntimeWarning
+    fails_with("warning", check.reciprocal_gate, sol.reciprocal_forward, noisy_backward)
+
+    def mutating_forward(x, c):
+        x += c
+        return x, None
+    fails_with("mutated_input", check.add_const_gate, mutating_forward, sol.add_const_backward)
+
+
+# --- 4. branch ---------------------------------------------------------------------------------
+
+def test_branch_mistakes(sol):
+    def only_direct(dout, cache):
+        exp_cache, mul_cache = cache
+        dx, _ = sol.mul_backward(dout, mul_cache)
+        return dx
+
+    def overwritten(dout, cache):
+        exp_cache, mul_cache = cache
+        dx, de = sol.mul_backward(dout, mul_cache)
+        dx = sol.exp_backward(de, exp_cache)        # overwrites instead of adding
+        return dx
+    fails_with("branch_not_summed", check.branch, sol.branch_forward, only_direct)
+    fails_with("branch_not_summed", check.branch, sol.branch_forward, overwritten)
+    fails_with("forward_wrong", check.branch, lambda x: (np.exp(x), None), sol.branch_backward)
+
+
+# --- 5. worked examples -----------------------------------------------------------------------
+
+def unswapped_mul_backward(dout, cache):
+    x, y = cache
+    return dout * x, dout * y
+
+
+def dropped_add_backward(dout, cache):
+    return dout, 0 * dout
+
+
+def test_simple_example_mistakes(sol):
+    fn = sol.simple_example
+    fails_with("mul_not_swapped", check.simple_example, with_globals(fn, mul_backward=unswapped_mul_backward))
+    fails_with("add_dropped", check.simple_example, with_globals(fn, add_backward=dropped_add_backward))
+    fails_with("zero_start", check.simple_example,
+               lambda x, y, z: ((x + y) * z, 0.0, 0.0, 0.0))
+    fails_with("forward_wrong", check.simple_example,
+               lambda x, y, z: (x + y * z, z, z, x + y))
+    fails_with("bad_return", check.simple_example, lambda x, y, z: (x + y) * z)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_neuron_gates_mistakes(sol, hidden):
+    fn = sol.neuron_gates
+    fails_with("mul_not_swapped", check.neuron_gates,
+               with_globals(fn, mul_backward=unswapped_mul_backward), hidden=hidden)
+    fails_with("sign_flipped", check.neuron_gates,
+               with_globals(fn, reciprocal_backward=lambda d, x: d / x ** 2), hidden=hidden)
+    fails_with("exp_passthrough", check.neuron_gates,
+               with_globals(fn, exp_backward=lambda d, c: d), hidden=hidden)
+
+    def no_sigmoid_derivative(w, x):
+        f, dw, dx = fn(w, x)
+        return f, np.array([x[0], x[1], 1.0]), np.array([w[0], w[1]])
+    fails_with("missing_sigmoid_derivative", check.neuron_gates, no_sigmoid_derivative, hidden=hidden)
+    fails_with("wrong_shape", check.neuron_gates, lambda w, x: (fn(w, x)[0], fn(w, x)[1][:2], fn(w, x)[2]),
+               hidden=hidden)
+    fails_with("forward_wrong", check.neuron_gates, lambda w, x: (1 - fn(w, x)[0],) + fn(w, x)[1:],
+               hidden=hidden)
+
+
+def test_neuron_shortcut_mistakes(sol):
+    fn = sol.neuron_shortcut
+    fails_with("missing_sigmoid_derivative", check.neuron_shortcut,
+               with_globals(fn, sigmoid_backward=lambda d, s: d))
+    fails_with("mul_not_swapped", check.neuron_shortcut,
+               with_globals(fn, mul_backward=unswapped_mul_backward))
+
+
+# --- 6. sigmoid ---------------------------------------------------------------------------------
+
+def naive_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def where_sigmoid(x):
+    # both branches are evaluated everywhere: exp(x) overflows at x = 1000
+    return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+
+
+def silenced_sigmoid(x):
+    with np.errstate(all="ignore"):
+        return np.exp(x) / (1 + np.exp(x))      # inf / inf = nan at x = 1000
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("key, wrong", [
+    ("warning", naive_sigmoid),
+    ("warning", where_sigmoid),
+    ("non_finite", silenced_sigmoid),
+    ("sigmoid_sign", lambda x: sigmoid_ref(-x)),
+    ("wrong_shape", lambda x: sigmoid_ref(x).ravel()),
+    ("wrong_values", lambda x: sigmoid_ref(x) * (1 + 1e-6)),
+])
+def test_sigmoid_mistakes(key, wrong, hidden):
+    fails_with(key, check.sigmoid, wrong, hidden=hidden)
+
+
+def test_sigmoid_is_stable_in_the_solution(sol):
+    x = np.array([-1000.0, -745.0, -1.0, 0.0, 1.0, 745.0, 1000.0])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        s = sol.sigmoid(x)
+    assert np.allclose(s, sigmoid_ref(x), rtol=1e-12, atol=1e-15) and np.all((s >= 0) & (s <= 1))
+
+
+def backward_via_logit(dout, s):
+    x = np.log(s / (1 - s))                       # recovers x: divides by zero where s == 1
+    return dout * np.exp(-x) / (1 + np.exp(-x)) ** 2
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("key, wrong", [
+    ("missing_sigmoid_derivative", lambda d, s: d),
+    ("sigma_of_cache", lambda d, s: d * sigmoid_ref(s) * (1 - sigmoid_ref(s))),
+    ("sigma_of_dout", lambda d, s: d * sigmoid_ref(d) * (1 - sigmoid_ref(d))),
+    ("sigma_of_dout", lambda d, s: sigmoid_ref(d) * (1 - sigmoid_ref(d))),
+    ("missing_one_minus", lambda d, s: d * s),
+    ("missing_one_minus", lambda d, s: d * (1 - s)),
+    ("ignores_upstream", lambda d, s: s * (1 - s)),
+    ("warning", backward_via_logit),
+])
+def test_sigmoid_backward_mistakes(key, wrong, hidden):
+    fails_with(key, check.sigmoid_backward, wrong, hidden=hidden)
+
+
+def test_messages_name_the_mistake(sol):
+    """The learner reads these sentences: spot-check the wording the issue asks for."""
+    msg = fails_with("branch_not_summed", check.branch, sol.branch_forward,
+                     lambda d, c: sol.mul_backward(d, c[1])[0])
+    assert "gradients add at a branch" in msg
+    msg = fails_with("mul_not_swapped", check.mul_gate, sol.mul_forward, unswapped_mul_backward)
+    assert "did not swap the inputs" in msg
+    msg = fails_with("max_both", check.max_gate, sol.max_forward, lambda d, won: (d, d))
+    assert "both inputs" in msg
+    msg = fails_with("reciprocal_no_minus", check.reciprocal_gate, sol.reciprocal_forward,
+                     lambda d, x: d / x ** 2)
+    assert "missing minus sign" in msg
+    msg = fails_with("exp_of_upstream", check.exp_gate, sol.exp_forward, lambda d, c: d * np.exp(d))
+    assert "used the upstream instead of exp(x)" in msg
+    msg = fails_with("sigma_of_cache", check.sigmoid_backward,
+                     lambda d, s: d * sigmoid_ref(s) * (1 - sigmoid_ref(s)))
+    assert "sigma(cache)" in msg
+    msg = fails_with("missing_sigmoid_derivative", check.sigmoid_backward, lambda d, s: d)
+    assert "forgot the sigmoid derivative" in msg
+
+
+def test_test_cells_match_the_declared_points():
+    """Each graded cell is `check.<key>(...)` with the points the Exercises table declares."""
+    import json
+    from conftest import solution_path
+    cells = json.load(open(solution_path(NB), encoding="utf-8"))["cells"]
+    graded = {c["metadata"]["nbgrader"]["grade_id"]: (c["metadata"]["nbgrader"]["points"], "".join(c["source"]))
+              for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+    assert sorted(graded) == sorted(f"test_{key}" for key in check.EXERCISES.keys)
+    for key in check.EXERCISES.keys:
+        points, source = graded[f"test_{key}"]
+        assert points == check.EXERCISES.points(key)
+        assert source.startswith(f"check.{key}(") and f"check.{key}(" in source.split("BEGIN HIDDEN TESTS")[1]
