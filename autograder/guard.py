@@ -86,6 +86,8 @@ def time_limit(seconds):
 EXCEPTION_HINTS = [
     (ValueError, "matmul", "a matrix product got operands whose inner dimensions differ: "
                            "check the order of the operands and which one needs .T"),
+    (ValueError, "truth value", "an `if`, `and`, `or` or Python's max() met a whole array: "
+                                "use np.maximum or np.where to choose entry by entry"),
     (ValueError, "shapes", "two arrays with incompatible shapes met: print the shapes of the operands"),
     (ValueError, "broadcast", "two arrays could not be broadcast together: print their shapes"),
     (TypeError, "unpack", "the number of values returned or unpacked is off: "

@@ -104,6 +104,7 @@ AFFINE_CASES = [
     (_exit, None, "exit", None, "exit()"),
     (_overflow, None, "warning", None, "overflow"),
     (_matmul_error, None, "exception", None, "hint: a matrix product"),
+    (lambda d, c: grads(d, c) if d > 0 else None, None, "exception", None, "np.maximum or np.where"),
     (_mutates_dout, None, "mutated_input", None, "changed dout in place"),
     (grads, _mutating_forward, "mutated_input", None, "changed its input x in place"),
 ]

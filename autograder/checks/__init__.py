@@ -13,8 +13,10 @@ function per exercise part.  The decorator
 * records the outcome so ``check.progress()`` can show a table.
 """
 import builtins
+import contextlib
 import functools
 import importlib
+import io
 
 from ..guard import CheckFailed
 
@@ -71,7 +73,9 @@ class Exercises:
             def wrapper(*args, hidden=False, quiet=False, **kwargs):
                 __tracebackhide__ = True  # noqa: F841
                 try:
-                    fn(*args, hidden=hidden, **kwargs)
+                    # quiet: also silence what the check itself prints (side-by-side tables)
+                    with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+                        fn(*args, hidden=hidden, **kwargs)
                 except CheckFailed as exc:
                     failure = exc
                 else:
