@@ -69,3 +69,19 @@ def test_solution_cells_have_solution_markers(assignment):
     nb = nbedit.read(solution_path(assignment))
     for c in nbedit.solution_cells(nb):
         assert "### BEGIN SOLUTION" in text(c) and "### END SOLUTION" in text(c), c["id"]
+
+
+def test_notation_page_maps_the_seed_symbols():
+    """docs/NOTATION.md maps the seeds' notation (Div, delta, h_n, u_k) to the course's."""
+    page = (ROOT / "docs" / "NOTATION.md").read_text(encoding="utf-8")
+    rows = [line for line in page.splitlines() if line.startswith("|")]
+    for symbol in ["Div", "δ", "h_n", "u_k"]:
+        assert any(symbol in row for row in rows), f"no row of docs/NOTATION.md maps {symbol}"
+
+
+@pytest.mark.parametrize("assignment", [a for a in ALL if not a.startswith("00")])
+def test_notebooks_built_on_the_seeds_have_a_notation_map(assignment):
+    nb = nbedit.read(solution_path(assignment))
+    maps = [text(c) for c in nb["cells"] if c["cell_type"] == "markdown" and "## Notation map" in text(c)]
+    assert maps, "a notebook that uses the seed notes' examples has a '## Notation map' section"
+    assert maps[0].count("|") > 12, "the notation map is a table: the notes' symbol | the course's | meaning"

@@ -1,0 +1,408 @@
+"""Do the checks of 02_jacobian pass the solution and name every planted mistake?
+
+Each planted mistake is a plausible wrong answer written out here; the test asserts the key of
+the diagnosis, so a check that fails for the wrong reason fails here.  Expected numbers come
+from closed forms or from the CS231n seed's printed values, never from the code under test.
+"""
+import functools
+
+import numpy as np
+import pytest
+
+from autograder.checks import jacobian as check
+from conftest import fails_with, load_solution
+
+NB = "02_jacobian"
+
+
+@pytest.fixture(scope="module")
+def sol():
+    return load_solution(NB)
+
+
+def stub(*args):
+    raise NotImplementedError()
+
+
+def sig(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
+
+
+def dsig(z):
+    return sig(z) * (1 - sig(z))
+
+
+def stable_softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / e.sum()
+
+
+def solution_args(sol):
+    return {
+        "numerical_jacobian": (sol.numerical_jacobian,),
+        "sigmoid_jacobian": (sol.sigmoid_jacobian,),
+        "linear_jacobian": (sol.linear_jacobian,),
+        "row_linear_jacobian": (sol.row_linear_jacobian,),
+        "softmax": (sol.softmax,),
+        "softmax_jacobian": (sol.softmax_jacobian,),
+        "chain_jacobian": (sol.chain_jacobian,),
+        "network_jacobian": (sol.network_jacobian,),
+        "sigmoid_vjp": (sol.sigmoid_vjp,),
+        "linear_vjp": (sol.linear_vjp,),
+        "row_linear_vjp": (sol.row_linear_vjp,),
+        "softmax_vjp": (sol.softmax_vjp,),
+        "residual_vjp": (sol.residual_vjp,),
+        "network_vjp": (sol.network_vjp,),
+        "wx_norm": (sol.wx_norm_forward, sol.wx_norm_backward),
+    }
+
+
+def test_every_exercise_has_a_check_and_points_total_19(sol):
+    assert set(solution_args(sol)) == set(check.EXERCISES.keys)
+    assert sum(p["points"] for p in check.EXERCISES.parts) == 19
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_solution_passes_every_check(sol, hidden, capsys):
+    for key, fns in solution_args(sol).items():
+        getattr(check, key)(*fns, hidden=hidden)
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert out.out.count("[ok]") == len(check.EXERCISES.keys)
+
+
+def test_stubs_are_reported_as_not_implemented(sol):
+    for key, fns in solution_args(sol).items():
+        for i in range(len(fns)):
+            planted = list(fns)
+            planted[i] = stub
+            fails_with("not_implemented", getattr(check, key), *planted)
+
+
+def test_solution_reproduces_the_seed_numbers(sol):
+    """CS231n lecture 4: W = [[0.1, 0.5], [-0.3, 0.8]], x = [0.2, 0.4]."""
+    W, x = np.array([[0.1, 0.5], [-0.3, 0.8]]), np.array([0.2, 0.4])
+    f, cache = sol.wx_norm_forward(W, x)
+    dW, dx = sol.wx_norm_backward(1.0, cache)
+    assert np.isclose(f, 0.116)
+    np.testing.assert_allclose(dW, [[0.088, 0.176], [0.104, 0.208]], atol=5e-4)
+    np.testing.assert_allclose(dx, [-0.112, 0.636], atol=5e-4)
+
+
+# --- 1. numerical Jacobian --------------------------------------------------------------------
+
+def _columns(f, x, h, diff):
+    x = np.asarray(x, dtype=np.float64)
+    return [diff(f, x, np.eye(x.size)[j] * h, h) for j in range(x.size)]
+
+
+def nj_rows(f, x, h=1e-5):
+    return np.stack(_columns(f, x, h, lambda f, x, e, h: (f(x + e) - f(x - e)) / (2 * h)), axis=0)
+
+
+def nj_forward(f, x, h=1e-5):
+    return np.stack(_columns(f, x, h, lambda f, x, e, h: (f(x + e) - f(x)) / h), axis=1)
+
+
+def nj_backward(f, x, h=1e-5):
+    return np.stack(_columns(f, x, h, lambda f, x, e, h: (f(x) - f(x - e)) / h), axis=1)
+
+
+def nj_ignores_h(f, x, h=1e-5):
+    return np.stack(_columns(f, x, 1e-6, lambda f, x, e, h: (f(x + e) - f(x - e)) / (2 * h)), axis=1)
+
+
+def nj_over_h(f, x, h=1e-5):
+    return np.stack(_columns(f, x, h, lambda f, x, e, h: (f(x + e) - f(x - e)) / h), axis=1)
+
+
+def nj_in_place(f, x, h=1e-5):
+    cols = []
+    for j in range(x.size):
+        x[j] += h
+        up = f(x.copy())
+        x[j] -= 2 * h                     # never restored
+        cols.append((up - f(x.copy())) / (2 * h))
+    return np.stack(cols, axis=1)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (nj_rows, "jacobian_transposed"),
+    (nj_forward, "forward_difference"),
+    (nj_backward, "forward_difference"),
+    (nj_ignores_h, "ignores_h"),
+    (nj_over_h, "divided_by_h"),
+    (nj_in_place, "mutated_input"),
+])
+def test_numerical_jacobian_mistakes(planted, key):
+    fails_with(key, check.numerical_jacobian, planted)
+
+
+def test_transposed_numerical_jacobian_message_says_rows_and_columns():
+    message = fails_with("jacobian_transposed", check.numerical_jacobian, nj_rows)
+    assert "column j" in message and "(4, 3)" in message
+
+
+# --- 2. Jacobians of layers ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda z: dsig(z), "diagonal_as_vector"),
+    (lambda z: np.diag(sig(z)), "missing_sigmoid_derivative"),
+    (lambda z: np.tile(dsig(z), (z.size, 1)), "off_diagonal_nonzero"),
+    (lambda z: np.outer(dsig(z), dsig(z)), "off_diagonal_nonzero"),
+    (lambda z: np.diag((1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z)))), "warning"),
+])
+def test_sigmoid_jacobian_mistakes(planted, key):
+    fails_with(key, check.sigmoid_jacobian, planted)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda W, x: W.T, "jacobian_transposed"),
+    (lambda W, x: np.tile(x, (W.shape[0], 1)), "used_x"),
+])
+def test_linear_jacobian_mistakes(planted, key):
+    fails_with(key, check.linear_jacobian, planted)
+
+
+def test_row_linear_jacobian_transposed_is_named():
+    message = fails_with("jacobian_transposed", check.row_linear_jacobian, lambda x, W: W)
+    assert "W.T" in message
+
+
+def test_transposed_is_found_for_a_square_W_too():
+    """A learner who transposes only when the shapes force it still fails on square W."""
+    def transposes_when_square(W, x):
+        return W.T if W.shape[0] == W.shape[1] else W
+    fails_with("jacobian_transposed", check.linear_jacobian, transposes_when_square)
+
+
+# --- 3. softmax -----------------------------------------------------------------------------------
+
+def softmax_naive(z):
+    return np.exp(z) / np.sum(np.exp(z))
+
+
+def softmax_in_place(z):
+    z -= np.max(z)
+    return np.exp(z) / np.sum(np.exp(z))
+
+
+@pytest.mark.parametrize("planted, key", [
+    (softmax_naive, "softmax_overflow"),
+    (lambda z: np.exp(z - np.max(z)), "not_normalized"),
+    (softmax_in_place, "mutated_input"),
+])
+def test_softmax_mistakes(planted, key):
+    fails_with(key, check.softmax, planted)
+
+
+def _sj(fn, soft=stable_softmax):
+    def planted(z):
+        s = soft(z)
+        return fn(s)
+    return planted
+
+
+@pytest.mark.parametrize("planted, key", [
+    (_sj(lambda s: np.diag(s * (1 - s))), "softmax_as_elementwise"),
+    (_sj(lambda s: s * (1 - s)), "softmax_as_elementwise"),
+    (_sj(np.diag), "missing_outer"),
+    (_sj(lambda s: -np.outer(s, s)), "missing_diag"),
+    (_sj(lambda s: np.diag(s) + np.outer(s, s)), "outer_sign"),
+    (_sj(lambda s: np.outer(s, s) - np.diag(s)), "sign_flipped"),
+    (_sj(lambda s: np.diag(s) - np.outer(s, s), soft=softmax_naive), "softmax_overflow"),
+])
+def test_softmax_jacobian_mistakes(planted, key):
+    fails_with(key, check.softmax_jacobian, planted)
+
+
+def test_softmax_as_elementwise_message_names_the_off_diagonal():
+    message = fails_with("softmax_as_elementwise", check.softmax_jacobian, _sj(lambda s: np.diag(s * (1 - s))))
+    assert "softmax treated as elementwise" in message and "-s_i s_j" in message
+
+
+# --- 4. composition --------------------------------------------------------------------------------
+
+def chain_in_place(jacobians):
+    jacobians.reverse()
+    return functools.reduce(np.matmul, jacobians)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda js: functools.reduce(np.matmul, js), "composition_order"),
+    (lambda js: functools.reduce(np.multiply, js), "elementwise_product"),
+    (lambda js: sum(js), "summed"),
+    (chain_in_place, "mutated_input"),
+    (lambda js: functools.reduce(np.matmul, js[::-1][:-1]) if len(js) > 1 else js[0], "missing_factor"),
+])
+def test_chain_jacobian_mistakes(planted, key):
+    fails_with(key, check.chain_jacobian, planted)
+
+
+def test_wrong_order_with_unequal_shapes_is_named_not_a_crash():
+    """Square Jacobians hide nothing here: a learner who orders by hand only for 3 factors."""
+    def order_right_for_three_only(js):
+        if len(js) == 3 and js[0].shape[0] == js[0].shape[1]:
+            return js[2] @ js[1] @ js[0]
+        return functools.reduce(np.matmul, js)
+    message = fails_with("composition_order", check.chain_jacobian, order_right_for_three_only)
+    assert "LEFT" in message
+
+
+def _network(x, W1, b1, W2, b2):
+    z1 = W1 @ x + b1
+    h1 = sig(z1)
+    z2 = W2 @ h1 + b2
+    return z1, h1, z2, sig(z2)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda x, W1, b1, W2, b2: W2 @ W1, "missing_activation_jacobian"),
+    (lambda x, W1, b1, W2, b2: W2 @ np.diag(dsig(_network(x, W1, b1, W2, b2)[0])) @ W1,
+     "missing_activation_jacobian"),
+    (lambda x, W1, b1, W2, b2: (np.diag(dsig(_network(x, W1, b1, W2, b2)[3])) @ W2
+                                @ np.diag(dsig(_network(x, W1, b1, W2, b2)[1])) @ W1), "activation_at_output"),
+    (lambda x, W1, b1, W2, b2: (np.diag(dsig(_network(x, W1, b1, W2, b2)[2])) @ W2
+                                @ np.diag(dsig(_network(x, W1, b1, W2, b2)[0])) @ W1).T, "jacobian_transposed"),
+    (lambda x, W1, b1, W2, b2: W1 @ np.diag(dsig(_network(x, W1, b1, W2, b2)[0])) @ W2, "composition_order"),
+])
+def test_network_jacobian_mistakes(planted, key):
+    fails_with(key, check.network_jacobian, planted)
+
+
+# --- 5. VJPs ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda z, v: v, "missing_sigmoid_derivative"),
+    (lambda z, v: v * sig(z), "missing_sigmoid_derivative"),
+    (lambda z, v: dsig(z), "ignores_upstream"),
+    (lambda z, v: np.diag(dsig(z)).T @ v, "builds_full_jacobian"),
+    (lambda z, v: -v * dsig(z), "sign_flipped"),
+])
+def test_sigmoid_vjp_mistakes(planted, key):
+    fails_with(key, check.sigmoid_vjp, planted)
+
+
+def test_full_jacobian_message_gives_the_memory():
+    message = fails_with("builds_full_jacobian", check.sigmoid_vjp, lambda z, v: np.diag(dsig(z)).T @ v)
+    assert "MB" in message and "2000" in message
+
+
+def test_linear_vjp_jv_is_named():
+    message = fails_with("jv_not_vjp", check.linear_vjp, lambda W, x, v: W @ v)
+    assert "J^T v" in message
+
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda x, W, v: (v @ W, np.outer(x, v)), "jv_not_vjp"),
+    (lambda x, W, v: (W @ v, np.outer(v, x)), "shape_transposed"),
+    (lambda x, W, v: (W @ v, np.outer(x, np.ones_like(v))), "ignores_upstream"),
+])
+def test_row_linear_vjp_mistakes(planted, key):
+    fails_with(key, check.row_linear_vjp, planted)
+
+
+def test_row_linear_vjp_square_dW_transposed_is_named():
+    def transposed_when_square(x, W, v):
+        return W @ v, (np.outer(v, x) if W.shape[0] == W.shape[1] else np.outer(x, v))
+    fails_with("dW_transposed", check.row_linear_vjp, transposed_when_square)
+
+
+def _svjp(fn, soft=stable_softmax):
+    def planted(z, v):
+        return fn(soft(z), v)
+    return planted
+
+
+@pytest.mark.parametrize("planted, key", [
+    (_svjp(lambda s, v: v * s * (1 - s)), "softmax_as_elementwise"),
+    (_svjp(lambda s, v: v * s), "missing_outer"),
+    (_svjp(lambda s, v: s * (v - np.sum(v))), "unweighted_sum"),
+    (_svjp(lambda s, v: (np.diag(s) - np.outer(s, s)).T @ v), "builds_full_jacobian"),
+    (_svjp(lambda s, v: s * (v - np.dot(v, s)), soft=softmax_naive), "softmax_overflow"),
+])
+def test_softmax_vjp_mistakes(planted, key):
+    fails_with(key, check.softmax_vjp, planted)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda x, W, b, v: W.T @ (dsig(W @ x + b) * v), "branch_not_summed"),
+    (lambda x, W, b, v: v, "branch_not_summed"),
+    (lambda x, W, b, v: v + W @ (dsig(W @ x + b) * v), "jv_not_vjp"),
+    (lambda x, W, b, v: v + W.T @ v, "missing_sigmoid_derivative"),
+])
+def test_residual_vjp_mistakes(planted, key):
+    fails_with(key, check.residual_vjp, planted)
+
+
+def test_branch_message_says_gradients_add():
+    message = fails_with("branch_not_summed", check.residual_vjp, lambda x, W, b, v: v)
+    assert "gradients add at a branch" in message
+
+
+def _net_vjp(x, W1, b1, W2, b2, v, d1=True, d2=True, at_output=False, transpose=True):
+    z1, h1, z2, h2 = _network(x, W1, b1, W2, b2)
+    g2 = dsig(h2) if at_output else dsig(z2)
+    g1 = dsig(h1) if at_output else dsig(z1)
+    T = (lambda M: M.T) if transpose else (lambda M: M)
+    u = v * g2 if d2 else v
+    u = T(W2) @ u
+    u = u * g1 if d1 else u
+    return T(W1) @ u
+
+
+@pytest.mark.parametrize("options, key", [
+    (dict(d1=False, d2=False), "missing_activation_derivative"),
+    (dict(d1=False), "missing_activation_derivative"),
+    (dict(d2=False), "missing_activation_derivative"),
+    (dict(at_output=True), "activation_at_output"),
+    (dict(transpose=False), "jv_not_vjp"),
+])
+def test_network_vjp_mistakes(options, key):
+    fails_with(key, check.network_vjp, functools.partial(_net_vjp, **options))
+
+
+def test_network_vjp_reference_is_independent(sol):
+    """The planted helper with no options is a correct VJP (so the mistakes above are real)."""
+    check.network_vjp(_net_vjp, quiet=True)
+
+
+# --- 6. seed 004 ----------------------------------------------------------------------------------
+
+def wx_forward(W, x):
+    q = W @ x
+    return np.sum(q ** 2), (W, x, q)
+
+
+def wx_backward_factory(dW_of, dx_of):
+    def wx_norm_backward(df, cache):
+        W, x, q = cache
+        return dW_of(W, x, q, df), dx_of(W, x, q, df)
+    return wx_norm_backward
+
+
+GOOD_DW = lambda W, x, q, df: 2 * df * np.outer(q, x)  # noqa: E731
+GOOD_DX = lambda W, x, q, df: 2 * df * W.T @ q         # noqa: E731
+
+
+def test_wx_norm_planted_reference_passes():
+    check.wx_norm(wx_forward, wx_backward_factory(GOOD_DW, GOOD_DX), quiet=True)
+
+
+@pytest.mark.parametrize("forward, backward, key", [
+    (wx_forward, wx_backward_factory(lambda W, x, q, df: 2 * df * np.outer(x, q), GOOD_DX), "dW_transposed"),
+    (wx_forward, wx_backward_factory(GOOD_DW, lambda W, x, q, df: 2 * df * W @ q), "jv_not_vjp"),
+    (wx_forward, wx_backward_factory(lambda W, x, q, df: df * np.outer(q, x), GOOD_DX), "scaled_half"),
+    (wx_forward, wx_backward_factory(lambda W, x, q, df: 2 * np.outer(q, x), GOOD_DX), "ignores_upstream"),
+    (lambda W, x: (np.linalg.norm(W @ x), None), wx_backward_factory(GOOD_DW, GOOD_DX), "norm_not_squared"),
+    (lambda W, x: (np.sum(W @ x), None), wx_backward_factory(GOOD_DW, GOOD_DX), "forgot_square"),
+    (lambda W, x: np.sum((W @ x) ** 2), wx_backward_factory(GOOD_DW, GOOD_DX), "bad_return"),
+])
+def test_wx_norm_mistakes(forward, backward, key):
+    fails_with(key, check.wx_norm, forward, backward)
+
+
+def test_wx_norm_prints_the_seed_numbers_next_to_yours(sol, capsys):
+    check.wx_norm(sol.wx_norm_forward, sol.wx_norm_backward)
+    out = capsys.readouterr().out
+    assert "dx = [-0.112, 0.636]" in out and "yours:" in out
