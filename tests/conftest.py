@@ -68,3 +68,29 @@ def nbgrader_env():
 def nbgrader_cmd():
     exe = VENV_BIN / "nbgrader"
     return [str(exe)] if exe.exists() else [shutil.which("nbgrader") or "nbgrader"]
+
+
+def stub(*args, **kwargs):
+    """What a learner's unfinished function does."""
+    raise NotImplementedError()
+
+
+def assert_solution_passes(module, solution_args, hidden, capsys):
+    """Every check of ``module`` passes the solution's functions, printing one [ok] line each
+    and nothing on stderr (nbgrader scores a test cell with stderr output as 0)."""
+    assert set(solution_args) == set(module.EXERCISES.keys), "one entry per exercise part"
+    for key, fns in solution_args.items():
+        getattr(module, key)(*fns, hidden=hidden)
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert out.out.count("[ok]") == len(module.EXERCISES.keys)
+
+
+def assert_stubs_not_implemented(module, solution_args):
+    """Replacing any one function of an exercise by a stub gives 'not implemented yet'."""
+    for key, fns in solution_args.items():
+        for i in range(len(fns)):
+            planted = list(fns)
+            planted[i] = stub
+            message = fails_with("not_implemented", getattr(module, key), *planted)
+            assert "not implemented yet" in message
