@@ -78,15 +78,20 @@ SHAPES_HINT = ("the sizes of a matrix product do not fit: in a product A @ B the
                "must match the rows of B.")
 
 
+def _failed_on_shapes(exc):
+    """Did the learner's code raise because a matrix product's sizes do not fit?"""
+    text = str(exc)
+    return exc.key == "exception" and ("mismatch" in text or "not aligned" in text)
+
+
 def _call(fn, *args, what, on_shapes=None):
     """call() with a named diagnosis when a matrix product fails on shapes."""
     try:
         return call(fn, *args, what=what)
     except CheckFailed as exc:
-        text = str(exc)
-        if on_shapes and exc.key == "exception" and ("mismatch" in text or "not aligned" in text):
+        if on_shapes and _failed_on_shapes(exc):
             key, sentence = on_shapes
-            raise CheckFailed(f"{what}: {sentence}\n  ({text.splitlines()[0]})", key=key) from None
+            raise CheckFailed(f"{what}: {sentence}\n  ({str(exc).splitlines()[0]})", key=key) from None
         raise
 
 
@@ -117,11 +122,9 @@ def _close(a, b):
     return a.shape == b.shape and relative_error(a, b) <= GRAD_RTOL
 
 
-def _unchanged(what, before, after, name):
-    for b, a, n in zip(before, after, name):
-        if not np.array_equal(b, a):
-            raise CheckFailed(f"{what} changed its input {n} in place; work on copies "
-                              f"(xp = x.copy(); xp[j] += h).", key="mutated_input")
+def _unchanged(what, before, after, name, hint):
+    if not np.array_equal(before, after):
+        raise CheckFailed(f"{what} changed its input {name} in place; {hint}", key="mutated_input")
 
 
 def _as_layer(vjp, reference, what):
@@ -197,7 +200,7 @@ def numerical_jacobian(fn, *, hidden=False):
     x = rng.uniform(-1.0, 1.0, size=3)
     before = x.copy()
     raw = _call(fn, _f_smooth, x, what=what)
-    _unchanged(what, [before], [x], ["x"])
+    _unchanged(what, before, x, "x", "nudge copies (xp = x.copy(); xp[j] += h) or restore x.")
     truth = _J_smooth(before)
     one_sided = [np.stack([(_f_smooth(before + 1e-5 * e) - _f_smooth(before)) / 1e-5 for e in np.eye(3)], axis=1),
                  np.stack([(_f_smooth(before) - _f_smooth(before - 1e-5 * e)) / 1e-5 for e in np.eye(3)], axis=1)]
@@ -324,7 +327,7 @@ def softmax(fn, *, hidden=False):
             raw = call(fn, v, what=what)
         except CheckFailed as exc:
             _unstable(what, exc)
-        _unchanged(what, [before], [v], ["z"])
+        _unchanged(what, before, v, "z", "write z - np.max(z) (a new array), not z -= np.max(z).")
         try:
             mine = np.asarray(raw, dtype=np.float64)
         except (TypeError, ValueError):
@@ -454,10 +457,9 @@ def _layer(forward, backward, *inputs, **kwargs):
     try:
         check_layer(forward, backward, *inputs, **kwargs)
     except CheckFailed as exc:
-        text = str(exc)
-        if exc.key == "exception" and ("mismatch" in text or "not aligned" in text):
+        if _failed_on_shapes(exc):
             what = _name(backward, "backward")
-            raise CheckFailed(f"{what}: {JV}\n  ({text.splitlines()[0]})", key="jv_not_vjp") from None
+            raise CheckFailed(f"{what}: {JV}\n  ({str(exc).splitlines()[0]})", key="jv_not_vjp") from None
         raise
 
 
