@@ -394,3 +394,21 @@ def test_wx_norm_prints_the_seed_numbers_next_to_yours(sol, capsys):
     check.wx_norm(sol.wx_norm_forward, sol.wx_norm_backward)
     out = capsys.readouterr().out
     assert "dx = [-0.112, 0.636]" in out and "yours:" in out
+
+
+# --- a failure that comes from a helper says so ------------------------------------------------
+
+def test_failure_points_to_a_helper_that_failed_its_own_check():
+    check.sigmoid_vjp(lambda z, v: v * dsig(z), quiet=True)           # passes
+    fails_with("jv_not_vjp", check.linear_vjp, lambda W, x, v: W @ v)  # fails: linear_vjp is broken
+    uses_broken_helper = lambda x, W, b, v: v + W @ (dsig(W @ x + b) * v)  # noqa: E731
+    message = fails_with("jv_not_vjp", check.residual_vjp, uses_broken_helper)
+    assert "builds on linear_vjp, whose check has not passed yet" in message
+    check.linear_vjp(lambda W, x, v: W.T @ v, quiet=True)              # the helper is fixed
+    message = fails_with("jv_not_vjp", check.residual_vjp, uses_broken_helper)
+    assert "builds on" not in message
+
+
+def test_uses_must_name_exercises_of_the_notebook():
+    with pytest.raises(ValueError):
+        check.EXERCISES.check("residual_vjp", uses=("no_such_part",))

@@ -63,10 +63,16 @@ class Exercises:
     def points(self, key):
         return next(p["points"] for p in self.parts if p["key"] == key)
 
-    def check(self, key):
-        """Decorator: register ``fn`` as the check of exercise part ``key``."""
-        if key not in self.keys:
-            raise ValueError(f"{key!r} is not an exercise of {self.notebook}")
+    def check(self, key, uses=()):
+        """Decorator: register ``fn`` as the check of exercise part ``key``.
+
+        ``uses``: earlier parts whose functions this exercise is meant to call; when one of
+        them has failed (or is not implemented yet) in this session, a failure here says so,
+        because fixing that part first may fix this one too.
+        """
+        for k in (key, *uses):
+            if k not in self.keys:
+                raise ValueError(f"{k!r} is not an exercise of {self.notebook}")
 
         def decorate(fn):
             @functools.wraps(fn)
@@ -87,7 +93,13 @@ class Exercises:
                               f"{'s' if self.points(key) != 1 else ''} when graded).")
                     return None
                 self.status[key] = "not implemented yet" if failure.key == "not_implemented" else "failed"
-                raise CheckFailed(str(failure), key=failure.key, keys=failure.keys) from None
+                message = str(failure)
+                broken = [k for k in uses if self.status.get(k) in ("failed", "not implemented yet")]
+                if broken and failure.key != "not_implemented":
+                    message += (f"\n  note: this exercise builds on {', '.join(broken)}, whose check "
+                                f"{'has' if len(broken) == 1 else 'have'} not passed yet; fix "
+                                f"{'it' if len(broken) == 1 else 'them'} first.")
+                raise CheckFailed(message, key=failure.key, keys=failure.keys) from None
             wrapper.exercise = key
             return wrapper
         return decorate

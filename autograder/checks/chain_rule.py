@@ -432,7 +432,7 @@ def _fmt(values):
     return ", ".join(f"{v:.2f}" for v in np.ravel(values))
 
 
-@EXERCISES.check("simple_example")
+@EXERCISES.check("simple_example", uses=("add_gate", "mul_gate"))
 def simple_example(fn, *, hidden=False):
     x, y, z = (3.0, -1.5, 2.0) if hidden else (-2.0, 5.0, -4.0)
     what = getattr(fn, "__name__", "simple_example")
@@ -491,12 +491,12 @@ def _check_neuron(fn, hidden, what):
               f"yours: f = {_fmt(mine[0])}, dw = ({_fmt(mine[1])}), dx = ({_fmt(mine[2])})")
 
 
-@EXERCISES.check("neuron_gates")
+@EXERCISES.check("neuron_gates", uses=("add_gate", "mul_gate", "exp_gate", "reciprocal_gate", "add_const_gate", "mul_const_gate"))
 def neuron_gates(fn, *, hidden=False):
     _check_neuron(fn, hidden, getattr(fn, "__name__", "neuron_gates"))
 
 
-@EXERCISES.check("neuron_shortcut")
+@EXERCISES.check("neuron_shortcut", uses=("add_gate", "mul_gate", "sigmoid", "sigmoid_backward"))
 def neuron_shortcut(fn, *, hidden=False):
     _check_neuron(fn, hidden, getattr(fn, "__name__", "neuron_shortcut"))
 

@@ -345,7 +345,7 @@ def softmax(fn, *, hidden=False):
         ])
 
 
-@EXERCISES.check("softmax_jacobian")
+@EXERCISES.check("softmax_jacobian", uses=("softmax",))
 def softmax_jacobian(fn, *, hidden=False):
     what = _name(fn, "softmax_jacobian")
     z, big = _softmax_inputs(hidden)
@@ -423,7 +423,7 @@ def _net_inputs(hidden, base):
             rng.standard_normal((m, h)), rng.standard_normal(m) * 0.5)
 
 
-@EXERCISES.check("network_jacobian")
+@EXERCISES.check("network_jacobian", uses=("linear_jacobian", "sigmoid_jacobian", "chain_jacobian"))
 def network_jacobian(fn, *, hidden=False):
     what = _name(fn, "network_jacobian")
     x, W1, b1, W2, b2 = _net_inputs(hidden, 660)
@@ -515,7 +515,7 @@ def row_linear_vjp(fn, *, hidden=False):
         ], 19 if hidden else 18, what)
 
 
-@EXERCISES.check("softmax_vjp")
+@EXERCISES.check("softmax_vjp", uses=("softmax",))
 def softmax_vjp(fn, *, hidden=False):
     what = _name(fn, "softmax_vjp")
     rng = _rng(hidden, 730)
@@ -541,7 +541,7 @@ def softmax_vjp(fn, *, hidden=False):
     _no_full_jacobian(fn, (rng.uniform(-3, 3, VJP_MEMORY_D), rng.standard_normal(VJP_MEMORY_D)), what)
 
 
-@EXERCISES.check("residual_vjp")
+@EXERCISES.check("residual_vjp", uses=("sigmoid_vjp", "linear_vjp"))
 def residual_vjp(fn, *, hidden=False):
     what = _name(fn, "residual_vjp")
     rng = _rng(hidden, 740)
@@ -565,7 +565,7 @@ def residual_vjp(fn, *, hidden=False):
     ], 23 if hidden else 22, what)
 
 
-@EXERCISES.check("network_vjp")
+@EXERCISES.check("network_vjp", uses=("sigmoid_vjp", "linear_vjp"))
 def network_vjp(fn, *, hidden=False):
     what = _name(fn, "network_vjp")
     inputs = _net_inputs(hidden, 750)
