@@ -19,14 +19,25 @@ ifeq ($(BROWSER),no)
 LAB_FLAGS += --no-browser
 endif
 
-.PHONY: install lab test progress generate clean-grading help
+.PHONY: install lab test progress generate clean-grading help check-python
 help:
 	@echo "make lab      open the course in JupyterLab (make lab BROWSER=no: no browser)"
 	@echo "make test     run the whole test suite"
 	@echo "make progress your progress table (checks every notebook in notebooks/)"
 	@echo "make generate regenerate notebooks/ from solutions/ (instructors)"
 
-$(STAMP): pyproject.toml
+# nbgrader 0.9.6 and numpy 2.4 (what pip installs) need Python 3.11; stop before installing
+# anything on an older one, with a message that says what to do.
+check-python:
+	@v=$$($(PYTHON) -c 'import sys; print("%d %d" % sys.version_info[:2])' 2>/dev/null) || \
+	  { echo "make: '$(PYTHON)' does not run; this course needs Python 3.11 or newer (make ... PYTHON=python3.11)." >&2; exit 1; }; \
+	set -- $$v; \
+	if [ "$$1" -lt 3 ] || { [ "$$1" -eq 3 ] && [ "$$2" -lt 11 ]; }; then \
+	  echo "make: this course needs Python 3.11 or newer (nbgrader 0.9.6 and numpy 2.4 require it), but '$(PYTHON)' is Python $$1.$$2. Install a newer Python and run: make $(MAKECMDGOALS) PYTHON=python3.11" >&2; \
+	  exit 1; \
+	fi
+
+$(STAMP): pyproject.toml | check-python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
@@ -34,10 +45,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-lab: $(STAMP)
+lab: check-python $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab $(LAB_FLAGS)
 
-test: $(STAMP)
+test: check-python $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
 
 progress: $(STAMP)
