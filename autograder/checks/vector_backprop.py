@@ -148,10 +148,23 @@ def _pair(what, result, first, second):
     return result
 
 
+def _answer(what, raw, expected, *, name, context="", mistakes=()):
+    """check_answer, with a clear sentence for a value that is not an array of numbers at all
+    (a list of arrays of different lengths, say), which numpy cannot even give a shape."""
+    if raw is not None:
+        try:
+            np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise CheckFailed(f"{what}{context}: {name} is not an array of numbers (got "
+                              f"{type(raw).__name__}); return one numpy array "
+                              f"(np.concatenate joins a list of arrays).", key="not_numeric") from None
+    return check_answer(what, raw, expected, name=name, context=context, mistakes=mistakes)
+
+
 def _forward_value(forward, inputs, expected, what, name="out", mistakes=(), context=""):
     """forward(*inputs) returns (out, cache) with out equal to ``expected``; returns the cache."""
     result = _pair(what, call(forward, *[np.array(v) for v in inputs], what=what), name, "cache")
-    check_answer(what, result[0], expected, name=name, mistakes=mistakes, context=context)
+    _answer(what, result[0], expected, name=name, mistakes=mistakes, context=context)
     return result[1]
 
 
@@ -350,7 +363,7 @@ def mse_loss(fn, *, hidden=False):
     result = _pair(what, call(fn, y.copy(), t.copy(), what=what), "loss", "dy")
     sq = np.sum((y - t) ** 2)
     ref = _mse(y, t)
-    check_answer(what, result[0], ref, name="loss", context=f" for y, t of shape {y.shape}", mistakes=[
+    _answer(what, result[0], ref, name="loss", context=f" for y, t of shape {y.shape}", mistakes=[
         like("mean_never", "the loss is the MEAN over the batch: 0.5 * sum((y - t)**2) / N. Yours is "
              "the sum over the batch (N times too large).", lambda ev: 0.5 * sq),
         like("mean_twice", "the loss divides by N once: 0.5 * sum((y - t)**2) / N. Yours divides twice.",
@@ -404,7 +417,7 @@ def softmax_cross_entropy(fn, *, hidden=False):
     ref = _ce(scores, labels)
     result = _call_ce(fn, scores, labels, what)
     logp = _log_softmax_rows(scores)[np.arange(n), labels]
-    check_answer(what, result[0], ref, name="loss", context=f" for scores of shape {scores.shape}", mistakes=[
+    _answer(what, result[0], ref, name="loss", context=f" for scores of shape {scores.shape}", mistakes=[
         like("mean_never", "the loss is the MEAN over the batch of -log p[label]; yours is the sum "
              "(N times too large).", lambda ev: -np.sum(logp)),
         like("sign_flipped", "the loss is -log p[label] (positive); yours is +log p[label].",
@@ -447,8 +460,8 @@ def softmax_cross_entropy(fn, *, hidden=False):
         raise CheckFailed(f"{what}{context}: the loss is {yours:.6g}, the exact value {exact:.6g}: where p "
                           f"underflows to 0, log(p + eps) or np.clip(p, eps, 1) is far off. Compute log p "
                           f"without p: (s - max) - log(sum(exp(s - max))).", key="log_clipped")
-    check_answer(what, result[0], exact, name="loss", context=context)
-    check_answer(what, result[1], _ce_grad(big, big_labels), name="dscores", context=context)
+    _answer(what, result[0], exact, name="loss", context=context)
+    _answer(what, result[1], _ce_grad(big, big_labels), name="dscores", context=context)
 
 
 # --- 7. two linear layers collapse ---------------------------------------------------------------
@@ -472,12 +485,12 @@ def collapse_linear(fn, *, hidden=False):
                 raise CheckFailed(f"{what}: {ORDER}\n  ({str(exc).splitlines()[0]})", key="composition_order") from None
             raise
         context = f" for W1 {W1.shape}, W2 {W2.shape}"
-        check_answer(what, result[0], W1 @ W2, name="W", context=context, mistakes=[
+        _answer(what, result[0], W1 @ W2, name="W", context=context, mistakes=[
             like("composition_order", ORDER, lambda ev: W2 @ W1),
             like("elementwise_product", "compose with a matrix product, W1 @ W2, not entry by entry.",
                  lambda ev: W1 * W2),
         ])
-        check_answer(what, result[1], b1 @ W2 + b2, name="b", context=context, mistakes=[
+        _answer(what, result[1], b1 @ W2 + b2, name="b", context=context, mistakes=[
             like("bias_not_carried", "b1 goes through the second layer too: (x @ W1 + b1) @ W2 + b2 = "
                  "x @ (W1 @ W2) + (b1 @ W2 + b2).", lambda ev: b2),
             like("bias_not_carried", "b1 goes through the second layer: b = b1 @ W2 + b2, not b1 + b2.",
@@ -541,7 +554,11 @@ def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed):
         raise CheckFailed(f"{what}: grads must be a dict with the keys 'W1', 'b1', 'W2', 'b2' (one gradient "
                           f"per parameter); got {have}.", key="bad_grads")
     ref_value = _net(x, W1, b1, W2, b2, t, hidden, loss)[0]
-    check_answer(what, value, ref_value, name="loss", context=context)
+    _answer(what, value, ref_value, name="loss", context=context, mistakes=[
+        like("ignored_hidden_argument", f"the loss is the one of a network with hidden={other!r}: use the "
+             f"activation named by the argument `hidden` ({hidden!r} here).",
+             lambda ev, other=other: _net(x, W1, b1, W2, b2, t, other, loss)[0])
+        for other in ACTIVATIONS if other != hidden])
 
     def forward(x_, W1_, b1_, W2_, b2_):
         out = fn(x_, np.array(t), {"W1": W1_, "b1": b1_, "W2": W2_, "b2": b2_}, **kwargs)
@@ -595,7 +612,7 @@ def flatten(flatten_fn, unflatten_fn, *, hidden=False):
         raise CheckFailed(f"{fwhat} changed the arrays it was given; build a new vector "
                           f"(np.concatenate makes one).", key="mutated_input")
     context = f" for layers of shapes {[(W.shape, b.shape) for W, b in layers]}"
-    check_answer(fwhat, raw, _theta(layers), name="theta", context=context, mistakes=[
+    _answer(fwhat, raw, _theta(layers), name="theta", context=context, mistakes=[
         like("bias_first", "theta_n = [vec(W_n); b_n]: the weights of each layer come first, then its bias.",
              lambda ev: np.concatenate([np.concatenate([b, W.ravel()]) for W, b in layers])),
         like("column_major", "vec(W) here is W.ravel() (row by row): the seed's W_n is our W.T, and "
@@ -623,11 +640,11 @@ def flatten(flatten_fn, unflatten_fn, *, hidden=False):
         w_flat = theta[offset:offset + W.size]
         b_flat = theta[offset + W.size:offset + W.size + b.size]
         ctx = f", layer {k + 1} of {len(layers)}"
-        check_answer(uwhat, got[0], w_flat.reshape(W.shape), name=f"W{k + 1}", context=ctx, mistakes=[
+        _answer(uwhat, got[0], w_flat.reshape(W.shape), name=f"W{k + 1}", context=ctx, mistakes=[
             like("column_major", "read W row by row: theta[...].reshape(W.shape) (the default, row-major "
                  "order), the inverse of W.ravel().", lambda ev: w_flat.reshape(W.shape, order="F")),
         ])
-        check_answer(uwhat, got[1], b_flat, name=f"b{k + 1}", context=ctx)
+        _answer(uwhat, got[1], b_flat, name=f"b{k + 1}", context=ctx)
         offset += W.size + b.size
     back = call(unflatten_fn, call(flatten_fn, layers, what=fwhat), layers, what=uwhat)
     for (W, b), (W2, b2) in zip(layers, back):
@@ -698,7 +715,7 @@ def hinge_loss(fn, *, hidden=False):
         ref = _hinge(W, x, labels, reg)[0]
         data = ref - reg * np.sum(W * W)
         context = f" for x of shape {x.shape}, W of shape {W.shape}, reg = {reg}"
-        check_answer(what, result[0], ref, name="loss", context=context, mistakes=[
+        _answer(what, result[0], ref, name="loss", context=context, mistakes=[
             like("own_margin_counted", "the loss is exactly 1 too large: L_i sums over j != y_i only. "
                  "The correct class's own margin s_y - s_y + 1 = 1 is always positive; zero it "
                  "(margins[np.arange(N), labels] = 0). Its gradient cancels, so only the loss shows it.",
@@ -740,6 +757,34 @@ def hinge_loss(fn, *, hidden=False):
 
 # --- 11. memory ----------------------------------------------------------------------------------
 
+def _arrays(cache):
+    """Every array a nested cache refers to, once per occurrence."""
+    if isinstance(cache, np.ndarray):
+        return [cache]
+    if isinstance(cache, dict):
+        cache = list(cache.values())
+    if isinstance(cache, (list, tuple)):
+        return [a for item in cache for a in _arrays(item)]
+    return []
+
+
+def _cache_answers(cache):
+    """The right byte count and the counts of the named mistakes."""
+    every = _arrays(cache)
+    once = list({id(a): a for a in every}.values())
+    top = cache if isinstance(cache, (list, tuple)) else list(cache.values()) if isinstance(cache, dict) else [cache]
+    return sum(a.nbytes for a in once), [
+        ("counted_twice", "an array that the cache holds twice is one array in memory: count each array "
+         "once (remember the id() of each array you counted).", sum(a.nbytes for a in every)),
+        ("counted_entries", "count bytes, not entries: a.nbytes (a.size * a.itemsize), not a.size.",
+         sum(a.size for a in once)),
+        ("assumed_8_bytes", "not every array has 8 bytes per entry (float32 has 4, bool 1): use a.nbytes.",
+         sum(8 * a.size for a in once)),
+        ("not_recursive", "look inside every list, tuple and dict of the cache, however deeply nested "
+         "(a recursive function does it).", sum(a.nbytes for a in top if isinstance(a, np.ndarray))),
+    ]
+
+
 @EXERCISES.check("cache_bytes")
 def cache_bytes(fn, *, hidden=False):
     what = _name(fn, "cache_bytes")
@@ -749,16 +794,14 @@ def cache_bytes(fn, *, hidden=False):
     small = rng.standard_normal((6, 2)).astype(np.float32)
     mask = rng.standard_normal((4, 3)) > 0
     cases = [
-        ((x, W), x.nbytes + W.nbytes, "(x, W)", None),
+        ((x, W), "(x, W)"),
         ([(x, W), (out,), {"out": out, "mask": mask, "n": 4, "name": "relu"}, None, 2.5, [small]],
-         x.nbytes + W.nbytes + out.nbytes + mask.nbytes + small.nbytes,
-         "nested lists, tuples and dicts holding one array twice, a bool mask and a float32 array",
-         dict(twice=out.nbytes, entries=[x, W, out, mask, small], top=0)),
+         "nested lists, tuples and dicts holding one array twice, a bool mask and a float32 array"),
     ]
     if hidden:
-        cases.append(({"layers": [(x, W), (x, out)], "count": 3}, x.nbytes + W.nbytes + out.nbytes,
-                      "a dict whose layers share x", dict(twice=x.nbytes, entries=[x, W, out], top=0)))
-    for cache, expected, label, wrong in cases:
+        cases.append(({"layers": [(x, W), (x, out)], "count": 3, "x": x}, "a dict whose layers share x"))
+    for cache, label in cases:
+        expected, named = _cache_answers(cache)
         raw = call(fn, cache, what=what)
         try:
             if np.ndim(raw) != 0 or isinstance(raw, (bool, np.bool_)):
@@ -769,20 +812,9 @@ def cache_bytes(fn, *, hidden=False):
                               f"{type(raw).__name__}.", key="not_numeric") from None
         if yours == expected:
             continue
-        if wrong:
-            named = [
-                ("counted_twice", "an array that the cache holds twice is one array in memory: count "
-                 "each array once (remember the id() of each array you counted).", expected + wrong["twice"]),
-                ("counted_entries", "count bytes, not entries: a.nbytes (a.size * a.itemsize), not a.size.",
-                 sum(a.size for a in wrong["entries"])),
-                ("assumed_8_bytes", "not every array has 8 bytes per entry (float32 has 4, bool 1): use "
-                 "a.nbytes.", sum(8 * a.size for a in wrong["entries"])),
-                ("not_recursive", "look inside every list, tuple and dict of the cache, however deeply "
-                 "nested (a recursive function does it).", wrong["top"]),
-            ]
-            for key, sentence, value in named:
-                if yours == value:
-                    raise CheckFailed(f"{what} for {label}: {sentence}\n  yours {yours:g} bytes, "
-                                      f"expected {expected:g}", key=key)
+        for key, sentence, value in named:
+            if value != expected and yours == value:
+                raise CheckFailed(f"{what} for {label}: {sentence}\n  yours {yours:g} bytes, "
+                                  f"expected {expected:g}", key=key)
         raise CheckFailed(f"{what} for {label}: yours {yours:g} bytes, expected {expected:g}.",
                           key="wrong_values")
