@@ -233,8 +233,16 @@ def _affine_case(forward, backward, x, W, b, seed):
             raise CheckFailed(f"{bwd}: dx has shape {np.shape(grads[0])}, the flattened rows; x had shape "
                               f"{x.shape}. Reshape it back: dx.reshape(x.shape) (keep x, or its shape, "
                               f"in the cache).", key="dx_not_reshaped")
-    check_layer(forward, backward, x, W, b, names=["x", "W", "b"], mistakes=_affine_rows(),
-                seed=seed, quiet=True)
+    try:
+        check_layer(forward, backward, x, W, b, names=["x", "W", "b"], mistakes=_affine_rows(),
+                    seed=seed, quiet=True)
+    except CheckFailed as exc:
+        text = str(exc)
+        if exc.key == "exception" and text.startswith(bwd) and ("mismatch" in text or "not aligned" in text):
+            raise CheckFailed(f"{bwd}: a matrix product's sizes do not fit. With dout ({n}, {W.shape[1]}), "
+                              f"x2 = x.reshape(N, -1) ({n}, {W.shape[0]}) and W {W.shape}: dx = dout @ W.T "
+                              f"and dW = x2.T @ dout.\n  ({text.splitlines()[0]})", key="backward_shapes") from None
+        raise
 
 
 @EXERCISES.check("affine")
