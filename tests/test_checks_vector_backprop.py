@@ -263,6 +263,7 @@ DY = lambda y, t, n: (y - t) / n  # noqa: E731
     (mse_with(HALF_SQ, lambda y, t, n: (t - y) / n), "dy_sign"),
     (mse_with(HALF_SQ, lambda y, t, n: 2 * (y - t) / n), "scaled_2"),
     (lambda y, t: HALF_SQ(y, t, y.shape[0]), "bad_return"),
+    (mse_with(lambda y, t, n: 0.5 * np.sum((y - t) ** 2, axis=1) / n, DY), "not_a_number"),
 ])
 def test_mse_mistakes(planted, key):
     fails_with(key, check.mse_loss, planted)

@@ -111,12 +111,10 @@ def _hinge(W, x, labels, reg, variant=None):
     rows = np.arange(n)
     s = x @ W
     margins = s - s[rows, labels][:, None] + 1.0
-    if variant != "own_margin_counted":
-        margins[rows, labels] = 0.0
+    margins[rows, labels] = 0.0
     data = np.maximum(margins, 0.0).sum() / n
     value = data + reg * np.sum(W * W)
     mask = (margins > 0).astype(np.float64)
-    mask[rows, labels] = 0.0
     if variant != "not_subtracted":
         mask[rows, labels] = -mask.sum(axis=1)
     dW = x.T @ mask / n
@@ -158,7 +156,11 @@ def _answer(what, raw, expected, *, name, context="", mistakes=()):
             raise CheckFailed(f"{what}{context}: {name} is not an array of numbers (got "
                               f"{type(raw).__name__}); return one numpy array "
                               f"(np.concatenate joins a list of arrays).", key="not_numeric") from None
-    return check_answer(what, raw, expected, name=name, context=context, mistakes=mistakes)
+        if np.ndim(expected) == 0 and np.ndim(raw) > 0:
+            kind = "the mean over the batch" if name == "loss" else "a number"
+            raise CheckFailed(f"{what}{context}: {name} must be one number ({kind}); yours has shape "
+                              f"{np.shape(raw)}.", key="not_a_number")
+    return check_answer(what, raw, expected, name=name, of=name, context=context, mistakes=mistakes)
 
 
 def _forward_value(forward, inputs, expected, what, name="out", mistakes=(), context=""):
@@ -586,7 +588,7 @@ def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed):
                 mistakes=_net_rows(t, hidden, loss))
 
 
-@EXERCISES.check("two_layer_net", uses=("affine", "relu", "sigmoid", "mse_loss", "softmax_cross_entropy"))
+@EXERCISES.check("two_layer_net", uses=("affine", "sigmoid", "tanh", "relu", "mse_loss", "softmax_cross_entropy"))
 def two_layer_net(fn, *, hidden=False):
     what = _name(fn, "two_layer_net")
     rng = _rng(hidden, 470)
