@@ -527,3 +527,67 @@ def bytes_with(dedupe=True, count=lambda a: a.nbytes, recurse=True):
 ])
 def test_cache_bytes_mistakes(planted, key):
     fails_with(key, check.cache_bytes, planted)
+
+
+# --- other right answers pass ----------------------------------------------------------------------
+
+def affine_forward_shape_cache(x, W, b):
+    x2 = x.reshape(len(x), -1)
+    return x2 @ W + b, (x.shape, x2, W)
+
+
+def affine_backward_shape_cache(dout, cache):
+    shape, x2, W = cache
+    return (dout @ W.T).reshape(shape), np.einsum("si,sj->ij", x2, dout), np.einsum("sj->j", dout)
+
+
+def ce_logsumexp(scores, labels):
+    n = scores.shape[0]
+    m = scores.max(axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.exp(scores - m).sum(axis=1))
+    loss = np.mean(lse - scores[np.arange(n), labels])
+    p = np.exp(scores - lse[:, None])
+    return loss, (p - np.eye(scores.shape[1])[labels]) / n
+
+
+def hinge_loops(W, x, labels, reg):
+    n, c = x.shape[0], W.shape[1]
+    loss, dW = 0.0, np.zeros_like(W)
+    for i in range(n):
+        s = x[i] @ W
+        for j in range(c):
+            if j != labels[i] and s[j] - s[labels[i]] + 1 > 0:
+                loss += s[j] - s[labels[i]] + 1
+                dW[:, j] += x[i]
+                dW[:, labels[i]] -= x[i]
+    return loss / n + reg * np.sum(W ** 2), dW / n + 2 * reg * W
+
+
+def bytes_with_a_stack(cache):
+    total, seen, todo = 0, set(), [cache]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, np.ndarray) and id(item) not in seen:
+            seen.add(id(item))
+            total += item.size * item.itemsize
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+    return total
+
+
+@pytest.mark.parametrize("key, fns", [
+    ("affine", (affine_forward_shape_cache, affine_backward_shape_cache)),
+    ("softmax_cross_entropy", (ce_logsumexp,)),
+    ("hinge_loss", (hinge_loops,)),
+    ("cache_bytes", (bytes_with_a_stack,)),
+    ("flatten", (lambda layers: np.hstack([np.hstack([W.reshape(-1), b]) for W, b in layers]),
+                 lambda theta, like: good_unflatten(theta, like))),
+    ("layer_theta_grad", (lambda h, dz: np.concatenate([sum(np.outer(h[s], dz[s]) for s in range(len(h))).ravel(),
+                                                        dz.sum(axis=0)]),)),
+    ("collapse_linear", (lambda W1, b1, W2, b2: (np.dot(W1, W2), np.dot(b1, W2) + b2),)),
+])
+def test_other_right_answers_pass(key, fns):
+    getattr(check, key)(*fns, quiet=True)
+    getattr(check, key)(*fns, quiet=True, hidden=True)
