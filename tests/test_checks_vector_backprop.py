@@ -1,0 +1,593 @@
+"""Do the checks of 04_vector_backprop pass the solution and name every planted mistake?
+
+Each planted mistake is a plausible wrong answer written out here from the formulas; the test
+asserts the key of the diagnosis, so a check that fails for the wrong reason fails here.
+Expected numbers come from closed forms, never from the code under test.
+"""
+import re
+
+import numpy as np
+import pytest
+
+import nbedit
+from autograder.checks import vector_backprop as check
+from conftest import (assert_solution_passes, assert_stubs_not_implemented, fails_with,
+                      load_solution, solution_path)
+
+NB = "04_vector_backprop"
+
+
+@pytest.fixture(scope="module")
+def sol():
+    return load_solution(NB)
+
+
+def solution_args(sol):
+    return {
+        "affine": (sol.affine_forward, sol.affine_backward),
+        "sigmoid": (sol.sigmoid_forward, sol.sigmoid_backward),
+        "tanh": (sol.tanh_forward, sol.tanh_backward),
+        "relu": (sol.relu_forward, sol.relu_backward),
+        "mse_loss": (sol.mse_loss,),
+        "softmax_cross_entropy": (sol.softmax_cross_entropy,),
+        "collapse_linear": (sol.collapse_linear,),
+        "two_layer_net": (sol.two_layer_net,),
+        "flatten": (sol.flatten, sol.unflatten),
+        "layer_theta_grad": (sol.layer_theta_grad,),
+        "hinge_loss": (sol.hinge_loss,),
+        "cache_bytes": (sol.cache_bytes,),
+    }
+
+
+def test_points_total_22(sol):
+    assert sum(p["points"] for p in check.EXERCISES.parts) == 22
+    assert 10 <= len(check.EXERCISES.parts) <= 14
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_solution_passes_every_check(sol, hidden, capsys):
+    assert_solution_passes(check, solution_args(sol), hidden, capsys)
+
+
+def test_stubs_are_reported_as_not_implemented(sol):
+    assert_stubs_not_implemented(check, solution_args(sol))
+
+
+def test_exercise_n_of_the_notebook_is_part_n_of_the_checks():
+    """'### Exercise N (P points): `f` and `g`' appears in order, with the part's points, and its
+    functions are the ones the part's check receives (the first named after the part)."""
+    nb = nbedit.read(solution_path(NB))
+    headings = []
+    for c in nb["cells"]:
+        if c["cell_type"] == "markdown":
+            text = "".join(c["source"])
+            headings += re.findall(r"^### Exercise (\d+) \((\d+) points?\): (.+)$", text, flags=re.M)
+    parts = check.EXERCISES.parts
+    assert [int(n) for n, _, _ in headings] == list(range(1, len(parts) + 1))
+    for (n, points, names), part in zip(headings, parts):
+        functions = re.findall(r"`(\w+)`", names)
+        assert int(points) == part["points"], (n, part["key"])
+        assert functions[0].startswith(part["key"]), (n, functions, part["key"])
+        test_cell = nbedit.cell(nb, f"test_{part['key']}")
+        visible = "".join(test_cell["source"]).split("\n")[0]
+        assert visible == f"check.{part['key']}({', '.join(functions)})", visible
+
+
+def test_worked_numbers_printed_by_the_notebook(sol):
+    """The numbers the text quotes: log(C) at small scores, C - 1 for the hinge loss at W near 0,
+    and (2 depth + 1) N w 8 bytes of caches."""
+    loss, _ = sol.softmax_cross_entropy(np.zeros((4, 3)), np.array([0, 1, 2, 0]))
+    assert np.isclose(loss, np.log(3))
+    rng = np.random.default_rng(0)
+    x, labels = rng.standard_normal((50, 6)), rng.integers(0, 4, size=50)
+    assert np.isclose(sol.hinge_loss(np.zeros((6, 4)), x, labels, 0.1)[0], 3.0)
+    assert sol.kept_bytes(128, 4)[0] == 9 * 128 * 128 * 8
+
+
+# --- planted mistakes: helpers ---------------------------------------------------------------------
+
+def sig(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
+
+
+def flat(x):
+    return x.reshape(x.shape[0], -1)
+
+
+def aff_forward(x, W, b):
+    return flat(x) @ W + b, (x, W)
+
+
+def aff_backward_with(dx=None, dW=None, db=None):
+    """A correct affine_backward with one of its three lines replaced."""
+    def backward(dout, cache):
+        x, W = cache
+        return ((dx or (lambda d, x, W: (d @ W.T).reshape(x.shape)))(dout, x, W),
+                (dW or (lambda d, x, W: flat(x).T @ d))(dout, x, W),
+                (db or (lambda d, x, W: d.sum(axis=0)))(dout, x, W))
+    return backward
+
+
+def square(W):
+    return W.shape[0] == W.shape[1]
+
+
+# --- 1. affine ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backward, key", [
+    (aff_backward_with(dW=lambda d, x, W: d.T @ flat(x)), "shape_transposed"),
+    (aff_backward_with(dW=lambda d, x, W: d.T @ flat(x) if square(W) else flat(x).T @ d), "dW_transposed"),
+    (aff_backward_with(dW=lambda d, x, W: flat(x).T @ d / x.shape[0]), "mean_in_layer"),
+    (aff_backward_with(db=lambda d, x, W: d.mean(axis=0)), "mean_in_layer"),
+    (aff_backward_with(db=lambda d, x, W: d), "batch_not_summed"),
+    (aff_backward_with(db=lambda d, x, W: d.sum(axis=0, keepdims=True)), "kept_axis"),
+    (aff_backward_with(dx=lambda d, x, W: d @ W), "backward_shapes"),
+    (aff_backward_with(dW=lambda d, x, W: flat(x) @ d), "backward_shapes"),
+    (aff_backward_with(dx=lambda d, x, W: (d @ W if square(W) else d @ W.T).reshape(x.shape)), "dx_used_W"),
+    (aff_backward_with(dx=lambda d, x, W: d @ W.T), "dx_not_reshaped"),
+    (aff_backward_with(dW=lambda d, x, W: flat(x).T @ np.ones_like(d)), "ignores_upstream"),
+])
+def test_affine_backward_mistakes(backward, key):
+    fails_with(key, check.affine, aff_forward, backward)
+
+
+def test_square_dW_transposed_message_says_the_shape_cannot_tell():
+    message = fails_with("dW_transposed", check.affine, aff_forward,
+                         aff_backward_with(dW=lambda d, x, W: d.T @ flat(x) if square(W) else flat(x).T @ d))
+    assert "square W" in message and "x.T @ dout" in message
+
+
+def test_db_mean_message_says_the_layer_does_not_average():
+    message = fails_with("mean_in_layer", check.affine, aff_forward,
+                         aff_backward_with(db=lambda d, x, W: d.mean(axis=0)))
+    assert "N=4 times too small" in message and "already inside dout" in message
+
+
+@pytest.mark.parametrize("forward, key", [
+    (lambda x, W, b: (x @ W + b, (x, W)), "x_not_flattened"),
+    (lambda x, W, b: (flat(x) @ W, (x, W)), "forgot_bias"),
+])
+def test_affine_forward_mistakes(forward, key):
+    fails_with(key, check.affine, forward, aff_backward_with())
+
+
+def test_dx_not_reshaped_message_names_both_shapes():
+    message = fails_with("dx_not_reshaped", check.affine, aff_forward,
+                         aff_backward_with(dx=lambda d, x, W: d @ W.T))
+    assert "(4, 12)" in message and "(4, 2, 3, 2)" in message
+
+
+# --- 2-4. activations ---------------------------------------------------------------------------------
+
+def sig_forward(z):
+    out = sig(z)
+    return out, out
+
+
+def naive_sig_forward(z):
+    out = 1.0 / (1.0 + np.exp(-z))
+    return out, out
+
+
+@pytest.mark.parametrize("forward, backward, key", [
+    (naive_sig_forward, lambda d, out: d * out * (1 - out), "overflow"),
+    (sig_forward, lambda d, out: d, "missing_activation_derivative"),
+    (sig_forward, lambda d, out: d * sig(out) * (1 - sig(out)), "derivative_at_output"),
+    (sig_forward, lambda d, out: d * out, "not_derivative"),
+    (sig_forward, lambda d, out: out * (1 - out), "ignores_upstream"),
+])
+def test_sigmoid_mistakes(forward, backward, key):
+    fails_with(key, check.sigmoid, forward, backward)
+
+
+def test_sigmoid_cached_input_is_fine():
+    check.sigmoid(lambda z: (sig(z), z), lambda d, z: d * sig(z) * (1 - sig(z)), quiet=True)
+
+
+def tanh_forward(z):
+    out = np.tanh(z)
+    return out, out
+
+
+@pytest.mark.parametrize("backward, key", [
+    (lambda d, out: d, "missing_activation_derivative"),
+    (lambda d, out: d * (1 - np.tanh(out) ** 2), "derivative_at_output"),
+    (lambda d, out: d * (1 - out), "forgot_square"),
+    (lambda d, out: -d * (1 - out ** 2), "sign_flipped"),
+])
+def test_tanh_mistakes(backward, key):
+    fails_with(key, check.tanh, tanh_forward, backward)
+
+
+def relu_forward(z):
+    return np.maximum(z, 0), z
+
+
+def relu_in_place_backward(dout, z):
+    dout[z <= 0] = 0
+    return dout
+
+
+def relu_in_place_forward(z):
+    z[z < 0] = 0
+    return z, z
+
+
+@pytest.mark.parametrize("forward, backward, key", [
+    (relu_forward, lambda d, z: d * (d > 0), "mask_from_dout"),
+    (relu_forward, relu_in_place_backward, "mutated_input"),
+    (relu_forward, lambda d, z: d, "missing_relu_mask"),
+    (relu_forward, lambda d, z: d * (z < 0), "mask_inverted"),
+    (relu_forward, lambda d, z: (z > 0).astype(float), "mask_without_dout"),
+    (relu_in_place_forward, lambda d, z: d * (z > 0), "mutated_input"),
+    (lambda z: (np.minimum(z, 0), z), lambda d, z: d * (z > 0), "relu_inverted"),
+])
+def test_relu_mistakes(forward, backward, key):
+    fails_with(key, check.relu, forward, backward)
+
+
+def test_relu_in_place_message_says_dout():
+    message = fails_with("mutated_input", check.relu, relu_forward, relu_in_place_backward)
+    assert "dout in place" in message
+
+
+@pytest.mark.parametrize("forward, backward", [
+    (relu_forward, lambda d, z: d * (z >= 0)),                      # >= vs >: the same away from 0
+    (lambda z: (np.maximum(z, 0),) * 2, lambda d, out: d * (out > 0)),   # mask from the output
+    (lambda z: (z * (z > 0), z > 0), lambda d, mask: d * mask),     # a cached boolean mask
+])
+def test_relu_variants_that_are_right_pass(forward, backward):
+    check.relu(forward, backward, quiet=True)
+    check.relu(forward, backward, quiet=True, hidden=True)
+
+
+# --- 5-6. losses --------------------------------------------------------------------------------------
+
+def mse_with(value, grad):
+    def mse(y, t):
+        n = y.shape[0]
+        return value(y, t, n), grad(y, t, n)
+    return mse
+
+
+HALF_SQ = lambda y, t, n: 0.5 * np.sum((y - t) ** 2) / n  # noqa: E731
+DY = lambda y, t, n: (y - t) / n  # noqa: E731
+
+
+@pytest.mark.parametrize("planted, key", [
+    (mse_with(lambda y, t, n: 0.5 * np.sum((y - t) ** 2), lambda y, t, n: y - t), "mean_never"),
+    (mse_with(HALF_SQ, lambda y, t, n: y - t), "mean_never"),
+    (mse_with(HALF_SQ, lambda y, t, n: (y - t) / n ** 2), "mean_twice"),
+    (mse_with(lambda y, t, n: np.sum((y - t) ** 2) / n, lambda y, t, n: 2 * (y - t) / n), "missing_half"),
+    (mse_with(lambda y, t, n: np.mean((y - t) ** 2), DY), "mean_over_outputs"),
+    (mse_with(HALF_SQ, lambda y, t, n: (t - y) / n), "dy_sign"),
+    (mse_with(HALF_SQ, lambda y, t, n: 2 * (y - t) / n), "scaled_2"),
+    (lambda y, t: HALF_SQ(y, t, y.shape[0]), "bad_return"),
+    (mse_with(lambda y, t, n: 0.5 * np.sum((y - t) ** 2, axis=1) / n, DY), "not_a_number"),
+])
+def test_mse_mistakes(planted, key):
+    fails_with(key, check.mse_loss, planted)
+
+
+def log_softmax(s):
+    sh = s - s.max(axis=1, keepdims=True)
+    return sh - np.log(np.exp(sh).sum(axis=1, keepdims=True))
+
+
+def ce_with(value=None, grad=None, probs=None):
+    """Softmax cross-entropy from the formulas, with one piece replaced."""
+    def ce(scores, labels):
+        n = scores.shape[0]
+        p = probs(scores) if probs else np.exp(log_softmax(scores))
+        loss = value(p, scores, labels, n) if value else -log_softmax(scores)[np.arange(n), labels].mean()
+        onehot = np.eye(scores.shape[1])[labels]
+        return loss, (grad(p, onehot, n) if grad else (p - onehot) / n)
+    return ce
+
+
+def naive_probs(s):
+    return np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+
+
+def shifted_probs(s):
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (ce_with(probs=naive_probs, value=lambda p, s, y, n: -np.log(p[np.arange(n), y]).mean()), "softmax_overflow"),
+    (ce_with(probs=shifted_probs, value=lambda p, s, y, n: -np.log(p[np.arange(n), y]).mean()), "log_of_zero"),
+    (ce_with(probs=shifted_probs, value=lambda p, s, y, n: -np.log(p[np.arange(n), y] + 1e-12).mean()),
+     "log_clipped"),
+    (ce_with(grad=lambda p, onehot, n: p - onehot), "mean_never"),
+    (ce_with(value=lambda p, s, y, n: -log_softmax(s)[np.arange(n), y].sum()), "mean_never"),
+    (ce_with(grad=lambda p, onehot, n: (p - onehot) / n ** 2), "mean_twice"),
+    (ce_with(grad=lambda p, onehot, n: p / n), "onehot_not_subtracted"),
+    (ce_with(grad=lambda p, onehot, n: (onehot - p) / n), "dscores_sign"),
+    (ce_with(value=lambda p, s, y, n: log_softmax(s)[np.arange(n), y].mean()), "sign_flipped"),
+    (ce_with(value=lambda p, s, y, n: -log_softmax(s).mean()), "labels_not_used"),
+])
+def test_softmax_cross_entropy_mistakes(planted, key):
+    fails_with(key, check.softmax_cross_entropy, planted)
+
+
+def test_ce_not_divided_by_n_message():
+    message = fails_with("mean_never", check.softmax_cross_entropy, ce_with(grad=lambda p, onehot, n: p - onehot))
+    assert "dscores is N=4 times too large" in message and "divide by N" in message
+
+
+# --- 7. collapse ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda W1, b1, W2, b2: (W2 @ W1, b1 @ W2 + b2), "composition_order"),
+    (lambda W1, b1, W2, b2: (W1 @ W2, b2), "bias_not_carried"),
+    (lambda W1, b1, W2, b2: (W1 @ W2, b1 + b2), "bias_not_carried"),
+    (lambda W1, b1, W2, b2: (W1 * W2, b1 @ W2 + b2), "elementwise_product"),
+    (lambda W1, b1, W2, b2: W1 @ W2, "bad_return"),
+])
+def test_collapse_linear_mistakes(planted, key):
+    fails_with(key, check.collapse_linear, planted)
+
+
+# --- 8. network ----------------------------------------------------------------------------------------
+
+ACT = {"relu": lambda z: np.maximum(z, 0), "sigmoid": sig, "tanh": np.tanh}
+DERIVATIVE = {"relu": lambda z: (z > 0).astype(float), "sigmoid": lambda z: sig(z) * (1 - sig(z)),
+              "tanh": lambda z: 1 - np.tanh(z) ** 2}
+
+
+def net_with(no_derivative=False, at_output=False, scale=1.0, loss_scale=1.0, transpose_W1=False, drop=None,
+             db1_rows=False):
+    """A two-layer net written from the formulas, with one mistake switched on."""
+    def net(x, t, params, hidden="relu", loss="softmax"):
+        W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
+        n = x.shape[0]
+        z1 = x @ W1 + b1
+        h1 = ACT[hidden](z1)
+        s = h1 @ W2 + b2
+        if loss == "softmax":
+            value = -log_softmax(s)[np.arange(n), t].mean()
+            ds = (np.exp(log_softmax(s)) - np.eye(s.shape[1])[t]) / n
+        else:
+            value = 0.5 * np.sum((s - t) ** 2) / n
+            ds = (s - t) / n
+        ds = ds * loss_scale
+        local = 1.0 if no_derivative else DERIVATIVE[hidden](h1 if at_output else z1)
+        dz1 = (ds @ W2.T) * local
+        grads = {"W1": x.T @ dz1, "b1": dz1 if db1_rows else dz1.sum(axis=0), "W2": h1.T @ ds,
+                 "b2": ds.sum(axis=0)}
+        grads = {k: v * scale for k, v in grads.items()}
+        if transpose_W1:
+            grads["W1"] = grads["W1"].T
+        if drop:
+            del grads[drop]
+        return value, grads
+    return net
+
+
+@pytest.mark.parametrize("planted, key", [
+    (net_with(no_derivative=True), "missing_activation_derivative"),
+    (net_with(at_output=True), "derivative_at_output"),     # right for ReLU, wrong for the sigmoid
+    (net_with(scale=0.5), "scaled_half"),
+    (net_with(transpose_W1=True), "shape_transposed"),
+    (net_with(drop="b2"), "bad_grads"),
+    (net_with(db1_rows=True), "batch_not_summed"),
+])
+def test_two_layer_net_mistakes(planted, key):
+    fails_with(key, check.two_layer_net, planted)
+
+
+def test_two_layer_net_mean_twice_and_never():
+    """Dividing the gradients by N again, or a loss gradient without its 1/N (N = 4 in the first case)."""
+    fails_with("mean_twice", check.two_layer_net, net_with(scale=0.25))
+    fails_with("mean_never", check.two_layer_net, net_with(loss_scale=4.0))
+
+
+def test_two_layer_net_solution_passes_with_the_reference_net():
+    """The planted-mistake builder without a mistake is right, so its failures are the mistakes'."""
+    check.two_layer_net(net_with(), quiet=True)
+    check.two_layer_net(net_with(), quiet=True, hidden=True)
+
+
+def test_two_layer_net_ignoring_the_activation_argument_fails():
+    def relu_always(x, t, params, hidden="relu", loss="softmax"):
+        return net_with()(x, t, params, hidden="relu", loss=loss)
+    message = fails_with("ignored_hidden_argument", check.two_layer_net, relu_always)
+    assert "hidden='relu'" in message and "'sigmoid' here" in message
+
+
+# --- 9-10. theta ---------------------------------------------------------------------------------------
+
+def good_flatten(layers):
+    return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in layers])
+
+
+def good_unflatten(theta, like, order="C"):
+    out, k = [], 0
+    for W, b in like:
+        out.append((theta[k:k + W.size].reshape(W.shape, order=order), theta[k + W.size:k + W.size + b.size]))
+        k += W.size + b.size
+    return out
+
+
+@pytest.mark.parametrize("flatten, unflatten, key", [
+    (lambda layers: np.concatenate([np.concatenate([b, W.ravel()]) for W, b in layers]), good_unflatten,
+     "bias_first"),
+    (lambda layers: np.concatenate([np.concatenate([W.ravel(order="F"), b]) for W, b in layers]),
+     good_unflatten, "column_major"),
+    (lambda layers: np.concatenate([W.ravel() for W, _ in layers] + [b for _, b in layers]), good_unflatten,
+     "weights_then_biases"),
+    (good_flatten, lambda theta, like: good_unflatten(theta, like, order="F"), "column_major"),
+    (good_flatten, lambda theta, like: like, "all_zeros"),
+    (good_flatten, lambda theta, like: [W for W, _ in good_unflatten(theta, like)], "bad_return"),
+    (lambda layers: [np.concatenate([W.ravel(), b]) for W, b in layers], good_unflatten, "not_numeric"),
+])
+def test_flatten_mistakes(flatten, unflatten, key):
+    fails_with(key, check.flatten, flatten, unflatten)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda h, dz: np.concatenate([(dz.T @ h).ravel(), dz.sum(axis=0)]), "outer_transposed"),
+    (lambda h, dz: (h.T @ dz).ravel(), "bias_missing"),
+    (lambda h, dz: np.concatenate([(h.T @ dz).ravel(), dz.ravel()]), "batch_not_summed"),
+    (lambda h, dz: np.concatenate([(h.T @ dz).ravel(), dz.sum(axis=0)]) / h.shape[0], "mean_in_layer"),
+    (lambda h, dz: np.concatenate([(h.T @ dz).ravel(order="F"), dz.sum(axis=0)]), "outer_transposed"),
+])
+def test_layer_theta_grad_mistakes(planted, key):
+    fails_with(key, check.layer_theta_grad, planted)
+
+
+# --- 11. hinge -----------------------------------------------------------------------------------------
+
+def hinge_with(count_own=False, reg_grad=lambda reg, W: 2 * reg * W, subtract=True, reg_in_loss=True,
+               mean=True, clamp=True):
+    def hinge(W, x, labels, reg):
+        n = x.shape[0]
+        rows = np.arange(n)
+        s = x @ W
+        margins = s - s[rows, labels][:, None] + 1
+        if not count_own:
+            margins[rows, labels] = 0
+        data = (np.maximum(margins, 0) if clamp else margins * (np.arange(W.shape[1]) != labels[:, None])).sum()
+        data = data / n if mean else data
+        loss = data + (reg * np.sum(W * W) if reg_in_loss else 0.0)
+        mask = (margins > 0).astype(float)
+        if subtract:
+            mask[rows, labels] = 0
+            mask[rows, labels] = -mask.sum(axis=1)
+        return loss, x.T @ mask / n + reg_grad(reg, W)
+    return hinge
+
+
+def test_hinge_reference_builder_is_right():
+    check.hinge_loss(hinge_with(), quiet=True)
+    check.hinge_loss(hinge_with(), quiet=True, hidden=True)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (hinge_with(count_own=True), "own_margin_counted"),
+    (hinge_with(reg_grad=lambda reg, W: 0.0), "reg_grad_missing"),
+    (hinge_with(reg_grad=lambda reg, W: reg * W), "reg_grad_no_2"),
+    (hinge_with(subtract=False), "correct_class_not_subtracted"),
+    (hinge_with(reg_in_loss=False), "reg_missing"),
+    (hinge_with(mean=False), "mean_never"),
+    (hinge_with(clamp=False), "no_max"),
+])
+def test_hinge_loss_mistakes(planted, key):
+    fails_with(key, check.hinge_loss, planted)
+
+
+def test_own_margin_is_caught_by_the_loss_value_alone():
+    """Counting the correct class's margin leaves dW exactly right, so only the loss shows it."""
+    message = fails_with("own_margin_counted", check.hinge_loss, hinge_with(count_own=True))
+    assert "exactly 1 too large" in message
+    rng = np.random.default_rng(0)
+    W, x, labels = rng.standard_normal((4, 3)), rng.standard_normal((5, 4)), np.array([0, 1, 2, 0, 1])
+    np.testing.assert_allclose(hinge_with(count_own=True)(W, x, labels, 0.1)[1], hinge_with()(W, x, labels, 0.1)[1])
+    assert np.isclose(hinge_with(count_own=True)(W, x, labels, 0.1)[0], hinge_with()(W, x, labels, 0.1)[0] + 1)
+
+
+def test_hinge_inputs_stay_away_from_the_kink():
+    for hidden in (False, True):
+        rng = check._rng(hidden, 500)
+        for n, d, c in ([(6, 3, 4), (4, 4, 4)] if hidden else [(5, 4, 3), (4, 3, 3)]):
+            x, W, labels = check._hinge_case(rng, n, d, c)
+            s = x @ W
+            margins = s - s[np.arange(n), labels][:, None] + 1
+            margins[np.arange(n), labels] = 1.0
+            assert np.min(np.abs(margins)) > check.KINK_MARGIN
+
+
+# --- 12. memory ----------------------------------------------------------------------------------------
+
+def bytes_with(dedupe=True, count=lambda a: a.nbytes, recurse=True):
+    def cache_bytes(cache, seen=None):
+        seen = set() if seen is None else seen
+        if isinstance(cache, np.ndarray):
+            if dedupe and id(cache) in seen:
+                return 0
+            seen.add(id(cache))
+            return count(cache)
+        if isinstance(cache, dict):
+            cache = list(cache.values())
+        if isinstance(cache, (list, tuple)):
+            if not recurse:
+                return sum(count(a) for a in cache if isinstance(a, np.ndarray))
+            return sum(cache_bytes(item, seen) for item in cache)
+        return 0
+    return cache_bytes
+
+
+@pytest.mark.parametrize("planted, key", [
+    (bytes_with(dedupe=False), "counted_twice"),
+    (bytes_with(count=lambda a: a.size), "counted_entries"),
+    (bytes_with(count=lambda a: 8 * a.size), "assumed_8_bytes"),
+    (bytes_with(recurse=False), "not_recursive"),
+    (lambda cache: np.array([1, 2]), "not_numeric"),
+])
+def test_cache_bytes_mistakes(planted, key):
+    fails_with(key, check.cache_bytes, planted)
+
+
+# --- other right answers pass ----------------------------------------------------------------------
+
+def affine_forward_shape_cache(x, W, b):
+    x2 = x.reshape(len(x), -1)
+    return x2 @ W + b, (x.shape, x2, W)
+
+
+def affine_backward_shape_cache(dout, cache):
+    shape, x2, W = cache
+    return (dout @ W.T).reshape(shape), np.einsum("si,sj->ij", x2, dout), np.einsum("sj->j", dout)
+
+
+def ce_logsumexp(scores, labels):
+    n = scores.shape[0]
+    m = scores.max(axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.exp(scores - m).sum(axis=1))
+    loss = np.mean(lse - scores[np.arange(n), labels])
+    p = np.exp(scores - lse[:, None])
+    return loss, (p - np.eye(scores.shape[1])[labels]) / n
+
+
+def hinge_loops(W, x, labels, reg):
+    n, c = x.shape[0], W.shape[1]
+    loss, dW = 0.0, np.zeros_like(W)
+    for i in range(n):
+        s = x[i] @ W
+        for j in range(c):
+            if j != labels[i] and s[j] - s[labels[i]] + 1 > 0:
+                loss += s[j] - s[labels[i]] + 1
+                dW[:, j] += x[i]
+                dW[:, labels[i]] -= x[i]
+    return loss / n + reg * np.sum(W ** 2), dW / n + 2 * reg * W
+
+
+def bytes_with_a_stack(cache):
+    total, seen, todo = 0, set(), [cache]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, np.ndarray) and id(item) not in seen:
+            seen.add(id(item))
+            total += item.size * item.itemsize
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+    return total
+
+
+@pytest.mark.parametrize("key, fns", [
+    ("affine", (affine_forward_shape_cache, affine_backward_shape_cache)),
+    ("softmax_cross_entropy", (ce_logsumexp,)),
+    ("hinge_loss", (hinge_loops,)),
+    ("cache_bytes", (bytes_with_a_stack,)),
+    ("flatten", (lambda layers: np.hstack([np.hstack([W.reshape(-1), b]) for W, b in layers]),
+                 lambda theta, like: good_unflatten(theta, like))),
+    ("layer_theta_grad", (lambda h, dz: np.concatenate([sum(np.outer(h[s], dz[s]) for s in range(len(h))).ravel(),
+                                                        dz.sum(axis=0)]),)),
+    ("collapse_linear", (lambda W1, b1, W2, b2: (np.dot(W1, W2), np.dot(b1, W2) + b2),)),
+])
+def test_other_right_answers_pass(key, fns):
+    getattr(check, key)(*fns, quiet=True)
+    getattr(check, key)(*fns, quiet=True, hidden=True)
