@@ -301,6 +301,8 @@ def test_exp_gate_mistakes(sol):
     f = sol.exp_forward
     # caches x and uses it as if it were exp(x)
     fails_with("exp_used_input", check.exp_gate, lambda x: (np.exp(x), x), lambda d, c: d * c)
+    # caches the output and takes exp of it again
+    fails_with("exp_of_output", check.exp_gate, f, lambda d, out: d * np.exp(out))
     fails_with("exp_passthrough", check.exp_gate, f, lambda d, c: d)
     fails_with("exp_of_upstream", check.exp_gate, f, lambda d, c: d * np.exp(d))
     fails_with("exp_of_upstream", check.exp_gate, f, lambda d, c: np.exp(d))
@@ -314,12 +316,16 @@ def test_reciprocal_gate_mistakes(sol):
     fails_with("reciprocal_no_minus", check.reciprocal_gate, f, lambda d, x: 1 / x ** 2)
     fails_with("reciprocal_wrong_power", check.reciprocal_gate, f, lambda d, x: -d / x)
     fails_with("ignores_upstream", check.reciprocal_gate, f, lambda d, x: -1 / x ** 2)
+    # caches the output 1/x and uses it as if it were x
+    fails_with("reciprocal_used_output", check.reciprocal_gate, lambda x: (1 / x, 1 / x),
+               lambda d, out: -d / out ** 2)
 
 
 def test_constant_gate_mistakes(sol):
     fails_with("add_const_scaled", check.add_const_gate, lambda x, c: (x + c, c), lambda d, c: d * c)
     fails_with("add_const_added", check.add_const_gate, lambda x, c: (x + c, c), lambda d, c: d + c)
-    fails_with("forward_wrong", check.add_const_gate, lambda x, c: (x * c, c), sol.add_const_backward)
+    fails_with("add_const_forward_mul", check.add_const_gate, lambda x, c: (x * c, c), sol.add_const_backward)
+    fails_with("mul_const_forward_add", check.mul_const_gate, lambda x, a: (x + a, a), sol.mul_const_backward)
     fails_with("mul_const_not_scaled", check.mul_const_gate, sol.mul_const_forward, lambda d, a: d)
     fails_with("mul_const_used_x", check.mul_const_gate, lambda x, a: (a * x, x), lambda d, x: d * x)
     # the hidden check multiplies by -1, the constant of the sigmoid example

@@ -301,6 +301,9 @@ def exp_gate(forward, backward, *, hidden=False):
                                "were exp(x). The local gradient is exp(x): cache the output "
                                "out = exp(x), or compute np.exp(x) from the cached x.",
              lambda ev: ev.dout * ev.inputs[0]),
+        like("exp_of_output", "exp gate: the cache already holds out = exp(x); multiply dout by it "
+                              "directly, not by exp(out).",
+             lambda ev: ev.dout * np.exp(np.exp(ev.inputs[0]))),
     ]
     check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True)
 
@@ -318,6 +321,10 @@ def reciprocal_gate(forward, backward, *, hidden=False):
              lambda ev: -ev.dout / ev.inputs[0]),
         like("reciprocal_wrong_power", "1/x gate: the local gradient is -1/x^2, not -1/x.",
              lambda ev: ev.dout / ev.inputs[0]),
+        like("reciprocal_used_output", "1/x gate: your backward treats the cached value as x, but it is "
+                                       "the output out = 1/x (-dout / out**2 is -dout * x**2). Cache x, "
+                                       "or use the output: -1/x^2 = -out**2.",
+             lambda ev: -ev.dout * ev.inputs[0] ** 2),
     ]
     check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True)
 
@@ -327,7 +334,8 @@ def add_const_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 340)
     x = rng.standard_normal((4, 3))
     c = np.array(-2.5 if hidden else 3.0)
-    _check_forward(forward, (x, c), x + c, getattr(forward, "__name__", "add_const_forward"))
+    _check_forward(forward, (x, c), x + c, getattr(forward, "__name__", "add_const_forward"),
+                   mistakes=[("add_const_forward_mul", "add-a-constant gate computes x + c, not c * x.", c * x)])
     mistakes = [
         like("add_const_scaled", "add-a-constant gate: the local gradient is 1, not the constant c.",
              lambda ev: ev.dout * ev.inputs[1]),
@@ -342,7 +350,9 @@ def mul_const_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 350)
     x = rng.standard_normal((4, 3))
     a = np.array(-1.0 if hidden else 2.5)
-    _check_forward(forward, (x, a), a * x, getattr(forward, "__name__", "mul_const_forward"))
+    _check_forward(forward, (x, a), a * x, getattr(forward, "__name__", "mul_const_forward"),
+                   mistakes=[("mul_const_forward_add", "multiply-by-a-constant gate computes a * x, not x + a.",
+                              x + a)])
     mistakes = [
         like("mul_const_not_scaled", "multiply-by-a-constant gate: the local gradient is the "
                                      "constant a: dx = a * dout.", lambda ev: ev.dout),
