@@ -630,3 +630,45 @@ def test_test_cells_match_the_declared_points():
         points, source = graded[f"test_{key}"]
         assert points == check.EXERCISES.points(key)
         assert source.startswith(f"check.{key}(") and f"check.{key}(" in source.split("BEGIN HIDDEN TESTS")[1]
+
+
+# --- the notebook's text -----------------------------------------------------------------
+
+def _cells():
+    import nbedit
+    from conftest import solution_path
+    return {c["id"]: "".join(c["source"]) for c in nbedit.read(solution_path(NB))["cells"]}
+
+
+def test_notation_map_follows_docs_notation():
+    """DeZero's dy/db is not written db (the bias gradient); a(.) is any activation; the seed's
+    + w2 x2 is a slip for the bias w2."""
+    notation = _cells()["notation"]
+    row = next(line for line in notation.splitlines() if "frac{dy}{db}" in line)
+    assert "`b.grad`" in row and "`grad`" in row and "Not `db`" in row
+    assert any(line.startswith("| $a(\\cdot)$") and "any activation" in line for line in notation.splitlines())
+    assert "transcription slip" in notation and "w_2 x_2" in notation
+
+
+def test_a_second_dezero_demo_uses_a_chain_whose_functions_differ(sol):
+    """DeZero's chain reads the same backwards (A = C) and starts from dout = 1: the second demo
+    does neither, and prints its closed form; the two bugs it reveals change its number."""
+    cells = _cells()
+    demo = cells["chain-demo2"]
+    assert "np.sin" in demo and "chain_backward(np.array(3.0)" in demo and "closed form" in demo
+    assert "the **check** is the judge" in cells["chain-demo2-md"]
+    chain = [(np.sin, np.cos), (np.exp, np.exp), (sol.square, sol.square_derivative)]
+    x = np.array(0.5)
+    y, cache = sol.chain_forward(x, chain)
+    closed = 6 * np.cos(0.5) * np.exp(2 * np.sin(0.5))
+    assert np.isclose(float(sol.chain_backward(np.array(3.0), cache)), closed, rtol=1e-12)
+    assert not np.isclose(float(backward_unreversed_inputs(np.array(3.0), cache)), closed)
+    assert not np.isclose(float(backward_starts_from_one(np.array(3.0), cache)), closed)
+
+
+def test_glossary_uses_the_terms_learners_search_for():
+    glossary = _cells()["glossary"]
+    for term in ("오차역전파법", "국소적 미분", "덧셈 노드", "곱셈 노드", "매개변수", "업스트림 그래디언트",
+                 "가중합", "활성화 전 값", "자코비안"):
+        assert term in glossary, term
+    assert "상류" not in glossary, "상류 기울기 is a coinage"

@@ -424,3 +424,70 @@ def test_progress_table_reflects_results(capsys):
     check.progress()
     out = capsys.readouterr().out
     assert "central_difference" in out and "failed" in out
+
+
+# --- the notebook's text -----------------------------------------------------------------
+
+def _cells():
+    import nbedit
+    from conftest import solution_path
+    return {c["id"]: "".join(c["source"]) for c in nbedit.read(solution_path(NB))["cells"]}
+
+
+def _run_cell(source, namespace):
+    """Run a code cell with matplotlib's Agg backend; return what it printed."""
+    import contextlib
+    import io
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    namespace.setdefault("np", np)
+    namespace.setdefault("plt", plt)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(source.replace("plt.show()", "plt.close('all')"), namespace)
+    plt.close("all")
+    return out.getvalue()
+
+
+def test_every_number_in_the_text_is_printed_by_the_code(sol):
+    """The float32 accuracy, the error at h = 1e-5, the plateau: each number the text quotes
+    (written like 5.9e-11) is one a code cell prints."""
+    import re
+    cells = _cells()
+    printed = _run_cell(cells["plot-error-vs-h"], {}) + _run_cell(
+        cells["use-central"], {"central_difference": sol.central_difference})
+    for cid in ("roundoff", "read-plot", "gradient", "relerr", "summary"):
+        for number in re.findall(r"\d\.\de-\d\d", cells[cid]):
+            assert number in printed, (cid, number)
+    text = cells["read-plot"]
+    assert "round to $x$ itself" in text and "exactly 0" in text, "the float32 plateau is explained"
+    assert "about $10^{-4}$" not in text and "near $10^{-10}$" not in cells["relerr"]
+
+
+def test_the_text_states_which_tolerance_applies_where():
+    cells = _cells()
+    assert "$10^{-9}$ to $10^{-7}$" in cells["read-plot"] and "Which tolerance applies where" in cells["read-plot"]
+    assert "costs about as much as one forward pass" not in cells["gradient"]
+    assert "two to three times" in cells["gradient"]
+
+
+def test_glossary_uses_the_terms_learners_search_for():
+    glossary = _cells()["glossary"]
+    for term in ("수치 미분", "해석적 미분", "전방 차분", "전진 차분", "중심 차분", "중앙 차분",
+                 "기울기 확인", "차분 간격"):
+        assert term in glossary, term
+    assert "| 간격, 스텝 크기 |" not in glossary
+
+
+def test_the_error_plot_cell_is_fast():
+    """The error-versus-h cell: vectorized, plain tick labels; best of 5 well under 0.5 s."""
+    import time
+    source = _cells()["plot-error-vs-h"]
+    assert "for h in hs" not in source, "one numpy expression per curve, not a Python loop"
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        _run_cell(source.replace("plt.show()", "plt.gcf().canvas.draw()"), {})
+        times.append(time.perf_counter() - start)
+    assert min(times) < 0.35, times
