@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import chain_rule as check
-from conftest import (assert_solution_passes, assert_stubs_not_implemented, fails_with,
+from conftest import (ROOT, assert_solution_passes, assert_stubs_not_implemented, fails_with,
                       load_solution, stub)
 
 NB = "01_chain_rule"
@@ -20,6 +20,17 @@ NB = "01_chain_rule"
 @pytest.fixture(scope="module")
 def sol():
     return load_solution(NB)
+
+
+@pytest.fixture
+def gates(monkeypatch):
+    """Set what this session's checks of the helper gates said (EXERCISES.status) for one test:
+    the worked examples blame a gate that failed, and the use of a gate that passed."""
+    def set_status(**status):
+        for key in check.EXERCISES.keys:
+            monkeypatch.setitem(check.EXERCISES.status, key, status.get(key, "not checked yet"))
+    set_status()
+    return set_status
 
 
 def with_globals(fn, **overrides):
@@ -85,8 +96,43 @@ def test_checks_print_the_seed_numbers_next_to_yours(sol, capsys):
     check.simple_example(sol.simple_example)
     check.neuron_gates(sol.neuron_gates)
     out = capsys.readouterr().out
-    assert "f = -12, df/dx = -4, df/dy = -4, df/dz = 3 | yours: f = -12.00, df/dx = -4.00" in out
-    assert "dw = (-0.20, -0.39, 0.20), dx = (0.39, -0.59) | yours: f = 0.73, dw = (-0.20, -0.39, 0.20)" in out
+    assert "f = -12, df/dx = -4, df/dy = -4, df/dz = 3\n" in out
+    assert "yours:" in out and "f = -12.00, df/dx = -4.00, df/dy = -4.00, df/dz = 3.00" in out
+    assert "CS231n lecture 4 slides:  f = 0.73, dw = (-0.20, -0.39, 0.20), dx = (0.39, -0.59)" in out
+    assert "f = 0.73, dw = (-0.20, -0.39, 0.20), dx = (0.39, -0.59)\n" in out.split("yours:")[-1]
+
+
+def test_a_failing_worked_example_shows_the_seed_numbers_too(sol, gates):
+    """The side-by-side table is printed on a pass and ends the message of a failure."""
+    gates(mul_gate="failed")
+    message = fails_with("mul_not_swapped", check.simple_example,
+                         with_globals(sol.simple_example, mul_backward=unswapped_mul_backward))
+    assert "f = -12, df/dx = -4, df/dy = -4, df/dz = 3" in message
+    assert "df/dx = 3.00, df/dy = 3.00, df/dz = -4.00" in message
+    message = fails_with("forward_wrong", check.neuron_gates,
+                         lambda w, x: (1 - sol.neuron_gates(w, x)[0],) + sol.neuron_gates(w, x)[1:])
+    assert "CS231n lecture 4 slides:" in message and "yours:" in message and "f = 0.27" in message
+
+
+def _seed_004():
+    for base in (ROOT.parent, ROOT.parent.parent):
+        found = sorted((base / "shared" / "seeds").glob("004_*.txt"))
+        if found:
+            return found[0].read_text(encoding="utf-8")
+    pytest.skip("the seed notes are not beside this checkout (../shared/seeds)")
+
+
+def test_numbers_labelled_seed_are_in_the_seed_note():
+    """What a check calls the seed's numbers is in the seed note; the slides' are labelled so."""
+    import re
+    seed = _seed_004()
+    seed_lines = [line for line in check.NEURON_TABLE.splitlines() if line.strip().startswith("seed")]
+    seed_lines.append("f = -12, df/dx = -4, df/dy = -4, df/dz = 3")
+    for line in seed_lines:
+        for number in re.findall(r"-?\d+\.?\d*", line.split(":", 1)[-1]):
+            if number not in ("0", "1", "2"):        # x(-1) gate, 1/x gate, "2 x 0.2"
+                assert number in seed, f"{number} is labelled as the seed's but the seed note lacks it"
+    assert "0.73" not in seed.replace("1.37", "") and "CS231n lecture 4 slides:  f = 0.73" in check.NEURON_TABLE
 
 
 # --- 1. scalar chain rule -----------------------------------------------------------------
@@ -253,6 +299,10 @@ def test_mul_gate_mistakes(sol):
 
 def test_exp_gate_mistakes(sol):
     f = sol.exp_forward
+    # caches x and uses it as if it were exp(x)
+    fails_with("exp_used_input", check.exp_gate, lambda x: (np.exp(x), x), lambda d, c: d * c)
+    # caches the output and takes exp of it again
+    fails_with("exp_of_output", check.exp_gate, f, lambda d, out: d * np.exp(out))
     fails_with("exp_passthrough", check.exp_gate, f, lambda d, c: d)
     fails_with("exp_of_upstream", check.exp_gate, f, lambda d, c: d * np.exp(d))
     fails_with("exp_of_upstream", check.exp_gate, f, lambda d, c: np.exp(d))
@@ -266,12 +316,16 @@ def test_reciprocal_gate_mistakes(sol):
     fails_with("reciprocal_no_minus", check.reciprocal_gate, f, lambda d, x: 1 / x ** 2)
     fails_with("reciprocal_wrong_power", check.reciprocal_gate, f, lambda d, x: -d / x)
     fails_with("ignores_upstream", check.reciprocal_gate, f, lambda d, x: -1 / x ** 2)
+    # caches the output 1/x and uses it as if it were x
+    fails_with("reciprocal_used_output", check.reciprocal_gate, lambda x: (1 / x, 1 / x),
+               lambda d, out: -d / out ** 2)
 
 
 def test_constant_gate_mistakes(sol):
     fails_with("add_const_scaled", check.add_const_gate, lambda x, c: (x + c, c), lambda d, c: d * c)
     fails_with("add_const_added", check.add_const_gate, lambda x, c: (x + c, c), lambda d, c: d + c)
-    fails_with("forward_wrong", check.add_const_gate, lambda x, c: (x * c, c), sol.add_const_backward)
+    fails_with("add_const_forward_mul", check.add_const_gate, lambda x, c: (x * c, c), sol.add_const_backward)
+    fails_with("mul_const_forward_add", check.mul_const_gate, lambda x, a: (x + a, a), sol.mul_const_backward)
     fails_with("mul_const_not_scaled", check.mul_const_gate, sol.mul_const_forward, lambda d, a: d)
     fails_with("mul_const_used_x", check.mul_const_gate, lambda x, a: (a * x, x), lambda d, x: d * x)
     # the hidden check multiplies by -1, the constant of the sigmoid example
@@ -334,7 +388,7 @@ def dropped_add_backward(dout, cache):
     return dout, 0 * dout
 
 
-def test_simple_example_mistakes(sol):
+def test_simple_example_mistakes(sol, gates):
     fn = sol.simple_example
     fails_with("mul_not_swapped", check.simple_example, with_globals(fn, mul_backward=unswapped_mul_backward))
     fails_with("add_dropped", check.simple_example, with_globals(fn, add_backward=dropped_add_backward))
@@ -345,8 +399,58 @@ def test_simple_example_mistakes(sol):
     fails_with("bad_return", check.simple_example, lambda x, y, z: (x + y) * z)
 
 
+def simple_unpacked_swapped(x, y, z):
+    """Correct gates, but mul_backward's (df/dq, df/dz) unpacked as (dz, dq)."""
+    q, add_cache = add_forward(x, y)
+    f, mul_cache = mul_forward(q, z)
+    dz, dq = mul_backward(1.0, mul_cache)
+    dx, dy = add_backward(dq, add_cache)
+    return f, dx, dy, dz
+
+
+def simple_add_given_one(x, y, z):
+    q, add_cache = add_forward(x, y)
+    f, mul_cache = mul_forward(q, z)
+    dq, dz = mul_backward(1.0, mul_cache)
+    dx, dy = add_backward(1.0, add_cache)
+    return f, dx, dy, dz
+
+
 @pytest.mark.parametrize("hidden", [False, True])
-def test_neuron_gates_mistakes(sol, hidden):
+def test_simple_example_blames_the_use_of_a_gate_that_passed(sol, gates, hidden):
+    """The same wrong numbers come from a broken multiply gate or from unpacking a correct one
+    in the wrong order: the session's status of mul_gate decides which one is named."""
+    fn = with_globals(simple_unpacked_swapped, add_forward=sol.add_forward, mul_forward=sol.mul_forward,
+                      mul_backward=sol.mul_backward, add_backward=sol.add_backward)
+    gates(mul_gate="failed")
+    assert "multiply gate" in fails_with("mul_not_swapped", check.simple_example, fn, hidden=hidden)
+    gates(mul_gate="passed", add_gate="passed")
+    message = fails_with("mul_unpacked_swapped", check.simple_example, fn, hidden=hidden)
+    assert "you unpacked mul_backward's (dx, dy) in the wrong order" in message
+    assert "(df/dq, df/dz)" in message
+    fails_with("add_output_dropped", check.simple_example,
+               with_globals(sol.simple_example, add_backward=dropped_add_backward), hidden=hidden)
+    fn = with_globals(simple_add_given_one, add_forward=sol.add_forward, mul_forward=sol.mul_forward,
+                      mul_backward=sol.mul_backward, add_backward=sol.add_backward)
+    fails_with("add_not_chained", check.simple_example, fn, hidden=hidden)
+
+
+def test_worked_example_messages_name_the_value(sol):
+    """A wrong shape or count names the value (dw, df/dx), not 'the second value'."""
+    fn = sol.neuron_gates
+    message = fails_with("wrong_shape", check.neuron_gates, lambda w, x: (fn(w, x)[0], fn(w, x)[1][:2], fn(w, x)[2]))
+    assert "dw has shape (2,), expected (3,)" in message and "second" not in message
+    message = fails_with("wrong_shape", check.neuron_gates, lambda w, x: fn(w, x)[:2] + (fn(w, x)[2][None],))
+    assert "dx has shape (1, 2), expected (2,)" in message
+    message = fails_with("wrong_shape", check.simple_example,
+                         lambda x, y, z: ((x + y) * z, np.array([z]), z, x + y))
+    assert "df/dx has shape (1,), expected ()" in message
+    message = fails_with("bad_return", check.simple_example, lambda x, y, z: ((x + y) * z, z, x + y))
+    assert "(f, df/dx, df/dy, df/dz)" in message and "a tuple of 3" in message
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_neuron_gates_mistakes(sol, gates, hidden):
     fn = sol.neuron_gates
     fails_with("mul_not_swapped", check.neuron_gates,
                with_globals(fn, mul_backward=unswapped_mul_backward), hidden=hidden)
@@ -354,6 +458,8 @@ def test_neuron_gates_mistakes(sol, hidden):
                with_globals(fn, reciprocal_backward=lambda d, x: d / x ** 2), hidden=hidden)
     fails_with("exp_passthrough", check.neuron_gates,
                with_globals(fn, exp_backward=lambda d, c: d), hidden=hidden)
+    fails_with("reciprocal_passthrough", check.neuron_gates,
+               with_globals(fn, reciprocal_backward=lambda d, c: d), hidden=hidden)
 
     def no_sigmoid_derivative(w, x):
         f, dw, dx = fn(w, x)
@@ -365,12 +471,62 @@ def test_neuron_gates_mistakes(sol, hidden):
                hidden=hidden)
 
 
-def test_neuron_shortcut_mistakes(sol):
+def swapped_results_mul_backward(dout, cache):
+    """A correct multiply gate whose caller unpacks it the other way round."""
+    x, y = cache
+    return dout * x, dout * y
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_neuron_gates_blames_the_use_of_gates_that_passed(sol, gates, hidden):
+    """With every gate passed, a skipped backward call or a swapped unpacking is named as such."""
+    gates(**{key: "passed" for key in check.EXERCISES.keys})
+    fn = sol.neuron_gates
+    message = fails_with("mul_unpacked_swapped", check.neuron_gates,
+                         with_globals(fn, mul_backward=swapped_results_mul_backward), hidden=hidden)
+    assert "unpacked mul_backward's two gradients in the wrong order" in message
+    fails_with("exp_skipped", check.neuron_gates, with_globals(fn, exp_backward=lambda d, c: d), hidden=hidden)
+    fails_with("reciprocal_skipped", check.neuron_gates,
+               with_globals(fn, reciprocal_backward=lambda d, c: d), hidden=hidden)
+    message = fails_with("sign_flipped", check.neuron_gates,
+                         with_globals(fn, mul_const_backward=lambda d, c: d), hidden=hidden)
+    assert "mul_const_backward" in message
+
+
+def test_neuron_visible_check_sees_past_the_seed_numbers(sol):
+    """The seed's w1 = w2 = -3 hides a bias taken from w[1]; the visible check's second point does not."""
+    def bias_from_w1(w, x):
+        return sol.neuron_gates(np.array([w[0], w[1], w[1]]), x)
+    message = fails_with("forward_wrong", check.neuron_gates, bias_from_w1)
+    assert "at w = [0.7, -1.2, 0.4]" in message
+
+
+def shortcut_given_z(w, x):
+    """neuron_shortcut passing z, not the cached s, to sigmoid_backward."""
+    p0, c_m0 = mul_forward(w[0], x[0])
+    p1, c_m1 = mul_forward(w[1], x[1])
+    s, c_a0 = add_forward(p0, p1)
+    z, c_a1 = add_forward(s, w[2])
+    f, c_sig = sigmoid_forward(z)
+    dz = sigmoid_backward(1.0, z)
+    ds, dw2 = add_backward(dz, c_a1)
+    dp0, dp1 = add_backward(ds, c_a0)
+    dw0, dx0 = mul_backward(dp0, c_m0)
+    dw1, dx1 = mul_backward(dp1, c_m1)
+    return f, np.array([dw0, dw1, dw2]), np.array([dx0, dx1])
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_neuron_shortcut_mistakes(sol, gates, hidden):
     fn = sol.neuron_shortcut
     fails_with("missing_sigmoid_derivative", check.neuron_shortcut,
-               with_globals(fn, sigmoid_backward=lambda d, s: d))
+               with_globals(fn, sigmoid_backward=lambda d, s: d), hidden=hidden)
     fails_with("mul_not_swapped", check.neuron_shortcut,
-               with_globals(fn, mul_backward=unswapped_mul_backward))
+               with_globals(fn, mul_backward=unswapped_mul_backward), hidden=hidden)
+    given_z = with_globals(shortcut_given_z, **{name: getattr(sol, name) for name in (
+        "mul_forward", "add_forward", "sigmoid_forward", "sigmoid_backward", "add_backward", "mul_backward")})
+    message = fails_with("sigmoid_backward_got_z", check.neuron_shortcut, given_z, hidden=hidden)
+    assert "sigmoid_backward needs the cached output s = sigma(z), not z" in message
 
 
 # --- 6. sigmoid ---------------------------------------------------------------------------------
@@ -400,6 +556,18 @@ def silenced_sigmoid(x):
 ])
 def test_sigmoid_mistakes(key, wrong, hidden):
     fails_with(key, check.sigmoid, wrong, hidden=hidden)
+
+
+def test_sigmoid_backward_stability_part_uses_a_random_dout(sol):
+    """dout of ones would hide a backward pass that drops it; every dout the check passes is random."""
+    seen = []
+
+    def recording_backward(dout, s):
+        seen.append(np.array(dout, dtype=float))
+        return sol.sigmoid_backward(dout, s)
+    check.sigmoid_backward(recording_backward, quiet=True)
+    big_shape = [d for d in seen if d.shape == (2, 3)]
+    assert big_shape and all(np.ptp(d) > 0.1 for d in seen)
 
 
 def test_sigmoid_is_stable_in_the_solution(sol):
@@ -462,3 +630,45 @@ def test_test_cells_match_the_declared_points():
         points, source = graded[f"test_{key}"]
         assert points == check.EXERCISES.points(key)
         assert source.startswith(f"check.{key}(") and f"check.{key}(" in source.split("BEGIN HIDDEN TESTS")[1]
+
+
+# --- the notebook's text -----------------------------------------------------------------
+
+def _cells():
+    import nbedit
+    from conftest import solution_path
+    return {c["id"]: "".join(c["source"]) for c in nbedit.read(solution_path(NB))["cells"]}
+
+
+def test_notation_map_follows_docs_notation():
+    """DeZero's dy/db is not written db (the bias gradient); a(.) is any activation; the seed's
+    + w2 x2 is a slip for the bias w2."""
+    notation = _cells()["notation"]
+    row = next(line for line in notation.splitlines() if "frac{dy}{db}" in line)
+    assert "`b.grad`" in row and "`grad`" in row and "Not `db`" in row
+    assert any(line.startswith("| $a(\\cdot)$") and "any activation" in line for line in notation.splitlines())
+    assert "transcription slip" in notation and "w_2 x_2" in notation
+
+
+def test_a_second_dezero_demo_uses_a_chain_whose_functions_differ(sol):
+    """DeZero's chain reads the same backwards (A = C) and starts from dout = 1: the second demo
+    does neither, and prints its closed form; the two bugs it reveals change its number."""
+    cells = _cells()
+    demo = cells["chain-demo2"]
+    assert "np.sin" in demo and "chain_backward(np.array(3.0)" in demo and "closed form" in demo
+    assert "the **check** is the judge" in cells["chain-demo2-md"]
+    chain = [(np.sin, np.cos), (np.exp, np.exp), (sol.square, sol.square_derivative)]
+    x = np.array(0.5)
+    y, cache = sol.chain_forward(x, chain)
+    closed = 6 * np.cos(0.5) * np.exp(2 * np.sin(0.5))
+    assert np.isclose(float(sol.chain_backward(np.array(3.0), cache)), closed, rtol=1e-12)
+    assert not np.isclose(float(backward_unreversed_inputs(np.array(3.0), cache)), closed)
+    assert not np.isclose(float(backward_starts_from_one(np.array(3.0), cache)), closed)
+
+
+def test_glossary_uses_the_terms_learners_search_for():
+    glossary = _cells()["glossary"]
+    for term in ("오차역전파법", "국소적 미분", "덧셈 노드", "곱셈 노드", "매개변수", "업스트림 그래디언트",
+                 "가중합", "활성화 전 값", "자코비안"):
+        assert term in glossary, term
+    assert "상류" not in glossary, "상류 기울기 is a coinage"

@@ -52,6 +52,14 @@ def returns_nothing(f, x, h=1e-5):
     (f(x + h) - f(x - h)) / (2 * h)
 
 
+def precedence(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / 2 * h          # divides by 2, then multiplies by h
+
+
+def default_h_too_big(f, x, h=1e-3):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
 @pytest.mark.parametrize("fn, key", [
     (forward_difference, "forward_difference"),
     (backward_difference, "backward_difference"),
@@ -59,10 +67,24 @@ def returns_nothing(f, x, h=1e-5):
     (ignores_h, "ignores_h"),
     (flipped, "sign_flipped"),
     (returns_nothing, "returned_none"),
+    (precedence, "precedence"),
 ])
 def test_central_difference_mistakes(fn, key):
     message = fails_with(key, check.central_difference, fn)
     assert "for f = sin at x = 0.7" in message, "the message says which case failed"
+
+
+def test_a_wrong_default_h_is_named():
+    """Right for every explicit h, wrong with the default: the message names the default."""
+    message = fails_with("wrong_default_h", check.central_difference, default_h_too_big)
+    assert "h=1e-5" in message and "with the default h" in message
+
+
+def test_a_wrong_single_number_is_not_called_a_constant_factor():
+    """For one number, 'off by a constant factor' is always true and names nothing."""
+    message = fails_with("wrong_values", check.central_difference,
+                         lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / (4 * h))
+    assert "constant factor" not in message and "(f(x+h) - f(x-h)) / (2h)" in message
 
 
 # --- numerical_gradient
@@ -84,9 +106,33 @@ def ng_forward(f, x, h=1e-5):
 
 
 def ng_not_restored(f, x, h=1e-5):
+    """Works on the caller's x and never puts the entry back: x is changed."""
     def one(idx):
         x[idx] += h; fp = f(x)
         x[idx] -= 2 * h; fm = f(x)
+        return (fp - fm) / (2 * h)
+    return _loop(x, one)
+
+
+def ng_own_copy_not_restored(f, x, h=1e-5):
+    """Its own float copy, so the caller's x is unchanged, but each entry stays at old - h."""
+    x = np.array(x, dtype=float)
+
+    def one(idx):
+        x[idx] += h; fp = f(x)
+        x[idx] -= 2 * h; fm = f(x)
+        return (fp - fm) / (2 * h)
+    return _loop(x, one)
+
+
+def ng_own_copy_left_at_plus(f, x, h=1e-5):
+    """The minus side first, the plus side last, never restored: each entry stays at old + h."""
+    x = np.array(x, dtype=float)
+
+    def one(idx):
+        old = x[idx]
+        x[idx] = old - h; fm = f(x)
+        x[idx] = old + h; fp = f(x)
         return (fp - fm) / (2 * h)
     return _loop(x, one)
 
@@ -97,6 +143,7 @@ def ng_all_at_once(f, x, h=1e-5):
 
 
 def ng_integer_copy(f, x, h=1e-5):
+    """Copies without casting: on an integer x, old + h is truncated back to an integer."""
     x = x.copy()
 
     def one(idx):
@@ -106,6 +153,84 @@ def ng_integer_copy(f, x, h=1e-5):
         x[idx] = old
         return (fp - fm) / (2 * h)
     return _loop(x, one)
+
+
+def ng_integer_copy_inplace_steps(f, x, h=1e-5):
+    """The same truncation, written with += and -=."""
+    x = np.copy(x)
+
+    def one(idx):
+        x[idx] += h; fp = f(x)
+        x[idx] -= 2 * h; fm = f(x)
+        x[idx] += h
+        return (fp - fm) / (2 * h)
+    return _loop(x, one)
+
+
+def ng_integer_zeros_like(f, x, h=1e-5):
+    x = x.copy()
+    g = np.zeros_like(x)             # an integer array when x is
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h; fp = f(x)
+        x[idx] = old - h; fm = f(x)
+        x[idx] = old
+        g[idx] = (fp - fm) / (2 * h)
+    return g
+
+
+def ng_aliased(f, x, h=1e-5):
+    """xp = x is not a copy: both moves land on x before f is called."""
+    x = np.array(x, dtype=float)
+
+    def one(idx):
+        xp = x; xp[idx] += h
+        xm = x; xm[idx] -= h
+        return (f(xp) - f(xm)) / (2 * h)
+    return _loop(x, one)
+
+
+def ng_aliased_interleaved(f, x, h=1e-5):
+    """xp = x is not a copy, f called between the moves: f(x - h e_i) is really f(x)."""
+    x = np.array(x, dtype=float)
+
+    def one(idx):
+        xp = x; xp[idx] += h; fp = f(xp)
+        xm = x; xm[idx] -= h; fm = f(xm)
+        return (fp - fm) / (2 * h)
+    return _loop(x, one)
+
+
+def ng_precedence(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+
+    def one(idx):
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += h; xm[idx] -= h
+        return (f(xp) - f(xm)) / 2 * h
+    return _loop(x, one)
+
+
+def ng_ignores_h(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+
+    def one(idx):
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += 1e-5; xm[idx] -= 1e-5
+        return (f(xp) - f(xm)) / 2e-5
+    return _loop(x, one)
+
+
+def ng_float32(f, x, h=1e-5):
+    x = np.array(x, dtype=np.float32)
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h; fp = f(x)
+        x[idx] = old - h; fm = f(x)
+        x[idx] = old
+        g[idx] = (fp - fm) / (2 * h)
+    return g
 
 
 def ng_flat(f, x, h=1e-5):
@@ -128,21 +253,50 @@ def ng_one_dim_only(f, x, h=1e-5):
     return g
 
 
-@pytest.mark.parametrize("fn, key, hidden", [
-    (ng_forward, "forward_difference", False),
-    (ng_not_restored, "x_not_restored", False),
-    (ng_all_at_once, "perturbed_all_entries", False),
-    (ng_flat, "flattened", False),
-    (ng_one_dim_only, "whole_rows", False),
-    (ng_integer_copy, "integer_input", True),
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("fn, key", [
+    (ng_forward, "forward_difference"),
+    (ng_not_restored, "x_not_restored"),
+    (ng_own_copy_not_restored, "entry_not_restored"),
+    (ng_own_copy_left_at_plus, "entry_not_restored"),
+    (ng_all_at_once, "perturbed_all_entries"),
+    (ng_flat, "flattened"),
+    (ng_one_dim_only, "whole_rows"),
+    (ng_integer_copy, "integer_input"),
+    (ng_integer_copy_inplace_steps, "integer_input"),
+    (ng_integer_zeros_like, "integer_dtype"),
+    (ng_aliased, "all_zeros"),
+    (ng_aliased_interleaved, "aliased_copy"),
+    (ng_precedence, "precedence"),
+    (ng_ignores_h, "ignores_h"),
+    (ng_float32, "float32"),
 ])
 def test_numerical_gradient_mistakes(fn, key, hidden):
+    """Each mistake is named by the visible check as well as the hidden one."""
     fails_with(key, check.numerical_gradient, fn, hidden=hidden)
 
 
-def test_integer_copy_passes_the_visible_check():
-    """The visible check uses floats only; the integer pitfall is what the hidden check adds."""
-    check.numerical_gradient(ng_integer_copy, quiet=True)
+def test_numerical_gradient_messages_say_what_to_do():
+    message = fails_with("entry_not_restored", check.numerical_gradient, ng_own_copy_not_restored)
+    assert "the entry was not restored" in message and "put x[i] back" in message
+    message = fails_with("integer_input", check.numerical_gradient, ng_integer_copy)
+    assert "integer array: the perturbation was truncated" in message and "float copy" in message
+    assert "an integer array" in message
+    message = fails_with("all_zeros", check.numerical_gradient, ng_aliased)
+    assert "x.copy()" in message
+
+
+def test_the_visible_function_is_not_separable():
+    """A function that is a sum of one-variable terms hides a step that is never put back;
+    the visible check's function couples every pair of entries."""
+    f, grad, x = check._gradient_case((3, 4), 3)
+    h = 1e-3
+    i, j = (0, 0), (1, 2)
+    def moved(a, b):
+        y = x.copy(); y[i] += a; y[j] += b
+        return f(y)
+    mixed = (moved(h, h) - moved(h, -h) - moved(-h, h) + moved(-h, -h)) / (4 * h * h)
+    assert abs(mixed) > 0.1
 
 
 # --- relative_error
@@ -155,12 +309,59 @@ def re_no_abs(a, b, floor=1e-3):
     return np.max(a - b) / max(np.max(np.abs(a)), np.max(np.abs(b)), floor)
 
 
-def re_entrywise(a, b, floor=1e-3):
+def re_entry_max(a, b, floor=1e-3):
+    """The alternative the notebook's text discusses: a ratio per entry, then the largest."""
+    ratios = np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
+    return float(ratios.max())
+
+
+def re_entry_sum_floor(a, b, floor=1e-3):
     return np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor))
+
+
+def re_cs231n(x, y):
+    """CS231n's rel_error helper."""
+    return np.max(np.abs(x - y) / (np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def re_entry_plus_floor(a, b, floor=1e-3):
+    return (np.abs(a - b) / (np.abs(a) + np.abs(b) + floor)).max()
+
+
+def re_entry_over_b(a, b, floor=1e-3):
+    return np.max(np.abs(a - b) / np.maximum(np.abs(b), floor))
+
+
+def re_entry_over_a(a, b, floor=1e-3):
+    return np.max(np.abs(a - b) / np.maximum(np.abs(a), floor))
 
 
 def re_b_only(a, b, floor=1e-3):
     return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), floor)
+
+
+def re_a_only(a, b, floor=1e-3):
+    return np.max(np.abs(a - b)) / max(np.max(np.abs(a)), floor)
+
+
+def re_denominator_no_abs(a, b, floor=1e-3):
+    return np.max(np.abs(a - b)) / max(a.max(), b.max(), floor)
+
+
+def re_denominator_sum(a, b, floor=1e-3):
+    return np.max(np.abs(a - b)) / max(np.abs(a).max() + np.abs(b).max(), floor)
+
+
+def re_floor_added(a, b, floor=1e-3):
+    return np.max(np.abs(a - b)) / (max(np.abs(a).max(), np.abs(b).max()) + floor)
+
+
+def re_norms(a, b, floor=1e-3):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), floor)
+
+
+def re_norms_sum(a, b, floor=1e-3):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor)
 
 
 def re_mean(a, b, floor=1e-3):
@@ -171,16 +372,35 @@ def re_sum(a, b, floor=1e-3):
     return np.sum(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), floor)
 
 
-@pytest.mark.parametrize("fn, key", [
-    (re_no_floor, "no_floor"),
-    (re_no_abs, "no_abs"),
-    (re_entrywise, "entrywise"),
-    (re_b_only, "b_only"),
-    (re_mean, "mean_not_max"),
-    (re_sum, "sum_not_max"),
+def re_keeps_the_array(a, b, floor=1e-3):
+    return np.abs(a - b) / max(np.max(np.abs(a)), np.max(np.abs(b)), floor)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("fn, key, says", [
+    (re_no_floor, "no_floor", "floor"),
+    (re_no_abs, "no_abs", "max |a - b|"),
+    (re_entry_max, "entrywise", "max_i |a_i - b_i| / max(|a_i|, |b_i|, floor)"),
+    (re_entry_sum_floor, "entrywise", "max_i |a_i - b_i| / max(|a_i| + |b_i|, floor)"),
+    (re_cs231n, "entrywise", "entry by entry"),
+    (re_entry_plus_floor, "entrywise", "(|a_i| + |b_i| + floor)"),
+    (re_entry_over_b, "entrywise", "max(|b_i|, floor)"),
+    (re_entry_over_a, "entrywise", "max(|a_i|, floor)"),
+    (re_b_only, "b_only", "max(max|b|, floor)"),
+    (re_a_only, "b_only", "max(max|a|, floor)"),
+    (re_denominator_no_abs, "denominator_no_abs", "magnitudes"),
+    (re_denominator_sum, "denominator_sum", "max|a| + max|b|"),
+    (re_floor_added, "floor_added", "lower bound"),
+    (re_norms, "norms", "norms"),
+    (re_norms_sum, "norms", "norms"),
+    (re_mean, "mean_not_max", "averaged"),
+    (re_sum, "sum_not_max", "summed"),
+    (re_keeps_the_array, "wrong_shape", "shape"),
 ])
-def test_relative_error_mistakes(fn, key):
-    fails_with(key, check.relative_error, fn)
+def test_relative_error_mistakes(fn, key, says, hidden):
+    """Every plausible formula is named, visible and hidden, never as 'a constant factor'."""
+    message = fails_with(key, check.relative_error, fn, hidden=hidden)
+    assert says in message and "constant factor" not in message
 
 
 # --- cauchy_loss_grad
@@ -191,6 +411,8 @@ def test_relative_error_mistakes(fn, key):
     (lambda x: -2.0 * x / (1.0 + x ** 2), "sign_flipped"),
     (lambda x: x / (1.0 + x ** 2), "scaled_half"),
     (lambda x: (2.0 * x / (1.0 + x ** 2)).T[None], "kept_axis"),
+    (lambda x: 2 * x / (1 + x ** 2) ** 2, "squared_denominator"),
+    (lambda x: 2*x/1+x**2, "precedence"),
 ])
 def test_cauchy_loss_grad_mistakes(fn, key):
     fails_with(key, check.cauchy_loss_grad, fn)
@@ -202,3 +424,70 @@ def test_progress_table_reflects_results(capsys):
     check.progress()
     out = capsys.readouterr().out
     assert "central_difference" in out and "failed" in out
+
+
+# --- the notebook's text -----------------------------------------------------------------
+
+def _cells():
+    import nbedit
+    from conftest import solution_path
+    return {c["id"]: "".join(c["source"]) for c in nbedit.read(solution_path(NB))["cells"]}
+
+
+def _run_cell(source, namespace):
+    """Run a code cell with matplotlib's Agg backend; return what it printed."""
+    import contextlib
+    import io
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    namespace.setdefault("np", np)
+    namespace.setdefault("plt", plt)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(source.replace("plt.show()", "plt.close('all')"), namespace)
+    plt.close("all")
+    return out.getvalue()
+
+
+def test_every_number_in_the_text_is_printed_by_the_code(sol):
+    """The float32 accuracy, the error at h = 1e-5, the plateau: each number the text quotes
+    (written like 5.9e-11) is one a code cell prints."""
+    import re
+    cells = _cells()
+    printed = _run_cell(cells["plot-error-vs-h"], {}) + _run_cell(
+        cells["use-central"], {"central_difference": sol.central_difference})
+    for cid in ("roundoff", "read-plot", "gradient", "relerr", "summary"):
+        for number in re.findall(r"\d\.\de-\d\d", cells[cid]):
+            assert number in printed, (cid, number)
+    text = cells["read-plot"]
+    assert "round to $x$ itself" in text and "exactly 0" in text, "the float32 plateau is explained"
+    assert "about $10^{-4}$" not in text and "near $10^{-10}$" not in cells["relerr"]
+
+
+def test_the_text_states_which_tolerance_applies_where():
+    cells = _cells()
+    assert "$10^{-9}$ to $10^{-7}$" in cells["read-plot"] and "Which tolerance applies where" in cells["read-plot"]
+    assert "costs about as much as one forward pass" not in cells["gradient"]
+    assert "two to three times" in cells["gradient"]
+
+
+def test_glossary_uses_the_terms_learners_search_for():
+    glossary = _cells()["glossary"]
+    for term in ("수치 미분", "해석적 미분", "전방 차분", "전진 차분", "중심 차분", "중앙 차분",
+                 "기울기 확인", "차분 간격"):
+        assert term in glossary, term
+    assert "| 간격, 스텝 크기 |" not in glossary
+
+
+def test_the_error_plot_cell_is_fast():
+    """The error-versus-h cell: vectorized, plain tick labels; best of 5 well under 0.5 s."""
+    import time
+    source = _cells()["plot-error-vs-h"]
+    assert "for h in hs" not in source, "one numpy expression per curve, not a Python loop"
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        _run_cell(source.replace("plt.show()", "plt.gcf().canvas.draw()"), {})
+        times.append(time.perf_counter() - start)
+    assert min(times) < 0.35, times

@@ -297,6 +297,13 @@ def exp_gate(forward, backward, *, hidden=False):
              lambda ev: np.exp(ev.dout)),
         like("exp_times_x", "exp gate: the local gradient is exp(x), not x * exp(x).",
              lambda ev: ev.dout * ev.inputs[0] * np.exp(ev.inputs[0])),
+        like("exp_used_input", "exp gate: your backward multiplies dout by x, the gate's input, as if it "
+                               "were exp(x). The local gradient is exp(x): cache the output "
+                               "out = exp(x), or compute np.exp(x) from the cached x.",
+             lambda ev: ev.dout * ev.inputs[0]),
+        like("exp_of_output", "exp gate: the cache already holds out = exp(x); multiply dout by it "
+                              "directly, not by exp(out).",
+             lambda ev: ev.dout * np.exp(np.exp(ev.inputs[0]))),
     ]
     check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True)
 
@@ -314,6 +321,10 @@ def reciprocal_gate(forward, backward, *, hidden=False):
              lambda ev: -ev.dout / ev.inputs[0]),
         like("reciprocal_wrong_power", "1/x gate: the local gradient is -1/x^2, not -1/x.",
              lambda ev: ev.dout / ev.inputs[0]),
+        like("reciprocal_used_output", "1/x gate: your backward treats the cached value as x, but it is "
+                                       "the output out = 1/x (-dout / out**2 is -dout * x**2). Cache x, "
+                                       "or use the output: -1/x^2 = -out**2.",
+             lambda ev: -ev.dout * ev.inputs[0] ** 2),
     ]
     check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True)
 
@@ -323,7 +334,8 @@ def add_const_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 340)
     x = rng.standard_normal((4, 3))
     c = np.array(-2.5 if hidden else 3.0)
-    _check_forward(forward, (x, c), x + c, getattr(forward, "__name__", "add_const_forward"))
+    _check_forward(forward, (x, c), x + c, getattr(forward, "__name__", "add_const_forward"),
+                   mistakes=[("add_const_forward_mul", "add-a-constant gate computes x + c, not c * x.", c * x)])
     mistakes = [
         like("add_const_scaled", "add-a-constant gate: the local gradient is 1, not the constant c.",
              lambda ev: ev.dout * ev.inputs[1]),
@@ -338,7 +350,9 @@ def mul_const_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 350)
     x = rng.standard_normal((4, 3))
     a = np.array(-1.0 if hidden else 2.5)
-    _check_forward(forward, (x, a), a * x, getattr(forward, "__name__", "mul_const_forward"))
+    _check_forward(forward, (x, a), a * x, getattr(forward, "__name__", "mul_const_forward"),
+                   mistakes=[("mul_const_forward_add", "multiply-by-a-constant gate computes a * x, not x + a.",
+                              x + a)])
     mistakes = [
         like("mul_const_not_scaled", "multiply-by-a-constant gate: the local gradient is the "
                                      "constant a: dx = a * dout.", lambda ev: ev.dout),
@@ -396,62 +410,101 @@ def branch(forward, backward, *, hidden=False):
 
 
 # --- 5. worked examples ----------------------------------------------------------------------
+#
+# The learner's function returns numbers, not a layer, so the check compares them with closed
+# forms and tries named alternatives.  When a helper gate has passed its own check in this
+# session (EXERCISES.status), a wrong result that looks like a broken gate is blamed on how the
+# gate was used (unpacked in the wrong order, a backward call skipped), not on the gate.
 
-def _numbers(result, count, what, shapes):
-    """The learner's tuple as float64 arrays of the expected shapes."""
-    if not isinstance(result, (tuple, list)) or len(result) != count:
-        raise CheckFailed(f"{what} must return a tuple of {count} values.", key="bad_return")
+def _passed(*keys):
+    return all(EXERCISES.status.get(k) == "passed" for k in keys)
+
+
+def _numbers(result, what, names, shapes, hints):
+    """The learner's tuple as float64 arrays of the expected shapes; messages name each value."""
+    expected = "(" + ", ".join(names) + ")"
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        got = (f"a tuple of {len(result)}" if isinstance(result, (tuple, list))
+               else "None" if result is None else type(result).__name__)
+        raise CheckFailed(f"{what} must return a tuple of {len(names)} values, {expected}; it returned "
+                          f"{got}.", key="bad_return")
     arrays = []
-    for value, shape, label in zip(result, shapes, ("first", "second", "third", "fourth")):
+    for value, shape, name, hint in zip(result, shapes, names, hints):
         try:
             arr = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
-            raise CheckFailed(f"{what}: the {label} value is not a number/array.", key="bad_return") from None
+            raise CheckFailed(f"{what}: {name} is not a number or an array of numbers "
+                              f"(got {type(value).__name__}).", key="bad_return") from None
         if arr.shape != shape:
-            raise CheckFailed(f"{what}: the {label} value has shape {arr.shape}, expected {shape}.",
+            raise CheckFailed(f"{what}: {name} has shape {arr.shape}, expected {shape} ({hint}).",
                               key="wrong_shape")
         arrays.append(arr)
     return arrays
 
 
-def _diagnose_example(what, mine, truth, variants, names):
+def _diagnose_example(what, mine, truth, variants, names, table="", context=""):
+    """Raise a CheckFailed naming the mistake; ``table`` (the seed's numbers next to yours)
+    ends the message, where it helps most."""
     if all(relative_error(m, t) <= VALUE_RTOL * 1e3 for m, t in zip(mine, truth)):
         return
+    tail = f"\n{table}" if table else ""
     if relative_error(mine[0], truth[0]) > VALUE_RTOL * 1e3:
-        raise CheckFailed(f"{what}: the forward value {names[0]} is wrong "
-                          f"(yours {float(mine[0]):.4g}, expected {float(truth[0]):.4g}).", key="forward_wrong")
+        raise CheckFailed(f"{what}{context}: the forward value {names[0]} is wrong "
+                          f"(yours {float(mine[0]):.4g}, expected {float(truth[0]):.4g}).{tail}",
+                          key="forward_wrong")
     for key, sentence, wrong in variants:
         if all(_same(m, w) for m, w in zip(mine[1:], wrong)):
-            raise CheckFailed(f"{what}: {sentence}", key=key)
+            raise CheckFailed(f"{what}{context}: {sentence}{tail}", key=key)
     bad = [n for n, m, t in zip(names[1:], mine[1:], truth[1:]) if relative_error(m, t) > VALUE_RTOL * 1e3]
-    raise CheckFailed(f"{what}: wrong gradient{'s' if len(bad) > 1 else ''}: {', '.join(bad)}.",
+    raise CheckFailed(f"{what}{context}: wrong gradient{'s' if len(bad) > 1 else ''}: {', '.join(bad)}.{tail}",
                       key="wrong_values")
 
 
 def _fmt(values):
-    return ", ".join(f"{v:.2f}" for v in np.ravel(values))
+    return ", ".join(f"{v + 0.0:.2f}" for v in np.ravel(values))     # + 0.0: no "-0.00" for an exact -0
+
+
+def _simple_variants(q, z):
+    """Wrong (df/dx, df/dy, df/dz) for f = (x + y) z, with q = x + y."""
+    if _passed("mul_gate"):
+        swapped = ("mul_unpacked_swapped",
+                   "you unpacked mul_backward's (dx, dy) in the wrong order: for f = q * z, "
+                   "mul_forward(q, z) makes mul_backward return (df/dq, df/dz), in the order of "
+                   "mul_forward's arguments (your multiply gate passed its own check).")
+    else:
+        swapped = ("mul_not_swapped",
+                   "multiply gate: you did not swap the inputs (df/dz must be q = x + y, df/dq must be z).")
+    if _passed("add_gate"):
+        dropped = ("add_output_dropped",
+                   "df/dy is 0, but add_backward gives both inputs df/dq (your add gate passed its own "
+                   "check): keep both of its gradients, dx, dy = add_backward(dq, add_cache).")
+    else:
+        dropped = ("add_dropped", "add gate: both x and y get the upstream gradient df/dq (add distributes).")
+    return [
+        swapped + ([q, q, z],),
+        dropped + ([z, 0.0 * z, q],),
+        ("add_not_chained", "add_backward was given 1 as its upstream gradient; give it dq = df/dq, "
+                            "what mul_backward returned for q (downstream = upstream x local).", [1.0, 1.0, q]),
+        ("zero_start", "start the backward pass with df/df = 1 (the upstream gradient of the output).",
+         [0.0, 0.0, 0.0]),
+    ]
 
 
 @EXERCISES.check("simple_example", uses=("add_gate", "mul_gate"))
 def simple_example(fn, *, hidden=False):
     x, y, z = (3.0, -1.5, 2.0) if hidden else (-2.0, 5.0, -4.0)
     what = getattr(fn, "__name__", "simple_example")
-    mine = _numbers(call(fn, x, y, z, what=what), 4, what, [()] * 4)
+    names = ["f", "df/dx", "df/dy", "df/dz"]
+    mine = _numbers(call(fn, x, y, z, what=what), what, names, [()] * 4, ["a single number"] * 4)
     q = x + y
     truth = [q * z, z, z, q]                                  # f = (x + y) z
-    variants = [
-        ("mul_not_swapped", "multiply gate: you did not swap the inputs (df/dz must be q = x + y, "
-                            "df/dq must be z).", [q, q, z]),
-        ("add_dropped", "add gate: both x and y get the upstream gradient df/dq (add distributes).",
-         [z, 0.0 * z, q]),
-        ("zero_start", "start the backward pass with df/df = 1 (the upstream gradient of the output).",
-         [0.0, 0.0, 0.0]),
-    ]
-    names = ["f", "df/dx", "df/dy", "df/dz"]
-    _diagnose_example(what, mine, truth, variants, names)
-    if not hidden:
-        print(f"seed (CS231n): f = -12, df/dx = -4, df/dy = -4, df/dz = 3 | yours: f = {_fmt(mine[0])}, "
-              f"df/dx = {_fmt(mine[1])}, df/dy = {_fmt(mine[2])}, df/dz = {_fmt(mine[3])}")
+    table = "" if hidden else (
+        f"  seed (CS231n lecture 4, as in the Korean notes): f = -12, df/dx = -4, df/dy = -4, df/dz = 3\n"
+        f"  yours:                                           f = {_fmt(mine[0])}, df/dx = {_fmt(mine[1])}, "
+        f"df/dy = {_fmt(mine[2])}, df/dz = {_fmt(mine[3])}")
+    _diagnose_example(what, mine, truth, _simple_variants(q, z), names, table)
+    if table:
+        print(table)
 
 
 def _neuron_truth(w, x):
@@ -461,44 +514,95 @@ def _neuron_truth(w, x):
     return s, local, np.array([x[0], x[1], 1.0]), np.array([w[0], w[1]])
 
 
-def _neuron_variants(w, x):
+def _neuron_variants(w, x, shortcut):
+    """Wrong (dw, dx) for the sigmoid neuron, each with the key and sentence that name it."""
     s, local, dz_dw, dz_dx = _neuron_truth(w, x)
-    swapped_w = np.array([w[0], w[1], 1.0])
-    return [
-        ("missing_sigmoid_derivative", "you forgot the sigmoid derivative: dz/dw must be multiplied "
-                                       "by df/dz = sigma(z)(1 - sigma(z)).", [dz_dw, dz_dx]),
-        ("mul_not_swapped", "multiply gate: you did not swap the inputs (df/dw0 = x0 * df/dz, "
-                            "df/dx0 = w0 * df/dz).", [local * swapped_w, local * np.array([x[0], x[1]])]),
-        ("sign_flipped", "every gradient has the wrong sign: check the minus of the 1/x gate "
-                         "(-1/x^2) and the * (-1) gate.", [-local * dz_dw, -local * dz_dx]),
-        ("exp_passthrough", "exp gate: you passed the upstream gradient through; multiply it by "
-                            "exp(x) (your df/dz is sigma(z)^2 instead of sigma(z)(1 - sigma(z))).",
-         [s * s * dz_dw, s * s * dz_dx]),
-    ]
+    z = w[0] * x[0] + w[1] * x[1] + w[2]
 
+    def through(df_dz):
+        return [df_dz * dz_dw, df_dz * dz_dx]
 
-def _check_neuron(fn, hidden, what):
-    if hidden:
-        w, x = np.array([0.5, 1.5, -0.25]), np.array([1.2, -0.7])
+    swapped = [local * np.array([w[0], w[1], 1.0]), local * np.array([x[0], x[1]])]
+    rows = [("missing_sigmoid_derivative", "you forgot the sigmoid derivative: dz/dw must be multiplied "
+                                           "by df/dz = sigma(z)(1 - sigma(z)).", [dz_dw, dz_dx])]
+    if _passed("mul_gate"):
+        rows.append(("mul_unpacked_swapped",
+                     "you unpacked mul_backward's two gradients in the wrong order: mul_forward(w0, x0) "
+                     "makes mul_backward return (df/dw0, df/dx0), in the order of mul_forward's "
+                     "arguments (your multiply gate passed its own check).", swapped))
     else:
-        w, x = np.array([2.0, -3.0, -3.0]), np.array([-1.0, -2.0])
-    mine = _numbers(call(fn, w.copy(), x.copy(), what=what), 3, what, [(), (3,), (2,)])
-    s, local, dz_dw, dz_dx = _neuron_truth(w, x)
-    _diagnose_example(what, mine, [s, local * dz_dw, local * dz_dx], _neuron_variants(w, x),
-                      ["f", "dw", "dx"])
-    if not hidden:
-        print(f"seed (CS231n): f = 0.73, dw = (-0.20, -0.39, 0.20), dx = (0.39, -0.59) | "
-              f"yours: f = {_fmt(mine[0])}, dw = ({_fmt(mine[1])}), dx = ({_fmt(mine[2])})")
+        rows.append(("mul_not_swapped", "multiply gate: you did not swap the inputs (df/dw0 = x0 * df/dz, "
+                                        "df/dx0 = w0 * df/dz).", swapped))
+    if shortcut:
+        rows.append(("sigmoid_backward_got_z",
+                     "sigmoid_backward needs the cached output s = sigma(z), not z: pass it the cache "
+                     "sigmoid_forward returned (you passed z, and z (1 - z) is not the sigmoid's "
+                     "derivative).", through(z * (1.0 - z))))
+        return rows
+    if _passed("reciprocal_gate", "mul_const_gate"):
+        rows.append(("sign_flipped", "every gradient has the wrong sign, and your 1/x and ×(-1) gates "
+                                     "passed their checks: is a backward call missing? Without "
+                                     "mul_const_backward (the ×(-1) gate) the sign never flips back.",
+                     through(-local)))
+    else:
+        rows.append(("sign_flipped", "every gradient has the wrong sign: check the minus of the 1/x gate "
+                                     "(-1/x^2) and the * (-1) gate.", through(-local)))
+    if _passed("exp_gate"):
+        rows.append(("exp_skipped", "you skipped exp_backward: your df/dz is sigma(z)^2 instead of "
+                                    "sigma(z)(1 - sigma(z)). Pass the gradient through every gate: "
+                                    "dn = exp_backward(de, exp_cache).", through(s * s)))
+    else:
+        rows.append(("exp_passthrough", "exp gate: you passed the upstream gradient through; multiply it by "
+                                        "exp(x) (your df/dz is sigma(z)^2 instead of sigma(z)(1 - sigma(z))).",
+                     through(s * s)))
+    if _passed("reciprocal_gate"):
+        rows.append(("reciprocal_skipped", "you skipped reciprocal_backward: the backward pass starts at the "
+                                           "last gate, dd = reciprocal_backward(1.0, its cache), and goes "
+                                           "through every gate in reverse order.", through(-np.exp(-z))))
+    else:
+        rows.append(("reciprocal_passthrough", "1/x gate: you passed the upstream gradient through; its local "
+                                               "gradient is -1/x^2.", through(-np.exp(-z))))
+    return rows
+
+
+# The seed's worked example first (its numbers are printed next to yours), then a point where
+# w1 != w2 and x0 != -1, which the seed's numbers cannot tell apart from a few slips
+# (w[1] used as the bias, say).
+NEURON_POINTS = {
+    False: [(np.array([2.0, -3.0, -3.0]), np.array([-1.0, -2.0])),
+            (np.array([0.7, -1.2, 0.4]), np.array([1.5, 0.8]))],
+    True: [(np.array([0.5, 1.5, -0.25]), np.array([1.2, -0.7]))],
+}
+
+NEURON_TABLE = ("  CS231n lecture 4 slides:  f = 0.73, dw = (-0.20, -0.39, 0.20), dx = (0.39, -0.59)\n"
+                "  seed (the Korean notes):  df/dz = 0.2 (1/x gate -0.53, exp gate -0.2, ×(-1) gate 0.2), "
+                "df/dw0 = -0.2, df/dx0 = 0.4 (2 × 0.2, rounded)\n"
+                "  yours:                    f = {f}, dw = ({dw}), dx = ({dx})")
+
+
+def _check_neuron(fn, hidden, what, shortcut):
+    names = ["f", "dw", "dx"]
+    hints = ["a single number", "one gradient per weight: w0, w1, w2", "one gradient per input: x0, x1"]
+    for k, (w, x) in enumerate(NEURON_POINTS[hidden]):
+        mine = _numbers(call(fn, w.copy(), x.copy(), what=what), what, names, [(), (3,), (2,)], hints)
+        s, local, dz_dw, dz_dx = _neuron_truth(w, x)
+        seed_point = not hidden and k == 0
+        table = NEURON_TABLE.format(f=_fmt(mine[0]), dw=_fmt(mine[1]), dx=_fmt(mine[2])) if seed_point else ""
+        context = "" if seed_point else f", at w = {w.tolist()}, x = {x.tolist()}"
+        _diagnose_example(what, mine, [s, local * dz_dw, local * dz_dx], _neuron_variants(w, x, shortcut),
+                          names, table, context)
+        if table:
+            print(table)
 
 
 @EXERCISES.check("neuron_gates", uses=("add_gate", "mul_gate", "exp_gate", "reciprocal_gate", "add_const_gate", "mul_const_gate"))
 def neuron_gates(fn, *, hidden=False):
-    _check_neuron(fn, hidden, getattr(fn, "__name__", "neuron_gates"))
+    _check_neuron(fn, hidden, getattr(fn, "__name__", "neuron_gates"), shortcut=False)
 
 
 @EXERCISES.check("neuron_shortcut", uses=("add_gate", "mul_gate", "sigmoid", "sigmoid_backward"))
 def neuron_shortcut(fn, *, hidden=False):
-    _check_neuron(fn, hidden, getattr(fn, "__name__", "neuron_shortcut"))
+    _check_neuron(fn, hidden, getattr(fn, "__name__", "neuron_shortcut"), shortcut=True)
 
 
 # --- 6. sigmoid -----------------------------------------------------------------------------
@@ -569,10 +673,10 @@ def sigmoid_backward(backward, *, hidden=False):
     # far from 0 the gradient must stay finite, warning-free and (almost) zero
     big = np.array([[-1000.0, -745.0, 745.0], [1000.0, -40.0, 40.0]])
     s = _sigmoid(big)
-    dout = np.ones_like(big)
+    dout = np.random.default_rng(521 if hidden else 520).standard_normal(big.shape)
     what = getattr(backward, "__name__", "sigmoid_backward")
     got = call(backward, dout.copy(), s.copy(), what=what)
     got = np.asarray(got[0] if isinstance(got, (tuple, list)) else got, dtype=np.float64)
-    if got.shape != big.shape or not np.all(np.isfinite(got)) or not np.allclose(got, s * (1 - s), atol=1e-15):
+    if got.shape != big.shape or not np.all(np.isfinite(got)) or not np.allclose(got, dout * s * (1 - s), atol=1e-15):
         raise CheckFailed(f"{what}: for |x| up to 1000 the gradient must be finite and ~0; "
                           f"yours is {got.ravel()[:6]}.", key="unstable_backward")

@@ -42,7 +42,15 @@ def _fd(f, x, h, kind):
         return (f(x) - f(x - h)) / h
     if kind == "over_h":
         return (f(x + h) - f(x - h)) / h
+    if kind == "precedence":
+        return (f(x + h) - f(x - h)) / 2 * h
     raise ValueError(kind)
+
+
+def _otherwise(sentence):
+    """The last row for a single number: without it the generic catalog would call any wrong
+    number "off by a constant factor", which is true of every pair of numbers and names nothing."""
+    return Mistake("wrong_values", sentence, lambda ev: True)
 
 
 CD_MISTAKES = [
@@ -59,6 +67,21 @@ CD_MISTAKES = [
     like("ignores_h",
          "your result does not use the h it was given (it matches h = 1e-5): use the argument h.",
          lambda ev: _fd(ev.inputs[0], ev.inputs[1], 1e-5, "central") if ev.inputs[2] != 1e-5 else np.nan),
+    like("precedence",
+         "`/ 2*h` divides by 2 and then MULTIPLIES by h (Python reads it left to right): "
+         "write / (2 * h).",
+         lambda ev: _fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "precedence")),
+    like("sign_flipped",
+         "the result has the wrong sign: the central difference is (f(x+h) - f(x-h)) / (2h), "
+         "with f(x+h) first.",
+         lambda ev: -_fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "central")),
+    # the default-h case comes last, so reaching it means every explicit h was used right
+    Mistake("wrong_default_h",
+            "your result is right for every h the check passed, but not with the default: the "
+            "signature must be central_difference(f, x, h=1e-5).",
+            lambda ev: ev.inputs[3]),
+    _otherwise("the result is not the central difference (f(x+h) - f(x-h)) / (2h) of the f, x and h "
+               "it was given: compare your code with the formula term by term."),
 ]
 
 
@@ -74,32 +97,70 @@ def central_difference(fn, *, hidden=False):
         else:
             expected, rtol, where = _fd(f, x, h, "central"), 1e-9, f", for f = {label} at x = {x}, h = {h}"
         check_answer("central_difference", raw, expected, name="the result", rtol=rtol,
-                     mistakes=CD_MISTAKES, inputs=(f, x, used_h), context=where)
+                     mistakes=CD_MISTAKES, inputs=(f, x, used_h, h is None), context=where)
 
 
 def _gradient_case(shape, seed):
+    """A scalar function that couples every pair of entries (not separable), its exact
+    gradient, and a float point: x^T A x with A not symmetric, plus sin terms."""
     r = np.random.default_rng(seed)
+    n = int(np.prod(shape))
     c = r.standard_normal(shape)
+    A = r.standard_normal((n, n))
 
     def f(z):
-        return float(np.sum(np.sin(z) * c) + 0.5 * np.sum(z * z))
+        z = np.asarray(z, dtype=np.float64)
+        v = z.ravel()
+        return float(np.sum(np.sin(z) * c) + 0.5 * v @ A @ v)
 
     def grad(z):
-        return np.cos(z) * c + z
+        z = np.asarray(z, dtype=np.float64)
+        return np.cos(z) * c + (0.5 * (A + A.T) @ z.ravel()).reshape(z.shape)
     return f, grad, r.standard_normal(shape)
 
 
-def _forward_gradient(f, x, h=1e-5):
+def _simulate(f, x, h=1e-5, kind="central"):
+    """What an entry-by-entry finite-difference loop computes, mistakes included.
+
+    kind: "central" (the right algorithm), "forward", "precedence" (/ 2*h),
+    "minus_last" / "plus_last" (the entry is never put back, so it stays at
+    old - h / old + h while the next entries are measured), "aliased"
+    (xp = x without a copy: +h then -h on the same array, so f(x - h e_i) is f(x)).
+    """
     x = np.array(x, dtype=np.float64)
     g = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
-        xp = x.copy(); xp[idx] += h
-        g[idx] = (f(xp) - f(x)) / h
+        old = x[idx]
+        if kind == "forward":
+            x[idx] = old + h
+            fp = f(x)
+            x[idx] = old
+            g[idx] = (fp - f(x)) / h
+            continue
+        if kind == "aliased":
+            x[idx] += h
+            fp = f(x)
+            x[idx] -= h
+            fm = f(x)
+        elif kind == "plus_last":
+            x[idx] = old - h
+            fm = f(x)
+            x[idx] = old + h
+            fp = f(x)
+        else:
+            x[idx] = old + h
+            fp = f(x)
+            x[idx] = old - h
+            fm = f(x)
+            if kind != "minus_last":
+                x[idx] = old
+        g[idx] = (fp - fm) / 2 * h if kind == "precedence" else (fp - fm) / (2 * h)
     return g
 
 
 def _row_gradient(f, x, h=1e-5):
     """What a loop over range(len(x)) computes: one number per row, repeated along it."""
+    x = np.array(x, dtype=np.float64)
     g = np.zeros_like(x)
     for i in range(len(x)):
         xp, xm = x.copy(), x.copy()
@@ -109,85 +170,191 @@ def _row_gradient(f, x, h=1e-5):
     return g
 
 
-NG_MISTAKES = [
-    like("forward_difference",
-         "you used the forward difference (f(x+h) - f(x)) / h; use the central difference "
-         "(f(x+h) - f(x-h)) / (2h) for each entry.",
-         lambda ev: _forward_gradient(ev.inputs[0], ev.inputs[1])),
-    like("perturbed_all_entries",
-         "every entry got the same number: you moved all of x at once. Perturb ONE entry "
-         "x[i] at a time, keep the others fixed, then put x[i] back.",
-         lambda ev: np.full(ev.want, (ev.inputs[0](ev.inputs[1] + 1e-5) - ev.inputs[0](ev.inputs[1] - 1e-5)) / 2e-5)),
-    like("whole_rows",
-         "you moved whole rows at once: on a 2-D array x[i] is a row. Visit every entry with "
-         "`for idx in np.ndindex(x.shape):` and perturb x[idx].",
-         lambda ev: _row_gradient(ev.inputs[0], ev.inputs[1])),
-    # Reached only when the same code passed on a float array: the integers are the difference.
-    Mistake("integer_input",
-            "x holds integers, and x[i] += h on an integer array rounds the step away: "
-            "work on a float copy, x = np.array(x, dtype=float).",
-            lambda ev: np.issubdtype(np.asarray(ev.inputs[2]).dtype, np.integer)),
-]
+NOT_RESTORED = ("the entry was not restored: after f(x + h e_i) and f(x - h e_i), put x[i] back "
+                "before moving the next entry (otherwise every later entry is measured at a point "
+                "where the earlier ones are still moved by h).")
+
+
+def _fine_on_floats(ev):
+    """The input holds integers, and the same function passes on the same point as floats."""
+    f, x_float, x_given, fn, h = ev.inputs
+    if not np.issubdtype(np.asarray(x_given).dtype, np.integer):
+        return False
+    try:
+        again = call(fn, f, x_float.copy(), h, what="numerical_gradient")
+        again = np.asarray(again, dtype=np.float64)
+    except (CheckFailed, TypeError, ValueError):
+        return False
+    return again.shape == x_float.shape and ev.oracle.matches(again)
+
+
+def _ng_mistakes():
+    def sim(kind, h=None):
+        return lambda ev: _simulate(ev.inputs[0], ev.inputs[1], ev.inputs[4] if h is None else h, kind)
+    return [
+        like("forward_difference",
+             "you used the forward difference (f(x+h) - f(x)) / h; use the central difference "
+             "(f(x+h) - f(x-h)) / (2h) for each entry.", sim("forward")),
+        like("entry_not_restored", NOT_RESTORED, sim("minus_last")),
+        like("entry_not_restored", NOT_RESTORED, sim("plus_last")),
+        Mistake("all_zeros",
+                "the gradient is all zeros: f(x + h e_i) and f(x - h e_i) came out equal, or nothing "
+                "was written into the gradient. If you wrote `xp = x` and `xm = x`, those are the same "
+                "array as x (no copy), so both moves land on it before f is called: use x.copy().",
+                lambda ev: not np.any(ev.yours)),
+        like("aliased_copy",
+             "f(x - h e_i) was evaluated at x itself: `xp = x` does not copy an array, so xp and xm "
+             "are x, and the -h undid the +h. Copy with xp = x.copy(), or set x[i] = old + h, then "
+             "old - h, then old.", sim("aliased")),
+        like("precedence",
+             "`/ 2*h` divides by 2 and then MULTIPLIES by h (Python reads it left to right): "
+             "write / (2 * h).", sim("precedence")),
+        like("ignores_h",
+             "your result does not use the h it was given (it matches h = 1e-5): use the argument h.",
+             lambda ev: _simulate(ev.inputs[0], ev.inputs[1], 1e-5) if ev.inputs[4] != 1e-5 else np.nan),
+        like("perturbed_all_entries",
+             "every entry got the same number: you moved all of x at once. Perturb ONE entry "
+             "x[i] at a time, keep the others fixed, then put x[i] back.",
+             lambda ev: np.full(ev.want, (ev.inputs[0](ev.inputs[1] + ev.inputs[4])
+                                          - ev.inputs[0](ev.inputs[1] - ev.inputs[4])) / (2 * ev.inputs[4]))),
+        like("whole_rows",
+             "you moved whole rows at once: on a 2-D array x[i] is a row. Visit every entry with "
+             "`for idx in np.ndindex(x.shape):` and perturb x[idx].",
+             lambda ev: _row_gradient(ev.inputs[0], ev.inputs[1], ev.inputs[4])),
+        Mistake("float32",
+                "the gradient is float32: single precision leaves only ~7 digits, too few for a "
+                "finite difference (notebook section 2). Work in float64: x = np.array(x, dtype=float).",
+                lambda ev: np.asarray(ev.raw).dtype == np.float32),
+        Mistake("integer_input",
+                "integer array: the perturbation was truncated (x[i] += 1e-5 on an int array is cut "
+                "back to an integer, so f is not evaluated at x + h e_i): work on a float copy, "
+                "x = np.array(x, dtype=float). Your function is right on the same x given as floats.",
+                _fine_on_floats),
+    ]
+
+
+def _central_gradient(f, x, h):
+    """The reference: the exact central difference the learner must compute."""
+    return _simulate(f, x, h, "central")
+
+
+# (shape, seed, integer point or None, h or None for the default)
+NG_CASES = {
+    False: [((3, 4), 3, None, 1e-3), ((2, 3), 4, [[2, -1, 3], [-2, 1, 4]], None)],
+    True: [((2, 3, 2), 7, None, 2e-3), ((3, 2), 8, [[1, -3], [2, 0], [-1, 5]], None)],
+}
 
 
 @EXERCISES.check("numerical_gradient")
 def numerical_gradient(fn, *, hidden=False):
-    cases = [_gradient_case((2, 3, 2), 7) if hidden else _gradient_case((3, 4), 3)]
-    if hidden:
-        f, grad, _ = _gradient_case((2, 3), 8)
-        cases.append((f, grad, np.arange(-3, 3).reshape(2, 3)))
-    for f, grad, point in cases:
-        kind = "an integer" if np.issubdtype(point.dtype, np.integer) else "a float"
+    for shape, seed, integer_point, h in NG_CASES[hidden]:
+        f, grad, point = _gradient_case(shape, seed)
+        if integer_point is not None:
+            point = np.array(integer_point, dtype=np.int64)
+        x_float = point.astype(np.float64)
+        kind = "an integer" if integer_point is not None else "a float"
         given = point.copy()
-        raw = call(fn, f, given, what="numerical_gradient")
+        args = (f, given) if h is None else (f, given, h)
+        raw = call(fn, *args, what="numerical_gradient")
         if not np.array_equal(given, point):
             raise CheckFailed("numerical_gradient changed x: after perturbing x[i], put the original "
                               "value back (or work on a copy), so that each entry is measured at the "
                               "same point.", key="x_not_restored")
-        check_answer("numerical_gradient", raw, grad(point.astype(float)), name="the gradient",
-                     rtol=1e-7, mistakes=NG_MISTAKES, inputs=(f, point.astype(float), point),
-                     context=f", for {kind} array of shape {point.shape}")
+        if h is None:
+            # the default h: the answer must be the gradient itself (the central difference at
+            # h = 1e-5 is within ~1e-10 of it), to 1e-7
+            expected, rtol, where = grad(x_float), 1e-7, f", for {kind} array of shape {point.shape} with the default h"
+        else:
+            # an explicit h: exactly this central difference; only round-off may differ
+            expected, rtol, where = _central_gradient(f, x_float, h), 1e-9, f", for {kind} array of shape {point.shape}, h = {h}"
+        check_answer("numerical_gradient", raw, expected, name="the gradient", rtol=rtol,
+                     mistakes=_ng_mistakes(), inputs=(f, x_float, point, fn, 1e-5 if h is None else h),
+                     context=where)
 
 
+# Each case separates some of the wrong formulas below from the right one: an entry near 0
+# (entrywise ratios), a largest magnitude that is negative (max without abs), differences of
+# mixed sign (max(a - b) without abs), a tiny pair (the floor), equal arrays.
 RE_CASES = {
-    False: [(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.3])),
+    False: [(np.array([1.0, 2.0, 3.0]), np.array([1.2, 1.7, 3.05])),
             (np.array([[1e-3, -2.0], [4.0, 0.5]]), np.array([[1.1e-3, -2.0], [3.9, 0.5]])),
             (np.array([-5.0, 2.0]), np.array([5.0, 2.0])),
+            (np.array([-4.0, 1.0, 0.5]), np.array([-3.0, 1.5, 0.5])),
             (np.array([2e-9, 1e-9]), np.array([1e-9, 1e-9])),
             (np.array([0.25]), np.array([0.25]))],
-    True: [(np.array([[3.0, -1.0], [0.0, 2.0]]), np.array([[2.0, -1.0], [0.0, 2.5]])),
+    True: [(np.array([[3.0, -1.0], [0.0, 2.0]]), np.array([[2.0, -1.0], [0.0, 2.6]])),
+           (np.array([0.5, -2.0, 1.0]), np.array([0.7, -2.5, 1.0])),
            (np.array([1e-6, 0.0, -3e-6]), np.array([0.0, 1e-6, -3e-6])),
+           (np.array([-6.0, 0.02, 1.0]), np.array([-5.5, 0.025, 1.2])),
            (np.array([100.0, -200.0]), np.array([100.5, -199.0]))],
 }
 
 
-def _rel_variant(a, b, kind, floor=1e-3):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if kind == "no_abs":
-        return np.max(a - b) / max(np.max(np.abs(a)), np.max(np.abs(b)), floor)
-    if kind == "entrywise":
-        return np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12))
-    if kind == "b_only":
-        return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), floor)
-    if kind == "mean":
-        return np.mean(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), floor)
-    if kind == "sum":
-        return np.sum(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), floor)
-    raise ValueError(kind)
+def _mx(v):
+    return float(np.max(np.abs(v)))
 
 
-def _rel_row(key, sentence, kind):
-    return like(key, sentence, lambda ev: _rel_variant(ev.inputs[0], ev.inputs[1], kind))
-
-
-RE_MISTAKES = [
-    _rel_row("no_abs", "the numerator needs the absolute difference: max |a - b|, not max(a - b).", "no_abs"),
-    _rel_row("entrywise", "you divided entry by entry; this course divides the LARGEST difference by the "
-                          "LARGEST magnitude, so entries near 0 cannot blow the ratio up.", "entrywise"),
-    _rel_row("b_only", "the denominator must be symmetric in a and b: max(max|a|, max|b|, floor).", "b_only"),
-    _rel_row("mean_not_max", "you averaged the differences; the course takes the largest: max |a - b|.", "mean"),
-    _rel_row("sum_not_max", "you summed the differences; the course takes the largest: max |a - b|.", "sum"),
+# (key, the formula as the learner wrote it, the wrong answer); the floor is 1e-3 unless the
+# form says otherwise (1e-8 is CS231n's gradient-check helper).
+_F = 1e-3
+RE_VARIANTS = [
+    ("no_abs", "max(a - b) without the absolute value",
+     lambda a, b: np.max(a - b) / max(_mx(a), _mx(b), _F)),
+    ("entrywise", "max_i |a_i - b_i| / max(|a_i|, |b_i|, floor)",
+     lambda a, b: np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), _F))),
+    ("entrywise", "max_i |a_i - b_i| / max(|a_i| + |b_i|, floor)",
+     lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), _F))),
+    ("entrywise", "max_i |a_i - b_i| / max(|a_i| + |b_i|, 1e-8), CS231n's rel_error",
+     lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8))),
+    ("entrywise", "max_i |a_i - b_i| / (|a_i| + |b_i| + floor)",
+     lambda a, b: np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + _F))),
+    ("entrywise", "max_i |a_i - b_i| / max(|b_i|, floor)",
+     lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(b), _F))),
+    ("entrywise", "max_i |a_i - b_i| / max(|a_i|, floor)",
+     lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(a), _F))),
+    ("b_only", "max|a - b| / max(max|b|, floor)", lambda a, b: np.max(np.abs(a - b)) / max(_mx(b), _F)),
+    ("b_only", "max|a - b| / max(max|a|, floor)", lambda a, b: np.max(np.abs(a - b)) / max(_mx(a), _F)),
+    ("denominator_no_abs", "max(max(a), max(b), floor)",
+     lambda a, b: np.max(np.abs(a - b)) / max(np.max(a), np.max(b), _F)),
+    ("denominator_sum", "max|a| + max|b|",
+     lambda a, b: np.max(np.abs(a - b)) / max(_mx(a) + _mx(b), _F)),
+    ("floor_added", "max(max|a|, max|b|) + floor",
+     lambda a, b: np.max(np.abs(a - b)) / (max(_mx(a), _mx(b)) + _F)),
+    ("norms", "||a - b|| / max(||a||, ||b||, floor)",
+     lambda a, b: np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), _F)),
+    ("norms", "||a - b|| / max(||a|| + ||b||, floor)",
+     lambda a, b: np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), _F)),
+    ("mean_not_max", "mean |a - b|",
+     lambda a, b: np.mean(np.abs(a - b)) / max(_mx(a), _mx(b), _F)),
+    ("sum_not_max", "sum |a - b|",
+     lambda a, b: np.sum(np.abs(a - b)) / max(_mx(a), _mx(b), _F)),
 ]
+
+RE_SAYS = {
+    "no_abs": "the numerator needs the absolute difference: max |a - b|, not {form}.",
+    "entrywise": "you divided entry by entry, {form}; this course divides the LARGEST difference by the "
+                 "LARGEST magnitude, max|a - b| / max(max|a|, max|b|, floor), so an entry near 0 "
+                 "cannot blow the ratio up.",
+    "b_only": "the denominator must be symmetric in a and b: max(max|a|, max|b|, floor), not {form}.",
+    "denominator_no_abs": "the denominator needs magnitudes: max(max|a|, max|b|, floor), not {form} "
+                          "(a large negative entry counts as large).",
+    "denominator_sum": "the denominator is the LARGER of max|a| and max|b| (and the floor), not {form}.",
+    "floor_added": "the floor is a lower bound on the denominator, max(max|a|, max|b|, floor), "
+                   "not something added to it ({form}).",
+    "norms": "you used norms (square roots of sums of squares), {form}; the course uses the largest "
+             "absolute entry: max|a - b| / max(max|a|, max|b|, floor).",
+    "mean_not_max": "you averaged the differences ({form}); the course takes the largest: max |a - b|.",
+    "sum_not_max": "you summed the differences ({form}); the course takes the largest: max |a - b|.",
+}
+
+
+def _rel_row(key, form, wrong):
+    return like(key, RE_SAYS[key].format(form=form), lambda ev: wrong(*ev.inputs))
+
+
+RE_MISTAKES = [_rel_row(*variant) for variant in RE_VARIANTS] + [
+    _otherwise("the result is not max|a - b| / max(max|a|, max|b|, floor): compare your code with "
+               "the formula term by term.")]
 
 
 @EXERCISES.check("relative_error")
@@ -200,7 +367,14 @@ def relative_error(fn, *, hidden=False):
             raise
         raise CheckFailed("relative_error(0, 0) divided by zero: keep the floor in the denominator, "
                           "max(max|a|, max|b|, floor), so two zero arrays give 0.", key="no_floor") from None
-    if raw is None or not np.all(np.isfinite(np.asarray(raw, dtype=float))) or float(np.asarray(raw)) != 0.0:
+    try:
+        value = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError):
+        value = None
+    if value is not None and value.shape != ():
+        raise CheckFailed(f"relative_error must return one number; it returned an array of shape "
+                          f"{value.shape}: take the max over all entries.", key="wrong_shape")
+    if value is None or not np.isfinite(value) or float(value) != 0.0:
         raise CheckFailed(f"relative_error of two zero arrays must be 0, got {raw!r}: keep the floor "
                           f"in the denominator.", key="no_floor")
     for a, b in RE_CASES[hidden]:
@@ -222,6 +396,12 @@ CAUCHY_MISTAKES = [
     like("missing_outer_derivative",
          "you forgot the outer derivative: d/du log(u) = 1/u, so divide 2x by (1 + x^2).",
          lambda ev: 2.0 * ev.inputs[0]),
+    like("squared_denominator",
+         "the denominator is 1 + x^2, not (1 + x^2)^2: d/du log(u) = 1/u, with no square.",
+         lambda ev: 2.0 * ev.inputs[0] / (1.0 + ev.inputs[0] ** 2) ** 2),
+    like("precedence",
+         "`2*x/1+x**2` is 2x + x^2: Python divides before it adds. Write 2 * x / (1 + x**2).",
+         lambda ev: 2.0 * ev.inputs[0] + ev.inputs[0] ** 2),
 ]
 
 
