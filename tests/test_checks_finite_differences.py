@@ -480,14 +480,9 @@ def test_glossary_uses_the_terms_learners_search_for():
     assert "| 간격, 스텝 크기 |" not in glossary
 
 
-def test_the_error_plot_cell_is_fast():
-    """The error-versus-h cell: vectorized, plain tick labels; best of 5 well under 0.5 s."""
-    import time
+def test_the_error_plot_cell_is_vectorized():
+    """The error-versus-h cell computes each curve with one numpy expression, not a Python loop
+    over 301 steps (its time is reported by benchmarks/cell_times.py, not asserted here)."""
     source = _cells()["plot-error-vs-h"]
     assert "for h in hs" not in source, "one numpy expression per curve, not a Python loop"
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        _run_cell(source.replace("plt.show()", "plt.gcf().canvas.draw()"), {})
-        times.append(time.perf_counter() - start)
-    assert min(times) < 0.35, times
+    _run_cell(source.replace("plt.show()", "plt.gcf().canvas.draw()"), {})
