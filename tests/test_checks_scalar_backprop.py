@@ -119,9 +119,14 @@ def forward_variant(kind=None):
         n = W2.shape[1]
         u_hidden, y_hidden, u_out, y_out = np.zeros(m), np.zeros(m), np.zeros(n), np.zeros(n)
         for j in range(m - 1 if kind == "skip_last_j" else m):
-            u_hidden[j] = 0.0 if kind == "no_bias" else b1[j]
+            u_hidden[j] = 0.0 if kind in ("no_bias", "bias_in_loop") else b1[j]
             for p in range(l):
-                u_hidden[j] += x[p] * (W1[j, p] if kind == "transposed" else W1[p, j])
+                if kind == "overwrite":
+                    u_hidden[j] = x[p] * W1[p, j] + b1[j]
+                elif kind == "bias_in_loop":
+                    u_hidden[j] += x[p] * W1[p, j] + b1[j]
+                else:
+                    u_hidden[j] += x[p] * (W1[j, p] if kind == "transposed" else W1[p, j])
             y_hidden[j] = u_hidden[j] if kind == "no_hidden_activation" else sig(u_hidden[j])
         for k in range(1 if kind == "skip_first_k" else 0, n):
             u_out[k] = b2[k]
@@ -157,6 +162,8 @@ def test_planted_forward_without_mistake_passes():
     ("skip_last_j", "neuron_skipped"),
     ("skip_first_k", "neuron_skipped"),
     ("no_bias", "missing_bias"),
+    ("overwrite", "sum_overwritten"),
+    ("bias_in_loop", "bias_added_per_input"),
     ("transposed", "transposed_weight_index"),
     ("no_hidden_activation", "missing_hidden_activation"),
     ("u_not_y", "used_u_not_y"),
@@ -396,7 +403,7 @@ def backward_variant(kind=None):
         y_in = {"u_in": cache["u_hidden"]}.get(kind, cache["y_hidden"])
         dy_hidden, dW2, db2 = GOOD_LAYER(delta_out, y_in, cache["W2"])
         u, y = cache["u_hidden"], cache["y_hidden"]
-        local = {"no_derivative": np.ones_like(u), "at_output": dsig(y)}.get(kind, y * (1 - y))
+        local = {"no_derivative": np.ones_like(u), "at_output": dsig(y), "u_as_y": u * (1 - u)}.get(kind, y * (1 - y))
         dx, dW1, db1 = GOOD_LAYER(dy_hidden * local, cache["x"], cache["W1"])
         if kind == "layer_order":
             return dW1, db1, dW2, db2, dx
@@ -413,6 +420,7 @@ def test_planted_backward_without_mistake_passes():
     ("u_in", "used_u_not_y"),
     ("no_derivative", "missing_activation_derivative"),
     ("at_output", "derivative_at_output"),
+    ("u_as_y", "u_as_y"),
     ("layer_order", "gradient_order"),
 ])
 def test_backward_mistakes(kind, key, hidden):
@@ -439,10 +447,10 @@ def test_backward_failure_points_to_a_helper_that_failed():
 
 # --- 10. batch_gradients -------------------------------------------------------------------------------
 
-def _sample(x, t, W1, b1, W2, b2, output):
+def _sample(x, t, W1, b1, W2, b2, output, same_delta=False):
     y, cache = forward_variant()(x, W1, b1, W2, b2, output)
     E = GOOD_MSE(y, t) if output != "softmax" else GOOD_CE(y, t)
-    if output == "sigmoid":
+    if output == "sigmoid" and not same_delta:
         d = (y - t) * y * (1 - y)
     else:
         d = y - t
@@ -454,7 +462,7 @@ def batch_variant(kind=None):
         N = X.shape[0]
         L, grads = 0.0, [np.zeros_like(W1), np.zeros_like(b1), np.zeros_like(W2), np.zeros_like(b2)]
         for s in range(N):
-            E, gs = _sample(X[s], T[s], W1, b1, W2, b2, output)
+            E, gs = _sample(X[s], T[s], W1, b1, W2, b2, output, same_delta=kind == "y_minus_t")
             L = E if kind == "overwrite" else L + E
             for a, g in zip(grads, gs):
                 if kind == "overwrite":
@@ -478,6 +486,7 @@ def test_planted_batch_without_mistake_passes(sol):
     ("overwrite", "not_accumulated"),
     ("sum", "L_summed"),
     ("sum_grads_only", "scaled_N"),
+    ("y_minus_t", "delta_ignores_pair"),
 ])
 def test_batch_mistakes(sol, kind, key, hidden):
     fails_with(key, check.batch_gradients, sol.forward_loops, sol.loss, batch_variant(kind), hidden=hidden)

@@ -83,7 +83,8 @@ def _backprop(x, W1, b1, W2, b2, delta_out, variant=None):
         return None
     dW2, db2 = np.outer(y_in, delta_out), delta_out
     dy1 = W2 @ delta_out
-    local = {"no_derivative": np.ones_like(u1), "derivative_at_output": _dsigmoid(y1)}.get(variant, _dsigmoid(u1))
+    local = {"no_derivative": np.ones_like(u1), "derivative_at_output": _dsigmoid(y1),
+             "u_as_y": u1 * (1.0 - u1)}.get(variant, _dsigmoid(u1))
     d1 = dy1 * local
     return {"dx": W1 @ d1, "dW1": np.outer(x, d1), "db1": d1, "dW2": dW2, "db2": db2}
 
@@ -331,6 +332,11 @@ def _forward_mistakes(x, W1, b1, W2, b2, output):
              lambda ev: W1 @ x + b1 if _square(W1) else _never(), grads="u_hidden"),
         like("missing_bias", "u_j = sum_p y_p w_pj + b_j: the bias b_j is missing.",
              lambda ev: x @ W1, grads="u_hidden"),
+        like("sum_overwritten", "u_j = sum_p y_p w_pj + b_j adds ALL l inputs; yours keeps only the last "
+                                "one, p = l - 1 (did `=` overwrite instead of `+=` adding?).",
+             lambda ev: x[-1] * W1[-1] + b1, grads="u_hidden"),
+        like("bias_added_per_input", "add the bias b_j once, outside the loop over the inputs p; yours "
+                                     "adds it l times.", lambda ev: x @ W1 + len(x) * b1, grads="u_hidden"),
         like("missing_hidden_activation", "the hidden layer's output is y_j = sigma(u_j); yours is u_j.",
              lambda ev: u1, grads="y_hidden"),
     ]
@@ -342,6 +348,11 @@ def _forward_mistakes(x, W1, b1, W2, b2, output):
              lambda ev: W2 @ y1 + b2 if _square(W2) else _never(), grads="u_out"),
         like("missing_bias", "u_k = sum_q y_q w_qk + b_k: the bias b_k is missing.",
              lambda ev: y1 @ W2, grads="u_out"),
+        like("sum_overwritten", "u_k = sum_q y_q w_qk + b_k adds ALL m hidden outputs; yours keeps only "
+                                "the last one, q = m - 1 (did `=` overwrite instead of `+=` adding?).",
+             lambda ev: y1[-1] * W2[-1] + b2, grads="u_out"),
+        like("bias_added_per_input", "add the bias b_k once, outside the loop over the inputs q; yours "
+                                     "adds it m times.", lambda ev: y1 @ W2 + len(y1) * b2, grads="u_out"),
     ]
     act_rows = {
         "identity": [like("identity_output_activated", "with output='identity' the output neurons apply "
@@ -660,6 +671,9 @@ def _network_mistakes():
         _variant_row("derivative_at_output", "sigma' must be taken at u_j: sigma'(u_j) = y_j (1 - y_j). "
                                              "Yours is sigma'(y_j), the derivative at the output.",
                      "derivative_at_output", hidden_grads),
+        _variant_row("u_as_y", "sigma'(u_j) = y_j (1 - y_j) with the OUTPUT y_j = sigma(u_j); yours is "
+                               "u_j (1 - u_j): the pre-activation went where the output belongs (check the "
+                               "order of the arguments of hidden_delta(dy, u, y)).", "u_as_y", hidden_grads),
         _skipped_neuron(NET_LABELS),
     ]
 
@@ -723,7 +737,17 @@ def _batch_mistakes(X, T, output):
 
     says = ("only the last sample's gradient survived: inside the loop over samples s, add each "
             "sample's gradient (dW += ...), do not overwrite it (dW = ...); then divide by N = {}.".format(N))
-    return [like("not_accumulated", says, last_sample(1.0)), like("not_accumulated", says, last_sample(1.0 / N))]
+    rows = [like("not_accumulated", says, last_sample(1.0)), like("not_accumulated", says, last_sample(1.0 / N))]
+    if output == "sigmoid":
+        def identity_delta(ev):
+            total = 0.0
+            for x, t in zip(X, T):
+                u1, y1, u2, y2 = _net(x, *ev.inputs, output)
+                total = total + _backprop(x, *ev.inputs, y2 - t)[ev.name]
+            return ev.dout * total / N
+        rows.append(like("delta_ignores_pair", "with output='sigmoid' the output delta is (y_k - t_k) y_k (1 - y_k), "
+                                               "not y_k - t_k: take it from OUTPUT_DELTA[output].", identity_delta))
+    return rows
 
 
 def _batch_case(forward, loss_fn, fn, X, T, params, output, seed, names):
@@ -773,8 +797,8 @@ def _batch_case(forward, loss_fn, fn, X, T, params, output, seed, names):
 def batch_gradients(forward, loss_fn, fn, *, hidden=False):
     names = (_name(forward, "forward_loops"), _name(loss_fn, "loss"), _name(fn, "batch_gradients"))
     rng = _rng(hidden, 970)
-    N, (l, m, n) = (3, (5, 4, 2)) if hidden else (6, (4, 5, 3))
-    outputs = ["sigmoid", "softmax"] if hidden else ["identity", "softmax"]
+    N, (l, m, n) = (3, (5, 4, 2)) if hidden else (5, (3, 4, 2))      # small: 3 outputs x 2 douts x FD
+    outputs = ["sigmoid", "softmax", "identity"] if hidden else ["identity", "sigmoid", "softmax"]
     for k, output in enumerate(outputs):
         X = rng.uniform(-1.5, 1.5, size=(N, l))
         T = np.stack([_target(rng, n, output) for _ in range(N)])
