@@ -93,6 +93,7 @@ def _neuron(delta_of, swap=False, bias_x=False):
     (_neuron(lambda y, g: y * (1 - y)), "ignores_upstream"),
     (_neuron(lambda y, g: g * y * (1 - y), bias_x=True), "bias_gradient_includes_input"),
     (lambda x, w, b, dE_dy=1.0: (0.5, 0.1, x, 0.1), "bad_return"),
+    (lambda x, w, b, dE_dy=1.0: _neuron(lambda y, g: g * y * (1 - y))(x[:2], w[:2], b, dE_dy), "fixed_input_count"),
 ])
 def test_sigmoid_neuron_mistakes(planted, key, hidden):
     fails_with(key, check.sigmoid_neuron, planted, hidden=hidden)

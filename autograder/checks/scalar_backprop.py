@@ -20,9 +20,8 @@ import numpy as np
 
 from . import Exercises
 from .. import check_grad, check_layer, like
-from ..catalog import SAME, Mistake
+from ..catalog import Mistake
 from ..check import check_answer
-from ..compare import relative_error
 from ..guard import CheckFailed, call
 from .reference import sigmoid as _sigmoid, sigmoid_derivative as _dsigmoid, softmax as _softmax
 
@@ -256,7 +255,11 @@ def _neuron_mistakes(x, w, b, dE_dy, field):
     truth = _neuron_truth(x, w, b, dE_dy)
     y = truth["y"]
     at_output = dE_dy * float(_dsigmoid(y))
+    two = float(_sigmoid(x[0] * w[0] + x[1] * w[1] + b)) if len(x) > 2 else None
     rows = {
+        "y": [like("fixed_input_count", "u = sum_p x_p w_p + b sums over ALL P = len(x) inputs (this neuron "
+                                        "has %d); yours uses only the first two." % len(x),
+                   lambda ev: _never() if two is None else two)],
         "delta": [
             like("missing_activation_derivative", "delta = dE/dy * dy/du: the sigmoid's derivative "
                                                   "y (1 - y) is missing (yours is dE/dy alone).",
