@@ -1,0 +1,535 @@
+"""Do the checks of 03_scalar_backprop pass the solution and name every planted mistake?
+
+Each planted mistake is a plausible wrong answer written out here (loops, as a learner writes
+them); the test asserts the key of the diagnosis, so a check that fails for the wrong reason fails
+here.  Expected numbers come from closed forms or from CS231n's printed values, never from the code
+under test.
+"""
+import numpy as np
+import pytest
+
+from autograder.checks import scalar_backprop as check
+from conftest import assert_solution_passes, assert_stubs_not_implemented, fails_with, load_solution
+
+NB = "03_scalar_backprop"
+
+
+@pytest.fixture(scope="module")
+def sol():
+    return load_solution(NB)
+
+
+def sig(u):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(u, dtype=np.float64)))
+
+
+def dsig(u):
+    return sig(u) * (1 - sig(u))
+
+
+def soft(u):
+    e = np.exp(u - np.max(u))
+    return e / e.sum()
+
+
+def solution_args(sol):
+    return {
+        "sigmoid_neuron": (sol.sigmoid_neuron,),
+        "forward_loops": (sol.forward_loops,),
+        "loss": (sol.loss,),
+        "delta_identity_mse": (sol.delta_identity_mse,),
+        "delta_sigmoid_mse": (sol.delta_sigmoid_mse,),
+        "delta_softmax_ce": (sol.delta_softmax_ce,),
+        "layer_backward": (sol.layer_backward,),
+        "hidden_delta": (sol.hidden_delta,),
+        "backward_loops": (sol.forward_loops, sol.backward_loops),
+        "batch_gradients": (sol.forward_loops, sol.loss, sol.batch_gradients),
+    }
+
+
+def test_points_total_16(sol):
+    assert sum(p["points"] for p in check.EXERCISES.parts) == 16
+    assert len(check.EXERCISES.parts) == 10
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_solution_passes_every_check(sol, hidden, capsys):
+    assert_solution_passes(check, solution_args(sol), hidden, capsys)
+
+
+def test_stubs_are_reported_as_not_implemented(sol):
+    assert_stubs_not_implemented(check, solution_args(sol))
+
+
+# --- 1. one neuron ------------------------------------------------------------------------------------
+
+def test_solution_reproduces_cs231n_numbers(sol):
+    """CS231n lecture 4: w = (2, -3), b = -3, x = (-1, -2): f = 0.73, dw = (-0.20, -0.39), db = 0.20,
+    dx = (0.39, -0.59); delta = sigma'(1) = 0.1966."""
+    y, delta, dw, db, dx = sol.sigmoid_neuron(np.array([-1.0, -2.0]), np.array([2.0, -3.0]), -3.0, 1.0)
+    assert round(float(y), 2) == 0.73 and round(float(delta), 4) == 0.1966
+    np.testing.assert_allclose(dw, [-0.20, -0.39], atol=5e-3)
+    np.testing.assert_allclose(dx, [0.39, -0.59], atol=5e-3)
+    assert round(float(db), 2) == 0.20
+
+
+def _neuron(delta_of, swap=False, bias_x=False):
+    def sigmoid_neuron(x, w, b, dE_dy=1.0):
+        u = b
+        for p in range(len(x)):
+            u = u + x[p] * w[p]
+        y = sig(u)
+        d = delta_of(y, dE_dy)
+        dw, dx = (w * d, x * d) if swap else (x * d, w * d)
+        return y, d, dw, (x[-1] * d if bias_x else d), dx
+    return sigmoid_neuron
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("planted, key", [
+    (_neuron(lambda y, g: g), "missing_activation_derivative"),
+    (_neuron(lambda y, g: g * dsig(y)), "derivative_at_output"),
+    (_neuron(lambda y, g: g * y * (1 - y), swap=True), "dw_dx_swapped"),
+    (_neuron(lambda y, g: y * (1 - y)), "ignores_upstream"),
+    (_neuron(lambda y, g: g * y * (1 - y), bias_x=True), "bias_gradient_includes_input"),
+    (lambda x, w, b, dE_dy=1.0: (0.5, 0.1, x, 0.1), "bad_return"),
+    (lambda x, w, b, dE_dy=1.0: _neuron(lambda y, g: g * y * (1 - y))(x[:2], w[:2], b, dE_dy), "fixed_input_count"),
+])
+def test_sigmoid_neuron_mistakes(planted, key, hidden):
+    fails_with(key, check.sigmoid_neuron, planted, hidden=hidden)
+
+
+def test_neuron_check_prints_the_seed_numbers_side_by_side(sol, capsys):
+    check.sigmoid_neuron(sol.sigmoid_neuron)
+    out = capsys.readouterr().out
+    assert "seed note 004" in out and "CS231n slides" in out and "(0.39, -0.59)" in out
+    assert "(0.3932, -0.5898)" in out                       # the learner's numbers, unrounded
+
+
+def test_neuron_failure_shows_the_table_too():
+    message = fails_with("missing_activation_derivative", check.sigmoid_neuron, _neuron(lambda y, g: g))
+    assert "the sigmoid's derivative" in message and "CS231n slides" in message and "yours" in message
+
+
+# --- 2. forward ------------------------------------------------------------------------------------
+
+def forward_variant(kind=None):
+    """forward_loops as a learner writes it, with one planted mistake."""
+    def forward_loops(x, W1, b1, W2, b2, output="identity"):
+        l, m = W1.shape
+        n = W2.shape[1]
+        u_hidden, y_hidden, u_out, y_out = np.zeros(m), np.zeros(m), np.zeros(n), np.zeros(n)
+        for j in range(m - 1 if kind == "skip_last_j" else m):
+            u_hidden[j] = 0.0 if kind in ("no_bias", "bias_in_loop") else b1[j]
+            for p in range(l):
+                if kind == "overwrite":
+                    u_hidden[j] = x[p] * W1[p, j] + b1[j]
+                elif kind == "bias_in_loop":
+                    u_hidden[j] += x[p] * W1[p, j] + b1[j]
+                else:
+                    u_hidden[j] += x[p] * (W1[j, p] if kind == "transposed" else W1[p, j])
+            y_hidden[j] = u_hidden[j] if kind == "no_hidden_activation" else sig(u_hidden[j])
+        for k in range(1 if kind == "skip_first_k" else 0, n):
+            u_out[k] = b2[k]
+            for q in range(m):
+                u_out[k] += (u_hidden[q] if kind == "u_not_y" else y_hidden[q]) * W2[q, k]
+        if output == "softmax":
+            y_out[:] = sig(u_out) if kind == "softmax_elementwise" else soft(u_out)
+        elif output == "sigmoid" or kind == "identity_activated":
+            y_out[:] = u_out if kind == "sigmoid_missing" else sig(u_out)
+        else:
+            y_out[:] = u_out
+        cache = dict(x=x, W1=W1, W2=W2, u_hidden=u_hidden, y_hidden=y_hidden, u_out=u_out, y_out=y_out,
+                     output=output)
+        return y_out, cache
+    return forward_loops
+
+
+def forward_wrong_bound(x, W1, b1, W2, b2, output="identity"):
+    """Sums the input layer over range(m): right when l == m, an IndexError otherwise."""
+    y, cache = forward_variant()(x, W1, b1, W2, b2, output)
+    m = W1.shape[1]
+    for j in range(m):
+        cache["u_hidden"][j] = b1[j] + sum(x[p] * W1[p, j] for p in range(m))
+    return y, cache
+
+
+def test_planted_forward_without_mistake_passes():
+    check.forward_loops(forward_variant(), quiet=True)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("kind, key", [
+    ("skip_last_j", "neuron_skipped"),
+    ("skip_first_k", "neuron_skipped"),
+    ("no_bias", "missing_bias"),
+    ("overwrite", "sum_overwritten"),
+    ("bias_in_loop", "bias_added_per_input"),
+    ("transposed", "transposed_weight_index"),
+    ("no_hidden_activation", "missing_hidden_activation"),
+    ("u_not_y", "used_u_not_y"),
+    ("softmax_elementwise", "softmax_as_elementwise"),
+])
+def test_forward_mistakes(kind, key, hidden):
+    fails_with(key, check.forward_loops, forward_variant(kind), hidden=hidden)
+
+
+@pytest.mark.parametrize("kind, key", [
+    ("identity_activated", "identity_output_activated"),
+    ("sigmoid_missing", "missing_output_activation"),
+])
+def test_forward_output_activation_mistakes(kind, key):
+    fails_with(key, check.forward_loops, forward_variant(kind))
+
+
+def test_forward_messages_name_the_neuron_and_the_index():
+    message = fails_with("neuron_skipped", check.forward_loops, forward_variant("skip_last_j"))
+    assert "u_hidden[3] is all zero" in message and "range(m - 1)" in message
+    message = fails_with("neuron_skipped", check.forward_loops, forward_variant("skip_first_k"))
+    assert "output neuron k = 0" in message and "range(1, n)" in message
+    message = fails_with("transposed_weight_index", check.forward_loops, forward_variant("transposed"))
+    assert "W[p, j]" in message
+
+
+def test_wrong_loop_bound_is_named_on_the_non_square_case():
+    message = fails_with("index_out_of_range", check.forward_loops, forward_wrong_bound)
+    assert "square" in message and "IndexError" in message and "i in range(l)" in message
+
+
+def test_forward_that_replaces_the_cache_is_told_to_keep_it():
+    fails_with("cache_format", check.forward_loops, lambda x, W1, b1, W2, b2, output="identity": (np.zeros(3), {}))
+
+
+def test_forward_that_writes_into_its_inputs_is_caught():
+    def forward_in_place(x, W1, b1, W2, b2, output="identity"):
+        x *= 1.0
+        b1 += 0.0
+        W1[0, 0] += 1.0
+        return forward_variant()(x, W1, b1, W2, b2, output)
+    fails_with("mutated_input", check.forward_loops, forward_in_place)
+
+
+# --- 3. loss ---------------------------------------------------------------------------------------
+
+def _loss(mse, ce):
+    return lambda y, t, output: ce(y, t) if output == "softmax" else mse(y, t)
+
+
+GOOD_MSE = lambda y, t: 0.5 * np.sum((y - t) ** 2)  # noqa: E731
+GOOD_CE = lambda y, t: -np.sum(t * np.log(y))       # noqa: E731
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("planted, key", [
+    (_loss(lambda y, t: np.sum((y - t) ** 2), GOOD_CE), "missing_half"),
+    (_loss(lambda y, t: 0.5 * np.mean((y - t) ** 2), GOOD_CE), "mean_not_sum"),
+    (_loss(lambda y, t: 0.5 * np.sum(y - t), GOOD_CE), "not_squared"),
+    (_loss(lambda y, t: 0.5 * (y - t) ** 2, GOOD_CE), "not_summed"),
+    (_loss(GOOD_MSE, lambda y, t: np.sum(t * np.log(y))), "cross_entropy_sign"),
+    (_loss(GOOD_MSE, lambda y, t: -np.sum(t * np.log(y) + (1 - t) * np.log(1 - y))), "binary_cross_entropy"),
+    (lambda y, t, output: GOOD_MSE(y, t), "squared_error_for_softmax"),
+])
+def test_loss_mistakes(planted, key, hidden):
+    fails_with(key, check.loss, planted, hidden=hidden)
+
+
+# --- 4-6. output deltas ------------------------------------------------------------------------------
+
+def looped(formula):
+    """A learner's delta function: the formula applied neuron by neuron."""
+    def delta(u, y, t):
+        out = np.zeros(len(y))
+        for k in range(len(y)):
+            out[k] = formula(u, y, t, k)
+        return out
+    return delta
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("planted, key", [
+    (looped(lambda u, y, t, k: t[k] - y[k]), "sign_of_error_flipped"),
+    (looped(lambda u, y, t, k: 2 * (y[k] - t[k])), "missing_half_cancel"),
+    (looped(lambda u, y, t, k: (y[k] - t[k]) * y[k] * (1 - y[k])), "identity_has_derivative_1"),
+    (looped(lambda u, y, t, k: (y[k] - t[k]) * dsig(u[k])), "identity_has_derivative_1"),
+    (looped(lambda u, y, t, k: 0.5 * (y[k] - t[k]) ** 2), "error_not_delta"),
+])
+def test_delta_identity_mistakes(planted, key, hidden):
+    fails_with(key, check.delta_identity_mse, planted, hidden=hidden)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("planted, key", [
+    (looped(lambda u, y, t, k: y[k] - t[k]), "sigmoid_pair_without_derivative"),
+    (looped(lambda u, y, t, k: (y[k] - t[k]) * dsig(y[k])), "derivative_at_output"),
+    (looped(lambda u, y, t, k: (t[k] - y[k]) * y[k] * (1 - y[k])), "sign_of_error_flipped"),
+    (looped(lambda u, y, t, k: (y[k] - t[k]) * y[k]), "missing_one_minus"),
+])
+def test_delta_sigmoid_mistakes(planted, key, hidden):
+    fails_with(key, check.delta_sigmoid_mse, planted, hidden=hidden)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("planted, key", [
+    (looped(lambda u, y, t, k: -t[k] / y[k] * y[k] * (1 - y[k])), "softmax_as_elementwise"),
+    (looped(lambda u, y, t, k: (y[k] - t[k]) * y[k] * (1 - y[k])), "softmax_as_elementwise"),
+    (looped(lambda u, y, t, k: -t[k] / y[k]), "missing_softmax_jacobian"),
+    (looped(lambda u, y, t, k: t[k] - y[k]), "sign_of_error_flipped"),
+])
+def test_delta_softmax_mistakes(planted, key, hidden):
+    fails_with(key, check.delta_softmax_ce, planted, hidden=hidden)
+
+
+def test_delta_messages_name_the_pair():
+    message = fails_with("sigmoid_pair_without_derivative", check.delta_sigmoid_mse,
+                         looped(lambda u, y, t, k: y[k] - t[k]))
+    assert "y_k (1 - y_k) is missing" in message
+    message = fails_with("softmax_as_elementwise", check.delta_softmax_ce,
+                         looped(lambda u, y, t, k: -t[k] * (1 - y[k])))
+    assert "softmax treated as elementwise" in message and "y_k - t_k" in message
+    message = fails_with("derivative_at_output", check.delta_sigmoid_mse,
+                         looped(lambda u, y, t, k: (y[k] - t[k]) * dsig(y[k])))
+    assert "sigma'(y_k)" in message and "at u_k" in message
+
+
+# --- 7. layer_backward -----------------------------------------------------------------------------
+
+def layer_variant(kind=None):
+    def layer_backward(delta, y_in, W):
+        m, n = W.shape
+        dy_in, dW, db = np.zeros(m), np.zeros((m, n)), np.zeros(n)
+        for k in range(n - 1 if kind == "range_n_minus_1" else n):
+            db[k] = delta[k]
+            for j in range(m):
+                dW[j, k] = (1.0 if kind == "dW_no_input" else y_in[j]) * delta[k]
+                if kind == "db_times_y":
+                    db[k] = y_in[j] * delta[k]
+        for j in range(m):
+            for r in range(n):
+                if kind == "overwrite":
+                    dy_in[j] = delta[r] * W[j, r]
+                elif kind == "r_is_0":
+                    dy_in[j] = delta[0] * W[j, 0]
+                elif kind == "r_is_j":
+                    dy_in[j] = delta[j] * W[j, j]
+                elif kind == "transposed":
+                    dy_in[j] += delta[r] * W[r, j]
+                elif kind == "no_weight":
+                    dy_in[j] += delta[r]
+                else:
+                    dy_in[j] += delta[r] * W[j, r]
+        if kind == "seed_order":
+            return dW, db, dy_in
+        if kind == "dW_transposed":
+            return dy_in, dW.T.copy(), db
+        return dy_in, dW, db
+    return layer_backward
+
+
+def test_planted_layer_without_mistake_passes():
+    check.layer_backward(layer_variant(), quiet=True)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("kind, key", [
+    ("range_n_minus_1", "neuron_skipped"),
+    ("db_times_y", "bias_gradient_includes_input"),
+    ("overwrite", "missing_sum_over_next_layer"),
+    ("r_is_0", "missing_sum_over_next_layer"),
+    ("r_is_j", "missing_sum_over_next_layer"),
+    ("transposed", "transposed_weight_index"),
+    ("no_weight", "missing_weight"),
+    ("dW_no_input", "dW_missing_input"),
+    ("seed_order", "gradient_order"),
+    ("dW_transposed", "transposed"),
+])
+def test_layer_backward_mistakes(kind, key, hidden):
+    fails_with(key, check.layer_backward, layer_variant(kind), hidden=hidden)
+
+
+def test_layer_messages():
+    message = fails_with("missing_sum_over_next_layer", check.layer_backward, layer_variant("overwrite"))
+    assert "sums over ALL n neurons" in message and "+=" in message
+    message = fails_with("transposed_weight_index", check.layer_backward, layer_variant("transposed"))
+    assert "W[r, j]" in message
+    message = fails_with("neuron_skipped", check.layer_backward, layer_variant("range_n_minus_1"))
+    assert "dW[:, 3] is all zero" in message and "range(n - 1)" in message and "db[3]" in message
+    message = fails_with("bias_gradient_includes_input", check.layer_backward, layer_variant("db_times_y"))
+    assert "db_k = delta_k" in message
+
+
+def test_transposed_index_is_named_even_if_the_square_case_were_skipped():
+    """With W non-square the transposed index raises IndexError; the check never reports that
+    IndexError raw: the square case runs first and names the mistake from its values."""
+    message = fails_with("transposed_weight_index", check.layer_backward, layer_variant("transposed"))
+    assert "IndexError" not in message
+
+
+def test_wrong_size_in_layer_backward_is_named():
+    def loops_over_n_for_inputs(delta, y_in, W):
+        m, n = W.shape
+        dy_in, dW, db = layer_variant()(delta, y_in, W)
+        for j in range(n):                         # j should run over range(m)
+            dy_in[j] = sum(delta[r] * W[j, r] for r in range(m))
+        return dy_in, dW, db
+    fails_with("index_out_of_range", check.layer_backward, loops_over_n_for_inputs)
+
+
+# --- 8. hidden_delta -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("planted, key", [
+    (lambda dy, u, y: dy, "missing_activation_derivative"),
+    (lambda dy, u, y: dy * dsig(y), "derivative_at_output"),
+    (lambda dy, u, y: dy * y, "missing_one_minus"),
+    (lambda dy, u, y: dy * (1 - y), "missing_one_minus"),
+    (lambda dy, u, y: y * (1 - y), "ignores_upstream"),
+    (lambda dy, u, y: -dy * y * (1 - y), "sign_flipped"),
+])
+def test_hidden_delta_mistakes(planted, key, hidden):
+    fails_with(key, check.hidden_delta, planted, hidden=hidden)
+
+
+def test_derivative_at_output_message():
+    message = fails_with("derivative_at_output", check.hidden_delta, lambda dy, u, y: dy * dsig(y))
+    assert "sigma'(y_j)" in message and "at u_j" in message
+
+
+# --- 9. backward_loops -------------------------------------------------------------------------------
+
+GOOD_LAYER = layer_variant()
+
+
+def backward_variant(kind=None):
+    def backward_loops(delta_out, cache):
+        y_in = {"u_in": cache["u_hidden"]}.get(kind, cache["y_hidden"])
+        dy_hidden, dW2, db2 = GOOD_LAYER(delta_out, y_in, cache["W2"])
+        u, y = cache["u_hidden"], cache["y_hidden"]
+        local = {"no_derivative": np.ones_like(u), "at_output": dsig(y), "u_as_y": u * (1 - u)}.get(kind, y * (1 - y))
+        dx, dW1, db1 = GOOD_LAYER(dy_hidden * local, cache["x"], cache["W1"])
+        if kind == "layer_order":
+            return dW1, db1, dW2, db2, dx
+        return dx, dW1, db1, dW2, db2
+    return backward_loops
+
+
+def test_planted_backward_without_mistake_passes():
+    check.backward_loops(forward_variant(), backward_variant(), quiet=True)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("kind, key", [
+    ("u_in", "used_u_not_y"),
+    ("no_derivative", "missing_activation_derivative"),
+    ("at_output", "derivative_at_output"),
+    ("u_as_y", "u_as_y"),
+    ("layer_order", "gradient_order"),
+])
+def test_backward_mistakes(kind, key, hidden):
+    fails_with(key, check.backward_loops, forward_variant(), backward_variant(kind), hidden=hidden)
+
+
+def test_backward_with_a_wrong_forward_points_to_exercise_2():
+    message = fails_with("forward_wrong", check.backward_loops, forward_variant("no_bias"), backward_variant())
+    assert "Exercise 2" in message
+
+
+def test_backward_failure_points_to_a_helper_that_failed():
+    check.forward_loops(forward_variant(), quiet=True)                  # the other helpers pass
+    check.layer_backward(layer_variant(), quiet=True)
+    fails_with("derivative_at_output", check.hidden_delta, lambda dy, u, y: dy * dsig(y))
+    message = fails_with("derivative_at_output", check.backward_loops, forward_variant(),
+                         backward_variant("at_output"))
+    assert "builds on hidden_delta, whose check has not passed yet" in message
+    check.hidden_delta(lambda dy, u, y: dy * y * (1 - y), quiet=True)   # fixed: no note any more
+    message = fails_with("derivative_at_output", check.backward_loops, forward_variant(),
+                         backward_variant("at_output"))
+    assert "builds on" not in message
+
+
+# --- 10. batch_gradients -------------------------------------------------------------------------------
+
+def _sample(x, t, W1, b1, W2, b2, output, same_delta=False):
+    y, cache = forward_variant()(x, W1, b1, W2, b2, output)
+    E = GOOD_MSE(y, t) if output != "softmax" else GOOD_CE(y, t)
+    if output == "sigmoid" and not same_delta:
+        d = (y - t) * y * (1 - y)
+    else:
+        d = y - t
+    return E, backward_variant()(d, cache)[1:]
+
+
+def batch_variant(kind=None):
+    def batch_gradients(X, T, W1, b1, W2, b2, output):
+        N = X.shape[0]
+        L, grads = 0.0, [np.zeros_like(W1), np.zeros_like(b1), np.zeros_like(W2), np.zeros_like(b2)]
+        for s in range(N):
+            E, gs = _sample(X[s], T[s], W1, b1, W2, b2, output, same_delta=kind == "y_minus_t")
+            L = E if kind == "overwrite" else L + E
+            for a, g in zip(grads, gs):
+                if kind == "overwrite":
+                    a[...] = g
+                else:
+                    a += g
+        if kind == "sum":
+            return (L,) + tuple(grads)
+        if kind == "sum_grads_only":
+            return (L / N,) + tuple(grads)
+        return (L / N,) + tuple(a / N for a in grads)
+    return batch_gradients
+
+
+def test_planted_batch_without_mistake_passes(sol):
+    check.batch_gradients(sol.forward_loops, sol.loss, batch_variant(), quiet=True)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("kind, key", [
+    ("overwrite", "not_accumulated"),
+    ("sum", "L_summed"),
+    ("sum_grads_only", "scaled_N"),
+    ("y_minus_t", "delta_ignores_pair"),
+])
+def test_batch_mistakes(sol, kind, key, hidden):
+    fails_with(key, check.batch_gradients, sol.forward_loops, sol.loss, batch_variant(kind), hidden=hidden)
+
+
+def test_batch_gradient_overwritten_is_named_even_with_the_right_L(sol):
+    def grads_overwritten(X, T, W1, b1, W2, b2, output):
+        L = batch_variant()(X, T, W1, b1, W2, b2, output)[0]
+        return (L,) + batch_variant("overwrite")(X, T, W1, b1, W2, b2, output)[1:]
+    message = fails_with("not_accumulated", check.batch_gradients, sol.forward_loops, sol.loss, grads_overwritten)
+    assert "dW += ..." in message
+
+
+def test_batch_check_differentiates_the_learners_forward(sol):
+    """A batch_gradients that is right for the true network but not for the learner's (broken)
+    forward fails: the finite differences come from the forward passed in."""
+    with pytest.raises(AssertionError):
+        check.batch_gradients(forward_variant("no_bias"), sol.loss, batch_variant(), quiet=True)
+
+
+# --- the loops against matrix products (the conventions notebook 04 shares) -----------------------------
+
+def test_loop_network_matches_matrix_products(sol):
+    """forward_loops / backward_loops / batch_gradients equal the batch-row formulas of notebook 04:
+    z1 = X @ W1 + b1, h1 = sigmoid(z1), z2 = h1 @ W2 + b2; L = mean over rows of 1/2 sum (y - t)^2;
+    dz2 = (y - T) / N; dW2 = h1.T @ dz2, db2 = dz2.sum(0), dh1 = dz2 @ W2.T; dz1 = dh1 h1 (1 - h1)."""
+    rng = np.random.default_rng(5)
+    N, l, m, n = 6, 4, 5, 3
+    X, T = rng.standard_normal((N, l)), rng.standard_normal((N, n))
+    W1, b1, W2, b2 = rng.standard_normal((l, m)), rng.standard_normal(m), rng.standard_normal((m, n)), rng.standard_normal(n)
+    z1 = X @ W1 + b1
+    h1 = sig(z1)
+    y = h1 @ W2 + b2
+    L = np.mean(0.5 * np.sum((y - T) ** 2, axis=1))
+    dz2 = (y - T) / N
+    dh1 = dz2 @ W2.T
+    dz1 = dh1 * h1 * (1 - h1)
+    expected = [L, X.T @ dz1, dz1.sum(axis=0), h1.T @ dz2, dz2.sum(axis=0)]
+    got = sol.batch_gradients(X, T, W1, b1, W2, b2, "identity")
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
+    # one sample, N = 1: the deltas are the batch gradients, dx = dz1 @ W1.T
+    yy, cache = sol.forward_loops(X[0], W1, b1, W2, b2, "identity")
+    dx = sol.backward_loops(yy - T[0], cache)[0]
+    np.testing.assert_allclose(dx, N * dz1[0] @ W1.T, rtol=1e-10)
