@@ -546,6 +546,7 @@ MM, ADD, ACT, CE, NET = "tensor_matmul", "tensor_add", "tensor_activations", "so
     (CE, (CE, "        dscores[np.arange(n), labels] -= 1.0     # minus the one-hot labels\n", ""), "ce_no_onehot"),
     (CE, (CE, "shifted = self.data - self.data.max(axis=1, keepdims=True)", "shifted = self.data"),
      "softmax_overflow"),
+    (CE, (CE, "dscores[np.arange(n), labels] -= 1.0", "dscores[:, labels] -= 1.0"), "ce_onehot_indexing"),
     (CE, (CE, "-log_p[np.arange(n), labels].mean()", "-log_p[np.arange(n), labels].sum()"), "ce_sum_not_mean"),
     (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = x @ W1 + b1"), "net_no_relu"),
     (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = (x @ W1).relu()"), "net_no_bias"),
@@ -553,7 +554,7 @@ MM, ADD, ACT, CE, NET = "tensor_matmul", "tensor_add", "tensor_activations", "so
 ], ids=["mm_dx_no_T", "mm_dW_transposed", "mm_dW_no_T", "mm_equals", "mm_no_upstream", "ub_mean",
         "ub_no_keepdims", "ub_no_ones", "ub_wrong_axis", "ub_copy_is_fine", "add_no_unbroadcast",
         "add_grad_grows", "tanh_input", "relu_passthrough", "sigmoid_overflow", "ce_no_N", "ce_no_upstream",
-        "ce_no_onehot", "ce_overflow", "ce_sum", "net_no_relu", "net_no_bias", "net_sigmoid"])
+        "ce_no_onehot", "ce_overflow", "ce_onehot_columns", "ce_sum", "net_no_relu", "net_no_bias", "net_sigmoid"])
 def test_tensor_mistakes(part, edit, key):
     if key is None:                       # a harmless rewrite still passes
         ns = engine(edit)
@@ -565,7 +566,7 @@ def test_tensor_mistakes(part, edit, key):
 
 def test_bias_not_summed_message_says_so():
     _, message = planted(ADD, (ADD, "other.grad += unbroadcast(out.grad, other.shape)", "other.grad += out.grad"))
-    assert "unbroadcast(out.grad, b.shape)" in message
+    assert "unbroadcast(out.grad, other.shape)" in message
 
 
 def test_sigmoid_overflow_message_gives_the_hint():

@@ -148,7 +148,8 @@ def _run(what, fn, *args, deep=None):
     if result.kind == "summed_back":
         raise CheckFailed(f"{what}: a gradient was added into a .grad of a smaller shape (numpy: "
                           f"{result.detail}). Broadcasting copied that operand, so sum out.grad back to "
-                          f"its shape first: unbroadcast(out.grad, b.shape).", key="not_summed_back")
+                          f"its shape first: unbroadcast(out.grad, self.shape) for self, "
+                          f"unbroadcast(out.grad, other.shape) for other.", key="not_summed_back")
     raise CheckFailed(f"{what}: a plain number reached code that expects a node ({result.detail}): "
                       f"wrap numbers first, other = as_value(other) (as_tensor(other) for a Tensor).",
                       key="constant_not_wrapped")
@@ -1320,6 +1321,9 @@ def softmax_cross_entropy(Tensor, *, hidden=False):
              "probabilities are missing.", lambda ev: ev.dout * (-onehot) / n),
         _like("ce_no_onehot", "{name} = (softmax(scores) - onehot) / N * out.grad: subtract 1 at each "
              "row's label.", lambda ev: ev.dout * _softmax_rows(ev.inputs[0]) / n),
+        _like("ce_onehot_indexing", "{name}: subtract 1 only at each row's own label, "
+              "p[np.arange(N), labels] -= 1; p[:, labels] -= 1 hits those columns in every row.",
+              lambda ev: ev.dout * (_softmax_rows(ev.inputs[0]) - np.isin(np.arange(c), labels)) / n),
     ]
     _tensor_case(Tensor, f"{what}, scores of shape {scores.shape}", lambda s: s.softmax_cross_entropy(labels.copy()),
                  lambda s: _ce(s, labels), [scores], rng, names=["scores"], rows=rows, batch=n,
