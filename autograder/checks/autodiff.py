@@ -1,0 +1,1399 @@
+"""Checks for 06_autodiff: a scalar autodiff engine (``Value``) and its array version (``Tensor``).
+
+The learner's classes are used through their given surface only: the constructor
+``Value(data, parents, op)`` and the fields ``data``, ``grad``, ``parents`` and ``_backward``.
+Each exercise part is checked on its own:
+
+* the operator checks run the learner's ``_backward`` closures in an order computed here (a
+  reference backward pass), so they do not need the learner's ``backward()``;
+* the ``backward()`` and ``zero_grad()`` checks build their graphs with operations written here,
+  so they do not need the learner's operators;
+* a stub met on the way is reported under its own name ("Value.__mul__ (Exercise 1) is not
+  implemented yet"), never under the name of the check that ran into it.
+
+The truth is always central differences (``autograder.numeric``) of the same function written in
+plain numpy, never the learner's engine.  Wrong answers are named from simulations written here:
+a backward pass run in breadth-first or forward order, a rule that overwrites with ``=``, a chain
+walked recursively, and so on.  The worked examples are also compared with the seed notes' numbers
+and printed side by side, on a failure too.
+"""
+import contextlib
+import gc
+import re
+import sys
+
+import numpy as np
+
+from . import Exercises
+from .. import like, numeric
+from ..catalog import Evidence, Mistake
+from ..check import diagnose, explain
+from ..compare import FullOracle, relative_error
+from ..guard import CheckFailed, call
+from ..tolerances import GRAD_RTOL, VALUE_RTOL
+from .reference import sigmoid as _sigmoid
+
+EXERCISES = Exercises("06_autodiff", [
+    ("value_mul", "Value.__mul__: the multiply rule, accumulated with +=", 1),
+    ("value_pow", "Value.__pow__ with a number exponent", 1),
+    ("value_arithmetic", "-, / and plain numbers on either side, from +, * and **", 2),
+    ("value_functions", "exp, log, tanh, sigmoid, relu", 2),
+    ("topo_order", "Topological order with an explicit stack", 2),
+    ("value_backward", "backward(): seed 1, reverse topological order, accumulate", 3),
+    ("value_zero_grad", "zero_grad() over the whole graph", 1),
+    ("worked_examples", "The course's worked examples through the engine", 2),
+    ("tensor_matmul", "Tensor @ : x.grad += g W^T, W.grad += x^T g", 2),
+    ("tensor_add", "Broadcast add, gradients summed back to each shape", 2),
+    ("tensor_activations", "Tensor relu, sigmoid, tanh", 2),
+    ("softmax_cross_entropy", "Softmax cross-entropy with integer labels", 2),
+    ("two_layer_net", "A two-layer network from Tensor operations", 2),
+])
+progress = EXERCISES.progress
+
+DEEP = 10_000          # nodes in the chain that a recursive walk cannot handle
+K_POINTS = 4           # random points per scalar operation: a wrong rule shows as a pattern
+KINK_MARGIN = 0.1      # ReLU inputs stay this far from 0
+
+
+# --- which exercise a learner's function belongs to (for "not implemented yet") ------------------
+
+_PART_OF = {
+    "Value.__mul__": "value_mul",
+    "Value.__pow__": "value_pow",
+    **{f"Value.{m}": "value_arithmetic" for m in ("__neg__", "__sub__", "__truediv__", "__radd__",
+                                                   "__rmul__", "__rsub__", "__rtruediv__")},
+    **{f"Value.{m}": "value_functions" for m in ("exp", "log", "tanh", "sigmoid", "relu")},
+    "topo_order": "topo_order",
+    "Value.backward": "value_backward",
+    "Value.zero_grad": "value_zero_grad",
+    **{name: "worked_examples" for name in ("dezero_chain", "simple_example", "sigmoid_neuron", "wx_norm")},
+    "Tensor.__matmul__": "tensor_matmul",
+    "Tensor.__add__": "tensor_add",
+    "unbroadcast": "tensor_add",
+    **{f"Tensor.{m}": "tensor_activations" for m in ("relu", "sigmoid", "tanh")},
+    "Tensor.softmax_cross_entropy": "softmax_cross_entropy",
+    "two_layer_loss": "two_layer_net",
+}
+
+
+def _label(name):
+    """'Value.__mul__ (Exercise 1)' for a function of an exercise, else the name itself."""
+    name = {"Tensor.backward": "Value.backward", "Tensor.zero_grad": "Value.zero_grad"}.get(name, name)
+    part = _PART_OF.get(name)
+    return f"{name} (Exercise {EXERCISES.keys.index(part) + 1})" if part else name
+
+
+# --- calling the learner's code -------------------------------------------------------------------
+
+class _Hit:
+    """What happened inside a learner's call that we name ourselves (returned, not raised, so that
+    ``guard.call`` does not turn it into a generic exception message)."""
+
+    def __init__(self, kind, detail=""):
+        self.kind, self.detail = kind, detail
+
+
+def _innermost(exc):
+    """'Value.__mul__' or 'topo_order': the function that raised ``exc``."""
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    name = frame.f_code.co_name
+    owner = frame.f_locals.get("self")
+    if owner is not None and not isinstance(owner, type):
+        name = f"{type(owner).__name__}.{name}"
+    return name
+
+
+_NUMBER_AS_NODE = re.compile(r"'(float|int|numpy\.float64|numpy\.int64)' object has no attribute "
+                             r"'(data|grad|parents|_backward|shape)'")
+
+
+def _run(what, fn, *args, deep=None):
+    """``fn(*args)`` through ``guard.call``; a stub is reported under its own name, a
+    RecursionError on a deep graph and a number used as a node get their own sentences."""
+    def traced(*a):
+        try:
+            return fn(*a)
+        except NotImplementedError as exc:
+            return _Hit("stub", _innermost(exc))
+        except RecursionError:
+            return _Hit("recursion")
+        except AttributeError as exc:
+            if _NUMBER_AS_NODE.search(str(exc)):
+                return _Hit("number", str(exc))
+            raise
+        except ValueError as exc:
+            if "non-broadcastable output operand" in str(exc):
+                return _Hit("summed_back", str(exc).splitlines()[0])
+            raise
+    result = call(traced, *args, what=what)
+    if not isinstance(result, _Hit):
+        return result
+    if result.kind == "stub":
+        raise CheckFailed(f"{_label(result.detail)} is not implemented yet: replace `raise "
+                          f"NotImplementedError()` with your code, run that cell, then run this check "
+                          f"again.", key="not_implemented")
+    if result.kind == "recursion":
+        if deep:
+            raise CheckFailed(
+                f"{what} hit Python's recursion limit on a graph {deep:,} nodes deep: a recursive walk "
+                f"needs one stack frame per node, and Python allows about {sys.getrecursionlimit():,}. "
+                f"Walk the graph with an explicit stack (a list you append to and pop from).",
+                key="recursion_depth")
+        raise CheckFailed(f"{what} raised RecursionError: a function calls itself without end (for "
+                          f"example __radd__ written as other + self, which Python answers by calling "
+                          f"the same __radd__ again: write self + other).", key="recursion")
+    if result.kind == "summed_back":
+        raise CheckFailed(f"{what}: a gradient was added into a .grad of a smaller shape (numpy: "
+                          f"{result.detail}). Broadcasting copied that operand, so sum out.grad back to "
+                          f"its shape first: unbroadcast(out.grad, self.shape) for self, "
+                          f"unbroadcast(out.grad, other.shape) for other.", key="not_summed_back")
+    raise CheckFailed(f"{what}: a plain number reached code that expects a node ({result.detail}): "
+                      f"wrap numbers first, other = as_value(other) (as_tensor(other) for a Tensor).",
+                      key="constant_not_wrapped")
+
+
+def _make(cls, what, *args):
+    return _run(what, cls, *args)
+
+
+def _is_node(obj):
+    return all(hasattr(obj, a) for a in ("data", "grad", "parents", "_backward"))
+
+
+def _expect_node(out, cls, what):
+    if not isinstance(out, cls):
+        got = "None" if out is None else type(out).__name__
+        raise CheckFailed(f"{what} returned {got}, not a {cls.__name__}: build the result as a node, "
+                          f"out = {cls.__name__}(data, (self, other), op), so the graph remembers how it "
+                          f"was made.", key="not_a_node")
+
+
+def _parents(node, what):
+    try:
+        parents = tuple(node.parents)
+    except TypeError:
+        raise CheckFailed(f"{what}: a node's parents must be a tuple of nodes; got "
+                          f"{type(node.parents).__name__}.", key="parent_not_a_node") from None
+    for p in parents:
+        if not _is_node(p):
+            raise CheckFailed(f"{what}: out.parents holds a {type(p).__name__}, not a node: every parent "
+                              f"must be a node (wrap numbers with as_value / as_tensor before using them).",
+                              key="parent_not_a_node")
+    return parents
+
+
+def _graph(root, what):
+    """Every node reachable from root, inputs first (depth-first postorder, explicit stack)."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for p in _parents(node, what):
+            if id(p) not in seen:
+                stack.append((p, False))
+    return order
+
+
+def _zero(node):
+    return np.zeros_like(node.data) if isinstance(node.data, np.ndarray) else 0.0
+
+
+def _reference_backward(order, root, seed):
+    """The backward pass of the course, written here: intermediate gradients restart from 0,
+    the root gets ``seed``, then every node's rule runs once, output first."""
+    for node in order:
+        if node is not root and tuple(node.parents):
+            node.grad = _zero(node)
+    root.grad = seed
+    for node in reversed(order):
+        node._backward()
+
+
+def _rule_is_default(node):
+    qual = getattr(node._backward, "__qualname__", "")
+    return qual.endswith("__init__.<locals>.<lambda>")
+
+
+# --- judging a gradient -----------------------------------------------------------------------------
+
+def _evidence(name, of, raw, truth, *, inputs=(), dout=None, batch=None, extra=None):
+    truth = np.asarray(truth, dtype=np.float64)
+    ev = Evidence(name=name, of=of, raw=raw, want=truth.shape, oracle=FullOracle(truth),
+                  batch=batch, inputs=tuple(inputs), dout=dout)
+    ev.extra.update(extra or {})
+    return ev
+
+
+def _judge_array(what, ev, rows):
+    """Raise a CheckFailed naming the mistake (standard message: worst entry, relative error)."""
+    row = diagnose(ev, rows)
+    if row is None:
+        return
+    ev.extra["key"] = row.key
+    first, *rest = explain(ev, row).split("\n")
+    raise CheckFailed("\n".join([f"{what}: {first}"] + rest), key=row.key, keys={ev.name: row.key})
+
+
+def _judge_leaves(what, names, raw, truth, rows=(), label="numeric"):
+    """Judge the gradients of a few named leaves: rows about them all first (shown as a list), then
+    each leaf alone, so a message names the leaf that is off."""
+    truth = np.asarray(truth, dtype=np.float64)
+    if not isinstance(raw, np.ndarray) or raw.shape != truth.shape:
+        _judge_array(what, _evidence("the gradients", ", ".join(names), raw, truth), [])
+        return
+    ev = _evidence("the gradients", ", ".join(names), raw, truth)
+    ev.yours = raw.astype(np.float64)
+    if ev.oracle.matches(ev.yours):
+        return
+
+    def listing(values):
+        return ", ".join(f"{n}.grad = {v:.6g}" for n, v in zip(names, values))
+    for row in rows:
+        if row.test(ev):
+            width = max(len(label), len("yours"))
+            raise CheckFailed(f"{what}: {row.sentence(ev)}\n  {'yours':<{width}}  {listing(ev.yours)}\n"
+                              f"  {label:<{width}}  {listing(truth)}", key=row.key)
+    for i, name in enumerate(names):
+        _judge_array(what, _evidence(f"{name}.grad", name, raw[i], truth[i]), [])
+
+
+def _judge_points(what, ev, rows, points, names):
+    """Like _judge_array for a gradient sampled at K points: the worst point is shown by its inputs."""
+    row = diagnose(ev, rows)
+    if row is None:
+        return
+    ev.extra["key"] = row.key
+    lines = [f"{what}: {row.sentence(ev)}"]
+    if ev.yours is not None and ev.yours.shape == ev.oracle.shape:
+        k = int(np.argmax(np.abs(ev.yours - ev.oracle.expected)))
+        at = ", ".join(f"{n} = {v:.4g}" for n, v in zip(names, points[k]))
+        upstream = f" (out.grad = {float(ev.dout[k]):.4g})" if ev.dout is not None else ""
+        lines.append(f"  at {at}{upstream}: yours {ev.yours[k]:.6g}, numeric {ev.oracle.expected[k]:.6g}")
+        lines.append(f"  relative error {ev.oracle.error(ev.yours):.1e} (tolerance {GRAD_RTOL:.0e})")
+    raise CheckFailed("\n".join(lines), key=row.key, keys={ev.name: row.key})
+
+
+def _generic_rows(name_of):
+    """Rows every local rule is checked for, after its own rows."""
+    return [
+        _like("overwrote_grad",
+             "{name}: the gradient already stored in {of}.grad was overwritten; accumulate with += "
+             "({of}.grad += local * out.grad): a value used in several places collects one "
+             "contribution from each use.",
+             lambda ev: ev.extra["truth"] - ev.extra["preset"]),
+        _like("ignores_upstream",
+             "{name} does not use out.grad: multiply the local derivative by out.grad "
+             "(chain rule: downstream = local x upstream).",
+             lambda ev: ev.extra["local_only"]),
+        Mistake("nothing_added",
+                "{name} did not change: nothing was added to {of}.grad. Either the rule is not attached "
+                "(out._backward = _backward) or does not write {of}.grad += ..., or the result was made "
+                "from raw numbers (a new node with no parents), so no gradient can flow back to {of}.",
+                lambda ev: not np.any(ev.yours)),
+    ]
+
+
+def _grad_minus(leaf_grads, presets, name, what):
+    """Your contributions: each leaf's grad minus what was stored there before."""
+    out = []
+    for g, p in zip(leaf_grads, presets):
+        if g is None:
+            raise CheckFailed(f"{what}: {name}.grad is None after the backward pass: gradients start "
+                              f"at 0 and grow with +=.", key="grad_none")
+        try:
+            out.append(float(g) - float(p))
+        except (TypeError, ValueError):
+            return list(leaf_grads)
+    return np.array(out)
+
+
+# --- scalar operations: one rule at K random points ----------------------------------------------------
+
+def _like(key, says, wrong_answer, grads=None):
+    """``like`` whose wrong answer may not even be computable for these shapes (then it never matches)."""
+    def safe(ev):
+        try:
+            with np.errstate(all="ignore"):
+                return wrong_answer(ev)
+        except (ValueError, TypeError, IndexError, KeyError):
+            return np.nan
+    return like(key, says, safe, grads=grads)
+
+
+def _signed(rng, shape, low=0.5, high=2.0):
+    return rng.uniform(low, high, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+def _check_scalar_value(what, label, got, expected, variants=()):
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{what}: {label} must be a number; got {type(got).__name__}.",
+                          key="forward_wrong") from None
+    if abs(got - expected) <= VALUE_RTOL * 1e3 * max(1.0, abs(expected)):
+        return
+    for key, sentence, wrong in variants:
+        if abs(got - wrong) <= 1e-9 * max(1.0, abs(wrong)):
+            raise CheckFailed(f"{what}: {sentence} ({label} is {got:.6g}, expected {expected:.6g}).", key=key)
+    raise CheckFailed(f"{what}: {label} is {got:.6g}, expected {expected:.6g}: the forward value is wrong.",
+                      key="forward_wrong")
+
+
+def _scalar_case(Value, what, build, f, points, rng, *, names, rows=(), single_op=True,
+                 forward_variants=None):
+    """Build ``build(*leaves)`` with the learner's operators at each point, run the learner's
+    ``_backward`` rules (reference order, random upstream gradient, non-zero stored gradients),
+    and judge each leaf's contribution against central differences of the numpy twin ``f``."""
+    points = np.asarray(points, dtype=np.float64)
+    k_count, n = points.shape
+    upstream = _signed(rng, k_count)
+    presets = rng.uniform(-1.0, 1.0, size=(k_count, n))
+    grads = [[None] * k_count for _ in range(n)]
+    for k, point in enumerate(points):
+        leaves = [_make(Value, what, float(v)) for v in point]
+        for leaf, p in zip(leaves, presets[k]):
+            leaf.grad = float(p)
+        out = _run(what, build, *leaves)
+        _expect_node(out, Value, what)
+        variants = forward_variants(*point) if forward_variants else ()
+        _check_scalar_value(what, "out.data", out.data, float(f(*point)), variants)
+        if single_op:
+            ids = {id(p) for p in _parents(out, what)}
+            missing = [nm for nm, leaf in zip(names, leaves) if id(leaf) not in ids]
+            if missing:
+                raise CheckFailed(f"{what}: out.parents must hold the inputs ({', '.join(names)}) so the "
+                                  f"backward pass can reach them; {', '.join(missing)} is missing.",
+                                  key="parents_missing")
+        order = _graph(out, what)
+        _run(what, _reference_backward, order, out, float(upstream[k]))
+        if single_op and _rule_is_default(out) and all(leaf.grad == p for leaf, p in zip(leaves, presets[k])):
+            raise CheckFailed(f"{what}: out._backward is still the do-nothing rule from __init__: define the "
+                              f"rule, then attach it with out._backward = _backward.",
+                              key="backward_not_attached")
+        for i, leaf in enumerate(leaves):
+            grads[i][k] = leaf.grad
+    local = np.array([numeric.gradient(lambda v: float(f(*v)), p) for p in points])   # (K, n)
+    truth = upstream[:, None] * local
+    inputs = tuple(points[:, i] for i in range(n))
+    for i, name in enumerate(names):
+        raw = _grad_minus(grads[i], presets[:, i], name, what)
+        ev = _evidence(f"{name}.grad", name, raw, truth[:, i], inputs=inputs, dout=upstream,
+                       extra={"truth": truth[:, i], "preset": presets[:, i], "local_only": local[:, i]})
+        own = list(rows(i)) if callable(rows) else list(rows)
+        _judge_points(what, ev, own + _generic_rows(name), points, names)
+
+
+def _points(rng, n, k=K_POINTS, low=0.5, high=2.0, positive=False):
+    pts = rng.uniform(low, high, size=(k, n))
+    return pts if positive else pts * rng.choice([-1.0, 1.0], size=(k, n))
+
+
+# --- 1. multiply -----------------------------------------------------------------------------------
+
+@EXERCISES.check("value_mul")
+def value_mul(Value, *, hidden=False):
+    rng = np.random.default_rng(601 if hidden else 600)
+
+    def mul_rows(i):
+        other = 1 - i
+        return [
+            _like("mul_not_swapped", "{name}: multiply swaps: a.grad += b * out.grad and "
+                 "b.grad += a * out.grad; yours used the input itself.",
+                 lambda ev: ev.dout * ev.inputs[i]),
+            _like("mul_passthrough", "{name}: you passed out.grad through unchanged, like the add rule; "
+                 "multiply it by the other input.", lambda ev: ev.dout),
+            _like("mul_swapped_wrong_way", "{name}: the other input's value belongs in the rule "
+                 "(a.grad += b.data * out.grad).", lambda ev: ev.dout * ev.inputs[other] * ev.inputs[i]),
+        ]
+
+    _scalar_case(Value, "Value.__mul__, out = x * x (one node used twice)", lambda x: x * x,
+                 lambda x: x * x, _points(rng, 1), rng, names=["x"], rows=[
+                     _like("overwrote_grad", "{name}: x * x must give x.grad += 2 x out.grad, one "
+                           "contribution per operand. With = instead of += the second assignment "
+                           "overwrote the first (and the gradient stored before): accumulate with +=.",
+                           lambda ev: ev.dout * ev.inputs[0] - ev.extra["preset"]),
+                     _like("overwrote_grad", "{name}: x * x must give x.grad += 2 x out.grad; with = the "
+                           "gradient stored in x.grad before this rule ran was lost: accumulate with +=.",
+                           lambda ev: ev.extra["truth"] - ev.extra["preset"]),
+                     _like("mul_passthrough", "{name}: you passed out.grad through unchanged, like the add "
+                           "rule; multiply it by the other input.", lambda ev: 2 * ev.dout),
+                 ])
+    _scalar_case(Value, "Value.__mul__, out = a * b", lambda a, b: a * b, lambda a, b: a * b,
+                 _points(rng, 2), rng, names=["a", "b"], rows=mul_rows)
+    c = -1.5 if hidden else 2.5
+    _scalar_case(Value, f"Value.__mul__, out = a * {c} (a plain number on the right)", lambda a: a * c,
+                 lambda a: a * c, _points(rng, 1), rng, names=["a"], rows=[
+                     _like("mul_not_swapped", "{name}: a.grad += (the other factor) * out.grad; yours "
+                           "used a itself.", lambda ev: ev.dout * ev.inputs[0])], single_op=False)
+
+
+# --- 2. power ---------------------------------------------------------------------------------------
+
+@EXERCISES.check("value_pow")
+def value_pow(Value, *, hidden=False):
+    rng = np.random.default_rng(611 if hidden else 610)
+    cases = [(3, False), (-1, False), (0.5, True), (-2.5, True)]
+    if hidden:
+        cases = [(4, False), (-2, False), (1.5, True), (-0.5, True)]
+    for n, positive in cases:
+        def rows(i, n=n):
+            return [
+                _like("pow_n_x_n", "{name}: d(x**n)/dx = n * x**(n - 1): the exponent drops by one; "
+                     "yours is n * x**n.", lambda ev: ev.dout * n * ev.inputs[0] ** n),
+                _like("pow_missing_n", "{name}: d(x**n)/dx = n * x**(n - 1): the factor n is missing.",
+                     lambda ev: ev.dout * ev.inputs[0] ** (n - 1)),
+                _like("pow_used_output", "{name}: d(x**n)/dx = n * x**(n - 1), with x the input; "
+                     "yours used the output x**n.", lambda ev: ev.dout * n * (ev.inputs[0] ** n) ** (n - 1)),
+            ]
+        what = f"Value.__pow__, out = x ** {n:g}" + (" (x > 0)" if positive else "")
+        _scalar_case(Value, what, lambda x, n=n: x ** n, lambda x, n=n: x ** n,
+                     _points(rng, 1, positive=positive), rng, names=["x"], rows=rows,
+                     forward_variants=lambda x, n=n: [("pow_forward_times", "x ** n is x raised to the "
+                                                       "power n, not x * n", x * n)])
+
+
+# --- 3. the rest of the arithmetic, with numbers on either side ------------------------------------------
+
+@EXERCISES.check("value_arithmetic", uses=("value_mul", "value_pow"))
+def value_arithmetic(Value, *, hidden=False):
+    rng = np.random.default_rng(621 if hidden else 620)
+    c = 1.5 if hidden else 2.5
+    swap = "in __r{op}__(self, other), self is the Value on the RIGHT of the operator: return {fix}"
+    def div_rows(i):
+        if i == 0:
+            return [_like("div_rule", "{name}: d(x / y)/dx = 1 / y.", lambda ev: ev.dout * ev.inputs[1])]
+        return [_like("div_rule", "{name}: d(x / y)/dy = -x / y**2 (x * y**-1, then the power rule); "
+                      "the factor x is missing.", lambda ev: -ev.dout / ev.inputs[1] ** 2),
+                _like("div_rule", "{name}: d(x / y)/dy = -x / y**2; yours is -1 / y.",
+                      lambda ev: -ev.dout / ev.inputs[1])]
+    # (what, build, numpy twin, number of leaves, positive inputs, rows, forward variants)
+    cases = [
+        ("-x (__neg__)", lambda x: -x, lambda x: -x, 1, False, (), None),
+        ("x - y (__sub__)", lambda x, y: x - y, lambda x, y: x - y, 2, False, (), None),
+        ("x / y (__truediv__)", lambda x, y: x / y, lambda x, y: x / y, 2, False, div_rows, None),
+        (f"x - {c} (__sub__ with a number)", lambda x: x - c, lambda x: x - c, 1, False, (), None),
+        (f"x / {c} (__truediv__ with a number)", lambda x: x / c, lambda x: x / c, 1, False, (), None),
+        (f"{c} + x (__radd__)", lambda x: c + x, lambda x: c + x, 1, False, (), None),
+        (f"{c} * x (__rmul__)", lambda x: c * x, lambda x: c * x, 1, False, (), None),
+        (f"{c} - x (__rsub__)", lambda x: c - x, lambda x: c - x, 1, False, (),
+         lambda x: [("reflected_swapped", swap.format(op="sub", fix="as_value(other) - self"), x - c)]),
+        (f"{c} / x (__rtruediv__)", lambda x: c / x, lambda x: c / x, 1, False, (),
+         lambda x: [("reflected_swapped", swap.format(op="truediv", fix="as_value(other) / self"), x / c)]),
+        ("sum([x, y, x]) (Python's sum starts from 0, so 0 + x needs __radd__)", lambda x, y: sum([x, y, x]),
+         lambda x, y: 2 * x + y, 2, False, (), None),
+    ]
+    if hidden:
+        cases = cases[1:3] + cases[5:] + [("(x - y) / (x + y), x, y > 0", lambda x, y: (x - y) / (x + y),
+                                           lambda x, y: (x - y) / (x + y), 2, True, (), None)]
+    for what, build, f, n, positive, rows, variants in cases:
+        _scalar_case(Value, what, build, f, _points(rng, n, positive=positive), rng,
+                     names=["x", "y"][:n], rows=rows, single_op=False, forward_variants=variants)
+
+
+# --- 4. functions ------------------------------------------------------------------------------------
+
+def _function_cases(rng, hidden):
+    """(name, numpy function, points, rows for x)."""
+    def signed():
+        return _points(rng, 1, low=KINK_MARGIN, high=2.5)
+
+    def positive():
+        return _points(rng, 1, low=0.3, high=3.0, positive=True)
+
+    s = _sigmoid
+    return [
+        ("exp", np.exp, signed(), [
+            _like("exp_local_x", "{name}: d exp(x)/dx = exp(x); yours used x.", lambda ev: ev.dout * ev.inputs[0]),
+            _like("exp_passthrough", "{name}: multiply out.grad by the local derivative exp(x).",
+                 lambda ev: ev.dout)]),
+        ("log", np.log, positive(), [
+            _like("log_local_log", "{name}: d log(x)/dx = 1/x; yours used log(x).",
+                 lambda ev: ev.dout * np.log(ev.inputs[0])),
+            _like("log_local_x", "{name}: d log(x)/dx = 1/x, not x.", lambda ev: ev.dout * ev.inputs[0])]),
+        ("tanh", np.tanh, signed(), [
+            _like("tanh_used_input", "{name}: d tanh(x)/dx = 1 - t**2 with t = tanh(x) the OUTPUT; "
+                 "yours is 1 - x**2.", lambda ev: ev.dout * (1 - ev.inputs[0] ** 2)),
+            _like("tanh_missing_square", "{name}: d tanh(x)/dx = 1 - t**2; a square is missing (1 - t).",
+                 lambda ev: ev.dout * (1 - np.tanh(ev.inputs[0])))]),
+        ("sigmoid", s, signed(), [
+            _like("sigmoid_missing_factor", "{name}: d sigmoid(x)/dx = s * (1 - s) with s = sigmoid(x); "
+                 "a factor is missing.", lambda ev: ev.dout * s(ev.inputs[0])),
+            _like("sigmoid_missing_factor", "{name}: d sigmoid(x)/dx = s * (1 - s); a factor is missing.",
+                 lambda ev: ev.dout * (1 - s(ev.inputs[0]))),
+            _like("sigmoid_used_input", "{name}: d sigmoid(x)/dx = s * (1 - s) with s the OUTPUT; yours "
+                 "is x * (1 - x).", lambda ev: ev.dout * ev.inputs[0] * (1 - ev.inputs[0]))]),
+        ("relu", lambda x: np.maximum(x, 0.0), signed(), [
+            _like("relu_passthrough", "{name}: relu passes out.grad only where x > 0; elsewhere the "
+                 "local derivative is 0.", lambda ev: ev.dout),
+            _like("relu_used_value", "{name}: the local derivative of relu is 1 where x > 0 and 0 "
+                 "elsewhere, not relu(x) itself.", lambda ev: ev.dout * np.maximum(ev.inputs[0], 0)),
+            _like("relu_mask_from_upstream", "{name}: the mask must come from the input (x > 0), not "
+                 "from out.grad.", lambda ev: ev.dout * (ev.dout > 0))]),
+    ]
+
+
+@EXERCISES.check("value_functions")
+def value_functions(Value, *, hidden=False):
+    rng = np.random.default_rng(631 if hidden else 630)
+    for name, f, pts, rows in _function_cases(rng, hidden):
+        if name == "relu":       # both signs, so that the mask matters
+            pts = np.abs(pts) * np.array([[1.0], [-1.0], [1.0], [-1.0]])
+        _scalar_case(Value, f"Value.{name}, out = x.{name}()", lambda x, m=name: getattr(x, m)(),
+                     lambda x, f=f: float(f(x)), pts, rng, names=["x"], rows=rows)
+
+
+# --- 5. topological order ----------------------------------------------------------------------------------
+
+def _long_and_short(ops, x, w):
+    """a = x * w reaches y along a short path (exp) and a long one (scale, tanh, + 1.5):
+    breadth-first and preorder walks both visit a before its last consumer."""
+    a = ops.mul(x, w)
+    u = ops.exp(a)
+    p1 = ops.scale(a, 0.5)
+    p2 = ops.tanh(p1)
+    p3 = ops.add(p2, ops.const(x, 1.5))
+    return ops.mul(u, p3)
+
+
+def _long_and_short_np(x, w):
+    a = x * w
+    return np.exp(a) * (np.tanh(0.5 * a) + 1.5)
+
+
+class _Ops:
+    """Operations written here (with the course's rules), creating nodes of the leaves' class."""
+
+    @staticmethod
+    def _node(like, data, parents, op, rule):
+        out = type(like)(data, parents, op)
+        out._backward = lambda: rule(out)
+        return out
+
+    @staticmethod
+    def const(like, c):
+        return type(like)(c)
+
+    def mul(self, a, b):
+        def rule(out):
+            a.grad += b.data * out.grad
+            b.grad += a.data * out.grad
+        return self._node(a, a.data * b.data, (a, b), "*", rule)
+
+    def add(self, a, b):
+        def rule(out):
+            a.grad += out.grad
+            b.grad += out.grad
+        return self._node(a, a.data + b.data, (a, b), "+", rule)
+
+    def exp(self, a):
+        def rule(out):
+            a.grad += out.data * out.grad
+        return self._node(a, float(np.exp(a.data)), (a,), "exp", rule)
+
+    def tanh(self, a):
+        def rule(out):
+            a.grad += (1.0 - out.data ** 2) * out.grad
+        return self._node(a, float(np.tanh(a.data)), (a,), "tanh", rule)
+
+    def square(self, a):
+        def rule(out):
+            a.grad += 2.0 * a.data * out.grad
+        return self._node(a, a.data ** 2, (a,), "**2", rule)
+
+    def scale(self, a, k):
+        def rule(out):
+            a.grad += k * out.grad
+        return self._node(a, a.data * k, (a,), f"*{k:g}", rule)
+
+
+OPS = _Ops()
+
+
+class _Node:
+    """A node of the checks' own, for simulating wrong backward passes."""
+
+    def __init__(self, data, parents=(), op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self.parents = tuple(parents)
+        self.op = op
+        self._backward = lambda: None
+
+
+def _chain(cls, length, start=0.7, k=1.0001):
+    """x -> x * k -> ... (length nodes after x), with the checks' own multiply-by-k rule."""
+    x = cls(start)
+    node = x
+    for _ in range(length):
+        node = OPS.scale(node, k)
+    return x, node
+
+
+def _bare_chain(cls, length):
+    """A chain of nodes made with the constructor alone (no rules): enough for an order."""
+    node = cls(0.0)
+    for i in range(length):
+        node = cls(float(i), (node,), "step")
+    return node
+
+
+@contextlib.contextmanager
+def _deep_graph():
+    """Around a graph of 10,000 nodes: no cyclic garbage collection while it is built and walked
+    (each pass would traverse the growing graph, several times slower overall), and the graph taken
+    apart afterwards, so that reference counting frees it at once instead of a later collection.
+    Yields a list: append the graph's root to it."""
+    roots = []
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield roots
+    finally:
+        for root in roots:
+            with contextlib.suppress(Exception):
+                stack, seen = [root], set()
+                while stack:
+                    node = stack.pop()
+                    if id(node) in seen:
+                        continue
+                    seen.add(id(node))
+                    stack.extend(tuple(node.parents))
+                    node._backward = None
+                    node.parents = ()
+        roots.clear()
+        if was_enabled:
+            gc.enable()
+
+
+def _random_dag(cls, rng, size=40):
+    """A random graph: each new node uses one to three earlier ones; the last node uses every
+    node nobody uses yet, so all are reachable."""
+    nodes = [cls(float(v)) for v in rng.standard_normal(4)]
+    used = set()
+    for i in range(size):
+        picks = rng.choice(len(nodes), size=int(rng.integers(1, 4)), replace=True)
+        parents = tuple(nodes[j] for j in picks)
+        used.update(int(j) for j in picks)
+        nodes.append(cls(0.0, parents, f"n{i}"))
+    tail = tuple(n for j, n in enumerate(nodes) if j not in used)
+    return cls(0.0, tail, "root")
+
+
+def _bfs(root, reverse_parents=False):
+    from collections import deque
+    order, seen, queue = [], {id(root)}, deque([root])
+    while queue:
+        node = queue.popleft()
+        order.append(node)
+        parents = tuple(node.parents)
+        for p in (reversed(parents) if reverse_parents else parents):
+            if id(p) not in seen:
+                seen.add(id(p))
+                queue.append(p)
+    return order
+
+
+def _preorder(root, reverse_parents=False):
+    order, seen, stack = [], set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        order.append(node)
+        parents = tuple(node.parents)
+        stack.extend(reversed(parents) if reverse_parents else parents)
+    return order
+
+
+def _is_topological(seq):
+    pos = {id(n): i for i, n in enumerate(seq)}
+    for i, node in enumerate(seq):
+        for p in node.parents:
+            if pos.get(id(p), -1) >= i:
+                return False, (i, node, pos.get(id(p)), p)
+    return True, None
+
+
+def _op_name(node):
+    return repr(getattr(node, "op", "")) if getattr(node, "op", "") else "a leaf"
+
+
+def _validate_order(result, root, what, label):
+    nodes = _graph(root, what)
+    ids = {id(n) for n in nodes}
+    if result is None:
+        raise CheckFailed(f"{what} returned None: return the list of nodes. Did you forget `return`?",
+                          key="returned_none")
+    try:
+        seq = list(result)
+    except TypeError:
+        raise CheckFailed(f"{what} must return a list of nodes; got {type(result).__name__}.",
+                          key="not_a_list") from None
+    foreign = [item for item in seq if id(item) not in ids]
+    if foreign:
+        raise CheckFailed(f"{what} returned {len(foreign)} item(s) that are not nodes of the graph (for "
+                          f"example a {type(foreign[0]).__name__}): return the nodes themselves.",
+                          key="foreign_items")
+    counts = {}
+    for item in seq:
+        counts[id(item)] = counts.get(id(item), 0) + 1
+    twice = [n for n in nodes if counts.get(id(n), 0) > 1]
+    if twice:
+        raise CheckFailed(f"{what}: {len(twice)} node(s) of the {label} graph appear more than once (one "
+                          f"with op {_op_name(twice[0])}, {counts[id(twice[0])]} times): a node reached "
+                          f"along two paths is listed once; keep a set of the nodes already visited.",
+                          key="duplicates")
+    missing = [n for n in nodes if id(n) not in counts]
+    if missing:
+        raise CheckFailed(f"{what} left out {len(missing)} of the {len(nodes)} nodes of the {label} graph "
+                          f"(for example {_op_name(missing[0])}): follow every parent of every node.",
+                          key="missing_nodes")
+    ok, bad = _is_topological(seq)
+    if ok:
+        return
+    if _is_topological(seq[::-1])[0]:
+        raise CheckFailed(f"{what} lists the root first and the inputs last: return the opposite order "
+                          f"(every node after all of its parents, the root last); backward() walks it "
+                          f"reversed.", key="root_first")
+    got = [id(n) for n in seq]
+    for key, walk, sentence in [
+        ("bfs_order", _bfs,
+         "breadth-first (level by level) order: a node reached along a short path and along a longer "
+         "one lands before some of the nodes that use it, so backward would read its gradient before "
+         "every consumer has added to it. Append a node only after all of its parents (depth-first "
+         "postorder)."),
+        ("preorder", _preorder,
+         "depth-first PREorder (each node listed when first reached): a node can still land before a "
+         "node that uses it. Append a node when all of its parents are done (postorder), not when you "
+         "first reach it."),
+    ]:
+        for rev in (False, True):
+            walked = [id(n) for n in walk(root, rev)]
+            if got in (walked, walked[::-1]):
+                raise CheckFailed(f"{what} returned a {sentence}", key=key)
+    i, node, j, parent = bad
+    raise CheckFailed(f"{what}: in the {label} graph, node {i} (op {_op_name(node)}) comes before its "
+                      f"parent, node {j} (op {_op_name(parent)}): every node must come after all of its "
+                      f"parents.", key="not_topological")
+
+
+@EXERCISES.check("topo_order")
+def topo_order(fn, Value, *, hidden=False):
+    what = getattr(fn, "__name__", "topo_order")
+    rng = np.random.default_rng(641 if hidden else 640)
+    leaf = _make(Value, what, 1.0)
+    result = _run(what, fn, leaf)
+    _validate_order(result, leaf, what, "one-leaf")
+
+    def diamond():
+        x, w = Value(0.8), Value(-1.3)
+        a = OPS.mul(x, w)
+        reused = OPS.mul(a, a)                    # one node used twice by the same node
+        return OPS.add(_long_and_short(OPS, x, w), reused)
+
+    graphs = [("long-and-short-path", diamond)]
+    if hidden:
+        graphs.append(("random", lambda: _random_dag(Value, rng)))
+    for label, build in graphs:
+        root = _run(what, build)
+        _validate_order(_run(what, fn, root), root, what, label)
+    with _deep_graph() as graphs:
+        end = _run(what, _bare_chain, Value, DEEP)
+        graphs.append(end)
+        _validate_order(_run(what, fn, end, deep=DEEP), end, what, f"{DEEP:,}-node chain")
+
+
+# --- 6. backward -------------------------------------------------------------------------------------
+
+BACKWARD_CASES = [
+    # (label, builder(ops, *leaves), numpy twin, leaf names, points(rng))
+    ("DeZero's chain y = (exp(x**2))**2", lambda o, x: o.square(o.exp(o.square(x))),
+     lambda x: np.exp(x * x) ** 2, ["x"], lambda rng: _points(rng, 1, 3, low=0.2, high=1.0)),
+    ("a node used twice, y = x * x", lambda o, x: o.mul(x, x), lambda x: x * x, ["x"],
+     lambda rng: _points(rng, 1, 3)),
+    ("a value feeding two branches, y = x * exp(x)", lambda o, x: o.mul(x, o.exp(x)),
+     lambda x: x * np.exp(x), ["x"], lambda rng: _points(rng, 1, 3)),
+    ("a diamond with a long and a short path", _long_and_short, _long_and_short_np, ["x", "w"],
+     lambda rng: _points(rng, 2, 3, low=0.3, high=1.2)),
+    ("constants as leaves, y = 3 * x + 2", lambda o, x: o.add(o.mul(o.const(x, 3.0), x), o.const(x, 2.0)),
+     lambda x: 3.0 * x + 2.0, ["x"], lambda rng: _points(rng, 1, 3)),
+]
+
+
+def _simulate(build, point, kind):
+    """Leaf gradients after a (wrong) backward pass of kind ``kind`` on the checks' own nodes."""
+    leaves = [_Node(v) for v in point]
+    root = build(OPS, *leaves)
+    order = _graph(root, "simulation")
+    for n in order:
+        n.grad = 0.0
+    root.grad = 0.0 if kind == "not_seeded" else 1.0
+    if kind in ("not_seeded", "correct"):
+        seq = list(reversed(order))
+    elif kind == "forward_order":
+        seq = order
+    elif kind.startswith("bfs"):
+        seq = _bfs(root, kind.endswith("rev"))
+    elif kind.startswith("preorder"):
+        seq = _preorder(root, kind.endswith("rev"))
+    elif kind.startswith("every_path"):
+        def visit(node):
+            node._backward()
+            parents = tuple(node.parents)
+            for p in (reversed(parents) if kind.endswith("rev") else parents):
+                visit(p)
+        visit(root)
+        seq = []
+    elif kind == "micrograd_twice":     # a correct pass, then a second one without resetting
+        for n in reversed(order):
+            n._backward()
+        root.grad = 1.0
+        seq = list(reversed(order))
+    else:
+        raise ValueError(kind)
+    for n in seq:
+        n._backward()
+    return np.array([leaf.grad for leaf in leaves])
+
+
+BACKWARD_MISTAKES = [
+    ("not_seeded", "not_seeded",
+     "{name} is 0: the backward pass must start from dy/dy = 1: set self.grad = 1.0 before running "
+     "the rules."),
+    ("forward_order", "forward_order",
+     "{name}: the rules ran in topological order (inputs first); backward runs them reversed, output "
+     "first: for node in reversed(topo_order(self))."),
+    ("bfs_order", "bfs", "{name}: the rules ran in breadth-first order, so a node used along a short "
+     "and a long path pushed its gradient down before every consumer had added to it. Use "
+     "reversed(topo_order(self))."),
+    ("bfs_order", "bfs_rev", "{name}: the rules ran in breadth-first order, so a node used along a short "
+     "and a long path pushed its gradient down before every consumer had added to it. Use "
+     "reversed(topo_order(self))."),
+    ("preorder", "preorder", "{name}: the rules ran in depth-first preorder, so a node pushed its "
+     "gradient down before every consumer had added to it. Use reversed(topo_order(self))."),
+    ("preorder", "preorder_rev", "{name}: the rules ran in depth-first preorder, so a node pushed its "
+     "gradient down before every consumer had added to it. Use reversed(topo_order(self))."),
+    ("visited_twice", "every_path", "{name}: a node's rule ran once per path from the output "
+     "(recursing into every parent), so a value used twice pushed its gradient down more than once. "
+     "Run each node's _backward exactly once, in reversed(topo_order(self))."),
+    ("visited_twice", "every_path_rev", "{name}: a node's rule ran once per path from the output "
+     "(recursing into every parent), so a value used twice pushed its gradient down more than once. "
+     "Run each node's _backward exactly once, in reversed(topo_order(self))."),
+]
+
+
+def _backward_rows(sims, i, seeded):
+    """The simulated mistakes for leaf i; "not seeded" only when the output's grad is not 1 (a pass in
+    forward order leaves a chain's gradients at 0 too, with the seed in place)."""
+    return [_like(key, sentence, lambda ev, kind=kind: sims[kind][:, i]) for key, kind, sentence in BACKWARD_MISTAKES
+            if not (seeded and kind == "not_seeded")]
+
+
+def _is_one(value):
+    try:
+        return float(value) == 1.0
+    except (TypeError, ValueError):
+        return False
+
+
+def _learner_backward(Value, build, point, what, deep=None):
+    leaves = _run(what, lambda: [Value(float(v)) for v in point])
+    root = _run(what, build, OPS, *leaves)
+    _run(what, root.backward, deep=deep)
+    return leaves, root
+
+
+@EXERCISES.check("value_backward", uses=("topo_order",))
+def value_backward(Value, *, hidden=False):
+    what = "Value.backward"
+    rng = np.random.default_rng(651 if hidden else 650)
+    for label, build, f, names, points_of in BACKWARD_CASES:
+        points = points_of(rng)
+        got, roots = [], []
+        for point in points:
+            leaves, root = _learner_backward(Value, build, point, what)
+            got.append([leaf.grad for leaf in leaves])
+            roots.append(root.grad)
+        truth = np.array([numeric.gradient(lambda v: float(f(*v)), p) for p in points])
+        sims = {kind: np.array([_simulate(build, p, kind) for p in points])
+                for _, kind, _ in BACKWARD_MISTAKES}
+        inputs = tuple(points[:, i] for i in range(len(names)))
+        seeded = all(_is_one(r) for r in roots)
+        for i, name in enumerate(names):
+            raw = _grad_minus([g[i] for g in got], np.zeros(len(points)), name, what)
+            ev = _evidence(f"{name}.grad", name, raw, truth[:, i], inputs=inputs)
+            _judge_points(f"{what} ({label})", ev, _backward_rows(sims, i, seeded), points, names)
+        if not seeded:
+            raise CheckFailed(f"{what} ({label}): after backward() the output's grad is {float(roots[0]):g}; "
+                              f"it must be dy/dy = 1.", key="not_seeded")
+
+    # twice: the leaves accumulate, the intermediate results do not
+    label, build, f, names, points_of = BACKWARD_CASES[3]
+    point = points_of(rng)[0]
+    leaves, root = _learner_backward(Value, build, point, what)
+    _run(what, root.backward)
+    truth = numeric.gradient(lambda v: float(f(*v)), point)
+    raw = _grad_minus([leaf.grad for leaf in leaves], np.zeros(2), "x", what)
+    micro = _simulate(build, point, "micrograd_twice")
+    _judge_leaves(f"{what} called twice on {label}", names, raw, 2 * truth, label="2 x numeric", rows=[
+        _like("backward_resets_leaves", "after two backward() calls the leaves hold the gradient once, "
+             "not twice: backward must not reset the leaves (only zero_grad does); gradients "
+             "accumulate across backward calls, as in PyTorch.", lambda ev: truth),
+        _like("intermediate_not_reset", "after two backward() calls the leaves hold more than twice the "
+             "gradient: the intermediate nodes kept their gradient from the first call and pushed it "
+             "down again. At the start of backward, reset the grad of every node that has parents to 0 "
+             "(only leaves accumulate).", lambda ev: micro),
+    ])
+
+    # deep: no recursion, and the product of 10,000 local derivatives
+    with _deep_graph() as graphs:
+        x_leaf, end = _run(what, _chain, Value, DEEP, 0.7 if not hidden else -0.4)
+        graphs.append(end)
+        _run(what, end.backward, deep=DEEP)
+        got = x_leaf.grad
+    expected = numeric.derivative(lambda v: v * 1.0001 ** DEEP, 0.7)
+    _check_scalar_value(f"{what} on a chain of {DEEP:,} nodes (each * 1.0001)", "x.grad", got, expected)
+
+
+# --- 7. zero_grad ----------------------------------------------------------------------------------------
+
+@EXERCISES.check("value_zero_grad", uses=("topo_order",))
+def value_zero_grad(Value, *, hidden=False):
+    what = "Value.zero_grad"
+    rng = np.random.default_rng(661 if hidden else 660)
+    label, build, f, names, points_of = BACKWARD_CASES[3 if not hidden else 0]
+    point = points_of(rng)[0]
+    leaves = _run(what, lambda: [Value(float(v)) for v in point])
+    root = _run(what, build, OPS, *leaves)
+    order = _graph(root, what)
+    data_before = [float(n.data) for n in order]
+    _run(what, _reference_backward, order, root, 1.0)
+    for n in order:                                   # every node holds something
+        n.grad = float(n.grad) + 0.25
+    _run(what, root.zero_grad)
+    if any(n.grad is None for n in order):
+        raise CheckFailed(f"{what} set grad to None: set it to 0.0 (backward adds to it with +=).",
+                          key="grad_none")
+    if [float(n.data) for n in order] != data_before:
+        raise CheckFailed(f"{what} changed data: reset the gradients only.", key="changed_data")
+    kept = [n for n in order if float(n.grad) != 0.0]
+    if kept:
+        is_leaf = [not tuple(n.parents) for n in kept]
+        if all(is_leaf):
+            key, why = "leaves_kept", ("the leaves (the inputs and parameters, whose gradients accumulate) "
+                                      "still hold a gradient")
+        elif len(kept) == 1 and kept[0] is root:
+            key, why = "root_kept", "the output node itself still holds a gradient"
+        elif len(kept) == len(order) - 1 and all(n is not root for n in kept):
+            key, why = "root_only", "only the node you called it on was reset"
+        else:
+            key, why = "not_all_zeroed", f"{len(kept)} of the {len(order)} nodes still hold a gradient"
+        raise CheckFailed(f"{what} on {label}: {why}; set grad = 0.0 on every node that "
+                          f"topo_order(self) returns.", key=key)
+    _run(what, _reference_backward, order, root, 1.0)
+    truth = numeric.gradient(lambda v: float(f(*v)), point)
+    raw = _grad_minus([leaf.grad for leaf in leaves], np.zeros(len(leaves)), "x", what)
+    _judge_leaves(f"{what}, then backward()", names, raw, truth)
+
+
+# --- 8. worked examples ------------------------------------------------------------------------------------
+
+def _fmt(values, digits=2):
+    return ", ".join(f"{v:.{digits}f}" for v in np.ravel(values))
+
+
+def _example_specs(hidden):
+    """(title, source, call(fn, leaves), numpy twin of the flat leaf values, point, names, expected text,
+    forward variants)."""
+    if hidden:
+        x0, xyz = [-0.7], [3.0, -1.5, 2.0]
+        neuron = [0.5, 1.5, -0.25, 1.2, -0.7]
+        W, xv = np.array([[0.3, -0.2], [0.1, 0.4], [-0.5, 0.6]]), np.array([0.7, -0.9])
+    else:
+        x0, xyz = [0.5], [-2.0, 5.0, -4.0]
+        neuron = [2.0, -3.0, -3.0, -1.0, -2.0]
+        W, xv = np.array([[0.1, 0.5], [-0.3, 0.8]]), np.array([0.2, 0.4])
+    m, n = W.shape
+
+    def neuron_np(w0, w1, w2, a0, a1):
+        return float(_sigmoid(w0 * a0 + w1 * a1 + w2))
+
+    def wx_np(*v):
+        Wm, x = np.reshape(v[:m * n], (m, n)), np.array(v[m * n:])
+        return float(np.sum((Wm @ x) ** 2))
+
+    def wx_call(fn, leaves):
+        return fn([leaves[i * n:(i + 1) * n] for i in range(m)], leaves[m * n:])
+
+    return [
+        ("DeZero, y = (exp(x^2))^2", "the number DeZero prints for this chain, quoted in notebook 01",
+         lambda fn, lv: fn(*lv), lambda x: float(np.exp(x * x) ** 2), x0, ["x"],
+         "x.grad = 3.297442541400256", lambda x: [
+             ("forward_wrong", "y = (exp(x**2))**2: square, exp, then square again", float(np.exp(x * x)))]),
+        ("CS231n, f = (x + y) z at x = -2, y = 5, z = -4", "seed 004 (CS231n lecture 4 notes)",
+         lambda fn, lv: fn(*lv), lambda x, y, z: (x + y) * z, xyz, ["x", "y", "z"],
+         "f = -12; x.grad, y.grad, z.grad = -4, -4, 3", lambda x, y, z: [
+             ("missing_parentheses", "f = (x + y) * z needs the parentheses; yours is x + y * z", x + y * z)]),
+        ("CS231n sigmoid neuron, w = (2, -3, -3), x = (-1, -2)",
+         "the CS231n lecture 4 slides (seed 004 shows -0.53, -0.2, 0.2 on the way)",
+         lambda fn, lv: fn(lv[:3], lv[3:]), neuron_np, neuron, ["w0", "w1", "w2", "x0", "x1"],
+         "f = 0.73; w.grad = (-0.20, -0.39, 0.20); x.grad = (0.39, -0.59)",
+         lambda w0, w1, w2, a0, a1: [
+             ("neuron_no_bias", "the neuron is sigmoid(w0 x0 + w1 x1 + w2): the bias w2 is missing",
+              neuron_np(w0, w1, 0.0, a0, a1)),
+             ("neuron_exp_sign", "sigmoid(z) = 1 / (1 + exp(-z)): the exponent is -z",
+              float(_sigmoid(-(w0 * a0 + w1 * a1 + w2)))),
+             ("neuron_no_sigmoid", "f is the sigmoid of z = w0 x0 + w1 x1 + w2, not z itself",
+              w0 * a0 + w1 * a1 + w2)]),
+        ("CS231n, f = ||W x||^2, W = [[0.1, 0.5], [-0.3, 0.8]], x = (0.2, 0.4)",
+         "seed 004 gives df/dq = (0.44, 0.52); f, W.grad and x.grad are from the CS231n slides",
+         wx_call, wx_np, list(W.ravel()) + list(xv), [f"W{i}{j}" for i in range(m) for j in range(n)]
+         + [f"x{j}" for j in range(n)],
+         "f = 0.116; W.grad = [[0.088, 0.176], [0.104, 0.208]]; x.grad = (-0.112, 0.636)",
+         lambda *v: [
+             ("wx_not_squared", "f = ||W x||^2 = sum of the SQUARES of q_i = sum_j W[i][j] x[j]",
+              float(np.sum(np.reshape(v[:m * n], (m, n)) @ np.array(v[m * n:])))),
+             ("wx_norm_not_squared", "f is the squared norm sum(q_i**2), not the norm",
+              float(np.sqrt(wx_np(*v)))),
+             ("wx_columns", "q_i = sum_j W[i][j] x[j] uses ROW i of W; yours used column i",
+              float(np.sum((np.reshape(v[:m * n], (m, n)).T @ np.array(v[m * n:])) ** 2)) if m == n else np.nan)]),
+    ]
+
+
+NO_GRAPH = Mistake(
+    "no_graph", "{name} are all 0: no gradient reached the inputs. Build the result from the Value "
+    "inputs with the engine's operations (+, *, exp, ...), not from their .data, so that the graph "
+    "records how it was made.", lambda ev: not np.any(ev.yours))
+
+
+def _yours_text(title, f_value, grads):
+    if f_value is None:
+        return "(could not be computed)"
+    if grads is None:
+        return f"f = {f_value:.6g} (no gradients)"
+    g = np.asarray(grads, dtype=np.float64)
+    if title.startswith("DeZero"):
+        return f"x.grad = {float(g[0])!r}"
+    if "(x + y) z" in title:
+        return f"f = {f_value:.2f}; x.grad, y.grad, z.grad = {_fmt(g)}"
+    if "neuron" in title:
+        return f"f = {f_value:.2f}; w.grad = ({_fmt(g[:3])}); x.grad = ({_fmt(g[3:])})"
+    return (f"f = {f_value:.3f}; W.grad = [[{_fmt(g[0:2], 3)}], [{_fmt(g[2:4], 3)}]]; "
+            f"x.grad = ({_fmt(g[4:], 3)})")
+
+
+@EXERCISES.check("worked_examples", uses=("value_mul", "value_pow", "value_arithmetic", "value_functions",
+                                          "topo_order", "value_backward"))
+def worked_examples(dezero_chain, simple_example, sigmoid_neuron, wx_norm, Value, *, hidden=False):
+    fns = [dezero_chain, simple_example, sigmoid_neuron, wx_norm]
+    failures, lines = [], []
+    for fn, (title, source, invoke, f, point, names, expected, variants) in zip(fns, _example_specs(hidden)):
+        what = getattr(fn, "__name__", "example")
+        f_value, grads = None, None
+        try:
+            leaves = _run(what, lambda: [Value(float(v)) for v in point])
+            out = _run(what, invoke, fn, leaves)
+            _expect_node(out, Value, what)
+            f_value = float(out.data)
+            _run(what, out.backward)
+            raw = _grad_minus([leaf.grad for leaf in leaves], np.zeros(len(leaves)), "x", what)
+            grads = raw if isinstance(raw, np.ndarray) else None
+            _check_scalar_value(what, "f", out.data, f(*point), variants(*point))
+            truth = numeric.gradient(lambda v: float(f(*v)), np.array(point, dtype=np.float64))
+            _judge_leaves(what, names, raw, truth, rows=[NO_GRAPH])
+        except CheckFailed as exc:
+            failures.append(exc)
+        lines.append((title, source, expected, _yours_text(title, f_value, grads)))
+    if not hidden:
+        print("The course's worked examples through your engine:")
+        for title, source, expected, yours in lines:
+            print(f"  {title}  [{source}]")
+            print(f"    expected  {expected}")
+            print(f"    yours     {yours}")
+    if failures:
+        raise failures[0]
+
+
+# --- Tensor operations --------------------------------------------------------------------------------------
+
+def _tensor_case(Tensor, what, build, f, arrays, rng, *, names, rows=(), batch=None, single_op=True,
+                 forward_variants=(), fd_arrays=None):
+    """Build ``build(*leaves)`` with the learner's Tensor operations, run the learner's rules (reference
+    order, random upstream gradient, random gradients already stored in the leaves), and judge each
+    leaf's contribution against central differences of the numpy twin ``f``.
+
+    ``fd_arrays``: where to take the central differences when ``f`` has the same gradient there and
+    the step relative to huge inputs would be too coarse (softmax is unchanged by a shift of a row)."""
+    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    fd_arrays = arrays if fd_arrays is None else [np.array(a, dtype=np.float64) for a in fd_arrays]
+    leaves = _run(what, lambda: [Tensor(a.copy()) for a in arrays])
+    presets = [rng.standard_normal(a.shape) for a in arrays]
+    for leaf, p in zip(leaves, presets):
+        leaf.grad = p.copy()
+    out = _run(what, build, *leaves)
+    _expect_node(out, Tensor, what)
+    expected = np.asarray(f(*arrays), dtype=np.float64)
+    got = np.asarray(out.data, dtype=np.float64)
+    if got.shape != expected.shape:
+        raise CheckFailed(f"{what}: out.data has shape {got.shape}, expected {expected.shape}.",
+                          key="forward_shape")
+    if relative_error(got, expected) > VALUE_RTOL * 1e3:
+        for key, sentence, wrong in forward_variants:
+            if np.shape(wrong) == got.shape and relative_error(got, wrong) <= 1e-9:
+                raise CheckFailed(f"{what}: {sentence}.", key=key)
+        raise CheckFailed(f"{what}: out.data has the right shape but wrong values (relative error "
+                          f"{relative_error(got, expected):.1e}): the forward value is wrong.", key="forward_wrong")
+    if single_op:
+        ids = {id(p) for p in _parents(out, what)}
+        missing = [nm for nm, leaf in zip(names, leaves) if id(leaf) not in ids]
+        if missing:
+            raise CheckFailed(f"{what}: out.parents must hold the inputs ({', '.join(names)}) so the "
+                              f"backward pass can reach them; {', '.join(missing)} is missing.",
+                              key="parents_missing")
+    upstream = rng.standard_normal(expected.shape)
+    order = _graph(out, what)
+    _run(what, _reference_backward, order, out, upstream.copy())
+    if single_op and _rule_is_default(out) and all(np.array_equal(leaf.grad, p) for leaf, p in zip(leaves, presets)):
+        raise CheckFailed(f"{what}: out._backward is still the do-nothing rule from __init__: define the "
+                          f"rule, then attach it with out._backward = _backward.", key="backward_not_attached")
+    for i, (name, leaf, p) in enumerate(zip(names, leaves, presets)):
+        if leaf.grad is None:
+            raise CheckFailed(f"{what}: {name}.grad is None after the backward pass.", key="grad_none")
+        g = np.asarray(leaf.grad)
+        raw = g - p if g.shape == p.shape and np.issubdtype(g.dtype, np.number) else leaf.grad
+
+        def f_i(z, i=i):
+            args = [a.copy() for a in fd_arrays]
+            args[i] = z
+            return np.asarray(f(*args), dtype=np.float64)
+
+        truth = numeric.vjp(f_i, fd_arrays[i], upstream)
+        local = numeric.vjp(f_i, fd_arrays[i], np.ones_like(upstream))
+        ev = _evidence(f"{name}.grad", name, raw, truth, inputs=tuple(arrays), dout=upstream, batch=batch,
+                       extra={"truth": truth, "preset": p, "local_only": local})
+        own = list(rows(i)) if callable(rows) else list(rows)
+        _judge_array(what, ev, own + _generic_rows(name))
+
+
+@EXERCISES.check("tensor_matmul")
+def tensor_matmul(Tensor, *, hidden=False):
+    rng = np.random.default_rng(671 if hidden else 670)
+    shapes = [((3, 3), (3, 3)), ((4, 5), (5, 3))] if not hidden else [((4, 4), (4, 4)), ((6, 3), (3, 5))]
+
+    def rows(i):
+        if i == 0:
+            return [_like("w_not_transposed", "{name} = out.grad @ W.T: multiply by W transposed.",
+                         lambda ev: ev.dout @ ev.inputs[1])]
+        return [_like("x_not_transposed", "{name} = x.T @ out.grad: multiply by x transposed.",
+                     lambda ev: ev.inputs[0] @ ev.dout)]
+
+    for xs, ws in shapes:
+        _tensor_case(Tensor, f"Tensor.__matmul__, out = x @ W with x {xs}, W {ws}", lambda x, W: x @ W,
+                     lambda x, W: x @ W, [rng.standard_normal(xs), rng.standard_normal(ws)], rng,
+                     names=["x", "W"], rows=rows)
+    if hidden:
+        return
+    W, x = np.array([[0.1, 0.5], [-0.3, 0.8]]), np.array([[0.2], [0.4]])
+    Wt, xt = _run("Tensor", lambda: (Tensor(W.copy()), Tensor(x.copy())))
+    q = _run("Tensor.__matmul__", lambda: Wt @ xt)
+    _run("Tensor.__matmul__", _reference_backward, _graph(q, "Tensor.__matmul__"), q, 2 * (W @ x))
+    print("CS231n's ||W x||^2 through your @, with the upstream gradient df/dq = 2q = (0.44, 0.52) from "
+          "seed 004:")
+    print("  expected  W.grad = [[0.088, 0.176], [0.104, 0.208]], x.grad = (-0.112, 0.636)  [CS231n slides]")
+    print(f"  yours     W.grad = {np.round(np.asarray(Wt.grad, dtype=float), 3).tolist()}, "
+          f"x.grad = ({_fmt(np.asarray(xt.grad, dtype=float), 3)})")
+
+
+def _unbroadcast_cases(hidden):
+    cases = [((4, 3), (3,)), ((4, 3), (1, 3)), ((4, 3), (4, 1)), ((4, 3), ()), ((2, 4, 3), (4, 1)),
+             ((4, 3), (4, 3))]
+    return cases if not hidden else [((5, 2), (2,)), ((3, 5, 2), (5, 1)), ((5, 2), (1, 1)), ((5, 2), ())]
+
+
+def _unbroadcast_shape(ub, raw, out_shape, shape):
+    """A wrong shape from unbroadcast, named by what was (not) summed."""
+    try:
+        got = tuple(np.shape(raw))
+    except Exception:
+        return
+    if raw is None or got == tuple(shape):
+        return
+    lead = len(out_shape) - len(shape)
+    ones = [i for i, s in enumerate(shape) if s == 1 and out_shape[lead + i] != 1]
+    need = (f"sum over the {lead} leading ax{'is' if lead == 1 else 'es'} broadcasting added" if lead else "")
+    if ones:
+        need += (", then " if need else "sum ") + f"over ax{'is' if len(ones) == 1 else 'es'} " \
+            f"{', '.join(map(str, ones))} with keepdims=True (where shape has a 1)"
+    if got == tuple(out_shape):
+        key, what = "unbroadcast_nothing_summed", "returned grad with its shape unchanged"
+    elif len(got) < len(shape):
+        key, what = "unbroadcast_lost_axis", "summed away an axis of length 1 that must stay (keepdims=True)"
+    elif len(got) > len(shape):
+        key, what = "unbroadcast_leading_axes", "kept an axis that broadcasting added in front"
+    else:
+        key, what = "unbroadcast_wrong_axes", "summed over the wrong axes"
+    raise CheckFailed(f"{ub}(grad of shape {out_shape}, {shape}) returned shape {got}, but it must have "
+                      f"the operand's shape {tuple(shape)}: it {what}. What it must do: {need}.", key=key)
+
+
+@EXERCISES.check("tensor_add")
+def tensor_add(Tensor, unbroadcast, *, hidden=False):
+    rng = np.random.default_rng(681 if hidden else 680)
+    ub = getattr(unbroadcast, "__name__", "unbroadcast")
+    for out_shape, shape in _unbroadcast_cases(hidden):
+        g = rng.standard_normal(out_shape)
+        raw = _run(f"{ub}(grad, {shape})", unbroadcast, g.copy(), shape)
+        _unbroadcast_shape(ub, raw, out_shape, shape)
+        base = rng.standard_normal(shape)
+        truth = numeric.vjp(lambda z: np.broadcast_to(z, out_shape), base, g)
+        axes = tuple(range(len(out_shape) - len(shape))) + tuple(
+            len(out_shape) - len(shape) + i for i, s in enumerate(shape) if s == 1)
+        mean = np.mean(g, axis=axes, keepdims=True).reshape(shape) if axes else g
+        ev = _evidence(f"{ub}(grad, {shape})", f"an operand of shape {shape}", raw, truth,
+                       batch=out_shape[0] if len(shape) < len(out_shape) else None)
+        _judge_array(f"{ub} for grad of shape {out_shape}", ev, [
+            _like("mean_not_sum", "broadcasting copies the operand to every position, so its gradient is "
+                 "the SUM over the copies, not the mean.", lambda ev: mean)])
+    cases = [("x (4, 3) + b (3,)", (4, 3), (3,)), ("x (4, 3) + b (1, 3)", (4, 3), (1, 3)),
+             ("x (4, 1) + b (1, 3)", (4, 1), (1, 3)), ("x (4, 3) + y (4, 3)", (4, 3), (4, 3))]
+    if hidden:
+        cases = [("x (5, 2) + b (2,)", (5, 2), (2,)), ("x (5, 1) + b (1, 2)", (5, 1), (1, 2))]
+    for label, xs, bs in cases:
+        _tensor_case(Tensor, f"Tensor.__add__, out = {label}", lambda x, b: x + b, lambda x, b: x + b,
+                     [rng.standard_normal(xs), rng.standard_normal(bs)], rng, names=["x", "b"],
+                     batch=max(xs[0], bs[0]))
+    c = 2.5 if not hidden else -0.75
+    _tensor_case(Tensor, f"Tensor.__add__, out = x + {c} (a plain number)", lambda x: x + c,
+                 lambda x: x + c, [rng.standard_normal((4, 3))], rng, names=["x"], single_op=False)
+    _tensor_case(Tensor, "Tensor.__add__, out = x + x (one node used twice)", lambda x: x + x,
+                 lambda x: x + x, [rng.standard_normal((4, 3))], rng, names=["x"], rows=[
+                     _like("overwrote_grad", "{name}: x + x must add out.grad to x.grad twice, once per "
+                          "operand; with = the second overwrote the first: accumulate with +=.",
+                          lambda ev: ev.dout - ev.extra["preset"])])
+
+
+@EXERCISES.check("tensor_activations")
+def tensor_activations(Tensor, *, hidden=False):
+    rng = np.random.default_rng(691 if hidden else 690)
+    shape = (4, 3) if not hidden else (3, 5)
+    cases = {name: (f, rows) for name, f, _, rows in _function_cases(rng, hidden)}
+    for name in ("relu", "sigmoid", "tanh"):
+        f, rows = cases[name]
+        x = _signed(rng, shape, KINK_MARGIN, 2.5)
+        _tensor_case(Tensor, f"Tensor.{name}, out = x.{name}() for x of shape {shape}",
+                     lambda t, m=name: getattr(t, m)(), f, [x], rng, names=["x"], rows=rows)
+    big = np.array([[-1000.0, -745.0, 3.0], [1000.0, 40.0, -40.0]])
+    _tensor_case(Tensor, "Tensor.sigmoid at |x| up to 1000", lambda t: t.sigmoid(), _sigmoid, [big], rng,
+                 names=["x"], forward_variants=[])
+
+
+def _ce(scores, labels):
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -np.mean(logp[np.arange(len(labels)), labels])
+
+
+def _softmax_rows(scores):
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@EXERCISES.check("softmax_cross_entropy")
+def softmax_cross_entropy(Tensor, *, hidden=False):
+    rng = np.random.default_rng(701 if hidden else 700)
+    n, c = (5, 3) if not hidden else (6, 4)
+    labels = rng.permutation(np.arange(n) % c)
+    onehot = np.eye(c)[labels]
+    scores = rng.uniform(-2.0, 2.0, size=(n, c))
+    what = "Tensor.softmax_cross_entropy"
+    rows = [
+        _like("ce_no_softmax", "{name} = (softmax(scores) - onehot) / N * out.grad: the softmax "
+             "probabilities are missing.", lambda ev: ev.dout * (-onehot) / n),
+        _like("ce_no_onehot", "{name} = (softmax(scores) - onehot) / N * out.grad: subtract 1 at each "
+             "row's label.", lambda ev: ev.dout * _softmax_rows(ev.inputs[0]) / n),
+        _like("ce_onehot_indexing", "{name}: subtract 1 only at each row's own label, "
+              "p[np.arange(N), labels] -= 1; p[:, labels] -= 1 hits those columns in every row.",
+              lambda ev: ev.dout * (_softmax_rows(ev.inputs[0]) - np.isin(np.arange(c), labels)) / n),
+    ]
+    _tensor_case(Tensor, f"{what}, scores of shape {scores.shape}", lambda s: s.softmax_cross_entropy(labels.copy()),
+                 lambda s: _ce(s, labels), [scores], rng, names=["scores"], rows=rows, batch=n,
+                 forward_variants=[("ce_sum_not_mean", "the loss is the MEAN over the batch of "
+                                    "-log p[label]; yours is the sum", _ce(scores, labels) * n)])
+    big = scores.copy()
+    big[0] += 1000.0
+    try:
+        _tensor_case(Tensor, f"{what}, scores with entries near 1000", lambda s: s.softmax_cross_entropy(labels.copy()),
+                     lambda s: _ce(s, labels), [big], rng, names=["scores"], rows=rows, batch=n,
+                     fd_arrays=[scores])
+    except CheckFailed as exc:
+        if exc.key in ("warning", "forward_wrong", "exception") and ("overflow" in str(exc) or "nan" in str(exc)
+                                                                     or "invalid" in str(exc)):
+            raise CheckFailed(f"{what}: with scores near 1000, exp overflowed: subtract each row's max "
+                              f"before exp (softmax does not change, and exp never sees a number > 0).",
+                              key="softmax_overflow") from None
+        raise
+
+
+# --- 13. the two-layer network ---------------------------------------------------------------------------
+
+def _net_np(x, labels, W1, b1, W2, b2):
+    return _ce(np.maximum(x @ W1 + b1, 0.0) @ W2 + b2, labels)
+
+
+def _net_case(rng, n, d, h, c):
+    while True:
+        x = rng.standard_normal((n, d))
+        W1, b1 = rng.standard_normal((d, h)) * 0.6, rng.standard_normal(h) * 0.3
+        if np.min(np.abs(x @ W1 + b1)) > 0.05:
+            break
+    W2, b2 = rng.standard_normal((h, c)) * 0.6, rng.standard_normal(c) * 0.3
+    labels = rng.permutation(np.arange(n) % c)
+    return x, labels, W1, b1, W2, b2
+
+
+@EXERCISES.check("two_layer_net", uses=("tensor_matmul", "tensor_add", "tensor_activations",
+                                        "softmax_cross_entropy", "topo_order", "value_backward"))
+def two_layer_net(fn, Tensor, *, hidden=False):
+    what = getattr(fn, "__name__", "two_layer_loss")
+    rng = np.random.default_rng(711 if hidden else 710)
+    n, d, h, c = (6, 4, 5, 3) if not hidden else (7, 3, 6, 4)
+    x, labels, W1, b1, W2, b2 = _net_case(rng, n, d, h, c)
+    params = [W1, b1, W2, b2]
+    leaves = _run(what, lambda: [Tensor(a.copy()) for a in [x] + params])
+    loss = _run(what, fn, leaves[0], labels.copy(), *leaves[1:])
+    _expect_node(loss, Tensor, what)
+    expected = _net_np(x, labels, *params)
+    variants = [
+        ("net_no_relu", "the hidden layer needs relu: scores = relu(x @ W1 + b1) @ W2 + b2",
+         _ce((x @ W1 + b1) @ W2 + b2, labels)),
+        ("net_no_bias", "a bias is missing: scores = relu(x @ W1 + b1) @ W2 + b2",
+         _ce(np.maximum(x @ W1, 0) @ W2 + b2, labels)),
+        ("net_no_bias", "a bias is missing: scores = relu(x @ W1 + b1) @ W2 + b2",
+         _ce(np.maximum(x @ W1 + b1, 0) @ W2, labels)),
+        ("net_sigmoid", "the hidden layer of this network is relu, not sigmoid",
+         _ce(_sigmoid(x @ W1 + b1) @ W2 + b2, labels)),
+    ]
+    _check_scalar_value(what, "the loss", np.asarray(loss.data, dtype=np.float64), expected, variants)
+    _run(what, loss.backward)
+    for i, name in enumerate(["W1", "b1", "W2", "b2"]):
+        args = [x, labels] + params
+
+        def f_i(z, i=i):
+            a = list(args)
+            a[2 + i] = z
+            return _net_np(*a)
+
+        truth = numeric.gradient(f_i, params[i])
+        g = leaves[1 + i].grad
+        ev = _evidence(f"{name}.grad", name, g, truth, batch=n)
+        _judge_array(f"{what}: after loss.backward()", ev, [])

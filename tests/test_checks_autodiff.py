@@ -1,0 +1,587 @@
+"""Do the checks of 06_autodiff pass the solution and name every planted mistake?
+
+A planted engine is an edited copy of the solution's own cells: the code cells that define the
+engine are executed in a fresh namespace with one small source edit (``old -> new``), so each
+mistake is exactly one change a learner could make.  The tests assert the key of the diagnosis
+(and, where it matters, words of the message), so a check that fails for the wrong reason fails
+here.  Expected numbers come from the seed notes or closed forms, never from the code under test.
+"""
+import time
+
+import numpy as np
+import pytest
+
+import nbedit
+from autograder import CheckFailed
+from autograder.checks import autodiff as check
+from conftest import (assert_solution_passes, assert_stubs_not_implemented, fails_with, learner_path,
+                      load_solution, solution_path)
+
+NB = "06_autodiff"
+
+# The code cells that make the engine, in notebook order (no plots, no training).
+ENGINE_CELLS = ["setup", "value-class", "value_mul", "value_pow", "value_arithmetic", "value_functions",
+                "topo_order", "value_backward", "value_zero_grad", "worked_examples", "tensor-class",
+                "tensor_matmul", "tensor_add", "tensor_activations", "softmax_cross_entropy", "two_layer_net"]
+
+
+def _sources(path):
+    nb = nbedit.read(path)
+    return {c["id"]: "".join(c["source"]) for c in nb["cells"]}
+
+
+SOLUTION = _sources(solution_path(NB))
+
+
+def engine(*edits, stubbed=()):
+    """A fresh engine from the solution's cells. edits: (cell id, old, new), each ``old`` must occur
+    in that cell; stubbed: cell ids taken from the learner notebook instead (stubs)."""
+    learner = _sources(learner_path(NB)) if stubbed else {}
+    sources = {cid: (learner[cid] if cid in stubbed else SOLUTION[cid]) for cid in ENGINE_CELLS}
+    for cid, old, new in edits:
+        assert old in sources[cid], f"planted edit does not apply to cell {cid!r}: {old!r}"
+        sources[cid] = sources[cid].replace(old, new)
+    ns = {"__name__": "__main__"}
+    for cid in ENGINE_CELLS:
+        exec(compile(sources[cid], f"<{NB} {cid}>", "exec"), ns)
+    return ns
+
+
+def args(ns):
+    return {
+        "value_mul": (ns["Value"],),
+        "value_pow": (ns["Value"],),
+        "value_arithmetic": (ns["Value"],),
+        "value_functions": (ns["Value"],),
+        "topo_order": (ns["topo_order"], ns["Value"]),
+        "value_backward": (ns["Value"],),
+        "value_zero_grad": (ns["Value"],),
+        "worked_examples": (ns["dezero_chain"], ns["simple_example"], ns["sigmoid_neuron"], ns["wx_norm"],
+                            ns["Value"]),
+        "tensor_matmul": (ns["Tensor"],),
+        "tensor_add": (ns["Tensor"], ns["unbroadcast"]),
+        "tensor_activations": (ns["Tensor"],),
+        "softmax_cross_entropy": (ns["Tensor"],),
+        "two_layer_net": (ns["two_layer_loss"], ns["Tensor"]),
+    }
+
+
+def planted(part, *edits, hidden=False):
+    """Run ``part``'s check on an engine with ``edits``; return (key, message) of its failure."""
+    ns = engine(*edits)
+    with pytest.raises(CheckFailed) as info:
+        getattr(check, part)(*args(ns)[part], hidden=hidden, quiet=True)
+    return info.value.key, str(info.value)
+
+
+@pytest.fixture(scope="module")
+def sol():
+    return load_solution(NB)
+
+
+# --- the solution passes everything --------------------------------------------------------------
+
+def test_points_total_24():
+    assert sum(p["points"] for p in check.EXERCISES.parts) == 24
+    assert len(check.EXERCISES.parts) == 13
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_solution_passes_every_check(sol, hidden, capsys):
+    assert_solution_passes(check, args(sol.namespace), hidden, capsys)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_fresh_copy_of_the_engine_passes_too(hidden, capsys):
+    assert_solution_passes(check, args(engine()), hidden, capsys)
+
+
+def test_stubs_are_reported_as_not_implemented(sol):
+    assert_stubs_not_implemented(check, args(sol.namespace))
+
+
+PART_CELL = {"value_mul": "value_mul", "value_pow": "value_pow", "value_arithmetic": "value_arithmetic",
+             "value_functions": "value_functions", "topo_order": "topo_order",
+             "value_backward": "value_backward", "value_zero_grad": "value_zero_grad",
+             "worked_examples": "worked_examples", "tensor_matmul": "tensor_matmul",
+             "tensor_add": "tensor_add", "tensor_activations": "tensor_activations",
+             "softmax_cross_entropy": "softmax_cross_entropy", "two_layer_net": "two_layer_net"}
+
+
+@pytest.mark.parametrize("part", list(PART_CELL))
+def test_a_stub_fails_its_own_part_and_only_the_parts_built_on_it(part):
+    """The learner's stub for one part: that part says 'not implemented yet' with the exercise's
+    number; a part that does not use it still passes; a part that uses it names the stub."""
+    ns = engine(stubbed=(PART_CELL[part],))
+    number = check.EXERCISES.keys.index(part) + 1
+    for other, fns in args(ns).items():
+        run = getattr(check, other)
+        try:
+            run(*fns, quiet=True)
+        except CheckFailed as exc:
+            assert exc.key == "not_implemented", (other, exc.key, str(exc))
+            assert f"(Exercise {number})" in str(exc), (other, str(exc))
+            assert other == part or other in DEPENDS_ON[part], f"{other} should not need {part}"
+        else:
+            assert other != part, f"{part}'s own check passed a stub"
+            assert other not in DEPENDS_ON[part], f"{other} passed although it uses {part}"
+
+
+# Which checks reach each part's functions (a stub there stops them too).
+DEPENDS_ON = {
+    "value_mul": {"value_arithmetic", "worked_examples"},
+    "value_pow": {"value_arithmetic", "worked_examples"},
+    "value_arithmetic": {"worked_examples"},
+    "value_functions": {"worked_examples"},
+    "topo_order": {"value_backward", "value_zero_grad", "worked_examples", "two_layer_net"},
+    "value_backward": {"worked_examples", "two_layer_net"},
+    "value_zero_grad": set(),
+    "worked_examples": set(),
+    "tensor_matmul": {"two_layer_net"},
+    "tensor_add": {"two_layer_net"},
+    "tensor_activations": {"two_layer_net"},
+    "softmax_cross_entropy": {"two_layer_net"},
+    "two_layer_net": set(),
+}
+
+
+def test_uses_declarations_cover_the_dependencies():
+    """Every check that reaches another part's code declares it (so its failures say so)."""
+    for part, users in DEPENDS_ON.items():
+        for user in users:
+            assert f'"{part}"' in _uses_of(user), f"{user} reaches {part} but does not declare uses={part!r}"
+
+
+def _uses_of(key):
+    import inspect
+    src = inspect.getsource(check)
+    marker = f'@EXERCISES.check("{key}"'
+    start = src.index(marker)
+    return src[start:src.index("\ndef ", start)]   # the decorator line(s), with uses=(...)
+
+
+def test_the_checks_print_the_seed_numbers_next_to_yours(sol, capsys):
+    a = args(sol.namespace)
+    check.worked_examples(*a["worked_examples"])
+    check.tensor_matmul(*a["tensor_matmul"])
+    out = capsys.readouterr().out
+    assert "expected  x.grad = 3.297442541400256\n    yours     x.grad = 3.297442541400256" in out
+    assert "expected  f = -12; x.grad, y.grad, z.grad = -4, -4, 3\n    yours     f = -12.00; x.grad, y.grad, z.grad = -4.00, -4.00, 3.00" in out
+    assert ("expected  f = 0.73; w.grad = (-0.20, -0.39, 0.20); x.grad = (0.39, -0.59)\n"
+            "    yours     f = 0.73; w.grad = (-0.20, -0.39, 0.20); x.grad = (0.39, -0.59)") in out
+    assert ("expected  f = 0.116; W.grad = [[0.088, 0.176], [0.104, 0.208]]; x.grad = (-0.112, 0.636)\n"
+            "    yours     f = 0.116; W.grad = [[0.088, 0.176], [0.104, 0.208]]; x.grad = (-0.112, 0.636)") in out
+    assert "seed 004" in out and "CS231n slides" in out and "quoted in notebook 01" in out
+    assert "yours     W.grad = [[0.088, 0.176], [0.104, 0.208]], x.grad = (-0.112, 0.636)" in out
+
+
+def test_the_seed_numbers_are_printed_on_a_failure_too(capsys):
+    ns = engine(("worked_examples", "return 1 / (1 + (-z).exp())", "return 1 / (1 + z.exp())"))
+    with pytest.raises(CheckFailed) as info:
+        check.worked_examples(*args(ns)["worked_examples"])
+    assert info.value.key == "neuron_exp_sign"
+    out = capsys.readouterr().out
+    assert "expected  f = 0.73; w.grad = (-0.20, -0.39, 0.20)" in out
+    assert "yours     f = 0.27;" in out
+    assert "expected  x.grad = 3.297442541400256\n    yours     x.grad = 3.297442541400256" in out
+
+
+def test_hidden_checks_print_nothing_but_the_ok_line(sol, capsys):
+    a = args(sol.namespace)
+    check.worked_examples(*a["worked_examples"], hidden=True)
+    check.tensor_matmul(*a["tensor_matmul"], hidden=True)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 2 and out.count("[ok]") == 2
+
+
+def test_the_deep_checks_take_well_under_a_second(sol):
+    """topo_order and backward build and walk a 10,000-node chain, visible and hidden."""
+    a = args(sol.namespace)
+    for part in ("topo_order", "value_backward"):
+        start = time.perf_counter()
+        getattr(check, part)(*a[part], quiet=True)
+        getattr(check, part)(*a[part], hidden=True, quiet=True)
+        assert time.perf_counter() - start < 2.0, part
+
+
+# --- 1-4. the operators ------------------------------------------------------------------------
+
+MUL = "value_mul"
+OPERATOR_MISTAKES = [
+    ("value_mul", [(MUL, "self.grad += other.data * out.grad", "self.grad = other.data * out.grad"),
+                   (MUL, "other.grad += self.data * out.grad", "other.grad = self.data * out.grad")],
+     "overwrote_grad", "+="),
+    ("value_mul", [(MUL, "self.grad += other.data * out.grad", "self.grad += self.data * out.grad"),
+                   (MUL, "other.grad += self.data * out.grad", "other.grad += other.data * out.grad")],
+     "mul_not_swapped", "swaps"),
+    ("value_mul", [(MUL, "self.grad += other.data * out.grad", "self.grad += out.grad"),
+                   (MUL, "other.grad += self.data * out.grad", "other.grad += out.grad")],
+     "mul_passthrough", "add rule"),
+    ("value_mul", [(MUL, "self.grad += other.data * out.grad", "self.grad += other.data"),
+                   (MUL, "other.grad += self.data * out.grad", "other.grad += self.data")],
+     "ignores_upstream", "out.grad"),
+    ("value_mul", [(MUL, "    out._backward = _backward\n", "")], "backward_not_attached", "out._backward = _backward"),
+    ("value_mul", [(MUL, "(self, other), \"*\")", "(self,), \"*\")")], "parents_missing", "b is missing"),
+    ("value_mul", [(MUL, "    other = as_value(other)\n", "")], "constant_not_wrapped", "as_value"),
+    ("value_mul", [(MUL, "Value(self.data * other.data,", "Value(self.data + other.data,")], "forward_wrong", "out.data"),
+    ("value_mul", [(MUL, "    return out\n", "    return out.data\n")], "not_a_node", "float"),
+    ("value_pow", [("value_pow", "n * self.data ** (n - 1)", "n * self.data ** n")], "pow_n_x_n", "drops by one"),
+    ("value_pow", [("value_pow", "n * self.data ** (n - 1)", "self.data ** (n - 1)")], "pow_missing_n", "factor n"),
+    ("value_pow", [("value_pow", "self.grad += n", "self.grad = n")], "overwrote_grad", "+="),
+    ("value_pow", [("value_pow", "Value(self.data ** n,", "Value(self.data * n,")], "pow_forward_times", "power"),
+    ("value_pow", [("value_pow", " * out.grad\n", "\n")], "ignores_upstream", "out.grad"),
+    ("value_arithmetic", [("value_arithmetic", "return as_value(other) - self", "return self - other")],
+     "reflected_swapped", "RIGHT"),
+    ("value_arithmetic", [("value_arithmetic", "return as_value(other) / self", "return self / other")],
+     "reflected_swapped", "RIGHT"),
+    ("value_arithmetic", [("value_arithmetic", "return self + other\n", "return other + self\n")],
+     "recursion", "self + other"),
+    ("value_arithmetic", [("value_arithmetic", "return self * -1", "return Value(-self.data)")],
+     "nothing_added", "no parents"),
+    ("value_arithmetic", [("value_arithmetic", "return self + (-other)", "return self + other")],
+     "forward_wrong", "out.data"),
+    ("value_functions", [("value_functions", "self.grad += out.data * out.grad",
+                          "self.grad += self.data * out.grad")], "exp_local_x", "exp(x)"),
+    ("value_functions", [("value_functions", "self.grad += out.grad / self.data",
+                          "self.grad += math.log(self.data) * out.grad")], "log_local_log", "1/x"),
+    ("value_functions", [("value_functions", "(1.0 - out.data ** 2) * out.grad",
+                          "(1.0 - self.data ** 2) * out.grad")], "tanh_used_input", "OUTPUT"),
+    ("value_functions", [("value_functions", "s * (1.0 - s) * out.grad", "s * out.grad")],
+     "sigmoid_missing_factor", "s * (1 - s)"),
+    ("value_functions", [("value_functions", "(self.data > 0) * out.grad", "out.grad")],
+     "relu_passthrough", "x > 0"),
+    ("value_functions", [("value_functions", "(self.data > 0) * out.grad", "(out.grad > 0) * out.grad")],
+     "relu_mask_from_upstream", "input"),
+]
+
+
+@pytest.mark.parametrize("part, edits, key, words", OPERATOR_MISTAKES,
+                         ids=[f"{m[0]}-{m[2]}" for m in OPERATOR_MISTAKES])
+def test_operator_mistakes_are_named(part, edits, key, words):
+    got, message = planted(part, *edits)
+    assert got == key, message
+    assert words in message, message
+
+
+def test_div_written_with_its_own_wrong_rule_is_named():
+    rule = '''@add_to_class(Value)
+def __truediv__(self, other):         # self / other
+    other = as_value(other)
+    out = Value(self.data / other.data, (self, other), "/")
+
+    def _backward():
+        self.grad += out.grad / other.data
+        other.grad += -out.grad / other.data ** 2
+    out._backward = _backward
+    return out
+'''
+    key, message = planted("value_arithmetic", ("value_arithmetic", '''@add_to_class(Value)
+def __radd__''', rule + '''
+
+@add_to_class(Value)
+def __radd__'''))
+    assert key == "div_rule" and "factor x is missing" in message, message
+
+
+def test_x_times_x_with_equals_names_the_two_contributions():
+    """The classic: = instead of +=, where x * x must give 2x (not x)."""
+    _, message = planted("value_mul", (MUL, "self.grad += other.data * out.grad", "self.grad = other.data * out.grad"),
+                         (MUL, "other.grad += self.data * out.grad", "other.grad = self.data * out.grad"))
+    assert "x * x must give x.grad += 2 x out.grad" in message and "+=" in message
+
+
+def test_message_shows_the_point_and_the_upstream_gradient():
+    _, message = planted("value_functions", ("value_functions", "self.grad += out.data * out.grad",
+                                             "self.grad += self.data * out.grad"))
+    assert "at x = " in message and "(out.grad = " in message and "numeric" in message
+
+
+# --- 5. topological order ------------------------------------------------------------------------
+
+RECURSIVE_TOPO = '''def topo_order(root):
+    order, visited = [], set()
+    def visit(node):
+        if node not in visited:
+            visited.add(node)
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+    visit(root)
+    return order
+'''
+BFS_TOPO = '''def topo_order(root):
+    from collections import deque
+    order, seen, queue = [], {root}, deque([root])
+    while queue:
+        node = queue.popleft()
+        order.append(node)
+        for parent in node.parents:
+            if parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+    return order[::-1]
+'''
+PREORDER_TOPO = '''def topo_order(root):
+    order, seen, stack = [], set(), [root]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        order.append(node)
+        stack.extend(node.parents)
+    return order[::-1]
+'''
+
+
+def _replace_cell(cid, new_source):
+    return (cid, SOLUTION[cid], new_source)
+
+
+@pytest.mark.parametrize("edit, key, words", [
+    (_replace_cell("topo_order", RECURSIVE_TOPO), "recursion_depth", "explicit stack"),
+    (_replace_cell("topo_order", BFS_TOPO), "bfs_order", "breadth-first"),
+    (_replace_cell("topo_order", PREORDER_TOPO), "preorder", "PREorder"),
+    (("topo_order", "    return order\n", "    return order[::-1]\n"), "root_first", "root first"),
+    (("topo_order", "        elif node not in visited:", "        elif True:"), "duplicates", "visited"),
+    (("topo_order", "            for parent in node.parents:", "            for parent in node.parents[:1]:"),
+     "missing_nodes", "every parent"),
+    (("topo_order", "    return order\n", "    order\n"), "returned_none", "return"),
+    (("topo_order", "    return order\n", "    return [n.data for n in order]\n"), "foreign_items", "float"),
+], ids=["recursive", "bfs", "preorder", "root_first", "no_visited_set", "first_parent_only", "no_return",
+        "values_not_nodes"])
+def test_topo_order_mistakes(edit, key, words):
+    got, message = planted("topo_order", edit)
+    assert got == key, message
+    assert words in message, message
+
+
+def test_recursive_topo_message_gives_the_depth():
+    _, message = planted("topo_order", _replace_cell("topo_order", RECURSIVE_TOPO))
+    assert "10,000 nodes deep" in message
+
+
+def test_an_order_that_is_wrong_in_another_way_is_still_caught():
+    """Inputs first, but the diamond's node a after one of its consumers: not BFS, not preorder."""
+    swapped = '''def topo_order(root):
+    order = _solution_topo(root)
+    for i, node in enumerate(order):
+        if node.op == "exp":
+            j = next(k for k, n in enumerate(order) if n.op == "*" and any(p is n for p in node.parents))
+            order[i], order[j] = order[j], order[i]
+            break
+    return order
+'''
+    ns = engine()
+    ns["_solution_topo"] = ns["topo_order"]
+    exec(swapped, ns)
+    with pytest.raises(CheckFailed) as info:
+        check.topo_order(ns["topo_order"], ns["Value"], quiet=True)
+    assert info.value.key == "not_topological", str(info.value)
+    assert "comes before its parent" in str(info.value)
+
+
+# --- 6. backward -----------------------------------------------------------------------------------
+
+BW = "value_backward"
+RECURSIVE_BACKWARD = '''@add_to_class(Value)
+def backward(self):
+    order, visited = [], set()
+    def build(node):
+        if node not in visited:
+            visited.add(node)
+            for parent in node.parents:
+                build(parent)
+            order.append(node)
+    build(self)
+    for node in order:
+        if node.parents:
+            node.grad = 0.0
+    self.grad = 1.0
+    for node in reversed(order):
+        node._backward()
+'''
+BFS_BACKWARD = '''@add_to_class(Value)
+def backward(self):
+    from collections import deque
+    order = topo_order(self)
+    for node in order:
+        if node.parents:
+            node.grad = 0.0
+    self.grad = 1.0
+    seen, queue = {self}, deque([self])
+    while queue:
+        node = queue.popleft()
+        node._backward()
+        for parent in node.parents:
+            if parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+'''
+PATHS_BACKWARD = '''@add_to_class(Value)
+def backward(self):
+    for node in topo_order(self):
+        if node.parents:
+            node.grad = 0.0
+    self.grad = 1.0
+    def visit(node):                   # a node's rule runs once per path from the output
+        node._backward()
+        for parent in node.parents:
+            visit(parent)
+    visit(self)
+'''
+
+
+@pytest.mark.parametrize("edit, key, words", [
+    ((BW, "    self.grad = 1.0 ", "    self.grad = 0.0 "), "not_seeded", "dy/dy = 1"),
+    ((BW, "for node in reversed(order):", "for node in order:"), "forward_order", "reversed"),
+    ((BW, "        if node.parents:                 # an intermediate result: recomputed from scratch\n",
+      "        if True:\n"), "backward_resets_leaves", "accumulate"),
+    ((BW, "            node.grad = 0.0\n", "            pass\n"), "intermediate_not_reset", "reset the grad"),
+    (_replace_cell(BW, RECURSIVE_BACKWARD), "recursion_depth", "10,000"),
+    (_replace_cell(BW, BFS_BACKWARD), "bfs_order", "breadth-first"),
+    (_replace_cell(BW, PATHS_BACKWARD), "visited_twice", "exactly once"),
+], ids=["not_seeded", "forward_order", "resets_leaves", "micrograd_twice", "recursive", "bfs", "every_path"])
+def test_backward_mistakes(edit, key, words):
+    got, message = planted(BW, edit)
+    assert got == key, message
+    assert words in message, message
+
+
+def test_backward_failure_names_the_case():
+    _, message = planted(BW, (BW, "for node in reversed(order):", "for node in order:"))
+    assert "DeZero's chain" in message
+
+
+def test_wrong_topo_order_shows_up_in_backward_with_a_note(sol):
+    """A BFS topo_order passes nothing; backward's failure then points to Exercise 5."""
+    ns = engine(_replace_cell("topo_order", BFS_TOPO))
+    with pytest.raises(CheckFailed):
+        check.topo_order(ns["topo_order"], ns["Value"], quiet=True)
+    with pytest.raises(CheckFailed) as info:
+        check.value_backward(ns["Value"], quiet=True)
+    assert info.value.key == "bfs_order"
+    assert "builds on topo_order" in str(info.value)
+    check.topo_order(sol.topo_order, sol.Value, quiet=True)      # leave the session's status clean
+
+
+# --- 7. zero_grad -----------------------------------------------------------------------------------
+
+ZG = "value_zero_grad"
+
+
+@pytest.mark.parametrize("edit, key", [
+    ((ZG, "    for node in topo_order(self):\n        node.grad = 0.0", "    self.grad = 0.0"), "root_only"),
+    ((ZG, "        node.grad = 0.0", "        if node.parents:\n            node.grad = 0.0"), "leaves_kept"),
+    ((ZG, "        node.grad = 0.0", "        if not node.parents:\n            node.grad = 0.0"), "not_all_zeroed"),
+    ((ZG, "        node.grad = 0.0", "        node.grad = None"), "grad_none"),
+    ((ZG, "        node.grad = 0.0", "        node.grad = node.data = 0.0"), "changed_data"),
+], ids=["root_only", "leaves_kept", "intermediate_kept", "none", "data"])
+def test_zero_grad_mistakes(edit, key):
+    got, message = planted(ZG, edit)
+    assert got == key, message
+
+
+# --- 8. worked examples -------------------------------------------------------------------------------
+
+WE = "worked_examples"
+
+
+@pytest.mark.parametrize("edit, key", [
+    ((WE, "return (x ** 2).exp() ** 2", "return (x ** 2).exp()"), "forward_wrong"),
+    ((WE, "return (x + y) * z", "return x + y * z"), "missing_parentheses"),
+    ((WE, "return 1 / (1 + (-z).exp())", "return 1 / (1 + z.exp())"), "neuron_exp_sign"),
+    ((WE, "z = w[0] * x[0] + w[1] * x[1] + w[2]", "z = w[0] * x[0] + w[1] * x[1]"), "neuron_no_bias"),
+    ((WE, "return 1 / (1 + (-z).exp())", "return z"), "neuron_no_sigmoid"),
+    ((WE, "** 2 for row in W)", "for row in W)"), "wx_not_squared"),
+    ((WE, "return sum(sum(w_ij * x_j for w_ij, x_j in zip(row, x)) ** 2 for row in W)",
+      "return sum(sum(W[j][i] * x[j] for j in range(len(x))) ** 2 for i in range(len(W)))"), "wx_columns"),
+    ((WE, "return (x + y) * z", "return Value((x.data + y.data) * z.data)"), "no_graph"),
+])
+def test_worked_example_mistakes(edit, key):
+    got, message = planted(WE, edit)
+    assert got == key, message
+
+
+def test_an_engine_bug_fails_the_examples_against_central_differences():
+    """The truth is central differences, not the engine: a wrong exp rule fails the DeZero chain
+    although forward values are right."""
+    key, message = planted(WE, ("value_functions", "self.grad += out.data * out.grad",
+                                "self.grad += self.data * out.grad"))
+    assert key in ("wrong_values", "partly_wrong", "scaled_other"), message
+    assert "numeric" in message
+
+
+# --- 9-13. tensors ----------------------------------------------------------------------------------
+
+MM, ADD, ACT, CE, NET = "tensor_matmul", "tensor_add", "tensor_activations", "softmax_cross_entropy", "two_layer_net"
+
+
+@pytest.mark.parametrize("part, edit, key", [
+    (MM, (MM, "out.grad @ other.data.T", "out.grad @ other.data"), "w_not_transposed"),
+    (MM, (MM, "self.data.T @ out.grad", "(out.grad.T @ self.data)"), "transposed"),
+    (MM, (MM, "self.data.T @ out.grad", "self.data @ out.grad"), "x_not_transposed"),
+    (MM, (MM, "self.grad += out.grad @", "self.grad = out.grad @"), "overwrote_grad"),
+    (MM, (MM, "self.grad += out.grad @ other.data.T", "self.grad += np.ones_like(out.grad) @ other.data.T"),
+     "ignores_upstream"),
+    (ADD, (ADD, "        grad = grad.sum(axis=0)\n", "        grad = grad.mean(axis=0)\n"), "mean_not_sum"),
+    (ADD, (ADD, "grad = grad.sum(axis=axis, keepdims=True)", "grad = grad.sum(axis=axis)"),
+     "unbroadcast_lost_axis"),
+    (ADD, (ADD, "            grad = grad.sum(axis=axis, keepdims=True)", "            pass"),
+     "unbroadcast_nothing_summed"),
+    (ADD, (ADD, "grad = grad.sum(axis=axis, keepdims=True)", "grad = grad.sum(axis=0, keepdims=True)"),
+     "unbroadcast_wrong_axes"),
+    (ADD, (ADD, "    return grad\n    ### END", "    return np.asarray(grad)[...] if False else grad.copy()\n    ### END"), None),
+    (ADD, (ADD, "other.grad += unbroadcast(out.grad, other.shape)", "other.grad += out.grad"), "not_summed_back"),
+    (ADD, (ADD, "other.grad += unbroadcast(out.grad, other.shape)", "other.grad = other.grad + out.grad"),
+     "batch_not_summed"),
+    (ACT, (ACT, "self.grad += (1.0 - t ** 2) * out.grad", "self.grad += (1.0 - self.data ** 2) * out.grad"),
+     "tanh_used_input"),
+    (ACT, (ACT, "self.grad += (self.data > 0) * out.grad", "self.grad += out.grad"), "relu_passthrough"),
+    (ACT, (ACT, '''    e = np.exp(-np.abs(self.data))                   # never overflows
+    s = np.where(self.data >= 0, 1.0 / (1.0 + e), e / (1.0 + e))''', "    s = 1.0 / (1.0 + np.exp(-self.data))"),
+     "warning"),
+    (CE, (CE, "self.grad += dscores / n * out.grad", "self.grad += dscores * out.grad"), "scaled_N"),
+    (CE, (CE, "self.grad += dscores / n * out.grad", "self.grad += dscores / n"), "ignores_upstream"),
+    (CE, (CE, "        dscores[np.arange(n), labels] -= 1.0     # minus the one-hot labels\n", ""), "ce_no_onehot"),
+    (CE, (CE, "shifted = self.data - self.data.max(axis=1, keepdims=True)", "shifted = self.data"),
+     "softmax_overflow"),
+    (CE, (CE, "dscores[np.arange(n), labels] -= 1.0", "dscores[:, labels] -= 1.0"), "ce_onehot_indexing"),
+    (CE, (CE, "-log_p[np.arange(n), labels].mean()", "-log_p[np.arange(n), labels].sum()"), "ce_sum_not_mean"),
+    (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = x @ W1 + b1"), "net_no_relu"),
+    (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = (x @ W1).relu()"), "net_no_bias"),
+    (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = (x @ W1 + b1).sigmoid()"), "net_sigmoid"),
+], ids=["mm_dx_no_T", "mm_dW_transposed", "mm_dW_no_T", "mm_equals", "mm_no_upstream", "ub_mean",
+        "ub_no_keepdims", "ub_no_ones", "ub_wrong_axis", "ub_copy_is_fine", "add_no_unbroadcast",
+        "add_grad_grows", "tanh_input", "relu_passthrough", "sigmoid_overflow", "ce_no_N", "ce_no_upstream",
+        "ce_no_onehot", "ce_overflow", "ce_onehot_columns", "ce_sum", "net_no_relu", "net_no_bias", "net_sigmoid"])
+def test_tensor_mistakes(part, edit, key):
+    if key is None:                       # a harmless rewrite still passes
+        ns = engine(edit)
+        getattr(check, part)(*args(ns)[part], quiet=True)
+        return
+    got, message = planted(part, edit)
+    assert got == key, message
+
+
+def test_bias_not_summed_message_says_so():
+    _, message = planted(ADD, (ADD, "other.grad += unbroadcast(out.grad, other.shape)", "other.grad += out.grad"))
+    assert "unbroadcast(out.grad, other.shape)" in message
+
+
+def test_sigmoid_overflow_message_gives_the_hint():
+    _, message = planted(ACT, (ACT, '''    e = np.exp(-np.abs(self.data))                   # never overflows
+    s = np.where(self.data >= 0, 1.0 / (1.0 + e), e / (1.0 + e))''', "    s = 1.0 / (1.0 + np.exp(-self.data))"))
+    assert "overflow" in message and "np.exp(-np.abs(x))" in message
+
+
+def test_hidden_checks_catch_the_same_mistakes():
+    for part, edit, key in [
+        (MM, (MM, "out.grad @ other.data.T", "out.grad @ other.data"), "w_not_transposed"),
+        (BW, (BW, "for node in reversed(order):", "for node in order:"), "forward_order"),
+        ("value_mul", ("value_mul", "self.grad += other.data * out.grad", "self.grad += self.data * out.grad"),
+         "mul_not_swapped"),
+        (ADD, (ADD, "other.grad += unbroadcast(out.grad, other.shape)", "other.grad += out.grad"), "not_summed_back"),
+    ]:
+        got, message = planted(part, edit, hidden=True)
+        assert got == key, message
