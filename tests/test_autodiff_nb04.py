@@ -2,21 +2,15 @@
 
 Notebook 06 shows this in a cell with the layer formulas written again; this test does it with
 notebook 04's own solution functions (affine_forward/affine_backward, relu_forward/relu_backward,
-softmax_cross_entropy), loaded with autograder.load_notebook.  Notebook 04 is written at the same
-time as notebook 06: while its solution is not in the checkout, the test is skipped and says so.
+softmax_cross_entropy), loaded with autograder.load_notebook.
 """
 import numpy as np
 import pytest
 
-from conftest import load_solution, solution_path
+from conftest import load_solution
 
 NB04 = "04_vector_backprop"
 NEEDED = ["affine_forward", "affine_backward", "relu_forward", "relu_backward", "softmax_cross_entropy"]
-
-pytestmark = pytest.mark.skipif(
-    not solution_path(NB04).exists(),
-    reason=f"notebook 04 is not in this checkout yet (solutions/{NB04}/{NB04}.ipynb is missing)")
-
 
 @pytest.fixture(scope="module")
 def layers():
