@@ -719,3 +719,35 @@ def nj_relative_step(f, x, h=1e-5):
 def test_numerical_jacobian_that_scales_h_is_named():
     message = fails_with("ignores_h", check.numerical_jacobian, nj_relative_step)
     assert "max(1, |x_j|)" in message
+
+
+# more likely answers, tried as a learner
+
+def nj_all_at_once(f, x, h=1e-5):
+    x = np.asarray(x, dtype=np.float64)
+    column = (f(x + h) - f(x - h)) / (2 * h)
+    return np.tile(column[:, None], (1, x.size))
+
+
+@pytest.mark.parametrize("check_fn, planted, key", [
+    (check.numerical_jacobian, nj_all_at_once, "nudged_all_inputs"),
+    (check.sigmoid_jacobian, lambda z: sig(z), "returned_value"),
+    (check.linear_jacobian, lambda W, x: W @ x, "returned_value"),
+    (check.row_linear_jacobian, lambda x, W: x @ W, "returned_value"),
+    (check.softmax_jacobian, _sj(lambda s: s), "returned_value"),
+    (check.softmax_vjp, _svjp(lambda s, v: v - np.dot(v, s)), "missing_s_factor"),
+    (check.residual_vjp, lambda x, W, b, v: x + W.T @ (dsig(W @ x + b) * v), "skip_passes_x"),
+])
+def test_more_likely_answers_are_named(check_fn, planted, key):
+    fails_with(key, check_fn, planted)
+
+
+@pytest.mark.parametrize("planted, key, says", [
+    (lambda W, x: W[:, :2].copy(), "wrong_shape", "(3, 2) but (3, 5) was expected"),
+    (lambda W, x: W.T + 1.0, "shape_transposed", "(5, 3), the transpose of the expected (3, 5)"),
+])
+def test_a_jacobian_of_the_wrong_shape_is_described_by_outputs_and_inputs(planted, key, says):
+    """Not "(the shape of x)": a Jacobian's shape is (outputs, inputs)."""
+    message = fails_with(key, check.linear_jacobian, planted)
+    assert says in message and "one row per output (3 here) and one column per input (5)" in message
+    assert "shape of x" not in message

@@ -167,7 +167,25 @@ def _matrix(what, raw, expected, *, name="J", transposed=None, shape_mistakes=()
             wrong = np.asarray(wrong, dtype=np.float64)
             if mine.shape == wrong.shape and relative_error(mine, wrong) <= GRAD_RTOL:
                 raise CheckFailed(f"{what}{context}: {sentence}", key=key)
+        if expected.ndim == 2 and _is_float_array(raw):
+            # the generic shape rows speak of a gradient "with the shape of x"; a Jacobian's
+            # shape comes from the output and the input
+            m, n = expected.shape
+            turned = mine.shape == (n, m)
+            shapes = (f"{mine.shape}, the transpose of the expected {expected.shape}" if turned
+                      else f"{mine.shape} but {expected.shape} was expected")
+            raise CheckFailed(
+                f"{what}{context}: {name} has shape {shapes}: a Jacobian is a matrix with one row "
+                f"per output ({m} here) and one column per input ({n}).",
+                key="shape_transposed" if turned else "wrong_shape")
     return check_answer(what, raw, expected, name=name, mistakes=mistakes, inputs=inputs, context=context)
+
+
+def _is_float_array(raw):
+    try:
+        return np.issubdtype(np.asarray(raw).dtype, np.floating)
+    except (TypeError, ValueError):
+        return False
 
 
 def _close(a, b):
@@ -249,6 +267,16 @@ def _cubic(A):
     return f
 
 
+ALL_AT_ONCE = ("every column of yours is the same: you nudged all inputs at once (x + h), which moves "
+               "the outputs by J @ ones, the sum of the columns. Nudge one input at a time: column j is "
+               "(f(x + h e_j) - f(x - h e_j)) / (2h), with e_j the j-th unit vector.")
+
+
+def _all_at_once(f, x, h):
+    column = (f(x + h) - f(x - h)) / (2 * h)
+    return np.tile(column[:, None], (1, x.size))
+
+
 J_SHAPE = "J has one row per output, m = f(x).size, and one column per input, n = x.size"
 DIVIDE_2H = "yours is twice the Jacobian: divide by 2h, the distance between x+h and x-h, not by h."
 
@@ -271,7 +299,8 @@ def numerical_jacobian(fn, *, hidden=False):
     _matrix(what, raw, truth, transposed="J[i, j] = dy_i/dx_j has one ROW per output and one COLUMN "
             "per input: nudging x_j fills column j. Yours is J.T (shape (3, 4) instead of (4, 3)).",
             mistakes=[like("forward_difference", one_sided_says, lambda ev, k=k: one_sided[k]) for k in (0, 1)]
-            + [like("divided_by_h", DIVIDE_2H, lambda ev: 2 * truth)],
+            + [like("divided_by_h", DIVIDE_2H, lambda ev: 2 * truth),
+               like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_f_smooth, before, 1e-5))],
             context=" for f: R^3 -> R^4")
     # (b) f(x) = A x^3 at h = 0.1, where the central difference is known exactly:
     # ((x+h)^3 - (x-h)^3) / (2h) = 3x^2 + h^2
@@ -296,6 +325,7 @@ def numerical_jacobian(fn, *, hidden=False):
                                    "central difference (f(x+h) - f(x-h)) / (2h).",
              lambda ev: A * (3 * x ** 2 - 3 * x * h + h ** 2)),
         like("divided_by_h", DIVIDE_2H, lambda ev: 2 * exact_central),
+        like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_cubic(A), x, h)),
     ]
     _matrix(what, raw, exact_central, transposed="J[i, j] = dy_i/dx_j: nudging x_j fills column j; "
             "yours is J.T.", mistakes=mistakes, context=f" for f(x) = A x^3 with h = {h}")
@@ -312,6 +342,8 @@ def sigmoid_jacobian(fn, *, hidden=False):
     d = _dsigmoid(z)
     n = z.size
     _matrix(what, raw, np.diag(d), shape_mistakes=[
+        ("returned_value", f"you returned sigma(z), the function's value; its Jacobian is the {n} x {n} "
+                           f"matrix diag(sigma'(z)), with sigma' = sigma(1 - sigma).", _sigmoid(z)),
         ("diagonal_as_vector", f"you returned the diagonal as a vector of shape ({n},); the Jacobian "
                                f"of a map R^{n} -> R^{n} is a {n} x {n} matrix: put the derivatives on "
                                f"its diagonal (np.diag).", d),
@@ -343,7 +375,10 @@ def linear_jacobian(fn, *, hidden=False):
     m, d = (2, 6) if hidden else (3, 5)
     W, x = rng.standard_normal((m, d)), rng.standard_normal(d)
     raw = _call(fn, W.copy(), x.copy(), what=what)
-    _matrix(what, raw, W, transposed=TRANSPOSED_WX, mistakes=[
+    _matrix(what, raw, W, transposed=TRANSPOSED_WX, shape_mistakes=[
+        ("returned_value", "you returned z = W x, the function's value; its Jacobian is the matrix of "
+                           "derivatives dz_i/dx_j, one row per output and one column per input.", W @ x),
+    ], mistakes=[
         like("used_x", "the Jacobian with respect to x does not contain x: z is linear in x, "
                        "so dz_i/dx_j = W[i, j].", lambda ev: np.tile(x, (m, 1))),
     ], context=f" for W of shape {W.shape}")
@@ -360,7 +395,10 @@ def row_linear_jacobian(fn, *, hidden=False):
     d, m = (6, 2) if hidden else (5, 3)
     x, W = rng.standard_normal(d), rng.standard_normal((d, m))
     raw = _call(fn, x.copy(), W.copy(), what=what)
-    _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, context=f" for x of shape {x.shape}, W of shape {W.shape}")
+    _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, shape_mistakes=[
+        ("returned_value", "you returned z = x @ W, the function's value; its Jacobian is the matrix of "
+                           "derivatives dz_i/dx_j, one row per output and one column per input.", x @ W),
+    ], context=f" for x of shape {x.shape}, W of shape {W.shape}")
     W = rng.standard_normal((4, 4))
     raw = _call(fn, rng.standard_normal(4), W.copy(), what=what)
     _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, context=" for a square W")
@@ -459,6 +497,8 @@ def softmax_jacobian(fn, *, hidden=False):
         s = _softmax(v)
         diag, outer = np.diag(s), np.outer(s, s)
         _matrix(what, raw, diag - outer, shape_mistakes=[
+            ("returned_value", f"you returned s = softmax(z), the function's value; its Jacobian is the "
+                               f"{s.size} x {s.size} matrix diag(s) - s s^T.", s),
             ("softmax_as_elementwise", f"you returned a vector of shape {s.shape}; softmax is not "
                                        f"elementwise: every s_i depends on every z_j, so J is a full "
                                        f"{s.size} x {s.size} matrix diag(s) - s s^T.", s * (1 - s)),
@@ -726,6 +766,8 @@ def softmax_vjp(fn, *, hidden=False):
                               "np.dot(v, s)) is missing.", lambda ev: ev.dout * sm(ev)),
         like("unweighted_sum", "subtract the s-weighted sum v.s = np.dot(v, s), not sum(v).",
              lambda ev: sm(ev) * (ev.dout - np.sum(ev.dout))),
+        like("missing_s_factor", "J^T v = s * (v - v.s): the factor s (from diag(s) and from s s^T) is "
+                                 "missing; yours is v - v.s.", lambda ev: ev.dout - np.dot(ev.dout, sm(ev))),
     ], 21 if hidden else 20, what)
     big = np.array([-1000.0, 999.0, 1000.0, 998.0, -1000.0])
     v = np.array([0.5, -1.0, 2.0, 0.25, -0.75])
@@ -766,6 +808,10 @@ def residual_vjp(fn, *, hidden=False):
                              "nothing to the product, but it shifts z, where sigma' is taken.", bias=False),
         row("activation_at_wrong_point", "sigma' is evaluated at the layer's pre-activation "
                                          "z = W x + b, not at x.", at_x=True),
+        like("skip_passes_x", "the skip path y = x + ... passes the upstream gradient back unchanged "
+                              "(its Jacobian is the identity, so its VJP is v), not x: "
+                              "dx = v + W.T @ (sigma'(z) * v).",
+             lambda ev: ev.inputs[0] + _residual_vjp(*ev.inputs, ev.dout, skip=False)),
     ], 23 if hidden else 22, what, hint="W is (n, n); x, b, v and the result are (n,)")
 
 
