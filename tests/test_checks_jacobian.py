@@ -412,3 +412,342 @@ def test_failure_points_to_a_helper_that_failed_its_own_check():
 def test_uses_must_name_exercises_of_the_notebook():
     with pytest.raises(ValueError):
         check.EXERCISES.check("residual_vjp", uses=("no_such_part",))
+
+
+# --- findings of a learner's walk-through: each test fails on the behaviour before the fix --------
+
+def _nb_text(cell_id):
+    import nbedit
+    from conftest import solution_path
+    nb = nbedit.read(solution_path(NB))
+    cell = next(c for c in nb["cells"] if c["id"] == cell_id)
+    return "".join(cell["source"])
+
+
+# 1. a failed product is called a wrong order only when the wrong order is what the code computes
+
+def chain_from_identity(size_of):
+    def chain_jacobian(jacobians):
+        J = np.eye(size_of(jacobians))
+        for J_next in jacobians:
+            J = J_next @ J                  # the right order
+        return J
+    return chain_jacobian
+
+
+def test_identity_of_the_wrong_size_is_not_called_a_wrong_order():
+    message = fails_with("shapes_do_not_fit", check.chain_jacobian, chain_from_identity(lambda js: 4))
+    assert "wrong order" not in message
+    assert "[(5, 3), (2, 5)]" in message and "n_0 = jacobians[0].shape[1]" in message
+
+
+def test_size_from_the_wrong_array_says_the_order_is_not_the_cause():
+    """eye(J_K.shape[0]) is right whenever n_K = n_0: the probe (sizes 3, 5, 3) passes."""
+    message = fails_with("shapes_do_not_fit", check.chain_jacobian,
+                         chain_from_identity(lambda js: js[-1].shape[0]))
+    assert "order of the product is not the cause" in message and "(3, 5)" in message
+
+
+def test_wrong_order_found_where_the_reversed_product_fits():
+    """Old and new agree here: the same code, run where J_1 @ J_2 exists, computes it."""
+    message = fails_with("composition_order", check.chain_jacobian, lambda js: functools.reduce(np.matmul, js)
+                         if js[0].shape[0] != js[0].shape[1] else js[2] @ js[1] @ js[0])
+    assert "where every product fits" in message
+
+
+def test_network_jacobian_sigma_prime_at_x_is_not_called_a_wrong_order():
+    def at_x(x, W1, b1, W2, b2):
+        z1, h1, z2, h2 = _network(x, W1, b1, W2, b2)
+        return np.diag(dsig(z2)) @ W2 @ np.diag(dsig(x)) @ W1      # (4, 4) @ (5, 4) fails
+    message = fails_with("activation_at_wrong_point", check.network_jacobian, at_x)
+    assert "composition" not in message and "z1 = W1 x + b1" in message
+
+
+def test_network_jacobian_list_in_reverse_is_a_wrong_order():
+    def reversed_list(x, W1, b1, W2, b2):
+        z1, h1, z2, h2 = _network(x, W1, b1, W2, b2)
+        return functools.reduce(lambda J, J_next: J_next @ J,
+                                [np.diag(dsig(z2)), W2, np.diag(dsig(z1)), W1])
+    fails_with("composition_order", check.network_jacobian, reversed_list)
+
+
+def test_network_jacobian_W_transposed_is_named():
+    def transposed(x, W1, b1, W2, b2):
+        z1, h1, z2, h2 = _network(x, W1, b1, W2, b2)
+        return np.diag(dsig(z2)) @ W2.T @ np.diag(dsig(z1)) @ W1.T
+    fails_with("used_W_T", check.network_jacobian, transposed)
+
+
+def test_network_vjp_in_the_forward_order_is_not_called_J_v():
+    message = fails_with("vjp_order", check.network_vjp, functools.partial(_net_vjp_forward_order))
+    assert "reverse order of the forward pass" in message
+
+
+def _net_vjp_forward_order(x, W1, b1, W2, b2, v):
+    z1, h1, z2, h2 = _network(x, W1, b1, W2, b2)
+    return dsig(z2) * (W2.T @ (dsig(z1) * (W1.T @ v)))       # W1 first: fails on (4, 5, 3)
+
+
+def test_linear_vjp_shape_error_after_the_square_case_passed_is_not_J_v():
+    def eye_of_the_wrong_size(W, x, v):
+        return W.T @ (np.eye(W.shape[1]) @ v) if W.shape[0] != W.shape[1] else W.T @ v
+    message = fails_with("shapes_do_not_fit", check.linear_vjp, eye_of_the_wrong_size)
+    assert "J v" not in message and "order of the product is not the cause" in message
+
+
+# 2. f left unsummed
+
+def test_wx_norm_unsummed_f_is_named():
+    message = fails_with("f_not_summed", check.wx_norm, lambda W, x: ((W @ x) ** 2, (W, x, W @ x)),
+                         wx_backward_factory(GOOD_DW, GOOD_DX))
+    assert "is a number" in message and "np.sum(q**2)" in message
+
+
+@pytest.mark.parametrize("forward, key", [
+    (lambda W, x: (np.sum(W @ x) ** 2, (W, x, W @ x)), "square_of_sum"),
+    (lambda W, x: (np.sum((x @ W) ** 2), (W, x, W @ x)), "row_product"),
+])
+def test_wx_norm_other_forward_mistakes(forward, key):
+    fails_with(key, check.wx_norm, forward, wx_backward_factory(GOOD_DW, GOOD_DX))
+
+
+@pytest.mark.parametrize("dq, key", [
+    (lambda q, df: df * q, "scaled_half"),
+    (lambda q, df: df * np.ones_like(q), "forgot_square_rule"),
+    (lambda q, df: 2 * df * np.ones_like(q), "forgot_square_rule"),
+])
+def test_wx_norm_backward_with_the_wrong_dq(dq, key):
+    backward = wx_backward_factory(lambda W, x, q, df: np.outer(dq(q, df), x),
+                                   lambda W, x, q, df: W.T @ dq(q, df))
+    message = fails_with(key, check.wx_norm, wx_forward, backward)
+    assert "2 q" in message
+
+
+# 3. softmax's Jacobian written with s where diag(s) belongs, and other likely forms
+
+@pytest.mark.parametrize("planted, key", [
+    (_sj(lambda s: s - np.outer(s, s)), "diag_not_matrix"),
+    (_sj(lambda s: np.outer(1 - s, s)), "diag_not_matrix"),
+    (_sj(lambda s: np.outer(s, 1 - s)), "diag_not_matrix"),
+    (_sj(lambda s: s[:, None] - np.outer(s, s)), "diag_not_matrix"),
+    (_sj(lambda s: np.diag(s) - s * s), "squares_not_outer"),
+    (_sj(lambda s: (np.eye(s.size) - s) * s), "squares_not_outer"),
+    (_sj(lambda s: np.diag(s) - (s ** 2)[:, None]), "squares_not_outer"),
+    (_sj(lambda s: np.diag(s) - s.T @ s), "dot_not_outer"),
+    (_sj(lambda s: np.diag(s * (1 - s)) - np.outer(s, s)), "diagonal_twice"),
+    (lambda z: np.diag(z) - np.outer(z, z), "used_z"),
+])
+def test_softmax_jacobian_likely_forms(planted, key):
+    fails_with(key, check.softmax_jacobian, planted)
+
+
+def test_s_minus_outer_says_which_entries_are_right():
+    message = fails_with("diag_not_matrix", check.softmax_jacobian, _sj(lambda s: s - np.outer(s, s)))
+    assert "right on the diagonal" in message and "only by accident" in message
+    assert "wrong everywhere off it" in message and "np.diag(s)" in message
+
+
+@pytest.mark.parametrize("planted", [
+    _sj(lambda s: np.diag(s) @ (np.eye(s.size) - s)),
+    _sj(lambda s: np.eye(s.size) * s - np.outer(s, s)),
+    _sj(lambda s: np.diag(s) - s[:, None] * s),
+])
+def test_softmax_jacobian_correct_forms_pass(planted):
+    check.softmax_jacobian(planted, quiet=True)
+
+
+# 4. a bias left out of the forward pass
+
+def _net_jacobian_without(bias1, bias2):
+    def network_jacobian(x, W1, b1, W2, b2):
+        z1, h1, z2, h2 = _network(x, W1, b1 if bias1 else 0 * b1, W2, b2 if bias2 else 0 * b2)
+        return np.diag(dsig(z2)) @ W2 @ np.diag(dsig(z1)) @ W1
+    return network_jacobian
+
+
+@pytest.mark.parametrize("bias1, bias2, named", [(False, True, "b1"), (True, False, "b2"),
+                                                 (False, False, "b1 and b2")])
+def test_bias_left_out_is_named(bias1, bias2, named):
+    message = fails_with("bias_left_out", check.network_jacobian, _net_jacobian_without(bias1, bias2))
+    assert f"you left {named} out of the forward pass" in message and "sigma'" in message
+
+    def vjp(x, W1, b1, W2, b2, v):
+        return _net_vjp(x, W1, b1 if bias1 else 0 * b1, W2, b2 if bias2 else 0 * b2, v)
+    fails_with("bias_left_out", check.network_vjp, vjp)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda x, W, b, v: v + W.T @ (dsig(W @ x) * v), "bias_left_out"),
+    (lambda x, W, b, v: v + W.T @ (dsig(x) * v), "activation_at_wrong_point"),
+])
+def test_residual_vjp_sigma_prime_at_the_wrong_point(planted, key):
+    fails_with(key, check.residual_vjp, planted)
+
+
+def test_exercise_8_says_the_bias_shifts_where_sigma_prime_is_taken():
+    text = _nb_text("s3b")
+    assert "does not change a Jacobian" not in text
+    assert "shifts" in text and "where $\\sigma'$ is evaluated" in text
+
+
+# 5. network_vjp may not build a matrix larger than W1 or W2
+
+@pytest.mark.parametrize("planted", [
+    lambda x, W1, b1, W2, b2, v: (np.diag(dsig(_network(x, W1, b1, W2, b2)[2])) @ W2
+                                  @ np.diag(dsig(_network(x, W1, b1, W2, b2)[0])) @ W1).T @ v,
+    # the VJP order, but sigma'(z2) as a diagonal matrix: 2000 x 2000 here (the hidden layer's
+    # 20 x 20 diag(sigma'(z1)) is smaller than W1 and is allowed)
+    lambda x, W1, b1, W2, b2, v: W1.T @ (dsig(_network(x, W1, b1, W2, b2)[0])
+                                         * (W2.T @ (np.diag(dsig(_network(x, W1, b1, W2, b2)[2])).T @ v))),
+])
+def test_network_vjp_that_builds_a_jacobian_fails(planted):
+    message = fails_with("builds_full_jacobian", check.network_vjp, planted)
+    assert "no matrix larger than W1 or W2" in message and "2000" in message
+
+
+def test_network_vjp_through_network_jacobian_fails(sol):
+    """The text's own example of what not to do: network_jacobian(...).T @ v."""
+    def via_jacobian(x, W1, b1, W2, b2, v):
+        return sol.network_jacobian(x, W1, b1, W2, b2).T @ v
+    fails_with("builds_full_jacobian", check.network_vjp, via_jacobian)
+
+
+# 6-9. the text
+
+def test_softmax_text_says_columns_sum_to_zero_because_probabilities_sum_to_one():
+    text = _nb_text("s2d")
+    assert "makes each row of $J$ sum to zero (the" not in text
+    assert "each **column** sums to zero" in text and "softmax}(\\mathbf{z} + c\\mathbf{1})" in text
+    demo = _nb_text("softmax-rows")
+    assert "row sums" in demo and "column sums" in demo
+    assert "columns sum to 0" in _nb_text("summary")
+
+
+def test_the_demo_prints_row_and_column_sums(sol):
+    J = sol.softmax_jacobian(np.array([1.0, 2.0, 0.5, -1.0]))
+    np.testing.assert_allclose(J.sum(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(J.sum(axis=1), 0, atol=1e-12)
+
+
+def test_libraries_are_described_as_vjp_rules_not_as_never_building_a_jacobian():
+    text = _nb_text("s4g")
+    assert "never a\n`jacobian`" not in text and "and never a" not in text
+    assert "torch.autograd.functional.jacobian" in text and "jax.jacrev" in text
+    assert "one VJP per output" in text
+
+
+def test_summary_gives_both_weight_gradient_forms():
+    text = _nb_text("summary")
+    assert "$\\mathbf{x}\\mathbf{v}^\\top$ (batch row" in text and "$\\mathbf{v}\\mathbf{x}^\\top$" in text
+
+
+def test_section_2_2_says_the_note_swaps_the_index_roles():
+    text = _nb_text("s2b")
+    assert "its $i$ is the **input**" in text and "$w^{i,j}$ is our $W_{ji}$" in text
+
+
+# 10. the seed's numbers, labelled by where they come from, on a failure too
+
+def test_seed_numbers_are_labelled_by_their_source(sol, capsys):
+    check.wx_norm(sol.wx_norm_forward, sol.wx_norm_backward)
+    out = capsys.readouterr().out
+    note = next(line for line in out.splitlines() if line.startswith("seed note"))
+    assert "0.44, 0.52" in note and "0.116" not in note and "0.636" not in note
+    assert "lecture 4's slides" in out
+
+
+def test_seed_numbers_are_in_the_failure_message():
+    message = fails_with("scaled_half", check.wx_norm, wx_forward,
+                         wx_backward_factory(lambda W, x, q, df: df * np.outer(q, x), GOOD_DX))
+    assert "dx = [-0.112, 0.636]" in message and "yours:" in message and "[[0.044, 0.088]" in message
+
+
+# 11. the plots show what the text says
+
+def test_heatmap_softmax_input_has_no_tiny_probabilities(sol):
+    """With one probability near 1 the full softmax Jacobian looks diagonal."""
+    title, J = sol.shown[1]
+    assert title.startswith("softmax")
+    off_diagonal = J[~np.eye(len(J), dtype=bool)]
+    assert np.abs(off_diagonal).min() > 0.05 * np.abs(np.diag(J)).max()
+
+
+def test_cost_plot_reaches_where_the_vjp_time_grows(sol):
+    """The VJP is timed far enough (n >= 1e5) for its time to leave the fixed overhead."""
+    by_name = {fn.__name__: sol.widths[fn] for fn in sol.widths}
+    assert by_name["via_vjp"].max() >= 1e5 and by_name["via_full_jacobian"].max() == 2048
+    text = _nb_text("s4g")
+    assert "overhead" in text and "slope" in text
+
+
+# 12-13. notation map and glossary
+
+def test_notation_map_orientation_outer_product_and_divergence():
+    text = _nb_text("notation")
+    assert "`W_k.T`" in text and "\\nabla_{W_k} Div = y_{k-1}" in text and "(fan_in, fan_out)" in text
+    assert "다이버전스" in text and "the loss of one sample" in text
+
+
+def test_glossary_uses_the_terms_learners_search_for():
+    text = _nb_text("glossary")
+    for term in ["자코비안", "완전연결 계층", "활성화 전 값", "가중합", "업스트림 그래디언트", "국소적 미분",
+                 "매개변수", "오차역전파법", "중심 차분"]:
+        assert term in text, term
+    assert "상류 기울기" not in text and "다이버전스 (발산)" not in text
+
+
+# 14. inputs that were too kind to see a class of bug
+
+@pytest.mark.parametrize("shift", [np.mean, np.min, lambda z: z[0]])
+def test_softmax_shifted_by_something_other_than_the_max_overflows(shift):
+    def softmax(z):
+        e = np.exp(z - shift(z))
+        return e / e.sum()
+    fails_with("softmax_overflow", check.softmax, softmax)
+
+
+def nj_relative_step(f, x, h=1e-5):
+    x = np.asarray(x, dtype=np.float64)
+    columns = []
+    for j in range(x.size):
+        step = np.zeros_like(x)
+        step[j] = h * max(1.0, abs(x[j]))
+        columns.append((f(x + step) - f(x - step)) / (2 * step[j]))
+    return np.stack(columns, axis=1)
+
+
+def test_numerical_jacobian_that_scales_h_is_named():
+    message = fails_with("ignores_h", check.numerical_jacobian, nj_relative_step)
+    assert "max(1, |x_j|)" in message
+
+
+# more likely answers, tried as a learner
+
+def nj_all_at_once(f, x, h=1e-5):
+    x = np.asarray(x, dtype=np.float64)
+    column = (f(x + h) - f(x - h)) / (2 * h)
+    return np.tile(column[:, None], (1, x.size))
+
+
+@pytest.mark.parametrize("check_fn, planted, key", [
+    (check.numerical_jacobian, nj_all_at_once, "nudged_all_inputs"),
+    (check.sigmoid_jacobian, lambda z: sig(z), "returned_value"),
+    (check.linear_jacobian, lambda W, x: W @ x, "returned_value"),
+    (check.row_linear_jacobian, lambda x, W: x @ W, "returned_value"),
+    (check.softmax_jacobian, _sj(lambda s: s), "returned_value"),
+    (check.softmax_vjp, _svjp(lambda s, v: v - np.dot(v, s)), "missing_s_factor"),
+    (check.residual_vjp, lambda x, W, b, v: x + W.T @ (dsig(W @ x + b) * v), "skip_passes_x"),
+])
+def test_more_likely_answers_are_named(check_fn, planted, key):
+    fails_with(key, check_fn, planted)
+
+
+@pytest.mark.parametrize("planted, key, says", [
+    (lambda W, x: W[:, :2].copy(), "wrong_shape", "(3, 2) but (3, 5) was expected"),
+    (lambda W, x: W.T + 1.0, "shape_transposed", "(5, 3), the transpose of the expected (3, 5)"),
+])
+def test_a_jacobian_of_the_wrong_shape_is_described_by_outputs_and_inputs(planted, key, says):
+    """Not "(the shape of x)": a Jacobian's shape is (outputs, inputs)."""
+    message = fails_with(key, check.linear_jacobian, planted)
+    assert says in message and "one row per output (3 here) and one column per input (5)" in message
+    assert "shape of x" not in message

@@ -3,9 +3,15 @@
 One check per graded cell.  References are closed forms written here
 (diag(s) - s s^T, W, W^T, products of Jacobians, J^T v), never the learner's
 own code.  The named mistakes are this notebook's: a Jacobian transposed,
-softmax treated as elementwise, the -s s^T term missing, a composition
-multiplied in the wrong order, a VJP that returns J v, a VJP that builds the
-full Jacobian, a branch whose gradients are not added.
+softmax treated as elementwise or written with s where diag(s) belongs, a
+composition multiplied in the wrong order, a bias left out of the forward pass,
+a VJP that returns J v or runs in the forward order, a VJP that builds the full
+Jacobian, a branch whose gradients are not added, f = ||W x||^2 left unsummed.
+
+A product that fails on shapes inside the learner's code is not taken as
+evidence of a wrong order by itself: the same check then runs on inputs where
+every order fits (``_attempt``), and only a named mistake there is reported as
+the cause.
 
 Vectors are 1-D arrays here; a Jacobian is ``J[i, j] = d y_i / d x_j`` of
 shape (len(y), len(x)).
@@ -47,6 +53,11 @@ progress = EXERCISES.progress
 # above the first and 16 times below the second.
 VJP_MEMORY_D = 2000
 VJP_BYTES_PER_ENTRY = 1000
+# network_vjp is measured with x and h2 of size 2000 and a hidden layer of 20: its Jacobian
+# dh2/dx is 2000 x 2000 (32 MB), while W1 and W2 hold 40000 numbers each (320 kB).  Correct VJPs
+# peak at 49-101 kB, VJPs that build a 2000 x 2000 matrix (J, or diag(sigma'(z2))) at 32-96 MB
+# (benchmarks/vjp_memory.py): the same limit sits 20 times above the first, 16 below the second.
+VJP_NETWORK_SIZES = (VJP_MEMORY_D, 20, VJP_MEMORY_D)
 
 
 # --- references (closed forms) ---------------------------------------------------------------
@@ -76,25 +87,64 @@ def _rng(hidden, base):
 
 # --- helpers: calling, matrices with named shape mistakes, VJPs as layers -----------------
 
-SHAPES_HINT = ("the sizes of a matrix product do not fit: in a product A @ B the columns of A "
-               "must match the rows of B.")
-
-
 def _failed_on_shapes(exc):
-    """Did the learner's code raise because a matrix product's sizes do not fit?"""
-    text = str(exc)
-    return exc.key == "exception" and ("mismatch" in text or "not aligned" in text)
+    """Did the learner's code raise because the sizes of a product (or a broadcast) do not fit?"""
+    text = str(exc).splitlines()[0]
+    return exc.key == "exception" and any(
+        needle in text for needle in ("mismatch", "not aligned", "could not be broadcast",
+                                      "could not broadcast"))
 
 
-def _call(fn, *args, what, on_shapes=None):
-    """call() with a named diagnosis when a matrix product fails on shapes."""
+def _attempt(run, *, what, context, probe=None, probe_context="", hint=""):
+    """``run()``, a call of the learner's code or a whole comparison, with an honest diagnosis
+    when a product inside the learner's code fails on shapes.
+
+    A failed product is not by itself evidence of a wrong order (an identity of the wrong
+    size fails the same way).  ``probe()`` runs the same comparison on inputs where every
+    product fits, the wrong orders and the missing transposes included; if it names a
+    mistake, that is the diagnosis.  Otherwise the failure is reported as it is.
+    """
     try:
-        return call(fn, *args, what=what)
+        return run()
     except CheckFailed as exc:
-        if on_shapes and _failed_on_shapes(exc):
-            key, sentence = on_shapes
-            raise CheckFailed(f"{what}: {sentence}\n  ({str(exc).splitlines()[0]})", key=key) from None
-        raise
+        if not _failed_on_shapes(exc):
+            raise
+        crash = str(exc).splitlines()[0]
+    found = None
+    if probe is not None:
+        try:
+            probe()
+        except CheckFailed as exc:
+            found = exc
+        if found is not None and found.key not in ("exception", "shapes_do_not_fit", "warning", "timeout"):
+            raise CheckFailed(f"{found}\n  (found {probe_context}, where every product fits; "
+                              f"{context.strip()} your code failed: {crash})",
+                              key=found.key, keys=found.keys)
+    honest = f"{what}{context}: the shapes of two arrays in your code do not fit.\n  ({crash})"
+    if probe is not None and found is None:
+        honest += (f"\n  The order of the product is not the cause: {probe_context}, where every "
+                   f"product fits, your code gives the right answer. So a size in your code comes "
+                   f"from the wrong array")
+        honest += f" ({hint})." if hint else "."
+    elif hint:
+        honest += f"\n  hint: {hint}"
+    raise CheckFailed(honest, key="shapes_do_not_fit")
+
+
+def _call(fn, *args, what, context="", probe=None, probe_context="", hint=""):
+    return _attempt(lambda: call(fn, *args, what=what), what=what, context=context, probe=probe,
+                    probe_context=probe_context, hint=hint)
+
+
+def _safe(wrong_answer):
+    """A catalog row's wrong answer that may not exist for these shapes (then it matches nothing)."""
+    def candidate(ev):
+        try:
+            with np.errstate(all="ignore"):
+                return wrong_answer(ev)
+        except (ValueError, IndexError):
+            return np.full((), np.nan)
+    return candidate
 
 
 def _matrix(what, raw, expected, *, name="J", transposed=None, shape_mistakes=(), mistakes=(),
@@ -117,7 +167,25 @@ def _matrix(what, raw, expected, *, name="J", transposed=None, shape_mistakes=()
             wrong = np.asarray(wrong, dtype=np.float64)
             if mine.shape == wrong.shape and relative_error(mine, wrong) <= GRAD_RTOL:
                 raise CheckFailed(f"{what}{context}: {sentence}", key=key)
+        if expected.ndim == 2 and _is_float_array(raw):
+            # the generic shape rows speak of a gradient "with the shape of x"; a Jacobian's
+            # shape comes from the output and the input
+            m, n = expected.shape
+            turned = mine.shape == (n, m)
+            shapes = (f"{mine.shape}, the transpose of the expected {expected.shape}" if turned
+                      else f"{mine.shape} but {expected.shape} was expected")
+            raise CheckFailed(
+                f"{what}{context}: {name} has shape {shapes}: a Jacobian is a matrix with one row "
+                f"per output ({m} here) and one column per input ({n}).",
+                key="shape_transposed" if turned else "wrong_shape")
     return check_answer(what, raw, expected, name=name, mistakes=mistakes, inputs=inputs, context=context)
+
+
+def _is_float_array(raw):
+    try:
+        return np.issubdtype(np.asarray(raw).dtype, np.floating)
+    except (TypeError, ValueError):
+        return False
 
 
 def _close(a, b):
@@ -158,14 +226,22 @@ def _peak_bytes(fn, *args, what):
             tracemalloc.stop()
 
 
-def _no_full_jacobian(vjp, args, what):
+def _no_full_jacobian(vjp, args, what, network=False):
     d = np.asarray(args[0]).size
     peak = _peak_bytes(vjp, *args, what=what)
-    if peak > VJP_BYTES_PER_ENTRY * d:
-        raise CheckFailed(f"{what} built a full Jacobian: for a vector of {d} numbers it used "
-                          f"{peak / 1e6:.1f} MB at its peak, about {peak / (8 * d * d):.2g} x "
-                          f"{d} x {d} floats. A VJP needs O({d}) memory: combine v with the local "
-                          f"derivatives directly, never form J.", key="builds_full_jacobian")
+    if peak <= VJP_BYTES_PER_ENTRY * d:
+        return
+    size = f"{peak / 1e6:.1f} MB at its peak, about {peak / (8 * d * d):.2g} x {d} x {d} floats"
+    if network:
+        hidden = np.asarray(args[2]).size
+        raise CheckFailed(
+            f"{what} built a full Jacobian: for x and v of {d} numbers each and a hidden layer of "
+            f"{hidden}, it used {size}, while W1 and W2 hold {hidden * d} numbers each. A VJP needs "
+            f"no matrix larger than W1 or W2: pass v back through each function's VJP "
+            f"(sigma'(z) * v, W.T @ v), never form J or diag(sigma'(z)).", key="builds_full_jacobian")
+    raise CheckFailed(f"{what} built a full Jacobian: for a vector of {d} numbers it used {size}. "
+                      f"A VJP needs O({d}) memory: combine v with the local derivatives directly, "
+                      f"never form J.", key="builds_full_jacobian")
 
 
 # --- 1. numerical Jacobian -------------------------------------------------------------------
@@ -191,6 +267,17 @@ def _cubic(A):
     return f
 
 
+ALL_AT_ONCE = ("every column of yours is the same: you nudged all inputs at once (x + h), which moves "
+               "the outputs by J @ ones, the sum of the columns. Nudge one input at a time: column j is "
+               "(f(x + h e_j) - f(x - h e_j)) / (2h), with e_j the j-th unit vector.")
+
+
+def _all_at_once(f, x, h):
+    column = (f(x + h) - f(x - h)) / (2 * h)
+    return np.tile(column[:, None], (1, x.size))
+
+
+J_SHAPE = "J has one row per output, m = f(x).size, and one column per input, n = x.size"
 DIVIDE_2H = "yours is twice the Jacobian: divide by 2h, the distance between x+h and x-h, not by h."
 
 
@@ -201,7 +288,7 @@ def numerical_jacobian(fn, *, hidden=False):
     # (a) a smooth R^3 -> R^4 function at the default step: J has shape (4, 3)
     x = rng.uniform(-1.0, 1.0, size=3)
     before = x.copy()
-    raw = _call(fn, _f_smooth, x, what=what)
+    raw = _call(fn, _f_smooth, x, what=what, context=" for f: R^3 -> R^4", hint=J_SHAPE)
     _unchanged(what, before, x, "x", "nudge copies (xp = x.copy(); xp[j] += h) or restore x.")
     truth = _J_smooth(before)
     one_sided = [np.stack([(_f_smooth(before + 1e-5 * e) - _f_smooth(before)) / 1e-5 for e in np.eye(3)], axis=1),
@@ -212,16 +299,22 @@ def numerical_jacobian(fn, *, hidden=False):
     _matrix(what, raw, truth, transposed="J[i, j] = dy_i/dx_j has one ROW per output and one COLUMN "
             "per input: nudging x_j fills column j. Yours is J.T (shape (3, 4) instead of (4, 3)).",
             mistakes=[like("forward_difference", one_sided_says, lambda ev, k=k: one_sided[k]) for k in (0, 1)]
-            + [like("divided_by_h", DIVIDE_2H, lambda ev: 2 * truth)],
+            + [like("divided_by_h", DIVIDE_2H, lambda ev: 2 * truth),
+               like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_f_smooth, before, 1e-5))],
             context=" for f: R^3 -> R^4")
     # (b) f(x) = A x^3 at h = 0.1, where the central difference is known exactly:
     # ((x+h)^3 - (x-h)^3) / (2h) = 3x^2 + h^2
     h = 0.2 if hidden else 0.1
     A = rng.standard_normal((2, 4))
-    x = rng.uniform(-1.0, 1.0, size=4)
-    raw = _call(fn, _cubic(A), x.copy(), h, what=what)
+    x = rng.uniform(-2.0, 2.0, size=4)           # |x_j| > 1 too: a step scaled by |x_j| shows
+    raw = _call(fn, _cubic(A), x.copy(), h, what=what, context=f" for f: R^4 -> R^2 with h = {h}",
+                hint=J_SHAPE)
     exact_central = A * (3 * x ** 2 + h ** 2)
     mistakes = [
+        like("ignores_h", f"numerical_jacobian(f, x, h={h}) must use the step h it is given, the same "
+                          f"for every entry; yours scales it by max(1, |x_j|), which is how the course's "
+                          f"checker picks its own step.",
+             lambda ev: A * (3 * x ** 2 + (h * np.maximum(1.0, np.abs(x))) ** 2)),
         like("ignores_h", f"numerical_jacobian(f, x, h={h}) must use the step h it is given; yours "
                           f"gives the same result as a tiny step (the exact Jacobian).",
              lambda ev: A * (3 * x ** 2)),
@@ -232,6 +325,7 @@ def numerical_jacobian(fn, *, hidden=False):
                                    "central difference (f(x+h) - f(x-h)) / (2h).",
              lambda ev: A * (3 * x ** 2 - 3 * x * h + h ** 2)),
         like("divided_by_h", DIVIDE_2H, lambda ev: 2 * exact_central),
+        like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_cubic(A), x, h)),
     ]
     _matrix(what, raw, exact_central, transposed="J[i, j] = dy_i/dx_j: nudging x_j fills column j; "
             "yours is J.T.", mistakes=mistakes, context=f" for f(x) = A x^3 with h = {h}")
@@ -248,6 +342,8 @@ def sigmoid_jacobian(fn, *, hidden=False):
     d = _dsigmoid(z)
     n = z.size
     _matrix(what, raw, np.diag(d), shape_mistakes=[
+        ("returned_value", f"you returned sigma(z), the function's value; its Jacobian is the {n} x {n} "
+                           f"matrix diag(sigma'(z)), with sigma' = sigma(1 - sigma).", _sigmoid(z)),
         ("diagonal_as_vector", f"you returned the diagonal as a vector of shape ({n},); the Jacobian "
                                f"of a map R^{n} -> R^{n} is a {n} x {n} matrix: put the derivatives on "
                                f"its diagonal (np.diag).", d),
@@ -279,7 +375,10 @@ def linear_jacobian(fn, *, hidden=False):
     m, d = (2, 6) if hidden else (3, 5)
     W, x = rng.standard_normal((m, d)), rng.standard_normal(d)
     raw = _call(fn, W.copy(), x.copy(), what=what)
-    _matrix(what, raw, W, transposed=TRANSPOSED_WX, mistakes=[
+    _matrix(what, raw, W, transposed=TRANSPOSED_WX, shape_mistakes=[
+        ("returned_value", "you returned z = W x, the function's value; its Jacobian is the matrix of "
+                           "derivatives dz_i/dx_j, one row per output and one column per input.", W @ x),
+    ], mistakes=[
         like("used_x", "the Jacobian with respect to x does not contain x: z is linear in x, "
                        "so dz_i/dx_j = W[i, j].", lambda ev: np.tile(x, (m, 1))),
     ], context=f" for W of shape {W.shape}")
@@ -296,7 +395,10 @@ def row_linear_jacobian(fn, *, hidden=False):
     d, m = (6, 2) if hidden else (5, 3)
     x, W = rng.standard_normal(d), rng.standard_normal((d, m))
     raw = _call(fn, x.copy(), W.copy(), what=what)
-    _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, context=f" for x of shape {x.shape}, W of shape {W.shape}")
+    _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, shape_mistakes=[
+        ("returned_value", "you returned z = x @ W, the function's value; its Jacobian is the matrix of "
+                           "derivatives dz_i/dx_j, one row per output and one column per input.", x @ W),
+    ], context=f" for x of shape {x.shape}, W of shape {W.shape}")
     W = rng.standard_normal((4, 4))
     raw = _call(fn, rng.standard_normal(4), W.copy(), what=what)
     _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, context=" for a square W")
@@ -307,7 +409,10 @@ def row_linear_jacobian(fn, *, hidden=False):
 def _softmax_inputs(hidden):
     rng = _rng(hidden, 640)
     z = rng.uniform(-3.0, 3.0, size=6 if hidden else 5)
-    big = np.array([1000.0, 999.0, -1000.0, 998.5]) if not hidden else np.array([-900.0, 750.0, 751.0])
+    # max(z) - mean(z) > 709 and z[0] far below max(z): subtracting the mean, min(z) or z[0]
+    # instead of the max overflows too
+    big = (np.array([-1000.0, 999.0, 1000.0, 998.5, -1000.0]) if not hidden
+           else np.array([-900.0, 750.0, 751.0, -950.0]))
     return z, big
 
 
@@ -345,6 +450,41 @@ def softmax(fn, *, hidden=False):
         ])
 
 
+def _softmax_jacobian_forms(z, s):
+    """Likely ways to write diag(s) - s s^T wrongly, each named by the entries it gets right.
+    J[i, j] = s_i (delta_ij - s_j): the first four get the diagonal s_i(1 - s_i) right and every
+    entry off it wrong; the next one the reverse."""
+    diag, outer = np.diag(s), np.outer(s, s)
+    off = ("right on the diagonal (s_i(1 - s_i)) only by accident, and wrong everywhere off it, "
+           "where J[i, j] = -s_i s_j.")
+    one = (" The 1 of s_i(delta_ij - s_j) belongs on the diagonal only: diag(s) is a matrix with s "
+           "on its diagonal, np.diag(s), and J = np.diag(s) - np.outer(s, s).")
+    squares = ("{} is the vector of squares, not the matrix s s^T: np.diag(s) - {} has -s_{}^2 off the "
+               "diagonal where -s_i s_j belongs. It is " + off[:off.index(",")] + ". Use np.outer(s, s).")
+    return [
+        like("diag_not_matrix", "yours has (1 - s_i) s_j in every entry, as s - np.outer(s, s) (the vector "
+                                "s broadcast across every row) or np.outer(1 - s, s) give: " + off + one,
+             lambda ev: s - outer),
+        like("diag_not_matrix", "yours has s_i (1 - s_j) in every entry, as s[:, None] - np.outer(s, s) "
+                                "(s broadcast down every column) or np.outer(s, 1 - s) give: " + off + one,
+             lambda ev: s[:, None] - outer),
+        like("squares_not_outer", squares.format("s * s (or s**2)", "s * s (the same as (np.eye(n) - s) * s)", "j"),
+             lambda ev: diag - s * s),
+        like("squares_not_outer", squares.format("(s * s)[:, None]", "(s * s)[:, None]", "i"),
+             lambda ev: diag - (s * s)[:, None]),
+        like("diagonal_twice", "the diagonal subtracts s_i^2 twice: diag(s * (1 - s)) already holds "
+                               "-s_i^2, and - np.outer(s, s) takes it away again. The entries off the "
+                               "diagonal are right; J = diag(s) - s s^T.",
+             lambda ev: np.diag(s * (1 - s)) - outer),
+        like("dot_not_outer", "s @ s (and s.T @ s, s @ s.T, np.dot(s, s)) is one number, the sum of "
+                              "s_k^2, not the matrix s s^T: a 1-D numpy array is neither a row nor a "
+                              "column, and .T leaves it as it is. Use np.outer(s, s).",
+             lambda ev: diag - s @ s),
+        like("used_z", "J is written in s = softmax(z), not in z: compute s = softmax(z) first.",
+             lambda ev: np.diag(z) - np.outer(z, z)),
+    ]
+
+
 @EXERCISES.check("softmax_jacobian", uses=("softmax",))
 def softmax_jacobian(fn, *, hidden=False):
     what = _name(fn, "softmax_jacobian")
@@ -357,6 +497,8 @@ def softmax_jacobian(fn, *, hidden=False):
         s = _softmax(v)
         diag, outer = np.diag(s), np.outer(s, s)
         _matrix(what, raw, diag - outer, shape_mistakes=[
+            ("returned_value", f"you returned s = softmax(z), the function's value; its Jacobian is the "
+                               f"{s.size} x {s.size} matrix diag(s) - s s^T.", s),
             ("softmax_as_elementwise", f"you returned a vector of shape {s.shape}; softmax is not "
                                        f"elementwise: every s_i depends on every z_j, so J is a full "
                                        f"{s.size} x {s.size} matrix diag(s) - s s^T.", s * (1 - s)),
@@ -371,7 +513,7 @@ def softmax_jacobian(fn, *, hidden=False):
             like("outer_sign", "J = diag(s) - s s^T: subtract the outer product, do not add it.",
                  lambda ev: diag + outer),
             like("sign_flipped", "J = diag(s) - s s^T; yours is s s^T - diag(s).", lambda ev: outer - diag),
-        ], context=" for z of size %d%s" % (v.size, " around 1000" if v is big else ""))
+        ] + _softmax_jacobian_forms(v, s), context=" for z of size %d%s" % (v.size, " around 1000" if v is big else ""))
 
 
 # --- 4. composition ---------------------------------------------------------------------------
@@ -379,69 +521,161 @@ def softmax_jacobian(fn, *, hidden=False):
 ORDER = ("composition in the wrong order: for y = f_K(...f_2(f_1(x))) the Jacobian is "
          "J_K @ ... @ J_2 @ J_1 (the last function's Jacobian on the LEFT), as in seed 000's "
          "product: dh_N/dh_(N-1) ... dh_(n+1)/dh_n.")
+CHAIN_SIZES = ("J_k has shape (n_k, n_(k-1)), so the product J_K @ ... @ J_1 has shape (n_K, n_0); "
+               "a matrix you start the product from (an identity) must be n_0 x n_0, "
+               "n_0 = jacobians[0].shape[1]")
+
+
+def _product(jacobians):
+    """J_K @ ... @ J_1 for [J_1, ..., J_K]."""
+    want = jacobians[0]
+    for J in jacobians[1:]:
+        want = J @ want
+    return want
+
+
+def _fold(op, jacobians):
+    """op(...op(op(J_1, J_2), J_3)..., J_K): with np.matmul, the product in the wrong order
+    J_1 @ J_2 @ ... @ J_K (ValueError when its sizes do not fit)."""
+    out = jacobians[0]
+    for J in jacobians[1:]:
+        out = op(out, J)
+    return out
+
+
+def _chain_mistakes(jacs):
+    """Named wrong products of [J_1, ..., J_K]; each may not exist for every list of shapes."""
+    if len(jacs) < 2:
+        return []
+    missing = "one Jacobian is missing from the product: use all of them."
+    return [
+        like("composition_order", ORDER, _safe(lambda ev: _fold(np.matmul, jacs))),
+        like("elementwise_product", "multiply Jacobians as matrices (@ or np.matmul), not entry by "
+                                    "entry (*).", _safe(lambda ev: _fold(np.multiply, jacs))),
+        like("summed", "the chain rule multiplies the Jacobians; you added them.",
+             _safe(lambda ev: _fold(np.add, jacs))),
+    ] + [like("missing_factor", missing, _safe(lambda ev, k=k: _product(jacs[:k] + jacs[k + 1:])))
+         for k in range(len(jacs))]
+
+
+def _chain_case(fn, jacs, what, context):
+    """The learner's chain_jacobian on a copy of ``jacs`` against J_K @ ... @ J_1."""
+    given = [J.copy() for J in jacs]
+    raw = call(fn, given, what=what)
+    if len(given) != len(jacs) or any(not np.array_equal(a, b) for a, b in zip(given, jacs)):
+        raise CheckFailed(f"{what} changed the list it was given (reverse() or pop() work in place); "
+                          f"use reversed(jacobians) or a copy.", key="mutated_input")
+    shape_mistakes = []
+    if len(jacs) > 1:
+        try:           # the wrong order may give another shape: J_1 @ J_2 is (5, 5) for (5, 3), (3, 5)
+            shape_mistakes = [("composition_order", ORDER, _fold(np.matmul, jacs))]
+        except ValueError:
+            pass
+    _matrix(what, raw, _product(jacs), shape_mistakes=shape_mistakes, mistakes=_chain_mistakes(jacs),
+            context=context)
 
 
 @EXERCISES.check("chain_jacobian")
 def chain_jacobian(fn, *, hidden=False):
     what = _name(fn, "chain_jacobian")
     rng = _rng(hidden, 650)
-    # square first: a wrong order or an elementwise product computes, and can be named
+    # square first: every product fits in any order, so a wrong order or an elementwise
+    # product computes and is named by its values
     square = [rng.standard_normal((4, 4)) for _ in range(3)]
-    given = [J.copy() for J in square]
-    raw = _call(fn, given, what=what, on_shapes=("composition_order", ORDER))
-    if len(given) != 3 or any(not np.array_equal(a, b) for a, b in zip(given, square)):
-        raise CheckFailed(f"{what} changed the list it was given (reverse() or pop() work in place); "
-                          f"use reversed(jacobians) or a copy.", key="mutated_input")
-    J1, J2, J3 = square
-    _matrix(what, raw, J3 @ J2 @ J1, mistakes=[
-        like("composition_order", ORDER, lambda ev: J1 @ J2 @ J3),
-        like("elementwise_product", "multiply Jacobians as matrices (@ or np.matmul), not entry by "
-                                    "entry (*).", lambda ev: J1 * J2 * J3),
-        like("summed", "the chain rule multiplies the Jacobians; you added them.", lambda ev: J1 + J2 + J3),
-        like("missing_factor", "one Jacobian is missing from the product: use all of them.",
-             lambda ev: J3 @ J2),
-        like("missing_factor", "one Jacobian is missing from the product: use all of them.",
-             lambda ev: J2 @ J1),
-    ], context=" for three 4 x 4 Jacobians")
-    # shapes that differ on every axis: R^3 -> R^5 -> R^2 (-> R^4 for the hidden check)
+    _attempt(lambda: _chain_case(fn, square, what, " for three 4 x 4 Jacobians"), what=what,
+             context=" for three 4 x 4 Jacobians", hint=CHAIN_SIZES)
+    # shapes that differ on every axis: R^3 -> R^5 -> R^2 (-> R^4 for the hidden check).  If a
+    # product fails there, the probe has sizes 3, 5, 3, 5, ... where the reversed order fits too.
     sizes = [3, 5, 2, 4] if hidden else [3, 5, 2]
     jacs = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(len(sizes) - 1)]
-    raw = _call(fn, [J.copy() for J in jacs], what=what, on_shapes=("composition_order", ORDER))
-    want = jacs[0]
-    for J in jacs[1:]:
-        want = J @ want
-    _matrix(what, raw, want, context=f" for Jacobians of shapes {[J.shape for J in jacs]}")
+    alternating = [(3, 5)[k % 2] for k in range(len(sizes))]
+    probe = [rng.standard_normal((alternating[k + 1], alternating[k])) for k in range(len(sizes) - 1)]
+    shapes = lambda js: [J.shape for J in js]  # noqa: E731
+    context = f" for Jacobians of shapes {shapes(jacs)}"
+    probe_context = f"with Jacobians of shapes {shapes(probe)}"
+    _attempt(lambda: _chain_case(fn, jacs, what, context), what=what, context=context,
+             probe=lambda: _chain_case(fn, probe, what, " for Jacobians of shapes " + str(shapes(probe))),
+             probe_context=probe_context, hint=CHAIN_SIZES)
     # one function: its own Jacobian
-    raw = _call(fn, [jacs[0].copy()], what=what)
-    _matrix(what, raw, jacs[0], context=" for a list of one Jacobian")
+    _attempt(lambda: _chain_case(fn, jacs[:1], what, " for a list of one Jacobian"), what=what,
+             context=" for a list of one Jacobian", hint=CHAIN_SIZES)
 
 
-def _net_inputs(hidden, base):
+def _net_inputs(hidden, base, sizes=None):
     rng = _rng(hidden, base)
-    d, h, m = (5, 3, 4) if hidden else (4, 5, 3)
+    d, h, m = sizes or ((5, 3, 4) if hidden else (4, 5, 3))
     return (rng.standard_normal(d), rng.standard_normal((h, d)), rng.standard_normal(h) * 0.5,
             rng.standard_normal((m, h)), rng.standard_normal(m) * 0.5)
+
+
+def _net_jacobian(x, W1, b1, W2, b2, *, d1=True, d2=True, at_output=False, at_x=False, reverse=False,
+                  T=False):
+    """D2 W2 D1 W1 and its named variants: an activation Jacobian left out, sigma' taken at the
+    outputs (or layer 1's at x), the factors in the reverse order W1 D1 W2 D2, W.T for W."""
+    z1, h1, z2, h2 = _net(x, W1, b1, W2, b2)
+    n1, n2 = z1.size, z2.size
+    D1 = np.diag(_dsigmoid(x if at_x else h1 if at_output else z1)) if d1 else np.eye(n1)
+    D2 = np.diag(_dsigmoid(h2 if at_output else z2)) if d2 else np.eye(n2)
+    factors = [W1.T if T else W1, D1, W2.T if T else W2, D2]
+    return np.linalg.multi_dot(factors) if reverse else _product(factors)
+
+
+BIAS = ("you left {} out of the forward pass. A bias adds nothing to the product of Jacobians "
+        "(its derivative with respect to x is 0), but it shifts the pre-activation, and sigma' is "
+        "evaluated there: z1 = W1 x + b1, z2 = W2 h1 + b2.")
+
+
+def _network_mistakes(J):
+    """Rows for a two-layer network; J(x, W1, b1, W2, b2, **variant) is the matrix to compare."""
+    missing = "you left out the activation's Jacobian diag(sigma'(z)) of {}: J = D2 W2 D1 W1."
+
+    def row(key, sentence, **variant):
+        return like(key, sentence, _safe(lambda ev: J(*ev.inputs[:5], **variant)))
+
+    def no_bias(which):
+        def wrong(ev):
+            x, W1, b1, W2, b2 = ev.inputs[:5]
+            return J(x, W1, 0 * b1 if "b1" in which else b1, W2, 0 * b2 if "b2" in which else b2)
+        return like("bias_left_out", BIAS.format(which), _safe(wrong))
+
+    return [
+        row("missing_activation_jacobian", missing.format("both layers"), d1=False, d2=False),
+        row("missing_activation_jacobian", missing.format("layer 1"), d1=False),
+        row("missing_activation_jacobian", missing.format("layer 2"), d2=False),
+        row("activation_at_output", "sigma' must be evaluated at the pre-activation z = W h + b, "
+                                    "not at the layer's output h = sigma(z).", at_output=True),
+        row("activation_at_wrong_point", "sigma' of layer 1 is evaluated at that layer's own input, the "
+                                         "pre-activation z1 = W1 x + b1, not at x.", at_x=True),
+        no_bias("b1 and b2"), no_bias("b1"), no_bias("b2"),
+        row("composition_order", ORDER, reverse=True),
+        row("composition_order", ORDER + " Also, " + missing.format("layer 2"), reverse=True, d2=False),
+        row("composition_order", ORDER + " Also, " + missing.format("layer 1"), reverse=True, d1=False),
+        row("composition_order", ORDER + " Also, " + missing.format("both layers"), reverse=True,
+            d1=False, d2=False),
+        row("used_W_T", "for z = W h the Jacobian with respect to h is W itself (J[i, j] = W[i, j], "
+                        "one row per output), not W.T: check linear_jacobian.", T=True),
+    ]
 
 
 @EXERCISES.check("network_jacobian", uses=("linear_jacobian", "sigmoid_jacobian", "chain_jacobian"))
 def network_jacobian(fn, *, hidden=False):
     what = _name(fn, "network_jacobian")
-    x, W1, b1, W2, b2 = _net_inputs(hidden, 660)
-    raw = _call(fn, x.copy(), W1.copy(), b1.copy(), W2.copy(), b2.copy(), what=what,
-                on_shapes=("composition_order", ORDER))
-    z1, h1, z2, _ = _net(x, W1, b1, W2, b2)
-    D1, D2 = np.diag(_dsigmoid(z1)), np.diag(_dsigmoid(z2))
-    at_outputs = np.diag(_dsigmoid(h1)), np.diag(_dsigmoid(_sigmoid(z2)))
-    missing = "you left out the activation's Jacobian diag(sigma'(z)) of {}: J = D2 W2 D1 W1."
-    _matrix(what, raw, D2 @ W2 @ D1 @ W1, transposed="J^T where J was asked: J = dh2/dx has one row "
-            "per output h2_i and one column per input x_j.", mistakes=[
-        like("missing_activation_jacobian", missing.format("both layers"), lambda ev: W2 @ W1),
-        like("missing_activation_jacobian", missing.format("layer 1"), lambda ev: D2 @ W2 @ W1),
-        like("missing_activation_jacobian", missing.format("layer 2"), lambda ev: W2 @ D1 @ W1),
-        like("activation_at_output", "sigma' must be evaluated at the pre-activation z = W h + b, "
-                                     "not at the layer's output h = sigma(z).",
-             lambda ev: at_outputs[1] @ W2 @ at_outputs[0] @ W1),
-    ], context=f" for x of size {x.size}, hidden size {b1.size}, output size {b2.size}")
+    transposed = ("J^T where J was asked: J = dh2/dx has one row per output h2_i and one column "
+                  "per input x_j.")
+
+    def case(inputs, context):
+        raw = call(fn, *[a.copy() for a in inputs], what=what)
+        _matrix(what, raw, _net_jacobian(*inputs), transposed=transposed,
+                mistakes=_network_mistakes(_net_jacobian), inputs=inputs, context=context)
+
+    inputs = _net_inputs(hidden, 660)
+    square = _net_inputs(hidden, 665, sizes=(4, 4, 4))
+    x, _, b1, _, b2 = inputs
+    context = f" for x of size {x.size}, hidden size {b1.size}, output size {b2.size}"
+    _attempt(lambda: case(inputs, context), what=what, context=context,
+             probe=lambda: case(square, " for x, hidden and output all of size 4"),
+             probe_context="with x, hidden and output all of size 4",
+             hint="W1 is (n1, n0), W2 is (n2, n1), diag(sigma'(z_n)) is (n_n, n_n)")
 
 
 # --- 5. vector-Jacobian products ------------------------------------------------------------------
@@ -454,21 +688,18 @@ JV = ("you computed J v; a VJP multiplies by the transpose, J^T v (= v @ J): v h
       "OUTPUT, the result one per INPUT. For z = W x that is W.T @ v; for a batch row z = x @ W, W @ v.")
 
 
-def _layer(forward, backward, *inputs, **kwargs):
-    """check_layer, naming a failed matrix product in backward as J v instead of J^T v."""
-    try:
-        check_layer(forward, backward, *inputs, **kwargs)
-    except CheckFailed as exc:
-        if _failed_on_shapes(exc):
-            what = _name(backward, "backward")
-            raise CheckFailed(f"{what}: {JV}\n  ({str(exc).splitlines()[0]})", key="jv_not_vjp") from None
-        raise
-
-
-def _vjp_check(vjp, reference, inputs, names, wrt, mistakes, seed, what):
-    forward, backward = _as_layer(vjp, reference, what)
-    _layer(forward, backward, *inputs, wrt=wrt, names=names, mistakes=mistakes, seed=seed,
-           batch=NO_BATCH, quiet=True)
+def _vjp_check(vjp, reference, inputs, names, wrt, mistakes, seed, what, *, context="",
+               probe_inputs=None, probe_context="", hint=""):
+    """The learner's VJP as the backward of ``reference``, through check_layer.  When a product
+    inside it fails on shapes, the same check runs on ``probe_inputs`` (square: every product
+    fits, J v too) to find out why."""
+    def run(xs):
+        forward, backward = _as_layer(vjp, reference, what)
+        check_layer(forward, backward, *xs, wrt=wrt, names=names, mistakes=mistakes, seed=seed,
+                    batch=NO_BATCH, quiet=True)
+    probe = (lambda: run(probe_inputs)) if probe_inputs is not None else None
+    _attempt(lambda: run(inputs), what=what, context=context, probe=probe,
+             probe_context=probe_context, hint=hint)
 
 
 @EXERCISES.check("sigmoid_vjp")
@@ -492,19 +723,22 @@ def sigmoid_vjp(fn, *, hidden=False):
 def linear_vjp(fn, *, hidden=False):
     what = _name(fn, "linear_vjp")
     rng = _rng(hidden, 710)
+    square = rng.standard_normal((4, 4)), rng.standard_normal(4)
     for shape in [(4, 4), (2, 6) if hidden else (3, 5)]:
-        W, x = rng.standard_normal(shape), rng.standard_normal(shape[1])
+        W, x = (square if shape == (4, 4) else (rng.standard_normal(shape), rng.standard_normal(shape[1])))
         _vjp_check(fn, lambda W, x: W @ x, [W, x], ["W", "x"], [1], [
             like("jv_not_vjp", JV, lambda ev: ev.inputs[0] @ ev.dout),
-        ], 18 if hidden else 17, what)
+        ], 18 if hidden else 17, what, context=f" for W of shape {shape}", probe_inputs=list(square),
+            probe_context="with a square W of shape (4, 4)", hint="W is (m, n), x and the result (n,), v (m,)")
 
 
 @EXERCISES.check("row_linear_vjp")
 def row_linear_vjp(fn, *, hidden=False):
     what = _name(fn, "row_linear_vjp")
     rng = _rng(hidden, 720)
+    square = rng.standard_normal(4), rng.standard_normal((4, 4))
     for shape in [(6, 2) if hidden else (5, 3), (4, 4)]:
-        x, W = rng.standard_normal(shape[0]), rng.standard_normal(shape)
+        x, W = (square if shape == (4, 4) else (rng.standard_normal(shape[0]), rng.standard_normal(shape)))
         _vjp_check(fn, lambda x, W: x @ W, [x, W], ["x", "W"], None, [
             like("jv_not_vjp", "dx = W @ v (= v @ W.T): v has one entry per output z_i, dx one per "
                                "input x_j; you multiplied by W the other way round.",
@@ -512,7 +746,9 @@ def row_linear_vjp(fn, *, hidden=False):
             like("dW_transposed", "dW[j, i] = x_j v_i: dW = np.outer(x, v), with the shape of W; "
                                   "yours is np.outer(v, x).",
                  lambda ev: np.outer(ev.dout, ev.inputs[0]), grads="dW"),
-        ], 19 if hidden else 18, what)
+        ], 19 if hidden else 18, what, context=f" for x of size {shape[0]}, W of shape {shape}",
+            probe_inputs=list(square), probe_context="with a square W of shape (4, 4)",
+            hint="x is (n,), W and dW (n, m), v (m,)")
 
 
 @EXERCISES.check("softmax_vjp", uses=("softmax",))
@@ -530,15 +766,24 @@ def softmax_vjp(fn, *, hidden=False):
                               "np.dot(v, s)) is missing.", lambda ev: ev.dout * sm(ev)),
         like("unweighted_sum", "subtract the s-weighted sum v.s = np.dot(v, s), not sum(v).",
              lambda ev: sm(ev) * (ev.dout - np.sum(ev.dout))),
+        like("missing_s_factor", "J^T v = s * (v - v.s): the factor s (from diag(s) and from s s^T) is "
+                                 "missing; yours is v - v.s.", lambda ev: ev.dout - np.dot(ev.dout, sm(ev))),
     ], 21 if hidden else 20, what)
-    big = np.array([1000.0, 999.0, -1000.0, 998.0])
-    v = np.array([0.5, -1.0, 2.0, 0.25])
+    big = np.array([-1000.0, 999.0, 1000.0, 998.0, -1000.0])
+    v = np.array([0.5, -1.0, 2.0, 0.25, -0.75])
     try:
         raw = call(fn, big.copy(), v.copy(), what=what)
     except CheckFailed as exc:
         _unstable(what, exc)
     check_answer(what, raw, _softmax_jacobian(big).T @ v, name="dz", context=" for z around 1000")
     _no_full_jacobian(fn, (rng.uniform(-3, 3, VJP_MEMORY_D), rng.standard_normal(VJP_MEMORY_D)), what)
+
+
+def _residual_vjp(x, W, b, v, *, skip=True, layer=True, T=True, d=True, bias=True, at_x=False):
+    """v + W.T (sigma'(W x + b) * v) and its named variants."""
+    z = x if at_x else W @ x + (b if bias else 0)
+    u = v * _dsigmoid(z) if d else v
+    return (v if skip else 0) + ((W.T if T else W) @ u if layer else 0)
 
 
 @EXERCISES.check("residual_vjp", uses=("sigmoid_vjp", "linear_vjp"))
@@ -548,57 +793,160 @@ def residual_vjp(fn, *, hidden=False):
     d = 6 if hidden else 5
     x, W, b = rng.standard_normal(d), rng.standard_normal((d, d)), rng.standard_normal(d) * 0.5
 
-    def layer_part(ev):
-        x_, W_, b_ = ev.inputs
-        return _dsigmoid(W_ @ x_ + b_) * ev.dout, W_
+    def row(key, sentence, **variant):
+        return like(key, sentence, lambda ev: _residual_vjp(*ev.inputs, ev.dout, **variant))
 
     branch = ("forgetting that gradients add at a branch: x reaches y along two paths, the skip "
               "connection and the layer, so dx = v + W.T @ (sigma'(z) * v).")
     _vjp_check(fn, lambda x, W, b: x + _sigmoid(W @ x + b), [x, W, b], ["x", "W", "b"], [0], [
-        like("branch_not_summed", branch, lambda ev: layer_part(ev)[1].T @ layer_part(ev)[0]),
-        like("branch_not_summed", branch, lambda ev: ev.dout),
-        like("jv_not_vjp", "in the layer path use W.T: dx = v + W.T @ (sigma'(z) * v); yours has W.",
-             lambda ev: ev.dout + layer_part(ev)[1] @ layer_part(ev)[0]),
-        like("missing_sigmoid_derivative", "you forgot the sigmoid derivative in the layer path: "
-                                           "dx = v + W.T @ (sigma'(z) * v).",
-             lambda ev: ev.dout + ev.inputs[1].T @ ev.dout),
-    ], 23 if hidden else 22, what)
+        row("branch_not_summed", branch, skip=False),
+        row("branch_not_summed", branch, layer=False),
+        row("jv_not_vjp", "in the layer path use W.T: dx = v + W.T @ (sigma'(z) * v); yours has W.", T=False),
+        row("missing_sigmoid_derivative", "you forgot the sigmoid derivative in the layer path: "
+                                          "dx = v + W.T @ (sigma'(z) * v).", d=False),
+        row("bias_left_out", "you left b out: sigma' is evaluated at z = W x + b. The bias adds "
+                             "nothing to the product, but it shifts z, where sigma' is taken.", bias=False),
+        row("activation_at_wrong_point", "sigma' is evaluated at the layer's pre-activation "
+                                         "z = W x + b, not at x.", at_x=True),
+        like("skip_passes_x", "the skip path y = x + ... passes the upstream gradient back unchanged "
+                              "(its Jacobian is the identity, so its VJP is v), not x: "
+                              "dx = v + W.T @ (sigma'(z) * v).",
+             lambda ev: ev.inputs[0] + _residual_vjp(*ev.inputs, ev.dout, skip=False)),
+    ], 23 if hidden else 22, what, hint="W is (n, n); x, b, v and the result are (n,)")
+
+
+def _net_vjp(x, W1, b1, W2, b2, v, *, d1=True, d2=True, at_output=False, T=True, forward_order=False):
+    """W1.T (sigma'(z1) * W2.T (sigma'(z2) * v)) and its named variants."""
+    z1, h1, z2, h2 = _net(x, W1, b1, W2, b2)
+    g1 = _dsigmoid(h1 if at_output else z1) if d1 else 1.0
+    g2 = _dsigmoid(h2 if at_output else z2) if d2 else 1.0
+    t = (lambda M: M.T) if T else (lambda M: M)
+    if forward_order:                 # W1 first, as in the forward pass
+        return g2 * (t(W2) @ (g1 * (t(W1) @ v)))
+    return t(W1) @ (g1 * (t(W2) @ (g2 * v)))
+
+
+def _network_vjp_mistakes():
+    missing = "you left out sigma'(z) of {}: dx = W1.T @ (sigma'(z1) * (W2.T @ (sigma'(z2) * v)))."
+
+    def row(key, sentence, b1=True, b2=True, **variant):
+        def wrong(ev):
+            x, W1, B1, W2, B2 = ev.inputs
+            return _net_vjp(x, W1, B1 if b1 else 0 * B1, W2, B2 if b2 else 0 * B2, ev.dout, **variant)
+        return like(key, sentence, _safe(wrong))
+
+    return [
+        row("missing_activation_derivative", missing.format("both layers"), d1=False, d2=False),
+        row("missing_activation_derivative", missing.format("layer 1"), d1=False),
+        row("missing_activation_derivative", missing.format("layer 2"), d2=False),
+        row("activation_at_output", "sigma' must be evaluated at the pre-activations z1, z2, not at "
+                                    "the outputs h1, h2.", at_output=True),
+        row("bias_left_out", BIAS.format("b1 and b2"), b1=False, b2=False),
+        row("bias_left_out", BIAS.format("b1"), b1=False),
+        row("bias_left_out", BIAS.format("b2"), b2=False),
+        row("jv_not_vjp", "each linear step of a VJP multiplies by W.T, not W: dx = W1.T @ (sigma'(z1) "
+                          "* (W2.T @ (sigma'(z2) * v))).", T=False),
+        row("vjp_order", "apply the VJPs from the output back, in the reverse order of the forward "
+                         "pass: sigmoid of layer 2, then W2, then sigmoid of layer 1, then W1. Yours "
+                         "starts at W1, as the forward pass does.", forward_order=True),
+    ]
 
 
 @EXERCISES.check("network_vjp", uses=("sigmoid_vjp", "linear_vjp"))
 def network_vjp(fn, *, hidden=False):
     what = _name(fn, "network_vjp")
     inputs = _net_inputs(hidden, 750)
-
-    def pieces(ev):
-        x, W1, b1, W2, b2 = ev.inputs
-        z1, h1, z2, h2 = _net(x, W1, b1, W2, b2)
-        return x, W1, W2, z1, h1, z2, h2, ev.dout
-
-    def without(ev, d1=True, d2=True, at_output=False):
-        x, W1, W2, z1, h1, z2, h2, v = pieces(ev)
-        g2 = _dsigmoid(h2) if at_output else _dsigmoid(z2)
-        g1 = _dsigmoid(h1) if at_output else _dsigmoid(z1)
-        u = v * g2 if d2 else v
-        u = W2.T @ u
-        u = u * g1 if d1 else u
-        return W1.T @ u
-
-    missing = "you left out sigma'(z) of {}: dx = W1.T @ (sigma'(z1) * (W2.T @ (sigma'(z2) * v)))."
-    _vjp_check(fn, lambda *a: _net(*a)[3], list(inputs), ["x", "W1", "b1", "W2", "b2"], [0], [
-        like("missing_activation_derivative", missing.format("both layers"),
-             lambda ev: without(ev, d1=False, d2=False)),
-        like("missing_activation_derivative", missing.format("layer 1"), lambda ev: without(ev, d1=False)),
-        like("missing_activation_derivative", missing.format("layer 2"), lambda ev: without(ev, d2=False)),
-        like("activation_at_output", "sigma' must be evaluated at the pre-activations z1, z2, not at "
-                                     "the outputs h1, h2.", lambda ev: without(ev, at_output=True)),
-    ], 25 if hidden else 24, what)
+    square = _net_inputs(hidden, 755, sizes=(4, 4, 4))
+    x, _, b1, _, b2 = inputs
+    _vjp_check(fn, lambda *a: _net(*a)[3], list(inputs), ["x", "W1", "b1", "W2", "b2"], [0],
+               _network_vjp_mistakes(), 25 if hidden else 24, what,
+               context=f" for x of size {x.size}, hidden size {b1.size}, output size {b2.size}",
+               probe_inputs=list(square), probe_context="with x, hidden and output all of size 4",
+               hint="W1 is (n1, n0), W2 is (n2, n1); v and the VJP through layer 2 are (n2,), "
+                    "through layer 1 (n1,), dx (n0,)")
+    # at a width where building the (n2, n0) Jacobian costs 32 MB, and W1, W2 stay small
+    n0, n1, n2 = VJP_NETWORK_SIZES
+    rng = _rng(hidden, 756)
+    big = (rng.standard_normal(n0), rng.standard_normal((n1, n0)) / np.sqrt(n0), rng.standard_normal(n1) * 0.5,
+           rng.standard_normal((n2, n1)) / np.sqrt(n1), rng.standard_normal(n2) * 0.5, rng.standard_normal(n2))
+    _no_full_jacobian(fn, big, what, network=True)
 
 
 # --- 6. seed 004: f(x, W) = ||W x||^2 ------------------------------------------------------------
 
 SEED_W = np.array([[0.1, 0.5], [-0.3, 0.8]])
 SEED_X = np.array([0.2, 0.4])
+# Only 0.44 and 0.52 are in the seed note; the rest are on CS231n lecture 4's slides.
+SEED_LINES = ("seed note (CS231n lecture 4): df/dq = [0.44, 0.52]\n"
+              "lecture 4's slides:           f = 0.116, dW = [[0.088, 0.176], [0.104, 0.208]], "
+              "dx = [-0.112, 0.636]")
+
+
+def _rounded(value):
+    try:
+        a = np.round(np.asarray(value, dtype=np.float64), 3)
+    except (TypeError, ValueError):
+        return repr(value)
+    return f"{float(a):.3f}" if a.ndim == 0 else str(a.tolist())
+
+
+def _seed_side_by_side(forward, backward, fwd, bwd):
+    """The seed's numbers and, if the learner's code produces them, the learner's."""
+    try:
+        f, cache = call(forward, SEED_W.copy(), SEED_X.copy(), what=fwd)
+        dW, dx = call(backward, 1.0, cache, what=bwd)
+    except (CheckFailed, TypeError, ValueError):
+        return SEED_LINES
+    return (f"{SEED_LINES}\n"
+            f"yours:                        f = {_rounded(f)}, dW = {_rounded(dW)}, dx = {_rounded(dx)}")
+
+
+def _wx_rows():
+    """Named wrong backward passes; dq is what the learner used for df/dq."""
+    def dq(ev, kind):
+        W, x = ev.inputs
+        q = W @ x
+        return ev.dout * {"2q": 2 * q, "q": q, "2": 2 + 0 * q, "1": 1 + 0 * q}[kind]
+
+    def dW(kind):
+        return lambda ev: np.outer(dq(ev, kind), ev.inputs[1])
+
+    def dx(kind):
+        return lambda ev: ev.inputs[0].T @ dq(ev, kind)
+
+    half = "{name} is half the right value: d(q_i^2)/dq_i = 2 q_i, and the 2 is missing."
+    constant = "d(q_i^2)/dq_i = 2 q_i: you used {} instead of 2 q."
+    return [
+        like("dW_transposed", "df/dW = 2 q x^T: dW[i, j] = 2 q_i x_j (np.outer(q, x)); yours is its "
+                              "transpose 2 x q^T.", lambda ev: dW("2q")(ev).T, grads="dW"),
+        like("jv_not_vjp", "df/dx = 2 W^T q: multiply by W.T, not W.",
+             lambda ev: ev.inputs[0] @ dq(ev, "2q"), grads="dx"),
+        like("scaled_half", half, dW("q"), grads="dW"),
+        like("scaled_half", half, dx("q"), grads="dx"),
+    ] + [like("forgot_square_rule", constant.format(k), g(k), grads=n)
+         for k in ("2", "1") for g, n in ((dW, "dW"), (dx, "dx"))]
+
+
+def _wx_case(forward, backward, W, x, fwd, bwd, hidden):
+    result = call(forward, W.copy(), x.copy(), what=fwd)
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise CheckFailed(f"{fwd} must return (f, cache), a tuple of 2.", key="bad_return")
+    q = W @ x
+    is_number = "f = ||W x||^2 is a number: sum the squares, np.sum(q**2)."
+    _matrix(fwd, result[0], np.sum(q ** 2), name="f", context=f" for W of shape {W.shape}", shape_mistakes=[
+        ("f_not_summed", f"{is_number} Yours is the vector q**2, of shape {q.shape}.", q ** 2),
+        ("f_not_summed", f"{is_number} Yours is q = W x itself, of shape {q.shape}.", q),
+    ], mistakes=[
+        like("forgot_square", "f = ||W x||^2 is the sum of the SQUARES of q = W x.", lambda ev: np.sum(q)),
+        like("norm_not_squared", "f = ||W x||^2 = sum(q**2), the squared norm, not the norm.",
+             lambda ev: np.sqrt(np.sum(q ** 2))),
+        like("square_of_sum", "f = sum_i q_i^2, the sum of the squares; yours is (sum_i q_i)^2, the "
+                              "square of the sum.", lambda ev: np.sum(q) ** 2),
+        like("row_product", "q = W @ x, W times the column x; x @ W computes W.T @ x.",
+             _safe(lambda ev: np.sum((x @ W) ** 2))),
+    ])
+    check_layer(forward, backward, W, x, names=["W", "x"], batch=NO_BATCH, quiet=True,
+                seed=27 if hidden else 26, mistakes=_wx_rows())
 
 
 @EXERCISES.check("wx_norm")
@@ -607,33 +955,21 @@ def wx_norm(forward, backward, *, hidden=False):
     rng = _rng(hidden, 760)
     # square first (a transposed dW or W used for W.T keeps the shape and can be named), then
     # shapes that differ on every axis
-    cases = [(rng.standard_normal((3, 3)), rng.standard_normal(3)), (rng.standard_normal((3, 4)), rng.standard_normal(4))]
+    square = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    cases = [square, (rng.standard_normal((3, 4)), rng.standard_normal(4))]
     if not hidden:
         cases.insert(0, (SEED_W, SEED_X))
-    for W, x in cases:
-        result = call(forward, W.copy(), x.copy(), what=fwd)
-        if not isinstance(result, tuple) or len(result) != 2:
-            raise CheckFailed(f"{fwd} must return (f, cache), a tuple of 2.", key="bad_return")
-        q = W @ x
-        check_answer(fwd, result[0], np.sum(q ** 2), name="f", context=f" for W of shape {W.shape}", mistakes=[
-            like("forgot_square", "f = ||W x||^2 is the sum of the SQUARES of q = W x.", lambda ev: np.sum(q)),
-            like("norm_not_squared", "f = ||W x||^2 = sum(q**2), the squared norm, not the norm.",
-                 lambda ev: np.sqrt(np.sum(q ** 2))),
-        ])
-        _layer(forward, backward, W, x, names=["W", "x"], batch=NO_BATCH, quiet=True,
-               seed=27 if hidden else 26, mistakes=[
-            like("dW_transposed", "df/dW = 2 q x^T: dW[i, j] = 2 q_i x_j (np.outer(q, x)); yours is its "
-                                  "transpose 2 x q^T.",
-                 lambda ev: ev.dout * 2 * np.outer(ev.inputs[1], ev.inputs[0] @ ev.inputs[1]), grads="dW"),
-            like("jv_not_vjp", "df/dx = 2 W^T q: multiply by W.T, not W.",
-                 lambda ev: ev.dout * 2 * ev.inputs[0] @ (ev.inputs[0] @ ev.inputs[1]), grads="dx"),
-            like("forgot_square_rule", "d(q_i^2)/dq_i = 2 q_i: you used 2 (or 1) instead of 2 q.",
-                 lambda ev: ev.dout * 2 * ev.inputs[0].T @ np.ones(ev.inputs[0].shape[0]), grads="dx"),
-        ])
+    try:
+        for W, x in cases:
+            _attempt(lambda: _wx_case(forward, backward, W, x, fwd, bwd, hidden), what=f"{fwd}/{bwd}",
+                     context=f" for W of shape {W.shape}",
+                     probe=lambda: _wx_case(forward, backward, *square, fwd, bwd, hidden),
+                     probe_context="with a square W of shape (3, 3)",
+                     hint="W is (m, n), x and dx (n,), q = W x and dq (m,), dW (m, n)")
+    except CheckFailed as exc:
+        if hidden or exc.key == "not_implemented":
+            raise
+        raise CheckFailed(f"{exc}\n{_seed_side_by_side(forward, backward, fwd, bwd)}",
+                          key=exc.key, keys=exc.keys) from None
     if not hidden:
-        _, cache = forward(SEED_W.copy(), SEED_X.copy())
-        dW, dx = backward(np.array(1.0), cache)
-        print("seed (CS231n): f = 0.116, df/dq = [0.44, 0.52], dW = [[0.088, 0.176], [0.104, 0.208]], "
-              "dx = [-0.112, 0.636]")
-        print(f"yours:         f = {float(forward(SEED_W.copy(), SEED_X.copy())[0]):.3f}, "
-              f"dW = {np.round(np.asarray(dW, dtype=float), 3).tolist()}, dx = {np.round(np.asarray(dx, dtype=float), 3).tolist()}")
+        print(_seed_side_by_side(forward, backward, fwd, bwd))
