@@ -6,7 +6,6 @@ mistake is exactly one change a learner could make.  The tests assert the key of
 (and, where it matters, words of the message), so a check that fails for the wrong reason fails
 here.  Expected numbers come from the seed notes or closed forms, never from the code under test.
 """
-import time
 
 import numpy as np
 import pytest
@@ -194,14 +193,16 @@ def test_hidden_checks_print_nothing_but_the_ok_line(sol, capsys):
     assert out.count("\n") == 2 and out.count("[ok]") == 2
 
 
-def test_the_deep_checks_take_well_under_a_second(sol):
-    """topo_order and backward build and walk a 10,000-node chain, visible and hidden."""
+def test_the_deep_checks_pass_and_leave_the_garbage_collector_on(sol):
+    """topo_order and backward build and walk a 10,000-node chain, visible and hidden, with the
+    garbage collector paused while they do (their time is reported by benchmarks/cell_times.py)."""
+    import gc
     a = args(sol.namespace)
+    assert gc.isenabled()
     for part in ("topo_order", "value_backward"):
-        start = time.perf_counter()
         getattr(check, part)(*a[part], quiet=True)
         getattr(check, part)(*a[part], hidden=True, quiet=True)
-        assert time.perf_counter() - start < 2.0, part
+        assert gc.isenabled(), part
 
 
 # --- 1-4. the operators ------------------------------------------------------------------------
