@@ -300,6 +300,25 @@ def test_numerical_grads_mistakes(planted, key):
     fails_with(key, check.numerical_grads, planted)
 
 
+def test_numerical_grads_may_restore_by_arithmetic():
+    """p[i] += h; p[i] -= 2h; p[i] += h leaves round-off of 1e-17, not a changed network."""
+    def numerical_grads(f, params, h=1e-5):
+        grads = {}
+        for name, p in params.items():
+            g = np.zeros_like(p)
+            for i in np.ndindex(p.shape):
+                p[i] += h
+                up = f(params)
+                p[i] -= 2 * h
+                down = f(params)
+                p[i] += h
+                g[i] = (up - down) / (2 * h)
+            grads[name] = g
+        return grads
+    check.numerical_grads(numerical_grads, quiet=True)
+    check.numerical_grads(numerical_grads, hidden=True, quiet=True)
+
+
 # --- 6. per_example_step ------------------------------------------------------------------------------
 
 def per_example(sol, zero=True, scale=lambda lr, T: lr / T, each=lambda g, T: g, transpose=False,
@@ -482,7 +501,9 @@ def train_like(sol, shuffle="each", batches="all", record="mean", pair=True, pri
                 history.append(float(np.dot(losses, sizes) / np.sum(sizes)))
             elif record == "full":
                 history.append(sol.loss_and_grads(params, X, labels)[0])
-            if printer == "every" and print_every and epoch % print_every == 0:
+            if printer == "modulo" and epoch % print_every == 0:
+                print(f"epoch {epoch} loss {history[-1]:.4f}")
+            elif printer == "every" and print_every and epoch % print_every == 0:
                 print(f"epoch {epoch} loss {history[-1]:.4f}")
             elif printer == "always":
                 print(f"epoch {epoch} loss {history[-1]:.4f}")
@@ -504,6 +525,7 @@ def train_like(sol, shuffle="each", batches="all", record="mean", pair=True, pri
     (dict(shuffle="global"), "ignores_rng"),
     (dict(printer="always"), "prints_every_epoch"),
     (dict(printer="never"), "silent"),
+    (dict(printer="modulo"), "print_every_zero"),
     (dict(stop="never"), "no_early_stop"),
     (dict(lr_scale=1e-4), "cannot_overfit"),
     (dict(record="weighted"), "wrong_history"),

@@ -47,9 +47,10 @@ EXERCISES = Exercises("05_training", [
 ])
 progress = EXERCISES.progress
 
-# fit_digits must reach this test accuracy.  The notebook's solution reaches 97.3% on the
-# visible split and 97.6% on the hidden one; 12 other correct recipes tried while writing the
-# check (hidden 64-128, lr 0.05-0.5, 20-100 epochs, benchmarks/training.py) stayed at 95.3% or above.
+# fit_digits must reach this test accuracy.  Measured (benchmarks/training.py): the notebook's
+# solution reaches 97.1% on the visible split and 97.3% on the hidden one (the check's rngs), and
+# 96.4-98.2% over 20 initial seeds; 12 correct recipes (hidden 32-256 units, one or two hidden
+# layers, lr 0.05-0.5, 20-60 epochs), 10 runs each, never went below 96.2%.
 DIGITS_THRESHOLD = 0.95
 # The initial loss of a network initialised at a sensible scale is near ln(C): He's init on the
 # digits gives 2.26-2.77 over 200 seeds (ln 10 = 2.30); three times He's scale gives 4.7-16.
@@ -566,7 +567,10 @@ def numerical_grads(fn, *, hidden=False):
     h = 0.05 if hidden else 0.1
     given = _copy(params)
     got = call(fn, f, given, h, what=what)
-    if not all(np.array_equal(params[k], given[k]) for k in params):
+    # old + h - 2h + h is not always old in floating point: restoring by arithmetic is allowed
+    if not all(np.shape(given[k]) == params[k].shape
+               and np.max(np.abs(given[k] - params[k]) / np.maximum(1.0, np.abs(params[k]))) <= 1e-12
+               for k in params):
         raise CheckFailed(f"{what} left params changed: after nudging an entry by +h and -h, put its "
                           f"old value back (the caller's network must be as it was).", key="not_restored")
     want = central(params, h)
@@ -863,8 +867,15 @@ def _overfits(fn, hidden, what):
 def _run_train(fn, params, X, labels, lr, epochs, batch_size, seed, print_every, window=5, tol=None, *, what):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        history = call(fn, params, X.copy(), labels.copy(), lr, epochs, batch_size,
-                       np.random.default_rng(seed), print_every, window, tol, what=what)
+        try:
+            history = call(fn, params, X.copy(), labels.copy(), lr, epochs, batch_size,
+                           np.random.default_rng(seed), print_every, window, tol, what=what)
+        except CheckFailed as exc:
+            if print_every == 0 and "ZeroDivisionError" in str(exc):
+                raise CheckFailed(f"{what}(..., print_every=0) divided by zero: print_every = 0 means print "
+                                  f"nothing; test it first (if print_every and epoch % print_every == 0)."
+                                  f"\n  ({str(exc).splitlines()[0]})", key="print_every_zero") from None
+            raise
     lines = [line for line in out.getvalue().splitlines() if line.strip()]
     return history, lines
 
