@@ -206,7 +206,7 @@ def test_large_init_message_gives_the_initial_loss():
 
 # --- 4. loss_and_grads ----------------------------------------------------------------------------
 
-def net_grads(relu=True, relu_last=False, depth=None):
+def net_grads(relu=True, relu_last=False, depth=None, mask=True):
     """loss_and_grads written from the formulas, with one thing changed."""
     def loss_and_grads(params, X, labels):
         L = depth or len(params) // 2
@@ -226,7 +226,7 @@ def net_grads(relu=True, relu_last=False, depth=None):
         dh, grads = top, {}
         for k in range(L, 0, -1):
             active = (relu and k < L) or (k == L and relu_last)
-            dz = dh * (zs[k - 1] > 0) if active else dh
+            dz = dh * (zs[k - 1] > 0) if active and mask else dh
             grads[f"W{k}"], grads[f"b{k}"] = hs[k - 1].T @ dz, dz.sum(axis=0)
             dh = dz @ params[f"W{k}"].T
         return loss, grads
@@ -241,6 +241,7 @@ def test_the_formula_version_passes():
     (net_grads(relu_last=True), "relu_on_scores"),
     (net_grads(relu=False), "no_relu"),
     (net_grads(depth=2), "fixed_depth"),
+    (net_grads(mask=False), "missing_relu_backward"),
     (lambda p, X, y: (net_grads()(p, X, y)[0], {k: v for k, v in net_grads()(p, X, y)[1].items()
                                                   if k.startswith("W")}), "wrong_keys"),
     (lambda p, X, y: (net_grads()(p, X, y)[0], list(net_grads()(p, X, y)[1].values())), "not_a_dict"),
@@ -288,6 +289,23 @@ def fd(diff, restore=True, step=None, whole=False):
 CENTRAL = lambda up, down, mid, h: (up - down) / (2 * h)  # noqa: E731
 
 
+def fd_on_copies(f, params, h=1e-5):
+    """Nudges a copy of each array: f(params) never sees the change."""
+    grads = {}
+    for name, p in params.items():
+        q = p.copy()
+        g = np.zeros_like(p)
+        for i in np.ndindex(p.shape):
+            q[i] = p[i] + h
+            up = f(params)
+            q[i] = p[i] - h
+            down = f(params)
+            q[i] = p[i]
+            g[i] = (up - down) / (2 * h)
+        grads[name] = g
+    return grads
+
+
 @pytest.mark.parametrize("planted, key", [
     (fd(lambda up, down, mid, h: (up - mid) / h), "forward_difference"),
     (fd(lambda up, down, mid, h: (mid - down) / h), "forward_difference"),
@@ -295,6 +313,7 @@ CENTRAL = lambda up, down, mid, h: (up - down) / (2 * h)  # noqa: E731
     (fd(CENTRAL, step=1e-6), "ignores_h"),
     (fd(CENTRAL, restore=False), "not_restored"),
     (fd(CENTRAL, whole=True), "nudged_whole_array"),
+    (fd_on_copies, "nudged_a_copy"),
 ])
 def test_numerical_grads_mistakes(planted, key):
     fails_with(key, check.numerical_grads, planted)
@@ -421,6 +440,7 @@ def test_transpose_on_a_non_square_W_is_named_from_the_shape_error(sol):
     (lambda s, y: float(np.sum(np.argmax(s, axis=1) == y)), "count_not_fraction"),
     (lambda s, y: float(np.mean(np.argmax(s, axis=1) != y)), "error_rate"),
     (lambda s, y: np.argmax(s, axis=1) == y, "not_a_number"),
+    (lambda s, y: float(np.mean(np.argmax(s) == y)), "argmax_no_axis"),
 ])
 @pytest.mark.parametrize("hidden", [False, True])
 def test_accuracy_mistakes(planted, key, hidden):
@@ -578,3 +598,85 @@ def test_fit_digits_must_not_change_the_data(sol):
         X -= X.mean(axis=0)
         return sol.fit_digits(X, labels, rng)
     fails_with("mutated_input", check.fit_digits, fit_digits)
+
+
+# --- correct code written another way passes -------------------------------------------------------
+
+def sgd_rebinding_entries(params, grads, lr):
+    for name in list(params):
+        params[name] = params[name] - lr * grads[name]
+
+
+def init_with_normal(sizes, rng):
+    return {key: value for k in range(1, len(sizes))
+            for key, value in ((f"W{k}", rng.normal(0.0, np.sqrt(2.0 / sizes[k - 1]), (sizes[k - 1], sizes[k]))),
+                               (f"b{k}", np.zeros(sizes[k])))}
+
+
+def fd_on_dict_copies(f, params, h=1e-5):
+    grads = {}
+    for name, p in params.items():
+        g = np.zeros(p.size)
+        for j in range(p.size):
+            up = {k: v.copy() for k, v in params.items()}
+            down = {k: v.copy() for k, v in params.items()}
+            up[name].flat[j] += h
+            down[name].flat[j] -= h
+            g[j] = (f(up) - f(down)) / (2 * h)
+        grads[name] = g.reshape(p.shape)
+    return grads
+
+
+def per_example_local_buffers(sol):
+    def per_example_step(params, grads, X, labels, lr):
+        grads = {name: np.zeros_like(p) for name, p in params.items()}
+        losses = []
+        for x, y in zip(X, labels):
+            loss, g = sol.loss_and_grads(params, x[None, :], np.array([y]))
+            losses.append(loss)
+            for name in grads:
+                grads[name] = grads[name] + g[name]
+        for name in params:
+            params[name] = params[name] - lr * grads[name] / len(X)
+        return float(np.mean(losses))
+    return per_example_step
+
+
+def converged_with_python_min(history, window, tol):
+    history = list(history)
+    return len(history) > window and min(history[:-window]) - min(history[-window:]) <= tol
+
+
+def train_counting_from_zero(sol):
+    def train(params, X, labels, lr, epochs, batch_size, rng, print_every=10, window=5, tol=None):
+        history = []
+        for epoch in range(epochs):
+            order = rng.permutation(len(X))
+            losses = []
+            for start in range(0, len(X), batch_size):
+                batch = order[start:start + batch_size]
+                losses.append(sol.minibatch_step(params, X[batch], labels[batch], lr))
+            history.append(np.mean(losses))
+            if print_every > 0 and (epoch + 1) % print_every == 0:
+                print(epoch + 1, history[-1])
+            if tol is not None and sol.has_converged(history, window, tol):
+                break
+        return history
+    return train
+
+
+def test_correct_code_written_another_way_passes(sol):
+    cases = [
+        (check.sgd_step, sgd_rebinding_entries),
+        (check.init_params, init_with_normal),
+        (check.numerical_grads, fd_on_dict_copies),
+        (check.per_example_step, per_example_local_buffers(sol)),
+        (check.minibatch_step, lambda p, X, y, lr: (lambda lg: (sol.sgd_step(p, lg[1], lr), lg[0])[1])(
+            sol.loss_and_grads(p, X, y))),
+        (check.accuracy, lambda s, y: (s.argmax(1) == y).mean()),
+        (check.has_converged, converged_with_python_min),
+        (check.train, train_counting_from_zero(sol)),
+    ]
+    for fn, answer in cases:
+        fn(answer, quiet=True)
+        fn(answer, hidden=True, quiet=True)

@@ -14,7 +14,10 @@ sanity checks a practitioner runs before training:
   too large), the gradient buffers not zeroed between steps, the mean taken twice;
 * initialisation: all-zero or all-equal weights (the hidden units' columns are identical, so
   symmetry is never broken), an initial loss far above ln(C) (the scale is too big), other scales;
-* accuracy with argmax over the wrong axis; a convergence test that never stops or stops at once;
+* the network's gradients: ReLU on the scores, no ReLU, ReLU skipped on the way back, two layers
+  hard-coded; finite differences that are one-sided, over h, on a copy, or never put back;
+* accuracy with argmax over the wrong axis (or none); a convergence test that never stops or stops
+  at once;
 * the loop: no shuffling, labels not shuffled with the inputs, the last partial batch dropped,
   too many progress lines, no early stop; and, when nothing named fits, whether the loop can
   overfit 20 examples at all.
@@ -89,7 +92,7 @@ def _loss(params, X, labels, **kw):
     return float(-np.mean(logp[np.arange(len(labels)), labels]))
 
 
-def _loss_grads(params, X, labels, relu=True, relu_last=False):
+def _loss_grads(params, X, labels, relu=True, relu_last=False, mask=True):
     """L = mean over the batch of -log softmax(scores)[label]; every dL/dW_k, dL/db_k."""
     zs, hs = _forward(params, X, relu=relu, relu_last=relu_last)
     N = len(labels)
@@ -103,7 +106,7 @@ def _loss_grads(params, X, labels, relu=True, relu_last=False):
     for k in range(L, 0, -1):
         last = k == L
         active = (relu and not last) or (last and relu_last)
-        dz = dh * (zs[k - 1] > 0) if active else dh
+        dz = dh * (zs[k - 1] > 0) if active and mask else dh
         grads[f"W{k}"] = hs[k - 1].T @ dz
         grads[f"b{k}"] = dz.sum(axis=0)
         dh = dz @ params[f"W{k}"].T
@@ -267,12 +270,13 @@ def gradient_descent(fn, *, hidden=False):
     # E(w) = a/2 (w - c)^2 has the closed form w_k = c + (1 - lr a)^k (w0 - c); then a
     # non-quadratic loss, E(w) = log cosh(w - c) + 0.1 w^2, whose gradient is not linear in w.
     a, c, w0, lr, steps = (3.0, 2.0, -1.0, 0.1, 6) if not hidden else (2.0, -1.5, 2.5, 0.15, 7)
-    g2 = (lambda w: np.tanh(w - 0.5) + 0.2 * w) if not hidden else (lambda w: np.tanh(w + 1.0) + 0.2 * w)
+    shift = 0.5 if not hidden else -1.0
+    g2 = lambda w: np.tanh(w - shift) + 0.2 * w  # noqa: E731
     cases = [
         (lambda w: a * (w - c), w0, lr, steps, c + (1 - lr * a) ** np.arange(steps + 1) * (w0 - c),
          f"E(w) = {a / 2:g} (w - {c:g})^2 from w0 = {w0:g} with lr = {lr:g}"),
         (g2, 3.0, 0.8, 5, _gd_reference(g2, 3.0, 0.8, 5),
-         "E(w) = log cosh(w - c) + 0.1 w^2 from w0 = 3 with lr = 0.8"),
+         f"E(w) = log cosh(w - {shift:g}) + 0.1 w^2 from w0 = 3 with lr = 0.8"),
     ]
     for grad, w_start, lr_used, n, want, where in cases:
         raw = call(fn, grad, w_start, lr_used, n, what=what)
@@ -484,6 +488,10 @@ def _grad_alternatives(params, X, labels):
         ("no_relu", "there is no ReLU between the layers: without it the network is one linear map. "
                     "Apply relu_forward after every affine layer but the last (and relu_backward on "
                     "the way back).", grads_of(relu=False)),
+        ("missing_relu_backward", "the forward pass has its ReLUs but the backward pass skips them: call "
+                                  "relu_backward with each ReLU's cache before the affine_backward below it "
+                                  "(the gradient is 0 where the ReLU's input was negative).",
+         grads_of(mask=False)),
     ]
 
 
@@ -584,12 +592,19 @@ def numerical_grads(fn, *, hidden=False):
                          "p+h and p-h.", {k: 2 * v for k, v in want.items()}),
         ("ignores_h", f"numerical_grads(f, params, h={h}) must use the step h it is given; yours gives "
                       f"the exact gradient (a tiny step).", central(params, 0.0)),
+        ("nudged_a_copy", "every entry is 0: f never saw your nudges. f(params) reads the dict it is "
+                          "given, so nudge params[name][i] itself (then put the old value back), not an "
+                          "entry of a copy.", {k: np.zeros_like(v) for k, v in params.items()}),
         ("nudged_whole_array", "every entry of an array got the same number: you nudged the whole array "
                                "by h at once. Nudge one entry at a time (p[i] = old + h for i in "
                                "np.ndindex(p.shape)).", whole_array(params, h)),
     ])
-    # the same routine on a network's loss agrees with the reference gradients
-    X, labels, net = _problem(rng, 5, [3, 4, 3])
+    # the same routine on a network's loss agrees with the reference gradients; no hidden
+    # pre-activation within 1e-3 of ReLU's kink, where a difference with h = 1e-5 would straddle it
+    while True:
+        X, labels, net = _problem(rng, 5, [3, 4, 3])
+        if np.min(np.abs(_forward(net, X)[0][0])) > 1e-3:
+            break
     got = call(fn, lambda p: _loss(p, X, labels), _copy(net), 1e-5, what=what)
     _check_dict(what, got, _loss_grads(net, X, labels)[1], label="grads",
                 context=" for a network's loss with h = 1e-5")
@@ -701,7 +716,9 @@ def accuracy(fn, *, hidden=False):
             labels = rng.integers(0, C, size=N)
             right = float(np.mean(np.argmax(scores, axis=1) == labels))
             wrong_axis = float(np.mean(np.argmax(scores, axis=0) == labels)) if N == C else None
-            if 0.0 < right < 1.0 and right != 0.5 and wrong_axis != right:
+            no_axis = float(np.mean(np.argmax(scores) == labels))
+            answers = [right, 1 - right, wrong_axis, no_axis]
+            if 0.0 < right < 1.0 and len(set(answers)) == len(answers):     # every mistake shows
                 break
         context = f" for scores of shape {scores.shape}"
         try:
@@ -715,6 +732,9 @@ def accuracy(fn, *, hidden=False):
             raise
         mistakes = [
             like("percent", "return a fraction between 0 and 1, not a percentage.", lambda ev: 100 * right),
+            like("argmax_no_axis", "np.argmax(scores) without an axis gives ONE index into the flattened "
+                                   "array; each row's prediction is np.argmax(scores, axis=1).",
+                 lambda ev: no_axis),
             like("count_not_fraction", "that is the number of correct predictions; divide by N for the "
                                        "fraction.", lambda ev: N * right),
             like("error_rate", "that is the error rate, 1 - accuracy: count the predictions equal to the "
