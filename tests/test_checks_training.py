@@ -1,0 +1,682 @@
+"""Do the checks of 05_training pass the solution and name every planted mistake?
+
+Each planted mistake is the solution with one error a learner is likely to make (most of them
+the named mistakes of training code: the wrong sign, lr twice, gradients not zeroed, the sum
+instead of the mean, the bias forgotten, seed 001's transpose and typo, zero initialisation...);
+the test asserts the key of the diagnosis, so a check that fails for the wrong reason fails here.
+"""
+import types
+
+import numpy as np
+import pytest
+
+from autograder.checks import training as check
+from conftest import (assert_solution_passes, assert_stubs_not_implemented, fails_with,
+                      load_solution)
+
+NB = "05_training"
+
+
+@pytest.fixture(scope="module")
+def sol():
+    return load_solution(NB)
+
+
+def with_globals(fn, **overrides):
+    """A copy of the notebook function ``fn`` that sees ``overrides`` instead of the notebook's names."""
+    return types.FunctionType(fn.__code__, dict(fn.__globals__, **overrides), fn.__name__,
+                              fn.__defaults__, fn.__closure__)
+
+
+def solution_args(sol):
+    return {
+        "gradient_descent": (sol.gradient_descent,),
+        "sgd_step": (sol.sgd_step,),
+        "init_params": (sol.init_params,),
+        "loss_and_grads": (sol.loss_and_grads,),
+        "numerical_grads": (sol.numerical_grads,),
+        "per_example_step": (sol.per_example_step,),
+        "minibatch_step": (sol.minibatch_step,),
+        "accuracy": (sol.accuracy,),
+        "has_converged": (sol.has_converged,),
+        "train": (sol.train,),
+        "fit_digits": (sol.fit_digits,),
+    }
+
+
+def test_points_total_23():
+    assert sum(p["points"] for p in check.EXERCISES.parts) == 23
+    assert len(check.EXERCISES.parts) == 11
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_solution_passes_every_check(sol, hidden, capsys):
+    assert_solution_passes(check, solution_args(sol), hidden, capsys)
+
+
+def test_stubs_are_reported_as_not_implemented(sol):
+    assert_stubs_not_implemented(check, solution_args(sol))
+
+
+# --- 1. gradient descent ------------------------------------------------------------------------
+
+def gd(update, start=0, count=lambda steps: steps, keep=slice(None)):
+    def gradient_descent(grad, w0, lr, steps):
+        path = [float(w0)]
+        for _ in range(count(steps)):
+            path.append(update(path[-1], grad, lr, path[0]))
+        return np.array(path[keep])
+    return gradient_descent
+
+
+@pytest.mark.parametrize("planted, key", [
+    (gd(lambda w, g, lr, w0: w + lr * g(w)), "wrong_sign"),
+    (gd(lambda w, g, lr, w0: w - lr * lr * g(w)), "lr_twice"),
+    (gd(lambda w, g, lr, w0: w - g(w)), "lr_ignored"),
+    (gd(lambda w, g, lr, w0: w - lr * g(w0)), "stale_gradient"),
+    (gd(lambda w, g, lr, w0: w - lr * g(w), keep=slice(1, None)), "missing_start"),
+    (gd(lambda w, g, lr, w0: w - lr * g(w), count=lambda s: s - 1), "one_step_short"),
+    (lambda grad, w0, lr, steps: gd(lambda w, g, lr, w0: w - lr * g(w))(grad, w0, lr, steps)[-1], "only_final"),
+])
+def test_gradient_descent_mistakes(planted, key):
+    fails_with(key, check.gradient_descent, planted)
+
+
+def test_wrong_sign_message_quotes_the_seed_rule():
+    message = fails_with("wrong_sign", check.gradient_descent, gd(lambda w, g, lr, w0: w + lr * g(w)))
+    assert "w <- w - lr * dE/dw" in message and "dE/dw > 0" in message
+
+
+# --- 2. sgd_step ----------------------------------------------------------------------------------
+
+def step_with(rule):
+    def sgd_step(params, grads, lr):
+        for name in params:
+            rule(params, grads, lr, name)
+    return sgd_step
+
+
+def sgd_copy(params, grads, lr):
+    return {name: params[name] - lr * grads[name] for name in params}
+
+
+def sgd_rebinds(params, grads, lr):
+    params = {name: params[name] - lr * grads[name] for name in params}      # a new local dict
+
+
+def sgd_scales_grads(params, grads, lr):
+    for name in params:
+        grads[name] *= lr
+        params[name] -= grads[name]
+
+
+def sgd_seed_typo(params, grads, lr):
+    for name in params:
+        gradient = grads[name] if name.startswith("W") else grads["W" + name[1:]].T
+        params[name] -= lr * gradient
+
+
+def _sub(params, grads, lr, name, g):
+    params[name] -= lr * g
+
+
+@pytest.mark.parametrize("planted, key", [
+    (step_with(lambda p, g, lr, k: p[k].__iadd__(lr * g[k])), "wrong_sign"),
+    (step_with(lambda p, g, lr, k: p[k].__isub__(lr ** 2 * g[k])), "lr_twice"),
+    (step_with(lambda p, g, lr, k: p[k].__isub__(g[k])), "lr_ignored"),
+    (step_with(lambda p, g, lr, k: p[k].__isub__(lr * g[k]) if k.startswith("W") else None), "bias_not_updated"),
+    (step_with(lambda p, g, lr, k: p[k].__isub__(lr * g[k].T)), "cmu_transpose"),
+    (sgd_copy, "not_in_place"),
+    (sgd_rebinds, "not_in_place"),
+    (sgd_scales_grads, "mutated_input"),
+    (sgd_seed_typo, "bias_used_weight_gradient"),
+])
+def test_sgd_step_mistakes(planted, key):
+    fails_with(key, check.sgd_step, planted)
+
+
+def test_not_in_place_says_copies_were_returned():
+    assert "returned updated copies" in fails_with("not_in_place", check.sgd_step, sgd_copy)
+
+
+def test_transpose_message_explains_the_layout():
+    message = fails_with("cmu_transpose", check.sgd_step, step_with(lambda p, g, lr, k: p[k].__isub__(lr * g[k].T)))
+    assert "(fan_in, fan_out)" in message and "no .T" in message
+
+
+# --- 3. init_params -------------------------------------------------------------------------------
+
+def init_with(weights, bias=lambda rng, fan_out: np.zeros(fan_out), first=1):
+    def init_params(sizes, rng):
+        params = {}
+        for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=first):
+            params[f"W{k}"] = weights(rng, fan_in, fan_out)
+            params[f"b{k}"] = bias(rng, fan_out)
+        return params
+    return init_params
+
+
+def he(rng, a, b):
+    return rng.standard_normal((a, b)) * np.sqrt(2.0 / a)
+
+
+def init_two_layers_only(sizes, rng):
+    return {"W1": he(rng, sizes[0], sizes[1]), "b1": np.zeros(sizes[1]),
+            "W2": he(rng, sizes[1], sizes[-1]), "b2": np.zeros(sizes[-1])}
+
+
+@pytest.mark.parametrize("planted, key", [
+    (init_with(lambda rng, a, b: np.zeros((a, b))), "zero_init"),
+    (init_with(lambda rng, a, b: np.full((a, b), 0.1)), "equal_init"),
+    (init_with(lambda rng, a, b: rng.standard_normal((a, b)) * 3 * np.sqrt(2.0 / a)), "initial_loss_too_large"),
+    (init_with(lambda rng, a, b: rng.standard_normal((a, b))), "initial_loss_too_large"),
+    (init_with(lambda rng, a, b: rng.standard_normal((a, b)) * np.sqrt(1.0 / a)), "xavier_scale"),
+    (init_with(lambda rng, a, b: rng.standard_normal((a, b)) * np.sqrt(2.0 / (a + b))), "xavier_scale"),
+    (init_with(lambda rng, a, b: rng.standard_normal((a, b)) * np.sqrt(2.0 / b)), "fan_out"),
+    (init_with(lambda rng, a, b: rng.standard_normal((a, b)) * (2.0 / a)), "forgot_sqrt"),
+    (init_with(lambda rng, a, b: rng.standard_normal((a, b)) * 0.01), "small_constant_scale"),
+    (init_with(lambda rng, a, b: rng.standard_normal((a, b)) * 1.5 * np.sqrt(2.0 / a)), "wrong_scale"),
+    (init_with(lambda rng, a, b: rng.random((a, b)) * np.sqrt(6.0 / a)), "not_centered"),
+    (init_with(lambda rng, a, b: np.random.standard_normal((a, b)) * np.sqrt(2.0 / a)), "ignores_rng"),
+    (init_with(lambda rng, a, b: he(rng, b, a)), "cmu_layout"),
+    (init_with(he, bias=lambda rng, b: rng.standard_normal(b) * 0.1), "bias_not_zero"),
+    (init_with(he, first=0), "wrong_keys"),
+    (init_two_layers_only, "wrong_keys"),
+])
+def test_init_params_mistakes(planted, key):
+    fails_with(key, check.init_params, planted)
+
+
+def test_he_uniform_is_accepted(capsys):
+    """Uniform weights with He's standard deviation are a correct initialisation too."""
+    uniform = init_with(lambda rng, a, b: rng.uniform(-1, 1, (a, b)) * np.sqrt(6.0 / a))
+    check.init_params(uniform, quiet=True)
+
+
+def test_zero_init_message_names_the_identical_columns():
+    message = fails_with("zero_init", check.init_params, init_with(lambda rng, a, b: np.zeros((a, b))))
+    assert "columns are identical" in message and "symmetry" in message
+
+
+def test_large_init_message_gives_the_initial_loss():
+    message = fails_with("initial_loss_too_large", check.init_params,
+                         init_with(lambda rng, a, b: rng.standard_normal((a, b))))
+    assert "ln(10) = 2.30" in message
+
+
+# --- 4. loss_and_grads ----------------------------------------------------------------------------
+
+def net_grads(relu=True, relu_last=False, depth=None, mask=True):
+    """loss_and_grads written from the formulas, with one thing changed."""
+    def loss_and_grads(params, X, labels):
+        L = depth or len(params) // 2
+        hs, zs = [X], []
+        for k in range(1, L + 1):
+            z = hs[-1] @ params[f"W{k}"] + params[f"b{k}"]
+            zs.append(z)
+            active = (relu and k < L) or (k == L and relu_last)
+            hs.append(np.maximum(z, 0) if active else z)
+        s = hs[-1] - hs[-1].max(axis=1, keepdims=True)
+        logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+        N = len(X)
+        loss = -logp[np.arange(N), labels].mean()
+        top = np.exp(logp)
+        top[np.arange(N), labels] -= 1
+        top /= N
+        dh, grads = top, {}
+        for k in range(L, 0, -1):
+            active = (relu and k < L) or (k == L and relu_last)
+            dz = dh * (zs[k - 1] > 0) if active and mask else dh
+            grads[f"W{k}"], grads[f"b{k}"] = hs[k - 1].T @ dz, dz.sum(axis=0)
+            dh = dz @ params[f"W{k}"].T
+        return loss, grads
+    return loss_and_grads
+
+
+def test_the_formula_version_passes():
+    check.loss_and_grads(net_grads(), quiet=True)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (net_grads(relu_last=True), "relu_on_scores"),
+    (net_grads(relu=False), "no_relu"),
+    (net_grads(depth=2), "fixed_depth"),
+    (net_grads(mask=False), "missing_relu_backward"),
+    (lambda p, X, y: (net_grads()(p, X, y)[0], {k: v for k, v in net_grads()(p, X, y)[1].items()
+                                                  if k.startswith("W")}), "wrong_keys"),
+    (lambda p, X, y: (net_grads()(p, X, y)[0], list(net_grads()(p, X, y)[1].values())), "not_a_dict"),
+    (lambda p, X, y: net_grads()(p, X, y)[::-1], "not_numeric"),
+    (lambda p, X, y: net_grads()(p, X, y)[0], "bad_return"),
+])
+def test_loss_and_grads_mistakes(planted, key):
+    fails_with(key, check.loss_and_grads, planted)
+
+
+# --- 5. numerical_grads -----------------------------------------------------------------------------
+
+def fd(diff, restore=True, step=None, whole=False):
+    def numerical_grads(f, params, h=1e-5):
+        h = step or h
+        grads = {}
+        for name, p in params.items():
+            g = np.zeros_like(p)
+            if whole:
+                old = p.copy()
+                p += h
+                up = f(params)
+                p -= 2 * h
+                down = f(params)
+                p[...] = old
+                g[...] = (up - down) / (2 * h)
+                grads[name] = g
+                continue
+            for i in np.ndindex(p.shape):
+                old = p[i]
+                p[i] = old + h
+                up = f(params)
+                p[i] = old - h
+                down = f(params)
+                p[i] = old
+                mid = f(params)
+                g[i] = diff(up, down, mid, h)
+                if not restore:
+                    p[i] = old + h
+            grads[name] = g
+        return grads
+    return numerical_grads
+
+
+CENTRAL = lambda up, down, mid, h: (up - down) / (2 * h)  # noqa: E731
+
+
+def fd_on_copies(f, params, h=1e-5):
+    """Nudges a copy of each array: f(params) never sees the change."""
+    grads = {}
+    for name, p in params.items():
+        q = p.copy()
+        g = np.zeros_like(p)
+        for i in np.ndindex(p.shape):
+            q[i] = p[i] + h
+            up = f(params)
+            q[i] = p[i] - h
+            down = f(params)
+            q[i] = p[i]
+            g[i] = (up - down) / (2 * h)
+        grads[name] = g
+    return grads
+
+
+@pytest.mark.parametrize("planted, key", [
+    (fd(lambda up, down, mid, h: (up - mid) / h), "forward_difference"),
+    (fd(lambda up, down, mid, h: (mid - down) / h), "forward_difference"),
+    (fd(lambda up, down, mid, h: (up - down) / h), "divided_by_h"),
+    (fd(CENTRAL, step=1e-6), "ignores_h"),
+    (fd(CENTRAL, restore=False), "not_restored"),
+    (fd(CENTRAL, whole=True), "nudged_whole_array"),
+    (fd_on_copies, "nudged_a_copy"),
+])
+def test_numerical_grads_mistakes(planted, key):
+    fails_with(key, check.numerical_grads, planted)
+
+
+def test_numerical_grads_may_restore_by_arithmetic():
+    """p[i] += h; p[i] -= 2h; p[i] += h leaves round-off of 1e-17, not a changed network."""
+    def numerical_grads(f, params, h=1e-5):
+        grads = {}
+        for name, p in params.items():
+            g = np.zeros_like(p)
+            for i in np.ndindex(p.shape):
+                p[i] += h
+                up = f(params)
+                p[i] -= 2 * h
+                down = f(params)
+                p[i] += h
+                g[i] = (up - down) / (2 * h)
+            grads[name] = g
+        return grads
+    check.numerical_grads(numerical_grads, quiet=True)
+    check.numerical_grads(numerical_grads, hidden=True, quiet=True)
+
+
+# --- 6. per_example_step ------------------------------------------------------------------------------
+
+def per_example(sol, zero=True, scale=lambda lr, T: lr / T, each=lambda g, T: g, transpose=False,
+                bias_typo=False, sign=-1.0, returns=lambda loss, T: loss / T, row=lambda X, t: X[t:t + 1]):
+    def per_example_step(params, grads, X, labels, lr):
+        T = len(X)
+        if zero:
+            for name in grads:
+                grads[name][...] = 0.0
+        Loss = 0.0
+        for t in range(T):
+            div, g = sol.loss_and_grads(params, row(X, t), labels[t:t + 1])
+            Loss += div
+            for name in grads:
+                grads[name] += each(g[name], T)
+        for name in params:
+            if bias_typo and name.startswith("b"):
+                params[name] -= scale(lr, T) * grads["W" + name[1:]].T
+                continue
+            g = grads[name].T if transpose and name.startswith("W") else grads[name]
+            params[name] += sign * scale(lr, T) * g
+        return returns(Loss, T)
+    return per_example_step
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    (dict(scale=lambda lr, T: lr), "sum_not_mean"),
+    (dict(zero=False), "grads_not_zeroed"),
+    (dict(each=lambda g, T: g / T), "divided_twice"),
+    (dict(sign=+1.0), "wrong_sign"),
+    (dict(scale=lambda lr, T: lr * lr / T), "lr_twice"),
+    (dict(transpose=True), "cmu_transpose"),
+    (dict(bias_typo=True), "bias_used_weight_gradient"),
+    (dict(returns=lambda loss, T: loss), "returned_sum_loss"),
+    (dict(row=lambda X, t: X[t]), "example_not_batch"),
+])
+def test_per_example_step_mistakes(sol, kwargs, key):
+    fails_with(key, check.per_example_step, per_example(sol, **kwargs))
+
+
+def test_per_example_step_without_the_bias_update_is_named(sol):
+    def only_weights(params, grads, lr):
+        for name in params:
+            if name.startswith("W"):
+                params[name] -= lr * grads[name]
+    planted = with_globals(sol.per_example_step, sgd_step=only_weights)
+    fails_with("bias_not_updated", check.per_example_step, planted)
+
+
+def test_sum_not_mean_message_says_T_times():
+    from conftest import load_solution as _load
+    message = fails_with("sum_not_mean", check.per_example_step,
+                         per_example(_load(NB), scale=lambda lr, T: lr))
+    assert "T=6 times too large" in message
+
+
+# --- 7. minibatch_step --------------------------------------------------------------------------------
+
+def minibatch(sol, lr_of=lambda lr, N: lr, sign=-1.0, after=False, only_weights=False, transpose=False):
+    def minibatch_step(params, X, labels, lr):
+        loss, grads = sol.loss_and_grads(params, X, labels)
+        for name in params:
+            if only_weights and name.startswith("b"):
+                continue
+            g = grads[name].T if transpose and name.startswith("W") else grads[name]
+            params[name] += sign * lr_of(lr, len(X)) * g
+        return sol.loss_and_grads(params, X, labels)[0] if after else loss
+    return minibatch_step
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    (dict(lr_of=lambda lr, N: lr / N), "divided_by_N_again"),
+    (dict(lr_of=lambda lr, N: lr * N), "sum_not_mean"),
+    (dict(sign=+1.0), "wrong_sign"),
+    (dict(lr_of=lambda lr, N: lr * lr), "lr_twice"),
+    (dict(after=True), "loss_after_update"),
+    (dict(only_weights=True), "bias_not_updated"),
+    (dict(transpose=True), "cmu_transpose"),
+])
+def test_minibatch_step_mistakes(sol, kwargs, key):
+    fails_with(key, check.minibatch_step, minibatch(sol, **kwargs))
+
+
+def test_wrong_sign_is_named_with_the_rising_loss(sol):
+    message = fails_with("wrong_sign", check.minibatch_step, minibatch(sol, sign=+1.0))
+    assert "the loss went up" in message and "w += lr * dw" in message
+
+
+def test_transpose_on_a_non_square_W_is_named_from_the_shape_error(sol):
+    """The hidden check's second layer is (6, 4): W - lr * dW.T cannot even be computed."""
+    message = fails_with("cmu_transpose", check.minibatch_step, minibatch(sol, transpose=True), hidden=True)
+    assert "broadcast" in message
+
+
+# --- 8. accuracy --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda s, y: float(np.mean(np.argmax(s, axis=0) == y)), "argmax_axis0"),
+    (lambda s, y: 100 * float(np.mean(np.argmax(s, axis=1) == y)), "percent"),
+    (lambda s, y: float(np.sum(np.argmax(s, axis=1) == y)), "count_not_fraction"),
+    (lambda s, y: float(np.mean(np.argmax(s, axis=1) != y)), "error_rate"),
+    (lambda s, y: np.argmax(s, axis=1) == y, "not_a_number"),
+    (lambda s, y: float(np.mean(np.argmax(s) == y)), "argmax_no_axis"),
+])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_accuracy_mistakes(planted, key, hidden):
+    fails_with(key, check.accuracy, planted, hidden=hidden)
+
+
+# --- 9. has_converged ---------------------------------------------------------------------------------
+
+def ends(history, window, tol):
+    return len(history) > window and history[-window - 1] - history[-1] <= tol
+
+
+def no_guard(history, window, tol):
+    return bool(np.min(history[:-window]) - np.min(history[-window:]) <= tol)
+
+
+def min_of_all(history, window, tol):
+    return len(history) > window and np.min(history) - np.min(history[-window:]) <= tol
+
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda h, w, t: False, "never_stops"),
+    (lambda h, w, t: True, "stops_at_once"),
+    (lambda h, w, t: len(h) > w and np.min(h[:-w]) - np.min(h[-w:]) > t, "stops_at_once"),
+    (ends, "compares_ends"),
+    (no_guard, "short_history"),
+    (min_of_all, "stops_at_once"),
+    (lambda h, w, t: None, "returned_none"),
+])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_has_converged_mistakes(planted, key, hidden):
+    fails_with(key, check.has_converged, planted, hidden=hidden)
+
+
+def test_the_convergence_cases_are_not_borderline():
+    """No case sits within 1e-9 of tol: a correct test never flips on round-off."""
+    for hidden in (False, True):
+        window, tol, cases = check._convergence_cases(hidden)
+        for history, _, _, _ in cases:
+            if len(history) > window:
+                gain = min(history[:-window]) - min(history[-window:])
+                assert abs(gain - tol) > 1e-6
+
+
+# --- 10. train ------------------------------------------------------------------------------------
+
+def train_like(sol, shuffle="each", batches="all", record="mean", pair=True, printer="every",
+               stop="after", copy=False, lr_scale=1.0):
+    def train(params, X, labels, lr, epochs, batch_size, rng, print_every=10, window=5, tol=None):
+        if copy:
+            params = {k: v.copy() for k, v in params.items()}
+        N = len(X)
+        history = []
+        order = rng.permutation(N) if shuffle == "once" else None
+        for epoch in range(1, epochs + 1):
+            if shuffle == "each":
+                order = rng.permutation(N)
+            elif shuffle == "global":
+                order = np.random.permutation(N)
+            elif shuffle == "none":
+                order = np.arange(N)
+            stop_at = N - batch_size + 1 if batches == "drop" else N
+            losses, sizes = [], []
+            for start in range(0, stop_at, batch_size):
+                idx = order[start:start + batch_size]
+                lab = labels[idx] if pair else labels[start:start + batch_size]
+                if stop == "before" and tol is not None and sol.has_converged(history, window, tol):
+                    return history
+                losses.append(sol.minibatch_step(params, X[idx], lab, lr * lr_scale))
+                sizes.append(len(idx))
+                if record == "step":
+                    history.append(losses[-1])
+            if record == "mean":
+                history.append(float(np.mean(losses)))
+            elif record == "last":
+                history.append(losses[-1])
+            elif record == "weighted":
+                history.append(float(np.dot(losses, sizes) / np.sum(sizes)))
+            elif record == "full":
+                history.append(sol.loss_and_grads(params, X, labels)[0])
+            if printer == "modulo" and epoch % print_every == 0:
+                print(f"epoch {epoch} loss {history[-1]:.4f}")
+            elif printer == "every" and print_every and epoch % print_every == 0:
+                print(f"epoch {epoch} loss {history[-1]:.4f}")
+            elif printer == "always":
+                print(f"epoch {epoch} loss {history[-1]:.4f}")
+            if stop == "after" and tol is not None and sol.has_converged(history, window, tol):
+                break
+        return history
+    return train
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    (dict(shuffle="none"), "no_shuffle"),
+    (dict(shuffle="once"), "shuffles_once"),
+    (dict(pair=False), "labels_not_shuffled"),
+    (dict(batches="drop"), "drops_last_batch"),
+    (dict(record="last"), "last_batch_loss"),
+    (dict(record="full"), "full_loss_after_epoch"),
+    (dict(record="step"), "history_per_step"),
+    (dict(copy=True), "params_not_updated"),
+    (dict(shuffle="global"), "ignores_rng"),
+    (dict(printer="always"), "prints_every_epoch"),
+    (dict(printer="never"), "silent"),
+    (dict(printer="modulo"), "print_every_zero"),
+    (dict(stop="never"), "no_early_stop"),
+    (dict(lr_scale=1e-4), "cannot_overfit"),
+    (dict(record="weighted"), "wrong_history"),
+])
+def test_train_mistakes(sol, kwargs, key):
+    fails_with(key, check.train, train_like(sol, **kwargs))
+
+
+def test_the_formula_version_of_train_passes(sol):
+    check.train(train_like(sol), quiet=True)
+
+
+def test_train_stop_epoch_is_not_borderline():
+    """The run with a tolerance stops well before its last epoch, with a clear margin to tol."""
+    for hidden in (False, True):
+        rng = check._rng(hidden, 580)
+        N, sizes, batch = (45, [4, 7, 3], 10) if hidden else (40, [3, 6, 3], 12)
+        X, labels, params = check._problem(rng, N, sizes)
+        window, tol = (3, 0.02) if hidden else (4, 0.02)
+        history, _, _ = check._ref_train(params, X, labels, 0.5, 60, batch, 7, window, tol)
+        assert window + 1 < len(history) < 60
+        for end in range(window + 1, len(history) + 1):
+            h = history[:end]
+            assert abs(min(h[:-window]) - min(h[-window:]) - tol) > 1e-6
+
+
+# --- 11. fit_digits -----------------------------------------------------------------------------------
+
+def test_fit_digits_that_underfits_is_named(sol):
+    def fit_digits(X, labels, rng):
+        params = sol.init_params([64, 16, 10], rng)
+        sol.train(params, X, labels, 0.002, 1, 64, rng, print_every=0)
+        return params
+    message = fails_with("low_accuracy", check.fit_digits, fit_digits)
+    assert "95%" in message
+
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda X, y, rng: [0.5, 0.4], "not_a_dict"),
+    (lambda X, y, rng: {"W1": np.zeros((64, 5)), "b1": np.zeros(5), "W2": np.zeros((3, 10)), "b2": np.zeros(10)},
+     "wrong_shape"),
+    (lambda X, y, rng: {"W1": np.full((64, 10), np.nan), "b1": np.zeros(10)}, "diverged"),
+])
+def test_fit_digits_mistakes(planted, key):
+    fails_with(key, check.fit_digits, planted)
+
+
+def test_fit_digits_must_not_change_the_data(sol):
+    def fit_digits(X, labels, rng):
+        X -= X.mean(axis=0)
+        return sol.fit_digits(X, labels, rng)
+    fails_with("mutated_input", check.fit_digits, fit_digits)
+
+
+# --- correct code written another way passes -------------------------------------------------------
+
+def sgd_rebinding_entries(params, grads, lr):
+    for name in list(params):
+        params[name] = params[name] - lr * grads[name]
+
+
+def init_with_normal(sizes, rng):
+    return {key: value for k in range(1, len(sizes))
+            for key, value in ((f"W{k}", rng.normal(0.0, np.sqrt(2.0 / sizes[k - 1]), (sizes[k - 1], sizes[k]))),
+                               (f"b{k}", np.zeros(sizes[k])))}
+
+
+def fd_on_dict_copies(f, params, h=1e-5):
+    grads = {}
+    for name, p in params.items():
+        g = np.zeros(p.size)
+        for j in range(p.size):
+            up = {k: v.copy() for k, v in params.items()}
+            down = {k: v.copy() for k, v in params.items()}
+            up[name].flat[j] += h
+            down[name].flat[j] -= h
+            g[j] = (f(up) - f(down)) / (2 * h)
+        grads[name] = g.reshape(p.shape)
+    return grads
+
+
+def per_example_local_buffers(sol):
+    def per_example_step(params, grads, X, labels, lr):
+        grads = {name: np.zeros_like(p) for name, p in params.items()}
+        losses = []
+        for x, y in zip(X, labels):
+            loss, g = sol.loss_and_grads(params, x[None, :], np.array([y]))
+            losses.append(loss)
+            for name in grads:
+                grads[name] = grads[name] + g[name]
+        for name in params:
+            params[name] = params[name] - lr * grads[name] / len(X)
+        return float(np.mean(losses))
+    return per_example_step
+
+
+def converged_with_python_min(history, window, tol):
+    history = list(history)
+    return len(history) > window and min(history[:-window]) - min(history[-window:]) <= tol
+
+
+def train_counting_from_zero(sol):
+    def train(params, X, labels, lr, epochs, batch_size, rng, print_every=10, window=5, tol=None):
+        history = []
+        for epoch in range(epochs):
+            order = rng.permutation(len(X))
+            losses = []
+            for start in range(0, len(X), batch_size):
+                batch = order[start:start + batch_size]
+                losses.append(sol.minibatch_step(params, X[batch], labels[batch], lr))
+            history.append(np.mean(losses))
+            if print_every > 0 and (epoch + 1) % print_every == 0:
+                print(epoch + 1, history[-1])
+            if tol is not None and sol.has_converged(history, window, tol):
+                break
+        return history
+    return train
+
+
+def test_correct_code_written_another_way_passes(sol):
+    cases = [
+        (check.sgd_step, sgd_rebinding_entries),
+        (check.init_params, init_with_normal),
+        (check.numerical_grads, fd_on_dict_copies),
+        (check.per_example_step, per_example_local_buffers(sol)),
+        (check.minibatch_step, lambda p, X, y, lr: (lambda lg: (sol.sgd_step(p, lg[1], lr), lg[0])[1])(
+            sol.loss_and_grads(p, X, y))),
+        (check.accuracy, lambda s, y: (s.argmax(1) == y).mean()),
+        (check.has_converged, converged_with_python_min),
+        (check.train, train_counting_from_zero(sol)),
+    ]
+    for fn, answer in cases:
+        fn(answer, quiet=True)
+        fn(answer, hidden=True, quiet=True)
