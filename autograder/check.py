@@ -13,14 +13,16 @@ worst entry and the relative error.
 """
 import functools
 import inspect
+import itertools
 
 import numpy as np
 
 from . import numeric
 from .catalog import Evidence, RETURN_MISTAKES, SHAPE_MISTAKES, VALUE_MISTAKES, first_match
 from .compare import DirectionalOracle, FullOracle
-from .guard import CheckFailed, call
-from .tolerances import DIRECTIONAL_MIN_SIZE, GRAD_RTOL, N_DIRECTIONS
+from .guard import CheckFailed, CheckSetupError, call
+from .tolerances import (DIRECTIONAL_MIN_SIZE, FD_STEP, GRAD_RTOL, KINK_REFINE, KINK_RETRIES,
+                         N_DIRECTIONS, SCALE_FLOOR)
 
 
 def public(fn):
@@ -59,7 +61,7 @@ def _index_text(idx):
 
 
 def explain(ev, row):
-    """A few lines: the named mistake, then the worst entry and the error."""
+    """A few lines: the named mistake, then the worst entry and the error, then what was not compared."""
     lines = [row.sentence(ev)]
     if ev.yours is not None and ev.got == tuple(ev.want) and ev.oracle is not None:
         idx, mine, truth = ev.oracle.worst(ev.yours)
@@ -71,6 +73,8 @@ def explain(ev, row):
             label = f"{ev.name}{where}" if where.startswith("[") else f"{ev.name} {where}"
             lines.append(f"  worst entry {label}: yours {mine:.6g}, {truth_label} {truth:.6g}")
         lines.append(f"  relative error {ev.oracle.error(ev.yours):.1e} (tolerance {ev.oracle.rtol:.0e})")
+    if ev.extra.get("kink_note"):
+        lines.append("  " + ev.extra["kink_note"])
     return "\n".join(lines)
 
 
@@ -87,13 +91,75 @@ def judge(ev, mistakes=()):
 
 def oracle_for(f, x, rng):
     """The truth about the gradient of scalar f at x: entry by entry, or
-    along random directions when x is large."""
+    along random directions when x is large.
+
+    Entries (or directions) whose finite-difference step straddles a kink of f
+    are left out: the oracle's ``mask`` marks them (``dropped`` counts the
+    directions given up).  ``fx`` is f(x), one extra call.
+    """
     x = np.asarray(x, dtype=np.float64)
+    fx = float(f(x.copy()))
     if x.size < DIRECTIONAL_MIN_SIZE:
-        return FullOracle(numeric.gradient(f, x))
-    directions = numeric.random_directions(x.shape, N_DIRECTIONS, rng)
-    targets = [float(numeric.jvp(f, x, u)) for u in directions]
-    return DirectionalOracle(x.shape, directions, targets)
+        grad, kinked = numeric.gradient_with_kinks(f, x, fx)
+        oracle = FullOracle(grad, mask=kinked if kinked.any() else None)
+    else:
+        oracle = _directional_oracle(f, x, fx, rng)
+    oracle.fx = fx
+    return oracle
+
+
+def _directional_oracle(f, x, fx, rng):
+    """N_DIRECTIONS projections of the gradient; a direction that runs into a kink is replaced
+    by a new random one (KINK_RETRIES times), then tried with smaller steps, then given up."""
+    h = FD_STEP * max(1.0, float(np.max(np.abs(x), initial=0.0)))
+    tried = [(u,) + numeric.along(f, x, fx, u, h) for u in numeric.random_directions(x.shape, N_DIRECTIONS, rng)]
+    scale = max(max(abs(t) for _, t, _, _ in tried), SCALE_FLOOR)
+    directions, targets, dropped = [], [], 0
+    for u, target, bend, slope in tried:
+        for _ in range(KINK_RETRIES):
+            if numeric.smooth_enough(bend, slope, scale):
+                break
+            u = numeric.random_directions(x.shape, 1, rng)[0]
+            target, bend, slope = numeric.along(f, x, fx, u, h)
+        for shrink in KINK_REFINE:
+            if numeric.smooth_enough(bend, slope, scale):
+                break
+            target, bend, slope = numeric.along(f, x, fx, u, h / shrink)
+        if numeric.smooth_enough(bend, slope, scale):
+            directions.append(u)
+            targets.append(target)
+        else:
+            dropped += 1
+    return DirectionalOracle(x.shape, directions, targets, dropped=dropped)
+
+
+def kink_note(name, oracle, where):
+    """One sentence saying what was left out of the comparison because of kinks, or None."""
+    n = getattr(oracle, "masked_count", 0)
+    if n:
+        return (f"{n} entr{'y' if n == 1 else 'ies'} of {name} {'was' if n == 1 else 'were'} not compared: "
+                f"{'its' if n == 1 else 'their'} finite-difference step straddles a kink of {where} "
+                f"(such as ReLU at 0 or a tie in a max)")
+    d = getattr(oracle, "dropped", 0)
+    if d:
+        return (f"{d} of {N_DIRECTIONS} random directions for {name} {'was' if d == 1 else 'were'} not used: "
+                f"every step tried along {'it' if d == 1 else 'them'} straddled a kink of {where} "
+                f"(such as ReLU at 0 or a tie in a max)")
+    return None
+
+
+def _nothing_to_compare(oracle):
+    if isinstance(oracle, DirectionalOracle):
+        return not oracle.directions
+    return oracle.mask is not None and bool(oracle.mask.all())
+
+
+def _setup_error(check, name, where):
+    return CheckSetupError(
+        f"{check} cannot check {name}: the finite-difference step of every entry of {name} straddles "
+        f"a kink of {where}, so nothing is left to compare. This is a problem of the check's inputs, "
+        f"not of the code under test: move them at least {FD_STEP:g} (relative) away from kinks "
+        f"(ReLU at 0, ties in a max, margins at 0).")
 
 
 # --- check_grad ----------------------------------------------------------------------
@@ -114,13 +180,17 @@ def check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fals
     fname = getattr(f, "__name__", "f")
     oracle = call(oracle_for, lambda z: float(f(z)), before, np.random.default_rng([seed, 0xBAC4]),
                   what=fname)
+    if _nothing_to_compare(oracle):
+        raise _setup_error("check_grad", name, fname)
     ev = Evidence(name=name, of="x", raw=raw, want=before.shape, oracle=oracle, inputs=(before,))
+    note = kink_note(name, oracle, fname)
+    ev.extra["kink_note"] = note
     message = judge(ev, mistakes)
     if message:
         raise CheckFailed(f"{what}: {message}", key=ev.extra["key"], keys={name: ev.extra["key"]})
     if not quiet:
         print(f"check_grad passed: {what} matches central differences "
-              f"(relative error {oracle.error(ev.yours):.1e}).")
+              f"(relative error {oracle.error(ev.yours):.1e})" + (f"; {note}." if note else "."))
 
 
 # --- check_layer ---------------------------------------------------------------------
@@ -148,8 +218,9 @@ def _run_forward(forward, xs, names, what):
                           key="bad_return")
     for name, x, c in zip(names, xs, copies):
         if not np.array_equal(x, c):
-            raise CheckFailed(f"{what} changed its input {name} in place; build new arrays "
-                              f"(out = x + b, not x += b).", key="mutated_input")
+            raise CheckFailed(f"{what} changed its input {name} in place ({name} += ... or {name}[...] = ...); "
+                              f"build a new array instead (out = {name} + ..., not {name} += ...).",
+                              key="mutated_input")
     try:
         out = np.asarray(result[0], dtype=np.float64)
     except (TypeError, ValueError):
@@ -181,6 +252,123 @@ def _gradients(backward, dout, cache, count, names, what):
     return tuple(grads)
 
 
+# --- a backward pass must leave its cache as forward built it ------------------------------
+
+def _cache_items(obj, path="cache", depth=0):
+    """(path, value) for every array inside obj's tuples, lists and dicts, and each list's length."""
+    if isinstance(obj, np.ndarray):
+        yield path, obj
+    elif depth < 8 and isinstance(obj, (tuple, list)):
+        if isinstance(obj, list):
+            yield path + " (its length)", len(obj)
+        for k, item in enumerate(obj):
+            yield from _cache_items(item, f"{path}[{k}]", depth + 1)
+    elif depth < 8 and isinstance(obj, dict):
+        for k, item in obj.items():
+            yield from _cache_items(item, f"{path}[{k!r}]", depth + 1)
+
+
+def _snapshot(cache):
+    return {path: value.copy() if isinstance(value, np.ndarray) else value
+            for path, value in _cache_items(cache)}
+
+
+def _same(a, b):
+    """Bit-for-bit the same value (nan equal to nan); undecidable values count as the same."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        try:
+            return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        except TypeError:
+            return True
+    try:
+        return bool(a == b) or a is b
+    except Exception:  # a learner's value may compare in any way
+        return True
+
+
+def _changed_entry(before, cache):
+    """The first path of the cache whose value changed, with its old value, or None."""
+    after = dict(_cache_items(cache))
+    for path, value in before.items():
+        if path not in after or not _same(value, after[path]):
+            return path, value
+    for path in after:
+        if path not in before:
+            return path, None
+    return None
+
+
+def _kept(grads):
+    return tuple(g.copy() if isinstance(g, np.ndarray) else g for g in grads)
+
+
+def _cache_name(path, old, xs, names, out):
+    """'the cached x' when the changed array was one of forward's inputs, else where it sits."""
+    if path.endswith("(its length)"):
+        return path.replace(" (its length)", ""), "the list " + path.replace(" (its length)", "")
+    if isinstance(old, np.ndarray):
+        for name, x in zip(names, xs):
+            if old.shape == x.shape and np.array_equal(old, x):
+                return name, f"the cached {name}"
+        if old.shape == out.shape and np.array_equal(old, out):
+            return "out", "the cached output"
+    return path, path
+
+
+def _check_cache_kept(backward, dout, cache, grads, before, count, grad_names, what, xs, names, out):
+    """Call backward a second time on the same cache and dout: it must give the same gradients,
+    and the arrays in the cache must not have changed."""
+    changed = _changed_entry(before, cache)
+    try:
+        again = _gradients(backward, dout, cache, count, grad_names, what)
+        differs = not all(_same(a, b) for a, b in zip(grads, again))
+        problem = "a second backward on the same cache gave different gradients" if differs else None
+    except CheckFailed as exc:
+        problem = "a second backward on the same cache failed (" + str(exc).splitlines()[0] + ")"
+    if changed is None and problem is None:
+        return
+    first = grad_names[0] if grad_names else "x"
+    advice = f"compute new arrays (d{first} = ...) instead of editing cached ones"
+    if changed is not None:
+        var, label = _cache_name(*changed, xs, names, out)
+        where = f" ({label})"
+        if label.startswith("the list"):
+            advice = f"read a cached list without changing it ({var}[k] or reversed({var}), not {var}.pop())"
+        elif label.startswith("the cached ") and var != "out":
+            advice += f" ({var} *= ... or {var}[...] = ...)"
+        else:
+            advice += " (*=, += or [...] = on a cached array)"
+    else:
+        where = ""
+        advice += " (*=, [...] =, .pop() or a changed attribute)"
+    problem = problem or "a backward pass must leave its cache as forward built it"
+    raise CheckFailed(f"{what} changed its cache in place{where}: {problem}; {advice}.",
+                      key="mutated_cache")
+
+
+def _wrong_order(grads, xs, wrt, oracles):
+    """A permutation p, not the identity, such that grads[p[s]] is right for every slot s; or None."""
+    count = len(wrt)
+    if not 2 <= count <= 6:
+        return None
+    arrays = []
+    for g in grads:
+        try:
+            arrays.append(np.asarray(g, dtype=np.float64))
+        except (TypeError, ValueError):
+            return None
+    for p in itertools.permutations(range(count)):
+        if p == tuple(range(count)):
+            continue
+        if all(arrays[p[s]].shape == xs[wrt[s]].shape for s in range(count)) and \
+                all(oracles[s].matches(arrays[p[s]]) for s in range(count)):
+            return p
+    return None
+
+
 @public
 def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch=None,
                 names=None, quiet=False):
@@ -189,7 +377,10 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
     ``forward(*inputs)`` returns ``(out, cache)``; ``backward(dout, cache)``
     returns one gradient per input in ``wrt`` (default: every input), in order.
     The upstream gradient ``dout`` is random (seeded); a second, different one
-    finds a backward pass that ignores it.
+    finds a backward pass that ignores it.  Backward runs twice on the same cache
+    (it must not edit it); gradients returned in another order are named; input
+    entries whose finite-difference step straddles a kink of forward are left
+    out of the comparison, and the messages say how many.
     """
     xs = [np.array(x, dtype=np.float64) for x in inputs]
     wrt = list(range(len(xs))) if wrt is None else list(wrt)
@@ -202,14 +393,18 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
         batch = xs[0].shape[0]
 
     out, cache = _run_forward(forward, xs, names, fwd_name)
+    out = out.copy()   # backward may edit a cached out; keep the value forward returned
     dout = rng.standard_normal(out.shape)
     dout_again = rng.standard_normal(out.shape)
+    loss_at_x = float(np.sum(out * dout))
     grad_names = [names[i] for i in wrt]
-    grads = _gradients(backward, dout, cache, len(wrt), grad_names, bwd_name)
+    before = _snapshot(cache)
+    grads = _kept(_gradients(backward, dout, cache, len(wrt), grad_names, bwd_name))
+    _check_cache_kept(backward, dout, cache, grads, before, len(wrt), grad_names, bwd_name, xs, names, out)
     _, cache_again = _run_forward(forward, xs, names, fwd_name)
     grads_again = _gradients(backward, dout_again, cache_again, len(wrt), grad_names, bwd_name)
 
-    failures, keys, errors = [], {}, []
+    evidence, notes = [], []
     for slot, i in enumerate(wrt):
         def scalar_loss(z, i=i, w=dout):
             args = [x.copy() for x in xs]
@@ -220,7 +415,19 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
             return scalar_loss(z, i, dout_again)
 
         oracle = call(oracle_for, scalar_loss, xs[i], rng, what=fwd_name)
+        if abs(oracle.fx - loss_at_x) > 1e-9 * max(1.0, abs(loss_at_x)):
+            raise CheckFailed(f"{fwd_name} gave a different output for the same inputs when called again: "
+                              f"a forward pass must depend on its inputs only (no random numbers, "
+                              f"no values kept from an earlier call).", key="not_deterministic")
         oracle_again = call(oracle_for, scalar_loss_again, xs[i], rng, what=fwd_name)
+        if oracle.mask is not None or oracle_again.mask is not None:
+            # a kink sits where it sits, whatever dout weighs it with: leave it out of both
+            mask = np.zeros(xs[i].shape, dtype=bool)
+            for o in (oracle, oracle_again):
+                mask |= o.mask if o.mask is not None else False
+            oracle.mask = oracle_again.mask = mask
+        if _nothing_to_compare(oracle) or _nothing_to_compare(oracle_again):
+            raise _setup_error("check_layer", "d" + names[i], fwd_name)
         again = grads_again[slot]
         try:
             again = np.asarray(again, dtype=np.float64) if np.shape(again) == xs[i].shape else None
@@ -229,28 +436,47 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
         ev = Evidence(name="d" + names[i], of=names[i], raw=grads[slot], want=xs[i].shape,
                       oracle=oracle, batch=batch, yours_again=again, oracle_again=oracle_again,
                       inputs=tuple(x.copy() for x in xs), dout=dout.copy())
+        ev.extra["kink_note"] = kink_note(ev.name, oracle, fwd_name)
+        if ev.extra["kink_note"]:
+            notes.append(ev.extra["kink_note"])
+        evidence.append(ev)
+
+    failures, keys, errors = [], {}, []
+    for ev in evidence:
         message = judge(ev, mistakes)
         if message:
             failures.append(message)
             keys[ev.name] = ev.extra["key"]
         else:
-            errors.append(f"{ev.name} {oracle.error(ev.yours):.1e}")
+            errors.append(f"{ev.name} {ev.oracle.error(ev.yours):.1e}")
+    own_keys = {m.key for m in mistakes}
+    if failures and not own_keys & set(keys.values()):
+        order = _wrong_order(grads, xs, wrt, [ev.oracle for ev in evidence])
+        if order is not None:
+            expected = ", ".join(ev.name for ev in evidence)
+            looks = ", ".join(evidence[order.index(j)].name for j in range(len(order)))
+            raise CheckFailed(f"{bwd_name} returned its gradients in the wrong order: return ({expected}), "
+                              f"one per input, in the order of forward's inputs (yours look like ({looks})).",
+                              key="wrong_order",
+                              keys={ev.name: "wrong_order" for s, ev in enumerate(evidence) if order[s] != s})
     if failures:
         raise CheckFailed(f"{bwd_name}: " + "\n".join(failures), key=next(iter(keys.values())), keys=keys)
     if not quiet:
         print(f"check_layer passed: {bwd_name} matches central differences "
-              f"(relative errors: {', '.join(errors)}; tolerance {GRAD_RTOL:.0e}).")
+              f"(relative errors: {', '.join(errors)}; tolerance {GRAD_RTOL:.0e})"
+              + "".join(f"; {n}" for n in notes) + ".")
 
 
 # --- answers that are values, not gradients of the learner's own forward -----------------
 
-def check_answer(what, raw, expected, *, name=None, of="x", rtol=GRAD_RTOL, mistakes=(),
+def check_answer(what, raw, expected, *, name=None, of=None, rtol=GRAD_RTOL, mistakes=(),
                  inputs=(), context=""):
     """Compare a learner's returned value with a known right answer and raise a
     CheckFailed naming the mistake (same catalog, same message format).
 
     ``expected`` is computed by the check from an independent formula;
-    ``context`` says for which input (", for f = sin at x = 0.7").
+    ``context`` says for which input (", for f = sin at x = 0.7"); ``of`` names
+    what the answer must have the shape of, when there is such a thing ("x").
     """
     expected = np.asarray(expected, dtype=np.float64)
     oracle = FullOracle(expected, rtol=rtol)
