@@ -21,8 +21,8 @@ from . import numeric
 from .catalog import Evidence, RETURN_MISTAKES, SHAPE_MISTAKES, VALUE_MISTAKES, first_match
 from .compare import DirectionalOracle, FullOracle
 from .guard import CheckFailed, CheckSetupError, call
-from .tolerances import (DIRECTIONAL_MIN_SIZE, FD_STEP, GRAD_RTOL, KINK_REFINE, KINK_RETRIES,
-                         N_DIRECTIONS, SCALE_FLOOR)
+from .tolerances import (DIRECTIONAL_MIN_SIZE, FD_STEP, GRAD_RTOL, KINK_LEVELS, KINK_RETRIES,
+                         KINK_SHRINK, N_DIRECTIONS, SCALE_FLOOR)
 
 
 def public(fn):
@@ -110,24 +110,25 @@ def oracle_for(f, x, rng):
 
 def _directional_oracle(f, x, fx, rng):
     """N_DIRECTIONS projections of the gradient; a direction that runs into a kink is replaced
-    by a new random one (KINK_RETRIES times), then tried with smaller steps, then given up."""
+    by a new random one (KINK_RETRIES times), then probed with smaller steps, then given up."""
     h = FD_STEP * max(1.0, float(np.max(np.abs(x), initial=0.0)))
-    tried = [(u,) + numeric.along(f, x, fx, u, h) for u in numeric.random_directions(x.shape, N_DIRECTIONS, rng)]
-    scale = max(max(abs(t) for _, t, _, _ in tried), SCALE_FLOOR)
+    tried = [(u, numeric.along(f, x, fx, u, h)) for u in numeric.random_directions(x.shape, N_DIRECTIONS, rng)]
+    scale = max(max(abs(p[0]) for _, p in tried), SCALE_FLOOR)
     directions, targets, dropped = [], [], 0
-    for u, target, bend, slope in tried:
+    for u, now in tried:
         for _ in range(KINK_RETRIES):
-            if numeric.smooth_enough(bend, slope, scale):
+            if numeric.clear(now, scale):
                 break
             u = numeric.random_directions(x.shape, 1, rng)[0]
-            target, bend, slope = numeric.along(f, x, fx, u, h)
-        for shrink in KINK_REFINE:
-            if numeric.smooth_enough(bend, slope, scale):
+            now = numeric.along(f, x, fx, u, h)
+        history = [now]
+        for level in range(1, KINK_LEVELS + 1):
+            if numeric.settled(history, scale):
                 break
-            target, bend, slope = numeric.along(f, x, fx, u, h / shrink)
-        if numeric.smooth_enough(bend, slope, scale):
+            history.append(numeric.along(f, x, fx, u, h / KINK_SHRINK ** level))
+        if numeric.settled(history, scale):
             directions.append(u)
-            targets.append(target)
+            targets.append(history[-1][0])
         else:
             dropped += 1
     return DirectionalOracle(x.shape, directions, targets, dropped=dropped)

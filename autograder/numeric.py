@@ -6,7 +6,8 @@ we differentiate at.
 """
 import numpy as np
 
-from .tolerances import FD_STEP, KINK_BEND_RTOL, KINK_HARMLESS, KINK_REFINE, SCALE_FLOOR
+from .tolerances import (FD_STEP, KINK_BEND_RTOL, KINK_HARMLESS, KINK_LEVELS, KINK_SHRINK, KINK_SHRINK_RTOL,
+                         SCALE_FLOOR)
 
 
 def _steps(x):
@@ -34,58 +35,78 @@ def gradient(f, x):
     return grad
 
 
-def _differences(f, x, fx, shrink=1, entries=None):
-    """Central differences plus what the two one-sided differences say about each entry.
+def probe(fp, fx, fm, h):
+    """What f at x+h, x and x-h say: (central difference, bend, slope, noise).
 
-    With steps h / ``shrink``: ``grad`` the central differences, ``bend`` the forward minus the
-    backward difference, ``(f(x+h) - f(x))/h - (f(x) - f(x-h))/h = h f''(x) + O(h^3)`` where f is
-    smooth, and ``slope`` the larger of the two in absolute value.
+    ``bend`` is the forward minus the backward difference,
+    ``(f(x+h) - f(x))/h - (f(x) - f(x-h))/h``: h f''(x) + O(h^3) where f is smooth, about the
+    jump in slope where a kink lies inside the step.  ``slope`` is the larger one-sided
+    difference in absolute value, ``noise`` a bound on the rounding error of ``bend``.
     """
-    steps = _steps(x) / shrink
-    grad, bend, slope = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
-    for idx in (np.ndindex(x.shape) if entries is None else entries):
-        h = steps[idx]
-        xp = x.copy(); xp[idx] += h
-        xm = x.copy(); xm[idx] -= h
-        fp, fm = float(f(xp)), float(f(xm))
-        grad[idx] = (fp - fm) / (2.0 * h)
-        forward, backward = (fp - fx) / h, (fx - fm) / h
-        bend[idx] = forward - backward
-        slope[idx] = max(abs(forward), abs(backward))
-    return grad, bend, slope
+    forward, backward = (fp - fx) / h, (fx - fm) / h
+    noise = 4.0 * np.finfo(np.float64).eps * (abs(fp) + 2.0 * abs(fx) + abs(fm)) / h
+    return (fp - fm) / (2.0 * h), forward - backward, max(abs(forward), abs(backward)), noise
 
 
-def smooth_enough(bend, slope, scale):
-    """Can the central difference be trusted, given the bend of the one-sided differences?
+def clear(now, scale):
+    """Can the central difference of probe ``now`` be trusted on its own?
 
-    Yes when the bend is too small to matter (a kink there moves the central difference by at
-    most bend / 2, a tenth of the gradient tolerance), or small next to the slope, as the
-    curvature of a smooth function makes it (h |f''| << |f'|).  A kink inside the step makes
-    the two one-sided slopes differ by the jump in slope, whatever the step.
+    Yes when the bend is too small to matter (a kink moves the central difference by at most
+    bend / 2, here a tenth of the gradient tolerance), or small next to the slope, as smooth
+    curvature makes it (h |f''| << |f'|).  Across a kink the bend is about the jump in slope
+    however small the step, as long as the step reaches the kink.
     """
+    _, bend, slope, _ = now
     return abs(bend) <= KINK_HARMLESS * scale or abs(bend) <= KINK_BEND_RTOL * slope
+
+
+def shrank(now, before, shrink):
+    """Did the bend shrink with the step, as h f'' does (``now``'s step ``shrink`` times smaller)?
+
+    A kink at a distance t inside both steps can mimic this once (for t = h / 11 with a step
+    10 times smaller), never twice in a row: trust curvature only after two such shrinks.
+    """
+    return abs(now[1] * shrink - before[1]) <= KINK_SHRINK_RTOL * abs(before[1]) + 1.1 * shrink * now[3]
+
+
+def settled(history, scale):
+    """Probes at steps h, h / KINK_SHRINK, h / KINK_SHRINK**2, ...: is the last one to be trusted?"""
+    if clear(history[-1], scale):
+        return True
+    return len(history) >= 3 and all(shrank(history[k], history[k - 1], KINK_SHRINK) for k in (-1, -2))
+
+
+def _probe_entry(f, x, fx, idx, h):
+    xp = x.copy(); xp[idx] += h
+    xm = x.copy(); xm[idx] -= h
+    return probe(float(f(xp)), fx, float(f(xm)), h)
 
 
 def gradient_with_kinks(f, x, fx=None):
     """Gradient of a scalar-valued f at x, and the entries whose step straddles a kink.
 
-    Returns ``(grad, kinked)``.  One extra call computes f(x); entries whose one-sided
-    differences disagree (see ``smooth_enough``) are tried again with steps 10 and 100 times
-    smaller, which clear a kink that is not right at x.  ``kinked`` marks the entries still
-    straddling one: their ``grad`` is not to be trusted.
+    Returns ``(grad, kinked)``.  One extra call computes f(x); an entry whose central difference
+    is not ``clear`` is probed again with steps 10 and 100 times smaller, which clear a kink
+    that does not sit right at x, or show smooth curvature (``settled``).  ``kinked`` marks the
+    entries still not settled: their ``grad`` is meaningless.
     """
     x = np.array(x, dtype=np.float64)
     fx = float(f(x.copy())) if fx is None else float(fx)
-    grad, bend, slope = _differences(f, x, fx)
+    steps = _steps(x)
+    probes = {idx: _probe_entry(f, x, fx, idx, steps[idx]) for idx in np.ndindex(x.shape)}
+    grad = np.zeros_like(x)
+    for idx, p in probes.items():
+        grad[idx] = p[0]
     scale = max(float(np.max(np.abs(grad), initial=0.0)), SCALE_FLOOR)
-    pending = [idx for idx in np.ndindex(x.shape) if not smooth_enough(bend[idx], slope[idx], scale)]
-    for shrink in KINK_REFINE:
-        if not pending:
-            break
-        g, b, s = _differences(f, x, fx, shrink, pending)
-        for idx in pending:
-            grad[idx] = g[idx]
-        pending = [idx for idx in pending if not smooth_enough(b[idx], s[idx], scale)]
+    pending = {idx: [p] for idx, p in probes.items() if not clear(p, scale)}
+    for level in range(1, KINK_LEVELS + 1):
+        still = {}
+        for idx, history in pending.items():
+            history.append(_probe_entry(f, x, fx, idx, steps[idx] / KINK_SHRINK ** level))
+            grad[idx] = history[-1][0]
+            if not settled(history, scale):
+                still[idx] = history
+        pending = still
     kinked = np.zeros(x.shape, dtype=bool)
     for idx in pending:
         kinked[idx] = True
@@ -131,10 +152,8 @@ def jvp(f, x, u):
 
 
 def along(f, x, fx, u, h):
-    """(central difference, bend, slope) of scalar f at x along direction u with step h."""
-    fp, fm = float(f(x + h * u)), float(f(x - h * u))
-    forward, backward = (fp - fx) / h, (fx - fm) / h
-    return (fp - fm) / (2.0 * h), forward - backward, max(abs(forward), abs(backward))
+    """``probe`` of scalar f at x along direction u with step h."""
+    return probe(float(f(x + h * u)), fx, float(f(x - h * u)), h)
 
 
 def random_directions(shape, count, rng):

@@ -37,7 +37,9 @@ N_DIRECTIONS = 4
 WRONG_ENTRY_RTOL = 1e-4   # an entry counts as "wrong" in the partial-error report above this
 KINK_HARMLESS = 2e-7      # a bend below this (times the scale) moves a central difference by < GRAD_RTOL / 10
 KINK_BEND_RTOL = 1e-3     # a bend above this times the slope is not smooth curvature at this step
-KINK_REFINE = (10, 100)   # smaller steps (h / 10, h / 100) tried where a kink is suspected
+KINK_SHRINK = 10          # where a kink is suspected, steps h / 10, then h / 100 (KINK_LEVELS of them)
+KINK_LEVELS = 2
+KINK_SHRINK_RTOL = 0.02   # a bend KINK_SHRINK times smaller (within 2%), twice in a row, is curvature
 KINK_RETRIES = 4          # new random directions drawn when one runs into a kink
 
 
