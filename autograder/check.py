@@ -21,8 +21,7 @@ from . import numeric
 from .catalog import Evidence, RETURN_MISTAKES, SHAPE_MISTAKES, VALUE_MISTAKES, first_match
 from .compare import DirectionalOracle, FullOracle
 from .guard import CheckFailed, CheckSetupError, call
-from .tolerances import (DIRECTIONAL_MIN_SIZE, FD_STEP, GRAD_RTOL, KINK_LEVELS, KINK_RETRIES,
-                         KINK_SHRINK, N_DIRECTIONS, SCALE_FLOOR)
+from .tolerances import DIRECTIONAL_MIN_SIZE, FD_STEP, GRAD_RTOL, KINK_RETRIES, N_DIRECTIONS, SCALE_FLOOR
 
 
 def public(fn):
@@ -51,6 +50,8 @@ def diagnose(ev, mistakes=()):
         return first_match(SHAPE_MISTAKES, ev)
     if ev.oracle.matches(ev.yours):
         return None
+    if sharpen(ev) and ev.oracle.matches(ev.yours):
+        return None
     return first_match(list(mistakes) + VALUE_MISTAKES, ev)
 
 
@@ -73,8 +74,9 @@ def explain(ev, row):
             label = f"{ev.name}{where}" if where.startswith("[") else f"{ev.name} {where}"
             lines.append(f"  worst entry {label}: yours {mine:.6g}, {truth_label} {truth:.6g}")
         lines.append(f"  relative error {ev.oracle.error(ev.yours):.1e} (tolerance {ev.oracle.rtol:.0e})")
-    if ev.extra.get("kink_note"):
-        lines.append("  " + ev.extra["kink_note"])
+    note = kink_note(ev.name, ev.oracle, ev.extra["kinks_of"]) if "kinks_of" in ev.extra else None
+    if note:
+        lines.append("  " + note)
     return "\n".join(lines)
 
 
@@ -100,8 +102,7 @@ def oracle_for(f, x, rng):
     x = np.asarray(x, dtype=np.float64)
     fx = float(f(x.copy()))
     if x.size < DIRECTIONAL_MIN_SIZE:
-        grad, kinked = numeric.gradient_with_kinks(f, x, fx)
-        oracle = FullOracle(grad, mask=kinked if kinked.any() else None)
+        oracle = FullOracle.from_differences(numeric.EntryDifferences(f, x, fx))
     else:
         oracle = _directional_oracle(f, x, fx, rng)
     oracle.fx = fx
@@ -109,29 +110,50 @@ def oracle_for(f, x, rng):
 
 
 def _directional_oracle(f, x, fx, rng):
-    """N_DIRECTIONS projections of the gradient; a direction that runs into a kink is replaced
-    by a new random one (KINK_RETRIES times), then probed with smaller steps, then given up."""
+    """N_DIRECTIONS projections of the gradient.  A direction whose bend is large next to its
+    slope runs into a kink: it is replaced by a new random one (KINK_RETRIES times); then any
+    direction whose bend matters is settled with smaller steps (``numeric.settle``), or given up."""
     h = FD_STEP * max(1.0, float(np.max(np.abs(x), initial=0.0)))
     tried = [(u, numeric.along(f, x, fx, u, h)) for u in numeric.random_directions(x.shape, N_DIRECTIONS, rng)]
     scale = max(max(abs(p[0]) for _, p in tried), SCALE_FLOOR)
     directions, targets, dropped = [], [], 0
     for u, now in tried:
         for _ in range(KINK_RETRIES):
-            if numeric.clear(now, scale):
+            if numeric.harmless(now, scale) or numeric.gentle(now):
                 break
             u = numeric.random_directions(x.shape, 1, rng)[0]
             now = numeric.along(f, x, fx, u, h)
-        history = [now]
-        for level in range(1, KINK_LEVELS + 1):
-            if numeric.settled(history, scale):
-                break
-            history.append(numeric.along(f, x, fx, u, h / KINK_SHRINK ** level))
-        if numeric.settled(history, scale):
+        if numeric.harmless(now, scale):
+            target, trusted = float(now[0]), True
+        else:
+            target, trusted = numeric.settle(lambda step, u=u: numeric.along(f, x, fx, u, step), now, h, scale)
+        if trusted:
             directions.append(u)
-            targets.append(history[-1][0])
+            targets.append(target)
         else:
             dropped += 1
     return DirectionalOracle(x.shape, directions, targets, dropped=dropped)
+
+
+def _share_masks(oracle, partner):
+    """A kink sits where it sits, whatever dout weighs it with: leave it out of both oracles."""
+    if partner is None or oracle.source is None or partner.source is None:
+        return
+    union = oracle.source.kinked | partner.source.kinked
+    oracle.mask = partner.mask = union if union.any() else None
+
+
+def sharpen(ev):
+    """Settle the entries the oracles trusted provisionally (before a failure is reported)."""
+    changed = False
+    for o in (ev.oracle, ev.oracle_again):
+        if o is not None:
+            changed = o.sharpen() or changed
+    if changed:
+        _share_masks(ev.oracle, ev.oracle_again)
+        if _nothing_to_compare(ev.oracle) and "setup" in ev.extra:
+            raise _setup_error(*ev.extra["setup"])
+    return changed
 
 
 def kink_note(name, oracle, where):
@@ -184,11 +206,11 @@ def check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fals
     if _nothing_to_compare(oracle):
         raise _setup_error("check_grad", name, fname)
     ev = Evidence(name=name, of="x", raw=raw, want=before.shape, oracle=oracle, inputs=(before,))
-    note = kink_note(name, oracle, fname)
-    ev.extra["kink_note"] = note
+    ev.extra.update(kinks_of=fname, setup=("check_grad", name, fname))
     message = judge(ev, mistakes)
     if message:
         raise CheckFailed(f"{what}: {message}", key=ev.extra["key"], keys={name: ev.extra["key"]})
+    note = kink_note(name, oracle, fname)
     if not quiet:
         print(f"check_grad passed: {what} matches central differences "
               f"(relative error {oracle.error(ev.yours):.1e})" + (f"; {note}." if note else "."))
@@ -280,10 +302,7 @@ def _same(a, b):
         a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape or a.dtype != b.dtype:
             return False
-        try:
-            return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
-        except TypeError:
-            return True
+        return a.dtype.hasobject or a.tobytes() == b.tobytes()
     try:
         return bool(a == b) or a is b
     except Exception:  # a learner's value may compare in any way
@@ -405,7 +424,7 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
     _, cache_again = _run_forward(forward, xs, names, fwd_name)
     grads_again = _gradients(backward, dout_again, cache_again, len(wrt), grad_names, bwd_name)
 
-    evidence, notes = [], []
+    evidence = []
     for slot, i in enumerate(wrt):
         def scalar_loss(z, i=i, w=dout):
             args = [x.copy() for x in xs]
@@ -421,12 +440,7 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
                               f"a forward pass must depend on its inputs only (no random numbers, "
                               f"no values kept from an earlier call).", key="not_deterministic")
         oracle_again = call(oracle_for, scalar_loss_again, xs[i], rng, what=fwd_name)
-        if oracle.mask is not None or oracle_again.mask is not None:
-            # a kink sits where it sits, whatever dout weighs it with: leave it out of both
-            mask = np.zeros(xs[i].shape, dtype=bool)
-            for o in (oracle, oracle_again):
-                mask |= o.mask if o.mask is not None else False
-            oracle.mask = oracle_again.mask = mask
+        _share_masks(oracle, oracle_again)
         if _nothing_to_compare(oracle) or _nothing_to_compare(oracle_again):
             raise _setup_error("check_layer", "d" + names[i], fwd_name)
         again = grads_again[slot]
@@ -437,9 +451,7 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
         ev = Evidence(name="d" + names[i], of=names[i], raw=grads[slot], want=xs[i].shape,
                       oracle=oracle, batch=batch, yours_again=again, oracle_again=oracle_again,
                       inputs=tuple(x.copy() for x in xs), dout=dout.copy())
-        ev.extra["kink_note"] = kink_note(ev.name, oracle, fwd_name)
-        if ev.extra["kink_note"]:
-            notes.append(ev.extra["kink_note"])
+        ev.extra.update(kinks_of=fwd_name, setup=("check_layer", ev.name, fwd_name))
         evidence.append(ev)
 
     failures, keys, errors = [], {}, []
@@ -452,6 +464,8 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
             errors.append(f"{ev.name} {ev.oracle.error(ev.yours):.1e}")
     own_keys = {m.key for m in mistakes}
     if failures and not own_keys & set(keys.values()):
+        for ev in evidence:
+            sharpen(ev)
         order = _wrong_order(grads, xs, wrt, [ev.oracle for ev in evidence])
         if order is not None:
             expected = ", ".join(ev.name for ev in evidence)
@@ -462,6 +476,7 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
                               keys={ev.name: "wrong_order" for s, ev in enumerate(evidence) if order[s] != s})
     if failures:
         raise CheckFailed(f"{bwd_name}: " + "\n".join(failures), key=next(iter(keys.values())), keys=keys)
+    notes = [note for note in (kink_note(ev.name, ev.oracle, fwd_name) for ev in evidence) if note]
     if not quiet:
         print(f"check_layer passed: {bwd_name} matches central differences "
               f"(relative errors: {', '.join(errors)}; tolerance {GRAD_RTOL:.0e})"

@@ -35,10 +35,25 @@ class FullOracle:
 
     label = "numeric"
 
-    def __init__(self, expected, rtol=GRAD_RTOL, mask=None):
+    def __init__(self, expected, rtol=GRAD_RTOL, mask=None, source=None):
         self.expected = np.asarray(expected, dtype=np.float64)
         self.rtol = rtol
         self.mask = None if mask is None else np.asarray(mask, dtype=bool).reshape(self.expected.shape)
+        self.source = source   # numeric.EntryDifferences behind ``expected``, if any
+
+    @classmethod
+    def from_differences(cls, diffs, rtol=GRAD_RTOL):
+        """The truth as finite differences know it (``numeric.EntryDifferences``)."""
+        return cls(diffs.grad, rtol=rtol, mask=diffs.kinked if diffs.kinked.any() else None, source=diffs)
+
+    def sharpen(self):
+        """Let the finite differences settle the entries they trusted provisionally; True if
+        anything may have changed (``expected`` and ``mask`` are updated)."""
+        if self.source is None or not self.source.sharpen():
+            return False
+        self.expected = self.source.grad
+        self.mask = self.source.kinked.copy() if self.source.kinked.any() else None
+        return True
 
     @property
     def shape(self):
@@ -101,6 +116,10 @@ class DirectionalOracle:
 
     mask = None          # no entry is known on its own, so none is left out
     masked_count = 0
+    source = None
+
+    def sharpen(self):
+        return False   # every direction was settled when it was drawn
 
     def __init__(self, shape, directions, targets, rtol=GRAD_RTOL, dropped=0):
         self._shape = tuple(shape)

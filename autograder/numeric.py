@@ -35,82 +35,130 @@ def gradient(f, x):
     return grad
 
 
+_EPS = float(np.finfo(np.float64).eps)
+
+
 def probe(fp, fx, fm, h):
     """What f at x+h, x and x-h say: (central difference, bend, slope, noise).
 
     ``bend`` is the forward minus the backward difference,
-    ``(f(x+h) - f(x))/h - (f(x) - f(x-h))/h``: h f''(x) + O(h^3) where f is smooth, about the
-    jump in slope where a kink lies inside the step.  ``slope`` is the larger one-sided
-    difference in absolute value, ``noise`` a bound on the rounding error of ``bend``.
+    ``(f(x+h) - f(x))/h - (f(x) - f(x-h))/h``: h f''(x) + O(h^3) where f is smooth; across a
+    kink at a distance t < h it is about the jump in slope times (1 - t/h).  ``slope`` is the
+    larger one-sided difference in absolute value, ``noise`` a bound on the rounding error of
+    ``bend``.  Works entry by entry on arrays too.
     """
     forward, backward = (fp - fx) / h, (fx - fm) / h
-    noise = 4.0 * np.finfo(np.float64).eps * (abs(fp) + 2.0 * abs(fx) + abs(fm)) / h
-    return (fp - fm) / (2.0 * h), forward - backward, max(abs(forward), abs(backward)), noise
+    noise = 4.0 * _EPS * (np.abs(fp) + 2.0 * np.abs(fx) + np.abs(fm)) / h
+    return (fp - fm) / (2.0 * h), forward - backward, np.maximum(np.abs(forward), np.abs(backward)), noise
 
 
-def clear(now, scale):
-    """Can the central difference of probe ``now`` be trusted on its own?
-
-    Yes when the bend is too small to matter (a kink moves the central difference by at most
-    bend / 2, here a tenth of the gradient tolerance), or small next to the slope, as smooth
-    curvature makes it (h |f''| << |f'|).  Across a kink the bend is about the jump in slope
-    however small the step, as long as the step reaches the kink.
-    """
-    _, bend, slope, _ = now
-    return abs(bend) <= KINK_HARMLESS * scale or abs(bend) <= KINK_BEND_RTOL * slope
+def harmless(now, scale):
+    """A bend this small cannot matter: even across a kink it moves the central difference by
+    bend / 2, a tenth of the gradient tolerance (GRAD_RTOL * scale) or less."""
+    return np.abs(now[1]) <= KINK_HARMLESS * scale
 
 
-def shrank(now, before, shrink):
+def gentle(now):
+    """A bend small next to the slope, as smooth curvature makes it (h |f''| << |f'|).  A kink
+    makes it about the jump in slope, unless the kink sits at the very end of the step."""
+    return np.abs(now[1]) <= KINK_BEND_RTOL * now[2]
+
+
+def shrank(now, before, shrink=KINK_SHRINK, slack=KINK_SHRINK_RTOL):
     """Did the bend shrink with the step, as h f'' does (``now``'s step ``shrink`` times smaller)?
+    With a ``slack`` of 0.5: did it shrink at least about as fast?"""
+    return abs(now[1] * shrink - before[1]) <= slack * abs(before[1]) + 1.1 * shrink * now[3]
 
-    A kink at a distance t inside both steps can mimic this once (for t = h / 11 with a step
-    10 times smaller), never twice in a row: trust curvature only after two such shrinks.
+
+def _kept_shrinking(now, before, shrink=KINK_SHRINK):
+    return abs(now[1]) * shrink <= 1.5 * abs(before[1]) + 1.1 * shrink * now[3]
+
+
+def settle(at, first, h, scale):
+    """Probe again with steps h / 10 and h / 100 (``at(step)`` returns a probe) until the
+    central difference can be trusted: (value, trusted).
+
+    Trusted when a smaller step's bend is ``harmless`` (its step no longer reaches the kink;
+    that central difference is the one to use), or when the bend shrank with the step, as
+    curvature makes it: by 10 (within 2%) twice in a row, and the first, largest step is the most
+    accurate; or by 10 once and at least as fast the second time (the rounding of f blurs it),
+    and the smallest step is the safest.  A kink at a distance t inside both of two steps can
+    mimic one shrink by 10 (at t = h / 11), never two: the second step no longer reaches it.
     """
-    return abs(now[1] * shrink - before[1]) <= KINK_SHRINK_RTOL * abs(before[1]) + 1.1 * shrink * now[3]
+    history = [first]
+    for level in range(1, KINK_LEVELS + 1):
+        history.append(at(h / KINK_SHRINK ** level))
+        now = history[-1]
+        if harmless(now, scale):
+            return float(now[0]), True
+        if len(history) >= 3 and shrank(history[-2], history[-3]):
+            if shrank(now, history[-2]):
+                return float(first[0]), True
+            if _kept_shrinking(now, history[-2]):
+                return float(now[0]), True
+    return float(history[-1][0]), False
 
 
-def settled(history, scale):
-    """Probes at steps h, h / KINK_SHRINK, h / KINK_SHRINK**2, ...: is the last one to be trusted?"""
-    if clear(history[-1], scale):
-        return True
-    return len(history) >= 3 and all(shrank(history[k], history[k - 1], KINK_SHRINK) for k in (-1, -2))
+class EntryDifferences:
+    """Central differences of scalar f at x, entry by entry, that know where they cannot be
+    trusted: an entry whose step straddles a kink of f.
 
+    Costs one extra call, f(x).  Entries with a large bend next to their slope are settled at
+    once (``settle``); ``kinked`` marks those still not trusted.  Entries trusted only because
+    their bend is ``gentle`` might hide a kink at the very end of their step: ``sharpen()``
+    settles them too, when a comparison fails and it matters.
+    """
 
-def _probe_entry(f, x, fx, idx, h):
-    xp = x.copy(); xp[idx] += h
-    xm = x.copy(); xm[idx] -= h
-    return probe(float(f(xp)), fx, float(f(xm)), h)
+    def __init__(self, f, x, fx=None):
+        self.f = f
+        self.x = np.array(x, dtype=np.float64)
+        self.fx = float(f(self.x.copy())) if fx is None else float(fx)
+        self.steps = _steps(self.x)
+        fp, fm = np.zeros_like(self.x), np.zeros_like(self.x)
+        for idx in np.ndindex(self.x.shape):
+            h = self.steps[idx]
+            xp = self.x.copy(); xp[idx] += h
+            xm = self.x.copy(); xm[idx] -= h
+            fp[idx], fm[idx] = f(xp), f(xm)
+        self.first = probe(fp, self.fx, fm, self.steps)
+        self.grad = self.first[0].copy()
+        self.scale = max(float(np.max(np.abs(self.grad), initial=0.0)), SCALE_FLOOR)
+        self.kinked = np.zeros(self.x.shape, dtype=bool)
+        calm = harmless(self.first, self.scale)
+        smooth_looking = gentle(self.first)
+        self._soft = self._where(~calm & smooth_looking)
+        for idx in self._where(~calm & ~smooth_looking):
+            self._settle(idx)
+
+    def _where(self, mask):
+        return [idx for idx in np.ndindex(mask.shape) if mask[idx]] if mask.any() else []
+
+    def _settle(self, idx):
+        def at(h):
+            xp = self.x.copy(); xp[idx] += h
+            xm = self.x.copy(); xm[idx] -= h
+            return probe(float(self.f(xp)), self.fx, float(self.f(xm)), h)
+        first = tuple(float(q[idx]) for q in self.first)
+        self.grad[idx], trusted = settle(at, first, self.steps[idx], self.scale)
+        self.kinked[idx] = not trusted
+
+    def sharpen(self):
+        """Settle the entries trusted only for a gentle bend; True if there were any."""
+        soft, self._soft = self._soft, []
+        for idx in soft:
+            self._settle(idx)
+        return bool(soft)
 
 
 def gradient_with_kinks(f, x, fx=None):
     """Gradient of a scalar-valued f at x, and the entries whose step straddles a kink.
 
-    Returns ``(grad, kinked)``.  One extra call computes f(x); an entry whose central difference
-    is not ``clear`` is probed again with steps 10 and 100 times smaller, which clear a kink
-    that does not sit right at x, or show smooth curvature (``settled``).  ``kinked`` marks the
-    entries still not settled: their ``grad`` is meaningless.
+    Returns ``(grad, kinked)``, every entry settled (see ``EntryDifferences``); ``grad`` is
+    meaningless where ``kinked``.
     """
-    x = np.array(x, dtype=np.float64)
-    fx = float(f(x.copy())) if fx is None else float(fx)
-    steps = _steps(x)
-    probes = {idx: _probe_entry(f, x, fx, idx, steps[idx]) for idx in np.ndindex(x.shape)}
-    grad = np.zeros_like(x)
-    for idx, p in probes.items():
-        grad[idx] = p[0]
-    scale = max(float(np.max(np.abs(grad), initial=0.0)), SCALE_FLOOR)
-    pending = {idx: [p] for idx, p in probes.items() if not clear(p, scale)}
-    for level in range(1, KINK_LEVELS + 1):
-        still = {}
-        for idx, history in pending.items():
-            history.append(_probe_entry(f, x, fx, idx, steps[idx] / KINK_SHRINK ** level))
-            grad[idx] = history[-1][0]
-            if not settled(history, scale):
-                still[idx] = history
-        pending = still
-    kinked = np.zeros(x.shape, dtype=bool)
-    for idx in pending:
-        kinked[idx] = True
-    return grad, kinked
+    diffs = EntryDifferences(f, x, fx)
+    diffs.sharpen()
+    return diffs.grad, diffs.kinked
 
 
 def jacobian(f, x):
