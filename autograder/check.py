@@ -158,17 +158,26 @@ def sharpen(ev):
 
 def kink_note(name, oracle, where):
     """One sentence saying what was left out of the comparison because of kinks, or None."""
-    n = getattr(oracle, "masked_count", 0)
-    if n:
-        return (f"{n} entr{'y' if n == 1 else 'ies'} of {name} {'was' if n == 1 else 'were'} not compared: "
-                f"{'its' if n == 1 else 'their'} finite-difference step straddles a kink of {where} "
-                f"(such as ReLU at 0 or a tie in a max)")
-    d = getattr(oracle, "dropped", 0)
-    if d:
-        return (f"{d} of {N_DIRECTIONS} random directions for {name} {'was' if d == 1 else 'were'} not used: "
-                f"every step tried along {'it' if d == 1 else 'them'} straddled a kink of {where} "
-                f"(such as ReLU at 0 or a tie in a max)")
-    return None
+    return kinks_note([(name, oracle)], where)
+
+
+def kinks_note(named_oracles, where):
+    """The same for several gradients at once: one sentence, or None."""
+    entries = [(n, name) for name, o in named_oracles for n in [getattr(o, "masked_count", 0)] if n]
+    dropped = [(d, name) for name, o in named_oracles for d in [getattr(o, "dropped", 0)] if d]
+    kink = f"a kink of {where} (such as ReLU at 0 or a tie in a max)"
+    sentences = []
+    if entries:
+        one = len(entries) == 1 and entries[0][0] == 1
+        listed = " and ".join(f"{n} entr{'y' if n == 1 else 'ies'} of {name}" for n, name in entries)
+        sentences.append(f"{listed} {'was' if one else 'were'} not compared: {'its' if one else 'their'} "
+                         f"finite-difference step straddles {kink}")
+    if dropped:
+        one = len(dropped) == 1 and dropped[0][0] == 1
+        listed = " and ".join(f"{d} of {N_DIRECTIONS} random directions for {name}" for d, name in dropped)
+        sentences.append(f"{listed} {'was' if one else 'were'} not used: every step tried along "
+                         f"{'it' if one else 'them'} straddled {kink}")
+    return "; ".join(sentences) or None
 
 
 def _nothing_to_compare(oracle):
@@ -177,9 +186,9 @@ def _nothing_to_compare(oracle):
     return oracle.mask is not None and bool(oracle.mask.all())
 
 
-def _setup_error(check, name, where):
+def _setup_error(check, name, of, where):
     return CheckSetupError(
-        f"{check} cannot check {name}: the finite-difference step of every entry of {name} straddles "
+        f"{check} cannot check {name}: the finite-difference step of every entry of {of} straddles "
         f"a kink of {where}, so nothing is left to compare. This is a problem of the check's inputs, "
         f"not of the code under test: move them at least {FD_STEP:g} (relative) away from kinks "
         f"(ReLU at 0, ties in a max, margins at 0).")
@@ -204,9 +213,9 @@ def check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fals
     oracle = call(oracle_for, lambda z: float(f(z)), before, np.random.default_rng([seed, 0xBAC4]),
                   what=fname)
     if _nothing_to_compare(oracle):
-        raise _setup_error("check_grad", name, fname)
+        raise _setup_error("check_grad", name, "x", fname)
     ev = Evidence(name=name, of="x", raw=raw, want=before.shape, oracle=oracle, inputs=(before,))
-    ev.extra.update(kinks_of=fname, setup=("check_grad", name, fname))
+    ev.extra.update(kinks_of=fname, setup=("check_grad", name, "x", fname))
     message = judge(ev, mistakes)
     if message:
         raise CheckFailed(f"{what}: {message}", key=ev.extra["key"], keys={name: ev.extra["key"]})
@@ -442,7 +451,7 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
         oracle_again = call(oracle_for, scalar_loss_again, xs[i], rng, what=fwd_name)
         _share_masks(oracle, oracle_again)
         if _nothing_to_compare(oracle) or _nothing_to_compare(oracle_again):
-            raise _setup_error("check_layer", "d" + names[i], fwd_name)
+            raise _setup_error("check_layer", "d" + names[i], names[i], fwd_name)
         again = grads_again[slot]
         try:
             again = np.asarray(again, dtype=np.float64) if np.shape(again) == xs[i].shape else None
@@ -451,7 +460,7 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
         ev = Evidence(name="d" + names[i], of=names[i], raw=grads[slot], want=xs[i].shape,
                       oracle=oracle, batch=batch, yours_again=again, oracle_again=oracle_again,
                       inputs=tuple(x.copy() for x in xs), dout=dout.copy())
-        ev.extra.update(kinks_of=fwd_name, setup=("check_layer", ev.name, fwd_name))
+        ev.extra.update(kinks_of=fwd_name, setup=("check_layer", ev.name, names[i], fwd_name))
         evidence.append(ev)
 
     failures, keys, errors = [], {}, []
@@ -476,11 +485,11 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
                               keys={ev.name: "wrong_order" for s, ev in enumerate(evidence) if order[s] != s})
     if failures:
         raise CheckFailed(f"{bwd_name}: " + "\n".join(failures), key=next(iter(keys.values())), keys=keys)
-    notes = [note for note in (kink_note(ev.name, ev.oracle, fwd_name) for ev in evidence) if note]
+    note = kinks_note([(ev.name, ev.oracle) for ev in evidence], fwd_name)
     if not quiet:
         print(f"check_layer passed: {bwd_name} matches central differences "
               f"(relative errors: {', '.join(errors)}; tolerance {GRAD_RTOL:.0e})"
-              + "".join(f"; {n}" for n in notes) + ".")
+              + (f"; {note}." if note else "."))
 
 
 # --- answers that are values, not gradients of the learner's own forward -----------------

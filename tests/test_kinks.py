@@ -45,7 +45,7 @@ def near_ties():
 
 def masked_count(text, name):
     import re
-    m = re.search(rf"(\d+) entr(?:y|ies) of {name} (?:was|were) not compared", text)
+    m = re.search(rf"(\d+) entr(?:y|ies) of {name} .*not compared", text)
     return int(m.group(1)) if m else 0
 
 
@@ -63,7 +63,8 @@ def test_max_gate_with_ties_passes(capsys):
     ag.check_layer(ref.max_forward, ref.max_backward, *near_ties())
     out = capsys.readouterr().out
     assert "check_layer passed" in out
-    assert masked_count(out, "dx") == 3 and masked_count(out, "dy") == 3
+    assert ("3 entries of dx and 3 entries of dy were not compared: their finite-difference step "
+            "straddles a kink of max_forward") in out
 
 
 def test_hinge_loss_with_margins_at_zero_passes(capsys):
