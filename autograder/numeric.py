@@ -64,13 +64,14 @@ def gentle(now):
     return np.abs(now[1]) <= KINK_BEND_RTOL * now[2]
 
 
-def shrank(now, before, shrink=KINK_SHRINK, slack=KINK_SHRINK_RTOL):
-    """Did the bend shrink with the step, as h f'' does (``now``'s step ``shrink`` times smaller)?
-    With a ``slack`` of 0.5: did it shrink at least about as fast?"""
-    return abs(now[1] * shrink - before[1]) <= slack * abs(before[1]) + 1.1 * shrink * now[3]
+def shrank(now, before, shrink=KINK_SHRINK):
+    """Did the bend shrink with the step, as h f'' does (``now``'s step ``shrink`` times smaller),
+    within KINK_SHRINK_RTOL and the rounding noise?"""
+    return abs(now[1] * shrink - before[1]) <= KINK_SHRINK_RTOL * abs(before[1]) + 1.1 * shrink * now[3]
 
 
 def _kept_shrinking(now, before, shrink=KINK_SHRINK):
+    """Did the bend shrink at least about as fast as the step (half again of slack)?"""
     return abs(now[1]) * shrink <= 1.5 * abs(before[1]) + 1.1 * shrink * now[3]
 
 

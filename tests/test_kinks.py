@@ -189,3 +189,22 @@ def test_dropped_directions_are_reported():
     assert kink_note("dz", oracle, "relu_forward") == (
         "3 of 4 random directions for dz were not used: every step tried along them straddled a kink "
         "of relu_forward (such as ReLU at 0 or a tie in a max)")
+
+
+# ---------------------------------------------------------------- the finite differences themselves
+
+def test_gradient_with_kinks_marks_only_the_straddled_entries():
+    """|x| at 0 and within h/100 of 0 cannot be differentiated numerically; within h but beyond
+    h/100 a smaller step gets it exactly; far from 0, nothing to do."""
+    x = np.array([0.0, 5e-8, -2e-6, 9e-6, 0.3, -1.7])
+    grad, kinked = ag.numeric.gradient_with_kinks(lambda v: float(np.sum(np.abs(v))), x)
+    assert kinked.tolist() == [True, True, False, False, False, False]
+    assert np.allclose(grad[2:], np.sign(x[2:]), atol=1e-9)
+
+
+def test_curvature_is_not_a_kink():
+    """Near a minimum, the bend is large next to the slope; it shrinks with the step: no kink."""
+    x = np.array([1e-5, -3e-6, 2e-4, 0.5])
+    grad, kinked = ag.numeric.gradient_with_kinks(lambda v: float(np.sum(v ** 2 + 0.1 * v ** 4)), x)
+    assert not kinked.any()
+    assert np.allclose(grad, 2 * x + 0.4 * x ** 3, rtol=0, atol=1e-9)
