@@ -26,7 +26,7 @@ class Evidence:
     """Everything the diagnosis may look at for one returned gradient."""
 
     name: str                      # "dW"
-    of: str                        # "W": the input this is the gradient of
+    of: Optional[str]              # "W": the input this is the gradient of (None: a value answer)
     raw: object                    # exactly what the learner returned
     want: tuple                    # the shape it must have
     oracle: object = None          # FullOracle / DirectionalOracle
@@ -45,6 +45,20 @@ class Evidence:
     def fields(self):
         return {"name": self.name, "of": self.of, "N": self.batch,
                 "got": self.got, "want": tuple(self.want)}
+
+    @property
+    def masked(self):
+        """Entries left out of every comparison (their finite differences straddle a kink), or None."""
+        mask = getattr(self.oracle, "mask", None)
+        return mask if mask is not None and mask.any() else None
+
+    def compared(self, array):
+        """``array`` without the masked entries (all of it when nothing is masked)."""
+        array = np.asarray(array, dtype=np.float64)
+        mask = self.masked
+        if mask is None or array.shape != mask.shape:
+            return array
+        return array[~mask]
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,7 @@ def like(key, says, wrong_answer, grads=None):
 
     def test(ev):
         alt = np.asarray(wrong_answer(ev), dtype=np.float64)
-        return alt.shape == ev.yours.shape and relative_error(ev.yours, alt) <= SAME
+        return alt.shape == ev.yours.shape and relative_error(ev.compared(ev.yours), ev.compared(alt)) <= SAME
 
     return Mistake(key, says, test, grads=grads)
 
@@ -115,20 +129,27 @@ def _squeeze(shape):
     return tuple(d for d in shape if d != 1)
 
 
+def _of(with_of, without_of=""):
+    """Details that say what the shape is the shape of, only when the check knows it."""
+    return lambda ev: {"of_text": with_of.format(of=ev.of) if ev.of else without_of.format(want=tuple(ev.want))}
+
+
 # --- the shape is wrong: which way? -------------------------------------------
 SHAPE_MISTAKES = [
     Mistake("shape_transposed",
             "{name} has shape {got}, the transpose of the expected {want}: "
-            "{name} must have the shape of {of}. Swap the operands of the product or transpose it.",
-            lambda ev: len(ev.want) == 2 and ev.got == tuple(reversed(ev.want))),
+            "{of_text}swap the operands of the product or transpose it.",
+            lambda ev: len(ev.want) == 2 and ev.got == tuple(reversed(ev.want)),
+            details=lambda ev: {"of_text": f"{ev.name} must have the shape of {ev.of}; " if ev.of else ""}),
     Mistake("batch_not_summed",
             "{name} has shape {got} but {of} has shape {want}: the batch axis (N={N}) is still there. "
             "A parameter is shared by all N samples, so sum the per-sample gradients over axis 0.",
             lambda ev: ev.batch is not None and ev.got == (ev.batch,) + tuple(ev.want)),
     Mistake("flattened",
-            "{name} is flat, shape {got}, but {want} was expected: return an array with the shape "
-            "of {of} (start from np.zeros_like({of}) and fill it entry by entry).",
-            lambda ev: len(ev.got) == 1 and len(ev.want) > 1 and ev.got[0] == int(np.prod(ev.want))),
+            "{name} is flat, shape {got}, but {want} was expected: {of_text}.",
+            lambda ev: len(ev.got) == 1 and len(ev.want) > 1 and ev.got[0] == int(np.prod(ev.want)),
+            details=_of("return an array with the shape of {of} (start from np.zeros_like({of}) "
+                        "and fill it entry by entry)", "return an array of shape {want} (reshape it)")),
     Mistake("kept_axis",
             "{name} has shape {got} but {want} was expected: there is an extra axis of length 1 "
             "(keepdims=True, or a column where a flat vector is needed).",
@@ -138,19 +159,23 @@ SHAPE_MISTAKES = [
             "(use keepdims=True or reshape).",
             lambda ev: len(ev.got) < len(ev.want) and _squeeze(ev.got) == _squeeze(ev.want)),
     Mistake("scalar_instead",
-            "{name} is a single number but {want} was expected: the gradient of {of} "
-            "has one entry per entry of {of}.",
-            lambda ev: ev.got == () and ev.want != ()),
+            "{name} is a single number but {want} was expected{of_text}.",
+            lambda ev: ev.got == () and ev.want != (),
+            details=_of(": the gradient of {of} has one entry per entry of {of}")),
+    Mistake("scalar_expected",
+            "{name} must be a single number (shape ()), but yours has shape {got}: did you forget to sum?",
+            lambda ev: ev.want == () and ev.got != ()),
     Mistake("wrong_shape",
-            "{name} has shape {got} but {want} was expected (the shape of {of}).",
-            lambda ev: True),
+            "{name} has shape {got} but {want} was expected{of_text}.",
+            lambda ev: True,
+            details=_of(" (the shape of {of})")),
 ]
 
 
 def _ignores_upstream(ev):
     if ev.yours_again is None or ev.oracle_again is None:
         return False
-    same_yours = relative_error(ev.yours, ev.yours_again) <= SAME
+    same_yours = relative_error(ev.compared(ev.yours), ev.compared(ev.yours_again)) <= SAME
     truth_moves = not ev.oracle_again.matches(ev.yours)
     return same_yours and truth_moves
 
@@ -175,21 +200,38 @@ def _other_constant(ev):
     return ev.oracle.matches(ev.yours / k)
 
 
+def _diagonal_summary(wrong, compared):
+    """'on the diagonal only' / 'off the diagonal only' for a square 2-D answer, else None."""
+    if wrong.ndim != 2 or wrong.shape[0] != wrong.shape[1] or wrong.shape[0] < 2:
+        return None
+    diagonal = np.eye(wrong.shape[0], dtype=bool)
+    if np.array_equal(wrong[compared], diagonal[compared]):
+        return "wrong on the diagonal only (the off-diagonal entries are right)"
+    if np.array_equal(wrong[compared], ~diagonal[compared]):
+        return "right on the diagonal, wrong off it"
+    return None
+
+
 def _partial(ev):
-    mask = ev.oracle.wrong_mask(ev.yours)
-    if mask is None or mask.ndim == 0:
+    wrong = ev.oracle.wrong_mask(ev.yours)
+    if wrong is None or wrong.ndim == 0:
         return False
-    bad = int(mask.sum())
-    if not 0 < bad < mask.size:
+    masked = getattr(ev.oracle, "mask", None)
+    compared = ~masked if masked is not None else np.ones(wrong.shape, dtype=bool)
+    bad, total = int(wrong.sum()), int(compared.sum())
+    if not 0 < bad < total:
         return False
-    rows = sorted({int(i) for i in np.nonzero(mask)[0]})
-    axis0 = "samples" if ev.batch is not None and mask.shape[0] == ev.batch else "rows"
-    shown = ", ".join(map(str, rows[:8])) + (", ..." if len(rows) > 8 else "")
-    if axis0 == "samples" or mask.ndim > 1:
-        where = f"{axis0[:-1] if len(rows) == 1 else axis0} {shown}"
-    else:
-        where = f"{'entry' if len(rows) == 1 else 'entries'} {shown}"
-    ev.extra.update(bad=bad, total=mask.size, pct=round(100 * bad / mask.size), where=where)
+    summary = _diagonal_summary(wrong, compared)
+    if summary is None:
+        rows = sorted({int(i) for i in np.nonzero(wrong)[0]})
+        axis0 = "samples" if ev.batch is not None and wrong.shape[0] == ev.batch else "rows"
+        shown = ", ".join(map(str, rows[:8])) + (", ..." if len(rows) > 8 else "")
+        if axis0 == "samples" or wrong.ndim > 1:
+            where = f"{axis0[:-1] if len(rows) == 1 else axis0} {shown}"
+        else:
+            where = f"{'entry' if len(rows) == 1 else 'entries'} {shown}"
+        summary = f"wrong on {bad} of {total} entries ({round(100 * bad / total)}%): {where}"
+    ev.extra.update(summary=summary)
     return True
 
 
@@ -212,8 +254,7 @@ VALUE_MISTAKES = [
             "{name} is 2 times too large: is a factor 2 counted twice (for example the 2 of d(x^2)/dx)?",
             _scaled(lambda ev: 2.0)),
     Mistake("scaled_half",
-            "{name} is half the right value: a factor 2 is missing (for example the 2 of d(x^2)/dx, "
-            "or 2h in the central difference).",
+            "{name} is half the right value: a factor 2 is missing (for example the 2 of d(x^2)/dx).",
             _scaled(lambda ev: 0.5)),
     Mistake("scaled_N",
             "{name} is N={N} times too large: the loss averages over the batch, so divide by N "
@@ -228,7 +269,7 @@ VALUE_MISTAKES = [
             _other_constant,
             details=lambda ev: {"k": ev.extra.get("k", float("nan"))}),
     Mistake("partly_wrong",
-            "{name} is wrong on {bad} of {total} entries ({pct}%): {where}.",
+            "{name} is {summary}.",
             _partial,
             details=lambda ev: dict(ev.extra)),
     Mistake("wrong_values",

@@ -13,14 +13,15 @@ worst entry and the relative error.
 """
 import functools
 import inspect
+import itertools
 
 import numpy as np
 
 from . import numeric
 from .catalog import Evidence, RETURN_MISTAKES, SHAPE_MISTAKES, VALUE_MISTAKES, first_match
 from .compare import DirectionalOracle, FullOracle
-from .guard import CheckFailed, call
-from .tolerances import DIRECTIONAL_MIN_SIZE, GRAD_RTOL, N_DIRECTIONS
+from .guard import CheckFailed, CheckSetupError, call
+from .tolerances import DIRECTIONAL_MIN_SIZE, FD_STEP, GRAD_RTOL, KINK_RETRIES, N_DIRECTIONS, SCALE_FLOOR
 
 
 def public(fn):
@@ -49,6 +50,8 @@ def diagnose(ev, mistakes=()):
         return first_match(SHAPE_MISTAKES, ev)
     if ev.oracle.matches(ev.yours):
         return None
+    if sharpen(ev) and ev.oracle.matches(ev.yours):
+        return None
     return first_match(list(mistakes) + VALUE_MISTAKES, ev)
 
 
@@ -59,7 +62,7 @@ def _index_text(idx):
 
 
 def explain(ev, row):
-    """A few lines: the named mistake, then the worst entry and the error."""
+    """A few lines: the named mistake, then the worst entry and the error, then what was not compared."""
     lines = [row.sentence(ev)]
     if ev.yours is not None and ev.got == tuple(ev.want) and ev.oracle is not None:
         idx, mine, truth = ev.oracle.worst(ev.yours)
@@ -71,6 +74,9 @@ def explain(ev, row):
             label = f"{ev.name}{where}" if where.startswith("[") else f"{ev.name} {where}"
             lines.append(f"  worst entry {label}: yours {mine:.6g}, {truth_label} {truth:.6g}")
         lines.append(f"  relative error {ev.oracle.error(ev.yours):.1e} (tolerance {ev.oracle.rtol:.0e})")
+    note = kink_note(ev.name, ev.oracle, ev.extra["kinks_of"]) if "kinks_of" in ev.extra else None
+    if note:
+        lines.append("  " + note)
     return "\n".join(lines)
 
 
@@ -87,13 +93,105 @@ def judge(ev, mistakes=()):
 
 def oracle_for(f, x, rng):
     """The truth about the gradient of scalar f at x: entry by entry, or
-    along random directions when x is large."""
+    along random directions when x is large.
+
+    Entries (or directions) whose finite-difference step straddles a kink of f
+    are left out: the oracle's ``mask`` marks them (``dropped`` counts the
+    directions given up).  ``fx`` is f(x), one extra call.
+    """
     x = np.asarray(x, dtype=np.float64)
+    fx = float(f(x.copy()))
     if x.size < DIRECTIONAL_MIN_SIZE:
-        return FullOracle(numeric.gradient(f, x))
-    directions = numeric.random_directions(x.shape, N_DIRECTIONS, rng)
-    targets = [float(numeric.jvp(f, x, u)) for u in directions]
-    return DirectionalOracle(x.shape, directions, targets)
+        oracle = FullOracle.from_differences(numeric.EntryDifferences(f, x, fx))
+    else:
+        oracle = _directional_oracle(f, x, fx, rng)
+    oracle.fx = fx
+    return oracle
+
+
+def _directional_oracle(f, x, fx, rng):
+    """N_DIRECTIONS projections of the gradient.  A direction whose bend is large next to its
+    slope runs into a kink: it is replaced by a new random one (KINK_RETRIES times); then any
+    direction whose bend matters is settled with smaller steps (``numeric.settle``), or given up."""
+    h = FD_STEP * max(1.0, float(np.max(np.abs(x), initial=0.0)))
+    tried = [(u, numeric.along(f, x, fx, u, h)) for u in numeric.random_directions(x.shape, N_DIRECTIONS, rng)]
+    scale = max(max(abs(p[0]) for _, p in tried), SCALE_FLOOR)
+    directions, targets, dropped = [], [], 0
+    for u, now in tried:
+        for _ in range(KINK_RETRIES):
+            if numeric.harmless(now, scale) or numeric.gentle(now):
+                break
+            u = numeric.random_directions(x.shape, 1, rng)[0]
+            now = numeric.along(f, x, fx, u, h)
+        if numeric.harmless(now, scale):
+            target, trusted = float(now[0]), True
+        else:
+            target, trusted = numeric.settle(lambda step, u=u: numeric.along(f, x, fx, u, step), now, h, scale)
+        if trusted:
+            directions.append(u)
+            targets.append(target)
+        else:
+            dropped += 1
+    return DirectionalOracle(x.shape, directions, targets, dropped=dropped)
+
+
+def _share_masks(oracle, partner):
+    """A kink sits where it sits, whatever dout weighs it with: leave it out of both oracles."""
+    if partner is None or oracle.source is None or partner.source is None:
+        return
+    union = oracle.source.kinked | partner.source.kinked
+    oracle.mask = partner.mask = union if union.any() else None
+
+
+def sharpen(ev):
+    """Settle the entries the oracles trusted provisionally (before a failure is reported)."""
+    changed = False
+    for o in (ev.oracle, ev.oracle_again):
+        if o is not None:
+            changed = o.sharpen() or changed
+    if changed:
+        _share_masks(ev.oracle, ev.oracle_again)
+        if _nothing_to_compare(ev.oracle) and "setup" in ev.extra:
+            raise _setup_error(*ev.extra["setup"])
+    return changed
+
+
+def kink_note(name, oracle, where):
+    """One sentence saying what was left out of the comparison because of kinks, or None."""
+    return kinks_note([(name, oracle)], where)
+
+
+def kinks_note(named_oracles, where):
+    """The same for several gradients at once: one sentence, or None."""
+    entries = [(n, name) for name, o in named_oracles for n in [getattr(o, "masked_count", 0)] if n]
+    dropped = [(d, name) for name, o in named_oracles for d in [getattr(o, "dropped", 0)] if d]
+    kink = f"a kink of {where} (such as ReLU at 0 or a tie in a max)"
+    sentences = []
+    if entries:
+        one = len(entries) == 1 and entries[0][0] == 1
+        listed = " and ".join(f"{n} entr{'y' if n == 1 else 'ies'} of {name}" for n, name in entries)
+        sentences.append(f"{listed} {'was' if one else 'were'} not compared: {'its' if one else 'their'} "
+                         f"finite-difference step straddles {kink}")
+    if dropped:
+        one = len(dropped) == 1 and dropped[0][0] == 1
+        listed = " and ".join(f"{d} of {N_DIRECTIONS} random directions for {name}" for d, name in dropped)
+        sentences.append(f"{listed} {'was' if one else 'were'} not used: every step tried along "
+                         f"{'it' if one else 'them'} straddled {kink}")
+    return "; ".join(sentences) or None
+
+
+def _nothing_to_compare(oracle):
+    if isinstance(oracle, DirectionalOracle):
+        return not oracle.directions
+    return oracle.mask is not None and bool(oracle.mask.all())
+
+
+def _setup_error(check, name, of, where):
+    return CheckSetupError(
+        f"{check} cannot check {name}: the finite-difference step of every entry of {of} straddles "
+        f"a kink of {where}, so nothing is left to compare. This is a problem of the check's inputs, "
+        f"not of the code under test: move them at least {FD_STEP:g} (relative) away from kinks "
+        f"(ReLU at 0, ties in a max, margins at 0).")
 
 
 # --- check_grad ----------------------------------------------------------------------
@@ -114,13 +212,17 @@ def check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fals
     fname = getattr(f, "__name__", "f")
     oracle = call(oracle_for, lambda z: float(f(z)), before, np.random.default_rng([seed, 0xBAC4]),
                   what=fname)
+    if _nothing_to_compare(oracle):
+        raise _setup_error("check_grad", name, "x", fname)
     ev = Evidence(name=name, of="x", raw=raw, want=before.shape, oracle=oracle, inputs=(before,))
+    ev.extra.update(kinks_of=fname, setup=("check_grad", name, "x", fname))
     message = judge(ev, mistakes)
     if message:
         raise CheckFailed(f"{what}: {message}", key=ev.extra["key"], keys={name: ev.extra["key"]})
+    note = kink_note(name, oracle, fname)
     if not quiet:
         print(f"check_grad passed: {what} matches central differences "
-              f"(relative error {oracle.error(ev.yours):.1e}).")
+              f"(relative error {oracle.error(ev.yours):.1e})" + (f"; {note}." if note else "."))
 
 
 # --- check_layer ---------------------------------------------------------------------
@@ -148,8 +250,9 @@ def _run_forward(forward, xs, names, what):
                           key="bad_return")
     for name, x, c in zip(names, xs, copies):
         if not np.array_equal(x, c):
-            raise CheckFailed(f"{what} changed its input {name} in place; build new arrays "
-                              f"(out = x + b, not x += b).", key="mutated_input")
+            raise CheckFailed(f"{what} changed its input {name} in place ({name} += ... or {name}[...] = ...); "
+                              f"build a new array instead (out = {name} + ..., not {name} += ...).",
+                              key="mutated_input")
     try:
         out = np.asarray(result[0], dtype=np.float64)
     except (TypeError, ValueError):
@@ -181,6 +284,120 @@ def _gradients(backward, dout, cache, count, names, what):
     return tuple(grads)
 
 
+# --- a backward pass must leave its cache as forward built it ------------------------------
+
+def _cache_items(obj, path="cache", depth=0):
+    """(path, value) for every array inside obj's tuples, lists and dicts, and each list's length."""
+    if isinstance(obj, np.ndarray):
+        yield path, obj
+    elif depth < 8 and isinstance(obj, (tuple, list)):
+        if isinstance(obj, list):
+            yield path + " (its length)", len(obj)
+        for k, item in enumerate(obj):
+            yield from _cache_items(item, f"{path}[{k}]", depth + 1)
+    elif depth < 8 and isinstance(obj, dict):
+        for k, item in obj.items():
+            yield from _cache_items(item, f"{path}[{k!r}]", depth + 1)
+
+
+def _snapshot(cache):
+    return {path: value.copy() if isinstance(value, np.ndarray) else value
+            for path, value in _cache_items(cache)}
+
+
+def _same(a, b):
+    """Bit-for-bit the same value (nan equal to nan); undecidable values count as the same."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        return a.dtype.hasobject or a.tobytes() == b.tobytes()
+    try:
+        return bool(a == b) or a is b
+    except Exception:  # a learner's value may compare in any way
+        return True
+
+
+def _changed_entry(before, cache):
+    """The first path of the cache whose value changed, with its old value, or None."""
+    after = dict(_cache_items(cache))
+    for path, value in before.items():
+        if path not in after or not _same(value, after[path]):
+            return path, value
+    for path in after:
+        if path not in before:
+            return path, None
+    return None
+
+
+def _kept(grads):
+    return tuple(g.copy() if isinstance(g, np.ndarray) else g for g in grads)
+
+
+def _cache_name(path, old, xs, names, out):
+    """'the cached x' when the changed array was one of forward's inputs, else where it sits."""
+    if path.endswith("(its length)"):
+        return path.replace(" (its length)", ""), "the list " + path.replace(" (its length)", "")
+    if isinstance(old, np.ndarray):
+        for name, x in zip(names, xs):
+            if old.shape == x.shape and np.array_equal(old, x):
+                return name, f"the cached {name}"
+        if old.shape == out.shape and np.array_equal(old, out):
+            return "out", "the cached output"
+    return path, path
+
+
+def _check_cache_kept(backward, dout, cache, grads, before, count, grad_names, what, xs, names, out):
+    """Call backward a second time on the same cache and dout: it must give the same gradients,
+    and the arrays in the cache must not have changed."""
+    changed = _changed_entry(before, cache)
+    try:
+        again = _gradients(backward, dout, cache, count, grad_names, what)
+        differs = not all(_same(a, b) for a, b in zip(grads, again))
+        problem = "a second backward on the same cache gave different gradients" if differs else None
+    except CheckFailed as exc:
+        problem = "a second backward on the same cache failed (" + str(exc).splitlines()[0] + ")"
+    if changed is None and problem is None:
+        return
+    first = grad_names[0] if grad_names else "x"
+    advice = f"compute new arrays (d{first} = ...) instead of editing cached ones"
+    if changed is not None:
+        var, label = _cache_name(*changed, xs, names, out)
+        where = f" ({label})"
+        if label.startswith("the list"):
+            advice = f"read a cached list without changing it ({var}[k] or reversed({var}), not {var}.pop())"
+        elif label.startswith("the cached ") and var != "out":
+            advice += f" ({var} *= ... or {var}[...] = ...)"
+        else:
+            advice += " (*=, += or [...] = on a cached array)"
+    else:
+        where = ""
+        advice += " (*=, [...] =, .pop() or a changed attribute)"
+    problem = problem or "a backward pass must leave its cache as forward built it"
+    raise CheckFailed(f"{what} changed its cache in place{where}: {problem}; {advice}.",
+                      key="mutated_cache")
+
+
+def _wrong_order(grads, xs, wrt, oracles):
+    """A permutation p, not the identity, such that grads[p[s]] is right for every slot s; or None."""
+    count = len(wrt)
+    if not 2 <= count <= 6:
+        return None
+    arrays = []
+    for g in grads:
+        try:
+            arrays.append(np.asarray(g, dtype=np.float64))
+        except (TypeError, ValueError):
+            return None
+    for p in itertools.permutations(range(count)):
+        if p == tuple(range(count)):
+            continue
+        if all(arrays[p[s]].shape == xs[wrt[s]].shape for s in range(count)) and \
+                all(oracles[s].matches(arrays[p[s]]) for s in range(count)):
+            return p
+    return None
+
+
 @public
 def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch=None,
                 names=None, quiet=False):
@@ -189,7 +406,10 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
     ``forward(*inputs)`` returns ``(out, cache)``; ``backward(dout, cache)``
     returns one gradient per input in ``wrt`` (default: every input), in order.
     The upstream gradient ``dout`` is random (seeded); a second, different one
-    finds a backward pass that ignores it.
+    finds a backward pass that ignores it.  Backward runs twice on the same cache
+    (it must not edit it); gradients returned in another order are named; input
+    entries whose finite-difference step straddles a kink of forward are left
+    out of the comparison, and the messages say how many.
     """
     xs = [np.array(x, dtype=np.float64) for x in inputs]
     wrt = list(range(len(xs))) if wrt is None else list(wrt)
@@ -202,14 +422,18 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
         batch = xs[0].shape[0]
 
     out, cache = _run_forward(forward, xs, names, fwd_name)
+    out = out.copy()   # backward may edit a cached out; keep the value forward returned
     dout = rng.standard_normal(out.shape)
     dout_again = rng.standard_normal(out.shape)
+    loss_at_x = float(np.sum(out * dout))
     grad_names = [names[i] for i in wrt]
-    grads = _gradients(backward, dout, cache, len(wrt), grad_names, bwd_name)
+    before = _snapshot(cache)
+    grads = _kept(_gradients(backward, dout, cache, len(wrt), grad_names, bwd_name))
+    _check_cache_kept(backward, dout, cache, grads, before, len(wrt), grad_names, bwd_name, xs, names, out)
     _, cache_again = _run_forward(forward, xs, names, fwd_name)
     grads_again = _gradients(backward, dout_again, cache_again, len(wrt), grad_names, bwd_name)
 
-    failures, keys, errors = [], {}, []
+    evidence = []
     for slot, i in enumerate(wrt):
         def scalar_loss(z, i=i, w=dout):
             args = [x.copy() for x in xs]
@@ -220,7 +444,14 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
             return scalar_loss(z, i, dout_again)
 
         oracle = call(oracle_for, scalar_loss, xs[i], rng, what=fwd_name)
+        if abs(oracle.fx - loss_at_x) > 1e-9 * max(1.0, abs(loss_at_x)):
+            raise CheckFailed(f"{fwd_name} gave a different output for the same inputs when called again: "
+                              f"a forward pass must depend on its inputs only (no random numbers, "
+                              f"no values kept from an earlier call).", key="not_deterministic")
         oracle_again = call(oracle_for, scalar_loss_again, xs[i], rng, what=fwd_name)
+        _share_masks(oracle, oracle_again)
+        if _nothing_to_compare(oracle) or _nothing_to_compare(oracle_again):
+            raise _setup_error("check_layer", "d" + names[i], names[i], fwd_name)
         again = grads_again[slot]
         try:
             again = np.asarray(again, dtype=np.float64) if np.shape(again) == xs[i].shape else None
@@ -229,28 +460,48 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
         ev = Evidence(name="d" + names[i], of=names[i], raw=grads[slot], want=xs[i].shape,
                       oracle=oracle, batch=batch, yours_again=again, oracle_again=oracle_again,
                       inputs=tuple(x.copy() for x in xs), dout=dout.copy())
+        ev.extra.update(kinks_of=fwd_name, setup=("check_layer", ev.name, names[i], fwd_name))
+        evidence.append(ev)
+
+    failures, keys, errors = [], {}, []
+    for ev in evidence:
         message = judge(ev, mistakes)
         if message:
             failures.append(message)
             keys[ev.name] = ev.extra["key"]
         else:
-            errors.append(f"{ev.name} {oracle.error(ev.yours):.1e}")
+            errors.append(f"{ev.name} {ev.oracle.error(ev.yours):.1e}")
+    own_keys = {m.key for m in mistakes}
+    if failures and not own_keys & set(keys.values()):
+        for ev in evidence:
+            sharpen(ev)
+        order = _wrong_order(grads, xs, wrt, [ev.oracle for ev in evidence])
+        if order is not None:
+            expected = ", ".join(ev.name for ev in evidence)
+            looks = ", ".join(evidence[order.index(j)].name for j in range(len(order)))
+            raise CheckFailed(f"{bwd_name} returned its gradients in the wrong order: return ({expected}), "
+                              f"one per input, in the order of forward's inputs (yours look like ({looks})).",
+                              key="wrong_order",
+                              keys={ev.name: "wrong_order" for s, ev in enumerate(evidence) if order[s] != s})
     if failures:
         raise CheckFailed(f"{bwd_name}: " + "\n".join(failures), key=next(iter(keys.values())), keys=keys)
+    note = kinks_note([(ev.name, ev.oracle) for ev in evidence], fwd_name)
     if not quiet:
         print(f"check_layer passed: {bwd_name} matches central differences "
-              f"(relative errors: {', '.join(errors)}; tolerance {GRAD_RTOL:.0e}).")
+              f"(relative errors: {', '.join(errors)}; tolerance {GRAD_RTOL:.0e})"
+              + (f"; {note}." if note else "."))
 
 
 # --- answers that are values, not gradients of the learner's own forward -----------------
 
-def check_answer(what, raw, expected, *, name=None, of="x", rtol=GRAD_RTOL, mistakes=(),
+def check_answer(what, raw, expected, *, name=None, of=None, rtol=GRAD_RTOL, mistakes=(),
                  inputs=(), context=""):
     """Compare a learner's returned value with a known right answer and raise a
     CheckFailed naming the mistake (same catalog, same message format).
 
     ``expected`` is computed by the check from an independent formula;
-    ``context`` says for which input (", for f = sin at x = 0.7").
+    ``context`` says for which input (", for f = sin at x = 0.7"); ``of`` names
+    what the answer must have the shape of, when there is such a thing ("x").
     """
     expected = np.asarray(expected, dtype=np.float64)
     oracle = FullOracle(expected, rtol=rtol)

@@ -27,48 +27,81 @@ def relative_error(yours, expected, floor=SCALE_FLOOR):
 
 
 class FullOracle:
-    """The right answer, known entry by entry."""
+    """The right answer, known entry by entry.
+
+    ``mask`` (optional, same shape) marks entries whose right answer is not known (their
+    finite differences straddle a kink): every question below leaves them out.
+    """
 
     label = "numeric"
 
-    def __init__(self, expected, rtol=GRAD_RTOL):
+    def __init__(self, expected, rtol=GRAD_RTOL, mask=None, source=None):
         self.expected = np.asarray(expected, dtype=np.float64)
         self.rtol = rtol
+        self.mask = None if mask is None else np.asarray(mask, dtype=bool).reshape(self.expected.shape)
+        self.source = source   # numeric.EntryDifferences behind ``expected``, if any
+
+    @classmethod
+    def from_differences(cls, diffs, rtol=GRAD_RTOL):
+        """The truth as finite differences know it (``numeric.EntryDifferences``)."""
+        return cls(diffs.grad, rtol=rtol, mask=diffs.kinked if diffs.kinked.any() else None, source=diffs)
+
+    def sharpen(self):
+        """Let the finite differences settle the entries they trusted provisionally; True if
+        anything may have changed (``expected`` and ``mask`` are updated)."""
+        if self.source is None or not self.source.sharpen():
+            return False
+        self.expected = self.source.grad
+        self.mask = self.source.kinked.copy() if self.source.kinked.any() else None
+        return True
 
     @property
     def shape(self):
         return self.expected.shape
 
+    @property
+    def masked_count(self):
+        return 0 if self.mask is None else int(self.mask.sum())
+
+    def _kept(self, array):
+        return array if self.mask is None else array[~self.mask]
+
     def error(self, candidate):
         candidate = np.asarray(candidate, dtype=np.float64)
         if candidate.shape != self.expected.shape:
             return np.inf
-        return relative_error(candidate, self.expected)
+        return relative_error(self._kept(candidate), self._kept(self.expected))
 
     def matches(self, candidate):
         return self.error(candidate) <= self.rtol
 
     def worst(self, candidate):
-        """(index, your value, right value) of the entry that is furthest off."""
+        """(index, your value, right value) of the compared entry that is furthest off."""
         candidate = np.asarray(candidate, dtype=np.float64)
         diff = np.abs(candidate - self.expected)
+        if self.mask is not None:
+            diff = np.where(self.mask, -1.0, diff)
         idx = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
         return idx, float(candidate[idx]), float(self.expected[idx])
 
     def wrong_mask(self, candidate):
-        """Entries off by more than WRONG_ENTRY_RTOL of the array's scale."""
+        """Compared entries off by more than WRONG_ENTRY_RTOL of the array's scale."""
         candidate = np.asarray(candidate, dtype=np.float64)
-        scale = max(float(np.max(np.abs(self.expected), initial=0.0)),
-                    float(np.max(np.abs(candidate), initial=0.0)), SCALE_FLOOR)
-        return np.abs(candidate - self.expected) > WRONG_ENTRY_RTOL * scale
+        scale = max(float(np.max(np.abs(self._kept(self.expected)), initial=0.0)),
+                    float(np.max(np.abs(self._kept(candidate)), initial=0.0)), SCALE_FLOOR)
+        wrong = np.abs(candidate - self.expected) > WRONG_ENTRY_RTOL * scale
+        return wrong if self.mask is None else wrong & ~self.mask
 
     def best_scale(self, candidate):
-        """The k minimising |candidate - k * expected| (None if expected is 0)."""
+        """The k minimising |candidate - k * expected| over compared entries (None if expected is 0)."""
         candidate = np.asarray(candidate, dtype=np.float64)
-        denom = float(np.sum(self.expected * self.expected))
-        if denom == 0.0 or candidate.shape != self.expected.shape:
+        if candidate.shape != self.expected.shape:
             return None
-        return float(np.sum(candidate * self.expected)) / denom
+        candidate, expected = self._kept(candidate), self._kept(self.expected)
+        denom = float(np.sum(expected * expected))
+        if denom == 0.0:
+            return None
+        return float(np.sum(candidate * expected)) / denom
 
 
 class DirectionalOracle:
@@ -81,12 +114,20 @@ class DirectionalOracle:
 
     label = "numeric"
 
-    def __init__(self, shape, directions, targets, rtol=GRAD_RTOL):
+    mask = None          # no entry is known on its own, so none is left out
+    masked_count = 0
+    source = None
+
+    def sharpen(self):
+        return False   # every direction was settled when it was drawn
+
+    def __init__(self, shape, directions, targets, rtol=GRAD_RTOL, dropped=0):
         self._shape = tuple(shape)
         self.directions = [np.asarray(u, dtype=np.float64) for u in directions]
         self.targets = np.asarray(targets, dtype=np.float64)
         self.rtol = rtol
         self.expected = None
+        self.dropped = dropped   # directions given up because every try ran into a kink
 
     @property
     def shape(self):

@@ -31,6 +31,12 @@ class CheckFailed(AssertionError):
         self.keys = dict(keys or {})
 
 
+class CheckSetupError(RuntimeError):
+    """A check cannot judge anything with the inputs it was given (for example every entry's
+    finite-difference step straddles a kink).  Meant for the course author: the learner's
+    code is not at fault, so this is not a CheckFailed."""
+
+
 class _OutOfTime(BaseException):
     """Raised by the alarm; a BaseException so `except Exception` in learner code cannot eat it."""
 
@@ -82,6 +88,11 @@ def time_limit(seconds):
                 continue
 
 
+# math.cos(array) and float(array) say "only 0-dimensional (length-1, size-1) arrays can be
+# converted to Python scalars", depending on the numpy version.
+MATH_ON_ARRAY = ("a function from Python's math module (math.cos, math.exp, ...) met an array: "
+                 "use numpy's (np.cos, np.exp), which work entry by entry")
+
 # Hints for exceptions learners commonly meet: (exception type, text in the message, hint).
 EXCEPTION_HINTS = [
     (ValueError, "matmul", "a matrix product got operands whose inner dimensions differ: "
@@ -90,6 +101,9 @@ EXCEPTION_HINTS = [
                                 "use np.maximum or np.where to choose entry by entry"),
     (ValueError, "shapes", "two arrays with incompatible shapes met: print the shapes of the operands"),
     (ValueError, "broadcast", "two arrays could not be broadcast together: print their shapes"),
+    (TypeError, "only 0-dimensional arrays", MATH_ON_ARRAY),
+    (TypeError, "only length-1 arrays", MATH_ON_ARRAY),
+    (TypeError, "only size-1 arrays", MATH_ON_ARRAY),
     (TypeError, "unpack", "the number of values returned or unpacked is off: "
                           "forward returns (out, cache), backward one gradient per input"),
     (TypeError, "NoneType", "something is None: did a function forget to `return`?"),
@@ -134,6 +148,8 @@ def call(fn, *args, what):
     except SystemExit:
         raise CheckFailed(f"{what} called exit(): a function must return its result, not stop Python.",
                           key="exit") from None
+    except CheckSetupError:
+        raise
     except RecursionError:
         raise CheckFailed(f"{what} raised RecursionError: the function calls itself without end.",
                           key="recursion") from None

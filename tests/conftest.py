@@ -13,6 +13,19 @@ VENV_BIN = Path(os.sys.executable).parent
 os.environ.setdefault("AUTOGRADER_CALL_SECONDS", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# Property tests (tests/test_properties.py): the same examples on every run (derandomize), a
+# bounded number of them, no per-example deadline (the machine may be busy), and no example
+# database written into the work tree.  HYPOTHESIS_PROFILE=explore draws fresh, more examples.
+try:
+    from hypothesis import settings
+except ImportError:  # pragma: no cover (hypothesis is a course dependency)
+    settings = None
+if settings is not None:
+    settings.register_profile("course", derandomize=True, max_examples=25, deadline=None, database=None,
+                              print_blob=True)
+    settings.register_profile("explore", max_examples=300, deadline=None, database=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "course"))
+
 
 def assignments():
     """Assignment ids, e.g. ['00_finite_differences', '01_chain_rule', ...].

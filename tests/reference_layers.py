@@ -59,3 +59,41 @@ def softmax_ce_forward(scores, onehot):
 def softmax_ce_backward(dout, cache):
     p, onehot, n = cache
     return dout * (p - onehot) / n
+
+
+# --- layers with kinks: their checks must leave out entries whose finite-difference step straddles one
+
+def relu_forward(z):
+    return np.maximum(z, 0.0), z
+
+
+def relu_backward(dout, z):
+    return dout * (z > 0)
+
+
+def max_forward(x, y):
+    """The max gate, entry by entry; a tie goes to x."""
+    return np.maximum(x, y), (x, y)
+
+
+def max_backward(dout, cache):
+    x, y = cache
+    x_wins = x >= y
+    return dout * x_wins, dout * ~x_wins
+
+
+def hinge_forward(scores, onehot):
+    """CS231n's multiclass hinge loss: (1/N) sum_n sum_{j != y_n} max(0, s_nj - s_ny_n + 1)."""
+    n = scores.shape[0]
+    labels = onehot.argmax(axis=1)
+    correct = scores[np.arange(n), labels][:, None]
+    margins = np.maximum(0.0, scores - correct + 1.0)
+    margins[np.arange(n), labels] = 0.0
+    return np.sum(margins) / n, (margins, labels, n)
+
+
+def hinge_backward(dout, cache):
+    margins, labels, n = cache
+    active = (margins > 0).astype(np.float64)
+    active[np.arange(n), labels] = -active.sum(axis=1)
+    return dout * active / n

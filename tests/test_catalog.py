@@ -220,3 +220,257 @@ def test_traceback_is_short():
     except ag.CheckFailed as exc:
         frames = traceback.extract_tb(exc.__traceback__)
     assert len(frames) <= 2
+
+
+# ---- a backward pass that edits its cache in place
+
+def _scales_cached_x_after_use(dout, cache):
+    """Right gradients the first time, but x in the cache is doubled afterwards."""
+    dx, dW, db = grads(dout, cache)
+    x, _ = cache
+    x *= 2
+    return dx, dW, db
+
+
+def _sigmoid_in_cached_output(dout, s):
+    """dx = dout * s * (1 - s) computed inside the cached s: right once, wrong the second time."""
+    s *= 1 - s
+    s *= dout
+    return s
+
+
+def _relu_forward(z):
+    return np.maximum(z, 0.0), z
+
+
+def _relu_cached_input_as_buffer(dout, z):
+    """Writes dout into the cached z (z[...] = dout * mask): right once, a different mask after."""
+    mask = z > 0
+    z[...] = dout * mask
+    return z
+
+
+class _Box:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def _forward_with_object_cache(x, W, b):
+    return x @ W + b, _Box(x=x, W=W)
+
+
+def _backward_scales_object_cache(dout, box):
+    dx, dW, db = ref.affine_backward(dout, (box.x, box.W))
+    box.W = box.W * 3   # not an array edited in place, but the cache object is: a second call differs
+    return dx, dW, db
+
+
+def _forward_list_cache(x, W, b):
+    return x @ W + b, [x, W]
+
+
+def _backward_pops_the_cache(dout, cache):
+    W = cache.pop()
+    x = cache.pop()
+    return dout @ W.T, x.T @ dout, dout.sum(0)
+
+
+@pytest.mark.parametrize("forward, backward, inputs, where, advice", [
+    (ref.affine_forward, _scales_cached_x_after_use, (X, W, B), "(the cached x): a second backward on the "
+     "same cache gave different gradients", "instead of editing cached ones (x *= ... or x[...] = ...)"),
+    (ref.sigmoid_forward, _sigmoid_in_cached_output, (Z,), "(the cached output)", "compute new arrays (dz = ...)"),
+    (_relu_forward, _relu_cached_input_as_buffer, (Z,), "(the cached z)", "(z *= ... or z[...] = ...)"),
+    (_forward_with_object_cache, _backward_scales_object_cache, (X, W, B), "a second backward",
+     "compute new arrays (dx = ...)"),
+    (_forward_list_cache, _backward_pops_the_cache, (X, W, B), "(the list cache): a second backward on the "
+     "same cache failed", "not cache.pop()"),
+], ids=["x*=2", "sigmoid-in-s", "relu-buffer", "object-cache", "list-popped"])
+def test_backward_that_edits_its_cache_is_named(forward, backward, inputs, where, advice):
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(forward, backward, *inputs)
+    err = info.value
+    assert err.key == "mutated_cache", str(err)
+    text = str(err)
+    assert f"{backward.__name__} changed its cache in place" in text
+    assert where in text and advice in text
+    assert len(text.splitlines()) <= 6
+
+
+def test_backward_that_edits_its_cache_the_same_way_twice_is_named():
+    """z[z < 0] = 0 on the cached z gives the same gradients twice, but the cache has changed."""
+    def relu_backward(dout, z):
+        z[z < 0] = 0
+        return dout * (z > 0)
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(_relu_forward, relu_backward, Z)
+    assert info.value.key == "mutated_cache"
+    assert "(the cached z): a backward pass must leave its cache as forward built it" in str(info.value)
+
+
+def test_cache_check_does_not_hide_ignored_upstream():
+    """The second call on the same cache uses the same dout; a second, different dout still
+    finds a backward pass that ignores it."""
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(ref.affine_forward, _ignores_upstream, X, W, B)
+    assert info.value.keys == {"dx": "ignores_upstream"}
+
+
+def test_backward_may_read_its_cache_many_times():
+    ag.check_layer(_forward_list_cache, lambda d, c: ref.affine_backward(d, tuple(c)), X, W, B, quiet=True)
+    ag.check_layer(ref.sigmoid_forward, ref.sigmoid_backward, Z, quiet=True)
+
+
+# ---- gradients returned in the wrong order
+
+def _order(*slots):
+    def backward(dout, cache):
+        g = grads(dout, cache)
+        return tuple(g[k] for k in slots)
+    return backward
+
+
+def _mul_forward(x, y):
+    return x * y, (x, y)
+
+
+def _mul_backward_swapped(dout, cache):
+    x, y = cache
+    return dout * x, dout * y      # (dy, dx): the right arrays, in the wrong order
+
+
+@pytest.mark.parametrize("backward, inputs, looks_like", [
+    (_order(1, 0, 2), (X, W, B), "(dW, dx, db)"),
+    (_order(0, 2, 1), (X, W, B), "(dx, db, dW)"),
+    (_order(2, 0, 1), (X, W, B), "(db, dx, dW)"),
+    (_order(1, 0, 2), (R.standard_normal((5, 5)), R.standard_normal((5, 5)), B[:1].repeat(5)), "(dW, dx, db)"),
+], ids=["dW-dx-db", "dx-db-dW", "db-dx-dW", "square: values decide"])
+def test_gradients_in_the_wrong_order_are_named_once(backward, inputs, looks_like):
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(ref.affine_forward, backward, *inputs)
+    err = info.value
+    assert err.key == "wrong_order", str(err)
+    text = str(err)
+    assert text.startswith("backward returned its gradients in the wrong order: return (dx, dW, db), "
+                           "one per input, in the order of forward's inputs")
+    assert f"(yours look like {looks_like})" in text
+    assert len(text.splitlines()) == 1
+
+
+def test_same_shapes_in_the_wrong_order_are_named_by_their_values():
+    x, y = R.standard_normal((4, 3)), R.standard_normal((4, 3))
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(_mul_forward, _mul_backward_swapped, x, y)
+    assert info.value.key == "wrong_order"
+    assert "(yours look like (dy, dx))" in str(info.value)
+
+
+def test_an_exercise_row_is_named_before_the_order():
+    """The multiply gate's own row (inputs not swapped) explains the same arrays: it wins."""
+    row = like("mul_not_swapped", "multiply gate: swap the inputs.",
+               lambda ev: ev.dout * ev.inputs[0 if ev.of == "x" else 1])
+    x, y = R.standard_normal((4, 3)), R.standard_normal((4, 3))
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(_mul_forward, _mul_backward_swapped, x, y, mistakes=[row])
+    assert info.value.key == "mul_not_swapped"
+
+
+def test_a_permutation_that_does_not_fit_every_value_is_not_an_order_mistake():
+    def swapped_and_flipped(dout, cache):
+        dx, dW, db = grads(dout, cache)
+        return dW, -dx, db
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(ref.affine_forward, swapped_and_flipped, X, W, B)
+    assert info.value.key != "wrong_order"
+
+
+# ---- messages name things correctly
+
+def test_scalar_answer_with_an_array_is_told_to_sum():
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check.check_answer("loss", np.array([1.0, 2.0]), 3.0, name="f")
+    text = str(info.value)
+    assert info.value.key == "scalar_expected"
+    assert "f must be a single number (shape ()), but yours has shape (2,): did you forget to sum?" in text
+    assert "the shape of" not in text
+
+
+def test_check_answer_does_not_invent_what_the_shape_is_of():
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check.check_answer("jac", np.zeros((2, 3)), np.ones((3, 4)), name="J")
+    assert info.value.key == "wrong_shape"
+    assert "J has shape (2, 3) but (3, 4) was expected" in str(info.value)
+    assert "the shape of" not in str(info.value)
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check.check_answer("jac", np.zeros((4, 3)), np.ones((3, 4)), name="J")
+    assert info.value.key == "shape_transposed"
+    assert "the shape of" not in str(info.value)
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check.check_answer("jac", np.zeros(12), np.ones((3, 4)), name="J")
+    assert info.value.key == "flattened"
+    assert "zeros_like" not in str(info.value)
+
+
+def test_scalar_gradient_of_a_broadcast_constant():
+    """A scalar input's gradient must be summed over the entries it was added to."""
+    def add_const_forward(x, c):
+        return x + c, None
+
+    def add_const_backward(dout, cache):
+        return dout, dout.copy()
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(add_const_forward, add_const_backward, Z, np.array(0.5))
+    assert info.value.keys == {"dc": "scalar_expected"}
+
+
+def test_scaled_half_sentence_fits_a_backward_pass():
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(ref.affine_forward, change(1, lambda g, d, c: 0.5 * g), X, W, B)
+    text = str(info.value)
+    assert "a factor 2 is missing (for example the 2 of d(x^2)/dx)" in text
+    assert "central difference" not in text
+
+
+def test_forward_in_place_message_uses_the_real_names():
+    def scale_forward(z, a):
+        z *= a
+        return z, a
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(scale_forward, lambda d, a: d * a, Z, np.array(1.5), wrt=[0])
+    text = str(info.value)
+    assert info.value.key == "mutated_input"
+    assert ("scale_forward changed its input z in place (z += ... or z[...] = ...); "
+            "build a new array instead (out = z + ..., not z += ...)") in text
+    assert "x + b" not in text
+
+
+def _softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def test_partly_wrong_names_the_diagonal():
+    s = _softmax(R.standard_normal(5))
+    right = np.diag(s) - np.outer(s, s)
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check.check_answer("softmax_jacobian", s - np.outer(s, s), right, name="J")
+    assert info.value.key == "partly_wrong"
+    assert "J is right on the diagonal, wrong off it" in str(info.value)
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check.check_answer("softmax_jacobian", right + np.diag(s), right, name="J")
+    assert info.value.key == "partly_wrong"
+    assert "J is wrong on the diagonal only (the off-diagonal entries are right)" in str(info.value)
+
+
+def test_math_module_on_an_array_gets_a_hint():
+    import math
+
+    def cos_forward(z):
+        return np.cos(z), z
+
+    def cos_backward(dout, z):
+        return -dout * math.sin(z)
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(cos_forward, cos_backward, Z)
+    assert info.value.key == "exception"
+    assert ("hint: a function from Python's math module (math.cos, math.exp, ...) met an array: "
+            "use numpy's (np.cos, np.exp), which work entry by entry") in str(info.value)

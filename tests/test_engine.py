@@ -136,3 +136,20 @@ def test_large_inputs_are_checked_along_directions(capsys):
         ag.check_layer(ref.affine_forward, flipped, x, W, b)
     assert info.value.keys == {"dW": "sign_flipped"}
     assert "along random direction" in str(info.value)
+
+
+def test_a_masked_entry_is_left_out_of_every_question():
+    """Entries whose truth is unknown (a kink) count neither for nor against an answer."""
+    g = rng(16).standard_normal((3, 4))
+    truth = g.copy()
+    truth[1, 2] = 99.0                       # a finite difference spoiled by a kink
+    mask = np.zeros(g.shape, dtype=bool)
+    mask[1, 2] = True
+    oracle = FullOracle(truth, mask=mask)
+    assert oracle.masked_count == 1
+    assert oracle.matches(g) and not FullOracle(truth).matches(g)
+    assert oracle.best_scale(-g) == pytest.approx(-1.0)
+    wrong = g.copy()
+    wrong[0, 0] += 1.0
+    assert oracle.worst(wrong)[0] == (0, 0)
+    assert oracle.wrong_mask(wrong).sum() == 1

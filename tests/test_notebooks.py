@@ -85,3 +85,26 @@ def test_notebooks_built_on_the_seeds_have_a_notation_map(assignment):
     maps = [text(c) for c in nb["cells"] if c["cell_type"] == "markdown" and "## Notation map" in text(c)]
     assert maps, "a notebook that uses the seed notes' examples has a '## Notation map' section"
     assert maps[0].count("|") > 12, "the notation map is a table: the notes' symbol | the course's | meaning"
+
+
+@pytest.mark.parametrize("assignment", ALL)
+def test_exercise_headings_follow_the_checks_module(assignment):
+    """Part N of the module's Exercises is "Exercise N": each `### Exercise N` heading is followed by
+    solution cells defining functions of part N (so a stub can say which exercise to finish)."""
+    module = topic_module(assignment)
+    nb = nbedit.read(solution_path(assignment))
+    sections, numbers = [], None
+    for c in nb["cells"]:
+        if c["cell_type"] == "markdown":
+            heading = [line for line in text(c).splitlines() if line.startswith("### ") and "Exercise" in line]
+            if heading:
+                numbers = [int(n) for n in re.findall(r"Exercise (\d+)", heading[0])]
+                sections.append((numbers, []))
+        elif numbers is not None and "### BEGIN SOLUTION" in text(c):
+            sections[-1][1].extend(re.findall(r"^def (\w+)\(", text(c), re.M))
+    assert [n for numbers, _ in sections for n in numbers] == list(range(1, len(module.EXERCISES.parts) + 1))
+    for numbers, functions in sections:
+        assert functions, f"Exercise {numbers}: no solution cell defines a function"
+        owners = {name: module.EXERCISES.exercise_of(name) for name in functions}
+        assert all(owners.values()), f"functions of no exercise (declare them with functions=): {owners}"
+        assert {number for number, _ in owners.values()} == set(numbers), owners

@@ -11,18 +11,24 @@ function per exercise part.  The decorator
 * turns any failure into a short ``CheckFailed`` (a two-frame traceback),
 * prints one line on success,
 * records the outcome so ``check.progress()`` can show a table.
+
+Part N of ``Exercises(...)`` is "Exercise N" in its notebook, so a demo cell
+that calls an unfinished function can say which exercise to finish first.
 """
 import builtins
 import contextlib
 import functools
 import importlib
 import io
+import traceback
 
 from ..guard import CheckFailed
 
 # Outcomes live here, outside the per-notebook modules, so that reloading a
 # module (see ``fresh``) does not forget what the learner already passed.
 _STATUS = {}
+# The Exercises of every notebook whose checks are loaded (the latest load of each).
+_REGISTRY = {}
 
 
 def fresh(name):
@@ -34,31 +40,104 @@ def fresh(name):
     return importlib.reload(importlib.import_module(f"{__name__}.{name}"))
 
 
-def _show_check_failures_briefly():
-    """In IPython/Jupyter, show a CheckFailed as its message alone, without a
-    traceback: the message says everything, and a traceback would quote the
-    test cell's source (hidden tests included) into nbgrader's feedback."""
+def not_implemented_message(function):
+    """The sentence shown when ``function`` (a name) is still a stub."""
+    for tier in range(3):
+        for exercises in reversed(list(_REGISTRY.values())):
+            found = exercises.exercise_of(function, tier=tier)
+            if found:
+                number, title = found
+                return (f"{function} is not implemented yet: finish Exercise {number} ({title}) first, "
+                        f"then run this cell again.")
+    return f"{function} is not implemented yet: finish its exercise above first, then run this cell again."
+
+
+def _in_a_cell(shell, code):
+    """Was ``code`` compiled from a notebook cell (IPython's or ipykernel's cell file names)?"""
+    name = code.co_filename
+    cells = getattr(getattr(shell, "compile", None), "_filename_map", None) or {}
+    return name in cells or name.startswith("<ipython-input-")
+
+
+def _stub_in_a_cell(shell, tb):
+    """The name of the function, defined in a notebook cell, that raised; None otherwise."""
+    frames = [frame for frame, _ in traceback.walk_tb(tb)]
+    if not frames:
+        return None
+    code = frames[-1].f_code
+    if not _in_a_cell(shell, code) or code.co_name.startswith("<"):
+        return None
+    return code.co_name
+
+
+def show_briefly(shell, etype, evalue, tb, tb_offset=None):
+    """IPython handler: a CheckFailed is shown as its message alone, without a traceback (the
+    message says everything, and a traceback would quote the test cell's source, hidden tests
+    included, into nbgrader's feedback); a NotImplementedError raised by a stub defined in a
+    notebook cell becomes one line naming the exercise to finish.  Anything else: as usual."""
+    if issubclass(etype, NotImplementedError):
+        function = _stub_in_a_cell(shell, tb)
+        if function is None:
+            shell.showtraceback((etype, evalue, tb), tb_offset=tb_offset, running_compiled_code=True)
+            return
+        friendly = NotImplementedError(not_implemented_message(function))
+        shell.showtraceback((NotImplementedError, friendly, None), exception_only=True)
+        return
+    shell.showtraceback((etype, evalue, tb), exception_only=True)
+
+
+def _install_handler():
     get_ipython = getattr(builtins, "get_ipython", None)
     shell = get_ipython() if get_ipython else None
     if shell is None or not hasattr(shell, "set_custom_exc"):
         return
-
-    def show(shell, etype, evalue, tb, tb_offset=None):
-        shell.showtraceback((etype, evalue, tb), exception_only=True)
-    shell.set_custom_exc((CheckFailed,), show)
+    shell.set_custom_exc((CheckFailed, NotImplementedError), show_briefly)
 
 
-_show_check_failures_briefly()
+_install_handler()
 
 
 class Exercises:
     """The graded parts of one notebook and what happened to them in this session."""
 
-    def __init__(self, notebook, parts):
+    def __init__(self, notebook, parts, functions=None):
+        """``parts``: (key, title, points) in the notebook's order, part N being "Exercise N".
+
+        ``functions``: the notebook functions of a part, when their names do not say it
+        (``{"neuron": ("neuron_gates",)}``).  Without a declaration a part owns the function
+        named by its key, and ``key_forward``/``key_backward`` (for a key ``foo_gate``, also
+        ``foo_forward``/``foo_backward``).
+        """
         self.notebook = notebook
         self.parts = [dict(key=k, title=t, points=p) for k, t, p in parts]
         self.keys = [p["key"] for p in self.parts]
+        self.functions = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in (functions or {}).items()}
+        for k in self.functions:
+            if k not in self.keys:
+                raise ValueError(f"{k!r} is not an exercise of {notebook}")
         self.status = _STATUS.setdefault(notebook, {})
+        _REGISTRY.pop(notebook, None)
+        _REGISTRY[notebook] = self
+
+    def exercise_of(self, function, tier=None):
+        """(number, title) of the exercise that defines ``function``, or None.
+
+        Tier 0: a part's own key; 1: declared ``functions``; 2: the naming convention.
+        An exact key wins, so ``sigmoid_backward`` is its own part, not ``sigmoid``'s backward.
+        """
+        for t in ((0, 1, 2) if tier is None else (tier,)):
+            for number, part in enumerate(self.parts, 1):
+                if function in self._owned(part["key"], t):
+                    return number, part["title"]
+        return None
+
+    def _owned(self, key, tier):
+        if tier == 0:
+            return {key}
+        if tier == 1:
+            return set(self.functions.get(key, ()))
+        stems = {key} | ({key[:-len("_gate")]} if key.endswith("_gate") else set())
+        return {f"{stem}_{side}" for stem in stems for side in ("forward", "backward")}
 
     def points(self, key):
         return next(p["points"] for p in self.parts if p["key"] == key)
@@ -96,9 +175,10 @@ class Exercises:
                 message = str(failure)
                 broken = [k for k in uses if self.status.get(k) in ("failed", "not implemented yet")]
                 if broken and failure.key != "not_implemented":
-                    message += (f"\n  note: this exercise builds on {', '.join(broken)}, whose check "
-                                f"{'has' if len(broken) == 1 else 'have'} not passed yet; fix "
-                                f"{'it' if len(broken) == 1 else 'them'} first.")
+                    one = len(broken) == 1
+                    message += (f"\n  note: this exercise builds on {', '.join(broken)}, whose "
+                                f"{'check has' if one else 'checks have'} not passed yet; fix "
+                                f"{'it' if one else 'them'} first.")
                 raise CheckFailed(message, key=failure.key, keys=failure.keys) from None
             wrapper.exercise = key
             return wrapper

@@ -1,0 +1,145 @@
+"""The Exercises machinery: progress, uses= notes, and friendly NotImplementedError in demo cells."""
+import sys
+
+import pytest
+
+import autograder.checks
+from autograder import CheckFailed
+from autograder.checks import Exercises, not_implemented_message, show_briefly
+
+
+@pytest.fixture(autouse=True)
+def _registry_restored():
+    """The Exercises made here (notebooks named "..._test") register themselves; forget them."""
+    yield
+    for notebook in [n for n in autograder.checks._REGISTRY if n.endswith("_test")]:
+        del autograder.checks._REGISTRY[notebook]
+
+
+def _exercises(notebook="99_test", functions=None):
+    return Exercises(notebook, [("add_gate", "Add gate", 1), ("mul_gate", "Multiply gate", 1),
+                                ("wx_norm", "Norm of W x", 2), ("sigmoid", "Stable sigmoid", 1),
+                                ("sigmoid_backward", "Sigmoid backward", 1),
+                                ("neuron", "A neuron from the gates", 2)], functions=functions)
+
+
+def _failing(key):
+    def check(*args, hidden=False):
+        raise CheckFailed(f"{key} is wrong.", key="wrong_values")
+    return check
+
+
+@pytest.mark.parametrize("broken, text", [
+    (["add_gate"], "builds on add_gate, whose check has not passed yet; fix it first."),
+    (["add_gate", "mul_gate"], "builds on add_gate, mul_gate, whose checks have not passed yet; fix them first."),
+])
+def test_uses_note_agrees_in_number(broken, text):
+    ex = _exercises()
+    for key in broken:
+        with pytest.raises(CheckFailed):
+            ex.check(key)(_failing(key))(quiet=True)
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("add_gate", "mul_gate"))(_failing("neuron"))(quiet=True)
+    assert text in str(info.value)
+
+
+@pytest.mark.parametrize("function, number, title", [
+    ("sigmoid", 4, "Stable sigmoid"),              # the part's own key
+    ("sigmoid_backward", 5, "Sigmoid backward"),   # a key of its own, not sigmoid's backward
+    ("add_forward", 1, "Add gate"),                # foo_gate owns foo_forward / foo_backward
+    ("mul_backward", 2, "Multiply gate"),
+    ("wx_norm_forward", 3, "Norm of W x"),         # foo owns foo_forward / foo_backward
+    ("neuron_forward", 6, "A neuron from the gates"),
+])
+def test_a_function_belongs_to_its_exercise(function, number, title):
+    ex = _exercises()
+    assert ex.exercise_of(function) == (number, title)
+    assert not_implemented_message(function) == (
+        f"{function} is not implemented yet: finish Exercise {number} ({title}) first, "
+        f"then run this cell again.")
+
+
+def test_functions_can_be_declared():
+    ex = _exercises("98_test", functions={"neuron": ("neuron_gates", "neuron_shortcut")})
+    assert ex.exercise_of("neuron_shortcut") == (6, "A neuron from the gates")
+    assert ex.exercise_of("helper") is None
+    with pytest.raises(ValueError):
+        _exercises("97_test", functions={"no_such_part": ("f",)})
+
+
+def test_unknown_function_still_gets_a_sentence():
+    assert not_implemented_message("my_helper_xyz") == (
+        "my_helper_xyz is not implemented yet: finish its exercise above first, then run this cell again.")
+
+
+def test_real_notebook_modules_are_registered():
+    from autograder.checks import chain_rule  # noqa: F401
+    assert not_implemented_message("neuron_gates") == (
+        "neuron_gates is not implemented yet: finish Exercise 13 (Sigmoid neuron, gate by gate) first, "
+        "then run this cell again.")
+
+
+# --- the IPython handler, with a stand-in shell -------------------------------------------------
+
+class _Compiler:
+    def __init__(self):
+        self._filename_map = {}
+
+
+class _Shell:
+    def __init__(self):
+        self.compile = _Compiler()
+        self.shown = []
+
+    def showtraceback(self, exc_tuple=None, filename=None, tb_offset=None, exception_only=False,
+                      running_compiled_code=False):
+        self.shown.append((exc_tuple, exception_only))
+
+
+def _cell(shell, source, number):
+    name = f"/tmp/ipykernel_0/{number}.py"
+    shell.compile._filename_map[name] = number
+    namespace = {}
+    exec(compile(source, name, "exec"), namespace)
+    return namespace
+
+
+def _raised(fn, *args):
+    try:
+        fn(*args)
+    except BaseException:  # noqa: B036 (the test hands any exception to the handler)
+        return sys.exc_info()
+    raise AssertionError("expected an exception")
+
+
+def test_handler_names_the_unfinished_function():
+    _exercises("96_test")
+    shell = _Shell()
+    stubs = _cell(shell, "def add_forward(x, y):\n    raise NotImplementedError()\n", 1)
+    demo = _cell(shell, "def demo():\n    return add_forward(1.0, 2.0)\n", 2)
+    demo["add_forward"] = stubs["add_forward"]
+    show_briefly(shell, *_raised(demo["demo"]))
+    (etype, value, tb), only = shell.shown[0]
+    assert only and etype is NotImplementedError and tb is None
+    assert str(value) == ("add_forward is not implemented yet: finish Exercise 1 (Add gate) first, "
+                          "then run this cell again.")
+
+
+def test_handler_leaves_other_not_implemented_errors_alone():
+    shell = _Shell()
+    demo = _cell(shell, "def demo(f):\n    return f()\n", 3)
+
+    def library_function():   # defined here, not in a cell
+        raise NotImplementedError("this backend cannot do that")
+    exc = _raised(demo["demo"], library_function)
+    show_briefly(shell, *exc)
+    (etype, value, tb), only = shell.shown[0]
+    assert not only and value is exc[1] and tb is exc[2]
+
+
+def test_handler_shows_a_check_failure_as_its_message():
+    shell = _Shell()
+    exc = _raised(_failing("x"))
+    show_briefly(shell, *exc)
+    (etype, value, tb), only = shell.shown[0]
+    assert only and value is exc[1]
