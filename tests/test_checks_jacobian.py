@@ -751,3 +751,27 @@ def test_a_jacobian_of_the_wrong_shape_is_described_by_outputs_and_inputs(plante
     message = fails_with(key, check.linear_jacobian, planted)
     assert says in message and "one row per output (3 here) and one column per input (5)" in message
     assert "shape of x" not in message
+
+
+# --- a VJP that edits its inputs or v in place ------------------------------------------------
+
+def test_vjp_that_edits_its_input_is_named_in_vjp_words(sol):
+    """The engine runs a backward twice on the same cache; for a VJP that is the same inputs,
+    so an input scaled in place is named as an input, not as a cache."""
+    def sigmoid_vjp_in_place(z, v):
+        s = sol.sigmoid(z)
+        z *= 0.5                                  # edits the caller's z
+        return v * s * (1 - s)
+
+    message = fails_with("mutated_input", check.sigmoid_vjp, sigmoid_vjp_in_place)
+    assert "changed its input z in place" in message and "cache" not in message
+
+
+def test_vjp_that_edits_v_in_place_is_named_in_vjp_words(sol):
+    def sigmoid_vjp_v_in_place(z, v):
+        s = sol.sigmoid(z)
+        v *= s * (1 - s)
+        return v
+
+    message = fails_with("mutated_input", check.sigmoid_vjp, sigmoid_vjp_v_in_place)
+    assert "changed v in place" in message and "dout" not in message

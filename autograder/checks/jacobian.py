@@ -695,11 +695,31 @@ def _vjp_check(vjp, reference, inputs, names, wrt, mistakes, seed, what, *, cont
     fits, J v too) to find out why."""
     def run(xs):
         forward, backward = _as_layer(vjp, reference, what)
-        check_layer(forward, backward, *xs, wrt=wrt, names=names, mistakes=mistakes, seed=seed,
-                    batch=NO_BATCH, quiet=True)
+        try:
+            check_layer(forward, backward, *xs, wrt=wrt, names=names, mistakes=mistakes, seed=seed,
+                        batch=NO_BATCH, quiet=True)
+        except CheckFailed as exc:
+            _as_vjp_words(exc, what, names)
+            raise
     probe = (lambda: run(probe_inputs)) if probe_inputs is not None else None
     _attempt(lambda: run(inputs), what=what, context=context, probe=probe,
              probe_context=probe_context, hint=hint)
+
+
+def _as_vjp_words(exc, what, names):
+    """check_layer speaks of a layer's cache and dout; a VJP here receives its inputs and v. An
+    input or v edited in place is reported in those words (the engine runs the VJP twice on the
+    same arrays, so an edit shows as a changed cache or a changed dout)."""
+    text = str(exc)
+    if exc.key == "mutated_cache":
+        name = next((n for n in names if f"the cached {n}" in text), None)
+        edited = f"its input {name}" if name else "one of its inputs"
+        raise CheckFailed(f"{what} changed {edited} in place: a second call with the same inputs "
+                          f"gave another result. Compute new arrays instead ({name or 'z'} *= ... or "
+                          f"{name or 'z'}[...] = ... edits the caller's array).", key="mutated_input") from None
+    if exc.key == "mutated_input" and "changed dout in place" in text:
+        raise CheckFailed(f"{what} changed v in place: compute a new array (v * s, not v *= s); the "
+                          f"caller may still need v.", key="mutated_input") from None
 
 
 @EXERCISES.check("sigmoid_vjp")

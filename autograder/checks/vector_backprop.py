@@ -36,7 +36,7 @@ EXERCISES = Exercises("04_vector_backprop", [
     ("layer_theta_grad", "dL/dtheta of one layer: an outer product and a sum", 1),
     ("hinge_loss", "CS231n's multiclass hinge loss with L2 regularisation", 3),
     ("cache_bytes", "What the forward pass keeps: bytes of a cache", 1),
-])
+], functions={"flatten": ("flatten", "unflatten")})
 progress = EXERCISES.progress
 
 # check_layer takes a 2-D first input's rows as a batch; for inputs that are not a batch
