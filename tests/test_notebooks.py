@@ -101,7 +101,9 @@ def test_exercise_headings_follow_the_checks_module(assignment):
                 numbers = [int(n) for n in re.findall(r"Exercise (\d+)", heading[0])]
                 sections.append((numbers, []))
         elif numbers is not None and "### BEGIN SOLUTION" in text(c):
-            sections[-1][1].extend(re.findall(r"^def (\w+)\(", text(c), re.M))
+            # a method attached with @add_to_class(Cls) is Cls.name (notebook 06)
+            sections[-1][1].extend(f"{cls}.{name}" if cls else name for cls, name in
+                                   re.findall(r"^(?:@add_to_class\((\w+)\)\n)?def (\w+)\(", text(c), re.M))
     assert [n for numbers, _ in sections for n in numbers] == list(range(1, len(module.EXERCISES.parts) + 1))
     for numbers, functions in sections:
         assert functions, f"Exercise {numbers}: no solution cell defines a function"

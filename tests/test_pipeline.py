@@ -62,7 +62,7 @@ def test_learner_notebook_fails_only_with_friendly_not_implemented(assignment):
         assert "not implemented yet" in out.evalue, f"cell {cell_id}: {out.ename}: {out.evalue}"
         assert len(out.traceback) <= 2, f"cell {cell_id}: shown as one message, not a traceback: {out.traceback}"
         if out.ename == "NotImplementedError":
-            assert re.fullmatch(r"\w+ is not implemented yet: finish Exercise \d+ \(.+\) "
+            assert re.fullmatch(r"[\w.]+ is not implemented yet: finish Exercise \d+ \(.+\) "
                                 r"first, then run this cell again\.", out.evalue), out.evalue
     streams = [out for cell in nb.cells if cell.cell_type == "code"
                for out in cell.get("outputs", []) if out.output_type == "stream" and out.name == "stderr"]

@@ -41,14 +41,16 @@ def fresh(name):
 
 
 def not_implemented_message(function):
-    """The sentence shown when ``function`` (a name) is still a stub."""
-    for tier in range(3):
-        for exercises in reversed(list(_REGISTRY.values())):
-            found = exercises.exercise_of(function, tier=tier)
-            if found:
-                number, title = found
-                return (f"{function} is not implemented yet: finish Exercise {number} ({title}) first, "
-                        f"then run this cell again.")
+    """The sentence shown when ``function`` (a name, or ``Class.method``) is still a stub."""
+    bare = function.rsplit(".", 1)[-1]
+    for name in dict.fromkeys((function, bare)):
+        for tier in range(3):
+            for exercises in reversed(list(_REGISTRY.values())):
+                found = exercises.exercise_of(name, tier=tier)
+                if found:
+                    number, title = found
+                    return (f"{function} is not implemented yet: finish Exercise {number} ({title}) "
+                            f"first, then run this cell again.")
     return f"{function} is not implemented yet: finish its exercise above first, then run this cell again."
 
 
@@ -64,9 +66,13 @@ def _stub_in_a_cell(shell, tb):
     frames = [frame for frame, _ in traceback.walk_tb(tb)]
     if not frames:
         return None
-    code = frames[-1].f_code
+    frame = frames[-1]
+    code = frame.f_code
     if not _in_a_cell(shell, code) or code.co_name.startswith("<"):
         return None
+    # a method (its first parameter is self): name it Class.method, as notebook 06's Value.__mul__
+    if code.co_argcount and code.co_varnames[0] == "self" and "self" in frame.f_locals:
+        return f"{type(frame.f_locals['self']).__name__}.{code.co_name}"
     return code.co_name
 
 

@@ -47,7 +47,22 @@ EXERCISES = Exercises("06_autodiff", [
     ("tensor_activations", "Tensor relu, sigmoid, tanh", 2),
     ("softmax_cross_entropy", "Softmax cross-entropy with integer labels", 2),
     ("two_layer_net", "A two-layer network from Tensor operations", 2),
-])
+], functions={
+    # methods are attached to their class with add_to_class; a stub is named Class.method
+    "value_mul": ("Value.__mul__",),
+    "value_pow": ("Value.__pow__",),
+    "value_arithmetic": tuple(f"Value.{m}" for m in ("__neg__", "__sub__", "__truediv__", "__radd__",
+                                                       "__rmul__", "__rsub__", "__rtruediv__")),
+    "value_functions": tuple(f"Value.{m}" for m in ("exp", "log", "tanh", "sigmoid", "relu")),
+    "value_backward": ("Value.backward",),
+    "value_zero_grad": ("Value.zero_grad",),
+    "worked_examples": ("dezero_chain", "simple_example", "sigmoid_neuron", "wx_norm"),
+    "tensor_matmul": ("Tensor.__matmul__",),
+    "tensor_add": ("unbroadcast", "Tensor.__add__"),
+    "tensor_activations": ("Tensor.relu", "Tensor.sigmoid", "Tensor.tanh"),
+    "softmax_cross_entropy": ("Tensor.softmax_cross_entropy",),
+    "two_layer_net": ("two_layer_loss",),
+})
 progress = EXERCISES.progress
 
 DEEP = 10_000          # nodes in the chain that a recursive walk cannot handle
