@@ -125,6 +125,20 @@ def test_handler_names_the_unfinished_function():
                           "then run this cell again.")
 
 
+def test_handler_names_a_stub_method_by_its_class():
+    """A method attached to a class in a cell (notebook 06's Value.__mul__) is named Class.method,
+    and found in the exercise that declares it."""
+    _exercises("95_test", functions={"neuron": ("Value.__mul__",)})
+    shell = _Shell()
+    cls = _cell(shell, "class Value:\n    def __mul__(self, other):\n        raise NotImplementedError()\n", 4)
+    demo = _cell(shell, "def demo(V):\n    return V() * 2\n", 5)
+    show_briefly(shell, *_raised(demo["demo"], cls["Value"]))
+    (etype, value, tb), only = shell.shown[0]
+    assert only and etype is NotImplementedError
+    assert str(value) == ("Value.__mul__ is not implemented yet: finish Exercise 6 (A neuron from the gates) "
+                          "first, then run this cell again.")
+
+
 def test_handler_leaves_other_not_implemented_errors_alone():
     shell = _Shell()
     demo = _cell(shell, "def demo(f):\n    return f()\n", 3)
