@@ -363,6 +363,17 @@ def _check_scalar_value(what, label, got, expected, variants=()):
                       key="forward_wrong")
 
 
+
+def _check_parents(out, names, leaves, what):
+    """One operation's output must list its inputs as parents, or the backward pass cannot reach them."""
+    ids = {id(p) for p in _parents(out, what)}
+    missing = [nm for nm, leaf in zip(names, leaves) if id(leaf) not in ids]
+    if missing:
+        raise CheckFailed(f"{what}: out.parents must hold the inputs ({', '.join(names)}) so the "
+                          f"backward pass can reach them; {', '.join(missing)} is missing.",
+                          key="parents_missing")
+
+
 def _scalar_case(Value, what, build, f, points, rng, *, names, rows=(), single_op=True,
                  forward_variants=None):
     """Build ``build(*leaves)`` with the learner's operators at each point, run the learner's
@@ -382,12 +393,7 @@ def _scalar_case(Value, what, build, f, points, rng, *, names, rows=(), single_o
         variants = forward_variants(*point) if forward_variants else ()
         _check_scalar_value(what, "out.data", out.data, float(f(*point)), variants)
         if single_op:
-            ids = {id(p) for p in _parents(out, what)}
-            missing = [nm for nm, leaf in zip(names, leaves) if id(leaf) not in ids]
-            if missing:
-                raise CheckFailed(f"{what}: out.parents must hold the inputs ({', '.join(names)}) so the "
-                                  f"backward pass can reach them; {', '.join(missing)} is missing.",
-                                  key="parents_missing")
+            _check_parents(out, names, leaves, what)
         order = _graph(out, what)
         _run(what, _reference_backward, order, out, float(upstream[k]))
         if single_op and _rule_is_default(out) and all(leaf.grad == p for leaf, p in zip(leaves, presets[k])):
@@ -1169,12 +1175,7 @@ def _tensor_case(Tensor, what, build, f, arrays, rng, *, names, rows=(), batch=N
         raise CheckFailed(f"{what}: out.data has the right shape but wrong values (relative error "
                           f"{relative_error(got, expected):.1e}): the forward value is wrong.", key="forward_wrong")
     if single_op:
-        ids = {id(p) for p in _parents(out, what)}
-        missing = [nm for nm, leaf in zip(names, leaves) if id(leaf) not in ids]
-        if missing:
-            raise CheckFailed(f"{what}: out.parents must hold the inputs ({', '.join(names)}) so the "
-                              f"backward pass can reach them; {', '.join(missing)} is missing.",
-                              key="parents_missing")
+        _check_parents(out, names, leaves, what)
     upstream = rng.standard_normal(expected.shape)
     order = _graph(out, what)
     _run(what, _reference_backward, order, out, upstream.copy())
