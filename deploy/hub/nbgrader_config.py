@@ -17,6 +17,6 @@ c.CourseDirectory.course_id = os.environ.get("NBGRADER_COURSE_ID", "backprop-fro
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/backprop-course/exchange")
 
 # The gradebook: SQLite in the course folder unless NBGRADER_DB_URL names another database,
-# e.g. postgresql://bp-grader@/gradebook?host=/var/run/postgresql (psycopg2 is installed).
+# e.g. postgresql+psycopg://bp-grader@/gradebook?host=/var/run/postgresql (psycopg 3 is installed).
 if os.environ.get("NBGRADER_DB_URL"):
     c.CourseDirectory.db_url = os.environ["NBGRADER_DB_URL"]

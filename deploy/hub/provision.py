@@ -46,7 +46,7 @@ GRADER = "bp-grader"
 GECOS = "backprop-course account"
 
 # The hub's own packages; the course package brings jupyterlab, nbgrader, numpy, matplotlib.
-HUB_PACKAGES = ["jupyterhub>=5.3", "psycopg2-binary>=2.9"]
+HUB_PACKAGES = ["jupyterhub>=5.3", "psycopg[binary]>=3.1"]
 PROXY_PACKAGE = "configurable-http-proxy@5"
 
 
