@@ -15,6 +15,7 @@ skips, saying why, only where root, npm or apt is missing.  Logs, grades.csv, th
 and the timings go to test-artifacts/hub/.
 """
 import csv
+import fcntl
 import io
 import json
 import os
@@ -106,6 +107,9 @@ def hub():
         pytest.skip(f"cannot set up the hub here: {err}")
     timings("install (deploy/hub/provision.py install)", started)
 
+    # one class at a time on this machine (two checkouts running their tests at once)
+    lock = open(provision.PREFIX / ".hub-test.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     started = time.monotonic()
     remove_accounts()  # left over by an interrupted run
     provision.users([INSTRUCTOR], LEARNERS, grader=GRADER, password=None,
@@ -140,7 +144,7 @@ def hub():
     try:
         client.wait_until_up(timeout=120, alive=lambda: proc.poll() is None)
         timings("hub up", started)
-        yield {"hub": client, "exchange": exchange, "course": course_dir, "timings": timings, "run_dir": run_dir}
+        yield {"hub": client, "exchange": exchange, "course": course_dir, "timings": timings, "env": env}
     finally:
         proc.send_signal(signal.SIGTERM)  # the hub stops the servers, the service and the proxy
         try:
@@ -152,6 +156,8 @@ def hub():
         remove_accounts()
         shutil.rmtree(run_dir, ignore_errors=True)
         (ARTIFACTS / "timings.json").write_text(json.dumps(timings, indent=1) + "\n")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
 
 
 def login_status(url, username, password):
@@ -194,6 +200,27 @@ def test_login_with_own_unix_password_only(hub):
     assert login_status(url, CORRECT, PASSWORD[CORRECT]) == 302
     assert login_status(url, CORRECT, PASSWORD[PARTIAL]) == 403      # bob's password is not alice's
     assert login_status(url, "root", PASSWORD[CORRECT]) == 403       # not in a course group
+
+
+def test_shared_password_mode(hub):
+    """COURSE_HUB_AUTH=shared (a workshop): the same config file, JupyterHub's shared-password
+    authenticator, one password for every course member, nobody else."""
+    code = ("import asyncio, os\n"
+            "from traitlets.config.loader import PyFileConfigLoader\n"
+            "from jupyterhub.authenticators.shared import SharedPasswordAuthenticator\n"
+            "cfg = PyFileConfigLoader(os.environ['CONFIG']).load_config()\n"
+            "assert cfg.JupyterHub.authenticator_class == 'shared-password'\n"
+            "auth = SharedPasswordAuthenticator(config=cfg)\n"
+            "for user, pw in [('%s', 'workshop-2026'), ('%s', 'wrong-pass'), ('nobody', 'workshop-2026')]:\n"
+            "    ok = asyncio.run(auth.get_authenticated_user(None, {'username': user, 'password': pw}))\n"
+            "    print(user, pw, bool(ok))\n") % (CORRECT, CORRECT)
+    env = dict(hub["env"], COURSE_HUB_AUTH="shared", COURSE_SHARED_PASSWORD="workshop-2026",
+               CONFIG=str(ROOT / "deploy" / "hub" / "jupyterhub_config.py"))
+    proc = subprocess.run([provision.PREFIX / "venv" / "bin" / "python", "-c", code], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split("\n")[:3] == [f"{CORRECT} workshop-2026 True", f"{CORRECT} wrong-pass False",
+                                           "nobody workshop-2026 False"]
 
 
 def test_a_class_round(hub):
