@@ -229,8 +229,9 @@ def test_a_class_round(hub):
     instructor = admin.as_user(INSTRUCTOR)
     learners = {name: admin.as_user(name) for name in LEARNERS}
 
-    # who reaches the formgrader: the instructor, not a learner
+    # who reaches the formgrader service (and its JupyterLab in the course folder): the instructor
     assert instructor.status("GET", SERVICE + "formgrader") == 200
+    assert instructor.status("GET", SERVICE + "lab") == 200
     assert learners[CORRECT].status("GET", SERVICE + "formgrader") == 403
 
     # 1. the instructor generates (into the gradebook) and releases the assignment
@@ -240,15 +241,17 @@ def test_a_class_round(hub):
         assert result["success"], result
     timings("instructor: generate and release", started)
 
-    # 2. the learners' servers (local processes, as their own Unix users)
+    # 2. the users' own servers (local processes, as their own Unix users)
     started = time.monotonic()
-    for learner in learners.values():
-        assert learner.status("POST", f"/hub/api/users/{learner.name}/server") in (201, 202)
-    for learner in learners.values():
-        learner.start_server()
-    timings("three learner servers started", started)
-    # the learners' servers have no formgrader (deploy/hub/learner/)
-    assert learners[CORRECT].status("GET", learners[CORRECT].server + "formgrader") == 404
+    for user in [*learners.values(), instructor]:
+        assert user.status("POST", f"/hub/api/users/{user.name}/server") in (201, 202)
+    for user in [*learners.values(), instructor]:
+        user.start_server()
+    timings("four user servers started", started)
+    # users' own servers have no formgrader (deploy/hub/user-server/): one place to grade
+    for user in (learners[CORRECT], instructor):
+        assert user.status("GET", user.server + "formgrader") == 404
+        assert user.status("GET", user.server + "lab") == 200
 
     # 3. fetch, fill in as a learner's server saves it, submit
     started = time.monotonic()

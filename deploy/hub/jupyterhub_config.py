@@ -2,14 +2,15 @@
 
 Run as root, after `deploy/hub/provision.py` (install, users, exchange, course).  Who is who
 comes from two Unix groups: members of bp-instructors (except the grader account) reach the
-formgrader; members of bp-learners get a server of their own.  Every value below can be changed
-with an environment variable; the defaults are a single-course machine.  tests/test_hub.py
-starts this very file with its own ports, folders and users.
+formgrader service (a JupyterLab in the course folder, run by the grader account); everyone in
+either group gets a server of their own, without the formgrader.  Every value below can be
+changed with an environment variable; the defaults are a single-course machine.
+tests/test_hub.py starts this very file with its own ports, folders and users.
 
     COURSE_HUB_PREFIX        /opt/backprop-course-hub   venv, proxy and config (provision.py)
     COURSE_HUB_STATE         /srv/backprop-course/hub   the hub's database, cookie secret, proxy pid
     NBGRADER_EXCHANGE        /srv/backprop-course/exchange
-    NBGRADER_DB_URL          (unset: SQLite in the course folder)  e.g. postgresql://...
+    NBGRADER_DB_URL          unset: SQLite in the course folder; or postgresql+psycopg://...
     COURSE_GRADER            bp-grader                  account that runs the formgrader
     COURSE_DIR               ~bp-grader/course
     COURSE_HUB_IP            "" (all interfaces)        COURSE_HUB_PORT 8000
@@ -37,7 +38,10 @@ course_dir = env("COURSE_DIR") or os.path.join(pwd.getpwnam(grader).pw_dir, "cou
 
 def members(group):
     """Users whose supplementary or primary group is ``group``."""
-    entry = grp.getgrnam(group)
+    try:
+        entry = grp.getgrnam(group)
+    except KeyError:
+        raise SystemExit(f"jupyterhub_config.py: no Unix group {group!r}: run deploy/hub/provision.py users") from None
     primary = [p.pw_name for p in pwd.getpwall() if p.pw_gid == entry.gr_gid]
     return sorted(set(entry.gr_mem) | set(primary))
 
@@ -90,23 +94,15 @@ c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [os.path.join(venv_bin, "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
-c.Spawner.environment = dict(server_env)
+# Users' own servers read deploy/hub/user-server/ too: no formgrader, no create-assignment there.
+# Instructors grade and author in the formgrader service below (its JupyterLab is the course folder).
+c.Spawner.environment = dict(server_env, JUPYTER_CONFIG_PATH=os.path.join(prefix, "etc", "jupyter-user-server"))
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
-# A local process has no memory or CPU limit: these are what a container spawner (Kubernetes)
-# enforces per learner (docs/teaching.md).
+# A local process has no memory or CPU limit: LocalProcessSpawner only passes these on as
+# MEM_LIMIT and CPU_LIMIT.  A container spawner (Kubernetes) enforces them (docs/teaching.md).
 c.Spawner.mem_limit = env("COURSE_MEM_LIMIT", "1G")
 c.Spawner.cpu_limit = float(env("COURSE_CPU_LIMIT", "1"))
-
-
-def learner_only_config(spawner):
-    """Learners' servers read deploy/hub/learner/ too: no formgrader, no create-assignment."""
-    if spawner.user.name not in instructors:
-        spawner.environment = dict(spawner.environment,
-                                   JUPYTER_CONFIG_PATH=os.path.join(prefix, "etc", "jupyter-learner"))
-
-
-c.Spawner.pre_spawn_hook = learner_only_config
 
 # ---- the formgrader: a hub-managed service running as the grader account in the course folder
 formgrader_env = dict(server_env, JUPYTERHUB_DEFAULT_URL="/lab")

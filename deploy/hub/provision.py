@@ -14,7 +14,7 @@ What goes where (all paths can be changed, see --help and jupyterhub_config.py):
                           in a venv made from a Python every user can run
     $PREFIX/node          configurable-http-proxy, from the npm registry
     $PREFIX/venv/etc/jupyter/nbgrader_config.py   course id, exchange, gradebook URL (everyone)
-    $PREFIX/etc/jupyter-learner/                  learners only: no formgrader, no create-assignment
+    $PREFIX/etc/jupyter-user-server/              users' own servers: no formgrader, no create-assignment
     /home/<grader>/course the course folder (nbgrader_config.py, solutions/, notebooks/), owned by
                           the grader account and shared with the instructors' Unix group
 
@@ -182,10 +182,10 @@ def install_config(prefix=PREFIX):
     venv_etc = prefix / "venv" / "etc" / "jupyter"
     venv_etc.mkdir(parents=True, exist_ok=True)
     shutil.copy(HERE / "nbgrader_config.py", venv_etc / "nbgrader_config.py")
-    learner = prefix / "etc" / "jupyter-learner"
-    if learner.exists():
-        shutil.rmtree(learner)
-    shutil.copytree(HERE / "learner", learner)
+    user_server = prefix / "etc" / "jupyter-user-server"
+    if user_server.exists():
+        shutil.rmtree(user_server)
+    shutil.copytree(HERE / "user-server", user_server)
     for path in [prefix, *prefix.rglob("*")]:
         if path.is_dir() or path.is_file():
             os.chmod(path, os.stat(path).st_mode | 0o444 | (0o111 if path.is_dir() else 0))
