@@ -10,7 +10,7 @@ learner's work fail.
 
 Needs root (it creates Unix users and removes them afterwards), npm and a Python every user can
 run (Debian's, installed with apt if missing).  deploy/hub/provision.py installs the hub into
-/opt/backprop-course-hub once (about 40 s the first time, a few seconds after) and the test
+/opt/backprop-course-hub once (about 30 s the first time, a few seconds after) and the test
 skips, saying why, only where root, npm or apt is missing.  Logs, grades.csv, the feedback pages
 and the timings go to test-artifacts/hub/.
 """
@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import http.cookiejar
@@ -38,7 +39,7 @@ from conftest import ROOT, learner_path, solution_path
 
 sys.path.insert(0, str(ROOT / "deploy" / "hub"))
 import provision  # noqa: E402
-from client import Hub  # noqa: E402
+from hubclient import Hub  # noqa: E402
 
 ASSIGNMENT = "01_chain_rule"
 COURSE = provision.COURSE_ID
@@ -110,49 +111,53 @@ def hub():
     # one class at a time on this machine (two checkouts running their tests at once)
     lock = open(provision.PREFIX / ".hub-test.lock", "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
-    started = time.monotonic()
-    remove_accounts()  # left over by an interrupted run
-    provision.users([INSTRUCTOR], LEARNERS, grader=GRADER, password=None,
-                    instructors_group=INSTRUCTORS_GROUP, learners_group=LEARNERS_GROUP)
-    for name, password in PASSWORD.items():
-        subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
     run_dir = Path(tempfile.mkdtemp(prefix="bp-hub-", dir="/tmp"))
-    os.chmod(run_dir, 0o755)
-    exchange = provision.exchange(run_dir / "exchange")
-    course_dir = provision.course(GRADER, repo=ROOT, group=INSTRUCTORS_GROUP)
-    (run_dir / "state").mkdir()
-    timings("accounts, exchange and course folder", started)
-
-    port, api_port, proxy_port, formgrader_port = free_ports(4)
-    admin_token = os.urandom(16).hex()
-    env = dict(os.environ,
-               PATH=f"{provision.PREFIX / 'venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-               COURSE_HUB_PREFIX=str(provision.PREFIX), COURSE_HUB_STATE=str(run_dir / "state"),
-               NBGRADER_EXCHANGE=str(exchange), COURSE_GRADER=GRADER, COURSE_DIR=str(course_dir),
-               COURSE_INSTRUCTORS_GROUP=INSTRUCTORS_GROUP, COURSE_LEARNERS_GROUP=LEARNERS_GROUP,
-               COURSE_HUB_IP="127.0.0.1", COURSE_HUB_PORT=str(port), COURSE_HUB_API_PORT=str(api_port),
-               COURSE_PROXY_API_PORT=str(proxy_port), COURSE_FORMGRADER_PORT=str(formgrader_port),
-               COURSE_HUB_AUTH="pam", COURSE_HUB_ADMIN_TOKEN=admin_token)
-    env.pop("NBGRADER_DB_URL", None)
-    env.pop("JUPYTER_CONFIG_PATH", None)
-    log = open(ARTIFACTS / "jupyterhub.log", "w")
-    started = time.monotonic()
-    proc = subprocess.Popen([provision.PREFIX / "venv" / "bin" / "jupyterhub",
-                             "-f", ROOT / "deploy" / "hub" / "jupyterhub_config.py"],
-                            cwd=run_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    client = Hub(f"http://127.0.0.1:{port}", admin_token)
+    proc = log = None
     try:
+        started = time.monotonic()
+        remove_accounts()  # left over by an interrupted run
+        provision.users([INSTRUCTOR], LEARNERS, grader=GRADER, password=None,
+                        instructors_group=INSTRUCTORS_GROUP, learners_group=LEARNERS_GROUP)
+        for name, password in PASSWORD.items():
+            subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
+        os.chmod(run_dir, 0o755)
+        exchange = provision.exchange(run_dir / "exchange")
+        course_dir = provision.course(GRADER, repo=ROOT, group=INSTRUCTORS_GROUP)
+        (run_dir / "state").mkdir()
+        timings("accounts, exchange and course folder", started)
+
+        port, api_port, proxy_port, formgrader_port = free_ports(4)
+        admin_token = os.urandom(16).hex()
+        env = dict(os.environ,
+                   PATH=f"{provision.PREFIX / 'venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+                   COURSE_HUB_PREFIX=str(provision.PREFIX), COURSE_HUB_STATE=str(run_dir / "state"),
+                   NBGRADER_EXCHANGE=str(exchange), COURSE_GRADER=GRADER, COURSE_DIR=str(course_dir),
+                   COURSE_INSTRUCTORS_GROUP=INSTRUCTORS_GROUP, COURSE_LEARNERS_GROUP=LEARNERS_GROUP,
+                   COURSE_HUB_IP="127.0.0.1", COURSE_HUB_PORT=str(port), COURSE_HUB_API_PORT=str(api_port),
+                   COURSE_PROXY_API_PORT=str(proxy_port), COURSE_FORMGRADER_PORT=str(formgrader_port),
+                   COURSE_HUB_AUTH="pam", COURSE_HUB_ADMIN_TOKEN=admin_token)
+        env.pop("NBGRADER_DB_URL", None)
+        env.pop("JUPYTER_CONFIG_PATH", None)
+        log = open(ARTIFACTS / "jupyterhub.log", "w")
+        started = time.monotonic()
+        proc = subprocess.Popen([provision.PREFIX / "venv" / "bin" / "jupyterhub",
+                                 "-f", ROOT / "deploy" / "hub" / "jupyterhub_config.py"],
+                                cwd=run_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        client = Hub(f"http://127.0.0.1:{port}", admin_token)
         client.wait_until_up(timeout=120, alive=lambda: proc.poll() is None)
         timings("hub up", started)
         yield {"hub": client, "exchange": exchange, "course": course_dir, "timings": timings, "env": env}
     finally:
-        proc.send_signal(signal.SIGTERM)  # the hub stops the servers, the service and the proxy
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)  # the hub stops the servers, the service and the proxy
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if log is not None:
+            log.close()
         remove_accounts()
         shutil.rmtree(run_dir, ignore_errors=True)
         (ARTIFACTS / "timings.json").write_text(json.dumps(timings, indent=1) + "\n")
