@@ -53,8 +53,11 @@ CORRECT, PARTIAL, BLANK = "bpt-alice", "bpt-bob", "bpt-carol"
 LEARNERS = [CORRECT, PARTIAL, BLANK]
 INSTRUCTORS_GROUP, LEARNERS_GROUP = "bpt-instructors", "bpt-learners"
 PASSWORD = {name: f"pw-{name}-{i}x7" for i, name in enumerate([INSTRUCTOR, *LEARNERS])}
-# Bob completes these parts (solution cells copied from the source notebook).
-PARTIAL_PARTS = ["sin_square_derivative", "chain_forward", "chain_backward", "add_gate", "max_gate"]
+# Bob completes these parts (solution cells copied from the source notebook) and answers
+# exercise 1 with the classic mistake; the feedback he reads names it.
+PARTIAL_PARTS = ["chain_forward", "chain_backward", "add_gate", "max_gate"]
+PARTIAL_WRONG = {"sin_square_derivative": "def sin_square_derivative(x):\n    return np.cos(x ** 2)\n"}
+PARTIAL_MISTAKE = "you forgot the inner derivative"
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the hub test runs local Unix users (Linux only)")
 
@@ -272,6 +275,9 @@ def test_a_class_round(hub):
         assert sources(nb) == sources(nbedit.read(learner_path(ASSIGNMENT))), "fetched = the released notebook"
         for part in parts[name]:
             nbedit.set_source(nb, part, nbedit.source(source, part))
+        if name == PARTIAL:
+            for part, wrong in PARTIAL_WRONG.items():
+                nbedit.set_source(nb, part, wrong)
         learner.write_notebook(learner.server, path, nb)
         submitted = learner.post(learner.server + "assignments/submit",
                                  {"course_id": COURSE, "assignment_id": ASSIGNMENT})
@@ -313,6 +319,7 @@ def test_a_class_round(hub):
         (ARTIFACTS / f"feedback-{name}.html").write_text(html)
         assert f"Score: {expected[name]:.1f} / 18.0" in html, name
         assert "BEGIN HIDDEN TESTS" not in html
+        assert (PARTIAL_MISTAKE in html) == (name == PARTIAL), name
     timings("three learners: fetch feedback", started)
 
     # 6. nobody reads anyone else's work: real attempts, each refused
