@@ -46,6 +46,7 @@ def members(group):
     return sorted(set(entry.gr_mem) | set(primary))
 
 
+os.makedirs(state, mode=0o700, exist_ok=True)
 instructors = [u for u in members(env("COURSE_INSTRUCTORS_GROUP", "bp-instructors")) if u != grader]
 learners = members(env("COURSE_LEARNERS_GROUP", "bp-learners"))
 

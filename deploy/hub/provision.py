@@ -234,8 +234,15 @@ def remove_user(name):
         return
     if entry.pw_gecos.split(",")[0] != GECOS:
         raise RuntimeError(f"refusing to remove {name}: not an account made by provision.py")
-    run(["pkill", "-KILL", "-u", name], check=False)
-    run(["userdel", "--remove", name], check=False, capture_output=True)
+    deadline = time.monotonic() + 30
+    while True:  # userdel refuses while the user has processes (a server still stopping)
+        run(["pkill", "-KILL", "-u", name], check=False)
+        proc = run(["userdel", "--remove", name], check=False, capture_output=True, text=True)
+        if proc.returncode in (0, 12) or time.monotonic() > deadline:  # 12: home not removed
+            break
+        time.sleep(0.5)
+    if proc.returncode not in (0, 12):
+        raise RuntimeError(f"userdel {name} failed: {proc.stderr.strip()}")
 
 
 def remove_group(name):
