@@ -1,4 +1,5 @@
 """The Exercises machinery: progress, uses= notes, and friendly NotImplementedError in demo cells."""
+import re
 import sys
 
 import pytest
@@ -137,6 +138,25 @@ def test_handler_names_a_stub_method_by_its_class():
     assert only and etype is NotImplementedError
     assert str(value) == ("Value.__mul__ is not implemented yet: finish Exercise 6 (A neuron from the gates) "
                           "first, then run this cell again.")
+
+
+def test_handler_shows_only_the_message_through_ipykernel():
+    """With ipykernel's _showtraceback, the display is the exception line alone: no "An exception
+    has occurred, use %tb ..." above it."""
+    from IPython.core.ultratb import AutoFormattedTB
+
+    class KernelShell(_Shell):
+        InteractiveTB = AutoFormattedTB(mode="Context")
+
+        def _showtraceback(self, etype, evalue, stb):
+            self.sent = (etype, evalue, stb)
+
+    shell = KernelShell()
+    show_briefly(shell, CheckFailed, CheckFailed("f: the sign is flipped"), None)
+    etype, value, stb = shell.sent
+    assert etype is CheckFailed and not shell.shown
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", "".join(stb)).strip()
+    assert plain == "CheckFailed: f: the sign is flipped"
 
 
 def test_handler_leaves_other_not_implemented_errors_alone():

@@ -61,6 +61,7 @@ def test_learner_notebook_fails_only_with_friendly_not_implemented(assignment):
         assert out.ename in ("NotImplementedError", "CheckFailed"), f"cell {cell_id}: {out.ename}: {out.evalue}"
         assert "not implemented yet" in out.evalue, f"cell {cell_id}: {out.ename}: {out.evalue}"
         assert len(out.traceback) <= 2, f"cell {cell_id}: shown as one message, not a traceback: {out.traceback}"
+        assert not any("%tb" in line for line in out.traceback), out.traceback
         if out.ename == "NotImplementedError":
             assert re.fullmatch(r"[\w.]+ is not implemented yet: finish Exercise \d+ \(.+\) "
                                 r"first, then run this cell again\.", out.evalue), out.evalue

@@ -76,6 +76,19 @@ def _stub_in_a_cell(shell, tb):
     return code.co_name
 
 
+def _show_message(shell, etype, value):
+    """Show ``CheckFailed: message`` and nothing else.  IPython's exception_only display puts
+    "An exception has occurred, use %tb to see the full traceback." above it, which only
+    distracts (and %tb would quote the test cell); ipykernel's _showtraceback sends exactly the
+    lines it is given.  Without it (a plain IPython), fall back to exception_only."""
+    send = getattr(shell, "_showtraceback", None)
+    formatter = getattr(shell, "InteractiveTB", None)
+    if send is None or formatter is None:
+        shell.showtraceback((etype, value, None), exception_only=True)
+        return
+    send(etype, value, formatter.get_exception_only(etype, value))
+
+
 def show_briefly(shell, etype, evalue, tb, tb_offset=None):
     """IPython handler: a CheckFailed is shown as its message alone, without a traceback (the
     message says everything, and a traceback would quote the test cell's source, hidden tests
@@ -87,9 +100,9 @@ def show_briefly(shell, etype, evalue, tb, tb_offset=None):
             shell.showtraceback((etype, evalue, tb), tb_offset=tb_offset, running_compiled_code=True)
             return
         friendly = NotImplementedError(not_implemented_message(function))
-        shell.showtraceback((NotImplementedError, friendly, None), exception_only=True)
+        _show_message(shell, NotImplementedError, friendly)
         return
-    shell.showtraceback((etype, evalue, tb), exception_only=True)
+    _show_message(shell, etype, evalue)
 
 
 def _install_handler():
