@@ -8,7 +8,7 @@ import pstats
 import numpy as np
 
 from benchmarks import flops
-from benchmarks.harness import compare, optional_torch, ratio
+from benchmarks.harness import compare, minor_faults, optional_torch, ratio
 from benchmarks.mlp import TunedStep, copy_params, course, mlp_sizes, problem, torch_mlp
 
 LR = 0.01
@@ -35,8 +35,10 @@ def gradient_cost(widths=(64, 256, 1024), depths=(1, 2, 4), n=128, classes=10, r
             sizes = mlp_sizes(width, depth, classes)
             params, X, labels = problem(sizes, n)
             scores = c.forward_scores(params, X)
+            tuned = TunedStep(params, skip_input_grad=False)       # the same products as the notebooks' code
             fns = {"forward": lambda: c.loss_only(params, X, labels),
                    "forward+backward": lambda: c.loss_and_grads(params, X, labels),
+                   "tuned forward+backward": lambda: tuned.loss_and_grads(params, X, labels),
                    "loss": lambda: c.softmax_cross_entropy(scores, labels)}
             tm = torch_mlp(params, X, labels, threads=threads)
             if tm is not None:
@@ -49,14 +51,20 @@ def gradient_cost(widths=(64, 256, 1024), depths=(1, 2, 4), n=128, classes=10, r
                    "flops_forward_backward": flops.forward(sizes, n) + flops.backward(sizes, n),
                    "numpy": {"forward": _timing(res["forward"]), "both": _timing(res["forward+backward"]),
                              "ratio": ratio(res["forward+backward"], res["forward"]).as_dict(),
-                             "loss_share": ratio(res["loss"], res["forward"]).as_dict()},
+                             "loss_share": ratio(res["loss"], res["forward"]).as_dict(),
+                             "faults_forward": minor_faults(fns["forward"]),
+                             "faults_both": minor_faults(fns["forward+backward"])},
+                   "tuned": {"both": _timing(res["tuned forward+backward"]),
+                             "ratio": ratio(res["tuned forward+backward"], res["forward"]).as_dict(),
+                             "faults_both": minor_faults(fns["tuned forward+backward"])},
                    "torch": None}
             if tm is not None:
                 row["torch"] = {"forward": _timing(res["torch forward"]),
                                 "both": _timing(res["torch forward+backward"]),
                                 "ratio": ratio(res["torch forward+backward"], res["torch forward"]).as_dict()}
             rows.append(row)
-            print(f"    gradient cost: depth {depth}, width {width:5d}: numpy {row['numpy']['ratio']['median']:.2f}"
+            print(f"    gradient cost: depth {depth}, width {width:5d}: numpy {row['numpy']['ratio']['median']:.2f}, "
+                  f"tuned {row['tuned']['ratio']['median']:.2f}"
                   + (f", torch {row['torch']['ratio']['median']:.2f}" if row["torch"] else ""))
     return {"rows": rows, "torch": optional_torch() is not None, "rounds": rounds}
 
@@ -166,6 +174,7 @@ def training_step(configs=None, dtypes=("float64", "float32"), rounds=7, target_
                    "flops_needed": flops.step(sizes, n, first_dx=False),
                    "flops_matmul_share": flops.matmul(sizes, n, first_dx=False) / flops.step(sizes, n, first_dx=False),
                    "agreement": agree, "times": {k: _timing(v) for k, v in res.items()},
+                   "faults": {k: minor_faults(fn) for k, fn in fns.items()},
                    "tuned_over_course": ratio(res["tuned"], res["course"]).as_dict()}
             if tm is not None:
                 row["course_over_torch"] = ratio(res["course"], res["torch"]).as_dict()
@@ -206,6 +215,7 @@ def ablation(width=1024, n=128, dtype="float64", rounds=9, target_seconds=0.1, t
     res = compare(fns, rounds=rounds, target_seconds=target_seconds)
     base = res["notebooks' step (minibatch_step)"]
     rows = [{"variant": name, "time": _timing(t), "over_course": ratio(t, base).as_dict(),
+             "faults": minor_faults(fns[name]),
              "over_torch": ratio(t, res["PyTorch"]).as_dict() if tm is not None else None}
             for name, t in res.items()]
     return {"width": width, "n": n, "dtype": dtype, "sizes": sizes, "rows": rows}

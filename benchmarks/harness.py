@@ -5,12 +5,19 @@ then timed in *rounds*: in every round each function runs ``number`` calls back 
 functions take turns within the round (their order rotates from one round to the next).  A
 ratio is computed round by round, from two times measured seconds apart, so a change in the
 machine's load during the run moves both sides; the report gives the median of the per-round
-ratios and their spread (min-max).  Times are wall-clock (``time.perf_counter``).
+ratios and their spread (min-max).
+
+Clocks.  ``use_clock("cpu")`` times with the process's CPU time (``time.process_time``): the time
+the work ran, not the time it waited while other jobs had the cores, which makes figures taken
+on a shared machine repeatable (with one thread; with more, CPU time adds up the threads).
+``use_clock("wall")`` (the default) times with ``time.perf_counter``.  Page faults
+(``minor_faults``) are counted, not timed.
 
 Threads.  ``limit_threads(n)`` must run before numpy is imported (it sets the variables BLAS
 libraries read at start-up); ``blas_threads()`` asks the loaded OpenBLAS how many threads it
 really uses, and ``set_blas_threads(n)`` changes it at run time when numpy is already imported.
 """
+import contextlib
 import ctypes
 import datetime
 import math
@@ -27,10 +34,34 @@ ROOT = Path(__file__).resolve().parents[1]
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
 
+_ORIGINAL = {}
+
+
 def limit_threads(n):
     """Set the thread variables of BLAS and OpenMP to n (before numpy or torch is imported)."""
     for var in THREAD_VARIABLES:
+        _ORIGINAL.setdefault(var, os.environ.get(var))
         os.environ[var] = str(n)
+
+
+@contextlib.contextmanager
+def default_threads():
+    """Inside: the thread variables as they were before limit_threads, so that the processes started
+    here (kernels, course-check, nbgrader) run as they do for a learner or an instructor."""
+    saved = {var: os.environ.get(var) for var in _ORIGINAL}
+    try:
+        for var, value in _ORIGINAL.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+        yield
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,6 +125,18 @@ def ratio(a, b):
     return Stat.of([x / y for x, y in zip(a.samples, b.samples)])
 
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+CLOCK = time.perf_counter
+
+
+def use_clock(name):
+    """Time with the wall clock ("wall") or with this process's CPU time ("cpu": the time the
+    process ran, whatever else the machine does; meaningful when the work runs on threads of this
+    process only)."""
+    global CLOCK
+    CLOCK = CLOCKS[name]
+
+
 def calls_per_sample(fn, target_seconds):
     """How many back-to-back calls of fn take about target_seconds (at least 1)."""
     start = time.perf_counter()
@@ -102,7 +145,7 @@ def calls_per_sample(fn, target_seconds):
     return max(1, min(1_000_000, int(math.ceil(target_seconds / once))))
 
 
-def compare(functions, *, rounds=7, target_seconds=0.02, warmup=2, number=None):
+def compare(functions, *, rounds=7, target_seconds=0.02, warmup=2, number=None, clock=None):
     """Time several functions in the same rounds.
 
     functions: {name: zero-argument callable}.  Returns {name: Timing}, the samples of each round
@@ -110,6 +153,7 @@ def compare(functions, *, rounds=7, target_seconds=0.02, warmup=2, number=None):
     ``number`` fixes the calls per sample; otherwise each function gets enough calls to fill
     about ``target_seconds`` per sample.
     """
+    clock = clock or CLOCK
     names = list(functions)
     for name in names:
         for _ in range(warmup):
@@ -120,11 +164,27 @@ def compare(functions, *, rounds=7, target_seconds=0.02, warmup=2, number=None):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
             fn, k = functions[name], counts[name]
-            start = time.perf_counter()
+            start = clock()
             for _ in range(k):
                 fn()
-            samples[name].append((time.perf_counter() - start) / k)
+            samples[name].append((clock() - start) / k)
     return {name: Timing(samples[name], counts[name], warmup) for name in names}
+
+
+def minor_faults(fn, calls=5):
+    """Minor page faults per call of fn (after two calls to settle), or None where the OS does not
+    say.  A page fault is the kernel handing the process a fresh page of memory (and zeroing it):
+    a count that, unlike a time, does not depend on the load of the machine."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    fn()
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        fn()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
 
 
 def time_once(fn):
@@ -276,6 +336,7 @@ class Section:
     """One section's results with the load of the machine around it."""
 
     name: str
+    clock: str = ""
     started: str = ""
     seconds: float = 0.0
     load_before: list = field(default_factory=list)
@@ -285,7 +346,7 @@ class Section:
 
 def run_section(name, fn, *args, **kwargs):
     """Run fn(*args, **kwargs) -> dict, recording time and load; returns a Section as a dict."""
-    section = Section(name, started=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+    section = Section(name, clock=next(k for k, v in CLOCKS.items() if v is CLOCK), started=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                       load_before=load_average())
     start = time.perf_counter()
     section.data = fn(*args, **kwargs)

@@ -88,14 +88,15 @@ class TunedStep:
       ``z > 0``), and ReLU's backward multiplies the incoming gradient in place (it is a fresh array
       of this step's own).
 
-    With all three False it computes exactly what the notebooks' step computes.  The loss is
+    With all three False it computes exactly what the notebooks' step computes, with new arrays
+    for the gradients at every call, as the notebooks' step.  The loss is
     notebook 04's ``softmax_cross_entropy``, unchanged (N x C numbers: nothing to save there).
     """
 
     def __init__(self, params, skip_input_grad=True, reuse_buffers=True, in_place=True):
         self.L = len(params) // 2
         self.skip_input_grad, self.reuse, self.in_place = skip_input_grad, reuse_buffers, in_place
-        self.grads = {k: np.empty_like(v) for k, v in params.items()}
+        self.grads = {k: np.empty_like(v) for k, v in params.items()} if reuse_buffers else None
         self.scratch = {k: np.empty_like(v) for k, v in params.items()} if reuse_buffers else None
         self.loss_fn = course().nb04.softmax_cross_entropy
 
@@ -112,7 +113,7 @@ class TunedStep:
             if k < self.L:
                 h = np.maximum(z, 0, out=z) if self.in_place else np.maximum(z, 0)
         loss, dh = self.loss_fn(z, labels)
-        grads = self.grads
+        grads = self.grads if self.reuse else {}           # new arrays each call, as the notebooks' step
         for k in range(self.L, 0, -1):
             if k < self.L:                                   # ReLU: its output is the next layer's input
                 mask = inputs[k] > 0

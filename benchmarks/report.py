@@ -100,6 +100,12 @@ def targets(results):
                     "target": f"<= {TARGETS['gradient_ratio']}",
                     "measured": f"{worst['numpy']['ratio']['median']:.2f} at worst (depth {worst['depth']}, width {worst['width']})",
                     "met": worst["numpy"]["ratio"]["median"] <= TARGETS["gradient_ratio"]})
+        if all(r.get("tuned") for r in grad["rows"]):
+            worst = max(grad["rows"], key=lambda r: r["tuned"]["ratio"]["median"])
+            out.append({"what": "1. the same products, gradients written into kept arrays (benchmarks/mlp.py)",
+                        "target": f"<= {TARGETS['gradient_ratio']}",
+                        "measured": f"{worst['tuned']['ratio']['median']:.2f} at worst (depth {worst['depth']}, width {worst['width']})",
+                        "met": worst["tuned"]["ratio"]["median"] <= TARGETS["gradient_ratio"]})
     step = section(results, "step")
     if step and step["torch"]:
         for dtype in sorted({r["dtype"] for r in step["rows"]}):
@@ -184,25 +190,29 @@ def plots(results, img_dir):
 
     grad = section(results, "gradient")
     if grad:
-        fig, ax = plt.subplots(figsize=(6.8, 3.8))
-        for depth in sorted({r["depth"] for r in grad["rows"]}):
-            rows = [r for r in grad["rows"] if r["depth"] == depth]
-            w = [r["width"] for r in rows]
-            for who, style in (("numpy", "o-"), ("torch", "s--")):
-                if rows[0][who] is None:
-                    continue
-                med = [r[who]["ratio"]["median"] for r in rows]
-                err = [[m - r[who]["ratio"]["lo"] for m, r in zip(med, rows)],
-                       [r[who]["ratio"]["hi"] - m for m, r in zip(med, rows)]]
-                label = f"{'course (numpy)' if who == 'numpy' else 'PyTorch autograd'}, {depth} hidden"
-                ax.errorbar(w, med, yerr=err, fmt=style, capsize=3, label=label, alpha=0.85)
-        ax.axhline(TARGETS["gradient_ratio"], color="red", lw=1, ls=":", label=f"target {TARGETS['gradient_ratio']}")
-        ax.axhline(3.0, color="gray", lw=0.8, ls="-.", label="3 (cheap-gradient principle)")
-        ax.set_xscale("log", base=2)
-        ax.set(xlabel="width (inputs and hidden units)", ylabel="(forward + backward) / forward",
-               title=f"The cost of a gradient (batch {grad['rows'][0]['n']}, float64)")
-        ax.legend(fontsize=7, ncol=2)
-        ax.grid(True, alpha=0.3)
+        panels = [("numpy", "the course's numpy MLP")] + ([("torch", "PyTorch autograd")] if grad["torch"] else [])
+        fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 3.8), squeeze=False, sharey=True)
+        for ax, (who, title) in zip(axes[0], panels):
+            for i, depth in enumerate(sorted({r["depth"] for r in grad["rows"]})):
+                rows = [r for r in grad["rows"] if r["depth"] == depth]
+                w = [r["width"] for r in rows]
+                series = [(who, "o-", f"{depth} hidden")]
+                if who == "numpy":
+                    series = [("numpy", "o-", f"notebooks' code, {depth} hidden"),
+                              ("tuned", "s:", f"kept arrays, {depth} hidden")]
+                for key, style, label in series:
+                    med = [r[key]["ratio"]["median"] for r in rows]
+                    err = [[m - r[key]["ratio"]["lo"] for m, r in zip(med, rows)],
+                           [r[key]["ratio"]["hi"] - m for m, r in zip(med, rows)]]
+                    ax.errorbar(w, med, yerr=err, fmt=style, color=f"C{i}", capsize=3, label=label, alpha=0.85)
+            ax.axhline(TARGETS["gradient_ratio"], color="red", lw=1, ls=":", label=f"target {TARGETS['gradient_ratio']}")
+            ax.axhline(3.0, color="gray", lw=0.8, ls="-.", label="3 (cheap-gradient principle)")
+            ax.set_xscale("log", base=2)
+            ax.set(xlabel="width (inputs and hidden units)", title=title)
+            ax.legend(fontsize=7)
+            ax.grid(True, alpha=0.3)
+        axes[0][0].set_ylabel("(forward + backward) / forward")
+        fig.suptitle(f"The cost of a gradient (batch {grad['rows'][0]['n']}, float64)", fontsize=11)
         save(fig, "bench_gradient_cost.png")
 
     fd = section(results, "fd")
@@ -234,6 +244,8 @@ def plots(results, img_dir):
                 ax.errorbar(w, med, yerr=err, fmt=style, capsize=3, label=label)
             ax.plot([min(w), SMALL_WIDTH], [TARGETS["step_small"]] * 2, "r:", label="targets")
             ax.plot([LARGE_WIDTH], [TARGETS["step_large"]], "r_", markersize=18)
+            ax.annotate(f"{TARGETS['step_large']} at {LARGE_WIDTH}", (LARGE_WIDTH, TARGETS["step_large"]),
+                        textcoords="offset points", xytext=(-8, -12), ha="right", fontsize=7, color="red")
             ax.set_xscale("log", base=2)
             ax.set(xlabel="width", ylabel="time ratio (below 1: numpy faster)",
                    title=f"One training step, {dtype}, batch {rows[0]['n']}")
@@ -317,8 +329,12 @@ def _machine(results):
 def _sections_load(results):
     rows = []
     for name, s in results.get("sections", {}).items():
-        rows.append((name, s["started"], f"{s['seconds']:.0f}", s["load_before"], s["load_after"]))
-    return table(["section", "started", "seconds", "load before", "load after"], rows)
+        rows.append((name, s.get("clock", ""), s["started"], f"{s['seconds']:.0f}", s["load_before"], s["load_after"]))
+    return table(["section", "clock", "started", "seconds", "load before", "load after"], rows)
+
+
+def _faults(value):
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _gradient(results, img):
@@ -328,45 +344,59 @@ def _gradient(results, img):
     torch = grad["torch"]
     rows = []
     for r in grad["rows"]:
-        flop_ratio = r["flops_forward_backward"] / r["flops_forward"]
         share = r["numpy"].get("loss_share")
         rows.append((r["depth"], r["width"], f"{r['parameters']:,}", ms(r["numpy"]["forward"]["median"]),
-                     f"{share['median']:.0%}" if share else "-",
-                     ms(r["numpy"]["both"]["median"]), rng(r["numpy"]["ratio"]), f"{flop_ratio:.2f}",
-                     rng(r["torch"]["ratio"]) if r["torch"] else "skipped",
-                     ms(r["torch"]["both"]["median"]) if r["torch"] else "-"))
+                     f"{share['median']:.0%}" if share else "-", ms(r["numpy"]["both"]["median"]),
+                     rng(r["numpy"]["ratio"]), f"{r['flops_forward_backward'] / r['flops_forward']:.2f}",
+                     f"{_faults(r['numpy'].get('faults_forward'))} / {_faults(r['numpy'].get('faults_both'))}",
+                     rng(r["tuned"]["ratio"]), _faults(r["tuned"].get("faults_both")),
+                     rng(r["torch"]["ratio"]) if r["torch"] else "skipped"))
     worst = max(grad["rows"], key=lambda r: r["numpy"]["ratio"]["median"])
     best = min(grad["rows"], key=lambda r: r["numpy"]["ratio"]["median"])
+    widest = max(grad["rows"], key=lambda r: (r["width"], r["depth"]))
     out = ["## 1. The cost of a gradient", "",
-           f"The course's network (notebook 05's `loss_and_grads` on notebook 04's layers, loaded from the "
-           f"solution notebooks): `depth` hidden ReLU layers of `width` units, inputs of `width` numbers, "
-           f"10 classes, softmax cross-entropy, a batch of {grad['rows'][0]['n']} rows, float64. "
-           "*Forward* is notebook 05's `loss_only` (the loss alone), *forward + backward* is `loss_and_grads` "
-           "(the loss and every gradient). PyTorch: the same network and numbers, forward under `no_grad`, "
-           "then forward with the graph and `backward()`. *Loss share*: the part of the forward time spent in "
-           "`softmax_cross_entropy`. Ratios are medians over "
-           f"{grad['rounds']} paired rounds with their range; the *FLOP ratio* is what the operation "
-           "counts predict (section 4 gives the convention).", "",
-           table(["depth", "width", "parameters", "forward ms", "loss share", "fwd+bwd ms", "ratio (range)", "FLOP ratio",
-                  "PyTorch ratio (range)", "PyTorch fwd+bwd ms"], rows), ""]
+           f"The course's network: `depth` hidden ReLU layers of `width` units, inputs of `width` numbers, 10 "
+           f"classes, softmax cross-entropy, a batch of {grad['rows'][0]['n']} rows, float64. *Forward* is "
+           "notebook 05's `loss_only` (the loss alone), *forward + backward* its `loss_and_grads` (the loss "
+           "and every gradient), both running on notebook 04's layers, loaded from the solution notebooks. "
+           "*Kept arrays*: the same gradient with the same matrix products (the first layer's `dx` included) "
+           "by `benchmarks/mlp.py`'s `TunedStep(skip_input_grad=False).loss_and_grads`, which writes the "
+           "gradients into arrays kept from call to call and adds the bias and applies ReLU in place (section "
+           "3). PyTorch: the same network and numbers, forward under `no_grad`, then forward with the graph "
+           "and `backward()`. *Loss share*: the part of the forward time spent in `softmax_cross_entropy`. "
+           "*FLOP ratio*: what the operation counts predict (section 4 gives the convention). *Page faults*: "
+           "fresh pages of memory the kernel handed the process per call (counted, not timed). Ratios are "
+           f"medians over {grad['rounds']} paired rounds with their range.", "",
+           table(["depth", "width", "parameters", "forward ms", "loss share", "fwd+bwd ms", "ratio (range)",
+                  "FLOP ratio", "page faults fwd / fwd+bwd", "kept arrays: ratio (range)",
+                  "kept arrays: page faults", "PyTorch ratio (range)"], rows), ""]
     if "bench_gradient_cost" in img:
         out += [f"![(forward + backward) / forward]({img['bench_gradient_cost']})", ""]
     ok = worst["numpy"]["ratio"]["median"] <= TARGETS["gradient_ratio"]
-    widest = max(grad["rows"], key=lambda r: (r["width"], r["depth"]))
-    text = (f"The ratio runs from {best['numpy']['ratio']['median']:.2f} (depth {best['depth']}, width {best['width']}) "
-            f"to {worst['numpy']['ratio']['median']:.2f} (depth {worst['depth']}, width {worst['width']}): "
-            + ("within the target of 3.2 everywhere. " if ok else "above the target of 3.2 there. ")
+    text = (f"The notebooks' ratio runs from {best['numpy']['ratio']['median']:.2f} (depth {best['depth']}, width "
+            f"{best['width']}) to {worst['numpy']['ratio']['median']:.2f} (depth {worst['depth']}, width "
+            f"{worst['width']}): " + ("within the target of 3.2 everywhere. " if ok else "above the target of 3.2 there. ")
             + "The backward pass does two matrix products per layer where the forward pass does one "
             "(`dW = h.T @ dz` and `dh = dz @ W.T` against `h @ W`), so the FLOP ratio is 3 and wide layers "
             f"approach it ({widest['numpy']['ratio']['median']:.2f} at depth {widest['depth']}, width {widest['width']}).")
     share = best["numpy"].get("loss_share")
     if share and best["numpy"]["ratio"]["median"] < 2.8:
-        text += (f" Where it is well below 3 the forward pass is not mostly matrix products: `loss_only` calls "
+        text += (" Where it is well below 3 the forward pass is not mostly matrix products: `loss_only` calls "
                  "`softmax_cross_entropy`, which also computes the loss's gradient `dscores` (so the forward "
                  f"pass already does that part of the backward pass), and that call is {share['median']:.0%} of "
                  f"the forward time at depth {best['depth']}, width {best['width']}"
                  + (f", against {widest['numpy']['loss_share']['median']:.1%} at width {widest['width']}."
                     if widest["numpy"].get("loss_share") else "."))
+    fw, fb = worst["numpy"].get("faults_forward"), worst["numpy"].get("faults_both")
+    if not ok and fb and fb > (fw or 0) + 100:
+        text += (f" Above 3 it is memory, not arithmetic: at depth {worst['depth']}, width {worst['width']} a call "
+                 f"of `loss_and_grads` takes {fb:,.0f} page faults ({fb * 4096 / 2 ** 20:,.0f} MiB of fresh "
+                 f"pages if 4 KiB each) against {_faults(fw)} for the forward pass. Every call returns new gradient "
+                 "arrays (a 1024 x 1024 `dW` is 8 MiB); when the caller drops them, the allocator gives some of "
+                 "that memory back to the operating system, and the next call gets it again as fresh pages that "
+                 "the kernel maps and zeroes. The same products written into kept arrays take "
+                 f"{_faults(worst['tuned'].get('faults_both'))} page faults and a ratio of "
+                 f"{worst['tuned']['ratio']['median']:.2f}.")
     out.append(text)
     if not torch:
         out.append("\nPyTorch is not installed: its columns are skipped.")
@@ -442,10 +472,10 @@ def _step(results, img):
     abl = section(results, "ablation")
     if abl:
         rows = [(r["variant"], ms(r["time"]["median"]), rng(r["over_course"]),
-                 rng(r["over_torch"]) if r["over_torch"] else "-") for r in abl["rows"]]
+                 rng(r["over_torch"]) if r["over_torch"] else "-", _faults(r.get("faults"))) for r in abl["rows"]]
         out += [f"**Where the time goes at width {abl['width']}** ({abl['dtype']}, batch {abl['n']}, sizes "
                 f"{abl['sizes']}): each change of the tuned step alone, timed in the same rounds.", "",
-                table(["variant", "ms", "/ notebooks' step", "/ PyTorch"], rows), ""]
+                table(["variant", "ms", "/ notebooks' step", "/ PyTorch", "page faults per step"], rows), ""]
     prof = section(results, "profile")
     if prof:
         rows = [(f"`{r['function']}`", f"{r['calls_per_step']:g}", f"{r['ms_per_step']:.2f}", f"{r['share']:.0%}")
@@ -484,17 +514,22 @@ def _step_reasons(results):
                        "`dx` is the gradient of the data: one more matrix product of the first layer's size, which "
                        "PyTorch skips because the data does not require a gradient. Leaving it out takes the step "
                        f"to {dx['over_course']['median']:.2f} of its time ({abl['dtype']}); kept arrays alone give "
-                       f"{keep['over_course']['median']:.2f}, in-place bias and ReLU "
+                       f"{keep['over_course']['median']:.2f} (page faults per step: "
+                       f"{_faults(rows[next(iter(rows))].get('faults'))} for the notebooks' step, "
+                       f"{_faults(keep.get('faults'))} with kept arrays; see section 1), in-place bias and ReLU "
                        f"{inplace['over_course']['median']:.2f}, all three {tuned['over_course']['median']:.2f}"
                        + (f" ({tuned['over_torch']['median']:.2f} of PyTorch's time)." if tuned["over_torch"] else "."))
+    closed = [r for r in large if r["course_over_torch"]["median"] > 1 >= r["tuned_over_torch"]["median"]]
+    if closed:
+        out.append(f"At width {LARGE_WIDTH} the notebooks' step takes "
+                   + " and ".join(f"{r['course_over_torch']['median']:.2f} ({r['dtype']})" for r in closed)
+                   + " of PyTorch's time, the tuned step "
+                   + " and ".join(f"{r['tuned_over_torch']['median']:.2f}" for r in closed)
+                   + ": what separates numpy from PyTorch there is work the notebooks' step does, not numpy.")
     for r in large:
-        c, t = r["course_over_torch"]["median"], r["tuned_over_torch"]["median"]
+        t = r["tuned_over_torch"]["median"]
         rates = (peak or {}).get("rates", {}).get(r["dtype"], {})
-        if c > 1 and t <= 1:
-            out.append(f"In {r['dtype']} at width {LARGE_WIDTH} the notebooks' step takes {c:.2f} of PyTorch's "
-                       f"time and the tuned step {t:.2f}: what separates numpy from PyTorch there is work the "
-                       "notebooks' step does, not numpy.")
-        elif t > 1 and "torch" in rates and rates["numpy"]["gflops"] < rates["torch"]["gflops"]:
+        if t > 1 and "torch" in rates and rates["numpy"]["gflops"] < rates["torch"]["gflops"]:
             out.append(f"In {r['dtype']} even the tuned step takes {t:.2f} of PyTorch's time: numpy's BLAS "
                        f"({results['machine']['blas']['name']}) multiplies {peak['n']} x {peak['n']} matrices at "
                        f"{rates['numpy']['gflops']:.1f} GFLOP/s, PyTorch's ({results['machine']['torch']['blas']}) at "
@@ -565,7 +600,9 @@ def _course(results, img):
                 "earlier cells, as `course-check` runs it (median of the repeats after the first). *In a kernel*: "
                 "the notebook run top to bottom in a fresh Jupyter kernel with nbclient, as a learner's Run "
                 "does (median over the runs). *Full run*: the whole notebook, in-process (one pass) and in a "
-                "fresh kernel (start-up included).", "",
+                "fresh kernel (start-up included). The kernels, `course-check` and nbgrader run with the machine's "
+                "default threads, as learners and instructors run them (`--threads` applies to sections 1-4 and "
+                "to the in-process runs).", "",
                 table(["notebook", "check cells", "slowest in-process", "slowest in a kernel",
                        f">= {TARGETS['check_cell']} s (in-process / kernel)", "full run in-process s",
                        "full run in a kernel s", "failed"], rows), ""]
@@ -578,6 +615,13 @@ def _course(results, img):
                     and x["grade_id"] in kernel[nb]["tests"] else "-") for nb, x in every[:8]]
             out += ["The slowest check cells:", "",
                     table(["notebook", "cell", "points", "first run in-process", "in-process", "in a kernel"], top), ""]
+            every_rows = [(nb, x["grade_id"], x["points"], f"{x['first']:.3f}", f"{x['median']:.3f}",
+                           f"{kernel[nb]['tests'][x['grade_id']]['median']:.3f}" if kernel and nb in kernel
+                           and x["grade_id"] in kernel[nb]["tests"] else "-", "yes" if x["passed"] else x["message"])
+                          for nb, d in sorted(cells.items()) for x in d["cells"]]
+            out += ["<details><summary>Every check cell (seconds)</summary>", "",
+                    table(["notebook", "cell", "points", "first run in-process", "in-process", "in a kernel",
+                           "passed"], every_rows), "", "</details>", ""]
     if check:
         rows = [(f"`{d['command']}`", ", ".join(f"{t:.1f}" for t in d["seconds"]), f"{median(d['seconds']):.1f}",
                  d["last_line"], d["exit_code"]) for d in check.values()]
@@ -624,6 +668,21 @@ def _course(results, img):
     return out
 
 
+def _load_note(cfg):
+    text = "The load average says how busy the machine was (2 cores: a load of 2 keeps both busy). "
+    if cfg.get("clock") == "cpu":
+        text += ("Sections 1 to 4 are timed with the process's CPU time (`--clock cpu`, the default with one "
+                 "thread): the time the code ran, not the time it waited for a core, so other jobs change those "
+                 "figures little (they still share the memory bus and the caches, which matters most at width "
+                 "1024). Their ratios come from times measured in the same rounds. Section 5 measures waiting "
+                 "(kernels, processes, nbgrader), so it is wall-clock time and load-sensitive: compare it with "
+                 "the load around it.")
+    else:
+        text += ("All sections are timed with the wall clock (`--clock wall`): absolute times are load-sensitive; "
+                 "ratios of times measured in the same rounds less so.")
+    return text + " The load and the clock of each section:"
+
+
 def render(results):
     """The whole report as Markdown."""
     img = results.get("images", {})
@@ -642,10 +701,7 @@ def render(results):
         out += ["## Targets", "", table(["what", "target", "measured", ""],
                                         [(r["what"], r["target"], r["measured"], mark(r["met"])) for r in rows]), ""]
     out += ["## The machine", "", _machine(results), "",
-            "The machine is shared: other jobs ran during the run. Ratios of times measured in the same rounds "
-            "(sections 1 and 3) move little with the load; absolute times (sections 2, 4, 5) and especially the "
-            "grading and self-check times, which start processes, are load-sensitive. The load around each "
-            "section:", "", _sections_load(results), ""]
+            _load_note(cfg), "", _sections_load(results), ""]
     out += ["## How to reproduce", "",
             "```bash",
             "make bench                                   # everything, a few minutes; writes this file and docs/img/",
@@ -654,8 +710,8 @@ def render(results):
             ".venv/bin/python -m benchmarks.run --help    # sections, sizes, threads, output folder",
             "```", "",
             f"This run: `{cfg['command']}`. Threads: numpy's BLAS and PyTorch both use {cfg['threads']} "
-            "(`--threads`). PyTorch is optional: `.venv/bin/pip install torch` adds its rows; the course does "
-            "not depend on it. Timing: each function is called a few times first, then timed in rounds in "
+            "(`--threads`). PyTorch is optional: `.venv/bin/pip install torch` (a CPU build is enough) adds its "
+            "rows; the course does not depend on it, and without it those rows say *skipped*. Timing: each function is called a few times first, then timed in rounds in "
             "which the functions compared take turns (order rotated each round); ratios are computed round "
             "by round (`benchmarks/harness.py`). Raw figures: `benchmarks.json` next to this file.", ""]
     for part in (_gradient, _fd, _step, _flops, _course):

@@ -336,3 +336,17 @@ def test_flop_rate_is_a_fraction_of_numpys_matmul_rate():
     rates = {r["who"]: r for r in report.flop_rates(step, peak)}
     assert rates["course"]["gflops"] == pytest.approx(20.0) and rates["course"]["fraction"] == pytest.approx(0.5)
     assert rates["tuned"]["fraction"] == pytest.approx(1.0)
+
+
+def test_child_processes_get_the_default_threads_back(monkeypatch):
+    """limit_threads changes the thread variables; inside default_threads they are as before."""
+    monkeypatch.setattr(harness, "_ORIGINAL", {})
+    for var in harness.THREAD_VARIABLES:            # monkeypatch restores each at the end
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    harness.limit_threads(1)
+    assert harness.os.environ["OMP_NUM_THREADS"] == "1" and harness.os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    with harness.default_threads():
+        assert harness.os.environ["OMP_NUM_THREADS"] == "7"
+        assert "OPENBLAS_NUM_THREADS" not in harness.os.environ
+    assert harness.os.environ["OMP_NUM_THREADS"] == "1" and harness.os.environ["OPENBLAS_NUM_THREADS"] == "1"
