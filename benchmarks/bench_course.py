@@ -79,38 +79,75 @@ def _exec(code, namespace, label):
     return message or (f"wrote to stderr: {err.getvalue().strip()[:200]}" if err.getvalue().strip() else "")
 
 
-def check_cells_in_process(assignment, repeats=3):
+def _origin(filename):
+    if filename.startswith("<") and ".ipynb" in filename:
+        return "the notebook's code (the learner's functions)"
+    if f"{os.sep}autograder{os.sep}" in filename:
+        return "autograder (the check itself)"
+    if filename.startswith("~") or filename.startswith("<"):
+        return "numpy and Python built-ins (called from either)"
+    return "libraries (numpy, matplotlib, ...)"
+
+
+def profile_breakdown(code, namespace, label):
+    """Run a cell under cProfile; its own time grouped by where the code lives."""
+    import cProfile
+    import pstats
+    prof = cProfile.Profile()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        prof.enable()
+        try:
+            exec(compile(code, label, "exec"), namespace)
+        except BaseException:  # noqa: BLE001
+            pass
+        prof.disable()
+    stats = pstats.Stats(prof)
+    groups = {}
+    for (filename, _, _), (_, _, tt, _, _) in stats.stats.items():
+        groups[_origin(filename)] = groups.get(_origin(filename), 0.0) + tt
+    total = sum(groups.values()) or 1.0
+    return {"seconds": total, "groups": {k: v / total for k, v in sorted(groups.items(), key=lambda kv: -kv[1])}}
+
+
+def check_cells_in_process(assignment, repeats=3, profile=None):
     """Run a solution notebook's code cells in order in one namespace; each test cell runs
     ``repeats`` times in a row at its place (the first run is reported apart: it may import or
     build what later runs reuse).  Returns {"total": seconds of one pass over every cell,
-    "cells": [{grade_id, points, first, median, max, passed, message}]}."""
+    "cells": [{grade_id, points, first, median, max, cpu, passed, message}]}; with ``profile`` (a
+    grade id), also "profile": that cell's own time grouped by where its code lives."""
     path = solution_path(assignment)
     nb = json.loads(path.read_text(encoding="utf-8"))
     os.environ.setdefault("MPLBACKEND", "Agg")
     namespace = {"__name__": "__main__", "__file__": str(path)}
     here = os.getcwd()
     os.chdir(path.parent)
-    cells, total = [], 0.0
+    cells, total, profiled = [], 0.0, None
     try:
         for index, cell in enumerate(nb["cells"]):
             if cell.get("cell_type") != "code":
                 continue
             code, label = _code(cell), f"<{path.name} cell {index}>"
-            times, message = [], ""
+            times, cpu, message = [], [], ""
             for _ in range(repeats if is_test_cell(cell) else 1):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 message = _exec(code, namespace, label) or message
                 times.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - start_cpu)
             total += times[0]
+            if is_test_cell(cell) and profile and _meta(cell).get("grade_id") == profile:
+                profiled = profile_breakdown(code, namespace, label)
             if is_test_cell(cell):
                 meta = _meta(cell)
-                rest = times[1:] or times
+                rest, rest_cpu = times[1:] or times, cpu[1:] or cpu
                 cells.append({"grade_id": meta.get("grade_id", ""), "points": meta.get("points", 0),
                               "first": times[0], "median": statistics.median(rest), "max": max(times),
-                              "passed": not message, "message": message})
+                              "cpu": statistics.median(rest_cpu), "passed": not message, "message": message})
     finally:
         os.chdir(here)
-    return {"total": total, "cells": cells}
+    out = {"total": total, "cells": cells}
+    if profiled:
+        out["profile"] = {"grade_id": profile, **profiled}
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,18 +183,30 @@ def notebooks_in_kernel(names, repeats=2):
 # The self-check
 
 
+def children_cpu():
+    """CPU seconds (user + system) used so far by this process's finished child processes (and
+    theirs): with the wall time, it tells waiting from working."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def self_check(folders=("notebooks", "solutions"), repeats=2):
     """Wall time of ``course-check progress FOLDER`` (a new process each time, as a learner runs it)."""
     out = {}
     for folder in folders:
-        times, last = [], ""
+        times, cpu, last = [], [], ""
         for _ in range(repeats):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), children_cpu()
             proc = subprocess.run(SELF_CHECK + [folder], cwd=ROOT, capture_output=True, text=True,
                                   env=dict(os.environ, MPLBACKEND="Agg"))
             times.append(time.perf_counter() - start)
+            cpu.append(children_cpu() - start_cpu)
             last = (proc.stdout.strip().splitlines() or [""])[-1]
-        out[folder] = {"seconds": times, "exit_code": proc.returncode, "last_line": last,
+        out[folder] = {"seconds": times, "cpu": cpu, "exit_code": proc.returncode, "last_line": last,
                        "command": " ".join(["course-check", "progress", folder])}
         print(f"    course-check progress {folder}: {statistics.median(times):.1f} s ({last})")
     return out
@@ -243,13 +292,15 @@ def _src(cell):
 
 def submission(course, assignment, kind, index=0):
     """A submission of ``kind`` made from the learner notebook and the solution (json dict), and
-    a note of what it holds."""
+    a note of what it holds; ``index`` (the k-th student of this kind) varies partial submissions
+    and picks the planted mistake."""
     nb = _read(learner_path(assignment, Path(course)))
     sol = _read(solution_path(assignment, Path(course)))
     parts = [_meta(c)["grade_id"] for c in sol["cells"] if _meta(c).get("solution") and c["cell_type"] == "code"]
     if kind == "blank":
         return nb, "every exercise left as the stub"
-    solved = parts if kind in ("correct", "mistake") else [p for j, p in enumerate(parts) if (j + index) % 2 == 0]
+    # a partial submission: the first m exercises, as a learner who stopped on the way (m varies)
+    solved = parts if kind in ("correct", "mistake") else parts[:1 + (3 * index) % (len(parts) - 1)]
     for part in solved:
         _cell(nb, part)["source"] = _src(_cell(sol, part))
     note = "every exercise solved" if kind == "correct" else f"{len(solved)} of {len(parts)} exercises solved"
@@ -311,9 +362,10 @@ def grading(class_assignment="04_vector_backprop", class_size=30, solo_assignmen
         for a in solo_assignments:
             _submit(solo, "solo", a, submission(solo, a, "correct")[0])
         pattern = "*" if set(solo_assignments) == set(names) else None
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), children_cpu()
         procs = [grade(solo, pattern)] if pattern else [grade(solo, a) for a in solo_assignments]
         out["solo_seconds"] = time.perf_counter() - start
+        out["solo_cpu"] = children_cpu() - start_cpu
         out["solo_ok"] = all(p.returncode == 0 for p in procs)
         scores = _scores(solo)
         out["solo_scores"] = {a: scores.get(("solo", a)) for a in solo_assignments}
@@ -321,14 +373,16 @@ def grading(class_assignment="04_vector_backprop", class_size=30, solo_assignmen
 
         klass = Path(tmp) / "class"
         shutil.copytree(base, klass)
-        students = []
-        for i, (student, kind) in enumerate(roster(class_size)):
-            nb, note = submission(klass, class_assignment, kind, index=i)
+        students, seen = [], {}
+        for student, kind in roster(class_size):
+            seen[kind] = seen.get(kind, -1) + 1               # the k-th student of this kind
+            nb, note = submission(klass, class_assignment, kind, index=seen[kind])
             _submit(klass, student, class_assignment, nb)
             students.append({"student": student, "kind": kind, "note": note})
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), children_cpu()
         proc = grade(klass, class_assignment)
         out["class_seconds"] = time.perf_counter() - start
+        out["class_cpu"] = children_cpu() - start_cpu
         out["class_ok"] = proc.returncode == 0
         scores = _scores(klass)
         for s in students:
@@ -342,9 +396,16 @@ def grading(class_assignment="04_vector_backprop", class_size=30, solo_assignmen
 
 
 def check_cells(names, repeats=3):
+    """Every notebook's check cells in-process; then the slowest cell once more, under cProfile."""
     out = {}
     for name in names:
         out[name] = check_cells_in_process(name, repeats)
         slow = max((c["median"] for c in out[name]["cells"]), default=0)
         print(f"    {name}: check cells in-process, slowest {slow:.3f} s")
+    pairs = [(c["cpu"], name, c["grade_id"]) for name, d in out.items() for c in d["cells"]]
+    if pairs:
+        _, name, grade_id = max(pairs)
+        again = check_cells_in_process(name, 1, profile=grade_id)
+        if "profile" in again:
+            out[name]["profile"] = again["profile"]
     return out

@@ -344,9 +344,11 @@ class Section:
     data: dict = field(default_factory=dict)
 
 
-def run_section(name, fn, *args, **kwargs):
-    """Run fn(*args, **kwargs) -> dict, recording time and load; returns a Section as a dict."""
-    section = Section(name, clock=next(k for k, v in CLOCKS.items() if v is CLOCK), started=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+def run_section(name, fn, *args, clock=None, **kwargs):
+    """Run fn(*args, **kwargs) -> dict, recording time and load; returns a Section as a dict.
+    ``clock`` labels the section's clock (default: the one compare() uses)."""
+    clock = clock or next(k for k, v in CLOCKS.items() if v is CLOCK)
+    section = Section(name, clock=clock, started=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                       load_before=load_average())
     start = time.perf_counter()
     section.data = fn(*args, **kwargs)

@@ -572,6 +572,10 @@ def _flops(results, img):
     return out
 
 
+def _cpu(value):
+    return "-" if value is None else f"{value:.1f}"
+
+
 def _course(results, img):
     cells, kernel, check, grading = (section(results, k) for k in ("check_cells", "notebooks", "self_check", "grading"))
     if not (cells or kernel or check or grading):
@@ -610,26 +614,36 @@ def _course(results, img):
             out += [f"![check cells]({img['bench_check_cells']})", ""]
         if cells:
             every = sorted(((nb, x) for nb, d in cells.items() for x in d["cells"]), key=lambda p: -p[1]["median"])
-            top = [(nb, x["grade_id"], x["points"], f"{x['first']:.3f}", f"{x['median']:.3f}",
-                    f"{kernel[nb]['tests'][x['grade_id']]['median']:.3f}" if kernel and nb in kernel
-                    and x["grade_id"] in kernel[nb]["tests"] else "-") for nb, x in every[:8]]
-            out += ["The slowest check cells:", "",
-                    table(["notebook", "cell", "points", "first run in-process", "in-process", "in a kernel"], top), ""]
-            every_rows = [(nb, x["grade_id"], x["points"], f"{x['first']:.3f}", f"{x['median']:.3f}",
-                           f"{kernel[nb]['tests'][x['grade_id']]['median']:.3f}" if kernel and nb in kernel
-                           and x["grade_id"] in kernel[nb]["tests"] else "-", "yes" if x["passed"] else x["message"])
-                          for nb, d in sorted(cells.items()) for x in d["cells"]]
+            def row(nb, x):
+                k = kernel[nb]["tests"].get(x["grade_id"]) if kernel and nb in kernel else None
+                return (nb, x["grade_id"], x["points"], f"{x['first']:.3f}", f"{x['median']:.3f}",
+                        f"{x['cpu']:.3f}" if "cpu" in x else "-", f"{k['median']:.3f}" if k else "-")
+            header = ["notebook", "cell", "points", "first run in-process", "in-process", "in-process CPU",
+                      "in a kernel"]
+            out += ["The slowest check cells (*in-process CPU*: the CPU time of the same runs, which other jobs "
+                    "on the machine do not lengthen):", "", table(header, [row(nb, x) for nb, x in every[:8]]), ""]
+            prof = next(((nb, d["profile"]) for nb, d in cells.items() if "profile" in d), None)
+            if prof:
+                nb, p = prof
+                out += [f"The check cell with the most CPU time, `{p['grade_id']}` of {nb}, under cProfile "
+                        f"({p['seconds']:.2f} s with the profiler): "
+                        + "; ".join(f"{share:.0%} in {where}" for where, share in p["groups"].items() if share >= 0.005)
+                        + ".", ""]
             out += ["<details><summary>Every check cell (seconds)</summary>", "",
-                    table(["notebook", "cell", "points", "first run in-process", "in-process", "in a kernel",
-                           "passed"], every_rows), "", "</details>", ""]
+                    table(header + ["passed"], [row(nb, x) + ("yes" if x["passed"] else x["message"],)
+                                                for nb, d in sorted(cells.items()) for x in d["cells"]]),
+                    "", "</details>", ""]
     if check:
         rows = [(f"`{d['command']}`", ", ".join(f"{t:.1f}" for t in d["seconds"]), f"{median(d['seconds']):.1f}",
-                 d["last_line"], d["exit_code"]) for d in check.values()]
+                 f"{median(d['cpu']):.1f}" if d.get("cpu") else "-", d["last_line"], d["exit_code"])
+                for d in check.values()]
         out += ["**The self-check.** `course-check progress` grades every notebook of a folder without a kernel, "
                 "one subprocess per notebook; timed as a learner runs it (a new process each time). On "
                 "`notebooks/` every exercise is a stub, so each check stops at once; on `solutions/` every "
-                "check runs to the end (a learner who has finished the course).", "",
-                table(["command", "runs (s)", "median s", "last line", "exit"], rows), ""]
+                "check runs to the end (a learner who has finished the course). *CPU s*: the CPU time the "
+                "command and its subprocesses used (on 2 cores, work done in parallel can make it larger than "
+                "the wall time; waiting for a busy machine makes the wall time larger).", "",
+                table(["command", "runs (s)", "median s", "CPU s", "last line", "exit"], rows), ""]
     if grading:
         per = grading["class_seconds"] / max(1, grading["class_size"])
         kinds = {}
@@ -648,11 +662,11 @@ def _course(results, img):
         solo_full = all(v and v[0] == v[1] for v in solo.values())
         out += [f"**Grading with nbgrader.** Grader: {grading['grader']}. In a fresh copy of the course "
                 f"(`nbgrader generate_assignment` took {grading['generate_seconds']:.1f} s, not counted):", "",
-                table(["what", "seconds", "per student"],
+                table(["what", "seconds", "CPU s", "per student"],
                       [(f"one student, {len(grading['solo_assignments'])} assignments (every exercise solved)",
-                        f"{grading['solo_seconds']:.1f}", "-"),
+                        f"{grading['solo_seconds']:.1f}", _cpu(grading.get("solo_cpu")), "-"),
                        (f"a class of {grading['class_size']} on {grading['class_assignment']}",
-                        f"{grading['class_seconds']:.1f}", f"{per:.1f}")]), "",
+                        f"{grading['class_seconds']:.1f}", _cpu(grading.get("class_cpu")), f"{per:.1f}")]), "",
                 f"The one student scored full marks in every assignment: {'yes' if solo_full else 'no: ' + str(solo)}. "
                 "The class's scores by kind of submission:", "",
                 table(["kind", "students", "scores", "out of"], krows), ""]

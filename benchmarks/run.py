@@ -25,6 +25,8 @@ if str(ROOT) not in sys.path:
 # Sections that time processes they start (kernels, course-check, nbgrader): these run with the
 # machine's default threads, as learners and instructors run them.
 CHILD_PROCESSES = ("notebooks", "self_check", "grading")
+# Sections that measure waiting, always with the wall clock.
+WALL_CLOCK = ("check_cells",) + CHILD_PROCESSES
 SECTIONS = ("gradient", "fd", "peak", "step", "ablation", "profile", "check_cells", "notebooks",
             "self_check", "grading")
 
@@ -94,11 +96,12 @@ def run_sections(args, todo):
     for name in SECTIONS:
         if name in todo:
             print(f"{name} ...", file=sys.stderr)
+            clock = "wall" if name in WALL_CLOCK else None
             if name in CHILD_PROCESSES:
                 with default_threads():
-                    out[name] = run_section(name, jobs[name])
+                    out[name] = run_section(name, jobs[name], clock=clock)
             else:
-                out[name] = run_section(name, jobs[name])
+                out[name] = run_section(name, jobs[name], clock=clock)
     return out
 
 

@@ -233,8 +233,9 @@ def test_submissions_hold_what_their_kind_says():
                 bench_course._src(bench_course._cell(sol, p))]
     assert solved(bench_course.submission(ROOT, a, "correct")[0]) == parts
     assert solved(bench_course.submission(ROOT, a, "blank")[0]) == []
-    partial = solved(bench_course.submission(ROOT, a, "partial", 1)[0])
-    assert 0 < len(partial) < len(parts)
+    for k in range(4):              # the k-th partial submission: the first 1 + 3k mod (parts - 1) exercises
+        partial = solved(bench_course.submission(ROOT, a, "partial", k)[0])
+        assert partial == parts[:1 + (3 * k) % (len(parts) - 1)]
     assert len(solved(bench_course.submission(ROOT, a, "mistake", 0)[0])) == len(parts) - 1
 
 
