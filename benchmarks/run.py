@@ -133,7 +133,8 @@ def main(argv=None):
     (out / "benchmarks.md").write_text(report.render(results), encoding="utf-8")
     print(f"wrote {out / 'benchmarks.md'}, {previous.name} and {len(results['images'])} plots in {out / report.IMG}")
     for row in report.targets(results):
-        print(f"  {'ok  ' if row['met'] else 'MISS'} {row['what']}: {row['measured']} (target {row['target']})")
+        status = "skip" if row["met"] is None else ("ok  " if row["met"] else "MISS")
+        print(f"  {status} {row['what']}: {row['measured']} (target {row['target']})")
     return 0
 
 

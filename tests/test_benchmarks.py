@@ -197,6 +197,8 @@ def test_without_torch_its_rows_are_skipped(monkeypatch):
                                          "load_after": [], "data": grad}}}
     text = report.render(results)
     assert "PyTorch is not installed" in text
+    skipped = [r for r in report.targets(results) if r["what"].startswith("3.")]
+    assert skipped and all(r["met"] is None for r in skipped) and "| skipped |" in text
 
 
 # ---------------------------------------------------------------------------------------------
