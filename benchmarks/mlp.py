@@ -143,16 +143,19 @@ class TunedStep:
 
 
 class TorchMLP:
-    """The same network in PyTorch: ``h @ W + b`` with W of shape (fan_in, fan_out), ReLU,
-    ``cross_entropy`` (mean over the batch), ``torch.optim.SGD``; the same numbers as the numpy
-    parameters it is built from, the same dtype."""
+    """The same network in PyTorch, written as PyTorch users write it: ``F.linear`` (the layer of
+    ``nn.Linear``, with the weight stored (fan_out, fan_in), the transpose of the course's ``W``,
+    which is PyTorch's faster layout here), ReLU, ``cross_entropy`` (mean over the batch),
+    ``torch.optim.SGD``; the same numbers as the numpy parameters it is built from, the same dtype."""
 
     def __init__(self, torch, params, X, labels, lr=0.01):
         self.torch = torch
         self.F = torch.nn.functional
         self.L = len(params) // 2
-        self.params = [torch.tensor(params[f"{kind}{k}"]).requires_grad_()
-                       for k in range(1, self.L + 1) for kind in ("W", "b")]
+        self.weights = [torch.tensor(np.ascontiguousarray(params[f"W{k}"].T)).requires_grad_()
+                        for k in range(1, self.L + 1)]
+        self.biases = [torch.tensor(params[f"b{k}"]).requires_grad_() for k in range(1, self.L + 1)]
+        self.params = self.weights + self.biases
         self.X = torch.tensor(X)
         self.labels = torch.tensor(labels, dtype=torch.long)
         self.optimizer = torch.optim.SGD(self.params, lr=lr)
@@ -160,7 +163,7 @@ class TorchMLP:
     def scores(self):
         h = self.X
         for k in range(self.L):
-            h = h @ self.params[2 * k] + self.params[2 * k + 1]
+            h = self.F.linear(h, self.weights[k], self.biases[k])
             if k < self.L - 1:
                 h = self.torch.relu(h)
         return h
@@ -185,8 +188,12 @@ class TorchMLP:
         return loss.detach()
 
     def numpy_params(self):
-        names = [f"{kind}{k}" for k in range(1, self.L + 1) for kind in ("W", "b")]
-        return {name: p.detach().numpy().copy() for name, p in zip(names, self.params)}
+        """The parameters in the course's layout ({'W1': (fan_in, fan_out), 'b1', ...})."""
+        out = {}
+        for k in range(self.L):
+            out[f"W{k + 1}"] = self.weights[k].detach().numpy().T.copy()
+            out[f"b{k + 1}"] = self.biases[k].detach().numpy().copy()
+        return out
 
 
 def torch_mlp(params, X, labels, lr=0.01, threads=None):

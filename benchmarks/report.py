@@ -368,8 +368,8 @@ def _gradient(results, img):
            "*Kept arrays*: the same gradient with the same matrix products (the first layer's `dx` included) "
            "by `benchmarks/mlp.py`'s `TunedStep(skip_input_grad=False).loss_and_grads`, which writes the "
            "gradients into arrays kept from call to call and adds the bias and applies ReLU in place (section "
-           "3). PyTorch: the same network and numbers, forward under `no_grad`, then forward with the graph "
-           "and `backward()`. *Loss share*: the part of the forward time spent in `softmax_cross_entropy`. "
+           "3). PyTorch: the same network and numbers (`F.linear`, section 3), forward under `no_grad`, then "
+           "forward with the graph and `backward()`. *Loss share*: the part of the forward time spent in `softmax_cross_entropy`. "
            "*FLOP ratio*: what the operation counts predict (section 4 gives the convention). *Page faults*: "
            "fresh pages of memory the kernel handed the process per call (counted, not timed; they depend on "
            "what the allocator kept from earlier calls). Ratios are "
@@ -453,7 +453,8 @@ def _step(results, img):
            "solutions write it. *Tuned step* is `benchmarks/mlp.py`'s `TunedStep`: the same formulas, "
            "without work the notebooks' step does and does not need (no `dx` for the first layer, gradient "
            "and update arrays kept from step to step, bias, ReLU and its mask in place). *PyTorch*: "
-           "`h @ W + b`, `relu`, `cross_entropy`, `backward()`, `torch.optim.SGD`. Ratios are times "
+           "`F.linear` (the layer of `nn.Linear`, weights stored as PyTorch stores them, the transpose of the "
+           "course's `W`), `relu`, `cross_entropy`, `backward()`, `torch.optim.SGD`. Ratios are times "
            "divided by PyTorch's (below 1: numpy is faster), medians of paired rounds with their range.", ""]
     for dtype in sorted({r["dtype"] for r in step["rows"]}, reverse=True):
         rows = []
