@@ -481,10 +481,10 @@ def _step(results, img):
     abl = section(results, "ablation")
     if abl:
         rows = [(r["variant"], ms(r["time"]["median"]), rng(r["over_course"]),
-                 rng(r["over_torch"]) if r["over_torch"] else "-", _faults(r.get("faults"))) for r in abl["rows"]]
+                 rng(r["over_torch"]) if r["over_torch"] else "-") for r in abl["rows"]]
         out += [f"**Where the time goes at width {abl['width']}** ({abl['dtype']}, batch {abl['n']}, sizes "
                 f"{abl['sizes']}): each change of the tuned step alone, timed in the same rounds.", "",
-                table(["variant", "ms", "/ notebooks' step", "/ PyTorch", "page faults per step"], rows), ""]
+                table(["variant", "ms", "/ notebooks' step", "/ PyTorch"], rows), ""]
     prof = section(results, "profile")
     if prof:
         rows = [(f"`{r['function']}`", f"{r['calls_per_step']:g}", f"{r['ms_per_step']:.2f}", f"{r['share']:.0%}")
@@ -525,7 +525,6 @@ def _step_reasons(results):
         rows = {r["variant"]: r for r in abl["rows"]}
         dx, keep = rows.get("no dx for the first layer"), rows.get("kept gradient and scratch arrays")
         inplace, tuned = rows.get("bias, ReLU and its mask in place"), rows.get("all three (the tuned step)")
-        base_faults = rows[next(iter(rows))].get("faults")
         if dx and keep and inplace and tuned:
             out.append(f"At width {LARGE_WIDTH} the matrix products are nearly all the work (section 4), and the "
                        "profile puts the time in `affine_forward` and `affine_backward`, that is, in those products. "
@@ -533,10 +532,7 @@ def _step_reasons(results):
                        "`dx` is the gradient of the data: one more matrix product of the first layer's size, which "
                        "PyTorch skips because the data does not require a gradient. Leaving it out takes the step "
                        f"to {dx['over_course']['median']:.2f} of its time ({abl['dtype']}); kept arrays alone give "
-                       f"{keep['over_course']['median']:.2f}"
-                       + (f" (page faults per step: {_faults(base_faults)} for the notebooks' step, "
-                          f"{_faults(keep.get('faults'))} with kept arrays; see section 1)" if base_faults else "")
-                       + ", in-place bias and ReLU "
+                       f"{keep['over_course']['median']:.2f}, in-place bias and ReLU "
                        f"{inplace['over_course']['median']:.2f}, all three {tuned['over_course']['median']:.2f}"
                        + (f" ({tuned['over_torch']['median']:.2f} of PyTorch's time)." if tuned["over_torch"] else "."))
     closed = [r for r in large if r["course_over_torch"]["median"] > 1 >= r["tuned_over_torch"]["median"]]
@@ -554,9 +550,12 @@ def _step_reasons(results):
                        f"({results['machine']['blas']['name']}) multiplies {peak['n']} x {peak['n']} matrices at "
                        f"{rates['numpy']['gflops']:.1f} GFLOP/s, PyTorch's ({results['machine']['torch']['blas']}) at "
                        f"{rates['torch']['gflops']:.1f} on the same threads.")
+        elif t > 1 and r["tuned_over_torch"]["lo"] <= 1:
+            out.append(f"In {r['dtype']} the tuned step and PyTorch's are level: {t:.2f} of PyTorch's time, "
+                       f"{r['tuned_over_torch']['lo']:.2f} to {r['tuned_over_torch']['hi']:.2f} over the rounds.")
         elif t > 1:
-            out.append(f"In {r['dtype']} even the tuned step takes {t:.2f} of PyTorch's time, although numpy's own "
-                       "matrix product is not the slower (section 4): see the profile above.")
+            out.append(f"In {r['dtype']} even the tuned step takes {t:.2f} of PyTorch's time in every round, "
+                       "although numpy's own matrix product is not the slower (section 4).")
     return [" ".join(out), ""] if out else []
 
 
@@ -621,7 +620,7 @@ def _course(results, img):
                          ", ".join(failed) or "none"))
         out += ["**Check cells and notebooks.** Every check cell of every solution notebook (its visible call "
                 "and its hidden call), in seconds. *In-process*: the cell run with `exec` after the notebook's "
-                "earlier cells, as `course-check` runs it (median of the repeats after the first). *In a kernel*: "
+                "earlier cells, as `course-check` runs it (median of the repeats, the first included). *In a kernel*: "
                 "the notebook run top to bottom in a fresh Jupyter kernel with nbclient, as a learner's Run "
                 "does (median over the runs). *Full run*: the whole notebook, in-process (one pass) and in a "
                 "fresh kernel (start-up included). The kernels, `course-check` and nbgrader run with the machine's "
@@ -642,6 +641,16 @@ def _course(results, img):
                       "in a kernel"]
             out += ["The slowest check cells (*in-process CPU*: the CPU time of the same runs, which other jobs "
                     "on the machine do not lengthen):", "", table(header, [row(nb, x) for nb, x in every[:8]]), ""]
+            for nb, x in every:
+                k = kernel[nb]["tests"].get(x["grade_id"]) if kernel and nb in kernel else None
+                slow_here = x["median"] >= TARGETS["check_cell"] or (k and k["median"] >= TARGETS["check_cell"])
+                if slow_here and x.get("cpu", 1) < TARGETS["check_cell"]:
+                    out += [f"`{x['grade_id']}` of {nb} is over {TARGETS['check_cell']} s "
+                            + (f"in a kernel ({k['median']:.2f} s) " if k and k["median"] >= TARGETS["check_cell"] else "")
+                            + (f"in-process ({x['median']:.2f} s) " if x["median"] >= TARGETS["check_cell"] else "")
+                            + f"but its CPU time in-process is {x['cpu']:.2f} s: the rest is waiting, on a machine "
+                            "whose load is in the table above (the kernel also runs numpy with the machine's "
+                            "default threads, which compete with the other jobs).", ""]
             prof = next(((nb, d["profile"]) for nb, d in cells.items() if "profile" in d), None)
             if prof:
                 nb, p = prof
