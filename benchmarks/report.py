@@ -145,33 +145,40 @@ def targets(results):
         out.append({"what": "5. every check cell, in-process (the check alone)",
                     "target": f"< {TARGETS['check_cell']} s",
                     "measured": f"{worst[1]['median']:.3f} s at worst ({worst[0]} {worst[1]['grade_id']})",
-                    "met": worst[1]["median"] < TARGETS["check_cell"]})
+                    "met": worst[1]["median"] < TARGETS["check_cell"],
+                    "note": f"CPU {worst[1]['cpu']:.3f} s" if "cpu" in worst[1] else ""})
     kernel = section(results, "notebooks")
     if kernel:
         pairs = [(nb, gid, t["median"]) for nb, d in kernel.items() for gid, t in d["tests"].items()]
         if pairs:
             worst = max(pairs, key=lambda x: x[2])
+            cpu = next((c.get("cpu") for c in (cells or {}).get(worst[0], {}).get("cells", [])
+                        if c["grade_id"] == worst[1]), None)
             out.append({"what": "5. every check cell, in a Jupyter kernel (what a learner waits)",
                         "target": f"< {TARGETS['check_cell']} s",
                         "measured": f"{worst[2]:.3f} s at worst ({worst[0]} {worst[1]})",
-                        "met": worst[2] < TARGETS["check_cell"]})
+                        "met": worst[2] < TARGETS["check_cell"],
+                        "note": f"its CPU time in-process: {cpu:.3f} s" if cpu is not None else ""})
     check = section(results, "self_check")
     if check:
         for folder, d in check.items():
             t = median(d["seconds"])
             out.append({"what": f"5. `{d['command']}`", "target": f"< {TARGETS['self_check']:g} s",
-                        "measured": f"{t:.1f} s", "met": t < TARGETS["self_check"]})
+                        "measured": f"{t:.1f} s", "met": t < TARGETS["self_check"],
+                        "note": f"CPU {median(d['cpu']):.1f} s" if d.get("cpu") else ""})
     grading = section(results, "grading")
     if grading:
         n = len(grading["solo_assignments"])
         out.append({"what": f"5. nbgrader, one student's whole course ({n} assignments; issue 10's target)",
                     "target": f"<= {TARGETS['solo']:g} s", "measured": f"{grading['solo_seconds']:.1f} s",
-                    "met": grading["solo_seconds"] <= TARGETS["solo"]})
+                    "met": grading["solo_seconds"] <= TARGETS["solo"],
+                    "note": f"CPU {grading['solo_cpu']:.1f} s" if grading.get("solo_cpu") is not None else ""})
         size = grading["class_size"]
         limit = TARGETS["class30"] * size / 30
         out.append({"what": f"5. nbgrader, a class of {size} on {grading['class_assignment']} (issue 10's target, scaled to {size})",
                     "target": f"<= {limit:g} s", "measured": f"{grading['class_seconds']:.1f} s",
-                    "met": grading["class_seconds"] <= limit})
+                    "met": grading["class_seconds"] <= limit,
+                    "note": f"CPU {grading['class_cpu']:.1f} s" if grading.get("class_cpu") is not None else ""})
     return out
 
 
@@ -535,6 +542,14 @@ def _step_reasons(results):
                        f"{keep['over_course']['median']:.2f}, in-place bias and ReLU "
                        f"{inplace['over_course']['median']:.2f}, all three {tuned['over_course']['median']:.2f}"
                        + (f" ({tuned['over_torch']['median']:.2f} of PyTorch's time)." if tuned["over_torch"] else "."))
+    over = [r for r in small if r["course_over_torch"]["median"] > TARGETS["step_small"]]
+    if over:
+        out.append("Over the target of 1 at the course's sizes: "
+                   + "; ".join(f"{r['name']} ({r['dtype']}) at {r['course_over_torch']['median']:.2f} "
+                               f"(rounds {r['course_over_torch']['lo']:.2f} to {r['course_over_torch']['hi']:.2f}), "
+                               f"the tuned step at {r['tuned_over_torch']['median']:.2f}" for r in over)
+                   + ": there the products begin to dominate, and the notebooks' step pays for the same extra "
+                   "work as at width 1024.")
     closed = [r for r in large if r["course_over_torch"]["median"] > 1 >= r["tuned_over_torch"]["median"]]
     if closed:
         out.append(f"At width {LARGE_WIDTH} the notebooks' step takes "
@@ -645,10 +660,10 @@ def _course(results, img):
                 k = kernel[nb]["tests"].get(x["grade_id"]) if kernel and nb in kernel else None
                 slow_here = x["median"] >= TARGETS["check_cell"] or (k and k["median"] >= TARGETS["check_cell"])
                 if slow_here and x.get("cpu", 1) < TARGETS["check_cell"]:
-                    out += [f"`{x['grade_id']}` of {nb} is over {TARGETS['check_cell']} s "
-                            + (f"in a kernel ({k['median']:.2f} s) " if k and k["median"] >= TARGETS["check_cell"] else "")
-                            + (f"in-process ({x['median']:.2f} s) " if x["median"] >= TARGETS["check_cell"] else "")
-                            + f"but its CPU time in-process is {x['cpu']:.2f} s: the rest is waiting, on a machine "
+                    where = ([f"in a kernel ({k['median']:.2f} s)"] if k and k["median"] >= TARGETS["check_cell"] else []) \
+                        + ([f"in-process ({x['median']:.2f} s)"] if x["median"] >= TARGETS["check_cell"] else [])
+                    out += [f"`{x['grade_id']}` of {nb} is over {TARGETS['check_cell']} s " + " and ".join(where)
+                            + f" but its CPU time in-process is {x['cpu']:.2f} s: the rest is waiting, on a machine "
                             "whose load is in the table above (the kernel also runs numpy with the machine's "
                             "default threads, which compete with the other jobs).", ""]
             prof = next(((nb, d["profile"]) for nb, d in cells.items() if "profile" in d), None)
@@ -741,8 +756,11 @@ def render(results):
             "are medians over repeated rounds, with their range.", ""]
     rows = targets(results)
     if rows:
-        out += ["## Targets", "", table(["what", "target", "measured", ""],
-                                        [(r["what"], r["target"], r["measured"], mark(r["met"])) for r in rows]), ""]
+        out += ["## Targets", "",
+                "Each missed target is explained in its section. *Note*: for times that include waiting, the CPU "
+                "time of the same work (on a loaded machine the wait can be much longer than the work).", "",
+                table(["what", "target", "measured", "", "note"],
+                      [(r["what"], r["target"], r["measured"], mark(r["met"]), r.get("note", "")) for r in rows]), ""]
     out += ["## The machine", "", _machine(results), "",
             _load_note(cfg), "", _sections_load(results), ""]
     out += ["## How to reproduce", "",
