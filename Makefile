@@ -62,3 +62,9 @@ generate: $(STAMP)
 
 clean-grading:
 	rm -rf submitted autograded feedback gradebook.db .exchange
+
+# Performance figures, measured side by side: writes docs/benchmarks.md and docs/img/bench_*.png
+# (a few minutes). make bench BENCH_ARGS=--quick for a smoke run; see benchmarks/run.py --help.
+.PHONY: bench
+bench: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m benchmarks.run $(BENCH_ARGS)

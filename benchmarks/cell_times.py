@@ -21,23 +21,39 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_once(path):
-    """[(cell index, first line, seconds)] for every code cell, plus kernel start-up seconds."""
+def run_in_kernel(path, timeout=600):
+    """Run a notebook top to bottom in a fresh kernel (nbclient), timing each code cell.
+
+    Returns {"startup": seconds until the kernel answers, "total": seconds from the kernel's start
+    to the end of the last cell, "cells": [{index, grade_id, points, test, first, seconds}]}.
+    benchmarks/bench_course.py uses it too.
+    """
     nb = nbformat.read(str(path), as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
+    cells = []
     with client.setup_kernel():
         startup = time.perf_counter() - start
-        times = []
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             t0 = time.perf_counter()
             client.execute_cell(cell, index)
+            meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
             first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-            times.append((index, first[:60], time.perf_counter() - t0))
-    return startup, times
+            cells.append({"index": index, "grade_id": meta.get("grade_id", ""),
+                          "points": meta.get("points", 0) or 0,
+                          "test": bool(meta.get("grade")) and not meta.get("solution"),
+                          "first": first[:60], "seconds": time.perf_counter() - t0})
+        total = time.perf_counter() - start
+    return {"startup": startup, "total": total, "cells": cells}
+
+
+def run_once(path):
+    """[(cell index, first line, seconds)] for every code cell, plus kernel start-up seconds."""
+    run = run_in_kernel(path)
+    return run["startup"], [(c["index"], c["first"], c["seconds"]) for c in run["cells"]]
 
 
 def main(argv=None):
