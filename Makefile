@@ -25,6 +25,7 @@ help:
 	@echo "make test     run the whole test suite"
 	@echo "make progress your progress table (checks every notebook in notebooks/)"
 	@echo "make generate regenerate notebooks/ from solutions/ (instructors)"
+	@echo "make bench    measure the course's performance: docs/benchmarks.md (a few minutes)"
 
 # nbgrader 0.9.6 and numpy 2.4 (what pip installs) need Python 3.11; stop before installing
 # anything on an older one, with a message that says what to do.
