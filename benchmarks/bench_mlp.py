@@ -159,6 +159,12 @@ def training_step(configs=None, dtypes=("float64", "float32"), rounds=7, target_
             if tm is not None:
                 tm.step()
                 agree = _agreement(params, X, labels, tm.numpy_params())
+                # a comparison of two different computations would mean nothing: refuse it
+                limit = 1e-10 if dtype == "float64" else 1e-4
+                if not agree["torch"] <= limit:
+                    raise RuntimeError(f"PyTorch's network does not take the notebooks' step ({dtype}, "
+                                       f"{cfg['name']}): parameters differ by {agree['torch']:.1e} after "
+                                       f"one step (limit {limit:g})")
                 tm = torch_mlp(params, X, labels, lr=LR, threads=threads)
             else:
                 agree = _agreement(params, X, labels)

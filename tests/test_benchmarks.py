@@ -167,19 +167,6 @@ def test_tuned_step_computes_the_notebooks_step(flags, dtype):
         np.testing.assert_allclose(b[k], a[k], rtol=tol, atol=tol)
 
 
-def test_torch_network_takes_the_notebooks_step():
-    pytest.importorskip("torch")
-    c = mlp.course()
-    params, X, labels = mlp.problem([7, 5, 6, 3], 4)
-    tm = mlp.torch_mlp(params, X, labels, lr=0.1)
-    a = mlp.copy_params(params)
-    assert float(tm.loss()) == pytest.approx(c.loss_only(params, X, labels), rel=1e-12)
-    loss = c.minibatch_step(a, X, labels, 0.1)
-    assert float(tm.step()) == pytest.approx(loss, rel=1e-12)
-    for k, v in tm.numpy_params().items():
-        np.testing.assert_allclose(v, a[k], rtol=1e-12, atol=1e-14)
-
-
 def test_without_torch_its_rows_are_skipped(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     assert harness.optional_torch() is None
