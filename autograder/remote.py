@@ -247,6 +247,8 @@ class RemoteObject:
     """A learner's object seen from the grader: every operation is forwarded to L."""
 
     __slots__ = ("_rpc_ep", "_rpc_id", "_rpc_epoch")
+    _cls_pg = _cls_ps = False        # attribute reads from snapshots / deferred writes allowed
+    _cls_dd = frozenset()            # names of the remote class's data descriptors
 
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
@@ -308,7 +310,7 @@ _DEFAULT = _RemoteDefault()
 class GraderObject:
     """A grader's object seen from the learner's process: it can be called, nothing else."""
 
-    __slots__ = ("_rpc_ep", "_rpc_id", "_rpc_epoch", "_rpc_name", "_rpc_callable")
+    __slots__ = ("_rpc_ep", "_rpc_id", "_rpc_epoch", "_rpc_name", "_rpc_callable", "_rpc_hints")
 
     def __call__(self, *args, **kwargs):
         if not self._rpc_callable:
@@ -386,10 +388,11 @@ def _plain(value, depth=0):
 # --- the endpoint -----------------------------------------------------------------------------------------
 
 class _Encode:
-    __slots__ = ("buffers", "types", "count", "now")
+    __slots__ = ("buffers", "types", "count", "now", "snapq", "dirty")
 
-    def __init__(self):
-        self.buffers, self.types, self.count, self.now = [], [], 0, set()
+    def __init__(self, dirty=False):
+        self.buffers, self.types, self.count, self.now, self.snapq = [], [], 0, set(), []
+        self.dirty = dirty
 
 
 class _Decode:
@@ -399,10 +402,27 @@ class _Decode:
         self.buffers, self.count, self.touched = buffers, 0, []
 
 
+SNAPSHOT_BUDGET = 20_000      # instance dicts sent ahead in one message
+SNAPSHOT_ATTRIBUTES = 64      # larger instance dicts are never sent ahead
+HINTS = 8                     # objects a grader's callback is known to read, sent with each call of it
+
+
 class Endpoint:
-    """One side of the connection.  ``trusted=True`` is G: it limits what the peer may do with its
-    objects, validates everything it receives, and bounds every wait by ``self.deadline``.  L
-    (``trusted=False``) serves every request on its objects, in ``self.namespace``."""
+    """One side of the connection.
+
+    ``trusted=True`` is G: it limits what the peer may do with its objects, validates everything it
+    receives, and bounds every wait by ``self.deadline``.  L (``trusted=False``) serves every
+    request on its objects, in ``self.namespace``.
+
+    Fewer round trips, same semantics: L sends the instance dict of each object it hands over
+    (a *snapshot*, breadth first, within a budget), valid in G until learner code runs again in L
+    (L flags every message sent after learner code ran; G then forgets all snapshots).  G answers
+    attribute reads from valid snapshots, and defers plain attribute writes (class without
+    ``__setattr__``, no descriptor of that name) to its next message, which L applies first.
+    A grader's function handed to L lists the proxies its closure reads (*hints*); L sends their
+    snapshots with each call of it, so a check's backward rule run by the learner's ``backward()``
+    costs one round trip.
+    """
 
     def __init__(self, wire, *, trusted, namespace=None, on_lost=None, context=None):
         self.wire, self.trusted = wire, trusted
@@ -417,6 +437,8 @@ class Endpoint:
         self.serving = 0                  # the peer's requests we are executing
         self.course_code = []             # G: uses of the course's stub reported by L
         self.round_trips = 0
+        self.generation = 0               # G: bumped when learner code may have run in L
+        self._dirty = False               # L: learner code may have run since our last message
         self._next = 1
         self._perm = {}                   # L: class objects, kept for the whole connection
         self._perm_ids = {}
@@ -433,6 +455,9 @@ class Endpoint:
         self._digests = {}                # ("x" ours | "m" mirror, id) -> digest at the last crossing
         self._errors = {}                 # our exceptions sent to the peer: id -> exception
         self._peer_errors = {}            # id(local exception made from the peer's) -> peer's id
+        self._snaps = {}                  # G: peer id -> (generation, instance dict)
+        self._writes = []                 # G: deferred (proxy, name, value)
+        self._snapped = set()             # L: ids whose snapshot G holds (since learner code last ran)
 
     # --- life cycle ---------------------------------------------------------------------------------
 
@@ -464,12 +489,39 @@ class Endpoint:
     # --- operations G uses through proxies -----------------------------------------------------------
 
     def call(self, target, args, kwargs):
-        return self.request("call", {"f": target, "a": tuple(args), "k": dict(kwargs)})
+        fields = {"f": target, "a": tuple(args), "k": dict(kwargs)}
+        if not self.trusted:
+            hints = object.__getattribute__(target, "_rpc_hints")
+            if hints:
+                fields["pf"] = hints
+        return self.request("call", fields)
 
     def getattr(self, target, name):
+        if self.trusted and isinstance(target, RemoteObject):
+            cls = type(target)
+            if cls._cls_pg and name not in cls._cls_dd:
+                snap = self._snaps.get(object.__getattribute__(target, "_rpc_id"))
+                if snap is not None and snap[0] == self.generation and name in snap[1]:
+                    return snap[1][name]
         return self.request("ga", {"o": target, "n": name})
 
     def setattr(self, target, name, value):
+        if self.trusted and isinstance(target, RemoteObject):
+            cls = type(target)
+            if cls._cls_ps and name not in cls._cls_dd and not (name.startswith("__") and name.endswith("__")):
+                self._usable()
+                if object.__getattribute__(target, "_rpc_epoch") != self.epoch:
+                    raise ValueError("cannot send this value to the other process: a proxy from an earlier test")
+                self._writes.append((target, name, value))
+                rid = object.__getattribute__(target, "_rpc_id")
+                snap = self._snaps.get(rid)
+                if snap is not None and snap[0] == self.generation:
+                    snap[1][name] = value
+                else:
+                    self._snaps[rid] = (self.generation, {name: value})
+                if len(self._writes) >= 10_000:
+                    self.request("nop", {})
+                return
         self.request("sa", {"o": target, "n": name, "v": value})
 
     def delattr(self, target, name):
@@ -498,33 +550,74 @@ class Endpoint:
             self.lose("the learner's process answered a name lookup with something else", "protocol")
         return found
 
-    # --- requests -----------------------------------------------------------------------------------
+    # --- messages -----------------------------------------------------------------------------------
+
+    def _build(self, msg, fields, extra=None):
+        """Encode ``fields`` into ``msg`` (in order), then what travels with every message:
+        G's deferred writes, L's snapshots, the class descriptors.  Returns the encoding context."""
+        dirty = False
+        if not self.trusted:
+            dirty = self._dirty
+            self._dirty = False
+            if dirty:
+                self._snapped.clear()
+                msg["g"] = 1
+        ctx = _Encode(dirty)
+        for key, value in fields.items():
+            msg[key] = self._enc(value, ctx, 0)
+        if extra is not None:
+            extra(msg, ctx)
+        if self._writes:
+            writes, self._writes = self._writes, []
+            msg["W"] = [[self._enc(t, ctx, 1), n, self._enc(v, ctx, 1)] for t, n, v in writes]
+        if ctx.snapq:
+            msg["S"] = self._snapshots(ctx)
+        if ctx.types:
+            msg["T"] = ctx.types
+        return ctx
+
+    def _intake(self, header, ctx, fields):
+        """Decode a received message: the flag and classes first, then ``fields`` (in order), then
+        what travels with every message.  Returns the decoded fields."""
+        if self.trusted and header.get("g"):
+            self.generation += 1
+        if "T" in header:
+            self._learn_types(header["T"])
+        out = {}
+        for key in fields:
+            if key in header:
+                out[key] = self._dec(header[key], ctx, 0)
+        for kind, rid, content in header.get("sy", ()):
+            self._apply_sync(kind, rid, content, ctx)
+        if "W" in header:
+            self._apply_writes(header["W"], ctx)
+        if "S" in header:
+            self._learn_snapshots(header["S"], ctx)
+        return out
 
     def request(self, op, fields):
         self._usable()
         self.seq += 1
         seq = self.seq
-        ctx = _Encode()
+        msg = {"q": seq, "op": op}
         try:
-            msg = {"q": seq, "op": op}
-            for key, value in fields.items():
-                msg[key] = self._enc(value, ctx, 0)
+            ctx = self._build(msg, fields)
         except ProtocolError as exc:
             raise ValueError(f"cannot send this value to the other process: {exc}") from None
         if self.trusted:
             msg["es"] = np.geterr()
             if tracemalloc.is_tracing():
                 msg["tm"] = 1
-        if ctx.types:
-            msg["T"] = ctx.types
         self.inflight += 1
         self._send(msg, ctx)
         while True:
             header, buffers = self._recv()
             if "re" in header:
                 if header["re"] != seq:
-                    self.lose("the learner's process answered out of turn", "protocol")
+                    self.lose("the other process answered out of turn", "protocol")
                 self.inflight -= 1
+                if not self.trusted:
+                    self._dirty = True        # back in the learner's code, which goes on running
                 return self._answer(header, buffers)
             if "op" in header:
                 self._serve(header, buffers)
@@ -555,21 +648,24 @@ class Endpoint:
 
     def _answer(self, header, buffers):
         ctx = _Decode(buffers)
+        frame = None
         try:
-            if "T" in header:
-                self._learn_types(header["T"])
             if "er" in header:
+                if self.trusted and header.get("g"):
+                    self.generation += 1
+                if "T" in header:
+                    self._learn_types(header["T"])
                 exc, frame = self._dec_exc(header["er"], ctx)
+                header = {k: v for k, v in header.items() if k not in ("g", "T")}
+                self._intake(header, ctx, ("pf",))
             else:
-                value = self._dec(header.get("ok"), ctx, 0)
-            for kind, rid, content in header.get("sy", ()):
-                self._apply_sync(kind, rid, content, ctx)
+                value = self._intake(header, ctx, ("ok", "pf")).get("ok")
             if self.trusted:
                 self._forward_side_effects(header)
         except ProtocolError as exc:
-            self.lose(f"the learner's process broke the protocol: {exc}", "protocol")
+            self.lose(f"the other process broke the protocol: {exc}", "protocol")
         except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
-            self.lose(f"the learner's process sent a malformed answer ({type(exc).__name__}: {exc})", "protocol")
+            self.lose(f"the other process sent a malformed answer ({type(exc).__name__}: {exc})", "protocol")
         if "er" in header:
             if frame is not None:
                 _raise_in_frame(exc, *frame)
@@ -585,10 +681,10 @@ class Endpoint:
             sys.stdout.write(out[:MAX_TEXT])
         if isinstance(err, str) and err:
             sys.stderr.write(err[:MAX_TEXT])
-        for used in header.get("cc", ())[:20]:
+        for used in list(header.get("cc", ()))[:20]:
             if isinstance(used, str):
                 self.course_code.append(used[:MAX_NAME])
-        for item in header.get("w", ())[:MAX_WARNINGS]:
+        for item in list(header.get("w", ()))[:MAX_WARNINGS]:
             category, module, message, filename, lineno = item
             warnings.warn_explicit(str(message)[:2000], _warning_class(category, module),
                                    f"<learner's code: {str(filename)[:200]}>", int(lineno))
@@ -606,9 +702,7 @@ class Endpoint:
                 header, buffers = self.wire.recv(None)
             except (EOFError, ProtocolError):
                 return
-            if header.get("op") == "bye":
-                return
-            if "op" not in header:
+            if header.get("op") == "bye" or "op" not in header:
                 return
             self._serve(header, buffers)
 
@@ -616,49 +710,51 @@ class Endpoint:
         seq, op = header.get("q"), header.get("op")
         ctx = _Decode(buffers)
         self.serving += 1
-        response = {"re": seq}
         sidecar = {}
+        error = result = None
         try:
-            if "T" in header:
-                self._learn_types(header["T"])
-            args = {k: self._dec(v, ctx, 0) for k, v in header.items() if k not in ("q", "op", "es", "tm", "T")}
+            args = self._intake(header, ctx, [k for k in header if k not in _RESERVED])
         except (ProtocolError, TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
             if self.trusted:
                 self.lose(f"the learner's process sent a malformed request ({exc})", "protocol")
-            args, op = None, None
-            error = ProtocolError(f"malformed request: {exc}")
+            op, error = None, ValueError(f"malformed request: {exc}")
         if op is not None:
             try:
                 if self.trusted:
                     result = self._perform_for_learner(op, args)
                 else:
                     result = self._perform_learner(op, args, header, sidecar)
-                error = None
             except Exception as exc:  # an error of the requested operation goes back to the caller
                 error = exc
             except BaseException as exc:
                 if self.trusted:
                     raise          # the grader's own limits (time, a lost peer) are not the learner's
                 error = exc        # L: SystemExit, KeyboardInterrupt raised by learner code
-        out = _Encode()
+        response = {"re": seq}
+
+        def tail(msg, out):
+            sync = self._syncs(ctx.touched, out)
+            if sync:
+                msg["sy"] = sync
+
         try:
             if error is None:
                 try:
-                    response["ok"] = self._enc(result, out, 0)
+                    fields = {"ok": result}
+                    if op == "ga" and not self.trusted:
+                        fields["pf"] = (args["o"],)
+                    out = self._build(response, fields, tail)
                 except ProtocolError as exc:
                     error = ValueError(f"the result cannot be sent to the grader: {exc}")
+                    response = {"re": seq}
             if error is not None:
-                response.pop("ok", None)
+                out = _Encode()
                 response["er"] = self._enc_exc(error, out)
-            sync = self._syncs(ctx.touched, out)
-            if sync:
-                response["sy"] = sync
+                out = self._build(response, {}, tail) if not out.types else self._merge_build(response, out, tail)
         except ProtocolError as exc:
-            response = {"re": seq, "er": self._enc_exc(ValueError(f"the answer cannot be sent: {exc}"), _Encode())}
             out = _Encode()
+            response = {"re": seq, "er": self._enc_exc(ValueError(f"the answer cannot be sent: {exc}"), out)}
         response.update(sidecar)
-        if out.types:
-            response["T"] = out.types
         if self.trusted:
             self._send(response, out)
         else:
@@ -670,6 +766,22 @@ class Endpoint:
                                                                            f"the grader: {exc}"), small)},
                                small.buffers, None)
         self.serving -= 1
+
+    def _merge_build(self, response, out, tail):
+        """Finish a response whose error descriptor was encoded with its own context ``out``."""
+        if not self.trusted and self._dirty:
+            self._dirty = False
+            self._snapped.clear()
+            response["g"] = 1
+        tail(response, out)
+        if self._writes:
+            writes, self._writes = self._writes, []
+            response["W"] = [[self._enc(t, out, 1), n, self._enc(v, out, 1)] for t, n, v in writes]
+        if out.snapq:
+            response["S"] = self._snapshots(out)
+        if out.types:
+            response["T"] = out.types
+        return out
 
     def _perform_for_learner(self, op, args):
         """G: what learner code may do with the grader's objects: call them, read a name."""
@@ -690,6 +802,8 @@ class Endpoint:
 
     def _perform_learner(self, op, args, header, sidecar):
         """L: do what G asked, as learner code would, inside the learner context."""
+        if op == "nop":
+            return None
         if op == "reset":
             self._reset_tables()
             self.epoch += 1
@@ -703,25 +817,81 @@ class Endpoint:
                 return None
             return [(p.name, int(p.kind), p.default is not inspect.Parameter.empty)
                     for p in sig.parameters.values()]
+        obj = args.get("o")
+        if op == "ga":
+            name = args["n"]
+            if _plain_read(obj, name):
+                return obj.__dict__[name]
+        if op == "sa" and _plain_write(obj, args["n"]):
+            obj.__dict__[args["n"]] = args["v"]
+            return None
+        self._dirty = True
         context = self.context(header, sidecar) if self.context is not None else _nullcontext()
         with context:
             if op == "call":
                 return args["f"](*args["a"], **args["k"])
             if op == "ga":
-                return getattr(args["o"], args["n"])
+                return getattr(obj, args["n"])
             if op == "sa":
-                setattr(args["o"], args["n"], args["v"])
+                setattr(obj, args["n"], args["v"])
                 return None
             if op == "da":
-                delattr(args["o"], args["n"])
+                delattr(obj, args["n"])
                 return None
             if op == "sp":
                 name = args["n"]
                 if name not in SPECIALS:
                     raise AttributeError(name)
-                obj = args["o"]
                 return getattr(type(obj), name)(obj, *args["a"])
         raise ValueError(f"unknown operation {op!r}")
+
+    def _apply_writes(self, writes, ctx):
+        """L: G's deferred plain attribute writes, in order."""
+        if self.trusted:
+            raise ProtocolError("the learner's process cannot write the grader's attributes")
+        for target, name, value in writes:
+            obj = self._dec(target, ctx, 1)
+            val = self._dec(value, ctx, 1)
+            try:
+                setattr(obj, str(name), val)
+            except Exception:
+                pass
+
+    # --- snapshots (instance dicts sent ahead) ------------------------------------------------------------
+
+    def _snapshots(self, ctx):
+        """L: the instance dicts of the objects queued while encoding, breadth first, within the
+        budget; after learner code ran (``ctx.dirty``), only one level from the message's values."""
+        out, i = [], 0
+        limit = 1 if ctx.dirty else 1 << 30
+        while i < len(ctx.snapq) and len(out) < SNAPSHOT_BUDGET:
+            obj, rid, depth = ctx.snapq[i]
+            i += 1
+            if rid in self._snapped or depth > limit:
+                continue
+            self._snapped.add(rid)
+            items = list(obj.__dict__.items())
+            names = [k for k, _ in items]
+            values = []
+            for _, value in items:
+                values.append(self._enc(value, ctx, 1, depth + 1))
+            out.append([rid, names, values])
+        return out
+
+    def _learn_snapshots(self, entries, ctx):
+        if not self.trusted:
+            raise ProtocolError("the grader sends no snapshots")
+        for rid, names, values in entries:
+            if not isinstance(rid, int) or not isinstance(names, list) or len(names) != len(values) \
+                    or len(names) > SNAPSHOT_ATTRIBUTES:
+                raise ProtocolError("a malformed snapshot")
+            proxy = self._proxies.get(rid)
+            if proxy is None:
+                raise ProtocolError("a snapshot of an object that was not sent")
+            decoded = [self._dec(v, ctx, 1) for v in values]
+            if not all(isinstance(n, str) for n in names):
+                raise ProtocolError("a snapshot with a name that is not a string")
+            self._snaps[rid] = (self.generation, dict(zip(names, decoded)))
 
     # --- encoding -----------------------------------------------------------------------------------------
 
@@ -734,7 +904,7 @@ class Endpoint:
             self._export_ids[id(obj)] = rid
         return rid
 
-    def _enc(self, obj, ctx, depth):
+    def _enc(self, obj, ctx, depth, level=0):
         ctx.count += 1
         if ctx.count > MAX_ITEMS:
             raise ProtocolError(f"more than {MAX_ITEMS:,} values in one message")
@@ -754,8 +924,9 @@ class Endpoint:
             if ("m", rid) not in ctx.now:
                 ctx.now.add(("m", rid))
                 digest = _digest(obj)
-                if not _same(digest, self._digests.get(("m", rid))):
-                    ref["s"] = self._content(obj, ctx, depth)
+                # a list or dict always carries its content: an array inside it may have changed
+                if isinstance(obj, (list, dict)) or not _same(digest, self._digests.get(("m", rid))):
+                    ref["s"] = self._content(obj, ctx, depth, level)
                     self._digests[("m", rid)] = digest
             return ref
         if isinstance(obj, (RemoteObject, GraderObject)) or (isinstance(obj, RemoteMeta) and "_cls_ep" in obj.__dict__):
@@ -772,30 +943,30 @@ class Endpoint:
             base = bool if isinstance(obj, bool) else int if isinstance(obj, int) else float if isinstance(obj, float) else str
             return self._enc(base(obj), ctx, depth)
         if isinstance(obj, tuple):
-            return [self._enc(v, ctx, depth + 1) for v in obj]
+            return [self._enc(v, ctx, depth + 1, level) for v in obj]
         if isinstance(obj, np.generic):
             dt = obj.dtype
             if dt.kind not in ARRAY_KINDS:
-                return self._handle(obj, ctx)
+                return self._handle(obj, ctx, level)
             return {"@": "n", "t": dt.str, "h": np.asarray(obj).tobytes().hex()}
         if _mirrored(obj):
             if isinstance(obj, np.ndarray) and obj.dtype.kind not in ARRAY_KINDS:
-                return self._handle(obj, ctx)
+                return self._handle(obj, ctx, level)
             if isinstance(obj, np.random.Generator) and type(obj.bit_generator).__name__ not in BIT_GENERATORS:
-                return self._handle(obj, ctx)
+                return self._handle(obj, ctx, level)
             if isinstance(obj, dict) and not all(_plain_key(k) for k in obj):
-                return self._handle(obj, ctx)
+                return self._handle(obj, ctx, level)
             rid = self._export(obj)
             if ("x", rid) in ctx.now:
                 return {"@": "x", "id": rid}
             ctx.now.add(("x", rid))
-            content = self._content(obj, ctx, depth)
+            content = self._content(obj, ctx, depth, level)
             content["x"] = rid
             self._digests[("x", rid)] = _digest(obj)
             return content
         if t is complex or isinstance(obj, complex):
             return {"@": "c", "v": [obj.real, obj.imag]}
-        if isinstance(obj, (bytes, bytearray)) and not isinstance(obj, np.generic):
+        if isinstance(obj, (bytes, bytearray)):
             ctx.buffers.append(bytes(obj))
             return {"@": "b", "b": len(ctx.buffers) - 1}
         if t is slice:
@@ -808,10 +979,10 @@ class Endpoint:
         if obj is NotImplemented:
             return {"@": "NI"}
         if isinstance(obj, (set, frozenset)):
-            return {"@": "s" if isinstance(obj, set) else "fs", "v": [self._enc(v, ctx, depth + 1) for v in obj]}
+            return {"@": "s" if isinstance(obj, set) else "fs", "v": [self._enc(v, ctx, depth + 1, level) for v in obj]}
         if isinstance(obj, np.dtype):
             if obj.kind not in ARRAY_KINDS:
-                return self._handle(obj, ctx)
+                return self._handle(obj, ctx, level)
             return {"@": "dt", "v": obj.str}
         if isinstance(obj, np.ufunc) and getattr(np, obj.__name__, None) is obj:
             return {"@": "u", "n": obj.__name__}
@@ -820,28 +991,37 @@ class Endpoint:
                 return {"@": "bt", "n": obj.__name__}
             if NUMPY_TYPES.get(obj.__name__) is obj:
                 return {"@": "nt", "n": obj.__name__}
-        return self._handle(obj, ctx)
+        return self._handle(obj, ctx, level)
 
-    def _content(self, obj, ctx, depth):
+    def _content(self, obj, ctx, depth, level=0):
         if isinstance(obj, np.ndarray):
             ctx.buffers.append(obj.tobytes())
             return {"@": "a", "b": len(ctx.buffers) - 1, "t": obj.dtype.str, "s": list(obj.shape)}
         if isinstance(obj, list):
-            return {"@": "l", "v": [self._enc(v, ctx, depth + 1) for v in obj]}
+            return {"@": "l", "v": [self._enc(v, ctx, depth + 1, level) for v in obj]}
         if isinstance(obj, dict):
-            return {"@": "d", "k": [self._enc(k, ctx, depth + 1) for k in obj],
-                    "v": [self._enc(v, ctx, depth + 1) for v in obj.values()]}
+            return {"@": "d", "k": [self._enc(k, ctx, depth + 1, level) for k in obj],
+                    "v": [self._enc(v, ctx, depth + 1, level) for v in obj.values()]}
         bg = obj.bit_generator
         return {"@": "g", "bg": type(bg).__name__, "st": _jsonable_state(bg.state)}
 
-    def _handle(self, obj, ctx):
+    def _handle(self, obj, ctx, level=0):
         rid = self._export(obj)
         if self.trusted:
-            return {"@": "h", "x": rid, "c": bool(callable(obj)),
+            desc = {"@": "h", "x": rid, "c": bool(callable(obj)),
                     "n": str(getattr(obj, "__name__", type(obj).__name__))[:MAX_NAME]}
+            hints = _closure_proxies(obj) if callable(obj) else []
+            hints = [h for h in hints if object.__getattribute__(h, "_rpc_ep") is self
+                     and object.__getattribute__(h, "_rpc_epoch") == self.epoch]
+            if hints:
+                desc["pf"] = [{"@": "r", "id": object.__getattribute__(h, "_rpc_id")} for h in hints]
+            return desc
         if isinstance(obj, type):
             return {"@": "C", "x": self._describe(obj, ctx)}
-        return {"@": "h", "x": rid, "t": self._describe(type(obj), ctx)}
+        tid = self._describe(type(obj), ctx)
+        if rid not in self._snapped and _snapshottable(obj):
+            ctx.snapq.append((obj, rid, level))
+        return {"@": "h", "x": rid, "t": tid}
 
     def _describe(self, cls, ctx):
         """L: our id of a class, described to the peer the first time it crosses."""
@@ -867,9 +1047,13 @@ class Endpoint:
                         hashing = "fwd"
             elif value is not None:
                 specials.append(name)
+        plain = getattr(cls, "__module__", "") != "builtins" and getattr(cls, "__dictoffset__", 0) != 0
         ctx.types.append({"id": tid, "n": cls.__name__, "q": getattr(cls, "__qualname__", cls.__name__),
                           "m": str(getattr(cls, "__module__", "")), "b": bases, "sp": sorted(specials),
-                          "h": hashing})
+                          "h": hashing,
+                          "pg": plain and cls.__getattribute__ is object.__getattribute__,
+                          "ps": plain and cls.__setattr__ is object.__setattr__,
+                          "dd": sorted(_data_descriptors(cls))[:1000]})
         return tid
 
     def _enc_exc(self, exc, ctx):
@@ -1112,6 +1296,8 @@ class Endpoint:
             proxy = object.__new__(GraderObject)
             object.__setattr__(proxy, "_rpc_name", str(v.get("n", "object"))[:MAX_NAME])
             object.__setattr__(proxy, "_rpc_callable", bool(v.get("c")))
+            hints = tuple(self._dec(h, _Decode([]), 1) for h in v.get("pf", ())[:HINTS])
+            object.__setattr__(proxy, "_rpc_hints", hints)
         object.__setattr__(proxy, "_rpc_ep", self)
         object.__setattr__(proxy, "_rpc_id", rid)
         object.__setattr__(proxy, "_rpc_epoch", self.epoch)
@@ -1137,7 +1323,12 @@ class Endpoint:
                 if b not in self._types:
                     raise ProtocolError("a class whose base was not described first")
                 bases.append(self._types[b])
-            ns = {"__slots__": (), "__module__": module, "__qualname__": qual, "_cls_ep": self, "_cls_id": tid}
+            dd = d.get("dd", [])
+            if not isinstance(dd, list) or len(dd) > 1000:
+                raise ProtocolError("a malformed class description")
+            ns = {"__slots__": (), "__module__": module, "__qualname__": qual, "_cls_ep": self, "_cls_id": tid,
+                  "_cls_pg": d.get("pg") is True, "_cls_ps": d.get("ps") is True,
+                  "_cls_dd": frozenset(str(x) for x in dd)}
             for special in d.get("sp", []):
                 if special in SPECIALS:
                     ns[special] = _forwarder(special)
@@ -1186,6 +1377,75 @@ class Endpoint:
             owner = self._dec(fr["self"], ctx, 1) if "self" in fr else None
             frame = (_name(fr["n"]), owner)
         return exc, frame
+
+
+_RESERVED = frozenset(["q", "op", "es", "tm", "T", "g", "W", "S", "sy"])
+_DESCRIPTORS = {}
+
+
+def _data_descriptors(cls):
+    """Names whose attribute access goes through a data descriptor of the class (property, slot, ...)."""
+    found = _DESCRIPTORS.get(cls)
+    if found is None:
+        names = set()
+        for klass in getattr(cls, "__mro__", ()):
+            for name, attr in vars(klass).items():
+                kind = type(attr)
+                if hasattr(kind, "__set__") or hasattr(kind, "__delete__"):
+                    names.add(str(name))
+        found = _DESCRIPTORS[cls] = frozenset(names)
+    return found
+
+
+def _plain_class(cls):
+    return getattr(cls, "__module__", "") != "builtins" and getattr(cls, "__dictoffset__", 0) != 0
+
+
+def _plain_read(obj, name):
+    """Reading obj.name runs no learner code: a value in its instance dict, found the usual way."""
+    cls = type(obj)
+    if not _plain_class(cls) or cls.__getattribute__ is not object.__getattribute__:
+        return False
+    d = obj.__dict__
+    return isinstance(d, dict) and name in d and name not in _data_descriptors(cls)
+
+
+def _plain_write(obj, name):
+    cls = type(obj)
+    if not _plain_class(cls) or cls.__setattr__ is not object.__setattr__ or name.startswith("__"):
+        return False
+    return isinstance(obj.__dict__, dict) and name not in _data_descriptors(cls)
+
+
+def _snapshottable(obj):
+    cls = type(obj)
+    if not _plain_class(cls) or cls.__getattribute__ is not object.__getattribute__:
+        return False
+    d = getattr(obj, "__dict__", None)
+    return isinstance(d, dict) and len(d) <= SNAPSHOT_ATTRIBUTES and all(type(k) is str for k in d)
+
+
+def _closure_proxies(fn, depth=2, found=None):
+    """Proxies of the learner's objects a grader's function reads through its closure."""
+    found = [] if found is None else found
+    if depth < 0 or len(found) >= HINTS:
+        return found
+    if isinstance(fn, types.MethodType):
+        return _closure_proxies(fn.__func__, depth, found + ([fn.__self__] if isinstance(fn.__self__, RemoteObject)
+                                                            else []))
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            continue
+        if isinstance(value, RemoteObject):
+            if all(value is not f for f in found):
+                found.append(value)
+        elif isinstance(value, types.FunctionType):
+            _closure_proxies(value, depth - 1, found)
+        if len(found) >= HINTS:
+            break
+    return found[:HINTS]
 
 
 _OWN_FILES = {os.path.normcase(os.path.abspath(__file__.replace(".pyc", ".py")))}
