@@ -21,7 +21,6 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import io
-import json
 import os
 import signal
 import sys
@@ -310,6 +309,16 @@ def run_cell(source, namespace, index, seconds):
 
 def main(host):
     """Entry point in L (see ``autograder.trusted`` for the command line)."""
+    try:
+        _main(host)
+    except BaseException:
+        import traceback
+        os.write(2, traceback.format_exc().encode("utf-8", "replace")[-4000:])
+        os._exit(70)
+    os._exit(0)
+
+
+def _main(host):
     rfd, wfd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
@@ -334,7 +343,6 @@ def main(host):
     endpoint = remote.Endpoint(wire, trusted=False, namespace=namespace, context=LearnerContext)
     wire.send({"ready": 1, "failed": failed})
     endpoint.serve_forever()
-    os._exit(0)
 
 
 BOOT = ("import sys, json\n"

@@ -128,6 +128,7 @@ class Wire:
             os.set_blocking(rfd, False)
             os.set_blocking(wfd, False)
         self._buf = bytearray()
+        self._pollers = {}
         self.sent = self.received = 0          # frames, for the benchmarks
 
     def send(self, header, buffers=(), deadline=None):
@@ -153,13 +154,19 @@ class Wire:
             raise ProtocolError("a frame that does not start with the protocol's magic bytes")
         if nbuf > MAX_BUFFERS or _HEAD.size + jlen + nbytes + _SIZE.size * nbuf > self.max_frame:
             raise ProtocolError(f"a frame larger than the limit of {self.max_frame:,} bytes")
-        sizes = [_SIZE.unpack_from(self._read(_SIZE.size, deadline))[0] for _ in range(nbuf)]
+        body = memoryview(self._read(_SIZE.size * nbuf + jlen + nbytes, deadline))
+        sizes = [_SIZE.unpack_from(body, _SIZE.size * i)[0] for i in range(nbuf)]
         if sum(sizes) != nbytes:
             raise ProtocolError("a frame whose buffer sizes do not add up")
-        js = self._read(jlen, deadline)
-        buffers = [self._read(s, deadline) for s in sizes]
+        at = _SIZE.size * nbuf
+        js = body[at:at + jlen]
+        at += jlen
+        buffers = []
+        for size in sizes:
+            buffers.append(body[at:at + size])
+            at += size
         try:
-            header = json.loads(js)
+            header = json.loads(bytes(js))
         except (ValueError, RecursionError) as exc:
             raise ProtocolError(f"a frame whose header is not JSON ({type(exc).__name__})") from None
         if not isinstance(header, dict):
@@ -173,7 +180,7 @@ class Wire:
             try:
                 chunk = os.read(self.rfd, max(1 << 16, n - len(buf)))
             except BlockingIOError:
-                _wait(self.rfd, select.POLLIN, deadline)
+                self._wait(self.rfd, select.POLLIN, deadline)
                 continue
             if not chunk:
                 raise EOFError("the other process closed the connection")
@@ -182,31 +189,33 @@ class Wire:
         del buf[:n]
         return out
 
+    def _wait(self, fd, event, deadline):
+        poller = self._pollers.get((fd, event))
+        if poller is None:
+            poller = self._pollers[(fd, event)] = select.poll()
+            poller.register(fd, event | select.POLLERR | select.POLLHUP)
+        while True:
+            if deadline is None:
+                timeout = None
+            else:
+                timeout = (deadline - time.monotonic()) * 1000.0
+                if timeout <= 0:
+                    raise TimeoutError("no answer in time")
+                timeout = max(1, min(timeout, 1000.0))
+            if poller.poll(timeout):
+                return
+
     def _write(self, data, deadline):
         view = memoryview(data).cast("B")
         while view.nbytes:
             try:
                 done = os.write(self.wfd, view)
             except BlockingIOError:
-                _wait(self.wfd, select.POLLOUT, deadline)
+                self._wait(self.wfd, select.POLLOUT, deadline)
                 continue
             except BrokenPipeError:
                 raise EOFError("the other process closed the connection") from None
             view = view[done:]
-
-
-def _wait(fd, event, deadline):
-    poller = select.poll()
-    poller.register(fd, event | select.POLLERR | select.POLLHUP)
-    while True:
-        if deadline is None:
-            timeout = None
-        else:
-            timeout = (deadline - time.monotonic()) * 1000.0
-            if timeout <= 0:
-                raise TimeoutError("no answer in time")
-        if poller.poll(timeout if timeout is None else max(1, min(timeout, 1000.0))):
-            return
 
 
 # --- digests: has a mirrored object changed since it last crossed? --------------------------------------
@@ -861,9 +870,10 @@ class Endpoint:
 
     def _snapshots(self, ctx):
         """L: the instance dicts of the objects queued while encoding, breadth first, within the
-        budget; after learner code ran (``ctx.dirty``), only one level from the message's values."""
+        budget; after learner code ran (``ctx.dirty``), only the objects in the message's values (a
+        graph would otherwise be sent again after each step of a loop that builds it)."""
         out, i = [], 0
-        limit = 1 if ctx.dirty else 1 << 30
+        limit = 0 if ctx.dirty else 1 << 30
         while i < len(ctx.snapq) and len(out) < SNAPSHOT_BUDGET:
             obj, rid, depth = ctx.snapq[i]
             i += 1

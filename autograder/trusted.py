@@ -47,7 +47,8 @@ import numpy as np
 from . import remote
 from .guard import CheckFailed
 
-CELL_SECONDS = 60.0
+CELL_SECONDS = 120.0             # as nbgrader's Execute.timeout in nbgrader_config.py
+CALL_SCALE = 3.0
 START_SECONDS = 30.0             # to start Python and numpy in L, before the first cell
 MAX_NOTEBOOK_BYTES = 50 << 20
 MAX_STARTS = 8                   # learner processes started for one submission
@@ -271,6 +272,7 @@ class LearnerSession:
                "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(self.host.mpl),
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONHASHSEED": "0"}
+        self._release()
         self.errfile = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errfile,
                                      cwd=str(self.host.work), env=env, start_new_session=True,
@@ -332,7 +334,7 @@ class LearnerSession:
             size = self.errfile.tell()
             self.errfile.seek(max(0, size - 2000))
             return self.errfile.read().decode("utf-8", "replace")
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             return ""
 
     def _on_lost(self, reason, kind):
@@ -370,6 +372,14 @@ class LearnerSession:
                 stream.close()
         self.endpoint = None
 
+    def _release(self):
+        """Close this process's files now (a file left to the garbage collector would warn, and
+        a check recording warnings at that moment would blame the learner for it)."""
+        errfile, self.errfile = getattr(self, "errfile", None), None
+        if errfile is not None:
+            with contextlib.suppress(Exception):
+                errfile.close()
+
     # -- used by grade() --
     def connect(self):
         if self.gave_up is not None and self.starts >= MAX_STARTS:
@@ -401,6 +411,7 @@ class LearnerSession:
             with contextlib.suppress(Exception, remote.RemoteLost):
                 ep.wire.send({"op": "bye"}, (), time.monotonic() + 2.0)
         self._kill()
+        self._release()
         if self.own_host:
             self.host.cleanup()
 
@@ -459,8 +470,32 @@ def _verdict(error, stderr, seconds):
     return False, "error", _first_lines(error), "graded"
 
 
-def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memory=MEMORY_BYTES):
-    """One row per test cell of the source notebook, judged by this process (see the module doc)."""
+@contextlib.contextmanager
+def _call_limit(scale):
+    """The checks' time limit for one learner call, scaled: in trusted grading every operation on
+    a learner's object is a round trip between two processes, so a check that builds a graph of
+    10,000 nodes through the learner's constructor takes seconds instead of milliseconds."""
+    from .tolerances import call_seconds
+    base = call_seconds()
+    old = os.environ.get("AUTOGRADER_CALL_SECONDS")
+    os.environ["AUTOGRADER_CALL_SECONDS"] = f"{base * scale:g}"
+    try:
+        yield base * scale
+    finally:
+        if old is None:
+            os.environ.pop("AUTOGRADER_CALL_SECONDS", None)
+        else:
+            os.environ["AUTOGRADER_CALL_SECONDS"] = old
+
+
+def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memory=MEMORY_BYTES,
+          call_scale=CALL_SCALE):
+    """One row per test cell of the source notebook, judged by this process (see the module doc).
+
+    ``seconds``: the limit for each of the submission's cells in L and for each test cell here;
+    ``call_scale``: the checks' limit for one call of learner code (``AUTOGRADER_CALL_SECONDS``,
+    20 s by default) is multiplied by it; ``wrap(argv) -> argv`` starts L (for example as another
+    user); ``memory``: L's address space in bytes."""
     source = read_notebook(source_path)
     tests, topic = source_tests(source)
     if topic is None:
@@ -476,8 +511,9 @@ def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memo
     session = LearnerSession(cells, seconds=seconds, wrap=wrap, memory=memory)
     rows = []
     try:
-        for grade_id, points, code in tests:
-            rows.append(_grade_one(session, namespace, grade_id, points, code, seconds))
+        with _call_limit(call_scale):
+            for grade_id, points, code in tests:
+                rows.append(_grade_one(session, namespace, grade_id, points, code, seconds))
     finally:
         session.close()
     return rows
