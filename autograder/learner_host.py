@@ -49,7 +49,7 @@ USES = []
 
 
 def _use(path):
-    if path not in USES:
+    if len(USES) < 100_000:         # every use is reported with the request it happened in
         USES.append(path)
     raise CourseCodeUnavailable(UNAVAILABLE.format(path=path))
 
@@ -147,6 +147,52 @@ def install_stub(package_dir):
     return stub
 
 
+# --- the course's files stay closed ------------------------------------------------------------------
+
+DENIED = []            # what the submission tried and was refused (reported to the grader)
+_BLOCKED_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+                   "os.forkpty", "pty.spawn", "os.symlink", "os.link", "ctypes.dlopen", "ctypes.dlsym",
+                   "ctypes.dlsym/handle", "ctypes.call_function", "ctypes.string_at", "ctypes.wstring_at",
+                   "ctypes.PyObj_FromPtr", "ctypes.addressof", "ctypes.cdata")
+_PATH_EVENTS = ("open", "os.listdir", "os.scandir", "os.chdir", "shutil.copyfile", "os.rename",
+                "os.truncate", "os.mkdir", "os.remove", "os.rmdir")
+
+
+def install_guard(deny, allow):
+    """An audit hook (it cannot be removed) that refuses to open, list or touch anything under the
+    ``deny`` roots (the course's package and its folder: the checks, the references, the source
+    notebooks with their hidden tests, other submissions) except under the ``allow`` roots (the
+    Python installation, this host directory), and refuses to start programs or call C through
+    ctypes (which would bypass it).  Not a sandbox on its own (see docs/integrity.md): the
+    operating system's isolation (``wrap``) is; this closes the easy routes when there is none."""
+    norm = os.path.normpath
+    deny = [norm(d) for d in deny if d]
+    allow = [norm(a) for a in allow if a]
+
+    def under(path, roots):
+        return any(path == r or path.startswith(r + os.sep) for r in roots)
+
+    def refuse(what):
+        if len(DENIED) < 100_000:
+            DENIED.append(what)
+        raise PermissionError(f"graded code cannot {what}")
+
+    def hook(event, args):
+        if event in _PATH_EVENTS:
+            path = args[0] if args else None
+            if isinstance(path, bytes):
+                path = os.fsdecode(path)
+            if not isinstance(path, str):
+                return
+            full = norm(os.path.join(os.getcwd(), path)) if not os.path.isabs(path) else norm(path)
+            if under(full, deny[:1]) or (under(full, deny[1:]) and not under(full, allow)):
+                refuse(f"read the course's files ({full})")
+        elif event in _BLOCKED_EVENTS or event.startswith("ctypes."):
+            refuse(f"use {event}")
+
+    sys.addaudithook(hook)
+
+
 # --- output and the learner context around each request ------------------------------------------
 
 class Bounded(io.TextIOBase):
@@ -185,7 +231,7 @@ class LearnerContext:
         self.header, self.sidecar = header, sidecar
 
     def __enter__(self):
-        self.uses = len(USES)
+        self.uses, self.denied = len(USES), len(DENIED)
         self.warn = warnings.catch_warnings(record=True)
         self.caught = self.warn.__enter__()
         warnings.simplefilter("always")
@@ -219,8 +265,9 @@ class LearnerContext:
             self.sidecar["o"] = out[:remote.MAX_TEXT]
         if err:
             self.sidecar["e"] = err[:remote.MAX_TEXT]
-        if len(USES) > self.uses:
-            self.sidecar["cc"] = USES[self.uses:]
+        uses = list(dict.fromkeys(USES[self.uses:] + DENIED[self.denied:]))
+        if uses:
+            self.sidecar["cc"] = uses[:20]
         return False
 
 
@@ -331,6 +378,9 @@ def _main(host):
     seconds = float(header.get("seconds", CELL_SECONDS))
     skip = set(header.get("skip", []))
     install_stub(os.path.join(host, "autograder"))
+    guard = header.get("guard")
+    if isinstance(guard, dict):
+        install_guard(list(guard.get("deny", [])), list(guard.get("allow", [])) + [host])
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     failed = []
     for index, source in cells:
@@ -341,7 +391,7 @@ def _main(host):
         if message:
             failed.append([index, message])
     endpoint = remote.Endpoint(wire, trusted=False, namespace=namespace, context=LearnerContext)
-    wire.send({"ready": 1, "failed": failed})
+    wire.send({"ready": 1, "failed": failed, "denied": list(dict.fromkeys(DENIED))[:20]})
     endpoint.serve_forever()
 
 

@@ -140,6 +140,72 @@ def learner_cells(sub_nb, test_ids=()):
     return cells
 
 
+# --- what a submission tries (named in the feedback, although none of it reaches the grader) -----------
+
+_GUARDED = {"autograder", "check", "importlib", "builtins", "sys", "np", "numpy", "IPython", "warnings",
+            "traceback", "inspect", "gc", "signal"}
+_GUARDED_CALLS = {"set_custom_exc", "register_magic_function", "run_cell", "addaudithook", "settrace",
+                  "setprofile"}
+
+
+def _root_name(node):
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def tampering(cells, topic):
+    """[(cell index, line)] of code that tries to change the grading machinery: rebinding ``check``
+    or ``autograder``, assigning into the checks, numpy, builtins, ``sys`` (modules, meta_path,
+    hooks), importlib or IPython (``get_ipython()``, exception handlers, transformers, run_cell).
+    None of it can reach the trusted grader; it is named so that an instructor sees the attempt."""
+    found = []
+    standard = {("autograder", None), (f"autograder.checks.{topic}", None), ("autograder.checks", topic)}
+    for index, code in cells:
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        lines = code.splitlines()
+        for node in ast.walk(tree):
+            hit = False
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                for t in targets:
+                    for sub in ast.walk(t):
+                        if isinstance(sub, ast.Name) and sub.id in ("check", "autograder") and \
+                                isinstance(sub.ctx, (ast.Store, ast.Del)):
+                            hit = True
+                    if isinstance(t, (ast.Attribute, ast.Subscript)) and _root_name(t) in _GUARDED:
+                        hit = True
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                module = node.module if isinstance(node, ast.ImportFrom) else None
+                for alias in node.names:
+                    bound = alias.asname or alias.name.split(".")[0]
+                    key = (module, alias.name) if module else (alias.name, None)
+                    if bound in ("check", "autograder") and key not in standard and \
+                            not (module is None and alias.name.startswith("autograder") and alias.asname is None):
+                        hit = True
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in ("check", "autograder"):
+                hit = True
+            elif isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+                if name in ("setattr", "delattr") and node.args and _root_name(node.args[0]) in _GUARDED:
+                    hit = True
+                elif name == "get_ipython" or name in _GUARDED_CALLS:
+                    hit = True
+                elif isinstance(func, ast.Attribute) and name in ("insert", "append", "extend", "update",
+                                                                   "__setitem__", "pop", "clear") \
+                        and isinstance(func.value, ast.Attribute) and _root_name(func.value) == "sys" \
+                        and func.value.attr in ("meta_path", "path_hooks", "modules"):
+                    hit = True
+            if hit:
+                line = lines[node.lineno - 1].strip() if 0 < getattr(node, "lineno", 0) <= len(lines) else ""
+                found.append((index, line[:120]))
+    return list(dict.fromkeys(found))
+
+
 def _free_names(code):
     try:
         tree = ast.parse(code)
@@ -262,6 +328,7 @@ class LearnerSession:
         self.starts = 0
         self.gave_up = None
         self.startup_seconds = []
+        self.denied = []               # what the submission's cells tried and were refused
 
     # -- starting --
     def _spawn(self):
@@ -293,8 +360,8 @@ class LearnerSession:
             wire = self._spawn()
             current, why = None, None
             try:
-                wire.send({"cells": self.cells, "seconds": self.seconds, "skip": sorted(self.skip)},
-                          deadline=time.monotonic() + START_SECONDS)
+                wire.send({"cells": self.cells, "seconds": self.seconds, "skip": sorted(self.skip),
+                           "guard": _guard_roots()}, deadline=time.monotonic() + START_SECONDS)
                 deadline = time.monotonic() + START_SECONDS
                 while True:
                     header, _ = wire.recv(deadline)
@@ -303,6 +370,7 @@ class LearnerSession:
                         deadline = time.monotonic() + self.seconds + 10.0
                     elif header.get("ready"):
                         self.failed_cells = [tuple(x) for x in header.get("failed", []) if isinstance(x, list)]
+                        self.denied = list(dict.fromkeys(str(x)[:300] for x in header.get("denied", [])[:1000]))[:20]
                         break
                     else:
                         raise remote.ProtocolError("an unexpected message while starting")
@@ -416,6 +484,16 @@ class LearnerSession:
             self.host.cleanup()
 
 
+def _guard_roots():
+    """What L may not open (the course's package first, then the course's folder) and what it may
+    (the Python installation it runs, even when it sits inside the course's folder)."""
+    course = HERE.parent
+    deny = [str(HERE)] + ([str(course)] if (course / "solutions").is_dir() or (course / "pyproject.toml").exists()
+                          else [])
+    allow = {sys.prefix, sys.base_prefix, sys.exec_prefix, *_site_paths()}
+    return {"deny": deny, "allow": sorted(str(Path(p).resolve()) for p in allow)}
+
+
 def _boot():
     from .learner_host import BOOT
     return BOOT
@@ -506,6 +584,7 @@ def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memo
         why = f"not graded: {exc}"
         return [_row(g, p, False, "not_graded", str(exc), why) for g, p, _ in tests]
     cells = learner_cells(sub, {g for g, _, _ in tests})
+    tampered = tampering(cells, topic)
     namespace = {"__name__": "__main__", "autograder": importlib.import_module("autograder"), "np": np, "numpy": np,
                  "check": fresh_checks(topic)}
     session = LearnerSession(cells, seconds=seconds, wrap=wrap, memory=memory)
@@ -513,13 +592,13 @@ def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memo
     try:
         with _call_limit(call_scale):
             for grade_id, points, code in tests:
-                rows.append(_grade_one(session, namespace, grade_id, points, code, seconds))
+                rows.append(_grade_one(session, namespace, grade_id, points, code, seconds, tampered))
     finally:
         session.close()
     return rows
 
 
-def _grade_one(session, namespace, grade_id, points, code, seconds):
+def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=()):
     try:
         ep = session.connect()
     except NotGraded as exc:
@@ -538,11 +617,16 @@ def _grade_one(session, namespace, grade_id, points, code, seconds):
     if isinstance(error, remote.RemoteLost) and error.kind == "died" and session.lost_reason:
         error = remote.RemoteLost(session.lost_reason, "died")
     passed, key, message, status = _verdict(error, stderr, seconds)
-    uses = list(dict.fromkeys(ep.course_code))
+    uses = list(dict.fromkeys(ep.course_code + session.denied))
+    if tampered and not passed and status == "graded":
+        key = "tampering"
+        where = "; ".join(f"cell {i}: {line}" for i, line in tampered[:3])
+        message = (f"your notebook tries to change the grading ({where}); that has no effect on the "
+                   f"grade, which comes from the course's own checks run apart from your code.\n{message}")
     if uses and not passed:
         key = "uses_course_code"
-        message = (f"your answer used the course's own library ({', '.join(uses)}), which graded answers "
-                   f"cannot use: write your own code.\n{message}")
+        message = (f"your notebook used the course's own code ({'; '.join(uses)}), which graded answers "
+                   f"cannot use: write your own.\n{message}")
     session.end_test()
     return _row(grade_id, points, passed, key, message, status)
 
