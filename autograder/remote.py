@@ -1047,15 +1047,14 @@ class Endpoint:
         bases = [self._describe(b, ctx) for b in cls.__bases__ if b is not object]
         specials, hashing = [], "id"
         for name in SPECIALS:
-            value = getattr(cls, name, None)
-            if name in OVERRIDE_ONLY:
-                if name == "__hash__" and value is None:
-                    hashing = "none"
-                elif value is not None and value is not getattr(object, name, None):
-                    specials.append(name)
-                    if name == "__hash__":
-                        hashing = "fwd"
-            elif value is not None:
+            value = _defined(cls, name)      # in the class or a base, not object's (nor the metaclass's)
+            if value is _MISSING:
+                continue
+            if name == "__hash__":
+                hashing = "none" if value is None else "fwd"
+                if value is None:
+                    continue
+            if value is not None:
                 specials.append(name)
         plain = getattr(cls, "__module__", "") != "builtins" and getattr(cls, "__dictoffset__", 0) != 0
         ctx.types.append({"id": tid, "n": cls.__name__, "q": getattr(cls, "__qualname__", cls.__name__),
@@ -1405,6 +1404,19 @@ def _data_descriptors(cls):
                     names.add(str(name))
         found = _DESCRIPTORS[cls] = frozenset(names)
     return found
+
+
+_MISSING = object()
+
+
+def _defined(cls, name):
+    for klass in getattr(cls, "__mro__", ()):
+        if klass is object:
+            break
+        found = vars(klass).get(name, _MISSING)
+        if found is not _MISSING:
+            return found
+    return _MISSING
 
 
 def _plain_class(cls):

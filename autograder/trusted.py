@@ -183,8 +183,8 @@ def tampering(cells, topic):
                 for alias in node.names:
                     bound = alias.asname or alias.name.split(".")[0]
                     key = (module, alias.name) if module else (alias.name, None)
-                    if bound in ("check", "autograder") and key not in standard and \
-                            not (module is None and alias.name.startswith("autograder") and alias.asname is None):
+                    if bound in ("check", "autograder") and key not in standard and module != "autograder.checks" \
+                            and not (module is None and alias.name.startswith("autograder") and alias.asname is None):
                         hit = True
             elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in ("check", "autograder"):
                 hit = True
@@ -370,6 +370,9 @@ class LearnerSession:
                         deadline = time.monotonic() + self.seconds + 10.0
                     elif header.get("ready"):
                         self.failed_cells = [tuple(x) for x in header.get("failed", []) if isinstance(x, list)]
+                        for index, message in self.failed_cells:   # it would cost its time again
+                            if "did not finish" in str(message):
+                                self.skip.setdefault(index, str(message)[:200])
                         self.denied = list(dict.fromkeys(str(x)[:300] for x in header.get("denied", [])[:1000]))[:20]
                         break
                     else:
