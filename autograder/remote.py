@@ -57,6 +57,7 @@ MAX_ITEMS = 2_000_000         # values in one frame
 MAX_TEXT = 8192               # characters of learner output forwarded per response
 MAX_NAME = 300                # characters of a name (class, attribute, exception type)
 MAX_WARNINGS = 20             # warnings forwarded per response
+MAX_REPLAY = 1 << 31          # bytes of a learner call's peak memory replayed to the grader's tracemalloc
 
 _HEAD = struct.Struct("<4sIIQ")   # magic, len(json), number of buffers, total bytes of the buffers
 _SIZE = struct.Struct("<Q")
@@ -698,8 +699,9 @@ class Endpoint:
             warnings.warn_explicit(str(message)[:2000], _warning_class(category, module),
                                    f"<learner's code: {str(filename)[:200]}>", int(lineno))
         peak = header.get("pk")
-        if isinstance(peak, int) and 0 < peak <= 1 << 36 and tracemalloc.is_tracing():
-            replay = np.empty(peak, dtype=np.uint8)
+        if isinstance(peak, int) and peak > 0 and tracemalloc.is_tracing():
+            # malloc'd, never touched: the pages are not used, tracemalloc sees the size
+            replay = np.empty(min(peak, MAX_REPLAY), dtype=np.uint8)
             del replay
 
     # --- serving the peer's requests ----------------------------------------------------------------------

@@ -42,7 +42,10 @@ def in_process(sub, src):
     proc = subprocess.run([sys.executable, "-m", "autograder.trusted", "inprocess", str(sub), str(src)],
                           capture_output=True, text=True, cwd=ROOT)
     took = time.perf_counter() - began
-    return json.loads(proc.stdout.splitlines()[-1]), took
+    try:
+        return json.loads(proc.stdout.splitlines()[-1]), took
+    except (IndexError, ValueError):       # the submission broke the grading process itself
+        return None, took
 
 
 class Counting(trusted.LearnerSession):
@@ -160,7 +163,8 @@ def cheats():
             keys = sorted({r["key"] for r in rows if r["key"] in ("tampering", "uses_course_code")})
             total = sum(r["points"] for r in rows)
             kernel_text = f"{kernel:g} / {total:g}" if isinstance(kernel, float) else kernel
-            print(f"| {name} | {a[:2]} | {kernel_text} | {trusted.score(base):g} / {total:g} | "
+            base_text = f"{trusted.score(base):g} / {total:g}" if base is not None else "crashed"
+            print(f"| {name} | {a[:2]} | {kernel_text} | {base_text} | "
                   f"{trusted.score(rows):g} / {total:g} | {', '.join(keys) or 'no'} |", flush=True)
 
 
