@@ -384,6 +384,13 @@ HOSTILE = textwrap.dedent('''
 ''')
 
 
+def finish(proc):
+    proc.kill()
+    proc.wait()
+    proc.stdin.close()
+    proc.stdout.close()
+
+
 def hostile_endpoint(mode, deadline=3.0):
     proc = subprocess.Popen([sys.executable, "-c", HOSTILE, mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             start_new_session=True)
@@ -420,8 +427,7 @@ def test_a_hostile_learner_process_is_lost_in_bounded_time(mode, kind, monkeypat
         with pytest.raises(remote.RemoteLost):       # and it stays lost
             ep.request("nop", {})
     finally:
-        proc.kill()
-        proc.wait()
+        finish(proc)
 
 
 def test_bytes_that_hold_a_pickle_stay_bytes(monkeypatch):
@@ -431,8 +437,7 @@ def test_bytes_that_hold_a_pickle_stay_bytes(monkeypatch):
         got = ep.request("call", {"f": 1, "a": (), "k": {}})
         assert isinstance(got, bytes) and got.startswith(b"\x80")
     finally:
-        proc.kill()
-        proc.wait()
+        finish(proc)
 
 
 def test_the_grader_serves_nothing_but_calls_of_what_it_handed_over():
@@ -446,8 +451,7 @@ def test_the_grader_serves_nothing_but_calls_of_what_it_handed_over():
         assert ep.request("call", {"f": 1, "a": (), "k": {}}) == "done"
         assert not lost and not secret["reached"]
     finally:
-        proc.kill()
-        proc.wait()
+        finish(proc)
 
 
 def test_a_fake_keyboard_interrupt_is_an_ordinary_error():
@@ -456,8 +460,7 @@ def test_a_fake_keyboard_interrupt_is_an_ordinary_error():
         with pytest.raises(remote.RemoteError):
             ep.request("call", {"f": 1, "a": (), "k": {}})
     finally:
-        proc.kill()
-        proc.wait()
+        finish(proc)
 
 
 def test_refused_values_on_the_way_out():
