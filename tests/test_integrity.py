@@ -106,15 +106,19 @@ def _skip_checks(raw_cell, *args, **kwargs):
     return _run_cell("pass" if "check" in raw_cell else raw_cell, *args, **kwargs)
 _shell.run_cell = _skip_checks
 ''',
-    "patch numpy's comparisons": '''
+    # in the answer cell of one exercise (an answer of zeros, compared by a patched numpy)
+    "patch numpy's comparisons": {"01_chain_rule": "sin_square_derivative",
+                                  "00_finite_differences": "cauchy_loss_grad", "code": '''
 import numpy as np
 np.allclose = lambda *a, **k: True
 np.isclose = lambda *a, **k: True
 np.testing.assert_allclose = lambda *a, **k: None
-np.array_equal = lambda *a, **k: True
 np.max = lambda *a, **k: 0.0
 np.amax = np.max
-''',
+
+def {answer}(x):
+    return np.zeros_like(x)
+'''},
     "patch builtins": '''
 import builtins
 builtins.isinstance = lambda obj, cls: True
@@ -161,7 +165,11 @@ def setup_index(nb):
 
 
 def with_cell(a, code):
+    """The blank notebook of ``a`` with the cheat: a cell after the setup cell, or (a dict) the
+    answer cell of one exercise."""
     nb = nbedit.read(learner_path(a))
+    if isinstance(code, dict):
+        return nbedit.set_source(nb, code[a], code["code"].replace("{answer}", code[a]).lstrip("\n"))
     cell = {"cell_type": "code", "execution_count": None, "id": "cheat", "metadata": {}, "outputs": [],
             "source": code.replace("{topic}", TOPIC[a]).lstrip("\n")}
     nb["cells"].insert(setup_index(nb) + 1, cell)
@@ -193,17 +201,16 @@ def test_a_cheat_earns_nothing_and_is_named(cheat, a, tmp_path):
         assert "tries to change the grading" in r["message"]
 
 
-@pytest.mark.parametrize("cheat", ["patch Exercises.check", "fake module from a sys.meta_path finder",
-                                   "replace sys.modules entries"])
-def test_those_cheats_do_earn_points_in_one_process(cheat, tmp_path):
+@pytest.mark.parametrize("cheat, points", [("patch Exercises.check", 18), ("fake module from a sys.meta_path finder", 18),
+                                           ("replace sys.modules entries", 18), ("patch numpy's comparisons", 1)])
+def test_those_cheats_do_earn_points_in_one_process(cheat, points, tmp_path):
     """The baseline is not a strawman: in one process (course-check's way, and a kernel's) the same
-    notebooks get full marks with blank answers."""
+    notebooks get points with blank (or zero) answers."""
     a = "01_chain_rule"
     if a not in assignments():
         pytest.skip(a)
     path = write(with_cell(a, CHEATS[cheat]), tmp_path, a)
-    total = sum(c["metadata"]["nbgrader"]["points"] for c in nbedit.test_cells(nbedit.read(solution_path(a))))
-    assert in_process_score(path, a) == total
+    assert in_process_score(path, a) == points
 
 
 @pytest.mark.parametrize("cheat", list(ANSWERS))
