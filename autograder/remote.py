@@ -941,6 +941,11 @@ class Endpoint:
                     ref["s"] = self._content(obj, ctx, depth, level, digest)
                     self._digests[("m", rid)] = digest
             return ref
+        kind = _KINDS.get(t)
+        if kind is None:
+            kind = _KINDS[t] = "handle" if not issubclass(t, _SPECIAL_TYPES) else "other"
+        if kind == "handle":              # a learner's object (most of what L sends): no other test applies
+            return self._handle(obj, ctx, level)
         if isinstance(obj, (RemoteObject, GraderObject)) or (isinstance(obj, RemoteMeta) and "_cls_ep" in obj.__dict__):
             ep = obj._cls_ep if isinstance(obj, type) else object.__getattribute__(obj, "_rpc_ep")
             if ep is not self:
@@ -1117,13 +1122,17 @@ class Endpoint:
             raise ProtocolError(f"more than {MAX_ITEMS:,} values in one message")
         if depth > MAX_DEPTH:
             raise ProtocolError(f"a value nested more than {MAX_DEPTH} levels deep")
-        if v is None or isinstance(v, (bool, int, float, str)):
+        t = type(v)
+        if t is dict:
+            tag = v.get("@")
+            if tag == "h":
+                return self._proxy(v)
+        elif v is None or t is str or t is float or t is int or t is bool:
             return v
-        if isinstance(v, list):
-            return tuple(self._dec(x, ctx, depth + 1) for x in v)
-        if not isinstance(v, dict):
+        elif t is list:
+            return tuple([self._dec(x, ctx, depth + 1) for x in v])
+        else:
             raise ProtocolError("an unknown value")
-        tag = v.get("@")
         if tag == "r":
             return self._resolve(v, ctx, depth)
         if tag == "x":
@@ -1133,8 +1142,6 @@ class Endpoint:
             return self._mirrors[rid]
         if tag in ("a", "l", "d", "g"):
             return self._materialize(v, ctx, depth)
-        if tag == "h":
-            return self._proxy(v)
         if tag == "C":
             return self._mirror_class(v["x"])
         if tag == "n":
@@ -1413,6 +1420,10 @@ def _data_descriptors(cls):
 
 
 _MISSING = object()
+_KINDS = {}
+_SPECIAL_TYPES = (RemoteObject, GraderObject, type, int, float, str, bool, tuple, list, dict, complex, bytes,
+                  bytearray, slice, range, set, frozenset, np.generic, np.ndarray, np.random.Generator, np.dtype,
+                  np.ufunc, type(Ellipsis), type(NotImplemented))
 
 
 def _defined(cls, name):
