@@ -11,7 +11,6 @@ Also proved here: no solution or hidden-test code in ``notebooks/``, for every n
 HTML without hidden-test source is tests/test_roundtrip.py::test_feedback_has_no_hidden_tests, for
 every assignment it grades: all of them.)
 """
-import copy
 import json
 import subprocess
 import sys
@@ -272,8 +271,7 @@ LEAKS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "##
 def test_the_learner_notebook_holds_no_solution_and_no_hidden_test(a):
     nb = nbedit.read(learner_path(a))
     for i, cell in enumerate(nb["cells"]):
-        text = nbedit.source(nb, None) if False else ("".join(cell["source"]) if isinstance(cell["source"], list)
-                                                      else cell["source"])
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         for marker in LEAKS:
             assert marker not in text, f"{a} cell {i} holds {marker!r}"
         assert not cell.get("outputs"), f"{a} cell {i} stores outputs"
