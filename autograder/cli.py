@@ -6,6 +6,8 @@
                                                       and the class mistake report (instructors)
     course-check generate [ASSIGNMENT...] [--force]   regenerate notebooks/ from solutions/ without
                                                       overwriting a learner's work (instructors)
+    course-check gradebook [ASSIGNMENT...]            add assignments to nbgrader's gradebook
+                                                      (notebooks/ untouched; instructors)
 
 Notebooks are graded in parallel child processes (``autograder.runner``); a notebook that
 crashes Python, never finishes or is not a notebook at all is reported in one line and the
@@ -20,7 +22,9 @@ Exit status
               passed; 2 when DIR holds no notebook.
     grade     0 when every part of every notebook passed, 1 otherwise.
     class     0 when every submission was graded, 1 when one was not (see the summary), 2 on a
-              usage error (no gradebook, no submissions).
+              usage error (no nbgrader_config.py, no submissions).
+    generate  0 when every notebook was regenerated or left as it was, 1 when one was refused
+              because it holds a learner's work (see --force).
 """
 import argparse
 import json
@@ -182,6 +186,10 @@ def main(argv=None):
     r.add_argument("--force", action="store_true",
                    help="overwrite changed notebooks too (a copy is kept next to each)")
     r.set_defaults(func=cmd_generate)
+    b = sub.add_parser("gradebook", help="add assignments to nbgrader's gradebook (notebooks/ untouched)")
+    b.add_argument("assignments", nargs="*")
+    b.add_argument("--course", default=".")
+    b.set_defaults(func=cmd_generate)
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     return args.func(args)

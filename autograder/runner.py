@@ -41,9 +41,12 @@ COST = {"05_training": 3.0, "04_vector_backprop": 1.3, "06_autodiff": 0.9, "02_j
         "03_scalar_backprop": 0.6, "01_chain_rule": 0.2, "00_finite_differences": 0.1}
 
 
-def preload():
-    """Import what every notebook imports, once, before forking."""
+def preload(jobs=()):
+    """Import what the notebooks import (numpy, matplotlib, their checks modules), once, before
+    forking."""
     os.environ["MPLBACKEND"] = "Agg"
+    import importlib
+    import re
     import numpy  # noqa: F401
     try:
         import matplotlib
@@ -51,7 +54,16 @@ def preload():
         import matplotlib.pyplot  # noqa: F401
     except ImportError:  # pragma: no cover (matplotlib is a course dependency)
         pass
-    submission.all_exercises()
+    names = set()
+    for job in jobs:
+        for cell in job.get("nb", {}).get("cells", []):
+            names.update(re.findall(r"autograder\.checks import (\w+)|fresh\(\s*[\"'](\w+)",
+                                    submission.source_text(cell)))
+    for name in {n for pair in names for n in pair if n}:
+        try:
+            importlib.import_module(f"autograder.checks.{name}")
+        except Exception:  # the notebook will say so itself
+            pass
 
 
 def _one_line(text):
@@ -103,7 +115,7 @@ def prepare(path, *, assignment=None, source=None, exercises=None, presanitized=
         done = submission.sanitize(nb, assignment=assignment, source_nb=source_nb, exercises=exercises)
         notes += done.notes
         if done.rejected:
-            return not_graded(assignment, path, done.rejected, max_points, notes=notes,
+            return not_graded(assignment, path, done.rejected, max_points,
                               rows=placeholder_rows(points, done.rejected))
         nb = done.nb
     return {"assignment": assignment, "path": str(path), "nb": nb, "notes": notes, "points": points,
@@ -196,7 +208,7 @@ def run(jobs, *, workers=None, cell_seconds=CELL_SECONDS, notebook_seconds=NOTEB
             if on_result:
                 on_result(results[i])
         return results
-    preload()
+    preload([job for _, job in todo])
     todo.sort(key=lambda item: -COST.get(item[1]["assignment"], 5.0))
     running = {}
     try:
@@ -303,9 +315,58 @@ def grade_paths(paths, *, root=None, workers=None, cell_seconds=CELL_SECONDS,
                on_result=on_result)
 
 
+# --- one submission, possibly in a sandbox ---------------------------------------------------
+
+def grade_many(pairs, *, seconds=60.0, wrap=None, workers=1, notebook_seconds=NOTEBOOK_SECONDS):
+    """Results (see the module docstring) for ``pairs`` of (submission path, source path).
+
+    The submissions are read and restored here (with the source notebooks, which the learner's
+    code never sees), then graded in one ``python -m autograder.runner -`` process started as
+    ``wrap(argv)`` (``autograder.sandbox.wrap`` with a slot, for a class), which forks once per
+    notebook.  ``seconds`` limits each cell.
+    """
+    jobs = []
+    for path, source in pairs:
+        path = Path(path)
+        jobs.append(prepare(path, assignment=path.parent.name, source=source))
+    todo = [job for job in jobs if "nb" in job]
+    if todo:
+        payload = {"cell_seconds": seconds, "notebook_seconds": notebook_seconds, "workers": workers,
+                   "jobs": [dict(job, path=Path(job["path"]).name) for job in todo]}
+        argv = [sys.executable, "-m", "autograder.runner", "-"]
+        argv = wrap(argv) if wrap else argv
+        budget = notebook_seconds * (RETRIES + 1) * len(todo) + 60
+        try:
+            with tempfile.TemporaryDirectory() as scratch:
+                proc = subprocess.run(argv, input=json.dumps(payload), capture_output=True, text=True,
+                                      timeout=budget, cwd=scratch)
+            done = json.loads(proc.stdout) if proc.returncode == 0 else None
+            failure = None if done is not None else (
+                f"the grader stopped (exit code {proc.returncode}): "
+                + ((proc.stderr or "").strip().splitlines() or ["no message"])[-1])
+        except subprocess.TimeoutExpired:
+            done, failure = None, f"the grader did not finish within {budget:g} s"
+        except ValueError:
+            done, failure = None, "the grader's answer was not readable"
+        for k, job in enumerate(todo):
+            if done is not None and k < len(done):
+                result = dict(done[k], path=job["path"])
+            else:
+                result = _finish(dict(job, fatal=[]), None, [failure])
+            job.clear()
+            job.update(result)
+    return jobs
+
+
+def grade(submission_path, source_path, *, seconds=60.0, wrap=None):
+    """Rows ``{grade_id, points, passed, key, message, status}`` of one submission, graded
+    kernel-free with the source notebook's test cells (the format of ``autograder.trusted.grade``)."""
+    return grade_many([(submission_path, source_path)], seconds=seconds, wrap=wrap)[0]["rows"]
+
+
 def main(argv=None):
-    """``python -m autograder.runner JOBS.json`` (a list of {assignment, path}, already restored):
-    the results as JSON on stdout.  This is what runs inside the sandbox for a class."""
+    """``python -m autograder.runner -``: prepared jobs as JSON on stdin, results as JSON on
+    stdout.  This is what runs inside the sandbox for a class."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":  # pragma: no cover (Windows fallback)
         job = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
@@ -316,12 +377,8 @@ def main(argv=None):
         result = _grade(job, job.pop("cell_seconds"), lambda line: None)
         os.write(out, ("result " + json.dumps(result) + "\n").encode())
         return 0
-    spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    jobs = [prepare(item["path"], assignment=item["assignment"], presanitized=True,
-                    exercises=submission.exercises_for(item["assignment"])) for item in spec["jobs"]]
-    for job, item in zip(jobs, spec["jobs"]):
-        if "nb" in job:
-            job["notes"] = item.get("notes", [])
+    spec = json.loads(sys.stdin.read() if argv[:1] == ["-"] else Path(argv[0]).read_text(encoding="utf-8"))
+    jobs = spec["jobs"]
     results = run(jobs, workers=spec.get("workers", 1), cell_seconds=spec.get("cell_seconds", CELL_SECONDS),
                   notebook_seconds=spec.get("notebook_seconds", NOTEBOOK_SECONDS))
     sys.stdout.write(json.dumps(results))

@@ -39,6 +39,7 @@ import sys
 import tempfile
 
 USER = "course-sandbox"
+PRIVATE_DIR = "@private"   # wrap(..., workdir=PRIVATE_DIR): run in the sandbox's own scratch folder
 SCRATCH = os.path.join(tempfile.gettempdir(), f"course-sandbox-{os.geteuid() if hasattr(os, 'geteuid') else 0}")
 FILE_LIMIT = 64 * 2 ** 20
 PROCESS_LIMIT = 256
@@ -225,7 +226,7 @@ def _wrapper(args):  # pragma: no cover (runs as a separate process; tested thro
                 argv[i] = "-f=" + copy
     home = os.path.join(private, "home")
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("JPY_", "JUPYTER_", "SUDO_", "SSH_", "XDG_"))}
+           if not k.startswith(("SUDO_", "SSH_", "XDG_"))}
     env.update(HOME=home, USER=user_name(slot), LOGNAME=user_name(slot), TMPDIR=os.path.join(private, "tmp"),
                IPYTHONDIR=os.path.join(home, ".ipython"), MPLCONFIGDIR=os.path.join(home, ".matplotlib"),
                JUPYTER_RUNTIME_DIR=os.path.join(home, ".runtime"), XDG_CACHE_HOME=os.path.join(home, ".cache"),
@@ -270,6 +271,8 @@ def _wrapper(args):  # pragma: no cover (runs as a separate process; tested thro
             env["PYTHONPATH"] = os.pathsep.join([_shim(home, opts["site"])] +
                                                  [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     workdir = opts.get("workdir")
+    if workdir == PRIVATE_DIR:
+        workdir = home
     if workdir:
         os.chdir(workdir)
     os.execvpe(argv[0], argv, env)
