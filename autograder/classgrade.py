@@ -194,7 +194,7 @@ def nbgrader_reason(text):
 class Student:
     """Grades the submissions of one student at a time, in a worker process."""
 
-    def __init__(self, course, cfg, *, slot, sandboxed, feedback, cell_seconds, grader=None):
+    def __init__(self, course, cfg, *, slot, sandboxed, feedback, cell_seconds, grader=None, logs=None):
         from nbgrader.apps.api import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
         self.course, self.cfg, self.slot = Path(course), cfg, slot
@@ -202,6 +202,7 @@ class Student:
         self.api = NbGraderAPI(config=cfg)
         self.coursedir = CourseDirectory(config=cfg)
         self.grader = grader
+        self.logs = logs
         os.environ["AUTOGRADER_SANDBOX_SLOT"] = str(slot)
 
     def wrap(self, argv):
@@ -223,6 +224,7 @@ class Student:
         for a in assignments:
             t0 = time.perf_counter()
             outcome = self.api.autograde(a, student, force=True, create=True)
+            self.save_log(student, a, outcome)
             record = {"student": student, "assignment": a, "nbgrader_ok": bool(outcome["success"]),
                       "nbgrader_reason": "" if outcome["success"] else nbgrader_reason(
                           (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")),
@@ -244,6 +246,14 @@ class Student:
         for record in records:
             record["student_seconds"] = time.perf_counter() - started
         return records
+
+    def save_log(self, student, assignment, outcome):
+        """nbgrader's log of one submission: ``<logs>/<student>/<assignment>.log``."""
+        if not self.logs:
+            return
+        path = Path(self.logs) / student / f"{assignment}.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text((outcome.get("log") or "") + (outcome.get("error") or ""), encoding="utf-8")
 
     def kernel_free(self, student, assignments):
         pairs = [(self.path("submitted", student, a), self.path("source", student, a)) for a in assignments]
@@ -331,7 +341,8 @@ def _worker(course, options, slot, tasks, results):
         lock_gradebook(str(course))
         cfg = load_config(course, timeout=options["timeout"], sandboxed=options["sandboxed"])
         grader = Student(course, cfg, slot=slot, sandboxed=options["sandboxed"], feedback=options["feedback"],
-                         cell_seconds=options["cell_seconds"], grader=options.get("grader"))
+                         cell_seconds=options["cell_seconds"], grader=options.get("grader"),
+                         logs=str(Path(options["log"]).parent) if options.get("log") else None)
     except BaseException as exc:  # report and stop: the parent grades the rest elsewhere
         results.put(("dead", slot, f"{type(exc).__name__}: {exc}"))
         return

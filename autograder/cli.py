@@ -41,7 +41,9 @@ def _status(row):
         return "passed"
     if row.get("key") == "not_implemented" or "not implemented yet" in row["message"]:
         return "not implemented yet"
-    return row["message"]
+    if row.get("key") == "not_graded":
+        return "not graded"
+    return "failed"
 
 
 def _one_line(text, width):
@@ -75,10 +77,13 @@ def print_notebook(result, width=None, verbose=False):
     for row in result["rows"]:
         mark = "x" if row["passed"] else " "
         got = row["points"] if row["passed"] else 0
-        text = _one_line(_status(row), width - 50)
-        print(f"  [{mark}] {row['grade_id']:<32} {got:>2g}/{row['points']:<3g} {text}")
-        if verbose and not row["passed"] and row["message"]:
-            for line in row["message"].splitlines()[1:]:
+        status = _status(row)
+        print(f"  [{mark}] {row['grade_id']:<32} {got:>2g}/{row['points']:<3g} {status}")
+        if status == "failed":  # the named mistake, in one line
+            lines = runner._one_line(row["message"]) if not verbose else row["message"].strip()
+            if lines.startswith("CheckFailed: "):
+                lines = lines[len("CheckFailed: "):]
+            for line in lines.splitlines():
                 print(f"        {line}")
     shown = [e for e in result.get("errors", []) if _worth_showing(e)]
     for error in shown[:3]:

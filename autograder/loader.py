@@ -111,21 +111,28 @@ class _StopsKernel:
         return f"Use {self._name}() to stop the kernel"
 
 
+def _in_notebook(frame):
+    """Is this frame running the notebook's own code (compiled from a cell by ``_run_cell``)?"""
+    name = frame.f_code.co_filename
+    return name.startswith("<") and " cell " in name
+
+
 @contextlib.contextmanager
 def _cell_limit(seconds, state):
     """Stop the cell after ``seconds`` (like the guard's ``time_limit``); ``state["swallowed"]``
-    becomes True when the code caught the first interruption and kept going, as a Jupyter kernel
-    would see a loop that catches KeyboardInterrupt."""
+    becomes True when the notebook's code caught the interruption and kept going (a line of a
+    cell ran after it), as a Jupyter kernel would see a loop that catches KeyboardInterrupt."""
     usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
               and threading.current_thread() is threading.main_thread())
     if not usable:
         yield
         return
-    state.update(active=True, raised=0)
+    state.update(active=True, raised=False, swallowed=False)
 
     def _tracer(frame, event, arg):
         if state["active"] and event == "line":
-            state["raised"] += 1
+            if _in_notebook(frame):
+                state["swallowed"] = True
             raise _OutOfTime()
         return _tracer if state["active"] else None
 
@@ -136,7 +143,7 @@ def _cell_limit(seconds, state):
             frame.f_trace = _tracer
             frame = frame.f_back
         sys.settrace(_tracer)
-        state["raised"] += 1
+        state["raised"] = True
         raise _OutOfTime()
 
     previous = signal.signal(signal.SIGALRM, _alarm)
@@ -154,7 +161,6 @@ def _cell_limit(seconds, state):
                 break
             except _OutOfTime:
                 continue
-        state["swallowed"] = state["raised"] > 1
 
 
 def _run_cell(code, namespace, index, label, seconds):
@@ -231,7 +237,8 @@ def _execute(path, run_tests, seconds, nb=None, skip=(), on_cell=None):
                 on_cell(index)
             message, key, out, err, fatal = _run_cell(_source(cell), namespace, index, label, seconds)
             if test and not message and err.strip():
-                message, key = "the cell wrote to stderr (nbgrader scores that as 0):\n" + err.strip()[:500], "stderr"
+                message, key = ("the cell wrote to stderr, and nbgrader scores that as 0: "
+                                + err.strip()[:500]), "stderr"
             if fatal:
                 result.fatal.append((index, fatal))
             result.runs.append(CellRun(index=index, grade_id=meta.get("grade_id", ""), points=points,

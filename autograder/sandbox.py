@@ -104,17 +104,27 @@ def _site_dirs():
     return [d for d in dirs if os.path.isdir(d)]
 
 
+MADE_BY_GRADING = ("autograded", "feedback")
+
+
 def protect(course):
     """Remove other users' permissions from what a submission must not reach; returns the paths
-    changed.  The course folder itself stays readable (the package and the venv live there)."""
+    changed.  The folders grading creates are created first, closed.  The course folder itself
+    stays readable (the package and the venv may live there)."""
     changed = []
+    for name in MADE_BY_GRADING:
+        path = os.path.join(course, name)
+        if not os.path.lexists(path):
+            os.mkdir(path, 0o750)
+            changed.append(path)
     for name in PRIVATE:
         path = os.path.join(course, name)
         if os.path.lexists(path) and not os.path.islink(path):
             mode = os.stat(path).st_mode
             if mode & 0o007:
                 os.chmod(path, mode & ~0o007)
-                changed.append(path)
+                if path not in changed:
+                    changed.append(path)
     return changed
 
 
