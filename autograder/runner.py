@@ -237,6 +237,14 @@ def run(jobs, *, workers=None, cell_seconds=CELL_SECONDS, notebook_seconds=NOTEB
                                 entry["cell"] = int(line[5:])
                             elif line.startswith(b"result "):
                                 entry["result"] = json.loads(line[7:])
+                        if "result" not in entry:
+                            continue
+                        # done: do not wait for end of file (a process the notebook started may
+                        # still hold the pipe); the child exits right after its result
+                        os.close(fd)
+                        del running[fd]
+                        _reap(entry["pid"])
+                        _settle(entry, None, None, todo, results, retries, on_result)
                         continue
                     # end of file: the child is done or dead
                     os.close(fd)
@@ -257,6 +265,18 @@ def run(jobs, *, workers=None, cell_seconds=CELL_SECONDS, notebook_seconds=NOTEB
             except OSError:
                 pass
     return results
+
+
+def _reap(pid, seconds=5.0):
+    """Wait for a child that has sent its result; kill it if it lingers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
 
 
 def _settle(entry, status, timed_out, todo, results, retries, on_result):

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 import nbedit
-from conftest import ROOT, nbgrader_env, solution_path
-from test_hostile import BY_NAME, CASES, FULL, NB, blank, insert_after, solved, write
+from conftest import ROOT, nbgrader_env
+from test_hostile import BY_NAME, CASES, FULL, NB, blank, insert_after, solved
 
 import autograder.checks
 from autograder import sandbox
@@ -276,30 +276,6 @@ def test_parallel_and_sequential_grading_give_the_same_gradebook(graded):
         assert len(sequential) == 4 * (len(subset) - 3) + 4 * 3, "every cell of every submission"
     finally:
         shutil.rmtree(course, ignore_errors=True)
-
-
-def test_plain_nbgrader_autograde_no_longer_stops_at_a_malformed_submission(tmp_path):
-    """Stock nbgrader stopped the whole run at a duplicated test cell or an edited schema_version;
-    with the course's configuration every later student is graded (and those two as well)."""
-    course = tmp_path
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / NB, course / "solutions" / NB)
-    env = nbgrader_env()
-    nbgrader = [str(Path(sys.executable).parent / "nbgrader")]
-    proc = subprocess.run(nbgrader + ["generate_assignment", NB, "--force",
-                                      f"--CourseDirectory.release_directory={tmp_path / 'release'}"],
-                          cwd=course, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    for name in ("a_duplicated_test_cell", "b_schema_edited", "c_correct"):
-        case = BY_NAME[name[2:]]
-        write(case, course / "submitted" / name / NB / f"{NB}.ipynb")
-    proc = subprocess.run(nbgrader + ["autograde", NB], cwd=course, env=env, capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "checksum" not in proc.stderr
-    proc = subprocess.run(nbgrader + ["export"], cwd=course, env=env, capture_output=True, text=True, timeout=600)
-    grades = {r["student_id"]: float(r["raw_score"]) for r in read_csv(course / "grades.csv")}
-    assert grades == {"a_duplicated_test_cell": FULL, "b_schema_edited": FULL, "c_correct": FULL}
 
 
 # --- the published table ------------------------------------------------------------------------
