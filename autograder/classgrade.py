@@ -59,8 +59,16 @@ KERNEL_FREE_CELL_SECONDS = 30.0
 
 # --- nbgrader, in-process -----------------------------------------------------------------
 
+def _venv_on_path():
+    """nbgrader runs ``alembic`` from PATH: put this Python's bin folder first."""
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
 def load_config(course, *, timeout=None, sandboxed=False):
     """The course's nbgrader configuration (``nbgrader_config.py``), with the options of a run."""
+    _venv_on_path()
     from traitlets.config.loader import PyFileConfigLoader
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     cfg.CourseDirectory.root = str(course)
@@ -234,7 +242,7 @@ class Student:
         if self.sandboxed:
             sandbox.kill_all(self.slot)
         t0 = time.perf_counter()
-        kernel_free = self.kernel_free(student, assignments)
+        kernel_free = self.kernel_free(student, assignments, records)
         if self.sandboxed:
             sandbox.kill_all(self.slot)
         kf_seconds = time.perf_counter() - t0
@@ -255,10 +263,30 @@ class Student:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text((outcome.get("log") or "") + (outcome.get("error") or ""), encoding="utf-8")
 
-    def kernel_free(self, student, assignments):
+    def kernel_free(self, student, assignments, records=None):
         pairs = [(self.path("submitted", student, a), self.path("source", student, a)) for a in assignments]
         if self.grader is None:
-            return runner.grade_many(pairs, seconds=self.cell_seconds, wrap=self.wrap)
+            # a notebook nbgrader gave full marks has no mistake to name: only its changes are read
+            full = [r is not None and r["nbgrader_ok"] and r["cells"] and
+                    all(score is not None and score >= top for score, top in r["cells"].values())
+                    for r in (records or [None] * len(pairs))]
+            todo = [pair for pair, skip in zip(pairs, full) if not skip]
+            graded = iter(runner.grade_many(todo, seconds=self.cell_seconds, wrap=self.wrap) if todo else [])
+            results = []
+            for (sub, src), skip, r in zip(pairs, full, records or [None] * len(pairs)):
+                if not skip:
+                    results.append(next(graded))
+                    continue
+                job = runner.prepare(sub, assignment=sub.parent.name, source=src)
+                rows = [{"grade_id": gid, "points": top, "passed": True, "key": "", "message": "",
+                         "status": "graded"} for gid, (score, top) in r["cells"].items()]
+                order = list(job.get("points", {}))
+                rows.sort(key=lambda row: order.index(row["grade_id"]) if row["grade_id"] in order else len(order))
+                results.append({"assignment": sub.parent.name, "path": str(sub), "status": "graded",
+                                "rows": rows, "notes": job.get("notes", []), "errors": [],
+                                "max": job.get("max"), "score": float(sum(t for _, t in r["cells"].values())),
+                                "recovered": None})
+            return results
         results = []
         for (sub, src), a in zip(pairs, assignments):
             rows = self.grader(sub, src, seconds=self.cell_seconds, wrap=self.wrap)
@@ -395,7 +423,11 @@ def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, 
         return [], facts
     if sandboxed:
         facts["protected"] = sandbox.protect(str(course))
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
+    # one task per submission (student, assignment), the slowest notebooks first, so that the
+    # workers share out even one student's course
+    work = sorted(((s, a) for s, mine in tasks.items() for a in mine),
+                  key=lambda sa: (-runner.COST.get(sa[1], 5.0), sa[0]))
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     facts["workers"] = workers
     options = {"timeout": timeout, "sandboxed": sandboxed, "feedback": feedback, "cell_seconds": cell_seconds,
                "grader": grader, "log": str(log) if log else None}
@@ -407,9 +439,8 @@ def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, 
             sandbox.kill_all(slot)
     ctx = multiprocessing.get_context("fork")
     task_q, result_q = ctx.Queue(), ctx.Queue()
-    order = sorted(tasks, key=lambda s: -sum(runner.COST.get(a, 5.0) for a in tasks[s]))
-    for student in order:
-        task_q.put((student, tasks[student]))
+    for student, a in work:
+        task_q.put((student, [a]))
     procs = {slot: ctx.Process(target=_worker, args=(course, options, slot, task_q, result_q), daemon=True)
              for slot in range(workers)}
     for proc in procs.values():
@@ -429,20 +460,20 @@ def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, 
         if kind == "done":
             records.extend(payload)
             done += 1
-            say(progress_line(done, len(tasks), payload))
+            say(progress_line(done, len(work), payload))
         else:
             alive.discard(slot)
             if kind == "dead":
                 say(f"worker {slot} could not start: {payload}")
     for proc in procs.values():
         proc.join(timeout=10)
-    # students a dead worker took with it
-    graded = {r["student"] for r in records}
-    for student in order:
-        if student not in graded:
-            records += [{"student": student, "assignment": a, "nbgrader_ok": False, "status":
-                         "not graded: its worker stopped", "score": None, "max": None, "recovered": None,
-                         "rows": [], "notes": [], "cells": {}, "nbgrader_reason": ""} for a in tasks[student]]
+    # submissions a dead worker took with it
+    graded = {(r["student"], r["assignment"]) for r in records}
+    for student, a in work:
+        if (student, a) not in graded:
+            records.append({"student": student, "assignment": a, "nbgrader_ok": False, "status":
+                            "not graded: its worker stopped", "score": None, "max": None, "recovered": None,
+                            "rows": [], "notes": [], "cells": {}, "nbgrader_reason": ""})
     lost = verify(cfg, records)
     if lost:
         say(f"{len(lost)} graded submission(s) missing from the gradebook: grading them again, one at a time")
@@ -480,16 +511,14 @@ def verify(cfg, records):
 
 
 def progress_line(done, total, records):
-    student = records[0]["student"] if records else "?"
     parts = []
     for r in records:
-        tag = r["assignment"][:2]
         if r["status"] == "graded":
-            parts.append(f"{tag} {_num(r['score'])}/{_num(r['max'])}")
+            parts.append(f"{r['student']} {r['assignment']}: {_num(r['score'])} / {_num(r['max'])}")
         else:
-            parts.append(f"{tag} NOT GRADED ({r['status'][len('not graded: '):][:60]})")
+            parts.append(f"{r['student']} {r['assignment']}: NOT GRADED ({r['status'][len('not graded: '):][:70]})")
     seconds = max((r.get("student_seconds", 0) for r in records), default=0)
-    return f"[{done}/{total}] {student}: " + ", ".join(parts) + f"  ({seconds:.1f} s)"
+    return f"[{done}/{total}] " + ", ".join(parts) + f"  ({seconds:.1f} s)"
 
 
 # --- export and reports ----------------------------------------------------------------------

@@ -74,7 +74,11 @@ def print_notebook(result, width=None, verbose=False):
                   f"{result['recovered']:g} / {result['max']:g})")
     for note in result.get("notes", []):
         print(f"  note: {_one_line(note, width - 8)}")
-    for row in result["rows"]:
+    rows = result["rows"]
+    if graded and len(rows) > 1 and all(_status(r) == "not implemented yet" for r in rows):
+        print(f"  [ ] all {len(rows)} parts not implemented yet")
+        rows = []
+    for row in rows:
         mark = "x" if row["passed"] else " "
         got = row["points"] if row["passed"] else 0
         status = _status(row)

@@ -136,7 +136,8 @@ def test_the_run_finishes_and_says_so(graded):
     assert "Class report:" in proc.stdout and "gradebook check: nothing lost" in proc.stdout
     assert graded["run"]["lost"] == 0
     assert len(graded["students"]) == len(CASES) + len(PLANTED) + (len(attack(Path("/x"))) if SANDBOXED else 0)
-    assert f"[{len(graded['students'])}/{len(graded['students'])}]" in proc.stdout, "progress lines"
+    n = len(graded["students"])
+    assert f"[{n}/{n}]" in proc.stdout and f"correct {NB}: 8 / 8" in proc.stdout, "progress lines"
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))
