@@ -321,6 +321,11 @@ class Student:
         page = self.path("feedback", record["student"], record["assignment"]).with_suffix(".html")
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text(feedback_page(record), encoding="utf-8")
+        # what `nbgrader release_feedback` needs to hand this page to the student
+        submitted = self.path("submitted", record["student"], record["assignment"]).parent
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            if (submitted / name).is_file():
+                shutil.copy(submitted / name, page.parent / name)
 
 
 def combine(record, result):
