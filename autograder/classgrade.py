@@ -752,6 +752,7 @@ def main_from_args(args):
     files = {"grades": export_csv(course, cfg)}
     files.update(write_reports(out, records, facts))
     files["logs"] = out / "logs"
+    sandbox.give_back(str(course))
     if not args.quiet:
         print_summary(records, facts, files)
     return 0 if all(r["status"] == "graded" for r in records) else 1

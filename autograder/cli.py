@@ -107,7 +107,10 @@ def _worth_showing(error):
 
 
 def _find_notebooks(root):
-    return sorted(p for p in Path(root).glob("*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    """``<assignment>/<assignment>.ipynb`` under ``root``: the notebooks nbgrader grades (a
+    learner's scratch notebook next to them is not one)."""
+    return sorted(p for p in Path(root).glob("*/*.ipynb")
+                  if ".ipynb_checkpoints" not in p.parts and p.stem == p.parent.name)
 
 
 def _common(p):

@@ -290,7 +290,9 @@ def _settle(entry, status, timed_out, todo, results, retries, on_result):
         else:
             reason = _death(status, cell)
         job = dict(job, fatal=job["fatal"] + [reason], tries=job["tries"] + 1)
-        if cell is not None and job["tries"] <= retries and cell not in job["skip"]:
+        # a dead child is graded again without its cell (quick); a notebook that ran out of time
+        # is not (it could take as long again)
+        if not timed_out and cell is not None and job["tries"] <= retries and cell not in job["skip"]:
             job["skip"] = job["skip"] + [cell]
             todo.insert(0, (entry["i"], job))
             return

@@ -404,3 +404,26 @@ def test_progress_counts_points_from_the_checks_module_not_the_notebook(tmp_path
         "test_central_difference": 2.0, "test_numerical_gradient": 3.0, "test_relative_error": 2.0,
         "test_cauchy_loss_grad": 1.0}
     assert any("points 100" in n for n in result["notes"])
+
+
+def test_a_notebook_that_blocks_every_interruption_runs_out_of_time_once(tmp_path):
+    """A cell that blocks SIGALRM cannot be stopped from inside; the parent kills the child at the
+    notebook's time limit, reports the cell, and does not run it all again."""
+    nb = insert_after(solved(), "relative_error",
+                      "import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\nwhile True:\n    pass\n")
+    path = tmp_path / NB / f"{NB}.ipynb"
+    nbedit.write(nb, path)
+    job = runner.prepare(path, source=solution_path(NB))
+    import time
+    started = time.monotonic()
+    (result,) = runner.run([job], cell_seconds=1, notebook_seconds=4)
+    assert time.monotonic() - started < 10
+    assert result["status"] == "not graded: cell 18 did not finish within 4 s"
+
+
+def test_progress_ignores_a_scratch_notebook(tmp_path):
+    (tmp_path / "solutions").symlink_to(ROOT / "solutions")
+    write(BY_NAME["correct"], tmp_path / "notebooks" / NB / f"{NB}.ipynb")
+    (tmp_path / "notebooks" / NB / "scratch.ipynb").write_text("{}", encoding="utf-8")
+    proc = cli("progress", str(tmp_path / "notebooks"))
+    assert proc.returncode == 0 and "scratch" not in proc.stdout and "total: 8 / 8 points" in proc.stdout

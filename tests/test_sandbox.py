@@ -173,3 +173,16 @@ def test_not_root_is_said_clearly(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert not sandbox.available()
     assert "not running as root" in sandbox.why_not() and "can write wherever you can" in sandbox.why_not()
+
+
+@needs_root
+def test_what_grading_wrote_goes_back_to_the_instructor(course):
+    uid, gid = sandbox.ensure_user(3)        # stands for the instructor who ran sudo
+    os.chown(course, uid, gid)
+    (course / "autograded" / "alice").mkdir(parents=True)
+    (course / "autograded" / "alice" / "a.ipynb").write_text("graded")
+    (course / "grades.csv").write_text("csv")
+    changed = sandbox.give_back(str(course))
+    assert {Path(p).name for p in changed} >= {"autograded", "alice", "a.ipynb", "grades.csv", "gradebook.db"}
+    assert os.stat(course / "autograded" / "alice" / "a.ipynb").st_uid == uid
+    assert os.stat(course / "notebooks" / "a" / "a.ipynb").st_uid == 0, "only grading's files"
