@@ -266,25 +266,26 @@ class Student:
     def kernel_free(self, student, assignments, records=None):
         pairs = [(self.path("submitted", student, a), self.path("source", student, a)) for a in assignments]
         if self.grader is None:
-            # a notebook nbgrader gave full marks has no mistake to name: only its changes are read
-            full = [r is not None and r["nbgrader_ok"] and r["cells"] and
-                    all(score is not None and score >= top for score, top in r["cells"].values())
-                    for r in (records or [None] * len(pairs))]
+            # a notebook whose every failed part nbgrader found "not implemented yet" (or with full
+            # marks) has no mistake to name: its rows come from nbgrader's own run
+            known = [self.rows_from_nbgrader(r) if r is not None and r["nbgrader_ok"] else None
+                     for r in (records or [None] * len(pairs))]
+            full = [k is not None for k in known]
             todo = [pair for pair, skip in zip(pairs, full) if not skip]
             graded = iter(runner.grade_many(todo, seconds=self.cell_seconds, wrap=self.wrap) if todo else [])
             results = []
-            for (sub, src), skip, r in zip(pairs, full, records or [None] * len(pairs)):
+            for i, ((sub, src), skip) in enumerate(zip(pairs, full)):
                 if not skip:
                     results.append(next(graded))
                     continue
                 job = runner.prepare(sub, assignment=sub.parent.name, source=src)
-                rows = [{"grade_id": gid, "points": top, "passed": True, "key": "", "message": "",
-                         "status": "graded"} for gid, (score, top) in r["cells"].items()]
+                rows = known[i]
                 order = list(job.get("points", {}))
                 rows.sort(key=lambda row: order.index(row["grade_id"]) if row["grade_id"] in order else len(order))
                 results.append({"assignment": sub.parent.name, "path": str(sub), "status": "graded",
                                 "rows": rows, "notes": job.get("notes", []), "errors": [],
-                                "max": job.get("max"), "score": float(sum(t for _, t in r["cells"].values())),
+                                "max": job.get("max"), "score": float(sum(row["points"] for row in rows
+                                                                          if row["passed"])),
                                 "recovered": None})
             return results
         results = []
@@ -292,11 +293,39 @@ class Student:
             rows = self.grader(sub, src, seconds=self.cell_seconds, wrap=self.wrap)
             status = next((r["status"] for r in rows if r["status"] != "graded"), "graded")
             passed = float(sum(r["points"] for r in rows if r["passed"]))
-            results.append({"assignment": a, "path": str(sub), "status": status, "rows": rows, "notes": [],
+            notes = runner.prepare(sub, assignment=a, source=src).get("notes", [])
+            results.append({"assignment": a, "path": str(sub), "status": status, "rows": rows, "notes": notes,
                             "errors": [], "max": float(sum(r["points"] for r in rows)),
                             "score": 0.0 if status != "graded" else passed,
                             "recovered": passed if status != "graded" else None})
         return results
+
+    def rows_from_nbgrader(self, record):
+        """Rows from nbgrader's graded notebook when every part either got full marks or failed
+        as "not implemented yet"; None when a part failed otherwise (its mistake must be named)."""
+        if not record["cells"]:
+            return None
+        failed = {gid for gid, (score, top) in record["cells"].items() if score is None or score < top}
+        messages = {}
+        if failed:
+            path = self.path("autograded", record["student"], record["assignment"])
+            try:
+                nb = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+            for cell in nb.get("cells", []):
+                gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+                if gid in failed:
+                    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+                    text = errors[-1].get("evalue", "") if errors else ""
+                    if "is not implemented yet" not in text:
+                        return None
+                    messages[gid] = text
+            if set(messages) != failed:
+                return None
+        return [{"grade_id": gid, "points": top, "passed": gid not in failed,
+                 "key": "not_implemented" if gid in failed else "", "message": messages.get(gid, ""),
+                 "status": "graded"} for gid, (score, top) in record["cells"].items()]
 
     def read_gradebook(self, student, assignment):
         from nbgrader.api import MissingEntry
@@ -741,9 +770,14 @@ def main_from_args(args):
         print(f"WARNING: no sandbox: {sandbox.why_not()}. Run as root (sudo) to grade untrusted "
               f"submissions as another user.", file=sys.stderr)
     out = Path(args.out) if args.out else course / "class_report"
+    grader = None
+    if args.grader and args.grader != "autograder.runner:grade":
+        import importlib
+        module, _, name = args.grader.partition(":")
+        grader = getattr(importlib.import_module(module), name or "grade")
     records, facts = grade_class(course, assignments, students=args.student, jobs=args.jobs,
                                  timeout=args.timeout, feedback=args.feedback, sandboxed=sandboxed, say=say,
-                                 log=out / "logs" / "worker{slot}.log")
+                                 log=out / "logs" / "worker{slot}.log", grader=grader)
     if not records:
         print(f"course-check class: no submissions of {', '.join(assignments)} under submitted/", file=sys.stderr)
         return 2
@@ -752,7 +786,10 @@ def main_from_args(args):
     files = {"grades": export_csv(course, cfg)}
     files.update(write_reports(out, records, facts))
     files["logs"] = out / "logs"
+    lines = []
+    print_summary(records, facts, dict(files, summary=out / "summary.txt"), say=lines.append)
+    (out / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     sandbox.give_back(str(course))
     if not args.quiet:
-        print_summary(records, facts, files)
+        print("\n".join(lines), flush=True)
     return 0 if all(r["status"] == "graded" for r in records) else 1

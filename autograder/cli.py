@@ -191,6 +191,9 @@ def main(argv=None):
                    help="run learners' code as yourself (the default sandbox needs root)")
     c.add_argument("--out", default=None, help="report folder (default: COURSE/class_report)")
     c.add_argument("--quiet", action="store_true", help="no progress lines")
+    c.add_argument("--grader", default=None, metavar="MODULE:FUNCTION",
+                   help="per-notebook rows grader, grade(submission, source, *, seconds, wrap) -> rows "
+                        "(default: the kernel-free autograder.runner:grade, batched)")
     c.set_defaults(func=cmd_class)
     r = sub.add_parser("generate", help="regenerate notebooks/ from solutions/ (keeps learners' work)")
     r.add_argument("assignments", nargs="*")

@@ -111,19 +111,26 @@ def bench_class(n_students):
     students = {f"student{i:02d}_{kind}": kind for i, kind in enumerate(kinds)}
     course = make_course(students)
     try:
-        seconds, proc = course_check("class", "--all", "--course", str(course), "--jobs", "2")
+        setup, _ = course_check("gradebook", "--course", str(course))
+        print(f"course-check gradebook (7 assignments into a new gradebook, once per course): {setup:.1f} s")
+        jobs = os.environ.get("GRADING_JOBS", "2")
+        seconds, proc = course_check("class", "--all", "--course", str(course), "--jobs", jobs)
         run = json.loads((course / "class_report" / "run.json").read_text())
         per_student = []
         with open(course / "class_report" / "students.csv", encoding="utf-8") as fh:
             import csv
             rows = list(csv.DictReader(fh))
         print(f"course-check class --all: {len(students)} student(s) x {len(ASSIGNMENTS)} notebooks: "
-              f"{seconds:.1f} s wall on 2 workers ({'sandboxed' if run['sandboxed'] else 'not sandboxed'}), "
+              f"{seconds:.1f} s wall on {run['workers']} workers ({'sandboxed' if run['sandboxed'] else 'not sandboxed'}), "
               f"exit {proc.returncode}, {sum(r['status'] == 'graded' for r in rows)} of {len(rows)} graded, "
               f"gradebook: {run['lost']} lost")
         if n_students >= 30:
             summary = proc.stdout[proc.stdout.index("Class mistake report"):].splitlines()[:8]
             print("  " + "\n  ".join(summary))
+        keep = Path(tempfile.gettempdir()) / f"grading-benchmark-{n_students}"
+        shutil.rmtree(keep, ignore_errors=True)
+        shutil.copytree(course / "class_report", keep, ignore=shutil.ignore_patterns("logs"))
+        print(f"  reports kept in {keep}")
         return seconds, per_student
     finally:
         shutil.rmtree(course, ignore_errors=True)

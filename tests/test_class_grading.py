@@ -70,8 +70,16 @@ def _digest(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def custom_rows(submission, source, *, seconds=60.0, wrap=None):
+    """A stand-in for another per-notebook grader (``--grader``): the kernel-free rows, re-keyed."""
+    from autograder import runner
+    rows = runner.grade(submission, source, seconds=seconds, wrap=wrap)
+    return [dict(row, key=f"custom_{row['key']}" if row["key"] else "") for row in rows]
+
+
 def run_class(course, *args):
     env = nbgrader_env()
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-m", "autograder", "class", NB, "--course", str(course),
                            "--timeout", str(TIMEOUT), *args], env=env, capture_output=True, text=True,
                           timeout=1800)
@@ -264,13 +272,17 @@ def _gradebook_scores(course):
 
 def test_parallel_and_sequential_grading_give_the_same_gradebook(graded):
     """The same submissions graded with 2 workers (the fixture) and with 1 worker: every grade of
-    every cell is the same, and nothing is missing."""
+    every cell is the same, and nothing is missing.  (This run also takes its rows from another
+    grader, as `--grader autograder.trusted:grade` will.)"""
     subset = ["correct", "blank", "partial", "planted_mistake", "returns_nan", "points_edited",
               "duplicated_test_cell", "schema_edited", "not_json", "os_exit"]
     course = make_course({name: (lambda course, name=name: BY_NAME[name].make()) for name in subset})
     try:
-        proc = run_class(course, "--jobs", "1", "--quiet")
+        proc = run_class(course, "--jobs", "1", "--quiet", "--grader", "test_class_grading:custom_rows")
         assert proc.returncode == 1, proc.stderr[-2000:]
+        rows = {r["student"]: r for r in read_csv(course / "class_report" / "students.csv")}
+        assert rows["planted_mistake"]["failed_parts"] == "test_central_difference=custom_forward_difference"
+        assert rows["os_exit"]["status"].startswith("not graded: cell 18 stopped Python")
         parallel = [r for r in _gradebook_scores(graded["course"]) if r[0] in subset]
         sequential = _gradebook_scores(course)
         assert sequential == parallel
@@ -321,3 +333,10 @@ def test_docs_table_is_current(graded):
     if os.environ.get("UPDATE_DOCS"):
         DOC.write_text(fresh, encoding="utf-8")
     assert fresh == text, "docs/hostile.md is out of date: UPDATE_DOCS=1 pytest tests/test_class_grading.py"
+
+
+def test_the_gradebook_is_made_without_touching_notebooks(graded):
+    """`make generate` runs with --no-db; the class command adds what the gradebook lacks by
+    generating into a scratch folder, so notebooks/ (learners' work) is never written."""
+    assert f"adding {NB} to the gradebook" in graded["proc"].stdout
+    assert not (graded["course"] / "notebooks").exists()
