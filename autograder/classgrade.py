@@ -228,17 +228,7 @@ class Student:
 
     def grade(self, student, assignments):
         started = time.perf_counter()
-        records = []
-        for a in assignments:
-            t0 = time.perf_counter()
-            outcome = self.api.autograde(a, student, force=True, create=True)
-            self.save_log(student, a, outcome)
-            record = {"student": student, "assignment": a, "nbgrader_ok": bool(outcome["success"]),
-                      "nbgrader_reason": "" if outcome["success"] else nbgrader_reason(
-                          (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")),
-                      "nbgrader_seconds": time.perf_counter() - t0}
-            record.update(self.read_gradebook(student, a))
-            records.append(record)
+        records = [self.autograde(student, a) for a in assignments]
         if self.sandboxed:
             sandbox.kill_all(self.slot)
         t0 = time.perf_counter()
@@ -246,7 +236,18 @@ class Student:
         if self.sandboxed:
             sandbox.kill_all(self.slot)
         kf_seconds = time.perf_counter() - t0
-        for record, result in zip(records, kernel_free):
+        for i, (record, result) in enumerate(zip(records, kernel_free)):
+            if not record["nbgrader_ok"] and "kernel died" in record["nbgrader_reason"] \
+                    and result.get("status") == "graded":
+                # nbgrader's kernel died, but nothing in the notebook stops Python: not the
+                # learner's doing (a crash, the machine); grade it once more
+                again = self.autograde(student, record["assignment"])
+                if self.sandboxed:
+                    sandbox.kill_all(self.slot)
+                again["retried"] = record["nbgrader_reason"]
+                records[i] = record = again
+                if record["nbgrader_ok"] and self.grader is None:
+                    result = self.kernel_free(student, [record["assignment"]], [record])[0]
             combine(record, result)
             record["kernel_free_seconds"] = kf_seconds / max(1, len(records))
             if self.feedback:
@@ -255,13 +256,26 @@ class Student:
             record["student_seconds"] = time.perf_counter() - started
         return records
 
+    def autograde(self, student, assignment):
+        """nbgrader autograde for one submission: its record (status, score, per-cell grades)."""
+        t0 = time.perf_counter()
+        outcome = self.api.autograde(assignment, student, force=True, create=True)
+        self.save_log(student, assignment, outcome)
+        record = {"student": student, "assignment": assignment, "nbgrader_ok": bool(outcome["success"]),
+                  "nbgrader_reason": "" if outcome["success"] else nbgrader_reason(
+                      (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")),
+                  "nbgrader_seconds": time.perf_counter() - t0}
+        record.update(self.read_gradebook(student, assignment))
+        return record
+
     def save_log(self, student, assignment, outcome):
         """nbgrader's log of one submission: ``<logs>/<student>/<assignment>.log``."""
         if not self.logs:
             return
         path = Path(self.logs) / student / f"{assignment}.log"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text((outcome.get("log") or "") + (outcome.get("error") or ""), encoding="utf-8")
+        with open(path, "a", encoding="utf-8") as fh:  # a second attempt is appended
+            fh.write((outcome.get("log") or "") + (outcome.get("error") or ""))
 
     def kernel_free(self, student, assignments, records=None):
         pairs = [(self.path("submitted", student, a), self.path("source", student, a)) for a in assignments]
@@ -361,6 +375,9 @@ def combine(record, result):
     """The class record of one submission: nbgrader's score, the kernel-free rows and reasons."""
     record["rows"] = result.get("rows", [])
     record["notes"] = result.get("notes", [])
+    if record.get("retried"):
+        record["notes"] = record["notes"] + [f"graded twice: the first time {record['retried']}, with "
+                                             f"nothing in the notebook that stops Python"]
     record["max"] = record.get("max") or result.get("max")
     if record["nbgrader_ok"]:
         record["status"] = "graded"
@@ -373,7 +390,9 @@ def combine(record, result):
         if record["nbgrader_reason"] and record["nbgrader_reason"] not in reason and not kf.startswith("not graded: "):
             reason = record["nbgrader_reason"]
         record["status"] = f"not graded: {reason}"
-        record["recovered"] = result.get("recovered")
+        # what the kernel-free run gives (the rest of the notebook, when it found the culprit)
+        record["recovered"] = result.get("recovered") if result.get("recovered") is not None else (
+            result.get("score") if result.get("status") == "graded" and result.get("rows") else None)
         if record["score"] is None:
             record["score"] = 0.0
 

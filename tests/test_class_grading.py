@@ -113,6 +113,8 @@ def graded():
     students = {case.name: (lambda course, case=case: case.make()) for case in CASES}
     students.update({name: (lambda course, src=src: nbedit.set_source(solved(), "central_difference", src))
                      for name, src in PLANTED.items()})
+    students["dies_only_under_nbgrader"] = lambda course: insert_after(
+        solved(), "relative_error", "import os, sys\nif 'ipykernel' in sys.modules:\n    os._exit(1)\n")
     for name in attack(Path("/nonexistent")) if SANDBOXED else ():  # not root: the attacks would work
         students[name] = (lambda course, name=name: insert_after(blank(), "setup", attack(course)[name][1]))
     package_before = PACKAGE_FILE.read_bytes()
@@ -143,7 +145,7 @@ def test_the_run_finishes_and_says_so(graded):
     assert proc.returncode == 1, "some submissions cannot be graded: exit 1\n" + proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Class report:" in proc.stdout and "gradebook check: nothing lost" in proc.stdout
     assert graded["run"]["lost"] == 0
-    assert len(graded["students"]) == len(CASES) + len(PLANTED) + (len(attack(Path("/x"))) if SANDBOXED else 0)
+    assert len(graded["students"]) == len(CASES) + len(PLANTED) + 1 + (len(attack(Path("/x"))) if SANDBOXED else 0)
     n = len(graded["students"])
     assert f"[{n}/{n}]" in proc.stdout and f"correct {NB}: 8 / 8" in proc.stdout, "progress lines"
 
@@ -340,3 +342,14 @@ def test_the_gradebook_is_made_without_touching_notebooks(graded):
     generating into a scratch folder, so notebooks/ (learners' work) is never written."""
     assert f"adding {NB} to the gradebook" in graded["proc"].stdout
     assert not (graded["course"] / "notebooks").exists()
+
+
+def test_a_kernel_death_the_notebook_does_not_explain_is_graded_again(graded):
+    """nbgrader's kernel died, but the kernel-free run found nothing that stops Python: the
+    submission is graded a second time (here it dies again, so it stays not graded, and says so)."""
+    row = graded["students"]["dies_only_under_nbgrader"]
+    assert row["status"].startswith("not graded: the kernel died")
+    assert "graded twice: the first time the kernel died" in row["changes_to_notebook"]
+    assert float(row["recovered_kernel_free"]) == FULL
+    log = (graded["course"] / "class_report" / "logs" / "dies_only_under_nbgrader" / f"{NB}.log").read_text()
+    assert log.count("Kernel died") >= 2
