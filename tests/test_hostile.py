@@ -8,7 +8,6 @@ rest of the notebook earns graded without a kernel (``recovered``).
 """
 import copy
 import json
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
