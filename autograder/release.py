@@ -81,7 +81,7 @@ def generate(course, assignments=None, *, force=False, say=print):
     nbgrader = shutil.which("nbgrader", path=str(bindir)) or shutil.which("nbgrader") or "nbgrader"
     env = dict(__import__("os").environ)
     env["PATH"] = f"{bindir}:{env.get('PATH', '')}"
-    refused = []
+    refused, counts = [], {"regenerated": 0, "unchanged": 0}
     with tempfile.TemporaryDirectory() as scratch:
         for a in assignments:
             proc = subprocess.run([nbgrader, "generate_assignment", a, "--force", "--no-db",
@@ -98,6 +98,7 @@ def generate(course, assignments=None, *, force=False, say=print):
                     continue
                 old_path = target / new_path.relative_to(Path(scratch) / a)
                 if old_path.exists() and filecmp.cmp(old_path, new_path, shallow=False):
+                    counts["unchanged"] += 1
                     continue
                 if old_path.exists() and old_path.suffix == ".ipynb":
                     try:
@@ -119,7 +120,10 @@ def generate(course, assignments=None, *, force=False, say=print):
                 tmp = old_path.with_name(old_path.name + ".tmp")
                 shutil.copyfile(new_path, tmp)
                 tmp.replace(old_path)
+                counts["regenerated"] += 1
                 say(f"{old_path.relative_to(course)}: regenerated")
+    say(f"notebooks/: {counts['regenerated']} file(s) regenerated, {counts['unchanged']} unchanged, "
+        f"{len(refused)} kept or failed")
     return refused
 
 
