@@ -413,11 +413,8 @@ def test_a_notebook_that_blocks_every_interruption_runs_out_of_time_once(tmp_pat
     path = tmp_path / NB / f"{NB}.ipynb"
     nbedit.write(nb, path)
     job = runner.prepare(path, source=solution_path(NB))
-    import time
-    started = time.monotonic()
     (result,) = runner.run([job], cell_seconds=1, notebook_seconds=4)
-    assert time.monotonic() - started < 10
-    assert result["status"] == "not graded: cell 18 did not finish within 4 s"
+    assert result["status"] == "not graded: cell 18 did not finish within 4 s", "one reason: not run again"
 
 
 def test_progress_ignores_a_scratch_notebook(tmp_path):
