@@ -55,11 +55,22 @@ test: check-python $(STAMP)
 progress: $(STAMP)
 	$(BIN)/course-check progress notebooks
 
-# --no-db: generating needs no gradebook; the sync test runs the same command.
+# Regenerate notebooks/ from solutions/ (--no-db, as the sync test does; it needs no gradebook).
+# A notebook that holds a learner's work is kept and reported; FORCE=1 overwrites it after a backup.
 generate: $(STAMP)
-	for dir in solutions/*/; do \
-	  PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader generate_assignment "$$(basename $$dir)" --force --no-db || exit 1; \
-	done
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/course-check generate $(if $(FORCE),--force)
+
+# Instructors: add every assignment to nbgrader's gradebook (autograde and release need it);
+# notebooks/ is not touched.
+.PHONY: gradebook grade-class
+gradebook: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/course-check gradebook
+
+# Instructors: grade submitted/ (ASSIGNMENT=04_vector_backprop, or every assignment), with
+# feedback, the summary and the class mistake report (class_report/).  As root, each
+# submission runs as a sandbox user.
+grade-class: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/course-check class $(if $(ASSIGNMENT),$(ASSIGNMENT),--all) --feedback
 
 clean-grading:
 	rm -rf submitted autograded feedback gradebook.db .exchange

@@ -2,12 +2,22 @@
 
 solutions/<assignment>/<notebook>.ipynb  the single source (with solutions and hidden tests)
 notebooks/<assignment>/<notebook>.ipynb  what learners get, made by `nbgrader generate_assignment`
-submitted/, autograded/, feedback/, gradebook.db   grading state, ignored by git
+submitted/, autograded/, feedback/, gradebook.db, grades.csv, class_report/   grading state,
+                                         ignored by git
+
+Autograding differs from stock nbgrader in three ways (autograder/nbgrader_hooks.py):
+submissions are restored with the same code as `course-check` (a duplicated or re-pointed test
+cell, an edited schema_version or points no longer stop `nbgrader autograde` for the whole class;
+deleted test cells are put back; real edits are logged as "submission changed: ...", honest
+notebooks log nothing), another assignment's notebook is refused, and outputs are cut to 20000
+characters.  `course-check class` also runs each kernel as a sandbox user (autograder/sandbox.py).
 """
 import os
 import re
 
 from nbgrader.preprocessors import NbGraderPreprocessor
+
+from autograder.nbgrader_hooks import CourseSanitize, LimitOutputSize
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -66,6 +76,24 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # stop a learner's function after AUTOGRADER_CALL_SECONDS (see
 # autograder/tolerances.py), well inside this limit.
 c.Execute.timeout = 120
+
+# Submissions are restored by the course's own code (see the docstring above).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    CourseSanitize,
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    LimitOutputSize,
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Feedback must not reveal hidden tests.
 c.GenerateFeedback.preprocessors = [

@@ -1,103 +1,212 @@
-"""course-check: grade notebooks without a kernel, and show progress.
+"""course-check: grade notebooks without a kernel, show progress, grade a class.
 
-    course-check progress [DIR]      table of every notebook under DIR (default: notebooks)
-    course-check grade NOTEBOOK...   each graded cell of each notebook, with the reasons
+    course-check progress [DIR] [--json] [--strict]   every notebook under DIR (default: notebooks)
+    course-check grade NOTEBOOK... [--json]           each graded cell of each notebook, with the reasons
+    course-check class ASSIGNMENT... | --all          nbgrader autograde for a class, then a summary
+                                                      and the class mistake report (instructors)
+    course-check generate [ASSIGNMENT...] [--force]   regenerate notebooks/ from solutions/ without
+                                                      overwriting a learner's work (instructors)
+    course-check gradebook [ASSIGNMENT...]            add assignments to nbgrader's gradebook
+                                                      (notebooks/ untouched; instructors)
 
-Each notebook runs in its own subprocess with a time limit, so a notebook
-that crashes Python or never finishes is reported and the others still run.
+Notebooks are graded in parallel child processes (``autograder.runner``); a notebook that
+crashes Python, never finishes or is not a notebook at all is reported in one line and the
+others are still graded.  The test cells and points come from the instructor's source notebook
+(``solutions/``) and the checks modules, not from the notebook being graded, exactly as nbgrader
+grades it.
+
+Exit status
+    progress  0 when every notebook could be graded (whatever its score: it is a report);
+              1 when a notebook could not be graded (not a notebook, another assignment's
+              notebook, a cell that stops the kernel), or with --strict when any part has not
+              passed; 2 when DIR holds no notebook.
+    grade     0 when every part of every notebook passed, 1 otherwise.
+    class     0 when every submission was graded, 1 when one was not (see the summary), 2 on a
+              usage error (no nbgrader_config.py, no submissions).
+    generate  0 when every notebook was regenerated or left as it was, 1 when one was refused
+              because it holds a learner's work (see --force).
 """
 import argparse
 import json
 import os
-import subprocess
+import shutil
 import sys
 from pathlib import Path
 
-NOTEBOOK_SECONDS = 300
-
-
-def _grade_here(path):
-    """Runs inside the child process: grade one notebook, print JSON."""
-    from .loader import grade_notebook
-    nb = grade_notebook(path)
-    rows = [dict(grade_id=r.grade_id, points=r.points, passed=r.passed, message=r.message)
-            for r in nb.tests]
-    sys.stdout.write("\n@@RESULT@@" + json.dumps(rows))
-
-
-def grade_in_subprocess(path, seconds=NOTEBOOK_SECONDS):
-    """[{grade_id, points, passed, message}] for one notebook, or a one-row failure."""
-    cmd = [sys.executable, "-c", "import sys; from autograder.cli import _grade_here; _grade_here(sys.argv[1])",
-           str(path)]
-    env = dict(os.environ, MPLBACKEND="Agg")
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds, env=env)
-    except subprocess.TimeoutExpired:
-        return [dict(grade_id="(whole notebook)", points=0, passed=False,
-                     message=f"did not finish within {seconds} s")]
-    marker = proc.stdout.rfind("@@RESULT@@")
-    if marker < 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return [dict(grade_id="(whole notebook)", points=0, passed=False,
-                     message=f"the notebook stopped Python (exit code {proc.returncode}): {tail}")]
-    return json.loads(proc.stdout[marker + len("@@RESULT@@"):])
+from . import runner
 
 
 def _status(row):
     if row["passed"]:
         return "passed"
-    if "not implemented yet" in row["message"] or "NotImplementedError" in row["message"]:
+    if row.get("key") == "not_implemented" or "not implemented yet" in row["message"]:
         return "not implemented yet"
+    if row.get("key") == "not_graded":
+        return "not graded"
     return "failed"
+
+
+def _one_line(text, width):
+    line = runner._one_line(text)
+    return line if len(line) <= width else line[:max(10, width - 3)] + "..."
+
+
+def _bar(done, total, width=10):
+    filled = int(round(width * done / total)) if total else 0
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+def _width():
+    return max(60, shutil.get_terminal_size((100, 20)).columns)
+
+
+def print_notebook(result, width=None, verbose=False):
+    """The table of one notebook, as ``progress`` and ``grade`` show it."""
+    width = width or _width()
+    name = Path(result["path"]).stem if result.get("path") else result["assignment"]
+    graded = result["status"] == "graded"
+    score = result["score"]
+    print(f"{name:<34} {_bar(score, result['max'])} {score:>4g} / {result['max']:g} points")
+    if not graded:
+        print(f"  ! {_one_line(result['status'], width - 4)}")
+        if result.get("recovered") is not None:
+            print(f"    (nbgrader records 0 for this notebook; without that cell, the rest earns "
+                  f"{result['recovered']:g} / {result['max']:g})")
+    for note in result.get("notes", []):
+        print(f"  note: {_one_line(note, width - 8)}")
+    rows = result["rows"]
+    if not verbose and graded and len(rows) > 1 and all(_status(r) == "not implemented yet" for r in rows):
+        print(f"  [ ] all {len(rows)} parts not implemented yet")
+        rows = []
+    for row in rows:
+        mark = "x" if row["passed"] else " "
+        got = row["points"] if row["passed"] else 0
+        status = _status(row)
+        print(f"  [{mark}] {row['grade_id']:<32} {got:>2g}/{row['points']:<3g} {status}")
+        if status == "failed":  # the named mistake, in one line
+            lines = runner._one_line(row["message"]) if not verbose else row["message"].strip()
+            if lines.startswith("CheckFailed: "):
+                lines = lines[len("CheckFailed: "):]
+            for line in lines.splitlines():
+                print(f"        {line}")
+    shown = [e for e in result.get("errors", []) if _worth_showing(e)]
+    for error in shown[:3]:
+        where = {"answer": "answer cell", "locked": "setup cell"}.get(error["kind"], "cell")
+        print(f"  {where} {error['cell']}: {_one_line(error['message'], width - 20)}")
+    if len(shown) > 3:
+        print(f"  ... and {len(shown) - 3} more cells with errors")
+
+
+def _worth_showing(error):
+    """Errors outside test cells that explain lost points: answer and setup cells, syntax errors.
+    A demo cell that calls an unfinished function is not news."""
+    if error["key"] == "NotImplementedError":
+        return False
+    return error["kind"] in ("answer", "locked") or error["key"] in ("SyntaxError", "IndentationError",
+                                                                     "ModuleNotFoundError", "ImportError")
+
+
+def _find_notebooks(root):
+    """``<assignment>/<assignment>.ipynb`` under ``root``: the notebooks nbgrader grades (a
+    learner's scratch notebook next to them is not one)."""
+    return sorted(p for p in Path(root).glob("*/*.ipynb")
+                  if ".ipynb_checkpoints" not in p.parts and p.stem == p.parent.name)
+
+
+def _common(p):
+    p.add_argument("--json", action="store_true", help="print the results as JSON (for scripts)")
+    p.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: CPU count)")
+    p.add_argument("--cell-seconds", type=float, default=runner.CELL_SECONDS,
+                   help="a cell is stopped after this long (default %(default)g)")
 
 
 def cmd_progress(args):
     root = Path(args.dir)
-    notebooks = sorted(p for p in root.glob("*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    notebooks = _find_notebooks(root)
     if not notebooks:
-        print(f"no notebooks found under {root}/<assignment>/")
-        return 1
-    total_done = total_all = 0
-    for nb in notebooks:
-        rows = grade_in_subprocess(nb)
-        done = sum(r["points"] for r in rows if r["passed"])
-        points = sum(r["points"] for r in rows)
-        total_done, total_all = total_done + done, total_all + points
-        print(f"{nb.stem:<40} {done:>3g} / {points:g} points")
-        for row in rows:
-            got = row["points"] if row["passed"] else 0
-            mark = "x" if row["passed"] else " "
-            print(f"  [{mark}] {row['grade_id']:<34} {got:>2g}/{row['points']:<3g} {_status(row)}")
-    print(f"\ntotal: {total_done:g} / {total_all:g} points")
-    return 0
+        print(f"no notebooks found under {root}/<assignment>/", file=sys.stderr)
+        return 2
+    results = runner.grade_paths(notebooks, workers=args.jobs, cell_seconds=args.cell_seconds)
+    done = sum(r["score"] for r in results)
+    total = sum(r["max"] for r in results)
+    if args.json:
+        json.dump({"notebooks": results, "score": done, "max": total}, sys.stdout, indent=1)
+        print()
+    else:
+        for result in results:
+            print_notebook(result)
+        print(f"\ntotal: {done:g} / {total:g} points")
+    broken = any(r["status"] != "graded" for r in results)
+    failing = any(not row["passed"] for r in results for row in r["rows"])
+    return 1 if broken or (args.strict and failing) else 0
 
 
 def cmd_grade(args):
-    worst = 0
-    for path in args.notebooks:
-        rows = grade_in_subprocess(path)
-        got = sum(r["points"] for r in rows if r["passed"])
-        total = sum(r["points"] for r in rows)
-        print(f"== {path}: {got:g} / {total:g} points")
-        for row in rows:
-            print(f"  {row['grade_id']}: {_status(row)}")
-            if not row["passed"]:
-                worst = 1
-                for line in row["message"].splitlines():
-                    print(f"      {line}")
-    return worst
+    results = runner.grade_paths(args.notebooks, workers=args.jobs, cell_seconds=args.cell_seconds)
+    if args.json:
+        json.dump({"notebooks": results}, sys.stdout, indent=1)
+        print()
+    else:
+        for result in results:
+            print(f"== {result['path']}")
+            print_notebook(result, verbose=True)
+    ok = all(r["status"] == "graded" and all(row["passed"] for row in r["rows"]) for r in results)
+    return 0 if ok else 1
+
+
+def cmd_class(args):
+    from . import classgrade
+    return classgrade.main_from_args(args)
+
+
+def cmd_generate(args):
+    from . import release
+    return release.main_from_args(args)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="course-check", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="course-check", description=__doc__.splitlines()[0],
+                                     epilog=__doc__[__doc__.index("Exit status"):],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("progress", help="progress table of every notebook in a folder")
     p.add_argument("dir", nargs="?", default="notebooks")
+    p.add_argument("--strict", action="store_true", help="exit 1 unless every part passed")
+    _common(p)
     p.set_defaults(func=cmd_progress)
     g = sub.add_parser("grade", help="grade notebooks and show why a cell failed")
     g.add_argument("notebooks", nargs="+")
+    _common(g)
     g.set_defaults(func=cmd_grade)
+    c = sub.add_parser("class", help="grade a class with nbgrader, then the summary and mistake report")
+    c.add_argument("assignments", nargs="*")
+    c.add_argument("--all", action="store_true", help="every assignment of the course")
+    c.add_argument("--course", default=".", help="the course folder (with nbgrader_config.py)")
+    c.add_argument("--student", action="append", default=[], help="only these students (repeatable)")
+    c.add_argument("--jobs", type=int, default=None, help="students graded at once (default: CPU count)")
+    c.add_argument("--timeout", type=float, default=None,
+                   help="seconds per cell for nbgrader (default: c.Execute.timeout)")
+    c.add_argument("--feedback", action="store_true", help="also generate feedback HTML")
+    c.add_argument("--no-sandbox", action="store_true",
+                   help="run learners' code as yourself (the default sandbox needs root)")
+    c.add_argument("--out", default=None, help="report folder (default: COURSE/class_report)")
+    c.add_argument("--quiet", action="store_true", help="no progress lines")
+    c.add_argument("--grader", default=None, metavar="MODULE:FUNCTION",
+                   help="per-notebook rows grader, grade(submission, source, *, seconds, wrap) -> rows "
+                        "(default: the kernel-free autograder.runner:grade, batched)")
+    c.set_defaults(func=cmd_class)
+    r = sub.add_parser("generate", help="regenerate notebooks/ from solutions/ (keeps learners' work)")
+    r.add_argument("assignments", nargs="*")
+    r.add_argument("--course", default=".")
+    r.add_argument("--force", action="store_true",
+                   help="overwrite changed notebooks too (a copy is kept next to each)")
+    r.set_defaults(func=cmd_generate)
+    b = sub.add_parser("gradebook", help="add assignments to nbgrader's gradebook (notebooks/ untouched)")
+    b.add_argument("assignments", nargs="*")
+    b.add_argument("--course", default=".")
+    b.set_defaults(func=cmd_generate)
     args = parser.parse_args(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")
     return args.func(args)
 
 

@@ -9,16 +9,27 @@ failed, with the first lines of the reason.
 A cell that raises, loops or exits is recorded and the next cell runs: one
 broken exercise does not hide the others.  IPython-only lines (``%magic``,
 ``!shell``) are skipped; plots go to the non-interactive Agg backend.
+
+Where a Jupyter kernel would stop for good, the run goes on but the notebook
+records why in ``fatal`` (nbgrader grades nothing of such a notebook):
+``exit()``/``quit()`` (IPython's, which shuts the kernel down, unlike
+``sys.exit()``, which is an ordinary error in one cell), and a cell that
+keeps running after it was interrupted (a loop that catches
+``KeyboardInterrupt``).  A cell that kills the process itself (``os._exit``,
+a signal) is found by ``autograder.runner``, which runs the notebook again
+without that cell.
 """
 import contextlib
 import io
 import json
 import os
+import signal
 import sys
+import threading
 import warnings
 from dataclasses import dataclass, field
 
-from .guard import _OutOfTime, time_limit
+from .guard import CheckFailed, _OutOfTime
 
 CELL_SECONDS = 60.0
 
@@ -49,6 +60,8 @@ class CellRun:
     passed: bool
     message: str = ""
     stdout: str = ""
+    key: str = ""        # the CheckFailed key (a named mistake), or what else went wrong; "" if passed
+    kind: str = "code"   # "test", "answer", "locked" or "code" (an ordinary cell)
 
 
 @dataclass
@@ -58,6 +71,7 @@ class Notebook:
     path: str
     namespace: dict
     runs: list = field(default_factory=list)
+    fatal: list = field(default_factory=list)   # [(cell index, reason)]: a kernel would have stopped here
 
     def __getattr__(self, name):
         try:
@@ -83,36 +97,124 @@ def _first_lines(exc):
     return "\n".join(lines[:6])
 
 
+class _StopsKernel:
+    """``exit``/``quit`` as a Jupyter kernel has them: the cell goes on, the kernel stops after it."""
+
+    def __init__(self, flag, name):
+        self._flag, self._name = flag, name
+
+    def __call__(self, keep_kernel=False):
+        if not keep_kernel:
+            self._flag.append(f"{self._name}()")
+
+    def __repr__(self):
+        return f"Use {self._name}() to stop the kernel"
+
+
+def _in_notebook(frame):
+    """Is this frame running the notebook's own code (compiled from a cell by ``_run_cell``)?"""
+    name = frame.f_code.co_filename
+    return name.startswith("<") and " cell " in name
+
+
+@contextlib.contextmanager
+def _cell_limit(seconds, state):
+    """Stop the cell after ``seconds`` (like the guard's ``time_limit``); ``state["swallowed"]``
+    becomes True when the notebook's code caught the interruption and kept going (a line of a
+    cell ran after it), as a Jupyter kernel would see a loop that catches KeyboardInterrupt."""
+    usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+    state.update(active=True, raised=False, swallowed=False)
+
+    def _tracer(frame, event, arg):
+        if state["active"] and event == "line":
+            if _in_notebook(frame):
+                state["swallowed"] = True
+            raise _OutOfTime()
+        return _tracer if state["active"] else None
+
+    def _alarm(signum, frame):
+        if not state["active"]:
+            return
+        while frame is not None:
+            frame.f_trace = _tracer
+            frame = frame.f_back
+        sys.settrace(_tracer)
+        state["raised"] = True
+        raise _OutOfTime()
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    previous_trace = sys.gettrace()
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    try:
+        yield
+    finally:
+        while True:  # an alarm may land inside this block: retry until it is all undone
+            try:
+                state["active"] = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                sys.settrace(previous_trace)
+                signal.signal(signal.SIGALRM, previous)
+                break
+            except _OutOfTime:
+                continue
+
+
 def _run_cell(code, namespace, index, label, seconds):
-    """exec one cell; returns (error message or "", stdout, stderr)."""
+    """exec one cell; returns (error message or "", key, stdout, stderr, fatal reason or None)."""
     out, err = io.StringIO(), io.StringIO()
-    message = ""
+    message, key, fatal = "", "", None
+    stops = namespace.setdefault("__stops__", [])
+    state = {}
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
             warnings.catch_warnings():
         warnings.simplefilter("default")
         warnings.showwarning = lambda m, c, f, l, file=None, line=None: err.write(f"{c.__name__}: {m}\n")
         try:
-            with time_limit(seconds):
+            with _cell_limit(seconds, state):
                 exec(compile(code, f"<{label} cell {index}>", "exec"), namespace)
         except _OutOfTime:
-            message = f"the cell did not finish within {seconds:g} s and was stopped"
-        except SystemExit:
-            message = "the cell called exit()"
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # anything the notebook's code may raise
-            message = _first_lines(exc)
+            message, key = f"the cell did not finish within {seconds:g} s and was stopped", "timeout"
+        except SystemExit as exc:
+            message, key = f"the cell called sys.exit({'' if exc.code is None else repr(exc.code)})", "exit"
+        except CheckFailed as exc:
+            message, key = _first_lines(exc), exc.key or "failed"
+        except BaseException as exc:  # anything the notebook's code may raise, KeyboardInterrupt too
+            message, key = _first_lines(exc), type(exc).__name__
+    if state.get("swallowed"):
+        fatal = (f"cell {index} kept running after it was interrupted at {seconds:g} s (a loop that "
+                 f"catches KeyboardInterrupt): a Jupyter kernel cannot be stopped there")
+    elif stops:
+        fatal = f"cell {index} calls {stops[0]}, which shuts the Jupyter kernel down"
+        stops.clear()
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is not None:
         plt.close("all")
-    return message, out.getvalue(), err.getvalue()
+    return message, key, out.getvalue(), err.getvalue(), fatal
 
 
-def _execute(path, run_tests, seconds):
-    with open(path, encoding="utf-8") as fh:
-        nb = json.load(fh)
+def _kind(cell):
+    meta = nbgrader_meta(cell)
+    if is_test_cell(cell):
+        return "test"
+    if meta.get("solution"):
+        return "answer"
+    if meta.get("locked"):
+        return "locked"
+    return "code"
+
+
+def _execute(path, run_tests, seconds, nb=None, skip=(), on_cell=None):
+    if nb is None:
+        with open(path, encoding="utf-8") as fh:
+            nb = json.load(fh)
     os.environ.setdefault("MPLBACKEND", "Agg")
     namespace = {"__name__": "__main__", "__file__": os.path.abspath(path)}
+    stops = namespace["__stops__"] = []
+    namespace["exit"], namespace["quit"] = _StopsKernel(stops, "exit"), _StopsKernel(stops, "quit")
     result = Notebook(path=str(path), namespace=namespace)
     label = os.path.basename(str(path))
     here = os.getcwd()
@@ -125,12 +227,23 @@ def _execute(path, run_tests, seconds):
             if test and not run_tests:
                 continue
             meta = nbgrader_meta(cell)
-            message, out, err = _run_cell(_source(cell), namespace, index, label, seconds)
+            points = float(meta.get("points", 0) or 0) if test else 0.0
+            if index in skip:
+                result.runs.append(CellRun(index=index, grade_id=meta.get("grade_id", ""), points=points,
+                                           passed=False, message="not run: this cell stopped Python",
+                                           key="skipped", kind=_kind(cell)))
+                continue
+            if on_cell is not None:
+                on_cell(index)
+            message, key, out, err, fatal = _run_cell(_source(cell), namespace, index, label, seconds)
             if test and not message and err.strip():
-                message = "the cell wrote to stderr (nbgrader scores that as 0):\n" + err.strip()[:500]
-            result.runs.append(CellRun(index=index, grade_id=meta.get("grade_id", ""),
-                                       points=float(meta.get("points", 0) or 0) if test else 0.0,
-                                       passed=not message, message=message, stdout=out))
+                message, key = ("the cell wrote to stderr, and nbgrader scores that as 0: "
+                                + err.strip()[:500]), "stderr"
+            if fatal:
+                result.fatal.append((index, fatal))
+            result.runs.append(CellRun(index=index, grade_id=meta.get("grade_id", ""), points=points,
+                                       passed=not message, message=message, stdout=out, key=key,
+                                       kind=_kind(cell)))
     finally:
         os.chdir(here)
     return result
@@ -145,6 +258,12 @@ def load_notebook(path, *, seconds=CELL_SECONDS):
     return _execute(path, run_tests=False, seconds=seconds)
 
 
-def grade_notebook(path, *, seconds=CELL_SECONDS):
-    """Execute every code cell, tests included; ``.tests`` lists the graded cells."""
-    return _execute(path, run_tests=True, seconds=seconds)
+def grade_notebook(path, *, seconds=CELL_SECONDS, nb=None, skip=(), on_cell=None):
+    """Execute every code cell, tests included; ``.tests`` lists the graded cells.
+
+    ``nb``: the notebook as a dict (already restored by ``autograder.submission``), read from
+    ``path`` when not given (``path`` still names the cells and sets the working directory);
+    ``skip``: indices of cells not to run; ``on_cell(index)`` is called before each cell runs.
+    A failed test cell's ``key`` is the check's named mistake (``CheckFailed.key``).
+    """
+    return _execute(path, run_tests=True, seconds=seconds, nb=nb, skip=skip, on_cell=on_cell)

@@ -80,10 +80,10 @@ def test_cli_progress_table(tmp_path):
     (root / other).mkdir()
     (root / other / f"{other}.ipynb").write_text("not json")
     proc = cli("progress", str(root))
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, "a notebook that cannot be graded: exit 1 (documented in course-check -h)"
     assert "[x] test_central_difference" in proc.stdout and " 2/2 " in proc.stdout
     assert "00_finite_differences" in proc.stdout and "8 / 8 points" in proc.stdout
-    assert "(whole notebook)" in proc.stdout, "an unreadable notebook is reported, not fatal"
+    assert "zz_broken" in proc.stdout and "not graded: zz_broken.ipynb is not a notebook" in proc.stdout
     assert "total: 8 / 8 points" in proc.stdout
 
 
@@ -91,7 +91,13 @@ def test_cli_survives_a_notebook_that_kills_python(tmp_path):
     path = _broken(tmp_path, "cauchy_loss_grad", "import os\nos._exit(3)\n")
     proc = cli("grade", str(path))
     assert proc.returncode == 1
-    assert "stopped Python (exit code 3)" in proc.stdout
+    assert "not graded: cell 25 stopped Python (os._exit(3) or a crash)" in proc.stdout
+    assert "without that cell, the rest earns 7 / 8" in proc.stdout
+
+
+def test_exit_status_is_documented():
+    text = cli("--help").stdout
+    assert "Exit status" in text and "progress  0 when every notebook could be graded" in text
 
 
 def test_cli_grade_explains_failures():
@@ -99,3 +105,100 @@ def test_cli_grade_explains_failures():
     assert proc.returncode == 1
     assert "0 / 8 points" in proc.stdout
     assert proc.stdout.count("not implemented yet") >= 4
+
+
+def test_a_failed_test_cell_records_the_named_mistake(tmp_path):
+    path = _broken(tmp_path, "central_difference",
+                   "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x)) / h\n")
+    graded = grade_notebook(path)
+    keys = {r.grade_id: r.key for r in graded.tests}
+    assert keys == {"test_central_difference": "forward_difference", "test_numerical_gradient": "",
+                    "test_relative_error": "", "test_cauchy_loss_grad": ""}
+
+
+def test_exit_stops_the_kernel_but_sys_exit_does_not(tmp_path):
+    """IPython's exit() shuts a Jupyter kernel down (nbgrader grades nothing of the notebook);
+    sys.exit() is an error in its own cell only.  The loader runs on and says which."""
+    graded = grade_notebook(_broken(tmp_path, "cauchy_loss_grad", "exit()\n"))
+    assert graded.fatal == [(25, "cell 25 calls exit(), which shuts the Jupyter kernel down")]
+    graded = grade_notebook(_broken(tmp_path, "cauchy_loss_grad", "exit(keep_kernel=True)\n"))
+    assert graded.fatal == []
+    graded = grade_notebook(_broken(tmp_path, "cauchy_loss_grad", "import sys\nsys.exit(2)\n"))
+    assert graded.fatal == []
+    run = next(r for r in graded.runs if r.index == 25)
+    assert run.key == "exit" and "sys.exit(2)" in run.message
+
+
+def test_a_loop_that_swallows_the_interrupt_is_fatal_but_a_plain_loop_is_not(tmp_path):
+    graded = grade_notebook(_broken(tmp_path, "relative_error", "while True:\n    pass\n"), seconds=1)
+    assert graded.fatal == []
+    swallow = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"
+    graded = grade_notebook(_broken(tmp_path, "relative_error", swallow), seconds=1)
+    assert len(graded.fatal) == 1 and "kept running after it was interrupted" in graded.fatal[0][1]
+    assert sum(r.points for r in graded.tests if r.passed) == 6, "the rest is still graded"
+
+
+def test_skipped_cells_are_not_run(tmp_path):
+    path = _broken(tmp_path, "relative_error", "raise RuntimeError('never')\n")
+    graded = grade_notebook(path, skip={17})
+    run = next(r for r in graded.runs if r.index == 17)
+    assert run.key == "skipped" and "never" not in run.message
+
+
+# --- course-check generate: regenerating never loses a learner's work ----------------------
+
+@pytest.fixture(scope="module")
+def repo_copy(tmp_path_factory):
+    """A clone of the course (with git history), sharing this checkout's venv."""
+    import shutil
+    base = tmp_path_factory.mktemp("repo") / "course"
+    shutil.copytree(ROOT, base, ignore=shutil.ignore_patterns(".venv", "__pycache__", "*.egg-info", ".git"))
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(git + ["init", "-q"], cwd=base, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=base, check=True)
+    subprocess.run(git + ["commit", "-qm", "copy"], cwd=base, check=True)
+    return base
+
+
+def _generate(course, *args):
+    return subprocess.run([sys.executable, "-m", "autograder", "generate", "--course", str(course), *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_generate_keeps_a_learners_work(repo_copy):
+    path = repo_copy / "notebooks" / NB / f"{NB}.ipynb"
+    nb = nbedit.read(path)
+    nbedit.set_source(nb, "central_difference", "def central_difference(f, x, h=1e-5):\n    return 0.0\n")
+    nbedit.write(nb, path)
+    learner = path.read_text(encoding="utf-8")
+    proc = _generate(repo_copy, NB)
+    assert proc.returncode == 1
+    assert "NOT regenerated" in proc.stdout and "answer cell central_difference was edited" in proc.stdout
+    assert path.read_text(encoding="utf-8") == learner, "the learner's notebook is untouched"
+    proc = _generate(repo_copy, NB, "--force")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    backups = list(path.parent.glob(f"{NB}.ipynb.bak-*"))
+    assert len(backups) == 1 and backups[0].read_text(encoding="utf-8") == learner
+    assert path.read_text(encoding="utf-8") == learner_path(NB).read_text(encoding="utf-8")
+
+
+def test_generate_replaces_an_untouched_older_generation(repo_copy):
+    path = repo_copy / "notebooks" / "01_chain_rule" / "01_chain_rule.ipynb"
+    nb = nbedit.read(path)
+    nb["cells"][0]["source"] = "# an older title\n"   # the instructor's previous generation
+    nbedit.write(nb, path)
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "older"],
+                   cwd=repo_copy, check=True)
+    proc = _generate(repo_copy, "01_chain_rule")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert path.read_text(encoding="utf-8") == learner_path("01_chain_rule").read_text(encoding="utf-8")
+
+
+def test_generate_refuses_a_notebook_that_was_run(repo_copy):
+    path = repo_copy / "notebooks" / "02_jacobian" / "02_jacobian.ipynb"
+    nb = nbedit.read(path)
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
+    nbedit.write(nb, path)
+    proc = _generate(repo_copy, "02_jacobian")
+    assert proc.returncode == 1 and "it has outputs" in proc.stdout

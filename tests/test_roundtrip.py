@@ -61,6 +61,11 @@ def submissions():
     subs["monkeypatched_check"] = (NB, lambda: hostile(lambda nb: nbedit.set_source(
         nb, "central_difference",
         "check.central_difference = lambda *a, **k: None\ncentral_difference = None\n")), 6)
+    # these two stopped stock `nbgrader autograde` for every later student (perfect_*, untouched_*):
+    # the course's nbgrader_config.py restores them instead (autograder/nbgrader_hooks.py)
+    subs["duplicated_test_cell"] = (NB, lambda: hostile(_duplicate_a_test_cell), total_points(NB))
+    subs["edited_schema_version"] = (NB, lambda: hostile(lambda nb: nbedit.cell(nb, "test_relative_error")[
+        "metadata"]["nbgrader"].update(schema_version=1)), total_points(NB))
     subs["unstoppable_loop"] = (NB, lambda: hostile(lambda nb: nbedit.set_source(
         nb, "cauchy_loss_grad",
         "def cauchy_loss_grad(x):\n    while True:\n        try:\n            while True:\n                pass\n"
@@ -68,11 +73,20 @@ def submissions():
     return subs
 
 
+def _duplicate_a_test_cell(nb):
+    cell = nbedit.cell(nb, "test_central_difference")
+    twin = dict(cell, id="twin")
+    nb["cells"].insert(nb["cells"].index(cell) + 1, twin)
+
+
 def _tests_replaced_by_pass():
     nb = nbedit.read(learner_path(NB))
     for c in nbedit.test_cells(nb):
         c["source"] = "pass"
     return nb
+
+
+LOGS = {}  # assignment -> what `nbgrader autograde` printed
 
 
 @pytest.fixture(scope="module")
@@ -91,15 +105,18 @@ def graded(tmp_path_factory):
     bad.parent.mkdir(parents=True)
     bad.write_text("{ this is not a notebook", encoding="utf-8")
 
+    logs = {}
     for a in assignments():
         proc = run(["autograde", a, "--Execute.timeout=15"], course, timeout=900)
         assert "Traceback" not in proc.stdout
+        logs[a] = proc.stdout + proc.stderr
     proc = run(["export"], course)
     assert proc.returncode == 0, proc.stderr[-2000:]
     with open(course / "grades.csv", newline="") as fh:
         grades = {(row["student_id"], row["assignment"]): row for row in csv.DictReader(fh)}
     for a in assignments():
         run(["generate_feedback", a], course)
+    LOGS.update(logs)
     return course, subs, grades
 
 
@@ -146,3 +163,19 @@ def test_feedback_explains_a_failure(graded):
     page = course / "feedback" / "partial" / NB / f"{NB}.html"
     text = page.read_text(encoding="utf-8")
     assert "not implemented yet" in text
+
+
+def test_no_checksum_false_alarm_and_each_real_edit_logged(graded):
+    """Stock nbgrader logged "checksum has changed" for every test cell with hidden tests, even in
+    untouched notebooks; the course's configuration logs one line per real edit, and no other."""
+    log = "\n".join(LOGS.values())
+    assert "checksum" not in log
+    changed = [line for line in log.splitlines() if "submission changed:" in line]
+    assert any("test_central_difference appears more than once" in line for line in changed)
+    assert any("schema_version 1 (should be 3)" in line for line in changed)
+    assert any("test cell test_central_difference was edited" in line for line in changed), "pass_in_tests"
+    sections = log.split("Sanitizing ")
+    for section in sections[1:]:
+        student = section.split("/submitted/")[1].split("/")[0]
+        if student.startswith(("perfect_", "untouched_", "partial")):
+            assert "submission changed" not in section, student

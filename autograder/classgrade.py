@@ -1,0 +1,814 @@
+"""``course-check class``: grade a class with nbgrader, then say what the class got wrong.
+
+    course-check class 04_vector_backprop            one assignment
+    course-check class --all                         every assignment in solutions/
+    course-check class --all --student alice         one student's whole course
+
+For each student (``submitted/<student>/<assignment>/<assignment>.ipynb``), in ``--jobs``
+parallel workers, and with every other student graded whatever one submission holds:
+
+1. ``nbgrader autograde <assignment> --student <student>``, in-process (nbgrader is imported
+   once per worker), the kernel started as a sandbox user (``autograder.sandbox``; as root);
+2. the same submission graded kernel-free (``autograder.runner.grade_many``, also sandboxed),
+   which gives the named mistake of every failed part and, when nbgrader could not grade the
+   notebook (the kernel died, a cell could not be interrupted, not a notebook), the reason and
+   what the rest of the notebook earns (``recovered``);
+3. with ``--feedback``, ``nbgrader generate_feedback`` (and, for a notebook nbgrader could not
+   grade, a page that says why).
+
+Then: a check that the gradebook holds every submission graded (a missing one is graded again),
+``grades.csv`` (``nbgrader export``), and in ``class_report/``: ``students.csv`` (one row per
+submission: status, score, recovered, changes the learner made to the notebook),
+``exercises.csv`` (mean and distribution per exercise), ``mistakes.csv`` and ``mistakes.png``
+(the class mistake report: per exercise, which named mistakes and how often).
+
+Parallel workers share one gradebook.  Every nbgrader gradebook session of a worker holds an
+exclusive lock (``flock`` on ``.gradebook.lock``) and SQLite waits up to 10 minutes for a busy
+database, so two workers never write at once; the check in step 4 and
+``tests/test_class_grading.py`` (a class graded with 2 workers and again with 1 gives the same
+gradebook) show that nothing is lost.
+
+Gradebook: ``make generate`` writes ``notebooks/`` without a gradebook (``--no-db``); an
+assignment missing from ``gradebook.db`` is added here (``nbgrader generate_assignment`` into a
+scratch folder: ``notebooks/`` is not touched).
+"""
+import collections
+import copy
+import csv
+import fcntl
+import html
+import json
+import multiprocessing
+import os
+import queue
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+from . import runner, sandbox
+
+LOCK_NAME = ".gradebook.lock"
+DB_TIMEOUT = 600
+KERNEL_FREE_CELL_SECONDS = 30.0
+
+
+# --- nbgrader, in-process -----------------------------------------------------------------
+
+def _venv_on_path():
+    """nbgrader runs ``alembic`` from PATH: put this Python's bin folder first."""
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def load_config(course, *, timeout=None, sandboxed=False):
+    """The course's nbgrader configuration (``nbgrader_config.py``), with the options of a run."""
+    _venv_on_path()
+    from traitlets.config.loader import PyFileConfigLoader
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    cfg.CourseDirectory.root = str(course)
+    db = Path(course) / "gradebook.db"
+    cfg.CourseDirectory.db_url = f"sqlite:///{db}?timeout={DB_TIMEOUT}"
+    if timeout:
+        cfg.Execute.timeout = int(timeout)
+    if sandboxed:
+        from .nbgrader_hooks import SandboxedExecute
+        steps = list(cfg.Autograde.autograde_preprocessors) if "autograde_preprocessors" in cfg.Autograde else []
+        if not steps:
+            from nbgrader.converters import Autograde
+            steps = list(Autograde.autograde_preprocessors.default_value)
+        cfg.Autograde.autograde_preprocessors = [
+            SandboxedExecute if _is_execute(step) else step for step in steps]
+    return cfg
+
+
+def _is_execute(step):
+    name = step if isinstance(step, str) else f"{step.__module__}.{step.__name__}"
+    return name.rsplit(".", 1)[-1] == "Execute"
+
+
+_lock = {"fd": None, "depth": 0}
+
+
+def lock_gradebook(course):
+    """Make every ``nbgrader.api.Gradebook`` of this process hold an exclusive ``flock`` from
+    its creation to its ``close()``: parallel workers never use the database at the same time."""
+    from nbgrader import api as nbapi
+    _lock["fd"] = os.open(os.path.join(course, LOCK_NAME), os.O_CREAT | os.O_RDWR, 0o600)
+    if getattr(nbapi.Gradebook, "_course_locked", False):
+        return
+    init, close = nbapi.Gradebook.__init__, nbapi.Gradebook.close
+
+    def acquire():
+        if _lock["depth"] == 0:
+            deadline = time.monotonic() + DB_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(_lock["fd"], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("the gradebook stayed locked for 10 minutes") from None
+                    time.sleep(0.01)
+        _lock["depth"] += 1
+
+    def release():
+        _lock["depth"] -= 1
+        if _lock["depth"] == 0:
+            fcntl.flock(_lock["fd"], fcntl.LOCK_UN)
+
+    def locked_init(self, *args, **kwargs):
+        acquire()
+        try:
+            init(self, *args, **kwargs)
+        except BaseException:
+            release()
+            raise
+        self._course_holds = True
+
+    def locked_close(self):
+        try:
+            close(self)
+        finally:
+            if getattr(self, "_course_holds", False):
+                self._course_holds = False
+                release()
+
+    nbapi.Gradebook.__init__ = locked_init
+    nbapi.Gradebook.close = locked_close
+    nbapi.Gradebook._course_locked = True
+
+
+def gradebook(cfg):
+    from nbgrader.api import Gradebook
+    return Gradebook(cfg.CourseDirectory.db_url, cfg.CourseDirectory.course_id)
+
+
+def ensure_gradebook(course, cfg, assignments, say):
+    """Add to the gradebook every assignment it lacks (generated into a scratch release folder)."""
+    from nbgrader.api import MissingEntry
+    from nbgrader.apps.api import NbGraderAPI
+    missing = []
+    with gradebook(cfg) as gb:
+        for a in assignments:
+            try:
+                gb.find_assignment(a)
+            except MissingEntry:
+                missing.append(a)
+    if not missing:
+        return []
+    with tempfile.TemporaryDirectory() as scratch:
+        cfg2 = copy.deepcopy(cfg)
+        cfg2.CourseDirectory.release_directory = scratch
+        api = NbGraderAPI(config=cfg2)
+        for a in missing:
+            say(f"adding {a} to the gradebook (generated into a scratch folder; notebooks/ is not touched)")
+            result = api.generate_assignment(a, force=True)
+            if not result["success"]:
+                raise RuntimeError(f"could not add {a} to the gradebook:\n{result.get('error', '')[-2000:]}")
+    return missing
+
+
+# --- what went wrong, in one line ----------------------------------------------------------
+
+NBGRADER_REASONS = [
+    (r"SubmissionRejected: (?:not graded: )?(.*)", None),
+    (r"Kernel died", "the kernel died (exit(), os._exit, a signal or out of memory)"),
+    (r"CellTimeoutError|Timeout waiting for execute reply", "a cell did not finish and could not be interrupted"),
+    (r"UnresponsiveKernelError|kernel became unresponsive", "the kernel stopped answering"),
+    (r"NotJSONError|does not appear to be JSON", "not a notebook (not valid JSON)"),
+    (r"ValidationError|failed to validate", "the notebook's structure is not valid"),
+    (r"No submitted file", "no notebook was submitted"),
+]
+
+
+def nbgrader_reason(text):
+    """One line for why nbgrader could not grade a submission, from its log."""
+    for pattern, sentence in NBGRADER_REASONS:
+        m = re.search(pattern, text)
+        if m:
+            return sentence or m.group(1).strip().splitlines()[0]
+    lines = [ln.strip() for ln in text.splitlines() if re.match(r"\s*[\w.]+(Error|Exception):", ln)]
+    return lines[-1] if lines else "nbgrader stopped with an error"
+
+
+# --- one student -------------------------------------------------------------------------------
+
+class Student:
+    """Grades the submissions of one student at a time, in a worker process."""
+
+    def __init__(self, course, cfg, *, slot, sandboxed, feedback, cell_seconds, grader=None, logs=None):
+        from nbgrader.apps.api import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+        self.course, self.cfg, self.slot = Path(course), cfg, slot
+        self.sandboxed, self.feedback, self.cell_seconds = sandboxed, feedback, cell_seconds
+        self.api = NbGraderAPI(config=cfg)
+        self.coursedir = CourseDirectory(config=cfg)
+        self.grader = grader
+        self.logs = logs
+        os.environ["AUTOGRADER_SANDBOX_SLOT"] = str(slot)
+
+    def wrap(self, argv):
+        if not self.sandboxed:
+            return argv
+        return sandbox.wrap(argv, workdir=sandbox.PRIVATE_DIR, slot=self.slot)
+
+    def path(self, kind, student, assignment):
+        folder = {"submitted": self.coursedir.submitted_directory, "source": self.coursedir.source_directory,
+                  "autograded": self.coursedir.autograded_directory,
+                  "feedback": self.coursedir.feedback_directory}[kind]
+        if kind == "source":
+            return Path(self.coursedir.format_path(folder, ".", assignment)) / f"{assignment}.ipynb"
+        return Path(self.coursedir.format_path(folder, student, assignment)) / f"{assignment}.ipynb"
+
+    def grade(self, student, assignments):
+        started = time.perf_counter()
+        records = [self.autograde(student, a) for a in assignments]
+        if self.sandboxed:
+            sandbox.kill_all(self.slot)
+        t0 = time.perf_counter()
+        kernel_free = self.kernel_free(student, assignments, records)
+        if self.sandboxed:
+            sandbox.kill_all(self.slot)
+        kf_seconds = time.perf_counter() - t0
+        for i, (record, result) in enumerate(zip(records, kernel_free)):
+            if not record["nbgrader_ok"] and "kernel died" in record["nbgrader_reason"] \
+                    and result.get("status") == "graded":
+                # nbgrader's kernel died, but nothing in the notebook stops Python: not the
+                # learner's doing (a crash, the machine); grade it once more
+                again = self.autograde(student, record["assignment"])
+                if self.sandboxed:
+                    sandbox.kill_all(self.slot)
+                again["retried"] = record["nbgrader_reason"]
+                records[i] = record = again
+                if record["nbgrader_ok"] and self.grader is None:
+                    result = self.kernel_free(student, [record["assignment"]], [record])[0]
+            combine(record, result)
+            record["kernel_free_seconds"] = kf_seconds / max(1, len(records))
+            if self.feedback:
+                self.write_feedback(record)
+        for record in records:
+            record["student_seconds"] = time.perf_counter() - started
+        return records
+
+    def autograde(self, student, assignment):
+        """nbgrader autograde for one submission: its record (status, score, per-cell grades)."""
+        t0 = time.perf_counter()
+        outcome = self.api.autograde(assignment, student, force=True, create=True)
+        self.save_log(student, assignment, outcome)
+        record = {"student": student, "assignment": assignment, "nbgrader_ok": bool(outcome["success"]),
+                  "nbgrader_reason": "" if outcome["success"] else nbgrader_reason(
+                      (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")),
+                  "nbgrader_seconds": time.perf_counter() - t0}
+        record.update(self.read_gradebook(student, assignment))
+        return record
+
+    def save_log(self, student, assignment, outcome):
+        """nbgrader's log of one submission: ``<logs>/<student>/<assignment>.log``."""
+        if not self.logs:
+            return
+        path = Path(self.logs) / student / f"{assignment}.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:  # a second attempt is appended
+            fh.write((outcome.get("log") or "") + (outcome.get("error") or ""))
+
+    def kernel_free(self, student, assignments, records=None):
+        pairs = [(self.path("submitted", student, a), self.path("source", student, a)) for a in assignments]
+        if self.grader is None:
+            # a notebook whose every failed part nbgrader found "not implemented yet" (or with full
+            # marks) has no mistake to name: its rows come from nbgrader's own run
+            known = [self.rows_from_nbgrader(r) if r is not None and r["nbgrader_ok"] else None
+                     for r in (records or [None] * len(pairs))]
+            full = [k is not None for k in known]
+            todo = [pair for pair, skip in zip(pairs, full) if not skip]
+            graded = iter(runner.grade_many(todo, seconds=self.cell_seconds, wrap=self.wrap) if todo else [])
+            results = []
+            for i, ((sub, src), skip) in enumerate(zip(pairs, full)):
+                if not skip:
+                    results.append(next(graded))
+                    continue
+                job = runner.prepare(sub, assignment=sub.parent.name, source=src)
+                rows = known[i]
+                order = list(job.get("points", {}))
+                rows.sort(key=lambda row: order.index(row["grade_id"]) if row["grade_id"] in order else len(order))
+                results.append({"assignment": sub.parent.name, "path": str(sub), "status": "graded",
+                                "rows": rows, "notes": job.get("notes", []), "errors": [],
+                                "max": job.get("max"), "score": float(sum(row["points"] for row in rows
+                                                                          if row["passed"])),
+                                "recovered": None})
+            return results
+        results = []
+        for (sub, src), a in zip(pairs, assignments):
+            rows = self.grader(sub, src, seconds=self.cell_seconds, wrap=self.wrap)
+            status = next((r["status"] for r in rows if r["status"] != "graded"), "graded")
+            passed = float(sum(r["points"] for r in rows if r["passed"]))
+            notes = runner.prepare(sub, assignment=a, source=src).get("notes", [])
+            results.append({"assignment": a, "path": str(sub), "status": status, "rows": rows, "notes": notes,
+                            "errors": [], "max": float(sum(r["points"] for r in rows)),
+                            "score": 0.0 if status != "graded" else passed,
+                            "recovered": passed if status != "graded" else None})
+        return results
+
+    def rows_from_nbgrader(self, record):
+        """Rows from nbgrader's graded notebook when every part either got full marks or failed
+        as "not implemented yet"; None when a part failed otherwise (its mistake must be named)."""
+        if not record["cells"]:
+            return None
+        failed = {gid for gid, (score, top) in record["cells"].items() if score is None or score < top}
+        messages = {}
+        if failed:
+            path = self.path("autograded", record["student"], record["assignment"])
+            try:
+                nb = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+            for cell in nb.get("cells", []):
+                gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+                if gid in failed:
+                    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+                    text = errors[-1].get("evalue", "") if errors else ""
+                    if "is not implemented yet" not in text:
+                        return None
+                    messages[gid] = text
+            if set(messages) != failed:
+                return None
+        return [{"grade_id": gid, "points": top, "passed": gid not in failed,
+                 "key": "not_implemented" if gid in failed else "", "message": messages.get(gid, ""),
+                 "status": "graded"} for gid, (score, top) in record["cells"].items()]
+
+    def read_gradebook(self, student, assignment):
+        from nbgrader.api import MissingEntry
+        with gradebook(self.cfg) as gb:
+            try:
+                sub = gb.find_submission(assignment, student)
+            except MissingEntry:
+                return {"score": None, "max": None, "cells": {}}
+            cells = {}
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    if grade.cell_type == "code" and grade.max_score:
+                        cells[grade.name] = (None if grade.auto_score is None else float(grade.auto_score),
+                                             float(grade.max_score))
+            return {"score": float(sub.score), "max": float(sub.max_score), "cells": cells}
+
+    def write_feedback(self, record):
+        if record["nbgrader_ok"]:
+            outcome = self.api.generate_feedback(record["assignment"], record["student"], force=True)
+            if outcome["success"]:
+                return
+        page = self.path("feedback", record["student"], record["assignment"]).with_suffix(".html")
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(feedback_page(record), encoding="utf-8")
+        # what `nbgrader release_feedback` needs to hand this page to the student
+        submitted = self.path("submitted", record["student"], record["assignment"]).parent
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            if (submitted / name).is_file():
+                shutil.copy(submitted / name, page.parent / name)
+
+
+def combine(record, result):
+    """The class record of one submission: nbgrader's score, the kernel-free rows and reasons."""
+    record["rows"] = result.get("rows", [])
+    record["notes"] = result.get("notes", [])
+    if record.get("retried"):
+        record["notes"] = record["notes"] + [f"graded twice: the first time {record['retried']}, with "
+                                             f"nothing in the notebook that stops Python"]
+    record["max"] = record.get("max") or result.get("max")
+    if record["nbgrader_ok"]:
+        record["status"] = "graded"
+        record["recovered"] = None
+        if result.get("status", "graded") != "graded":
+            record["notes"] = record["notes"] + [f"kernel-free: {result['status']} (nbgrader graded it)"]
+    else:
+        kf = result.get("status", "")
+        reason = kf[len("not graded: "):] if kf.startswith("not graded: ") else record["nbgrader_reason"]
+        if record["nbgrader_reason"] and record["nbgrader_reason"] not in reason and not kf.startswith("not graded: "):
+            reason = record["nbgrader_reason"]
+        record["status"] = f"not graded: {reason}"
+        # what the kernel-free run gives (the rest of the notebook, when it found the culprit)
+        record["recovered"] = result.get("recovered") if result.get("recovered") is not None else (
+            result.get("score") if result.get("status") == "graded" and result.get("rows") else None)
+        if record["score"] is None:
+            record["score"] = 0.0
+
+
+def feedback_page(record):
+    rec = record.get("recovered")
+    lines = [f"<h1>{html.escape(record['assignment'])}: not graded</h1>",
+             f"<p>{html.escape(record['status'])}.</p>",
+             "<p>nbgrader recorded 0 points for this notebook.</p>"]
+    if rec is not None:
+        lines.append(f"<p>Graded without a kernel (the offending cell skipped), the rest of the notebook "
+                     f"earns {rec:g} of {record['max']:g} points; ask your instructor.</p>")
+    for note in record.get("notes", []):
+        lines.append(f"<p>Note: {html.escape(note)}</p>")
+    return "<!DOCTYPE html><html><meta charset='utf-8'><body>" + "\n".join(lines) + "</body></html>\n"
+
+
+# --- the workers ---------------------------------------------------------------------------------
+
+def _worker(course, options, slot, tasks, results):
+    if options.get("log"):  # nbgrader's log and the kernels' messages: to a file, not the screen
+        fd = os.open(options["log"].format(slot=slot), os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+    try:
+        lock_gradebook(str(course))
+        cfg = load_config(course, timeout=options["timeout"], sandboxed=options["sandboxed"])
+        grader = Student(course, cfg, slot=slot, sandboxed=options["sandboxed"], feedback=options["feedback"],
+                         cell_seconds=options["cell_seconds"], grader=options.get("grader"),
+                         logs=str(Path(options["log"]).parent) if options.get("log") else None)
+    except BaseException as exc:  # report and stop: the parent grades the rest elsewhere
+        results.put(("dead", slot, f"{type(exc).__name__}: {exc}"))
+        return
+    while True:
+        try:
+            task = tasks.get(timeout=1)
+        except queue.Empty:
+            continue
+        if task is None:
+            results.put(("bye", slot, None))
+            return
+        student, assignments = task
+        try:
+            records = grader.grade(student, assignments)
+        except BaseException as exc:  # one student never stops the class
+            records = [{"student": student, "assignment": a, "nbgrader_ok": False, "status":
+                        f"not graded: the grader failed ({type(exc).__name__}: {exc})", "score": None,
+                        "max": None, "recovered": None, "rows": [], "notes": [], "cells": {},
+                        "nbgrader_reason": str(exc)} for a in assignments]
+        results.put(("done", slot, records))
+
+
+def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, feedback=False,
+                sandboxed=None, cell_seconds=KERNEL_FREE_CELL_SECONDS, grader=None, say=print, log=None):
+    """Grade every submission of ``assignments``; returns the list of records (one per
+    submission) and the run's facts.  ``grader``: a per-notebook rows function with the
+    signature of ``autograder.runner.grade`` (default: the kernel-free grader, batched)."""
+    course = Path(course).resolve()
+    started = time.perf_counter()
+    if sandboxed is None:
+        sandboxed = sandbox.available()
+    cfg = load_config(course)
+    nbgrader_timeout = timeout or cfg.Execute.get("timeout") or 30
+    cell_seconds = min(cell_seconds, float(nbgrader_timeout))
+    from nbgrader.coursedir import CourseDirectory
+    coursedir = CourseDirectory(config=cfg)
+    lock_gradebook(str(course))
+    added = ensure_gradebook(course, cfg, assignments, say)
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
+    tasks = {}
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()) if submitted.is_dir() else []:
+        if students and student_dir.name not in students:
+            continue
+        mine = [a for a in assignments if (student_dir / a).is_dir()]
+        if mine:
+            tasks[student_dir.name] = mine
+    facts = {"students": len(tasks), "submissions": sum(map(len, tasks.values())), "added": added,
+             "sandboxed": sandboxed, "protected": []}
+    if not tasks:
+        return [], facts
+    if sandboxed:
+        facts["protected"] = sandbox.protect(str(course))
+    # one task per submission (student, assignment), the slowest notebooks first, so that the
+    # workers share out even one student's course
+    work = sorted(((s, a) for s, mine in tasks.items() for a in mine),
+                  key=lambda sa: (-runner.COST.get(sa[1], 5.0), sa[0]))
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+    facts["workers"] = workers
+    options = {"timeout": timeout, "sandboxed": sandboxed, "feedback": feedback, "cell_seconds": cell_seconds,
+               "grader": grader, "log": str(log) if log else None}
+    if log:
+        Path(log).parent.mkdir(parents=True, exist_ok=True)
+    if sandboxed:
+        for slot in range(workers):
+            sandbox.ensure_user(slot)
+            sandbox.kill_all(slot)
+    ctx = multiprocessing.get_context("fork")
+    task_q, result_q = ctx.Queue(), ctx.Queue()
+    for student, a in work:
+        task_q.put((student, [a]))
+    procs = {slot: ctx.Process(target=_worker, args=(course, options, slot, task_q, result_q), daemon=True)
+             for slot in range(workers)}
+    for proc in procs.values():
+        proc.start()
+    for _ in procs:
+        task_q.put(None)
+    records, done, alive = [], 0, set(procs)
+    while alive:
+        try:
+            kind, slot, payload = result_q.get(timeout=5)
+        except queue.Empty:
+            for slot in list(alive):
+                if not procs[slot].is_alive():
+                    alive.discard(slot)
+                    say(f"worker {slot} stopped (exit code {procs[slot].exitcode})")
+            continue
+        if kind == "done":
+            records.extend(payload)
+            done += 1
+            say(progress_line(done, len(work), payload))
+        else:
+            alive.discard(slot)
+            if kind == "dead":
+                say(f"worker {slot} could not start: {payload}")
+    for proc in procs.values():
+        proc.join(timeout=10)
+    # submissions a dead worker took with it
+    graded = {(r["student"], r["assignment"]) for r in records}
+    for student, a in work:
+        if (student, a) not in graded:
+            records.append({"student": student, "assignment": a, "nbgrader_ok": False, "status":
+                            "not graded: its worker stopped", "score": None, "max": None, "recovered": None,
+                            "rows": [], "notes": [], "cells": {}, "nbgrader_reason": ""})
+    lost = verify(cfg, records)
+    if lost:
+        say(f"{len(lost)} graded submission(s) missing from the gradebook: grading them again, one at a time")
+        again = Student(course, load_config(course, timeout=timeout, sandboxed=sandboxed), slot=0,
+                        sandboxed=sandboxed, feedback=feedback, cell_seconds=cell_seconds, grader=grader)
+        redo = {}
+        for r in lost:
+            redo.setdefault(r["student"], []).append(r["assignment"])
+        fresh = [rec for s, a in redo.items() for rec in again.grade(s, a)]
+        keep = {(r["student"], r["assignment"]) for r in fresh}
+        records = [r for r in records if (r["student"], r["assignment"]) not in keep] + fresh
+        facts["regraded"] = len(fresh)
+    facts["lost"] = len(verify(cfg, records))
+    records.sort(key=lambda r: (r["assignment"], r["student"]))
+    facts["seconds"] = time.perf_counter() - started
+    return records, facts
+
+
+def verify(cfg, records):
+    """Records nbgrader graded whose grades are not all in the gradebook."""
+    from nbgrader.api import MissingEntry
+    lost = []
+    with gradebook(cfg) as gb:
+        for r in records:
+            if not r.get("nbgrader_ok"):
+                continue
+            try:
+                sub = gb.find_submission(r["assignment"], r["student"])
+                grades = [g for nb in sub.notebooks for g in nb.grades if g.cell_type == "code" and g.max_score]
+                if not grades or any(g.auto_score is None for g in grades):
+                    lost.append(r)
+            except MissingEntry:
+                lost.append(r)
+    return lost
+
+
+def progress_line(done, total, records):
+    parts = []
+    for r in records:
+        if r["status"] == "graded":
+            parts.append(f"{r['student']} {r['assignment']}: {_num(r['score'])} / {_num(r['max'])}")
+        else:
+            parts.append(f"{r['student']} {r['assignment']}: NOT GRADED ({r['status'][len('not graded: '):][:70]})")
+    seconds = max((r.get("student_seconds", 0) for r in records), default=0)
+    return f"[{done}/{total}] " + ", ".join(parts) + f"  ({seconds:.1f} s)"
+
+
+# --- export and reports ----------------------------------------------------------------------
+
+def export_csv(course, cfg):
+    """``nbgrader export``: grades.csv in the course folder."""
+    from nbgrader.plugins import CsvExportPlugin
+    plugin = CsvExportPlugin(config=cfg)
+    plugin.to = str(Path(course) / "grades.csv")
+    with gradebook(cfg) as gb:
+        plugin.export(gb)
+    return Path(plugin.to)
+
+
+def sentence(message):
+    """The named mistake of a failed check, one line (without the leading ``CheckFailed:``)."""
+    return runner._one_line(message)
+
+
+def exercise_stats(records):
+    """Per (assignment, test cell): points, mean, passed/failed/not graded counts."""
+    stats = collections.OrderedDict()
+    for r in records:
+        for row in r["rows"]:
+            key = (r["assignment"], row["grade_id"])
+            s = stats.setdefault(key, {"points": row["points"], "scores": [], "passed": 0, "failed": 0,
+                                       "not_graded": 0})
+            if r["status"] != "graded":
+                s["not_graded"] += 1
+                continue
+            score = r.get("cells", {}).get(row["grade_id"], (None, None))[0]
+            if score is None:
+                score = row["points"] if row["passed"] else 0.0
+            s["scores"].append(score)
+            s["passed" if score >= row["points"] else "failed"] += 1
+    return stats
+
+
+def mistake_counts(records):
+    """{(assignment, test cell): Counter(key)} and {key: the check's sentence}, over every
+    submission (graded or not) whose kernel-free run named a mistake."""
+    counts, sentences = collections.OrderedDict(), {}
+    for r in records:
+        for row in r["rows"]:
+            if row["passed"] or row["key"] in ("", "not_graded", "skipped"):
+                continue
+            key = (r["assignment"], row["grade_id"])
+            counts.setdefault(key, collections.Counter())[row["key"]] += 1
+            sentences.setdefault((key, row["key"]), collections.Counter())[sentence(row["message"])] += 1
+    best = {k: c.most_common(1)[0][0] for k, c in sentences.items()}
+    return counts, best
+
+
+def write_reports(out, records, facts):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "students.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["student", "assignment", "status", "score", "max_score", "recovered_kernel_free",
+                    "failed_parts", "changes_to_notebook"])
+        for r in records:
+            failed = "; ".join(f"{row['grade_id']}={row['key']}" for row in r["rows"] if not row["passed"])
+            w.writerow([r["student"], r["assignment"], r["status"], _num(r["score"]), _num(r["max"]),
+                        _num(r.get("recovered")), failed, " | ".join(r.get("notes", []))])
+    stats = exercise_stats(records)
+    submitted = collections.Counter(r["assignment"] for r in records)
+    with open(out / "exercises.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["assignment", "exercise", "points", "submissions", "graded", "mean", "full_marks",
+                    "not_full", "not_graded"])
+        for (a, gid), s in stats.items():
+            mean = statistics.fmean(s["scores"]) if s["scores"] else ""
+            w.writerow([a, gid, _num(s["points"]), submitted[a], len(s["scores"]), _num(mean), s["passed"],
+                        s["failed"], s["not_graded"]])
+    counts, best = mistake_counts(records)
+    with open(out / "mistakes.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["assignment", "exercise", "mistake", "count", "submissions", "sentence"])
+        for (a, gid), counter in counts.items():
+            for key, n in counter.most_common():
+                w.writerow([a, gid, key, n, submitted[a], best[((a, gid), key)]])
+    (out / "run.json").write_text(json.dumps(facts, indent=1, default=str), encoding="utf-8")
+    plot = plot_mistakes(out / "mistakes.png", counts, submitted)
+    return {"students": out / "students.csv", "exercises": out / "exercises.csv",
+            "mistakes": out / "mistakes.csv", "plot": plot}
+
+
+def _num(x):
+    return "" if x is None or x == "" else f"{x:g}"
+
+
+def plot_mistakes(path, counts, submitted, top=30):
+    """A horizontal bar per (exercise, named mistake), the most frequent first: how many of the
+    submissions made it.  "not implemented yet" is left out (it is not a mistake)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    items = [((a, gid), key, n) for (a, gid), c in counts.items() for key, n in c.items()
+             if key != "not_implemented"]
+    items.sort(key=lambda item: (-item[2] / max(1, submitted[item[0][0]]), item[0], item[1]))
+    items = items[:top]
+    assignments = sorted({a for (a, _), _, _ in items})
+    colors = {a: plt.cm.tab10(i % 10) for i, a in enumerate(assignments)}
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.32 * max(1, len(items))))
+    if items:
+        labels = [f"{gid.removeprefix('test_')}: {key}" for (_, gid), key, _ in items]
+        shares = [n / max(1, submitted[a]) for (a, _), _, n in items]
+        bars = ax.barh(range(len(items)), shares, color=[colors[a] for (a, _), _, _ in items])
+        for bar, ((a, _), _, n) in zip(bars, items):
+            ax.text(bar.get_width() + 0.005, bar.get_y() + bar.get_height() / 2, f"{n} of {submitted[a]}",
+                    va="center", fontsize=8)
+        ax.set_yticks(range(len(items)))
+        ax.set_yticklabels(labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, min(1.0, max(shares) * 1.25 + 0.05))
+        handles = [plt.Rectangle((0, 0), 1, 1, color=colors[a]) for a in assignments]
+        ax.legend(handles, assignments, fontsize=8, loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "no named mistakes", ha="center", va="center")
+        ax.set_yticks([])
+    ax.set_xlabel("share of the submissions that made this mistake")
+    ax.set_title("Class mistake report: exercise: named mistake (the check's key)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def print_summary(records, facts, files, say=print):
+    graded = [r for r in records if r["status"] == "graded"]
+    missed = [r for r in records if r["status"] != "graded"]
+    say("")
+    say(f"Class report: {facts['students']} students, {facts['submissions']} submissions, "
+        f"{facts.get('seconds', 0):.0f} s with {facts.get('workers', 1)} worker(s)"
+        + (", sandboxed" if facts.get("sandboxed") else ", NOT sandboxed"))
+    say(f"  graded: {len(graded)}   not graded: {len(missed)}   gradebook check: "
+        f"{'nothing lost' if not facts.get('lost') else str(facts['lost']) + ' missing'}")
+    by_assignment = collections.OrderedDict()
+    for r in records:
+        by_assignment.setdefault(r["assignment"], []).append(r)
+    stats = exercise_stats(records)
+    for a, recs in by_assignment.items():
+        scores = [r["score"] for r in recs if r["status"] == "graded"]
+        top = recs[0]["max"] or 0
+        if scores:
+            say(f"\n{a}: {len(recs)} submitted, {len(scores)} graded, mean {statistics.fmean(scores):.1f} / "
+                f"{top:g}, median {statistics.median(scores):g}  {histogram(scores, top)}")
+        else:
+            say(f"\n{a}: {len(recs)} submitted, none graded")
+        for (aa, gid), s in stats.items():
+            if aa != a:
+                continue
+            mean = statistics.fmean(s["scores"]) if s["scores"] else 0.0
+            say(f"  {gid:<34} mean {mean:4.2f} / {s['points']:<3g} full {s['passed']:>3}  not {s['failed']:>3}"
+                + (f"  not graded {s['not_graded']}" if s["not_graded"] else ""))
+    if missed:
+        say("\nNot graded (nbgrader recorded 0; this is not a genuine zero):")
+        for r in missed:
+            rec = "" if r.get("recovered") is None else f" [kernel-free, without that cell: {r['recovered']:g}/{r['max']:g}]"
+            say(f"  {r['student']} {r['assignment']}: {r['status'][len('not graded: '):]}{rec}")
+    changed = [(r, n) for r in records for n in r.get("notes", [])]
+    if changed:
+        say("\nNotebooks the learner changed (restored before grading):")
+        for r, note in changed:
+            say(f"  {r['student']} {r['assignment']}: {note}")
+    counts, best = mistake_counts(records)
+    submitted = collections.Counter(r["assignment"] for r in records)
+    if counts:
+        say("\nClass mistake report (what to re-teach):")
+        for (a, gid), counter in counts.items():
+            for key, n in counter.most_common():
+                if key == "not_implemented":
+                    continue
+                say(f"  {gid.removeprefix('test_')}: {n} of {submitted[a]} - {best[((a, gid), key)]} ({key})")
+        blanks = sum(c.get("not_implemented", 0) for c in counts.values())
+        if blanks:
+            say(f"  (and {blanks} parts not implemented yet)")
+    say("")
+    for label, path in files.items():
+        say(f"{label + ':':<10} {path}")
+
+
+def histogram(scores, top, bins=4):
+    if not top:
+        return ""
+    edges = [top * i / bins for i in range(bins + 1)]
+    counts = [0] * bins
+    for s in scores:
+        counts[min(bins - 1, int(bins * s / top)) if s < top else bins - 1] += 1
+    return " ".join(f"[{edges[i]:g}-{edges[i + 1]:g}{']' if i == bins - 1 else ')'}: {counts[i]}" for i in range(bins))
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+def all_assignments(course, cfg):
+    from nbgrader.coursedir import CourseDirectory
+    coursedir = CourseDirectory(config=cfg)
+    source = Path(coursedir.format_path(coursedir.source_directory, ".", "."))
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and list(p.glob("*.ipynb")))
+
+
+def main_from_args(args):
+    course = Path(args.course).resolve()
+    if not (course / "nbgrader_config.py").exists():
+        print(f"course-check class: no nbgrader_config.py in {course} (use --course)", file=sys.stderr)
+        return 2
+    say = (lambda *a, **k: None) if args.quiet else partial(print, flush=True)
+    cfg = load_config(course)
+    assignments = all_assignments(course, cfg) if args.all else list(args.assignments)
+    if not assignments:
+        print("course-check class: name an assignment, or --all", file=sys.stderr)
+        return 2
+    sandboxed = False if args.no_sandbox else sandbox.available()
+    if not args.no_sandbox and not sandboxed:
+        print(f"WARNING: no sandbox: {sandbox.why_not()}. Run as root (sudo) to grade untrusted "
+              f"submissions as another user.", file=sys.stderr)
+    out = Path(args.out) if args.out else course / "class_report"
+    grader = None
+    if args.grader and args.grader != "autograder.runner:grade":
+        import importlib
+        module, _, name = args.grader.partition(":")
+        grader = getattr(importlib.import_module(module), name or "grade")
+    records, facts = grade_class(course, assignments, students=args.student, jobs=args.jobs,
+                                 timeout=args.timeout, feedback=args.feedback, sandboxed=sandboxed, say=say,
+                                 log=out / "logs" / "worker{slot}.log", grader=grader)
+    if not records:
+        print(f"course-check class: no submissions of {', '.join(assignments)} under submitted/", file=sys.stderr)
+        return 2
+    if facts.get("protected"):
+        say("sandbox: removed other users' access to " + ", ".join(os.path.relpath(p, course) for p in facts["protected"]))
+    files = {"grades": export_csv(course, cfg)}
+    files.update(write_reports(out, records, facts))
+    files["logs"] = out / "logs"
+    lines = []
+    print_summary(records, facts, dict(files, summary=out / "summary.txt"), say=lines.append)
+    (out / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sandbox.give_back(str(course))
+    if not args.quiet:
+        print("\n".join(lines), flush=True)
+    return 0 if all(r["status"] == "graded" for r in records) else 1

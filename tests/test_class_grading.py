@@ -1,0 +1,355 @@
+"""`course-check class` through real nbgrader: a hostile class, the sandbox's three attacks, the
+summary and the class mistake report, and a proof that parallel grading loses nothing.
+
+One class is graded once (module fixture, about two minutes on two cores): every case of
+``tests/test_hostile.py``, four more planted mistakes for the mistake report, and submissions
+that attack the course.  As root the kernels run as sandbox users; not as root the attack tests
+are skipped (and the command warns that it cannot protect the course).
+
+``docs/hostile.md`` is this test's table: ``UPDATE_DOCS=1 pytest tests/test_class_grading.py``
+rewrites it, and the test fails when it is out of date.
+"""
+import csv
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import nbedit
+from conftest import ROOT, nbgrader_env
+from test_hostile import BY_NAME, CASES, FULL, NB, blank, insert_after, solved
+
+import autograder.checks
+from autograder import sandbox
+
+SANDBOXED = sandbox.available()
+PACKAGE_FILE = Path(autograder.checks.__file__)
+TIMEOUT = 10
+DOC = ROOT / "docs" / "hostile.md"
+
+
+def attack(course):
+    """Submissions that attack the course (blank answers: 0 points unless an attack works)."""
+    victim = course / "submitted" / "correct" / NB / f"{NB}.ipynb"
+    blank_text = json.dumps(blank())
+    return {
+        "attack_other_submission": (
+            "overwrite another student's submitted notebook with a blank one",
+            f"open({str(victim)!r}, 'w').write({blank_text!r})\n"),
+        "attack_course_package": (
+            "append a pass-everything hook to the course's autograder/checks/__init__.py",
+            "import autograder.checks as c\n"
+            "open(c.__file__, 'a').write('\\nimport builtins; builtins.ATTACKED = True\\n')\n"),
+        "attack_gradebook": (
+            "overwrite gradebook.db",
+            f"open({str(course / 'gradebook.db')!r}, 'wb').write(b'gone')\n"),
+        "attack_read_solutions": (
+            "read solutions/ and run the instructor's answers",
+            "import json\n"
+            f"for c in json.load(open({str(course / 'solutions' / NB / (NB + '.ipynb'))!r}))['cells']:\n"
+            "    if c['metadata'].get('nbgrader', {}).get('solution'):\n"
+            "        exec(''.join(c['source']))\n"),
+    }
+
+
+PLANTED = {  # more of the same mistakes, for the class mistake report
+    "planted_2": "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x)) / h\n",
+    "planted_3": "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x)) / h\n",
+    "planted_4": "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x - h)) / h\n",
+}
+
+
+def _digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def custom_rows(submission, source, *, seconds=60.0, wrap=None):
+    """A stand-in for another per-notebook grader (``--grader``): the kernel-free rows, re-keyed."""
+    from autograder import runner
+    rows = runner.grade(submission, source, seconds=seconds, wrap=wrap)
+    return [dict(row, key=f"custom_{row['key']}" if row["key"] else "") for row in rows]
+
+
+def run_class(course, *args):
+    env = nbgrader_env()
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    return subprocess.run([sys.executable, "-m", "autograder", "class", NB, "--course", str(course),
+                           "--timeout", str(TIMEOUT), *args], env=env, capture_output=True, text=True,
+                          timeout=1800)
+
+
+def make_course(students):
+    """A course folder other users can traverse (so that only the sandbox stops an attack)."""
+    course = Path(tempfile.mkdtemp(prefix="course-class-", dir="/tmp"))
+    os.chmod(course, 0o755)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for a in (NB, "01_chain_rule"):
+        shutil.copytree(ROOT / "solutions" / a, course / "solutions" / a)
+    for student, make in students.items():
+        path = course / "submitted" / student / NB / f"{NB}.ipynb"
+        content = make(course)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            nbedit.write(content, path)
+    return course
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def graded():
+    students = {case.name: (lambda course, case=case: case.make()) for case in CASES}
+    students.update({name: (lambda course, src=src: nbedit.set_source(solved(), "central_difference", src))
+                     for name, src in PLANTED.items()})
+    students["dies_only_under_nbgrader"] = lambda course: insert_after(
+        solved(), "relative_error", "import os, sys\nif 'ipykernel' in sys.modules:\n    os._exit(1)\n")
+    for name in attack(Path("/nonexistent")) if SANDBOXED else ():  # not root: the attacks would work
+        students[name] = (lambda course, name=name: insert_after(blank(), "setup", attack(course)[name][1]))
+    package_before = PACKAGE_FILE.read_bytes()
+    course = make_course(students)
+    try:
+        victim_before = _digest(course / "submitted" / "correct" / NB / f"{NB}.ipynb")
+        proc = run_class(course, "--jobs", "2", "--feedback")
+        package_after = PACKAGE_FILE.read_bytes()
+        if package_after != package_before:  # never leave the course's package changed
+            PACKAGE_FILE.write_bytes(package_before)
+        report = course / "class_report"
+        result = {
+            "course": course, "proc": proc, "package_changed": package_after != package_before,
+            "victim_changed": _digest(course / "submitted" / "correct" / NB / f"{NB}.ipynb") != victim_before,
+            "students": {r["student"]: r for r in read_csv(report / "students.csv")},
+            "grades": {r["student_id"]: r for r in read_csv(course / "grades.csv") if r["assignment"] == NB},
+            "mistakes": read_csv(report / "mistakes.csv"),
+            "exercises": read_csv(report / "exercises.csv"),
+            "run": json.loads((report / "run.json").read_text(encoding="utf-8")),
+        }
+        yield result
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
+
+
+def test_the_run_finishes_and_says_so(graded):
+    proc = graded["proc"]
+    assert proc.returncode == 1, "some submissions cannot be graded: exit 1\n" + proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Class report:" in proc.stdout and "gradebook check: nothing lost" in proc.stdout
+    assert graded["run"]["lost"] == 0
+    assert len(graded["students"]) == len(CASES) + len(PLANTED) + 1 + (len(attack(Path("/x"))) if SANDBOXED else 0)
+    n = len(graded["students"])
+    assert f"[{n}/{n}]" in proc.stdout and f"correct {NB}: 8 / 8" in proc.stdout, "progress lines"
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_each_case_through_nbgrader(graded, name):
+    case, row = BY_NAME[name], graded["students"][name]
+    grade = graded["grades"][name]
+    assert float(grade["raw_score"]) == case.score, (row["status"], grade)
+    assert float(row["score"]) == case.score
+    assert float(row["max_score"]) == FULL, "the maximum never changes"
+    if case.status == "graded":
+        assert row["status"] == "graded", row["status"]
+    else:
+        assert row["status"].startswith("not graded: ") and case.status in row["status"], row["status"]
+        if case.recovered is not None:
+            assert float(row["recovered_kernel_free"]) == case.recovered
+    failed = dict(part.split("=") for part in row["failed_parts"].split("; ") if part)
+    for grade_id, key in case.keys.items():
+        assert failed.get(grade_id) == key, row["failed_parts"]
+    if case.note:
+        assert case.note in row["changes_to_notebook"], row["changes_to_notebook"]
+    elif case.status == "graded":
+        assert row["changes_to_notebook"] == "", "honest notebooks get no note"
+
+
+def test_no_checksum_false_alarms_and_real_edits_logged(graded):
+    logs = "".join(p.read_text(encoding="utf-8", errors="replace")
+                   for p in (graded["course"] / "class_report" / "logs").rglob("*.log"))
+    assert "checksum" not in logs, "stock nbgrader warns about every test cell with hidden tests"
+    assert "submission changed: test cell test_relative_error: points 100 (should be 2); restored" in logs
+    honest = (graded["course"] / "class_report" / "logs" / "correct" / f"{NB}.log").read_text(encoding="utf-8")
+    assert "WARNING" not in honest.replace("Kernel is running over TCP", ""), honest
+
+
+def test_feedback_for_every_submission(graded):
+    feedback = graded["course"] / "feedback"
+    for name, row in graded["students"].items():
+        page = feedback / name / NB / f"{NB}.html"
+        assert page.exists(), name
+        text = page.read_text(encoding="utf-8")
+        assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text
+        if row["status"] != "graded":
+            assert "not graded" in text and "nbgrader recorded 0 points" in text, name
+
+
+def test_mistake_report(graded):
+    rows = [(r["exercise"], r["mistake"], int(r["count"]), int(r["submissions"]), r["sentence"])
+            for r in graded["mistakes"]]
+    forward = next(r for r in rows if r[:2] == ("test_central_difference", "forward_difference"))
+    assert forward[2:4] == (3, len(graded["students"])), "planted_mistake, planted_2, planted_3"
+    assert "this is the forward difference (f(x+h) - f(x)) / h" in forward[4]
+    assert ("test_central_difference", "divided_by_h") in [r[:2] for r in rows]
+    assert ("test_numerical_gradient", "timeout") in [r[:2] for r in rows]
+    out = graded["proc"].stdout
+    assert "Class mistake report" in out
+    assert f"central_difference: 3 of {len(graded['students'])} - central_difference" in out
+    png = graded["course"] / "class_report" / "mistakes.png"
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_exercise_statistics(graded):
+    by = {r["exercise"]: r for r in graded["exercises"]}
+    assert set(by) == {"test_central_difference", "test_numerical_gradient", "test_relative_error",
+                       "test_cauchy_loss_grad"}
+    not_graded = sum(1 for r in graded["students"].values() if r["status"] != "graded")
+    for r in by.values():
+        assert int(r["graded"]) + int(r["not_graded"]) == len(graded["students"])
+        assert int(r["not_graded"]) == not_graded
+        assert int(r["full_marks"]) + int(r["not_full"]) == int(r["graded"])
+
+
+# --- the sandbox: no student harms another -----------------------------------------------------
+
+needs_root = pytest.mark.skipif(not SANDBOXED, reason="the sandbox needs root (sandbox.why_not() says why)")
+
+
+@needs_root
+def test_a_submission_cannot_rewrite_another_students_file(graded):
+    assert not graded["victim_changed"]
+    assert float(graded["grades"]["correct"]["raw_score"]) == FULL
+    assert float(graded["grades"]["attack_other_submission"]["raw_score"]) == 0.0
+
+
+@needs_root
+def test_a_submission_cannot_change_the_course_package(graded):
+    assert not graded["package_changed"], "autograder/checks/__init__.py was changed (and restored)"
+    assert float(graded["grades"]["attack_course_package"]["raw_score"]) == 0.0
+
+
+@needs_root
+def test_a_submission_cannot_write_the_gradebook(graded):
+    db = graded["course"] / "gradebook.db"
+    with sqlite3.connect(db) as con:
+        assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
+        n = con.execute("select count(*) from submitted_assignment").fetchone()[0]
+    assert n == len(graded["students"])
+    assert float(graded["grades"]["attack_gradebook"]["raw_score"]) == 0.0
+
+
+@needs_root
+def test_a_submission_cannot_read_the_solutions(graded):
+    assert float(graded["grades"]["attack_read_solutions"]["raw_score"]) == 0.0
+    assert graded["students"]["attack_read_solutions"]["status"] == "graded"
+
+
+@needs_root
+def test_the_course_is_protected(graded):
+    course = graded["course"]
+    for name in ("solutions", "gradebook.db", "submitted", "autograded", "feedback"):
+        assert os.stat(course / name).st_mode & 0o007 == 0, name
+    assert "sandbox: removed other users' access to" in graded["proc"].stdout
+
+
+# --- parallel grading loses nothing ------------------------------------------------------------
+
+def _gradebook_scores(course):
+    with sqlite3.connect(course / "gradebook.db") as con:
+        rows = con.execute(
+            "select s.student_id, c.name, g.auto_score from grade g "
+            "join submitted_notebook n on g.notebook_id = n.id "
+            "join submitted_assignment s on n.assignment_id = s.id "
+            "join base_cell c on g.cell_id = c.id").fetchall()
+    return sorted(rows)
+
+
+def test_parallel_and_sequential_grading_give_the_same_gradebook(graded):
+    """The same submissions graded with 2 workers (the fixture) and with 1 worker: every grade of
+    every cell is the same, and nothing is missing.  (This run also takes its rows from another
+    grader, as `--grader autograder.trusted:grade` will.)"""
+    subset = ["correct", "blank", "partial", "planted_mistake", "returns_nan", "points_edited",
+              "duplicated_test_cell", "schema_edited", "not_json", "os_exit"]
+    course = make_course({name: (lambda course, name=name: BY_NAME[name].make()) for name in subset})
+    try:
+        proc = run_class(course, "--jobs", "1", "--quiet", "--grader", "test_class_grading:custom_rows")
+        assert proc.returncode == 1, proc.stderr[-2000:]
+        rows = {r["student"]: r for r in read_csv(course / "class_report" / "students.csv")}
+        assert rows["planted_mistake"]["failed_parts"] == "test_central_difference=custom_forward_difference"
+        assert rows["os_exit"]["status"].startswith("not graded: cell 18 stopped Python")
+        parallel = [r for r in _gradebook_scores(graded["course"]) if r[0] in subset]
+        sequential = _gradebook_scores(course)
+        assert sequential == parallel
+        assert len(sequential) == 4 * (len(subset) - 3) + 4 * 3, "every cell of every submission"
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
+
+
+# --- the published table ------------------------------------------------------------------------
+
+def _reason(row):
+    if row["status"] != "graded":
+        return row["status"][len("not graded: "):]
+    parts = [f"{k}: `{v}`" for k, v in (p.split("=") for p in row["failed_parts"].split("; ") if p)]
+    if row["changes_to_notebook"]:
+        parts.append(row["changes_to_notebook"].split(" | ")[0])
+    return "; ".join(parts)
+
+
+def table(graded):
+    lines = ["| case | submission | expected | nbgrader | course-check | reason given |",
+             "|---|---|---|---|---|---|"]
+    for case in CASES:
+        row, grade = graded["students"][case.name], graded["grades"][case.name]
+        expected = f"{case.score:g}" if case.status == "graded" else f"not graded ({case.score:g}), rest {case.recovered:g}" \
+            if case.recovered is not None else f"not graded ({case.score:g})"
+        got = f"{float(grade['raw_score']):g}"
+        ours = f"{float(row['score']):g}" if row["status"] == "graded" else (
+            f"not graded, rest {float(row['recovered_kernel_free']):g}" if row["recovered_kernel_free"] else "not graded")
+        reason = _reason(row).replace("|", "\\|")
+        lines.append(f"| `{case.name}` | {case.what} | {expected} | {got} | {ours} | {reason} |")
+    for name, (what, _) in attack(Path("/x")).items():
+        row, grade = graded["students"][name], graded["grades"][name]
+        lines.append(f"| `{name}` | {what} | 0, nothing changed | {float(grade['raw_score']):g} | "
+                     f"{float(row['score']):g} | the attack fails: permission denied |")
+    return "\n".join(lines) + "\n"
+
+
+BEGIN, END = "<!-- BEGIN TABLE (tests/test_class_grading.py) -->", "<!-- END TABLE -->"
+
+
+@needs_root
+def test_docs_table_is_current(graded):
+    text = DOC.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN)
+    _, tail = rest.split(END)
+    fresh = head + BEGIN + "\n" + table(graded) + END + tail
+    if os.environ.get("UPDATE_DOCS"):
+        DOC.write_text(fresh, encoding="utf-8")
+    assert fresh == text, "docs/hostile.md is out of date: UPDATE_DOCS=1 pytest tests/test_class_grading.py"
+
+
+def test_the_gradebook_is_made_without_touching_notebooks(graded):
+    """`make generate` runs with --no-db; the class command adds what the gradebook lacks by
+    generating into a scratch folder, so notebooks/ (learners' work) is never written."""
+    assert f"adding {NB} to the gradebook" in graded["proc"].stdout
+    assert not (graded["course"] / "notebooks").exists()
+
+
+def test_a_kernel_death_the_notebook_does_not_explain_is_graded_again(graded):
+    """nbgrader's kernel died, but the kernel-free run found nothing that stops Python: the
+    submission is graded a second time (here it dies again, so it stays not graded, and says so)."""
+    row = graded["students"]["dies_only_under_nbgrader"]
+    assert row["status"].startswith("not graded: the kernel died")
+    assert "graded twice: the first time the kernel died" in row["changes_to_notebook"]
+    assert float(row["recovered_kernel_free"]) == FULL
+    log = (graded["course"] / "class_report" / "logs" / "dies_only_under_nbgrader" / f"{NB}.log").read_text()
+    assert log.count("Kernel died") >= 2
