@@ -26,6 +26,10 @@ help:
 	@echo "make progress your progress table (checks every notebook in notebooks/)"
 	@echo "make generate regenerate notebooks/ from solutions/ (instructors)"
 	@echo "make bench    measure the course's performance: docs/benchmarks.md (a few minutes)"
+	@echo "make gradebook     add every assignment to nbgrader's gradebook (instructors)"
+	@echo "make grade-class   grade submitted/ with feedback and the class mistake report"
+	@echo "                   (ASSIGNMENT=04_vector_backprop for one; run as root to sandbox)"
+	@echo "make clean-grading remove all grading state (submissions, grades, reports)"
 
 # nbgrader 0.9.6 and numpy 2.4 (what pip installs) need Python 3.11; stop before installing
 # anything on an older one, with a message that says what to do.
@@ -73,7 +77,8 @@ grade-class: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/course-check class $(if $(ASSIGNMENT),$(ASSIGNMENT),--all) --feedback
 
 clean-grading:
-	rm -rf submitted autograded feedback gradebook.db .exchange
+	rm -rf submitted autograded feedback gradebook.db gradebook.db-journal .exchange \
+	  grades.csv class_report .gradebook.lock
 
 # Performance figures, measured side by side: writes docs/benchmarks.md and docs/img/bench_*.png
 # (a few minutes). make bench BENCH_ARGS=--quick for a smoke run; see benchmarks/run.py --help.

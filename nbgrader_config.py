@@ -66,6 +66,19 @@ c.CourseDirectory.release_directory = "notebooks"
 # The exchange (release/fetch/submit) must be writable without root: a folder
 # in the course unless NBGRADER_EXCHANGE points to a shared one.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", os.path.join(here, ".exchange"))
+if "NBGRADER_EXCHANGE" not in os.environ and not os.path.isdir(c.Exchange.root):
+    # made here, because the formgrader hides "Release" and "Collect" while the exchange is missing
+    try:
+        os.makedirs(c.Exchange.root)
+        os.chmod(c.Exchange.root, 0o777)   # learners write into it (one machine: only you)
+    except OSError:
+        pass                                # a reader that cannot write here does not need it
+
+# The gradebook: SQLite in the course folder (gradebook.db) unless NBGRADER_DB_URL names a
+# database server, e.g. postgresql+psycopg://grader@/gradebook?host=/var/run/postgresql
+# (docs/teaching.md; `course-check class` honours it too).
+if os.environ.get("NBGRADER_DB_URL"):
+    c.CourseDirectory.db_url = os.environ["NBGRADER_DB_URL"]
 
 # Learners' stubs: the friendly "not implemented yet" message comes from the checks.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -72,8 +72,13 @@ def load_config(course, *, timeout=None, sandboxed=False):
     from traitlets.config.loader import PyFileConfigLoader
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     cfg.CourseDirectory.root = str(course)
-    db = Path(course) / "gradebook.db"
-    cfg.CourseDirectory.db_url = f"sqlite:///{db}?timeout={DB_TIMEOUT}"
+    configured = os.environ.get("NBGRADER_DB_URL") or (
+        cfg.CourseDirectory.db_url if "db_url" in cfg.CourseDirectory else "")
+    if configured and not str(configured).startswith("sqlite"):
+        cfg.CourseDirectory.db_url = str(configured)   # a database server (PostgreSQL): as configured
+    else:  # SQLite in the course folder, waiting for the lock rather than failing at once
+        db = Path(course) / "gradebook.db"
+        cfg.CourseDirectory.db_url = f"sqlite:///{db}?timeout={DB_TIMEOUT}"
     if timeout:
         cfg.Execute.timeout = int(timeout)
     if sandboxed:
@@ -249,6 +254,8 @@ class Student:
                 if record["nbgrader_ok"] and self.grader is None:
                     result = self.kernel_free(student, [record["assignment"]], [record])[0]
             combine(record, result)
+            if self.grader is not None and record["nbgrader_ok"] and result.get("status") == "graded":
+                self.reconcile(record)
             record["kernel_free_seconds"] = kf_seconds / max(1, len(records))
             if self.feedback:
                 self.write_feedback(record)
@@ -303,16 +310,58 @@ class Student:
                                 "recovered": None})
             return results
         results = []
-        for (sub, src), a in zip(pairs, assignments):
+        for i, ((sub, src), a) in enumerate(zip(pairs, assignments)):
             rows = self.grader(sub, src, seconds=self.cell_seconds, wrap=self.wrap)
             status = next((r["status"] for r in rows if r["status"] != "graded"), "graded")
             passed = float(sum(r["points"] for r in rows if r["passed"]))
             notes = runner.prepare(sub, assignment=a, source=src).get("notes", [])
-            results.append({"assignment": a, "path": str(sub), "status": status, "rows": rows, "notes": notes,
-                            "errors": [], "max": float(sum(r["points"] for r in rows)),
-                            "score": 0.0 if status != "graded" else passed,
-                            "recovered": passed if status != "graded" else None})
+            result = {"assignment": a, "path": str(sub), "status": status, "rows": rows, "notes": notes,
+                      "errors": [], "max": float(sum(r["points"] for r in rows)),
+                      "score": 0.0 if status != "graded" else passed,
+                      "recovered": passed if status != "graded" else None}
+            record = records[i] if records else None
+            if record is not None and not record["nbgrader_ok"]:
+                # nbgrader could not grade it: the kernel-free runner, which runs the notebook cell
+                # by cell as a kernel does, names the cell and what it did ("cell 7 calls exit()")
+                explained = runner.grade_many([(sub, src)], seconds=self.cell_seconds, wrap=self.wrap)[0]
+                if explained.get("status", "").startswith("not graded: "):
+                    result["status"] = explained["status"]
+                    result["recovered"] = None if explained.get("recovered") is None else (
+                        passed if status == "graded" else explained["recovered"])
+            results.append(result)
         return results
+
+    def reconcile(self, record):
+        """The rows' verdicts are the grade of record.  Where nbgrader's in-kernel score of a test
+        cell differs (a cheat fooled the kernel, or the kernel's run differed), the rows' score goes
+        into the gradebook as nbgrader's manual score, which `nbgrader export` and the feedback use;
+        the record keeps both totals and says what changed."""
+        from nbgrader.api import MissingEntry
+        a, student = record["assignment"], record["student"]
+        record["in_kernel_score"] = record["score"]
+        overridden = []
+        with gradebook(self.cfg) as gb:
+            for row in record["rows"]:
+                if row.get("status", "graded") != "graded":
+                    continue
+                want = float(row["points"]) if row["passed"] else 0.0
+                try:
+                    grade = gb.find_grade(row["grade_id"], a, a, student)
+                except MissingEntry:
+                    continue
+                auto = None if grade.auto_score is None else float(grade.auto_score)
+                if auto is None or abs(auto - want) > 1e-9:
+                    grade.manual_score = want
+                    overridden.append((row, auto, want))
+            if overridden:
+                gb.db.commit()
+        if overridden:
+            record.update(self.read_gradebook(student, a))
+            record["notes"] = record["notes"] + [
+                f"trusted grading: {row['grade_id']} scored {'nothing' if auto is None else f'{auto:g}'} in "
+                f"nbgrader's kernel, {want:g} trusted" + (f" ({row['key']})" if row.get("key") else "")
+                for row, auto, want in overridden]
+        record["trusted_score"] = record["score"]
 
     def rows_from_nbgrader(self, record):
         """Rows from nbgrader's graded notebook when every part either got full marks or failed
@@ -625,17 +674,24 @@ def mistake_counts(records):
     return counts, best
 
 
+# the keys trusted grading gives an attempt to fool the grading or to use the course's own code
+INTEGRITY_KEYS = ("tampering", "uses_course_code")
+
+
 def write_reports(out, records, facts):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "students.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["student", "assignment", "status", "score", "max_score", "recovered_kernel_free",
-                    "failed_parts", "changes_to_notebook"])
+        w.writerow(["student", "assignment", "status", "score", "max_score", "in_kernel_score",
+                    "recovered_kernel_free", "failed_parts", "integrity", "changes_to_notebook"])
         for r in records:
             failed = "; ".join(f"{row['grade_id']}={row['key']}" for row in r["rows"] if not row["passed"])
+            integrity = "; ".join(f"{row['grade_id']}={row['key']}" for row in r["rows"]
+                                  if row.get("key") in INTEGRITY_KEYS)
             w.writerow([r["student"], r["assignment"], r["status"], _num(r["score"]), _num(r["max"]),
-                        _num(r.get("recovered")), failed, " | ".join(r.get("notes", []))])
+                        _num(r.get("in_kernel_score")), _num(r.get("recovered")), failed, integrity,
+                        " | ".join(r.get("notes", []))])
     stats = exercise_stats(records)
     submitted = collections.Counter(r["assignment"] for r in records)
     with open(out / "exercises.csv", "w", newline="", encoding="utf-8") as fh:
@@ -789,10 +845,14 @@ def main_from_args(args):
         print(f"WARNING: no sandbox: {sandbox.why_not()}. Run as root (sudo) to grade untrusted "
               f"submissions as another user.", file=sys.stderr)
     out = Path(args.out) if args.out else course / "class_report"
+    # the grade of record comes from trusted grading (autograder.trusted): learners' code runs in a
+    # process of its own, the checks in the grader, out of reach; --fast uses the kernel-free grader,
+    # which runs learners' code and the checks in one process and can be fooled by a cheat
     grader = None
-    if args.grader and args.grader != "autograder.runner:grade":
+    choice = "autograder.runner:grade" if args.fast else (args.grader or "autograder.trusted:grade")
+    if choice != "autograder.runner:grade":
         import importlib
-        module, _, name = args.grader.partition(":")
+        module, _, name = choice.partition(":")
         grader = getattr(importlib.import_module(module), name or "grade")
     records, facts = grade_class(course, assignments, students=args.student, jobs=args.jobs,
                                  timeout=args.timeout, feedback=args.feedback, sandboxed=sandboxed, say=say,

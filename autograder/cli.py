@@ -193,7 +193,11 @@ def main(argv=None):
     c.add_argument("--quiet", action="store_true", help="no progress lines")
     c.add_argument("--grader", default=None, metavar="MODULE:FUNCTION",
                    help="per-notebook rows grader, grade(submission, source, *, seconds, wrap) -> rows "
-                        "(default: the kernel-free autograder.runner:grade, batched)")
+                        "(default: autograder.trusted:grade, whose verdict is the grade of record)")
+    c.add_argument("--fast", action="store_true",
+                   help="grade with the kernel-free autograder.runner instead of trusted grading: "
+                        "faster, but learners' code shares a process with the checks and a cheat can "
+                        "fool it (docs/integrity.md)")
     c.set_defaults(func=cmd_class)
     r = sub.add_parser("generate", help="regenerate notebooks/ from solutions/ (keeps learners' work)")
     r.add_argument("assignments", nargs="*")

@@ -632,10 +632,15 @@ def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=())
         where = "; ".join(f"cell {i}: {line}" for i, line in tampered[:3])
         message = (f"your notebook tries to change the grading ({where}); that has no effect on the "
                    f"grade, which comes from the course's own checks run apart from your code.\n{message}")
-    if uses and not passed:
+    if uses and not passed and key != "not_implemented":   # a stub not yet written is just that
         key = "uses_course_code"
-        message = (f"your notebook used the course's own code ({'; '.join(uses)}), which graded answers "
-                   f"cannot use: write your own.\n{message}")
+        what = []
+        if ep.course_code:
+            what.append(f"used the course's own code ({'; '.join(dict.fromkeys(ep.course_code))}), which "
+                        f"graded answers cannot use: write your own")
+        if session.denied:
+            what.append(f"tried what graded code may not do ({'; '.join(session.denied)})")
+        message = f"your notebook {' and '.join(what)}.\n{message}"
     session.end_test()
     return _row(grade_id, points, passed, key, message, status)
 

@@ -225,14 +225,19 @@ def nbgrader(args, course, timeout=3600):
 def grade(course, assignment):
     """Grade every submission of ``assignment`` (an id, or "*" for all) in the course folder.
 
-    This is the one function to change to measure another grading command (for example the
-    class-grading command of issue 10): it gets a course folder laid out as nbgrader's, with
-    the gradebook made by generate_assignment and submissions under submitted/.
+    This is the one function to change to measure another grading command: it gets a course
+    folder laid out as nbgrader's, with the gradebook made by generate_assignment and submissions
+    under submitted/.  Today: the class-grading command, with its default grader (nbgrader's
+    autograde, then trusted grading, the grade of record), as many workers as cores.
     """
-    return nbgrader(["autograde", assignment], course)
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
+    which = ["--all"] if assignment == "*" else [assignment]
+    return subprocess.run([str(BIN / "course-check"), "class", *which, "--course", str(course), "--quiet"],
+                          cwd=course, env=env, capture_output=True, text=True, timeout=3600)
 
 
-GRADER = "nbgrader autograde ASSIGNMENT (one process, students one after the other)"
+GRADER = ("course-check class ASSIGNMENT (nbgrader autograde for each submission, then trusted grading, "
+          "the grade of record; one worker per core)")
 
 
 def make_course(folder, names):

@@ -169,13 +169,13 @@ def targets(results):
     grading = section(results, "grading")
     if grading:
         n = len(grading["solo_assignments"])
-        out.append({"what": f"5. nbgrader, one student's whole course ({n} assignments; issue 10's target)",
+        out.append({"what": f"5. `course-check class`, one student's whole course ({n} assignments; issue 10's target)",
                     "target": f"<= {TARGETS['solo']:g} s", "measured": f"{grading['solo_seconds']:.1f} s",
                     "met": grading["solo_seconds"] <= TARGETS["solo"],
                     "note": f"CPU {grading['solo_cpu']:.1f} s" if grading.get("solo_cpu") is not None else ""})
         size = grading["class_size"]
         limit = TARGETS["class30"] * size / 30
-        out.append({"what": f"5. nbgrader, a class of {size} on {grading['class_assignment']} (issue 10's target, scaled to {size})",
+        out.append({"what": f"5. `course-check class`, a class of {size} on {grading['class_assignment']} (issue 10's target, scaled to {size})",
                     "target": f"<= {limit:g} s", "measured": f"{grading['class_seconds']:.1f} s",
                     "met": grading["class_seconds"] <= limit,
                     "note": f"CPU {grading['class_cpu']:.1f} s" if grading.get("class_cpu") is not None else ""})
@@ -704,7 +704,7 @@ def _course(results, img):
                           f"{mx:g}" if mx is not None else "-"))
         solo = grading["solo_scores"]
         solo_full = all(v and v[0] == v[1] for v in solo.values())
-        out += [f"**Grading with nbgrader.** Grader: {grading['grader']}. In a fresh copy of the course "
+        out += [f"**Grading a class.** Grader: {grading['grader']}. In a fresh copy of the course "
                 f"(`nbgrader generate_assignment` took {grading['generate_seconds']:.1f} s, not counted):", "",
                 table(["what", "seconds", "CPU s", "per student"],
                       [(f"one student, {len(grading['solo_assignments'])} assignments (every exercise solved)",

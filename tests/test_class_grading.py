@@ -66,6 +66,23 @@ PLANTED = {  # more of the same mistakes, for the class mistake report
 }
 
 
+# blank answers, and the names the test cells use rebound to objects that accept any call: this
+# fools nbgrader's kernel (8 of 8 there), and trusted grading, the grade of record, gives it 0
+CHEAT = """
+import types
+class _Pass:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+check = _Pass()
+autograder = types.SimpleNamespace(checks=types.SimpleNamespace(fresh=lambda name: _Pass()))
+"""
+
+
+# the class command's grade of record is trusted grading's, which names a function that was never
+# defined "not_defined" where the kernel-free grader of tests/test_hostile.py gives the exception
+TRUSTED_KEYS = {"NameError": "not_defined"}
+
+
 def _digest(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -115,6 +132,7 @@ def graded():
                      for name, src in PLANTED.items()})
     students["dies_only_under_nbgrader"] = lambda course: insert_after(
         solved(), "relative_error", "import os, sys\nif 'ipykernel' in sys.modules:\n    os._exit(1)\n")
+    students["cheat_rebinds_checks"] = lambda course: insert_after(blank(), "setup", CHEAT)
     for name in attack(Path("/nonexistent")) if SANDBOXED else ():  # not root: the attacks would work
         students[name] = (lambda course, name=name: insert_after(blank(), "setup", attack(course)[name][1]))
     package_before = PACKAGE_FILE.read_bytes()
@@ -145,7 +163,7 @@ def test_the_run_finishes_and_says_so(graded):
     assert proc.returncode == 1, "some submissions cannot be graded: exit 1\n" + proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Class report:" in proc.stdout and "gradebook check: nothing lost" in proc.stdout
     assert graded["run"]["lost"] == 0
-    assert len(graded["students"]) == len(CASES) + len(PLANTED) + 1 + (len(attack(Path("/x"))) if SANDBOXED else 0)
+    assert len(graded["students"]) == len(CASES) + len(PLANTED) + 2 + (len(attack(Path("/x"))) if SANDBOXED else 0)
     n = len(graded["students"])
     assert f"[{n}/{n}]" in proc.stdout and f"correct {NB}: 8 / 8" in proc.stdout, "progress lines"
 
@@ -165,7 +183,7 @@ def test_each_case_through_nbgrader(graded, name):
             assert float(row["recovered_kernel_free"]) == case.recovered
     failed = dict(part.split("=") for part in row["failed_parts"].split("; ") if part)
     for grade_id, key in case.keys.items():
-        assert failed.get(grade_id) == key, row["failed_parts"]
+        assert failed.get(grade_id) == TRUSTED_KEYS.get(key, key), row["failed_parts"]
     if case.note:
         assert case.note in row["changes_to_notebook"], row["changes_to_notebook"]
     elif case.status == "graded":
@@ -316,6 +334,10 @@ def table(graded):
             f"not graded, rest {float(row['recovered_kernel_free']):g}" if row["recovered_kernel_free"] else "not graded")
         reason = _reason(row).replace("|", "\\|")
         lines.append(f"| `{case.name}` | {case.what} | {expected} | {got} | {ours} | {reason} |")
+    row, grade = graded["students"]["cheat_rebinds_checks"], graded["grades"]["cheat_rebinds_checks"]
+    lines.append(f"| `cheat_rebinds_checks` | blank answers, `check` and `autograder` rebound to objects that "
+                 f"accept any call | 0 | {float(grade['raw_score']):g} (in the kernel: "
+                 f"{float(row['in_kernel_score']):g}) | {float(row['score']):g} | {_reason(row).replace('|', chr(92) + '|')} |")
     for name, (what, _) in attack(Path("/x")).items():
         row, grade = graded["students"][name], graded["grades"][name]
         lines.append(f"| `{name}` | {what} | 0, nothing changed | {float(grade['raw_score']):g} | "
@@ -353,3 +375,33 @@ def test_a_kernel_death_the_notebook_does_not_explain_is_graded_again(graded):
     assert float(row["recovered_kernel_free"]) == FULL
     log = (graded["course"] / "class_report" / "logs" / "dies_only_under_nbgrader" / f"{NB}.log").read_text()
     assert log.count("Kernel died") >= 2
+
+
+def test_a_cheat_that_fools_the_kernel_scores_nothing(graded):
+    """The grade of record is trusted grading's: a notebook that rebinds the checks gets full marks
+    in nbgrader's kernel, and 0 in grades.csv, with the attempt named."""
+    row = graded["students"]["cheat_rebinds_checks"]
+    assert row["status"] == "graded"
+    assert float(row["in_kernel_score"]) == FULL
+    assert float(row["score"]) == 0.0
+    assert float(graded["grades"]["cheat_rebinds_checks"]["raw_score"]) == 0.0
+    assert "tampering" in row["integrity"]
+    assert "trusted grading" in row["changes_to_notebook"]
+
+
+def test_honest_work_gets_the_same_score_trusted_and_in_the_kernel(graded):
+    row = graded["students"]["correct"]
+    assert float(row["score"]) == float(row["in_kernel_score"]) == FULL
+    assert row["integrity"] == ""
+
+
+def test_the_gradebook_can_be_a_database_server(tmp_path, monkeypatch):
+    """SQLite in the course folder by default; NBGRADER_DB_URL (PostgreSQL on a hub) is honoured by
+    nbgrader's own commands (nbgrader_config.py) and by the class command alike."""
+    from autograder import classgrade
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
+    assert classgrade.load_config(tmp_path).CourseDirectory.db_url.startswith(f"sqlite:///{tmp_path}/gradebook.db")
+    url = "postgresql+psycopg://grader@/gradebook?host=/var/run/postgresql"
+    monkeypatch.setenv("NBGRADER_DB_URL", url)
+    assert classgrade.load_config(tmp_path).CourseDirectory.db_url == url

@@ -152,6 +152,7 @@ def test_feedback_has_no_hidden_tests(graded):
     course, _, _ = graded
     pages = list((course / "feedback").rglob("*.html"))
     assert pages, "no feedback was generated"
+    assert {page.parent.name for page in pages} >= set(assignments()), "feedback for every assignment"
     for page in pages:
         text = page.read_text(encoding="utf-8")
         assert "hidden=True" not in text and "BEGIN HIDDEN TESTS" not in text, page

@@ -167,3 +167,23 @@ def test_grading_leaves_the_checks_time_limit_as_it_was(monkeypatch):
     grade(solution_path(NB))
     import os
     assert os.environ["AUTOGRADER_CALL_SECONDS"] == "2"
+
+
+def test_a_refused_action_does_not_hide_a_stub_not_yet_written(tmp_path):
+    """A blank notebook whose cells start a program (matplotlib does, to list fonts, when it has no
+    font cache): the refusal is named where a part fails otherwise, never instead of "not
+    implemented yet"."""
+    nb = nbedit.read(learner_path(NB))
+    setup = next(c for c in nb["cells"] if "import" in "".join(c["source"]))
+    setup["source"] = "".join(setup["source"]) + "\nimport subprocess\ntry:\n    subprocess.run(['true'])\nexcept Exception:\n    pass\n"
+    path = tmp_path / f"{NB}.ipynb"
+    nbedit.write(nb, path)
+    rows, _ = grade(path, seconds=20)
+    assert {row["key"] for row in rows.values()} == {"not_implemented"}, rows
+    path = solved_with(tmp_path, central_difference=(
+        "import subprocess\ntry:\n    subprocess.run(['true'])\nexcept Exception:\n    pass\n"
+        "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x)) / h\n"))
+    rows, _ = grade(path, seconds=20)
+    row = rows["test_central_difference"]
+    assert row["key"] == "uses_course_code" and "may not do (use subprocess.Popen)" in row["message"], row
+    assert "course's own code" not in row["message"], "nothing of the course's was used"
