@@ -292,8 +292,8 @@ def _gradebook_scores(course):
 
 def test_parallel_and_sequential_grading_give_the_same_gradebook(graded):
     """The same submissions graded with 2 workers (the fixture) and with 1 worker: every grade of
-    every cell is the same, and nothing is missing.  (This run also takes its rows from another
-    grader, as `--grader autograder.trusted:grade` will.)"""
+    every cell is the same, and nothing is missing.  (This run takes its rows from another grader,
+    `--grader`; the fixture's come from trusted grading, the default.)"""
     subset = ["correct", "blank", "partial", "planted_mistake", "returns_nan", "points_edited",
               "duplicated_test_cell", "schema_edited", "not_json", "os_exit"]
     course = make_course({name: (lambda course, name=name: BY_NAME[name].make()) for name in subset})
@@ -405,3 +405,19 @@ def test_the_gradebook_can_be_a_database_server(tmp_path, monkeypatch):
     url = "postgresql+psycopg://grader@/gradebook?host=/var/run/postgresql"
     monkeypatch.setenv("NBGRADER_DB_URL", url)
     assert classgrade.load_config(tmp_path).CourseDirectory.db_url == url
+
+
+def test_fast_grading_is_the_kernel_free_grader_and_says_what_it_cannot_stop():
+    """`--fast` grades with the kernel-free runner: the same scores for honest work, and the cheat
+    that trusted grading stops gets full marks, as docs/grading.md warns."""
+    course = make_course({"correct": lambda course: BY_NAME["correct"].make(),
+                          "cheat_rebinds_checks": lambda course: insert_after(blank(), "setup", CHEAT)})
+    try:
+        proc = run_class(course, "--jobs", "1", "--quiet", "--fast")
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        rows = {r["student"]: r for r in read_csv(course / "class_report" / "students.csv")}
+        assert float(rows["correct"]["score"]) == FULL
+        assert float(rows["cheat_rebinds_checks"]["score"]) == FULL, "--fast cannot see this cheat"
+        assert rows["cheat_rebinds_checks"]["in_kernel_score"] == "", "no second verdict to compare"
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
