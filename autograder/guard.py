@@ -42,23 +42,28 @@ class _OutOfTime(BaseException):
 
 
 @contextmanager
-def time_limit(seconds):
+def time_limit(seconds, state=None, on_line=None):
     """Interrupt the body after ``seconds`` (main thread on Unix; elsewhere no limit).
 
     A first SIGALRM raises ``_OutOfTime``.  Code that swallows it (``except
     BaseException: pass`` inside a loop) is met by a line tracer that raises
     again on the next line it runs, re-armed every 50 ms, so even a loop that
-    catches everything is stopped and the check can report it.
+    catches everything is stopped and the check can report it.  ``state`` (a dict)
+    gets ``raised`` (the alarm fired); ``on_line(frame)`` is called for each line
+    the tracer stops (the notebook loader uses it to see a cell that kept going).
     """
     usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
               and threading.current_thread() is threading.main_thread())
     if not usable:
         yield
         return
-    state = {"active": True}
+    state = {} if state is None else state
+    state.update(active=True, raised=False)
 
     def _tracer(frame, event, arg):
         if state["active"] and event == "line":
+            if on_line is not None:
+                on_line(frame)
             raise _OutOfTime()
         return _tracer if state["active"] else None
 
@@ -69,6 +74,7 @@ def time_limit(seconds):
             frame.f_trace = _tracer
             frame = frame.f_back
         sys.settrace(_tracer)
+        state["raised"] = True
         raise _OutOfTime()
 
     previous = signal.signal(signal.SIGALRM, _alarm)

@@ -23,13 +23,11 @@ import contextlib
 import io
 import json
 import os
-import signal
 import sys
-import threading
 import warnings
 from dataclasses import dataclass, field
 
-from .guard import CheckFailed, _OutOfTime
+from .guard import CheckFailed, _OutOfTime, time_limit
 
 CELL_SECONDS = 60.0
 
@@ -117,50 +115,16 @@ def _in_notebook(frame):
     return name.startswith("<") and " cell " in name
 
 
-@contextlib.contextmanager
 def _cell_limit(seconds, state):
-    """Stop the cell after ``seconds`` (like the guard's ``time_limit``); ``state["swallowed"]``
+    """Stop the cell after ``seconds`` (the guard's ``time_limit``); ``state["swallowed"]``
     becomes True when the notebook's code caught the interruption and kept going (a line of a
     cell ran after it), as a Jupyter kernel would see a loop that catches KeyboardInterrupt."""
-    usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
-    state.update(active=True, raised=False, swallowed=False)
+    state["swallowed"] = False
 
-    def _tracer(frame, event, arg):
-        if state["active"] and event == "line":
-            if _in_notebook(frame):
-                state["swallowed"] = True
-            raise _OutOfTime()
-        return _tracer if state["active"] else None
-
-    def _alarm(signum, frame):
-        if not state["active"]:
-            return
-        while frame is not None:
-            frame.f_trace = _tracer
-            frame = frame.f_back
-        sys.settrace(_tracer)
-        state["raised"] = True
-        raise _OutOfTime()
-
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    previous_trace = sys.gettrace()
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
-    try:
-        yield
-    finally:
-        while True:  # an alarm may land inside this block: retry until it is all undone
-            try:
-                state["active"] = False
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                sys.settrace(previous_trace)
-                signal.signal(signal.SIGALRM, previous)
-                break
-            except _OutOfTime:
-                continue
+    def seen(frame):
+        if _in_notebook(frame):
+            state["swallowed"] = True
+    return time_limit(seconds, state=state, on_line=seen)
 
 
 def _run_cell(code, namespace, index, label, seconds):
