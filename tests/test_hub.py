@@ -202,6 +202,34 @@ def grade(instructor, course_dir, assignment):
                                ("students.csv", "class_report/students.csv"))}
 
 
+def test_login_with_own_unix_password_only(hub):
+    url = hub["hub"].url
+    assert login_status(url, CORRECT, PASSWORD[CORRECT]) == 302
+    assert login_status(url, CORRECT, PASSWORD[PARTIAL]) == 403      # bob's password is not alice's
+    assert login_status(url, "root", PASSWORD[CORRECT]) == 403       # not in a course group
+
+
+def test_shared_password_mode(hub):
+    """COURSE_HUB_AUTH=shared (a workshop): the same config file, JupyterHub's shared-password
+    authenticator, one password for every course member, nobody else."""
+    code = ("import asyncio, os\n"
+            "from traitlets.config.loader import PyFileConfigLoader\n"
+            "from jupyterhub.authenticators.shared import SharedPasswordAuthenticator\n"
+            "cfg = PyFileConfigLoader(os.environ['CONFIG']).load_config()\n"
+            "assert cfg.JupyterHub.authenticator_class == 'shared-password'\n"
+            "auth = SharedPasswordAuthenticator(config=cfg)\n"
+            "for user, pw in [('%s', 'workshop-2026'), ('%s', 'wrong-pass'), ('nobody', 'workshop-2026')]:\n"
+            "    ok = asyncio.run(auth.get_authenticated_user(None, {'username': user, 'password': pw}))\n"
+            "    print(user, pw, bool(ok))\n") % (CORRECT, CORRECT)
+    env = dict(hub["env"], COURSE_HUB_AUTH="shared", COURSE_SHARED_PASSWORD="workshop-2026",
+               CONFIG=str(ROOT / "deploy" / "hub" / "jupyterhub_config.py"))
+    proc = subprocess.run([provision.PREFIX / "venv" / "bin" / "python", "-c", code], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split("\n")[:3] == [f"{CORRECT} workshop-2026 True", f"{CORRECT} wrong-pass False",
+                                           "nobody workshop-2026 False"]
+
+
 def test_a_class_round(hub):
     """Release, fetch, fill in, submit, collect, grade, feedback, and nobody reads anyone else's."""
     admin, timings, course_dir, exchange = hub["hub"], hub["timings"], hub["course"], hub["exchange"]
