@@ -355,6 +355,9 @@ class Student:
                     overridden.append((row, auto, want))
             if overridden:
                 gb.db.commit()
+        record["trusted_changes"] = [
+            {"grade_id": row["grade_id"], "points": float(row["points"]), "in_kernel": auto, "trusted": want,
+             "key": row.get("key") or "", "message": row.get("message") or ""} for row, auto, want in overridden]
         if overridden:
             record.update(self.read_gradebook(student, a))
             record["notes"] = record["notes"] + [
@@ -405,10 +408,22 @@ class Student:
                                              float(grade.max_score))
             return {"score": float(sub.score), "max": float(sub.max_score), "cells": cells}
 
+    def explain_changes(self, record):
+        """Put the trusted grading's changes at the top of nbgrader's feedback page."""
+        page = self.path("feedback", record["student"], record["assignment"]).with_suffix(".html")
+        if not page.is_file():
+            return
+        text = page.read_text(encoding="utf-8")
+        at = text.find("<body")
+        at = text.find(">", at) + 1 if at >= 0 else 0
+        page.write_text(text[:at] + "\n" + trusted_section(record["trusted_changes"]) + text[at:], encoding="utf-8")
+
     def write_feedback(self, record):
         if record["nbgrader_ok"]:
             outcome = self.api.generate_feedback(record["assignment"], record["student"], force=True)
             if outcome["success"]:
+                if record.get("trusted_changes"):
+                    self.explain_changes(record)
                 return
         page = self.path("feedback", record["student"], record["assignment"]).with_suffix(".html")
         page.parent.mkdir(parents=True, exist_ok=True)
@@ -418,6 +433,21 @@ class Student:
         for name in ("timestamp.txt", "submission_secret.txt"):
             if (submitted / name).is_file():
                 shutil.copy(submitted / name, page.parent / name)
+
+
+def trusted_section(changes):
+    """The part of a feedback page that says which scores trusted grading changed, and why."""
+    items = []
+    for c in changes:
+        before = "nothing" if c["in_kernel"] is None else f"{c['in_kernel']:g}"
+        first = c["message"].strip().splitlines()[0] if c["message"].strip() else ""
+        items.append(f"<li><code>{html.escape(c['grade_id'])}</code>: {c['trusted']:g} of {c['points']:g} points "
+                     f"(the notebook's own run gave {before})" + (f": {html.escape(first)}" if first else "") + "</li>")
+    return ("<div class=\"course-trusted\" style=\"border:2px solid #b00;padding:0.5em 1em;margin:1em 0\">"
+            "<h2>Graded again, apart from your code</h2><p>Each test was also run by the course's grader "
+            "with your functions in a process of their own, out of reach of the rest of your notebook. "
+            "Where the two runs disagreed, that grade is the one recorded, and the test cells below may "
+            "show otherwise:</p><ul>" + "".join(items) + "</ul></div>\n")
 
 
 def combine(record, result):

@@ -421,3 +421,16 @@ def test_fast_grading_is_the_kernel_free_grader_and_says_what_it_cannot_stop():
         assert rows["cheat_rebinds_checks"]["in_kernel_score"] == "", "no second verdict to compare"
     finally:
         shutil.rmtree(course, ignore_errors=True)
+
+
+def test_the_feedback_says_which_scores_trusted_grading_changed(graded):
+    """The cheat's feedback page (nbgrader's, which shows the kernel's passing test cells) starts
+    with the parts trusted grading scored otherwise and why; an honest page has no such section."""
+    feedback = graded["course"] / "feedback"
+    cheat = (feedback / "cheat_rebinds_checks" / NB / f"{NB}.html").read_text(encoding="utf-8")
+    assert "Graded again, apart from your code" in cheat
+    for grade_id, points in (("test_central_difference", 2), ("test_cauchy_loss_grad", 1)):
+        assert f"<code>{grade_id}</code>: 0 of {points} points (the notebook's own run gave {points})" in cheat
+    assert "tries to change the grading" in cheat
+    honest = (feedback / "correct" / NB / f"{NB}.html").read_text(encoding="utf-8")
+    assert "Graded again" not in honest
