@@ -634,12 +634,15 @@ def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=())
                    f"grade, which comes from the course's own checks run apart from your code.\n{message}")
     if uses and not passed and key != "not_implemented":   # a stub not yet written is just that
         key = "uses_course_code"
+        read = [d for d in session.denied if d.startswith("read the course's files")]
+        code = list(dict.fromkeys(ep.course_code + read))
+        other = [d for d in session.denied if d not in read]
         what = []
-        if ep.course_code:
-            what.append(f"used the course's own code ({'; '.join(dict.fromkeys(ep.course_code))}), which "
-                        f"graded answers cannot use: write your own")
-        if session.denied:
-            what.append(f"tried what graded code may not do ({'; '.join(session.denied)})")
+        if code:
+            what.append(f"used the course's own code ({'; '.join(code)}), which graded answers cannot "
+                        f"use: write your own")
+        if other:
+            what.append(f"tried what graded code may not do ({'; '.join(other)})")
         message = f"your notebook {' and '.join(what)}.\n{message}"
     session.end_test()
     return _row(grade_id, points, passed, key, message, status)
