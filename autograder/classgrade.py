@@ -364,7 +364,6 @@ class Student:
                 f"trusted grading: {row['grade_id']} scored {'nothing' if auto is None else f'{auto:g}'} in "
                 f"nbgrader's kernel, {want:g} trusted" + (f" ({row['key']})" if row.get("key") else "")
                 for row, auto, want in overridden]
-        record["trusted_score"] = record["score"]
 
     def rows_from_nbgrader(self, record):
         """Rows from nbgrader's graded notebook when every part either got full marks or failed

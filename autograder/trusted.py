@@ -240,14 +240,9 @@ def _site_paths():
 
 def _fontlist():
     """matplotlib's font cache of this user, so that L need not build its own (seconds)."""
-    roots = [os.environ.get("MPLCONFIGDIR"), os.path.join(os.environ.get("XDG_CACHE_HOME") or
-                                                           os.path.expanduser("~/.cache"), "matplotlib")]
-    for root in roots:
-        if root and os.path.isdir(root):
-            found = sorted(Path(root).glob("fontlist-*.json"))
-            if found:
-                return found[-1]
-    return None
+    from .sandbox import font_list
+    found = font_list()
+    return Path(found) if found else None
 
 
 class Host:
