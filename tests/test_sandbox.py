@@ -139,7 +139,7 @@ def test_a_planted_scratch_folder_is_not_followed(tmp_path):
     scratch = Path(sandbox.SCRATCH)
     saved = None
     if scratch.exists() or scratch.is_symlink():
-        saved = scratch.with_name(scratch.name + ".saved-by-test")
+        saved = scratch.with_name(f"{scratch.name}.saved-by-test-{os.getpid()}")   # unique: a crashed run's is left
         scratch.rename(saved)
     try:
         scratch.symlink_to(target)
