@@ -56,6 +56,7 @@ MAX_ITEMS = 2_000_000         # values in one frame
 MAX_TEXT = 8192               # characters of learner output forwarded per response
 MAX_NAME = 300                # characters of a name (class, attribute, exception type)
 MAX_WARNINGS = 20             # warnings forwarded per response
+MAX_BATCH = 100_000           # steps in one batch
 MAX_REPLAY = 1 << 31          # bytes of a learner call's peak memory replayed to the grader's tracemalloc
 
 _HEAD = struct.Struct("<4sIIQ")   # magic, len(json), number of buffers, total bytes of the buffers
@@ -337,6 +338,103 @@ class GraderObject:
         return f"<grader's {self._rpc_name}>"
 
 
+# --- batches: many steps in one round trip ------------------------------------------------------------
+
+class Accumulate:
+    """The backward rule ``target.name += factor * source.source_name`` as a callable object.
+
+    In one process it is just that.  Sent to L it crosses *by value* and L runs it itself, so a
+    graph of 10,000 such rules costs no round trip per node when the learner's ``backward()`` calls
+    them.  It holds no course code: one attribute update, done in the order Python does
+    ``a.grad += k * out.grad`` (read the target, multiply, add in place, store)."""
+
+    __slots__ = ("target", "name", "source", "source_name", "factor")
+
+    def __init__(self, target, name, source, source_name, factor):
+        self.target, self.name, self.source, self.source_name, self.factor = target, name, source, source_name, factor
+
+    def __call__(self):
+        value = getattr(self.target, self.name)
+        value += self.factor * getattr(self.source, self.source_name)
+        setattr(self.target, self.name, value)
+
+    def __repr__(self):
+        return f"<rule: {self.name} += {self.factor!r} * out.{self.source_name}>"
+
+
+class Pending:
+    """The result of a step of a batch that has not been sent yet: usable as an argument of a
+    later step of the same batch, and obtained with ``Batch.values``."""
+
+    __slots__ = ("batch", "index")
+
+    def __init__(self, batch, index):
+        self.batch, self.index = batch, index
+
+    def __repr__(self):
+        return f"<result of step {self.index} of a batch>"
+
+
+class Batch:
+    """Steps (calls, attribute writes) on the learner's objects sent in one message and run by L
+    in order, inside one learner context; ``values(...)`` sends them and returns the results asked
+    for.  The first step that raises stops the batch, and its exception is raised by ``values``
+    as a single call's would be.  Made by ``batch(like)``."""
+
+    def __init__(self, endpoint):
+        self.endpoint, self.steps, self.sent = endpoint, [], False
+
+    def _step(self, step):
+        if self.sent:
+            raise ValueError("this batch was already sent")
+        if len(self.steps) >= MAX_BATCH:
+            raise ValueError(f"a batch holds at most {MAX_BATCH:,} steps")
+        self.steps.append(step)
+        return Pending(self, len(self.steps) - 1)
+
+    def call(self, fn, *args, **kwargs):
+        return self._step(("c", fn, tuple(args), tuple(kwargs.items())))
+
+    def setattr(self, obj, name, value):
+        self._step(("s", obj, str(name), value))
+
+    def values(self, *pending):
+        if any(not isinstance(p, Pending) or p.batch is not self for p in pending):
+            raise ValueError("values() takes results of this batch's own steps")
+        self.sent = True
+        return self.endpoint.run_batch(self, tuple(self.steps), [p.index for p in pending])
+
+
+class _Now:
+    """A batch in one process: each step runs at once."""
+
+    @staticmethod
+    def call(fn, *args, **kwargs):
+        return fn(*args, **kwargs)
+
+    @staticmethod
+    def setattr(obj, name, value):
+        setattr(obj, name, value)
+
+    @staticmethod
+    def values(*results):
+        return results
+
+
+def is_remote(obj):
+    """True for a proxy of a learner's object or class (the grader's side of trusted grading)."""
+    return isinstance(obj, RemoteObject) or (isinstance(obj, RemoteMeta) and "_cls_ep" in obj.__dict__)
+
+
+def batch(like):
+    """Steps on ``like``'s side: a ``Batch`` (one round trip for all of them) when ``like`` is a proxy
+    of the learner's process, else an object that runs each step at once.  Checks build long
+    graphs through it, so that the same code costs one message in trusted grading."""
+    if not is_remote(like):
+        return _Now()
+    return Batch(_ep(like))
+
+
 # --- exceptions across the wire ---------------------------------------------------------------------------
 
 def _raiser(self, exc):
@@ -454,6 +552,8 @@ class Endpoint:
         self._perm_ids = {}
         self._described = set()
         self._types = {}                  # G: remote class id -> mirror class
+        self._batch_out = None            # G: the batch being sent
+        self._batch_in = None             # L: the results of the batch being run
         self._reset_tables()
 
     def _reset_tables(self):
@@ -558,6 +658,17 @@ class Endpoint:
         found = self.request("names", {"n": list(names)})
         if not isinstance(found, dict):
             self.lose("the learner's process answered a name lookup with something else", "protocol")
+        return found
+
+    def run_batch(self, batch, steps, wanted):
+        """G: send a batch's steps; the results of the steps ``wanted`` (indices), in that order."""
+        self._batch_out = batch
+        try:
+            found = self.request("batch", {"s": steps, "w": tuple(wanted)})
+        finally:
+            self._batch_out = None
+        if not isinstance(found, tuple) or len(found) != len(wanted):
+            self.lose("the learner's process answered a batch with something else", "protocol")
         return found
 
     # --- messages -----------------------------------------------------------------------------------
@@ -724,7 +835,8 @@ class Endpoint:
         sidecar = {}
         error = result = None
         try:
-            args = self._intake(header, ctx, [k for k in header if k not in _RESERVED])
+            lazy = ("s",) if op == "batch" and not self.trusted else ()
+            args = self._intake(header, ctx, [k for k in header if k not in _RESERVED and k not in lazy])
         except (ProtocolError, TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
             if self.trusted:
                 self.lose(f"the learner's process sent a malformed request ({exc})", "protocol")
@@ -734,7 +846,7 @@ class Endpoint:
                 if self.trusted:
                     result = self._perform_for_learner(op, args)
                 else:
-                    result = self._perform_learner(op, args, header, sidecar)
+                    result = self._perform_learner(op, args, header, sidecar, ctx)
             except Exception as exc:  # an error of the requested operation goes back to the caller
                 error = exc
             except BaseException as exc:
@@ -811,7 +923,7 @@ class Endpoint:
             return value
         raise PermissionError(f"the grader does not serve {op!r} to learner code")
 
-    def _perform_learner(self, op, args, header, sidecar):
+    def _perform_learner(self, op, args, header, sidecar, ctx=None):
         """L: do what G asked, as learner code would, inside the learner context."""
         if op == "nop":
             return None
@@ -839,6 +951,8 @@ class Endpoint:
         self._dirty = True
         context = self.context(header, sidecar) if self.context is not None else _nullcontext()
         with context:
+            if op == "batch":
+                return self._run_batch(header.get("s"), args.get("w"), ctx)
             if op == "call":
                 return args["f"](*args["a"], **args["k"])
             if op == "ga":
@@ -855,6 +969,39 @@ class Endpoint:
                     raise AttributeError(name)
                 return getattr(type(obj), name)(obj, *args["a"])
         raise ValueError(f"unknown operation {op!r}")
+
+    def _run_batch(self, steps, wanted, ctx):
+        """L: a batch's steps in order, each decoded just before it runs (a later step may use an
+        earlier one's result); the results of the steps ``wanted``."""
+        if not isinstance(steps, list) or len(steps) > MAX_BATCH or not isinstance(wanted, tuple):
+            raise ValueError("malformed batch")
+        results = self._batch_in = []
+        try:
+            for step in steps:
+                try:
+                    kind = step[0]
+                    if kind == "c":
+                        fn = self._dec(step[1], ctx, 1)
+                        args, kwargs = self._dec(step[2], ctx, 1), self._dec(step[3], ctx, 1)
+                        kwargs = {str(k): v for k, v in kwargs}
+                    elif kind == "s":
+                        obj, name, value = self._dec(step[1], ctx, 1), step[2], self._dec(step[3], ctx, 1)
+                        if not isinstance(name, str):
+                            raise ProtocolError("an attribute name that is not a string")
+                    else:
+                        raise ProtocolError("an unknown step")
+                except (ProtocolError, TypeError, ValueError, KeyError, IndexError) as exc:
+                    raise ValueError(f"malformed batch step: {exc}") from None
+                if kind == "c":
+                    results.append(fn(*args, **kwargs))
+                else:
+                    setattr(obj, name, value)
+                    results.append(None)
+            if not all(type(i) is int and 0 <= i < len(results) for i in wanted):
+                raise ValueError("malformed batch: a result of a step that does not exist")
+            return tuple(results[i] for i in wanted)
+        finally:
+            self._batch_in = None
 
     def _apply_writes(self, writes, ctx):
         """L: G's deferred plain attribute writes, in order."""
@@ -929,6 +1076,8 @@ class Endpoint:
             return obj if -(1 << 63) <= obj < (1 << 63) else {"@": "I", "v": str(obj)}
         if t is float:
             return obj
+        if self.trusted and (t is Pending or t is Accumulate):
+            return self._enc_step_value(obj, ctx, depth)
         # our mirror of the peer's value, or our proxy of the peer's object: a reference back
         rid = self._mirror_ids.get(id(obj))
         if rid is not None and self._mirrors.get(rid) is obj:
@@ -1010,6 +1159,16 @@ class Endpoint:
             if NUMPY_TYPES.get(obj.__name__) is obj:
                 return {"@": "nt", "n": obj.__name__}
         return self._handle(obj, ctx, level)
+
+    def _enc_step_value(self, obj, ctx, depth):
+        """G: a batch step's result (a reference L resolves) or a rule that L runs itself."""
+        if type(obj) is Pending:
+            if obj.batch is not self._batch_out or self._batch_out is None:
+                raise ProtocolError("the result of a step of another batch, or outside a batch")
+            return {"@": "P", "i": obj.index}
+        return {"@": "acc", "v": [self._enc(obj.target, ctx, depth + 1), str(obj.name)[:MAX_NAME],
+                                  self._enc(obj.source, ctx, depth + 1), str(obj.source_name)[:MAX_NAME],
+                                  self._enc(obj.factor, ctx, depth + 1)]}
 
     def _content(self, obj, ctx, depth, level=0, digest=None):
         if isinstance(obj, np.ndarray):
@@ -1144,6 +1303,22 @@ class Endpoint:
             return self._materialize(v, ctx, depth)
         if tag == "C":
             return self._mirror_class(v["x"])
+        if tag == "P":
+            results, index = self._batch_in, v["i"]
+            if self.trusted or results is None or type(index) is not int or not 0 <= index < len(results):
+                raise ProtocolError("a reference to a step that has not run in this batch")
+            return results[index]
+        if tag == "acc":
+            if self.trusted:
+                raise ProtocolError("the learner's process sends no rules")
+            target, name, source, source_name, factor = v["v"]
+            if not (isinstance(name, str) and isinstance(source_name, str)):
+                raise ProtocolError("a rule whose attribute name is not a string")
+            factor = self._dec(factor, ctx, depth + 1)
+            if not isinstance(factor, (int, float, complex, np.number)) or isinstance(factor, bool):
+                raise ProtocolError("a rule whose factor is not a number")
+            return Accumulate(self._dec(target, ctx, depth + 1), name[:MAX_NAME],
+                              self._dec(source, ctx, depth + 1), source_name[:MAX_NAME], factor)
         if tag == "n":
             dt = _dtype(v["t"])
             raw = bytes.fromhex(v["h"])

@@ -501,11 +501,19 @@ def test_batch_gradient_overwritten_is_named_even_with_the_right_L(sol):
     assert "dW += ..." in message
 
 
-def test_batch_check_differentiates_the_learners_forward(sol):
-    """A batch_gradients that is right for the true network but not for the learner's (broken)
-    forward fails: the finite differences come from the forward passed in."""
+def test_batch_check_judges_batch_gradients_by_its_own_values(sol):
+    """The gradients are compared with finite differences of the course's own forward pass and
+    error, which the learner's L has matched first (no call of the learner's forward per finite
+    difference: thousands of round trips in trusted grading).  So a right batch_gradients passes
+    beside a broken forward passed in (forward_loops' own check fails that one), and gradients of
+    another network (no hidden bias) under the right L fail."""
+    check.batch_gradients(forward_variant("no_bias"), sol.loss, batch_variant(), quiet=True)
+
+    def other_network(X, T, W1, b1, W2, b2, output):
+        L = batch_variant()(X, T, W1, b1, W2, b2, output)[0]
+        return (L,) + batch_variant()(X, T, W1, np.zeros_like(b1), W2, b2, output)[1:]
     with pytest.raises(AssertionError):
-        check.batch_gradients(forward_variant("no_bias"), sol.loss, batch_variant(), quiet=True)
+        check.batch_gradients(sol.forward_loops, sol.loss, other_network, quiet=True)
 
 
 # --- the loops against matrix products (the conventions notebook 04 shares) -----------------------------

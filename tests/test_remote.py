@@ -117,6 +117,13 @@ LEARNER = textwrap.dedent('''
         return f.__name__
     def sum_list(values):
         return sum(values)
+    def run_rules(*nodes):
+        for node in nodes:
+            node.rule()
+        return [node.x for node in nodes]
+    class Node:
+        def __init__(self, x, parents=(), label=""):
+            self.x, self.parents, self.label = x, tuple(parents), label
 ''')
 
 
@@ -223,6 +230,91 @@ def test_mirror_classes_behave_like_the_learner_s_classes(L):
     assert len(v) == 3 and v[1] == 20 and list(v) == [10, 20, 30] and bool(v)
     assert repr(v) == "V(2.0)" and callable(V) and not callable(v)
     assert {v: 1}[v] == 1 and v == v and v != other     # identity, as the class does not override them
+
+
+def _build_chain(steps, Node, n):
+    first = node = steps.call(Node, 0.5)
+    for i in range(n):
+        node = steps.call(Node, float(i), (node,), label=f"n{i}")
+        steps.setattr(node, "rule", remote.Accumulate(node, "x", first, "x", 2.0))
+    return steps.values(first, node)
+
+
+def _walk(node):
+    seen = []
+    while True:
+        seen.append((node.x, getattr(node, "label", "")))
+        if not node.parents:
+            return seen
+        node = node.parents[0]
+
+
+def test_a_batch_is_one_round_trip_and_builds_what_its_steps_build_in_one_process(L, session):
+    class Node:                                  # the learner's class, in this process
+        def __init__(self, x, parents=(), label=""):
+            self.x, self.parents, self.label = x, tuple(parents), label
+    here = _build_chain(remote.batch(Node), Node, 300)
+    assert type(remote.batch(Node)).__name__ == "_Now"
+    ep, Remote = session.endpoint, L.Node
+    before = ep.round_trips
+    first, end = _build_chain(remote.batch(Remote), Remote, 300)
+    assert ep.round_trips - before == 1
+    assert type(end).__name__ == "Node" and remote.is_remote(end)
+    assert _walk(end) == _walk(here[1]) and len(_walk(end)) == 301
+    assert end.parents[0].parents[0].label == "n297"
+
+
+def test_an_accumulate_rule_runs_in_the_learner_s_process_as_the_closure_would(L, session):
+    def closure_result(Node):
+        a, out = Node(1.5), Node(4.0)
+        out.rule = lambda: setattr(a, "x", a.x + 0.25 * out.x)
+        out.rule()
+        return a.x
+    a, out = L.Node(1.5), L.Node(4.0)
+    out.rule = remote.Accumulate(a, "x", out, "x", 0.25)
+    ep = session.endpoint
+    before = ep.round_trips
+    assert L.run_rules(out, out) == [4.0, 4.0]        # the learner's code calls the rule twice
+    assert ep.round_trips - before == 2               # the names lookup and the call: no callback
+    assert a.x == 1.5 + 2 * 0.25 * 4.0
+    class Local:
+        def __init__(self, x):
+            self.x = x
+    a2, out2 = Local(1.5), Local(4.0)
+    rule = remote.Accumulate(a2, "x", out2, "x", 0.25)
+    rule()
+    assert a2.x == closure_result(Local)
+
+
+def test_a_batch_stops_at_the_step_that_raises_with_the_learner_s_frame(L):
+    v = L.V(1.0)
+    steps = remote.batch(v)
+    steps.call(L.setx, v, 2.0)
+    steps.call(v.stub)
+    steps.call(L.setx, v, 3.0)                    # never runs
+    with pytest.raises(NotImplementedError) as info:
+        steps.values()
+    tb = info.value.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    assert tb.tb_frame.f_code.co_name == "stub"
+    assert v.x == 2.0
+    with pytest.raises(ValueError, match="already sent"):
+        steps.call(L.setx, v, 4.0)
+
+
+def test_a_malformed_batch_is_an_error_in_the_learner_s_process_not_a_crash(L, session):
+    ep = session.endpoint
+    with pytest.raises(ValueError, match="malformed batch step"):
+        ep.request("batch", {"s": (("zz",),), "w": ()})
+    other = remote.Batch(ep)
+    ahead = remote.Pending(other, 5)                   # a step that has not run yet
+    with pytest.raises(ValueError, match="malformed batch step"):
+        ep.run_batch(other, (("c", L.ident, (ahead,), ()),), [0])
+    stray = remote.batch(L.V).call(L.V, 1.0)           # a result of a batch never sent
+    with pytest.raises(ValueError, match="another batch"):
+        L.ident(stray)
+    assert L.ident(5) == 5                             # the connection is still usable
 
 
 def test_signatures_cross(L):
@@ -376,6 +468,10 @@ HOSTILE = textwrap.dedent('''
         out.write(reply("done"))
     elif mode == "call_unknown":
         out.write(frame({"q": 1, "op": "call", "f": {"@": "r", "id": 999}, "a": [], "k": {"@": "d", "k": [], "v": [], "x": 2}}))
+    elif mode == "sends_rule":
+        out.write(reply({"@": "acc", "v": [None, "x", None, "x", 1.0]}))
+    elif mode == "sends_step_result":
+        out.write(reply({"@": "P", "i": 0}))
     elif mode == "fake_interrupt":
         out.write(frame({"re": 1, "er": {"id": 1, "m": "builtins", "q": "KeyboardInterrupt", "mro": ["KeyboardInterrupt", "BaseException"], "s": ""}}))
     out.flush()
@@ -409,7 +505,7 @@ def hostile_endpoint(mode, deadline=3.0):
     ("out_of_turn", "protocol"), ("slowloris", "timeout"), ("callback_flood", "timeout"),
     ("unknown_ref", "protocol"), ("call_unknown", "protocol"), ("undescribed_class", "protocol"),
     ("object_dtype", "protocol"),
-    ("wrong_size", "protocol"),
+    ("wrong_size", "protocol"), ("sends_rule", "protocol"), ("sends_step_result", "protocol"),
 ])
 def test_a_hostile_learner_process_is_lost_in_bounded_time(mode, kind, monkeypatch):
     for name in ("loads", "load"):
