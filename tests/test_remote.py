@@ -124,6 +124,18 @@ LEARNER = textwrap.dedent('''
     class Node:
         def __init__(self, x, parents=(), label=""):
             self.x, self.parents, self.label = x, tuple(parents), label
+    CALLS = [0]
+    def affine(x, W, b):
+        CALLS[0] += 1
+        return x @ W + b, (x, W)
+    def affine_back(dout, cache):
+        x, W = cache
+        return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+    def affine_back_transposed(dout, cache):
+        x, W = cache
+        return dout @ W.T, (x.T @ dout).T, dout.sum(axis=0)
+    def calls():
+        return CALLS[0]
 ''')
 
 
@@ -315,6 +327,35 @@ def test_a_malformed_batch_is_an_error_in_the_learner_s_process_not_a_crash(L, s
     with pytest.raises(ValueError, match="another batch"):
         L.ident(stray)
     assert L.ident(5) == 5                             # the connection is still usable
+
+
+def test_check_layer_sends_each_sweep_of_finite_differences_as_one_batch(L, session):
+    """check_layer on the learner's forward, directly or ``through`` a wrapper of the checks: the
+    same number of calls of the learner's forward as one by one, in a few round trips, and the
+    same verdicts (a transposed dW is named)."""
+    from autograder import CheckFailed, check_layer
+    from autograder.check import through
+    rng = np.random.default_rng(3)
+    x, W, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5)
+    here = []
+
+    def local_affine(x, W, b):                       # the same forward in this process, counted
+        here.append(1)
+        return x @ W + b, (x, W)
+    check_layer(local_affine, lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum(axis=0)), x, W, b,
+                names=["x", "W", "b"], quiet=True)
+    assert len(here) > 100
+    ep = session.endpoint
+    forward, backward, wrong, calls = L.affine, L.affine_back, L.affine_back_transposed, L.calls
+    wrapped = through(forward, lambda *a: (a, {}), lambda out: (out[0], out[1]), "affine")
+    for fwd in (forward, wrapped):
+        before, made = ep.round_trips, calls()
+        check_layer(fwd, backward, x, W, b, names=["x", "W", "b"], quiet=True)
+        assert calls() - made == len(here)               # as many calls of the learner's forward
+        assert ep.round_trips - before < 30, ep.round_trips - before
+    with pytest.raises(CheckFailed) as info:
+        check_layer(forward, wrong, x, W, b, names=["x", "W", "b"], quiet=True)
+    assert info.value.key == "shape_transposed" and "dW" in str(info.value)
 
 
 def test_signatures_cross(L):

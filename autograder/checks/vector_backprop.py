@@ -19,7 +19,7 @@ import numpy as np
 
 from . import Exercises
 from .. import check_layer, like
-from ..check import check_answer
+from ..check import check_answer, through
 from ..guard import CheckFailed, call
 from .reference import sigmoid as _sigmoid, sigmoid_derivative as _dsigmoid
 
@@ -341,8 +341,7 @@ def relu(forward, backward, *, hidden=False):
 def _loss_layer(fn, what, grad_name, *fixed):
     """The learner's loss fn(y, *fixed) -> (loss, dy) as a layer for check_layer: its forward
     is the learner's own loss value, its backward dout * dy."""
-    def forward(y):
-        return _pair(what, fn(y, *fixed), "loss", grad_name)
+    forward = through(fn, lambda y: ((y,) + fixed, {}), lambda out: _pair(what, out, "loss", grad_name), what)
 
     def backward(dout, dy):
         try:
@@ -351,7 +350,7 @@ def _loss_layer(fn, what, grad_name, *fixed):
             return dy
         return dout * arr
 
-    return _with_name(forward, what), _with_name(backward, what)
+    return forward, _with_name(backward, what)
 
 
 def _mean_rows(n, grad):
@@ -570,9 +569,9 @@ def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed):
              lambda ev, other=other: _net(x, W1, b1, W2, b2, t, other, loss)[0])
         for other in ACTIVATIONS if other != hidden])
 
-    def forward(x_, W1_, b1_, W2_, b2_):
-        out = fn(x_, np.array(t), {"W1": W1_, "b1": b1_, "W2": W2_, "b2": b2_}, **kwargs)
-        return out[0], out[1]
+    forward = through(fn, lambda x_, W1_, b1_, W2_, b2_: ((x_, np.array(t), {"W1": W1_, "b1": b1_, "W2": W2_,
+                                                                           "b2": b2_}), kwargs),
+                      lambda out: (out[0], out[1]), what)
 
     def backward(dout, grads_):
         out = []
@@ -583,7 +582,7 @@ def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed):
                 out.append(grads_[k])
         return tuple(out)
 
-    check_layer(_with_name(forward, what), _with_name(backward, what), x, W1, b1, W2, b2,
+    check_layer(forward, _with_name(backward, what), x, W1, b1, W2, b2,
                 names=["x", "W1", "b1", "W2", "b2"], wrt=[1, 2, 3, 4], seed=seed, quiet=True,
                 mistakes=_net_rows(t, hidden, loss))
 
@@ -740,8 +739,8 @@ def hinge_loss(fn, *, hidden=False):
                                                    np.arange(n) * c + labels))) / n + reg * np.sum(W * W)),
         ])
 
-        def forward(W_, x=x, labels=labels):
-            return _pair(what, fn(W_, x.copy(), labels.copy(), reg), "loss", "dW")
+        forward = through(fn, lambda W_, x=x, labels=labels: ((W_, x.copy(), labels.copy(), reg), {}),
+                          lambda out: _pair(what, out, "loss", "dW"), what)
 
         def backward(dout, dW):
             try:
@@ -750,7 +749,7 @@ def hinge_loss(fn, *, hidden=False):
                 return (dW,)
 
         variant = lambda v: lambda ev: ev.dout * _hinge(ev.inputs[0], x, labels, reg, variant=v)[1]  # noqa: E731
-        check_layer(_with_name(forward, what), _with_name(backward, what), W, names=["W"], batch=NO_BATCH,
+        check_layer(forward, _with_name(backward, what), W, names=["W"], batch=NO_BATCH,
                     seed=57 if hidden else 56, quiet=True, mistakes=[
             like("reg_grad_missing", "dW is missing the regularisation's gradient: d(reg * sum W**2)/dW "
                  "= 2 * reg * W.", variant("reg_grad_missing")),
