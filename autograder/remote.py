@@ -1076,6 +1076,8 @@ class Endpoint:
             return obj if -(1 << 63) <= obj < (1 << 63) else {"@": "I", "v": str(obj)}
         if t is float:
             return obj
+        if t is tuple:                    # by value, never mirrored: no other test applies
+            return [self._enc(v, ctx, depth + 1, level) for v in obj]
         if self.trusted and (t is Pending or t is Accumulate):
             return self._enc_step_value(obj, ctx, depth)
         # our mirror of the peer's value, or our proxy of the peer's object: a reference back

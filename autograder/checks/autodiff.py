@@ -841,6 +841,8 @@ def topo_order(fn, Value, *, hidden=False):
     for label, build in graphs:
         root = _run(what, build)
         _validate_order(_run(what, fn, root), root, what, label)
+    if hidden:
+        return          # the deep chain has no data to vary: the visible half has walked it already
     with _deep_graph() as graphs:
         end = _run(what, _bare_chain, Value, DEEP)
         graphs.append(end)
@@ -989,9 +991,12 @@ def value_backward(Value, *, hidden=False):
              "(only leaves accumulate).", lambda ev: micro),
     ])
 
-    # deep: no recursion, and the product of 10,000 local derivatives
+    # deep: no recursion, and the product of 10,000 local derivatives (in the visible half only:
+    # x.grad = 1.0001**10,000 wherever the chain starts, so the hidden half would repeat it)
+    if hidden:
+        return
     with _deep_graph() as graphs:
-        x_leaf, end = _run(what, _chain, Value, DEEP, 0.7 if not hidden else -0.4)
+        x_leaf, end = _run(what, _chain, Value, DEEP, 0.7)
         graphs.append(end)
         _run(what, end.backward, deep=DEEP)
         got = x_leaf.grad
