@@ -5,14 +5,20 @@
     course-check class --all --student alice         one student's whole course
 
 For each student (``submitted/<student>/<assignment>/<assignment>.ipynb``), in ``--jobs``
-parallel workers, and with every other student graded whatever one submission holds:
+parallel workers (default: one more than the cores, as each worker waits part of the time for
+its kernel and its learner process), and with every other student graded whatever one
+submission holds:
 
 1. ``nbgrader autograde <assignment> --student <student>``, in-process (nbgrader is imported
    once per worker), the kernel started as a sandbox user (``autograder.sandbox``; as root);
-2. the same submission graded kernel-free (``autograder.runner.grade_many``, also sandboxed),
-   which gives the named mistake of every failed part and, when nbgrader could not grade the
-   notebook (the kernel died, a cell could not be interrupted, not a notebook), the reason and
-   what the rest of the notebook earns (``recovered``);
+2. the same submission graded by trusted grading (``autograder.trusted``: the learner's code in
+   a process of its own, also sandboxed, the checks out of its reach), the grade of record, which
+   gives the named mistake of every failed part; where its score of a part differs from
+   nbgrader's, it goes into the gradebook as the manual score.  When nbgrader could not grade
+   the notebook (the kernel died, a cell could not be interrupted, not a notebook), the
+   kernel-free runner (``autograder.runner``) names the reason and the trusted rows say what
+   the rest of the notebook earns (``recovered``).  ``--fast`` uses the kernel-free runner
+   instead of trusted grading;
 3. with ``--feedback``, ``nbgrader generate_feedback`` (and, for a notebook nbgrader could not
    grade, a page that says why).
 
@@ -498,6 +504,8 @@ def feedback_page(record):
 # --- the workers ---------------------------------------------------------------------------------
 
 def _worker(course, options, slot, tasks, results):
+    for name, value in SINGLE_THREADED.items():   # for the kernels and learner processes it starts
+        os.environ.setdefault(name, value)
     if options.get("log"):  # nbgrader's log and the kernels' messages: to a file, not the screen
         fd = os.open(options["log"].format(slot=slot), os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
         os.dup2(fd, 1)
@@ -536,6 +544,19 @@ def _worker(course, options, slot, tasks, results):
         results.put(("done", slot, records))
 
 
+def default_jobs():
+    """One worker more than the cores: a worker waits part of the time (for its kernel to start,
+    for its learner process to answer), and the extra one fills those gaps (measured: a class
+    graded 5% faster with 3 workers than with 2 on 2 cores, and no faster with 4)."""
+    return (os.cpu_count() or 1) + 1
+
+
+# A worker's kernels and learner processes use one BLAS thread each: the workers already keep
+# every core busy, and a second thread per process would only make them wait for each other
+# (measured: a class graded 11% faster on 2 cores with 2 workers).
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, feedback=False,
                 sandboxed=None, cell_seconds=KERNEL_FREE_CELL_SECONDS, grader=None, say=print, log=None):
     """Grade every submission of ``assignments``; returns the list of records (one per
@@ -570,7 +591,7 @@ def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, 
     # workers share out even one student's course
     work = sorted(((s, a) for s, mine in tasks.items() for a in mine),
                   key=lambda sa: (-runner.COST.get(sa[1], 5.0), sa[0]))
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+    workers = max(1, min(jobs or default_jobs(), len(work)))
     facts["workers"] = workers
     options = {"timeout": timeout, "sandboxed": sandboxed, "feedback": feedback, "cell_seconds": cell_seconds,
                "grader": grader, "log": str(log) if log else None}

@@ -183,7 +183,7 @@ def main(argv=None):
     c.add_argument("--all", action="store_true", help="every assignment of the course")
     c.add_argument("--course", default=".", help="the course folder (with nbgrader_config.py)")
     c.add_argument("--student", action="append", default=[], help="only these students (repeatable)")
-    c.add_argument("--jobs", type=int, default=None, help="students graded at once (default: CPU count)")
+    c.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: CPU count + 1)")
     c.add_argument("--timeout", type=float, default=None,
                    help="seconds per cell for nbgrader (default: c.Execute.timeout)")
     c.add_argument("--feedback", action="store_true", help="also generate feedback HTML")

@@ -228,7 +228,7 @@ def grade(course, assignment):
     This is the one function to change to measure another grading command: it gets a course
     folder laid out as nbgrader's, with the gradebook made by generate_assignment and submissions
     under submitted/.  Today: the class-grading command, with its default grader (nbgrader's
-    autograde, then trusted grading, the grade of record), as many workers as cores.
+    autograde, then trusted grading, the grade of record), one worker more than the cores.
     """
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
     which = ["--all"] if assignment == "*" else [assignment]
@@ -237,7 +237,7 @@ def grade(course, assignment):
 
 
 GRADER = ("course-check class ASSIGNMENT (nbgrader autograde for each submission, then trusted grading, "
-          "the grade of record; one worker per core)")
+          "the grade of record; one worker more than the cores)")
 
 
 def make_course(folder, names):

@@ -113,8 +113,8 @@ def bench_class(n_students):
     try:
         setup, _ = course_check("gradebook", "--course", str(course))
         print(f"course-check gradebook (7 assignments into a new gradebook, once per course): {setup:.1f} s")
-        jobs = os.environ.get("GRADING_JOBS", "2")
-        seconds, proc = course_check("class", "--all", "--course", str(course), "--jobs", jobs)
+        jobs = os.environ.get("GRADING_JOBS")          # default: the command's own (cores + 1)
+        seconds, proc = course_check("class", "--all", "--course", str(course), *(["--jobs", jobs] if jobs else []))
         run = json.loads((course / "class_report" / "run.json").read_text())
         per_student = []
         with open(course / "class_report" / "students.csv", encoding="utf-8") as fh:

@@ -715,13 +715,11 @@ def _course(results, img):
                 "The class's scores by kind of submission:", "",
                 table(["kind", "students", "scores", "out of"], krows), ""]
         if grading["solo_seconds"] > TARGETS["solo"] and "trusted" in grading["grader"]:
-            out += [f"One student's course missed its {TARGETS['solo']:g} s target: trusted grading, the grade of "
-                    "record, grades every notebook a second time with the learner's code in a process of its own, "
-                    "and every operation on a learner's object is a round trip between the two processes. "
-                    "Notebook 06's checks build two 10,000-node chains through the learner's `Value` (a round trip "
-                    "for each node and call), so that one notebook is the run's critical path (`docs/grading.md`, "
-                    "section 7, has the profile and the `--fast` figures; `docs/integrity.md` the per-notebook "
-                    "times).", ""]
+            out += [f"One student's course missed its {TARGETS['solo']:g} s target on this run: trusted grading, "
+                    "the grade of record, grades every notebook a second time, with the learner's code in a process "
+                    "of its own, after nbgrader's kernel has run it; both share the machine's cores with whatever "
+                    "else runs (compare the load above). `docs/grading.md`, section 7, has the figures on an idle "
+                    "machine and with `--fast`; `docs/integrity.md` the per-notebook times.", ""]
         mistakes = [s for s in grading["students"] if s["kind"] == "mistake"]
         if mistakes:
             out += ["Each planted mistake (one learner's mistake in one exercise of a correct notebook) and the "
