@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/grading.py            # all three (about 10 minutes on 2 cores)
     .venv/bin/python benchmarks/grading.py progress   # only course-check progress
+    GRADING_FAST=1 .venv/bin/python benchmarks/grading.py student class   # the same with --fast
+    GRADING_JOBS=2 ...                                # another number of workers
 
 Targets (issue 10): ``course-check progress`` on the whole course (7 notebooks) in at most 10 s,
 one student's whole course through ``course-check class`` in at most 20 s, a class of 30
@@ -114,14 +116,15 @@ def bench_class(n_students):
         setup, _ = course_check("gradebook", "--course", str(course))
         print(f"course-check gradebook (7 assignments into a new gradebook, once per course): {setup:.1f} s")
         jobs = os.environ.get("GRADING_JOBS")          # default: the command's own (cores + 1)
-        seconds, proc = course_check("class", "--all", "--course", str(course), *(["--jobs", jobs] if jobs else []))
+        extra = (["--jobs", jobs] if jobs else []) + (["--fast"] if os.environ.get("GRADING_FAST") else [])
+        seconds, proc = course_check("class", "--all", "--course", str(course), *extra)
         run = json.loads((course / "class_report" / "run.json").read_text())
         per_student = []
         with open(course / "class_report" / "students.csv", encoding="utf-8") as fh:
             import csv
             rows = list(csv.DictReader(fh))
         print(f"course-check class --all: {len(students)} student(s) x {len(ASSIGNMENTS)} notebooks: "
-              f"{seconds:.1f} s wall on {run['workers']} workers ({'sandboxed' if run['sandboxed'] else 'not sandboxed'}), "
+              f"{seconds:.1f} s wall on {run['workers']} workers{' (--fast)' if 'fast' in ' '.join(extra) else ''} ({'sandboxed' if run['sandboxed'] else 'not sandboxed'}), "
               f"exit {proc.returncode}, {sum(r['status'] == 'graded' for r in rows)} of {len(rows)} graded, "
               f"gradebook: {run['lost']} lost")
         if n_students >= 30:
