@@ -224,11 +224,16 @@ def test_learner_exceptions_keep_their_type_message_and_frame(L):
     v = L.V(1.0)
     with pytest.raises(NotImplementedError) as info:
         v.stub()
-    tb = info.value.__traceback__
+    frame = _innermost_frame(info.value)
+    assert frame.f_code.co_name == "stub"
+    assert type(frame.f_locals["self"]).__name__ == "V"
+
+
+def _innermost_frame(exc):
+    tb = exc.__traceback__
     while tb.tb_next is not None:
         tb = tb.tb_next
-    assert tb.tb_frame.f_code.co_name == "stub"
-    assert type(tb.tb_frame.f_locals["self"]).__name__ == "V"
+    return tb.tb_frame
 
 
 def test_mirror_classes_behave_like_the_learner_s_classes(L):
@@ -306,10 +311,7 @@ def test_a_batch_stops_at_the_step_that_raises_with_the_learner_s_frame(L):
     steps.call(L.setx, v, 3.0)                    # never runs
     with pytest.raises(NotImplementedError) as info:
         steps.values()
-    tb = info.value.__traceback__
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    assert tb.tb_frame.f_code.co_name == "stub"
+    assert _innermost_frame(info.value).f_code.co_name == "stub"
     assert v.x == 2.0
     with pytest.raises(ValueError, match="already sent"):
         steps.call(L.setx, v, 4.0)
