@@ -662,11 +662,11 @@ class Endpoint:
 
     def run_batch(self, batch, steps, wanted):
         """G: send a batch's steps; the results of the steps ``wanted`` (indices), in that order."""
-        self._batch_out = batch
+        outer, self._batch_out = self._batch_out, batch     # a batch sent from a callback nests
         try:
             found = self.request("batch", {"s": steps, "w": tuple(wanted)})
         finally:
-            self._batch_out = None
+            self._batch_out = outer
         if not isinstance(found, tuple) or len(found) != len(wanted):
             self.lose("the learner's process answered a batch with something else", "protocol")
         return found
@@ -975,7 +975,8 @@ class Endpoint:
         earlier one's result); the results of the steps ``wanted``."""
         if not isinstance(steps, list) or len(steps) > MAX_BATCH or not isinstance(wanted, tuple):
             raise ValueError("malformed batch")
-        results = self._batch_in = []
+        outer, results = self._batch_in, []
+        self._batch_in = results
         try:
             for step in steps:
                 try:
@@ -1001,7 +1002,7 @@ class Endpoint:
                 raise ValueError("malformed batch: a result of a step that does not exist")
             return tuple(results[i] for i in wanted)
         finally:
-            self._batch_in = None
+            self._batch_in = outer
 
     def _apply_writes(self, writes, ctx):
         """L: G's deferred plain attribute writes, in order."""

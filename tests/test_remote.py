@@ -317,6 +317,20 @@ def test_a_batch_stops_at_the_step_that_raises_with_the_learner_s_frame(L):
         steps.call(L.setx, v, 4.0)
 
 
+def test_a_batch_sent_from_a_callback_inside_a_batch_nests(L):
+    V = L.V
+
+    def grader_function(x):                       # called back by the learner's code mid-batch
+        inner = remote.batch(V)
+        made = inner.call(V, x * 10)
+        return inner.values(made)[0].x
+    steps = remote.batch(V)
+    v = steps.call(V, 1.0)
+    called = steps.call(L.call_back, grader_function, 3.0)
+    after = steps.call(L.getx, v)                  # uses a result of the outer batch afterwards
+    assert steps.values(called, after) == (31.0, 1.0)
+
+
 def test_a_malformed_batch_is_an_error_in_the_learner_s_process_not_a_crash(L, session):
     ep = session.endpoint
     with pytest.raises(ValueError, match="malformed batch step"):
