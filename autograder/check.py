@@ -117,20 +117,30 @@ def _learner_call(forward):
     return spec if spec is not None and remote.is_remote(spec[0]) else None
 
 
+BATCH_BYTES = 4 << 20      # inputs sent in one batch of finite differences (a frame holds 64 MB)
+
+
 def _many(learner, xs, i, w):
     """``scalar_loss`` of ``check_layer`` at many values of input ``i``: the learner's calls sent
-    as one batch (``remote.batch``), in the order one by one would make them."""
+    in batches (``remote.batch``) of at most BATCH_BYTES of inputs, in the order one by one would
+    make them."""
     fn, make_args, post = learner
 
     def many(points):
-        steps = remote.batch(fn)
-        pending = []
+        results, steps, pending, size = [], None, [], 0
         for z in points:
+            if steps is None:
+                steps, pending, size = remote.batch(fn), [], 0
             args = [x.copy() for x in xs]
             args[i] = z
             a, k = make_args(*args)
             pending.append(steps.call(fn, *a, **k))
-        results = steps.values(*pending)
+            size += sum(x.nbytes for x in args)
+            if size >= BATCH_BYTES:
+                results += steps.values(*pending)
+                steps = None
+        if steps is not None:
+            results += steps.values(*pending)
         if post is not None:
             results = [post(r) for r in results]
         return [float(np.sum(np.asarray(r[0], dtype=np.float64) * w)) for r in results]

@@ -36,10 +36,11 @@ def gradient(f, x):
 
 
 def evaluate(f, points):
-    """``[f(p) for p in points]``, in that order; through ``f.many(points)`` when f has it (a
-    function of the checks that can send all the calls of the learner's code at once)."""
+    """``[f(p) for p in points]``, in that order; through ``f.many(list(points))`` when f has it
+    (a function of the checks that can send the calls of the learner's code together).  ``points``
+    may be a generator: without ``many`` one point at a time is made."""
     many = getattr(f, "many", None)
-    return list(many(points)) if many is not None else [f(p) for p in points]
+    return list(many(list(points))) if many is not None else [f(p) for p in points]
 
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -123,13 +124,14 @@ class EntryDifferences:
         self.fx = float(f(self.x.copy())) if fx is None else float(fx)
         self.steps = _steps(self.x)
         fp, fm = np.zeros_like(self.x), np.zeros_like(self.x)
-        points = []
-        for idx in np.ndindex(self.x.shape):
-            h = self.steps[idx]
-            xp = self.x.copy(); xp[idx] += h
-            xm = self.x.copy(); xm[idx] -= h
-            points += [xp, xm]
-        values = iter(evaluate(f, points))
+        def points():
+            for idx in np.ndindex(self.x.shape):
+                h = self.steps[idx]
+                xp = self.x.copy(); xp[idx] += h
+                yield xp
+                xm = self.x.copy(); xm[idx] -= h
+                yield xm
+        values = iter(evaluate(f, points()))
         for idx in np.ndindex(self.x.shape):
             fp[idx], fm[idx] = next(values), next(values)
         self.first = probe(fp, self.fx, fm, self.steps)

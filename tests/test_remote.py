@@ -345,7 +345,7 @@ def test_a_malformed_batch_is_an_error_in_the_learner_s_process_not_a_crash(L, s
     assert L.ident(5) == 5                             # the connection is still usable
 
 
-def test_check_layer_sends_each_sweep_of_finite_differences_as_one_batch(L, session):
+def test_check_layer_sends_each_sweep_of_finite_differences_as_one_batch(L, session, monkeypatch):
     """check_layer on the learner's forward, directly or ``through`` a wrapper of the checks: the
     same number of calls of the learner's forward as one by one, in a few round trips, and the
     same verdicts (a transposed dW is named)."""
@@ -369,6 +369,13 @@ def test_check_layer_sends_each_sweep_of_finite_differences_as_one_batch(L, sess
         check_layer(fwd, backward, x, W, b, names=["x", "W", "b"], quiet=True)
         assert calls() - made == len(here)               # as many calls of the learner's forward
         assert ep.round_trips - before < 30, ep.round_trips - before
+    # a sweep whose inputs pass BATCH_BYTES is sent in several batches: the same calls, the same verdict
+    from autograder import check as engine
+    monkeypatch.setattr(engine, "BATCH_BYTES", 1000)    # 4 calls of these inputs (256 bytes each)
+    before, made = ep.round_trips, calls()
+    check_layer(forward, backward, x, W, b, names=["x", "W", "b"], quiet=True)
+    assert calls() - made == len(here)
+    assert 30 < ep.round_trips - before < len(here) // 2, ep.round_trips - before
     with pytest.raises(CheckFailed) as info:
         check_layer(forward, wrong, x, W, b, names=["x", "W", "b"], quiet=True)
     assert info.value.key == "shape_transposed" and "dW" in str(info.value)
