@@ -28,7 +28,9 @@ root (``sudo``, or in a container) to grade untrusted submissions.
 When the course's Python sits where the sandbox user cannot reach it (a pyenv or conda under a
 private home such as ``/root``), the sandbox runs the same Python version found in ``/usr/bin``
 or ``/usr/local/bin`` with the course's ``site-packages`` on its path; without one, it stops and
-says which folder to open (``chmod o+x``).
+says which folder to open (``chmod o+x``).  It stops the same way, naming the folder, when the
+course's ``site-packages`` is out of the sandbox user's reach (a course cloned into a private
+folder, such as one ``mktemp -d`` makes).
 
 Only the standard library here (this file also runs as a script, before any import).
 """
@@ -329,6 +331,11 @@ def _wrapper(args):  # pragma: no cover (runs as a separate process; tested thro
             argv[0] = fallback
             env["PYTHONPATH"] = os.pathsep.join([_shim(home, opts["site"])] +
                                                  [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        hidden = [d for d in opts.get("site", []) if not os.access(d, os.R_OK | os.X_OK)]
+        if hidden:
+            sys.exit(f"sandbox: the user {user_name(slot)} cannot read the course's packages in {hidden[0]} "
+                     f"(a folder on its path is private, e.g. one made by mktemp -d). Make it reachable "
+                     f"(chmod o+x on that folder), or grade with --no-sandbox.")
     workdir = opts.get("workdir")
     if workdir == PRIVATE_DIR:
         workdir = home

@@ -29,6 +29,22 @@ def run(code, slot=0, workdir=sandbox.PRIVATE_DIR):
 
 
 @needs_root
+def test_packages_the_sandbox_user_cannot_read_are_named_with_the_fix(monkeypatch):
+    """A course cloned into a private folder (mktemp -d makes it 700): the sandbox says which
+    folder to open, instead of every submission failing with "No module named 'numpy'"."""
+    private = tempfile.mkdtemp(prefix="private-course-")           # 700, owned by root
+    try:
+        monkeypatch.setattr(sandbox, "_site_dirs", lambda: [private])
+        proc = subprocess.run(sandbox.wrap([sys.executable, "-c", "print('ran')"], workdir=sandbox.PRIVATE_DIR),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode != 0 and "ran" not in proc.stdout
+        assert f"cannot read the course's packages in {private}" in proc.stderr
+        assert "chmod o+x" in proc.stderr
+    finally:
+        os.rmdir(private)
+
+
+@needs_root
 def test_the_code_runs_as_a_user_of_its_own():
     out = run("import os, pwd, sys\n"
               "print(os.getuid(), os.getgid(), os.getgroups(), pwd.getpwuid(os.getuid()).pw_name, os.getcwd())\n"
