@@ -68,6 +68,7 @@ class Mistake:
     test: Callable[[Evidence], bool]
     grads: Optional[tuple] = None          # names this row applies to (None: all)
     details: Optional[Callable[[Evidence], dict]] = None
+    hint: Optional[int] = None             # the exercise's hint that addresses this mistake
 
     def applies(self, ev):
         return self.grads is None or ev.name in self.grads
@@ -79,9 +80,10 @@ class Mistake:
         return self.says.format(**fields)
 
 
-def like(key, says, wrong_answer, grads=None):
+def like(key, says, wrong_answer, grads=None, hint=None):
     """A named alternative: the mistake is present when yours equals
-    ``wrong_answer(evidence)`` (an array computed from a reference)."""
+    ``wrong_answer(evidence)`` (an array computed from a reference).  ``hint``: the number of
+    the exercise's hint (in the notebook) that addresses it."""
     if isinstance(grads, str):
         grads = (grads,)
 
@@ -89,7 +91,7 @@ def like(key, says, wrong_answer, grads=None):
         alt = np.asarray(wrong_answer(ev), dtype=np.float64)
         return alt.shape == ev.yours.shape and relative_error(ev.compared(ev.yours), ev.compared(alt)) <= SAME
 
-    return Mistake(key, says, test, grads=grads)
+    return Mistake(key, says, test, grads=grads, hint=hint)
 
 
 def _is_int(ev):

@@ -34,7 +34,7 @@ def public(fn):
             return fn(*args, **kwargs)
         except CheckFailed as exc:
             failure = exc
-        raise CheckFailed(str(failure), key=failure.key, keys=failure.keys) from None
+        raise CheckFailed(str(failure), key=failure.key, keys=failure.keys, hint=failure.hint) from None
     return wrapper
 
 
@@ -86,6 +86,7 @@ def judge(ev, mistakes=()):
     if row is None:
         return None
     ev.extra["key"] = row.key
+    ev.extra["hint"] = row.hint
     return explain(ev, row)
 
 
@@ -274,7 +275,8 @@ def check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fals
     ev.extra.update(kinks_of=fname, setup=("check_grad", name, "x", fname))
     message = judge(ev, mistakes)
     if message:
-        raise CheckFailed(f"{what}: {message}", key=ev.extra["key"], keys={name: ev.extra["key"]})
+        raise CheckFailed(f"{what}: {message}", key=ev.extra["key"], keys={name: ev.extra["key"]},
+                          hint=ev.extra["hint"])
     note = kink_note(name, oracle, fname)
     if not quiet:
         print(f"check_grad passed: {what} matches central differences "
@@ -525,12 +527,13 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
         ev.extra.update(kinks_of=fwd_name, setup=("check_layer", ev.name, names[i], fwd_name))
         evidence.append(ev)
 
-    failures, keys, errors = [], {}, []
+    failures, keys, hints, errors = [], {}, [], []
     for ev in evidence:
         message = judge(ev, mistakes)
         if message:
             failures.append(message)
             keys[ev.name] = ev.extra["key"]
+            hints.append(ev.extra["hint"])
         else:
             errors.append(f"{ev.name} {ev.oracle.error(ev.yours):.1e}")
     own_keys = {m.key for m in mistakes}
@@ -546,7 +549,8 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
                               key="wrong_order",
                               keys={ev.name: "wrong_order" for s, ev in enumerate(evidence) if order[s] != s})
     if failures:
-        raise CheckFailed(f"{bwd_name}: " + "\n".join(failures), key=next(iter(keys.values())), keys=keys)
+        raise CheckFailed(f"{bwd_name}: " + "\n".join(failures), key=next(iter(keys.values())), keys=keys,
+                          hint=next((h for h in hints if h is not None), None))
     note = kinks_note([(ev.name, ev.oracle) for ev in evidence], fwd_name)
     if not quiet:
         print(f"check_layer passed: {bwd_name} matches central differences "
@@ -574,5 +578,5 @@ def check_answer(what, raw, expected, *, name=None, of=None, rtol=GRAD_RTOL, mis
     if message:
         first, *rest = message.split("\n")
         raise CheckFailed("\n".join([f"{what}{context}: {first}"] + rest),
-                          key=ev.extra["key"], keys={ev.name: ev.extra["key"]})
+                          key=ev.extra["key"], keys={ev.name: ev.extra["key"]}, hint=ev.extra["hint"])
     return ev.yours

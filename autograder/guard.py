@@ -23,12 +23,16 @@ class CheckFailed(AssertionError):
     ``key`` names the mistake (a catalog key such as ``"sign_flipped"``, or
     ``"not_implemented"``, ``"timeout"``, ``"exception"``...), and ``keys``
     maps each failing gradient's name to its key, for tests and tools.
+    ``hint`` is the number of the exercise's hint that addresses the mistake (its
+    ``<details>`` block "Hint N" in the notebook), or None; the notebook's check
+    turns it into "see hint N of Exercise M".
     """
 
-    def __init__(self, message, key="failed", keys=None):
+    def __init__(self, message, key="failed", keys=None, hint=None):
         super().__init__(message)
         self.key = key
         self.keys = dict(keys or {})
+        self.hint = hint
 
 
 class CheckSetupError(RuntimeError):

@@ -177,3 +177,35 @@ def test_handler_shows_a_check_failure_as_its_message():
     show_briefly(shell, *exc)
     (etype, value, tb), only = shell.shown[0]
     assert only and value is exc[1]
+
+
+def test_a_named_mistake_points_to_its_hint():
+    """Does a catalog row's hint number reach the learner as 'see hint N of Exercise M'?"""
+    import numpy as np
+    from autograder import check_layer, like
+
+    ex = _exercises()
+
+    def forward(x, w):
+        return x * w, (x, w)
+
+    def backward(dout, cache):        # dw forgets to sum over the batch... as its mean
+        x, w = cache
+        return dout * w, (dout * x).mean(axis=0)
+
+    rows = [like("dw_mean", "dw is the mean over the batch, not the sum.",
+                 lambda ev: (ev.dout * ev.inputs[0]).mean(axis=0), grads="dw", hint=2)]
+
+    def check(*fns, hidden=False):
+        check_layer(*fns, np.arange(1.0, 7.0).reshape(3, 2), np.array([0.5, -1.5]), mistakes=rows, quiet=True)
+
+    with pytest.raises(CheckFailed) as info:
+        ex.check("wx_norm")(check)(forward, backward, quiet=True)
+    assert info.value.key == "dw_mean" and info.value.hint == 2
+    assert str(info.value).endswith("see hint 2 of Exercise 3 (Norm of W x) above.")
+
+    def no_hint(*fns, hidden=False):       # a row without a hint adds nothing
+        raise CheckFailed("wrong.", key="wrong_values")
+    with pytest.raises(CheckFailed) as info:
+        ex.check("sigmoid")(no_hint)(quiet=True)
+    assert "see hint" not in str(info.value) and info.value.hint is None

@@ -158,6 +158,12 @@ class Exercises:
         stems = {key} | ({key[:-len("_gate")]} if key.endswith("_gate") else set())
         return {f"{stem}_{side}" for stem in stems for side in ("forward", "backward")}
 
+    def hint_sentence(self, key, hint):
+        """'see hint 2 of Exercise 5 (...)': where the notebook explains the named mistake."""
+        number = self.keys.index(key) + 1
+        title = self.parts[number - 1]["title"]
+        return f"see hint {hint} of Exercise {number} ({title}) above."
+
     def points(self, key):
         return next(p["points"] for p in self.parts if p["key"] == key)
 
@@ -198,7 +204,9 @@ class Exercises:
                     message += (f"\n  note: this exercise builds on {', '.join(broken)}, whose "
                                 f"{'check has' if one else 'checks have'} not passed yet; fix "
                                 f"{'it' if one else 'them'} first.")
-                raise CheckFailed(message, key=failure.key, keys=failure.keys) from None
+                if failure.hint is not None:
+                    message += "\n  " + self.hint_sentence(key, failure.hint)
+                raise CheckFailed(message, key=failure.key, keys=failure.keys, hint=failure.hint) from None
             wrapper.exercise = key
             return wrapper
         return decorate

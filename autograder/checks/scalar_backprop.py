@@ -305,7 +305,7 @@ def sigmoid_neuron(fn, *, hidden=False):
     except CheckFailed as exc:
         if hidden or exc.key == "not_implemented":
             raise
-        raise CheckFailed(f"{exc}\n{_neuron_table(seed_values)}", key=exc.key, keys=exc.keys) from None
+        raise CheckFailed(f"{exc}\n{_neuron_table(seed_values)}", key=exc.key, keys=exc.keys, hint=exc.hint) from None
     if not hidden:
         print(_neuron_table(seed_values))
 
