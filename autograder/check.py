@@ -19,9 +19,10 @@ import numpy as np
 
 from . import numeric, remote
 from .catalog import Evidence, RETURN_MISTAKES, SHAPE_MISTAKES, VALUE_MISTAKES, first_match
-from .compare import DirectionalOracle, FullOracle
+from .compare import DirectionalOracle, FullOracle, relative_error
 from .guard import CheckFailed, CheckSetupError, call
-from .tolerances import DIRECTIONAL_MIN_SIZE, FD_STEP, GRAD_RTOL, KINK_RETRIES, N_DIRECTIONS, SCALE_FLOOR
+from .tolerances import (DIRECTIONAL_MIN_SIZE, FD_STEP, GRAD_RTOL, KINK_RETRIES, N_DIRECTIONS, NEARBY_RTOL,
+                         NEARBY_STEPS, SCALE_FLOOR)
 
 
 def public(fn):
@@ -456,9 +457,34 @@ def _wrong_order(grads, xs, wrt, oracles):
     return None
 
 
+def _check_nearby(forward, reference, xs, wrt, names, out, fwd_name, seed):
+    """A forward that is right at the check's inputs must be right a little away from them too:
+    finite differences judge backward against forward there, so a forward that recalls its output
+    at the asked inputs (and is constant near them) would make any backward look right.  Compared
+    only when forward matches ``reference`` at the inputs (the notebook's own check of the output
+    names a forward that is wrong there)."""
+    if reference is None:
+        return
+    at_inputs = relative_error(out, np.asarray(reference(*[x.copy() for x in xs]), dtype=np.float64))
+    if not at_inputs <= GRAD_RTOL:
+        return
+    rng = np.random.default_rng([seed, 0x4E41])
+    for step in NEARBY_STEPS:
+        moved = [x + step * max(1.0, float(np.max(np.abs(x), initial=0.0))) * rng.standard_normal(x.shape)
+                 if i in wrt else x.copy() for i, x in enumerate(xs)]
+        mine, _ = _run_forward(forward, moved, names, fwd_name)
+        theirs = np.asarray(reference(*[x.copy() for x in moved]), dtype=np.float64)
+        error = relative_error(mine, theirs) if mine.shape == theirs.shape else np.inf
+        if not error <= max(NEARBY_RTOL, 100 * at_inputs):
+            raise CheckFailed(f"{fwd_name} gives the right output at the check's inputs but not at inputs "
+                              f"moved by {step:g} (relative error {error:.1e} there): a forward pass must "
+                              f"compute its output from the inputs it is given, every time, not recall it.",
+                              key="forward_only_at_inputs")
+
+
 @public
 def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch=None,
-                names=None, quiet=False):
+                names=None, quiet=False, reference=None):
     """Check a layer's backward pass against central differences of its forward pass.
 
     ``forward(*inputs)`` returns ``(out, cache)``; ``backward(dout, cache)``
@@ -468,6 +494,9 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
     (it must not edit it); gradients returned in another order are named; input
     entries whose finite-difference step straddles a kink of forward are left
     out of the comparison, and the messages say how many.
+
+    ``reference(*inputs) -> out``: the course's own forward pass, when there is one; forward must
+    then agree with it at inputs moved a little away from the check's inputs too.
     """
     xs = [np.array(x, dtype=np.float64) for x in inputs]
     wrt = list(range(len(xs))) if wrt is None else list(wrt)
@@ -481,6 +510,7 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
 
     out, cache = _run_forward(forward, xs, names, fwd_name)
     out = out.copy()   # backward may edit a cached out; keep the value forward returned
+    _check_nearby(forward, reference, xs, wrt, names, out, fwd_name, seed)
     dout = rng.standard_normal(out.shape)
     dout_again = rng.standard_normal(out.shape)
     loss_at_x = float(np.sum(out * dout))

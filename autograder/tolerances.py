@@ -65,6 +65,8 @@ KINK_SHRINK = 10          # where a kink is suspected, steps h / 10, then h / 10
 KINK_LEVELS = 2
 KINK_SHRINK_RTOL = 0.02   # a bend KINK_SHRINK times smaller (within 2%), twice in a row, is curvature
 KINK_RETRIES = 4          # new random directions drawn when one runs into a kink
+NEARBY_STEPS = (1e-4, 1e-2)  # relative moves of the inputs at which a forward pass meets the course's own
+NEARBY_RTOL = 1e-9       # two right forwards differ there by rounding (~1e-15), one that recalls its output by the move
 
 
 def call_seconds() -> float:

@@ -153,3 +153,68 @@ def test_a_masked_entry_is_left_out_of_every_question():
     wrong[0, 0] += 1.0
     assert oracle.worst(wrong)[0] == (0, 0)
     assert oracle.wrong_mask(wrong).sum() == 1
+
+
+# ---------------------------------------------------------------- a forward right only where asked
+
+def _recalling_forward(seen={}):
+    """A cheat: the true output at each input it is asked about, recalled for any input within
+    1e-3 of one seen before, so finite differences of it are zero and a zero backward 'matches'."""
+    def affine_forward(x, W, b):
+        for key, (xs, out) in seen.items():
+            if all(a.shape == c.shape and np.max(np.abs(a - c), initial=0) < 1e-3 for a, c in zip(xs, (x, W, b))):
+                return out.copy(), None
+        out = x @ W + b
+        seen[len(seen)] = ((x.copy(), W.copy(), b.copy()), out.copy())
+        return out.copy(), None
+    return affine_forward
+
+
+def _zero_backward(dout, cache):
+    n, m = dout.shape
+    return np.zeros((n, 5)), np.zeros((5, m)), np.zeros(m)
+
+
+def _affine_inputs():
+    r = rng(3)
+    return r.standard_normal((4, 5)), r.standard_normal((5, 3)), r.standard_normal(3)
+
+
+def test_a_recalled_forward_fools_finite_differences_without_a_reference():
+    """Can the attack work at all? Without a reference, zeros 'match' the recalled forward."""
+    ag.check_layer(_recalling_forward({}), _zero_backward, *_affine_inputs(), quiet=True)
+
+
+def test_a_forward_right_only_at_the_inputs_is_named():
+    """With the course's forward as reference, a forward that recalls its outputs is named."""
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(_recalling_forward({}), _zero_backward, *_affine_inputs(),
+                       reference=lambda x, W, b: x @ W + b, quiet=True)
+    assert info.value.key == "forward_only_at_inputs"
+    assert "right output at the check's inputs but not at inputs moved by 0.0001" in str(info.value)
+
+
+def test_an_honest_forward_written_differently_meets_the_reference_nearby():
+    """A right forward computed another way (sums instead of @) passes with the reference."""
+    def affine_forward(x, W, b):
+        return (x[:, :, None] * W[None, :, :]).sum(axis=1) + b, (x, W)
+
+    def affine_backward(dout, cache):
+        x, W = cache
+        return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+    ag.check_layer(affine_forward, affine_backward, *_affine_inputs(),
+                   reference=lambda x, W, b: x @ W + b, quiet=True)
+
+
+def test_a_forward_wrong_at_the_inputs_is_left_to_the_other_checks():
+    """A forward wrong everywhere is not called 'right only at the inputs' (no false accusation)."""
+    def affine_forward(x, W, b):
+        return x @ W, (x, W)
+
+    def affine_backward(dout, cache):
+        x, W = cache
+        return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(affine_forward, affine_backward, *_affine_inputs(),
+                       reference=lambda x, W, b: x @ W + b, quiet=True)
+    assert info.value.key != "forward_only_at_inputs"
