@@ -44,12 +44,13 @@ def solution_args(sol):
         "hidden_delta": (sol.hidden_delta,),
         "backward_loops": (sol.forward_loops, sol.backward_loops),
         "batch_gradients": (sol.forward_loops, sol.loss, sol.batch_gradients),
+        "dz_from_deltas": (sol.dz_from_deltas,),
     }
 
 
-def test_points_total_16(sol):
-    assert sum(p["points"] for p in check.EXERCISES.parts) == 16
-    assert len(check.EXERCISES.parts) == 10
+def test_points_total_17(sol):
+    assert sum(p["points"] for p in check.EXERCISES.parts) == 17
+    assert len(check.EXERCISES.parts) == 11
 
 
 @pytest.mark.parametrize("hidden", [False, True])
@@ -340,7 +341,7 @@ def test_planted_layer_without_mistake_passes():
     ("no_weight", "missing_weight"),
     ("dW_no_input", "dW_missing_input"),
     ("seed_order", "gradient_order"),
-    ("dW_transposed", "transposed"),
+    ("dW_transposed", "dW_indices_swapped"),
 ])
 def test_layer_backward_mistakes(kind, key, hidden):
     fails_with(key, check.layer_backward, layer_variant(kind), hidden=hidden)
