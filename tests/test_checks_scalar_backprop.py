@@ -657,6 +657,26 @@ def test_forward_softmax_inside_the_loop_and_unstable_activations_are_named():
         assert "saturated network" in message
 
 
+def test_saturated_networks_reach_both_signs_in_both_layers():
+    """The saturated case overflows a hand-written exp whichever sign it has, in either layer."""
+    from autograder.checks.scalar_backprop import _net
+    for hidden in (False, True):
+        case = check.saturated_case(hidden)
+        u1, _, u2, _ = _net(*case[:5], "identity")
+        assert u1.min() < -750 < 750 < u1.max() and u2.min() < -750 < 750 < u2.max(), (u1, u2)
+        sizes = (case[1].shape[0], case[1].shape[1], case[3].shape[1])
+        assert len(set(sizes)) == 3, sizes
+
+
+def test_a_hand_written_hidden_sigmoid_alone_is_named():
+    def hidden_by_hand(x, W1, b1, W2, b2, output="identity"):
+        y, cache = forward_variant()(x, W1, b1, W2, b2, output)
+        cache["y_hidden"][:] = 1 / (1 + np.exp(-cache["u_hidden"]))
+        return y, cache
+    for hidden in (False, True):
+        fails_with("unstable_activation", check.forward_loops, hidden_by_hand, hidden=hidden)
+
+
 def test_forward_cases_differ_in_every_size_and_cover_every_output():
     for hidden in (False, True):
         cases = check.forward_cases(hidden)

@@ -563,12 +563,18 @@ def forward_cases(hidden):
 
 
 def saturated_case(hidden):
-    """A network whose hidden and output neurons are saturated: u down to about -800 and up to about
-    +800, where exp of the wrong sign overflows; softmax output (sigmoid in the hidden half)."""
+    """A network whose hidden and output neurons are saturated: pre-activations near -800 and +800 in
+    both layers, where an exp of the wrong sign overflows; softmax output (sigmoid in the hidden half)."""
     rng = _rng(hidden, 905)
-    l, m, n = (3, 5, 2) if hidden else (2, 3, 4)
-    x = np.array([1.0, -1.0, 0.5])[:l] if hidden else np.array([1.0, -1.0])
-    W1 = rng.choice([-1.0, 1.0], size=(l, m)) * 400.0
+    if hidden:
+        x = np.array([1.0, -1.0, 0.5])
+        W1 = np.array([[400.0, -400.0, 400.0, 200.0, -200.0], [-400.0, 400.0, 400.0, -200.0, 200.0],
+                       [0.0, 0.0, 0.0, 400.0, -400.0]])           # u_hidden about 800, -800, 0, 600, -600
+    else:
+        x = np.array([1.0, -1.0])
+        W1 = np.array([[400.0, -400.0, 400.0], [-400.0, 400.0, 400.0]])   # u_hidden about 800, -800, 0
+    m = W1.shape[1]
+    n = 2 if hidden else 4
     b1 = rng.uniform(-1.0, 1.0, size=m)
     W2 = rng.standard_normal((m, n))
     b2 = np.linspace(-SATURATED, SATURATED, n)
