@@ -500,7 +500,8 @@ WE = "worked_examples"
 
 
 @pytest.mark.parametrize("edit, key", [
-    ((WE, "return (x ** 2).exp() ** 2", "return (x ** 2).exp()"), "forward_wrong"),
+    ((WE, "return (x ** 2).exp() ** 2", "return (x ** 2).exp()"), "chain_missing_step"),
+    ((WE, "return (x ** 2).exp() ** 2", "return x.exp() ** 2 ** 2"), "chain_order"),
     ((WE, "return (x + y) * z", "return x + y * z"), "missing_parentheses"),
     ((WE, "return 1 / (1 + (-z).exp())", "return 1 / (1 + z.exp())"), "neuron_exp_sign"),
     ((WE, "z = w[0] * x[0] + w[1] * x[1] + w[2]", "z = w[0] * x[0] + w[1] * x[1]"), "neuron_no_bias"),
@@ -552,7 +553,7 @@ MM, ADD, ACT, CE, NET = "tensor_matmul", "tensor_add", "tensor_activations", "so
     (ACT, (ACT, "self.grad += (self.data > 0) * out.grad", "self.grad += out.grad"), "relu_passthrough"),
     (ACT, (ACT, '''    e = np.exp(-np.abs(self.data))                   # never overflows
     s = np.where(self.data >= 0, 1.0 / (1.0 + e), e / (1.0 + e))''', "    s = 1.0 / (1.0 + np.exp(-self.data))"),
-     "warning"),
+     "sigmoid_overflow"),
     (CE, (CE, "self.grad += dscores / n * out.grad", "self.grad += dscores * out.grad"), "scaled_N"),
     (CE, (CE, "self.grad += dscores / n * out.grad", "self.grad += dscores / n"), "ignores_upstream"),
     (CE, (CE, "        dscores[np.arange(n), labels] -= 1.0     # minus the one-hot labels\n", ""), "ce_no_onehot"),
@@ -560,13 +561,16 @@ MM, ADD, ACT, CE, NET = "tensor_matmul", "tensor_add", "tensor_activations", "so
      "softmax_overflow"),
     (CE, (CE, "dscores[np.arange(n), labels] -= 1.0", "dscores[:, labels] -= 1.0"), "ce_onehot_indexing"),
     (CE, (CE, "-log_p[np.arange(n), labels].mean()", "-log_p[np.arange(n), labels].sum()"), "ce_sum_not_mean"),
-    (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = x @ W1 + b1"), "net_no_relu"),
-    (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = (x @ W1).relu()"), "net_no_bias"),
-    (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = (x @ W1 + b1).sigmoid()"), "net_sigmoid"),
+    (NET, (NET, "(as_tensor(x) @ W1 + b1).relu()", "as_tensor(x) @ W1 + b1"), "net_no_relu"),
+    (NET, (NET, "(as_tensor(x) @ W1 + b1).relu()", "(as_tensor(x) @ W1).relu()"), "net_no_bias"),
+    (NET, (NET, "(as_tensor(x) @ W1 + b1).relu()", "(as_tensor(x) @ W1 + b1).sigmoid()"), "net_sigmoid"),
+    (NET, (NET, "(as_tensor(x) @ W1 + b1).relu()", "(x @ W1 + b1).relu()"), "x_not_wrapped"),
+    (NET, (NET, "scores = hidden @ W2 + b2", "scores = (hidden @ W2 + b2).relu()"), "net_relu_on_scores"),
 ], ids=["mm_dx_no_T", "mm_dW_transposed", "mm_dW_no_T", "mm_equals", "mm_no_upstream", "ub_mean",
         "ub_no_keepdims", "ub_no_ones", "ub_wrong_axis", "ub_copy_is_fine", "add_no_unbroadcast",
         "add_grad_grows", "tanh_input", "relu_passthrough", "sigmoid_overflow", "ce_no_N", "ce_no_upstream",
-        "ce_no_onehot", "ce_overflow", "ce_onehot_columns", "ce_sum", "net_no_relu", "net_no_bias", "net_sigmoid"])
+        "ce_no_onehot", "ce_overflow", "ce_onehot_columns", "ce_sum", "net_no_relu", "net_no_bias", "net_sigmoid",
+        "net_x_not_wrapped", "net_relu_on_scores"])
 def test_tensor_mistakes(part, edit, key):
     if key is None:                       # a harmless rewrite still passes
         ns = engine(edit)
