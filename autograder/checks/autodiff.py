@@ -76,7 +76,8 @@ HINTS = {
                       pow_forward_times=3, overwrote_grad=3, ignores_upstream=3, rule_used_node=3),
     "value_arithmetic": dict(nothing_added=1, forward_wrong=1, reflected_swapped=2, recursion=2,
                              constant_not_wrapped=2, div_rule=3),
-    "value_functions": dict(exp_local_x=1, tanh_used_input=1, sigmoid_used_input=1, exp_passthrough=2,
+    "value_functions": dict(exp_local_x=1, tanh_used_input=1, sigmoid_used_input=1, log_used_output=1,
+                            exp_passthrough=2,
                             log_local_log=2, log_local_x=2, tanh_missing_square=2, sigmoid_missing_factor=2,
                             relu_passthrough=2, relu_used_value=2, relu_mask_from_upstream=2,
                             ignores_upstream=2, overwrote_grad=2, sigmoid_overflow=3, sigmoid_branch=3),
@@ -91,7 +92,8 @@ HINTS = {
                             wx_not_squared=3, wx_norm_not_squared=3, wx_columns=3),
     "tensor_matmul": dict(w_not_transposed=2, x_not_transposed=2, column_convention=2, transposed=2,
                           shape_transposed=2, overwrote_grad=3, ignores_upstream=3),
-    "tensor_add": dict(mean_not_sum=1, unbroadcast_nothing_summed=2, unbroadcast_lost_axis=2,
+    "tensor_add": dict(mean_not_sum=1, unbroadcast_nothing_summed=2, unbroadcast_ones_not_summed=2,
+                       unbroadcast_lost_axis=2,
                        unbroadcast_leading_axes=2, unbroadcast_wrong_axes=2, not_summed_back=3,
                        batch_not_summed=3, overwrote_grad=3),
     "tensor_activations": dict(math_on_array=1, python_on_array=1, changed_input=1, tanh_used_input=2,
@@ -661,7 +663,9 @@ def _function_cases(rng, hidden):
         ("log", np.log, positive(), [
             _like("log_local_log", "{name}: d log(x)/dx = 1/x; yours used log(x).",
                  lambda ev: ev.dout * np.log(ev.inputs[0])),
-            _like("log_local_x", "{name}: d log(x)/dx = 1/x, not x.", lambda ev: ev.dout * ev.inputs[0])]),
+            _like("log_local_x", "{name}: d log(x)/dx = 1/x, not x.", lambda ev: ev.dout * ev.inputs[0]),
+            _like("log_used_output", "{name}: d log(x)/dx = 1/x with x the INPUT (self.data); yours divided "
+                  "by the output log(x).", lambda ev: ev.dout / np.log(ev.inputs[0]))]),
         ("tanh", np.tanh, signed(), [
             _like("tanh_used_input", "{name}: d tanh(x)/dx = 1 - t**2 with t = tanh(x) the OUTPUT; "
                  "yours is 1 - x**2.", lambda ev: ev.dout * (1 - ev.inputs[0] ** 2)),
@@ -1237,17 +1241,21 @@ def _fmt(values, digits=2):
     return ", ".join(f"{v:.{digits}f}" for v in np.ravel(values))
 
 
+# W and x of CS231n's ||W x||^2 (the slides' numbers), and the hidden half's, with a W that is not square
+WX = {False: (np.array([[0.1, 0.5], [-0.3, 0.8]]), np.array([0.2, 0.4])),
+      True: (np.array([[0.3, -0.2], [0.1, 0.4], [-0.5, 0.6]]), np.array([0.7, -0.9]))}
+
+
 def _example_specs(hidden):
     """(title, source, call(fn, leaves), numpy twin of the flat leaf values, point, names, expected text,
     forward variants)."""
     if hidden:
         x0, xyz = [-0.7], [3.0, -1.5, 2.0]
         neuron = [0.5, 1.5, -0.25, 1.2, -0.7]
-        W, xv = np.array([[0.3, -0.2], [0.1, 0.4], [-0.5, 0.6]]), np.array([0.7, -0.9])
     else:
         x0, xyz = [0.5], [-2.0, 5.0, -4.0]
         neuron = [2.0, -3.0, -3.0, -1.0, -2.0]
-        W, xv = np.array([[0.1, 0.5], [-0.3, 0.8]]), np.array([0.2, 0.4])
+    W, xv = WX[hidden]
     m, n = W.shape
 
     def neuron_np(w0, w1, w2, a0, a1):
@@ -1341,6 +1349,13 @@ def worked_examples(dezero_chain, simple_example, sigmoid_neuron, wx_norm, Value
             truth = numeric.gradient(lambda v: float(f(*v)), np.array(point, dtype=np.float64))
             _judge_leaves(what, names, raw, truth, rows=[NO_GRAPH])
         except CheckFailed as exc:
+            if fn is wx_norm and exc.key == "exception" and "IndexError" in str(exc):
+                m, n = np.shape(WX[hidden][0])
+                exc = CheckFailed(
+                    f"{what} raised IndexError with W of {m} rows and {n} columns: q_i = sum_j W[i][j] x[j] "
+                    f"takes row i, W[i] (i over the {m} rows, len(W)), and runs j over its {n} entries "
+                    f"(len(x)); an index run over the wrong one of the two lengths, as in W[j][i], goes out "
+                    f"of range.", key="wx_columns")
             failures.append(exc)
         lines.append((title, source, expected, _yours_text(title, f_value, grads)))
     if not hidden:
@@ -1500,7 +1515,10 @@ def _unbroadcast_shape(ub, raw, out_shape, shape):
     if ones:
         need += (", then " if need else "sum ") + f"over ax{'is' if len(ones) == 1 else 'es'} " \
             f"{', '.join(map(str, ones))} with keepdims=True (where shape has a 1)"
-    if got == tuple(out_shape):
+    if ones and got == tuple(out_shape[lead:]):
+        key, what = "unbroadcast_ones_not_summed", ("did not sum over the axes where shape has a 1 (numpy "
+                                                   "stretched those to the result's length)")
+    elif got == tuple(out_shape):
         key, what = "unbroadcast_nothing_summed", "returned grad with its shape unchanged"
     elif len(got) < len(shape):
         key, what = "unbroadcast_lost_axis", "summed away an axis of length 1 that must stay (keepdims=True)"
