@@ -16,6 +16,15 @@ plain numpy, never the learner's engine.  Wrong answers are named from simulatio
 a backward pass run in breadth-first or forward order, a rule that overwrites with ``=``, a chain
 walked recursively, and so on.  The worked examples are also compared with the seed notes' numbers
 and printed side by side, on a failure too.
+
+Inputs are not kind (issue 18): two batch sizes with no two dimensions equal (plus a square case
+where a misplaced transpose must still be named), integer constants and an integer ``x``, the
+stable forms at |x| up to 1000, every branch (both signs for relu and the sigmoid's two forms).
+An operation must leave its inputs' ``data`` as it found them, and a rule must add the same
+gradient when the backward pass runs again (one that edits an array it keeps would not).
+``HINTS`` says which of an exercise's hints addresses each named mistake; the message ends with
+"see hint N of Exercise M".  The mistakes these checks name are replayed, as whole answer cells,
+by ``tests/mistakes/06_autodiff.py``.
 """
 import contextlib
 import functools
@@ -1371,7 +1380,7 @@ def worked_examples(dezero_chain, simple_example, sigmoid_neuron, wx_norm, Value
 # --- Tensor operations --------------------------------------------------------------------------------------
 
 def _tensor_case(Tensor, what, build, f, arrays, rng, *, names, rows=(), batch=None, single_op=True,
-                 forward_variants=(), fd_arrays=None, leaves_from=None):
+                 forward_variants=(), fd_arrays=None):
     """Build ``build(*leaves)`` with the learner's Tensor operations, run the learner's rules (reference
     order, random upstream gradient, random gradients already stored in the leaves), and judge each
     leaf's contribution against central differences of the numpy twin ``f``.  Then: the leaves'
@@ -1382,7 +1391,7 @@ def _tensor_case(Tensor, what, build, f, arrays, rng, *, names, rows=(), batch=N
     the step relative to huge inputs would be too coarse (softmax is unchanged by a shift of a row)."""
     arrays = [np.array(a, dtype=np.float64) for a in arrays]
     fd_arrays = arrays if fd_arrays is None else [np.array(a, dtype=np.float64) for a in fd_arrays]
-    leaves = _run(what, lambda: [Tensor(np.array(a, copy=True)) for a in (leaves_from or arrays)])
+    leaves = _run(what, lambda: [Tensor(a.copy()) for a in arrays])
     presets = [rng.standard_normal(a.shape) for a in arrays]
     for leaf, p in zip(leaves, presets):
         leaf.grad = p.copy()
