@@ -24,6 +24,7 @@ def sol():
 
 def solution_args(sol):
     return {
+        "layer_questions": (sol.layer_questions,),
         "affine": (sol.affine_forward, sol.affine_backward),
         "sigmoid": (sol.sigmoid_forward, sol.sigmoid_backward),
         "tanh": (sol.tanh_forward, sol.tanh_backward),
@@ -39,8 +40,8 @@ def solution_args(sol):
     }
 
 
-def test_points_total_22(sol):
-    assert sum(p["points"] for p in check.EXERCISES.parts) == 22
+def test_points_total_23(sol):
+    assert sum(p["points"] for p in check.EXERCISES.parts) == 23
     assert 10 <= len(check.EXERCISES.parts) <= 14
 
 
@@ -115,7 +116,7 @@ def square(W):
 # --- 1. affine ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("backward, key", [
-    (aff_backward_with(dW=lambda d, x, W: d.T @ flat(x)), "shape_transposed"),
+    (aff_backward_with(dW=lambda d, x, W: d.T @ flat(x)), "dW_transposed"),
     (aff_backward_with(dW=lambda d, x, W: d.T @ flat(x) if square(W) else flat(x).T @ d), "dW_transposed"),
     (aff_backward_with(dW=lambda d, x, W: flat(x).T @ d / x.shape[0]), "mean_in_layer"),
     (aff_backward_with(db=lambda d, x, W: d.mean(axis=0)), "mean_in_layer"),
@@ -154,7 +155,7 @@ def test_affine_forward_mistakes(forward, key):
 def test_dx_not_reshaped_message_names_both_shapes():
     message = fails_with("dx_not_reshaped", check.affine, aff_forward,
                          aff_backward_with(dx=lambda d, x, W: d @ W.T))
-    assert "(4, 12)" in message and "(4, 2, 3, 2)" in message
+    assert "(2, 12)" in message and "(2, 3, 4)" in message
 
 
 # --- 2-4. activations ---------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ def naive_sig_forward(z):
     (sig_forward, lambda d, out: d, "missing_activation_derivative"),
     (sig_forward, lambda d, out: d * sig(out) * (1 - sig(out)), "derivative_at_output"),
     (sig_forward, lambda d, out: d * out, "not_derivative"),
-    (sig_forward, lambda d, out: out * (1 - out), "ignores_upstream"),
+    (sig_forward, lambda d, out: out * (1 - out), "derivative_without_dout"),
 ])
 def test_sigmoid_mistakes(forward, backward, key):
     fails_with(key, check.sigmoid, forward, backward)
@@ -261,7 +262,7 @@ DY = lambda y, t, n: (y - t) / n  # noqa: E731
     (mse_with(lambda y, t, n: np.sum((y - t) ** 2) / n, lambda y, t, n: 2 * (y - t) / n), "missing_half"),
     (mse_with(lambda y, t, n: np.mean((y - t) ** 2), DY), "mean_over_outputs"),
     (mse_with(HALF_SQ, lambda y, t, n: (t - y) / n), "dy_sign"),
-    (mse_with(HALF_SQ, lambda y, t, n: 2 * (y - t) / n), "scaled_2"),
+    (mse_with(HALF_SQ, lambda y, t, n: 2 * (y - t) / n), "missing_half"),
     (lambda y, t: HALF_SQ(y, t, y.shape[0]), "bad_return"),
     (mse_with(lambda y, t, n: 0.5 * np.sum((y - t) ** 2, axis=1) / n, DY), "not_a_number"),
 ])
@@ -313,7 +314,7 @@ def test_softmax_cross_entropy_mistakes(planted, key):
 
 def test_ce_not_divided_by_n_message():
     message = fails_with("mean_never", check.softmax_cross_entropy, ce_with(grad=lambda p, onehot, n: p - onehot))
-    assert "dscores is N=4 times too large" in message and "divide by N" in message
+    assert "dscores is N=5 times too large" in message and "divide by N" in message
 
 
 # --- 7. collapse ---------------------------------------------------------------------------------------
