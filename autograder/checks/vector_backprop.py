@@ -191,11 +191,11 @@ def _answer(what, raw, expected, *, name, context="", mistakes=()):
     return check_answer(what, raw, expected, name=name, of=name, context=context, mistakes=mistakes)
 
 
-def _forward_value(forward, inputs, expected, what, name="out", mistakes=(), context=""):
+def _forward_value(forward, inputs, expected, what, name="out", mistakes=(), context="", names=None, hint=None):
     """forward(*inputs) returns (out, cache) with out equal to ``expected``; returns the cache."""
     given = [np.array(v) for v in inputs]
     result = _pair(what, call(forward, *given, what=what), name, "cache")
-    _unchanged(what, inputs, given)
+    _unchanged(what, inputs, given, names=names, hint=hint)
     _answer(what, result[0], expected, name=name, mistakes=mistakes, context=context)
     return result[1]
 
@@ -211,9 +211,9 @@ def _unchanged(what, originals, given, names=None, hint=None):
             same = True
         if not same:
             label = names[k] if names else f"its input number {k + 1}"
-            raise CheckFailed(f"{what} changed {label} in place (-=, *= or [...] = on an argument): the "
-                              f"caller's array is now wrong for everything that still uses it. Compute "
-                              f"a new array instead (shifted = {label} - ..., not {label} -= ...).",
+            raise CheckFailed(f"{what} changed {label} in place: the caller's array is now wrong for everything "
+                              f"that still uses it. Build a new array instead ({label}[...] = ..., {label} -= ... "
+                              f"and {label} *= ... write into the caller's array).",
                               key="mutated_input", hint=hint)
 
 
@@ -376,7 +376,7 @@ def _affine_shapes(bwd, grads, x, W):
         raise CheckFailed(f"{bwd}: dx has shape {dx}, the flattened rows; x had shape {x.shape}. Reshape it "
                           f"back: dx.reshape(x.shape) (keep x itself in the cache, not its flattened "
                           f"copy).", key="dx_not_reshaped", hint=3)
-    if x.ndim > 2 and dW == x.shape[1:] + (m,):
+    if x.ndim > 2 and dW in (x.shape[1:] + (m,), x.shape[1:][::-1] + (m,)):
         raise CheckFailed(f"{bwd}: dW has shape {dW}, W has shape {W.shape}: x.T of a batch of shape {x.shape} "
                           f"reverses every axis. Flatten each sample to a row first, x2 = x.reshape(N, -1) of "
                           f"shape ({n}, {d}), then x2.T @ dout.", key="dW_not_flattened", hint=2)
@@ -399,7 +399,8 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
     x_given = x if x_given is None else x_given
     context = f" for x of shape {x.shape}{' (integers)' if x_given.dtype.kind in 'iu' else ''}, W of shape {W.shape}"
     try:
-        cache = _forward_value(forward, (x_given, W, b), _flat(x_given) @ W + b, fwd, context=context, mistakes=[
+        cache = _forward_value(forward, (x_given, W, b), _flat(x_given) @ W + b, fwd, context=context,
+                               names=["x", "W", "b"], mistakes=[
             like("forgot_bias", "out = x @ W + b: the bias b is missing.", lambda ev: _flat(x_given) @ W),
         ])
     except CheckFailed as exc:
@@ -448,7 +449,7 @@ def _activation(forward, backward, *, what_f, what_b, fn, derivative, cases, big
     case, then its backward pass at the extreme inputs (finite, warning-free, right)."""
     try:
         _forward_value(forward, (big,), fn(big), what_f, context=f" for z of shape {big.shape} with entries "
-                       f"up to {np.max(np.abs(big)):g} in size", mistakes=mistakes_forward)
+                       f"up to {np.max(np.abs(big)):g} in size", mistakes=mistakes_forward, names=["z"])
     except CheckFailed as exc:
         _overflowed(what_f, exc, "overflow", overflow_forward)
     for z, seed in zip(cases, seeds):
@@ -535,7 +536,13 @@ def relu(forward, backward, *, hidden=False):
         like("relu_abs", "relu(z) = max(0, z) is 0 for z < 0; yours gives |z| there.",
              lambda ev: np.abs(z), hint=2),
     ]
-    result = _pair(fwd, call(forward, z_int.copy(), what=fwd), "out", "cache")
+    given = z_int.copy()
+    result = _pair(fwd, call(forward, given, what=fwd), "out", "cache")
+    _unchanged(fwd, (z_int,), (given,), names=["z"], hint=3)
+    if np.shape(result[0]) in (z_int.shape[1:], z_int.shape[:1]):
+        raise CheckFailed(f"{fwd}: out has shape {np.shape(result[0])}, z has shape {z_int.shape}: np.max(z, 0) takes "
+                          f"the largest entry along axis 0 (the 0 is an axis). np.maximum(z, 0) compares each "
+                          f"entry with 0.", key="relu_max_axis", hint=2)
     try:
         out = np.asarray(result[0], dtype=np.float64)   # integers in, integers out is right
     except (TypeError, ValueError):
@@ -560,7 +567,7 @@ def relu(forward, backward, *, hidden=False):
     for k, shape in enumerate(shapes):
         z = _away_from_zero(rng, shape)
         _forward_value(forward, (z,), _relu(z), fwd, context=f" for z of shape {z.shape}",
-                       mistakes=forward_rows(z))
+                       mistakes=forward_rows(z), names=["z"], hint=3)
         with _hints(mutated_input=3, mutated_cache=3, ignores_upstream=1):
             check_layer(forward, backward, z, names=["z"], seed=(47 if hidden else 46) + 20 * k, quiet=True,
                         mistakes=rows, reference=_relu)
@@ -1208,7 +1215,7 @@ def _hinge_check(fn, x, W, labels, reg, seed):
                  hint=2),
             like("subtracted_once", "the correct class's column gets -x[s] once for EACH positive margin of "
                  "sample s (the count), not once per sample.",
-                 lambda ev: ev.dout * _hinge_subtracted_once(ev.inputs[0], x, labels, reg), hint=3),
+                 lambda ev: ev.dout * _hinge_subtracted_once(ev.inputs[0], x, labels, reg), hint=2),
         ])
 
 
