@@ -205,7 +205,7 @@ MISTAKES = [
             s = 1 / (1 + np.exp(-cache))
             return dout * s * (1 - s)
         """, kind="subtle"),
-    Mistake("sigmoid", "derivative_without_dout", "the local derivative returned without dout", join(SIGMOID_FORWARD, """
+    Mistake("sigmoid", "derivative_without_dout", "sigma'(z) returned without dout", join(SIGMOID_FORWARD, """
 
         def sigmoid_backward(dout, cache):
             return cache * (1 - cache)
@@ -459,7 +459,8 @@ MISTAKES = [
     Mistake("flatten", "column_major", "W.T.ravel(), the seed's vec read as our W's columns", join("""
         def flatten(layers):
             return np.concatenate([np.concatenate([W.T.ravel(), b]) for W, b in layers])
-        """, GOOD_UNFLATTEN.replace("theta[k:k + W.size].reshape(W.shape)", "theta[k:k + W.size].reshape(W.T.shape).T"))),
+        """, GOOD_UNFLATTEN.replace("theta[k:k + W.size].reshape(W.shape)",
+                                    "theta[k:k + W.size].reshape(W.T.shape).T"))),
     Mistake("flatten", "weights_then_biases", "all weights first, then all biases", join("""
         def flatten(layers):
             return np.concatenate([W.ravel() for W, b in layers] + [b for W, b in layers])
@@ -526,7 +527,7 @@ MISTAKES = [
         mask[rows, labels] = -mask.sum(axis=1)
         return loss, x.T @ mask / n + reg * W
         """)),
-    Mistake("hinge_loss", "correct_class_not_subtracted", "only +x[s] for the positive margins", hinge(HINGE_MARGINS, """
+    Mistake("hinge_loss", "correct_class_not_subtracted", "only +x[s] per positive margin", hinge(HINGE_MARGINS, """
         loss = np.maximum(margins, 0).sum() / n + reg * np.sum(W * W)
         mask = (margins > 0).astype(float)
         return loss, x.T @ mask / n + 2 * reg * W
@@ -539,7 +540,7 @@ MISTAKES = [
         mask[rows, labels] = -mask.sum(axis=1)
         return loss, x.T @ mask / n + 2 * reg * W
         """), kind="subtle"),
-    Mistake("hinge_loss", "subtracted_once", "the correct class's column -x[s] once per sample", hinge(HINGE_MARGINS, """
+    Mistake("hinge_loss", "subtracted_once", "-x[s] in the label's column once per sample", hinge(HINGE_MARGINS, """
         loss = np.maximum(margins, 0).sum() / n + reg * np.sum(W * W)
         mask = (margins > 0).astype(float)
         mask[rows, labels] = -1.0 * (mask.sum(axis=1) > 0)
