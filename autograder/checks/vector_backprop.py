@@ -3,11 +3,12 @@
 One check per graded cell.  Gradients are judged against central differences of
 the learner's own forward pass (``check_layer``, with the course's forward as
 ``reference``); loss values, parameter vectors and byte counts against closed
-forms written here, never the learner's code.  Every named mistake points to the
-hint of its exercise that addresses it (``hint=N``: "see hint N of Exercise M").
+forms written here, never the learner's code.  A named mistake points to the hint
+of its exercise that addresses it, where one does (``hint=N``: "see hint N of
+Exercise M"; tests/test_checks_vector_backprop.py keeps every cited hint existing).
 
-Inputs are not kind (issue 18): every check runs at least two cases whose
-dimensions all differ and whose batch sizes N differ, every branch of an exercise
+Inputs are not kind (issue 18): every check of arrays runs at least two cases whose
+dimensions all differ (and whose batch sizes N differ), every branch of an exercise
 (each activation, each loss), integer inputs where a learner could start from
 one, the inputs and caches compared before and after each call, and the extreme
 inputs the text promises stability for (sigmoid and tanh at +-800, softmax at
@@ -109,7 +110,6 @@ ACTIVATIONS = {
     "sigmoid": (_sigmoid, _dsigmoid),
     "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
 }
-LOSSES = ("softmax", "mse")
 
 
 def _net(x, W1, b1, W2, b2, t, hidden, loss, variant=None):
