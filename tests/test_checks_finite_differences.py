@@ -621,3 +621,40 @@ def test_a_named_mistake_says_which_hint_to_open():
     message = fails_with("divided_by_h", check.central_difference,
                          lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / h)
     assert message.endswith("see hint 2 of Exercise 1 (Central-difference derivative of a scalar function) above.")
+
+
+# --- convergence_order
+
+def co_right(estimate, f, df, x, h):
+    return np.log10(abs(estimate(f, x, h) - df(x)) / abs(estimate(f, x, h / 10) - df(x)))
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("fn, key", [
+    (lambda e, f, df, x, h: -co_right(e, f, df, x, h), "ratio_inverted"),
+    (lambda e, f, df, x, h: np.log(abs(e(f, x, h) - df(x)) / abs(e(f, x, h / 10) - df(x))), "natural_log"),
+    (lambda e, f, df, x, h: co_right(e, f, df, x, 10 * h), "wrong_step"),
+    (lambda e, f, df, x, h: np.log10(abs(e(f, x, h) / e(f, x, h / 10))), "not_errors"),
+    (lambda e, f, df, x, h: co_right(lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h), f, df, x, h), "ignores_estimate"),
+    (lambda e, f, df, x, h: 2.0, "wrong_values"),
+])
+def test_convergence_order_mistakes(fn, key, hidden):
+    fails_with(key, check.convergence_order, fn, hidden=hidden)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda e, f, df, x, h: np.log10(abs(e(f, x, h) - df(x)) / abs(e(f, x, h * 0.1) - df(x))),
+    lambda e, f, df, x, h: np.log(abs(e(f, x, h) - df(x)) / abs(e(f, x, h / 10) - df(x))) / np.log(10),
+    lambda e, f, df, x, h: np.log10(abs(e(f, x, h) - df(x))) - np.log10(abs(e(f, x, h / 10) - df(x))),
+])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_convergence_order_accepts_right_answers_written_otherwise(fn, hidden):
+    """h * 0.1 for h / 10 moves the five-point formula's p by 2.7e-9 relative: inside rtol 1e-6."""
+    check.convergence_order(fn, hidden=hidden, quiet=True)
+
+
+def test_convergence_order_cases_have_three_orders():
+    """A constant (2, the central difference's order) cannot pass: the formulas have orders 1, 2, 4."""
+    for hidden in (False, True):
+        orders = sorted(round(check._order(est, f, df, x, h)) for _, est, _, f, df, x, h in check.ORDER_CASES[hidden])
+        assert orders == [1, 2, 4]

@@ -10,6 +10,7 @@ from . import Exercises
 
 EXERCISES = Exercises("00_finite_differences", [
     ("central_difference", "Central-difference derivative of a scalar function", 2),
+    ("convergence_order", "The order of a difference formula, measured", 1),
     ("numerical_gradient", "Numerical gradient of a function of an array", 3),
     ("relative_error", "The course's relative error", 2),
     ("cauchy_loss_grad", "Your first analytic gradient, checked numerically", 1),
@@ -110,6 +111,77 @@ def central_difference(fn, *, hidden=False):
             expected, rtol, where = _fd(f, x, h, "central"), 1e-9, f", for f = {label} at x = {x}, h = {h}"
         check_answer("central_difference", raw, expected, name="the result", rtol=rtol,
                      mistakes=CD_MISTAKES, inputs=(f, x, used_h, h is None), context=where)
+
+
+def _five_point(f, x, h):
+    """A fourth-order formula, (-f(x+2h) + 8f(x+h) - 8f(x-h) + f(x-2h)) / 12h: an order the
+    learner has not been told, so only a measurement can give it."""
+    return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
+
+
+def _error(estimate, f, df, x, h):
+    return abs(estimate(f, x, h) - df(x))
+
+
+def _order(estimate, f, df, x, h, small=10.0):
+    """log10(E(h) / E(h / small)): the right answer with small = 10."""
+    return np.log10(_error(estimate, f, df, x, h) / _error(estimate, f, df, x, h / small))
+
+
+def _estimates_ratio(ev):
+    estimate, f, df, x, h = ev.inputs
+    return np.log10(abs(estimate(f, x, h) / estimate(f, x, h / 10)))
+
+
+def _central(f, x, h):
+    return _fd(f, x, h, "central")
+
+
+def _forward(f, x, h):
+    return _fd(f, x, h, "forward")
+
+
+# (label, the formula given to the learner's function, f, f', x, h): truncation-dominated steps,
+# formulas of orders 2, 1 and 4 (hidden: 1, 2, 4 at other points), so no constant passes.
+ORDER_CASES = {
+    False: [("the central difference", _central, "sin", np.sin, np.cos, 0.7, 1e-2),
+            ("the forward difference", _forward, "exp", np.exp, np.exp, -1.3, 1e-2),
+            ("a five-point formula", _five_point, "exp", np.exp, np.exp, 0.5, 0.2)],
+    True: [("the forward difference", _forward, "sin", np.sin, np.cos, 1.1, 1e-2),
+           ("the central difference", _central, "exp", np.exp, np.exp, 0.3, 2e-2),
+           ("a five-point formula", _five_point, "sin", np.sin, np.cos, -0.4, 0.3)],
+}
+
+ORDER_MISTAKES = [
+    like("ratio_inverted", "the ratio is upside down: with E proportional to h^p, E(h) / E(h/10) = 10^p, "
+                           "so the larger error, E(h), goes on top (yours is -p).",
+         lambda ev: -_order(*ev.inputs), hint=2),
+    like("natural_log", "np.log is the natural logarithm: the steps differ by a factor 10, so p is "
+                        "log10(E(h) / E(h/10)), np.log10 (or np.log(ratio) / np.log(10)).",
+         lambda ev: np.log(10.0) * _order(*ev.inputs), hint=2),
+    like("wrong_step", "the second step must be h / 10, ten times SMALLER; yours compares E(10 h) with "
+                       "E(h).", lambda ev: _order(ev.inputs[0], *ev.inputs[1:4], 10 * ev.inputs[4]), hint=2),
+    like("not_errors", "compare the ERRORS |estimate - f'(x)|, not the estimates themselves: two "
+                       "estimates of the same derivative are nearly equal, so their ratio is about 1.",
+         _estimates_ratio, hint=1),
+    like("ignores_estimate", "your result does not use the formula `estimate` it was given (it matches the "
+                             "central difference): call estimate(f, x, h) and estimate(f, x, h / 10).",
+         lambda ev: np.nan if ev.inputs[0] is _central else _order(_central, *ev.inputs[1:]), hint=3),
+    _otherwise("the result is not log10(E(h) / E(h/10)) with E(step) = |estimate(f, x, step) - df(x)|: "
+               "compare your code with that formula term by term."),
+]
+
+
+@EXERCISES.check("convergence_order", uses=("central_difference",))
+def convergence_order(fn, *, hidden=False):
+    for label, estimate, name, f, df, x, h in ORDER_CASES[hidden]:
+        raw = call(fn, estimate, f, df, x, h, what="convergence_order")
+        # rtol 1e-6: right answers written another way (h * 0.1 for h / 10, np.log(r) / np.log(10))
+        # differ by up to 2.7e-9 relative here (the five-point formula's small error at h / 10 is
+        # sensitive to the last bit of the step); the named mistakes are off by factors of 2 or more
+        check_answer("convergence_order", raw, _order(estimate, f, df, x, h), name="p", rtol=1e-6,
+                     mistakes=ORDER_MISTAKES, inputs=(estimate, f, df, x, h),
+                     context=f", for {label} of f = {name} at x = {x}, h = {h}")
 
 
 def _gradient_case(shape, seed):

@@ -32,7 +32,37 @@ MISTAKES = [
             return (f(x - h) - f(x + h)) / (2 * h)
         """),
 
-    # --- Exercise 2: numerical_gradient
+    # --- Exercise 2: convergence_order
+    Mistake("convergence_order", "ratio_inverted", "the smaller error on top", """
+        def convergence_order(estimate, f, df, x, h):
+            error_big = abs(estimate(f, x, h) - df(x))
+            error_small = abs(estimate(f, x, h / 10) - df(x))
+            return float(np.log10(error_small / error_big))
+        """),
+    Mistake("convergence_order", "natural_log", "np.log for log base 10", """
+        def convergence_order(estimate, f, df, x, h):
+            error_big = abs(estimate(f, x, h) - df(x))
+            error_small = abs(estimate(f, x, h / 10) - df(x))
+            return float(np.log(error_big / error_small))
+        """),
+    Mistake("convergence_order", "not_errors", "the estimates compared, not their errors", """
+        def convergence_order(estimate, f, df, x, h):
+            return float(np.log10(estimate(f, x, h) / estimate(f, x, h / 10)))
+        """, kind="subtle"),
+    Mistake("convergence_order", "ignores_estimate", "central_difference called instead of estimate", """
+        def convergence_order(estimate, f, df, x, h):
+            error_big = abs(central_difference(f, x, h) - df(x))
+            error_small = abs(central_difference(f, x, h / 10) - df(x))
+            return float(np.log10(error_big / error_small))
+        """, kind="subtle"),
+    Mistake("convergence_order", "wrong_step", "the second step ten times larger", """
+        def convergence_order(estimate, f, df, x, h):
+            error = abs(estimate(f, x, h) - df(x))
+            error_big = abs(estimate(f, x, 10 * h) - df(x))
+            return float(np.log10(error_big / error))
+        """, kind="subtle"),
+
+    # --- Exercise 3: numerical_gradient
     Mistake("numerical_gradient", "entry_not_restored", "the entry left at old - h", """
         def numerical_gradient(f, x, h=1e-5):
             x = np.array(x, dtype=float)
@@ -124,7 +154,7 @@ MISTAKES = [
             return np.array(grad)
         """, kind="subtle"),
 
-    # --- Exercise 3: relative_error
+    # --- Exercise 4: relative_error
     Mistake("relative_error", "entrywise", "a ratio per entry, then the largest", """
         def relative_error(a, b, floor=1e-3):
             a = np.asarray(a, dtype=float)
@@ -168,7 +198,7 @@ MISTAKES = [
             return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), floor))
         """),
 
-    # --- Exercise 4: cauchy_loss_grad
+    # --- Exercise 5: cauchy_loss_grad
     Mistake("cauchy_loss_grad", "missing_inner_derivative", "1 / (1 + x^2): the inner 2x forgotten", """
         def cauchy_loss_grad(x):
             return 1 / (1 + x ** 2)
