@@ -34,7 +34,7 @@ EXERCISES = Exercises("02_jacobian", [
     ("linear_jacobian", "Jacobian of z = W x", 1),
     ("row_linear_jacobian", "Jacobian of z = x W (one batch row)", 1),
     ("softmax", "Stable softmax", 1),
-    ("softmax_jacobian", "Jacobian of softmax: diag(s) - s s^T", 2),
+    ("softmax_jacobian", "Jacobian of softmax, a full matrix", 2),
     ("chain_jacobian", "Jacobian of a composition: a product in order", 1),
     ("network_jacobian", "Jacobian of a two-layer network (seed 000)", 1),
     ("sigmoid_vjp", "VJP of the sigmoid", 1),
