@@ -46,7 +46,7 @@ from .. import like
 from ..check import check_answer
 from ..compare import relative_error
 from ..datasets import load_digits, standardize, train_test_split
-from ..guard import CheckFailed, call
+from ..guard import CheckFailed, CheckSetupError, call
 from ..tolerances import GRAD_RTOL
 
 EXERCISES = Exercises("05_training", [
@@ -936,10 +936,12 @@ def per_example_step(fn, *, hidden=False):
             for other in (None, "backward", "reversed"):   # params' order, a backward pass's
                 listed = {k: leftovers[k] for k in _reordered(params, other)}
                 if _passes(_judge_per_example, fn, what, params, X, labels, lr, listed, context):
-                    raise CheckFailed(PAIRED_BY_ORDER.format(
-                        what=what, context=context, a="params", b="grads", order=", ".join(leftovers),
-                        pairing="grads[name] += g[name] and params[name] -= ... * grads[name] for each name"),
-                        key="paired_by_order") from None
+                    raise CheckFailed(f"{what}{context}: it works only when the buffers grads list their keys in "
+                                      f"one particular order; here they arrive as {', '.join(leftovers)}. Pair "
+                                      f"each buffer with its gradient and its parameter by name (grads[name] += "
+                                      f"g[name], params[name] -= ... * grads[name]), not by position "
+                                      f"(zip(grads.values(), g.values()) pairs whatever comes first in each).",
+                                      key="paired_by_order") from None
             raise exc from None
 
 
@@ -989,23 +991,44 @@ def minibatch_step(fn, *, hidden=False):
 
 # --- 8. accuracy --------------------------------------------------------------------------------
 
+def _accuracy_answers(scores, labels):
+    """The right accuracy and what each named mistake gives (None: not computable for this shape)."""
+    N, C = scores.shape
+    right = float(np.mean(np.argmax(scores, axis=1) == labels))
+    return dict(right=right, error_rate=1 - right,
+                argmax_axis0=float(np.mean(np.argmax(scores, axis=0) == labels)) if N == C else None,
+                argmax_no_axis=float(np.mean(np.argmax(scores) == labels)),
+                max_not_argmax=float(np.mean(np.max(scores, axis=1) == labels)),
+                count_not_fraction=N * right, percent=100 * right)
+
+
+def _accuracy_cases(hidden):
+    """N != C, twice, with different N (argmax over the wrong axis fails on shapes, and is named from
+    the error); then square scores (argmax over the wrong axis computes, and is named by its value).
+    Drawn again until every named mistake gives its own number."""
+    rng = _rng(hidden, 560)
+    cases = []
+    for N, C in ([(9, 4), (3, 7), (6, 6)] if hidden else [(7, 4), (3, 5), (5, 5)]):
+        for _ in range(10_000):
+            scores = rng.standard_normal((N, C))
+            labels = rng.integers(0, C, size=N)
+            answers = _accuracy_answers(scores, labels)
+            values = [v for v in answers.values() if v is not None]
+            if 0.0 < answers["right"] < 1.0 and len(set(values)) == len(values):
+                break
+        else:
+            raise CheckSetupError(f"accuracy: no scores of shape {(N, C)} in 10000 draws tell every mistake apart")
+        cases.append((scores, labels, answers))
+    return cases
+
+
 @_part("accuracy")
 def accuracy(fn, *, hidden=False):
     what = _name(fn, "accuracy")
-    rng = _rng(hidden, 560)
-    # N != C, twice, with different N (argmax over the wrong axis fails on shapes, and is named from
-    # the error); then square scores (argmax over the wrong axis computes, and is named by its value)
-    for N, C in ([(9, 4), (3, 7), (6, 6)] if hidden else [(7, 4), (3, 5), (5, 5)]):
-        for _ in range(100):
-            scores = rng.standard_normal((N, C))
-            labels = rng.integers(0, C, size=N)
-            right = float(np.mean(np.argmax(scores, axis=1) == labels))
-            wrong_axis = float(np.mean(np.argmax(scores, axis=0) == labels)) if N == C else None
-            no_axis = float(np.mean(np.argmax(scores) == labels))
-            max_value = float(np.mean(np.max(scores, axis=1) == labels))
-            answers = [right, 1 - right, wrong_axis, no_axis, max_value, N * right, 100 * right]
-            if 0.0 < right < 1.0 and len(set(answers)) == len(answers):     # every mistake shows
-                break
+    for scores, labels, answers in _accuracy_cases(hidden):
+        N, C = scores.shape
+        right, wrong_axis = answers["right"], answers["argmax_axis0"]
+        no_axis, max_value = answers["argmax_no_axis"], answers["max_not_argmax"]
         context = f" for scores of shape {scores.shape}"
         try:
             raw = call(fn, scores.copy(), labels.copy(), what=what)
@@ -1200,10 +1223,12 @@ TRAIN_VARIANTS = [
                       "rng.permutation(N) at the start of every epoch."),
     ("labels_not_shuffled", "the labels were not shuffled with the inputs: X[idx] was paired with "
                             "labels[start:start + batch_size]. Index both with the same idx."),
-    ("drops_last_batch", "the last, smaller batch of each epoch was dropped: range(0, N, batch_size) "
+    ("drops_last_batch", "the last, smaller batch of each epoch was dropped (range(0, N - batch_size + 1, ...), "
+                         "N // batch_size batches, or a bound of N - batch_size): range(0, N, batch_size) "
                          "gives every sample a turn, the last batch with the N % batch_size left over."),
-    ("loop_bound", "the batches stop short: range(0, N - batch_size, batch_size) leaves out every start "
-                   "from N - batch_size on. range(0, N, batch_size) gives every sample a turn."),
+    ("loop_bound", "the batches stop one short: with N a multiple of batch_size, range(0, N - batch_size, "
+                   "batch_size) leaves out the last full batch. range(0, N, batch_size) gives every sample a "
+                   "turn."),
     ("last_batch_loss", "history holds the last batch's loss of each epoch: record the mean of all the "
                         "losses minibatch_step returned during the epoch."),
     ("full_loss_after_epoch", "history holds the loss of the whole set after each epoch; record the mean "
@@ -1270,11 +1295,12 @@ def _history(what, raw, context):
 
 
 def _train_cases(hidden):
-    """(N, layer widths, batch size, epochs, print_every): N % batch_size != 0, so the last batch is
-    smaller; no two dimensions equal in a case."""
+    """(N, layer widths, batch size, epochs, print_every): first N % batch_size == 0 (a loop that stops
+    one batch short shows), then N % batch_size != 0 (the last batch is smaller); no two dimensions
+    equal in a case."""
     if hidden:
-        return [(45, [4, 7, 3], 10, 8, 4), (26, [6, 5, 2], 7, 5, 2)]
-    return [(40, [5, 6, 3], 12, 9, 3), (23, [4, 7, 2], 5, 4, 2)]
+        return [(28, [6, 5, 2], 7, 5, 2), (45, [4, 7, 3], 10, 8, 4)]
+    return [(24, [4, 7, 2], 6, 4, 2), (40, [5, 6, 3], 12, 9, 3)]
 
 
 def _judge_train_case(fn, what, hidden, X, labels, params, batch, epochs, every, lr, seed):
@@ -1345,7 +1371,7 @@ def train(fn, *, hidden=False):
         problems.append((X, labels, params, batch))
         _judge_train_case(fn, what, hidden, X, labels, params, batch, epochs, every, lr, seed)
     # with a tolerance, the loop stops once has_converged says so (and prints nothing with print_every=0)
-    X, labels, params, batch = problems[0]
+    X, labels, params, batch = problems[-1]
     window, tol, long = (3, 0.02, 60) if hidden else (4, 0.02, 60)
     raw, _ = _run_train(fn, _copy(params), X, labels, lr, long, batch, seed, 0, window, tol, what=what)
     stopped = _history(what, raw, f" with window = {window}, tol = {tol}")
