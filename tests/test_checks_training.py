@@ -77,6 +77,7 @@ def gd(update, start=0, count=lambda steps: steps, keep=slice(None)):
     (gd(lambda w, g, lr, w0: w - lr * g(w), keep=slice(1, None)), "missing_start"),
     (gd(lambda w, g, lr, w0: w - lr * g(w), count=lambda s: s - 1), "one_step_short"),
     (lambda grad, w0, lr, steps: gd(lambda w, g, lr, w0: w - lr * g(w))(grad, w0, lr, steps)[-1], "only_final"),
+    (lambda grad, w0, lr, steps: list(gd(lambda w, g, lr, w0: w - lr * g(w))(grad, w0, lr, steps)), "returned_list"),
 ])
 def test_gradient_descent_mistakes(planted, key):
     fails_with(key, check.gradient_descent, planted)
@@ -746,7 +747,11 @@ def train_like(sol, shuffle="each", batches="all", record="mean", pair=True, pri
                 print(f"epoch {epoch} loss {history[-1]:.4f}")
             elif printer == "always":
                 print(f"epoch {epoch} loss {history[-1]:.4f}")
-            if stop == "after" and tol is not None and sol.has_converged(history, window, tol):
+            elif printer == "from_zero" and print_every and (epoch - 1) % print_every == 0:
+                print(f"epoch {epoch - 1} loss {history[-1]:.4f}")
+            if stop in ("after", "after_loud") and tol is not None and sol.has_converged(history, window, tol):
+                if stop == "after_loud":
+                    print(f"epoch {epoch}: converged")
                 break
         return history
     return train
@@ -771,6 +776,8 @@ def train_like(sol, shuffle="each", batches="all", record="mean", pair=True, pri
     (dict(batches="bound"), "loop_bound"),
     (dict(own_seed=True), "seeds_own_rng"),
     (dict(in_place=True), "mutated_input"),
+    (dict(printer="from_zero"), "prints_wrong_epochs"),
+    (dict(printer="every", stop="after_loud"), "prints_with_zero"),
 ])
 def test_train_mistakes(sol, kwargs, key):
     fails_with(key, check.train, train_like(sol, **kwargs))

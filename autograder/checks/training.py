@@ -38,6 +38,7 @@ exercise's markdown.
 import contextlib
 import functools
 import io
+import re
 
 import numpy as np
 
@@ -67,7 +68,7 @@ progress = EXERCISES.progress
 # Which hint of its exercise (the notebook's "Hint N" blocks) addresses each named mistake.
 HINTS = {
     "gradient_descent": dict(wrong_sign=1, stale_gradient=1, missing_start=2, one_step_short=2, only_final=2,
-                             integer_path=2, appended_before_update=2, lr_twice=3, lr_ignored=3),
+                             integer_path=2, appended_before_update=2, lr_twice=3, lr_ignored=3, returned_list=3),
     "sgd_step": dict(not_in_place=1, paired_by_order=2, fixed_layers=2, bias_not_updated=2, wrong_sign=3,
                      lr_twice=3, lr_ignored=3, mutated_input=3, cmu_transpose=3, bias_used_weight_gradient=3),
     "init_params": dict(zero_init=1, equal_init=1, ignores_rng=1, wrong_keys=1, cmu_layout=2, bias_2d=2,
@@ -93,7 +94,8 @@ HINTS = {
     "train": dict(params_not_updated=1, history_per_step=1, no_shuffle=2, shuffles_once=2,
                   labels_not_shuffled=2, drops_last_batch=2, loop_bound=2, ignores_rng=2, seeds_own_rng=2,
                   mutated_input=2, last_batch_loss=3, full_loss_after_epoch=3, weighted_mean=3,
-                  prints_every_epoch=3, print_every_zero=3, silent=3, no_early_stop=3, stops_wrong_epoch=3),
+                  prints_every_epoch=3, prints_wrong_epochs=3, prints_with_zero=3, print_every_zero=3, silent=3,
+                  no_early_stop=3, stops_wrong_epoch=3),
     "fit_digits": dict(ignores_rng=1, low_accuracy=2, diverged=2),
 }
 
@@ -394,6 +396,10 @@ def gradient_descent(fn, *, hidden=False):
             raise CheckFailed(f"{what} for {where}: it returned one number; return the whole path, an array "
                               f"of steps + 1 = {n + 1} positions from w0 to the last w (the plots need every "
                               f"step).", key="only_final")
+        if isinstance(raw, (list, tuple)):
+            raise CheckFailed(f"{what} for {where}: it returned a {type(raw).__name__}; return a numpy array, "
+                              f"np.array(path) (the plots compute with it: path - 1 fails on a list).",
+                              key="returned_list")
         if mine is not None and np.issubdtype(np.asarray(raw).dtype, np.integer):
             raise CheckFailed(f"{what} for {where}: the path is an array of integers ({np.asarray(raw).dtype}), "
                               f"so every step was rounded: np.full(steps + 1, w0) or np.zeros_like of an integer "
@@ -1350,14 +1356,20 @@ def _judge_train_case(fn, what, hidden, X, labels, params, batch, epochs, every,
                           f"range(0, N, batch_size); history gets the mean of the step losses."
                           + (" (It can overfit 20 digits, so the updates work; the bookkeeping differs.)"
                              if acc == 1.0 else ""), key="wrong_history")
-    most = epochs // every + 1
-    if len(lines) > most:
-        raise CheckFailed(f"{what}{context}: it printed {len(lines)} lines for {epochs} epochs with print_every = "
-                          f"{every}; print one line every print_every epochs ({epochs // every} here), so "
-                          f"that a run of thousands of epochs stays readable.", key="prints_every_epoch")
+    expected = epochs // every
+    marks = [str(every * i) for i in range(1, expected + 1)]
     if not lines:
         raise CheckFailed(f"{what}{context}: it printed nothing; print one short line (epoch, loss) every "
                           f"print_every = {every} epochs.", key="silent")
+    if len(lines) >= epochs > expected:
+        raise CheckFailed(f"{what}{context}: it printed {len(lines)} lines for {epochs} epochs with print_every = "
+                          f"{every}; print one line every print_every epochs ({expected} here), so that a run "
+                          f"of thousands of epochs stays readable.", key="prints_every_epoch")
+    if len(lines) != expected or not all(re.search(rf"(?<![\d.]){m}(?![\d.])", line) for m, line in zip(marks, lines)):
+        shown = " | ".join(lines[:4]) + (" | ..." if len(lines) > 4 else "")
+        raise CheckFailed(f"{what}{context}: with print_every = {every}, the progress lines come after epochs "
+                          f"{', '.join(marks)} (epochs counted from 1), one line each, naming the epoch; yours "
+                          f"printed {len(lines)}: {shown}", key="prints_wrong_epochs")
 
 
 @_part("train", uses=("minibatch_step", "has_converged"))
@@ -1373,7 +1385,7 @@ def train(fn, *, hidden=False):
     # with a tolerance, the loop stops once has_converged says so (and prints nothing with print_every=0)
     X, labels, params, batch = problems[-1]
     window, tol, long = (3, 0.02, 60) if hidden else (4, 0.02, 60)
-    raw, _ = _run_train(fn, _copy(params), X, labels, lr, long, batch, seed, 0, window, tol, what=what)
+    raw, lines = _run_train(fn, _copy(params), X, labels, lr, long, batch, seed, 0, window, tol, what=what)
     stopped = _history(what, raw, f" with window = {window}, tol = {tol}")
     ref_stop, _, _ = _ref_train(params, X, labels, lr, long, batch, seed, window, tol)
     if len(stopped) != len(ref_stop):
@@ -1381,6 +1393,10 @@ def train(fn, *, hidden=False):
         raise CheckFailed(f"{what} with tol = {tol}, window = {window}: it ran {len(stopped)} epochs; "
                           f"has_converged(history, window, tol) is True after epoch {len(ref_stop)}, so the "
                           f"loop should stop there (check it after appending each epoch's loss).", key=key)
+    if lines:
+        raise CheckFailed(f"{what}(..., print_every=0, tol={tol}) printed {len(lines)} line(s) ({lines[0][:60]}): "
+                          f"print_every = 0 means print nothing, the line saying it converged too.",
+                          key="prints_with_zero")
 
 
 # --- 11. the digits ------------------------------------------------------------------------------

@@ -50,6 +50,14 @@ MISTAKES = [
             return w
         """),
 
+    Mistake("gradient_descent", "returned_list", "the path returned as a Python list", """
+        def gradient_descent(grad, w0, lr, steps):
+            path = [float(w0)]
+            for _ in range(steps):
+                path.append(path[-1] - lr * grad(path[-1]))
+            return path
+        """),
+
     # --- Exercise 2: sgd_step -----------------------------------------------------------------------
     Mistake("sgd_step", "not_in_place", "a new dict bound to the local name", """
         def sgd_step(params, grads, lr):
@@ -642,6 +650,21 @@ MISTAKES = [
                           for s in range(0, N, batch_size)]
                 history.append(float(np.mean(losses)))
                 if epoch % print_every == 0:
+                    print(f"epoch {epoch}   loss {history[-1]:.4f}")
+                if tol is not None and has_converged(history, window, tol):
+                    break
+            return history
+        """, kind="subtle"),
+    Mistake("train", "prints_wrong_epochs", "epochs counted from 0 when printing", """
+        def train(params, X, labels, lr, epochs, batch_size, rng, print_every=10, window=5, tol=None):
+            N = len(X)
+            history = []
+            for epoch in range(epochs):
+                order = rng.permutation(N)
+                losses = [minibatch_step(params, X[order[s:s + batch_size]], labels[order[s:s + batch_size]], lr)
+                          for s in range(0, N, batch_size)]
+                history.append(float(np.mean(losses)))
+                if print_every and epoch % print_every == 0:
                     print(f"epoch {epoch}   loss {history[-1]:.4f}")
                 if tol is not None and has_converged(history, window, tol):
                     break
