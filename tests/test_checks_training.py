@@ -901,6 +901,24 @@ def train_counting_from_zero(sol):
     return train
 
 
+def test_inputs_changed_in_place_are_named(sol):
+    def per_example_shuffles(params, grads, X, labels, lr):
+        order = np.argsort(labels, kind="stable")
+        X[...], labels[...] = X[order], labels[order]
+        return sol.per_example_step(params, grads, X, labels, lr)
+
+    def minibatch_centres(params, X, labels, lr):
+        X -= X.mean(axis=0)
+        return sol.minibatch_step(params, X, labels, lr)
+
+    def accuracy_shifts(scores, labels):
+        scores -= scores.max(axis=1, keepdims=True)
+        return float(np.mean(np.argmax(scores, axis=1) == labels))
+    fails_with("mutated_input", check.per_example_step, per_example_shuffles)
+    fails_with("mutated_input", check.minibatch_step, minibatch_centres)
+    fails_with("mutated_input", check.accuracy, accuracy_shifts)
+
+
 def test_correct_code_written_another_way_passes(sol):
     cases = [
         (check.sgd_step, sgd_rebinding_entries),

@@ -83,7 +83,7 @@ HINTS = {
                              overwrote_accumulator=2, buffers_rebound=2, buffers_hold_mean=2,
                              example_not_batch=2, paired_by_order=2, sum_not_mean=3, divided_twice=3,
                              returned_sum_loss=3, cmu_transpose=3, bias_used_weight_gradient=3, wrong_sign=3,
-                             lr_twice=3, bias_not_updated=3),
+                             lr_twice=3, bias_not_updated=3, mutated_input=2),
     "minibatch_step": dict(divided_by_N_again=1, sum_not_mean=1, loss_after_update=2, wrong_sign=3,
                            lr_twice=3, lr_ignored=3, bias_not_updated=3, cmu_transpose=3),
     "accuracy": dict(max_not_argmax=1, argmax_axis0=2, argmax_no_axis=2, percent=3, count_not_fraction=3,
@@ -892,8 +892,9 @@ def _per_example_cases(hidden):
 
 def _judge_per_example(fn, what, params, X, labels, lr, leftovers, context):
     given, buffers = _copy(params), {k: np.array(v) for k, v in leftovers.items()}
+    given_X, given_labels = X.copy(), labels.copy()
     try:
-        loss = call(fn, given, buffers, X.copy(), labels.copy(), lr, what=what)
+        loss = call(fn, given, buffers, given_X, given_labels, lr, what=what)
     except CheckFailed as exc:
         named = _named_shape_error(exc, params, what)
         if named is exc and exc.key == "exception" and "mismatch" in str(exc):
@@ -901,6 +902,8 @@ def _judge_per_example(fn, what, params, X, labels, lr, leftovers, context):
                               f"network as a batch of one: X[t:t+1] has shape (1, D), X[t] has shape "
                               f"(D,).\n  ({str(exc).splitlines()[0]})", key="example_not_batch") from None
         raise named from None
+    if not (np.array_equal(given_X, X) and np.array_equal(given_labels, labels)):
+        raise CheckFailed(f"{what} changed X or labels in place: only read them.", key="mutated_input")
     _bias_shape_typo(what, given, params)
     T = len(X)
     ref_loss, mean = _loss_grads(params, X, labels)
@@ -955,8 +958,10 @@ def per_example_step(fn, *, hidden=False):
 
 def _judge_minibatch(fn, what, params, X, labels, lr, context):
     N = len(X)
-    given = _copy(params)
-    loss = _call_update(fn, given, X.copy(), labels.copy(), lr, params=params, what=what)
+    given, given_X, given_labels = _copy(params), X.copy(), labels.copy()
+    loss = _call_update(fn, given, given_X, given_labels, lr, params=params, what=what)
+    if not (np.array_equal(given_X, X) and np.array_equal(given_labels, labels)):
+        raise CheckFailed(f"{what} changed X or labels in place: only read them.", key="mutated_input")
     _bias_shape_typo(what, given, params)
     ref_loss, grads = _loss_grads(params, X, labels)
     want = _step(params, grads, lr)
@@ -1036,8 +1041,9 @@ def accuracy(fn, *, hidden=False):
         right, wrong_axis = answers["right"], answers["argmax_axis0"]
         no_axis, max_value = answers["argmax_no_axis"], answers["max_not_argmax"]
         context = f" for scores of shape {scores.shape}"
+        given_scores, given_labels = scores.copy(), labels.copy()
         try:
-            raw = call(fn, scores.copy(), labels.copy(), what=what)
+            raw = call(fn, given_scores, given_labels, what=what)
         except CheckFailed as exc:
             if exc.key == "exception" and "broadcast" in str(exc) and f"({C},)" in str(exc):
                 raise CheckFailed(f"{what}{context}: argmax over axis 0 picks, for each class, the sample "
@@ -1063,6 +1069,9 @@ def accuracy(fn, *, hidden=False):
                                                     "the highest score; each sample's prediction is the argmax "
                                                     "over its row: np.argmax(scores, axis=1).",
                                     lambda ev: wrong_axis))
+        if not (np.array_equal(given_scores, scores) and np.array_equal(given_labels, labels)):
+            raise CheckFailed(f"{what}{context} changed scores or labels in place: only read them.",
+                              key="mutated_input")
         if np.ndim(raw) != 0 and np.size(raw) == N:
             raise CheckFailed(f"{what}{context}: return one number, the fraction of correct predictions "
                               f"(np.mean of the comparison), not the comparison itself.", key="not_a_number")
