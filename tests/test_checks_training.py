@@ -894,7 +894,7 @@ def train_counting_from_zero(sol):
                 losses.append(sol.minibatch_step(params, X[batch], labels[batch], lr))
             history.append(np.mean(losses))
             if print_every > 0 and (epoch + 1) % print_every == 0:
-                print(epoch + 1, history[-1])
+                print(f"Epoch {epoch + 1:03d}/{epochs}: {history[-1]:.3f}")
             if tol is not None and sol.has_converged(history, window, tol):
                 break
         return history

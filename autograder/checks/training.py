@@ -1374,7 +1374,8 @@ def _judge_train_case(fn, what, hidden, X, labels, params, batch, epochs, every,
         raise CheckFailed(f"{what}{context}: it printed {len(lines)} lines for {epochs} epochs with print_every = "
                           f"{every}; print one line every print_every epochs ({expected} here), so that a run "
                           f"of thousands of epochs stays readable.", key="prints_every_epoch")
-    if len(lines) != expected or not all(re.search(rf"(?<![\d.]){m}(?![\d.])", line) for m, line in zip(marks, lines)):
+    named = all(re.search(rf"(?<![\d.])0*{m}(?![\d.])", line) for m, line in zip(marks, lines))
+    if len(lines) != expected or not named:
         shown = " | ".join(lines[:4]) + (" | ..." if len(lines) > 4 else "")
         raise CheckFailed(f"{what}{context}: with print_every = {every}, the progress lines come after epochs "
                           f"{', '.join(marks)} (epochs counted from 1), one line each, naming the epoch; yours "
