@@ -1,5 +1,5 @@
 # The course's two commands (see README.md):
-#   make lab     install into .venv if needed, then open JupyterLab on notebooks/
+#   make lab     install into .venv if needed, then open JupyterLab on notebooks/ (the learner's lab)
 #   make test    install into .venv if needed, then run the whole test suite
 # Only python3 is needed; nothing is installed outside .venv.
 
@@ -11,19 +11,26 @@ BROWSER ?= yes
 PORT   ?= 8888
 
 # As root, JupyterLab refuses to start without --allow-root.
-LAB_FLAGS := --notebook-dir=notebooks --port=$(PORT)
+SERVER_FLAGS := --port=$(PORT)
 ifeq ($(shell id -u),0)
-LAB_FLAGS += --allow-root
+SERVER_FLAGS += --allow-root
 endif
 ifeq ($(BROWSER),no)
-LAB_FLAGS += --no-browser
+SERVER_FLAGS += --no-browser
 endif
+# Jupyter settings of the two labs (jupyter/README.md): the learner's has no nbgrader tools;
+# in both, JupyterLab's terminal has the venv first on PATH.
+JUPYTER_DIR := $(CURDIR)/jupyter
+LEARNER_CONFIG := $(JUPYTER_DIR)/learner:$(JUPYTER_DIR)/common$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))
+INSTRUCTOR_CONFIG := $(JUPYTER_DIR)/common$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))
 
-.PHONY: install lab test progress generate clean-grading help check-python
+.PHONY: install lab instructor test progress generate clean-grading help check-python
 help:
 	@echo "make lab      open the course in JupyterLab (make lab BROWSER=no: no browser)"
 	@echo "make test     run the whole test suite"
 	@echo "make progress your progress table (checks every notebook in notebooks/)"
+	@echo "make instructor    JupyterLab on the whole repository with nbgrader's instructor tools:"
+	@echo "                   Formgrader (generate, release, collect, grade), Create Assignment"
 	@echo "make generate regenerate notebooks/ from solutions/ (instructors)"
 	@echo "make bench    measure the course's performance: docs/benchmarks.md (a few minutes)"
 	@echo "make gradebook     add every assignment to nbgrader's gradebook (instructors)"
@@ -51,7 +58,14 @@ $(STAMP): pyproject.toml | check-python
 install: $(STAMP)
 
 lab: check-python $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab $(LAB_FLAGS)
+	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_CONFIG_PATH="$(LEARNER_CONFIG)" \
+	  $(BIN)/jupyter lab --notebook-dir=notebooks $(SERVER_FLAGS)
+
+# Instructors: the repository root with the Formgrader, Create Assignment and the nbgrader menu
+# (nbgrader_config.py is read from here; Generate keeps a learner's work, autograder/release.py).
+instructor: check-python $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_CONFIG_PATH="$(INSTRUCTOR_CONFIG)" \
+	  $(BIN)/jupyter lab --notebook-dir=. $(SERVER_FLAGS)
 
 test: check-python $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest

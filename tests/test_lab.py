@@ -1,13 +1,38 @@
-"""`make lab BROWSER=no` starts JupyterLab on notebooks/ (as root too) and serves the course."""
+"""The two JupyterLabs of the Makefile, served for real from a copy of the course, and every way of
+regenerating an assignment, each keeping a learner's work.
+
+* `make lab` (the learner's): serves notebooks/, offers no nbgrader tool (no Formgrader, no Create
+  Assignment, no assignment or course list), creates no gradebook.db, and its terminal runs the
+  README's `course-check progress notebooks` (the venv is on PATH there).
+* `make instructor`: serves the repository root with the Formgrader, whose links to solutions/ and
+  notebooks/ open; its Generate button (through the HTTP API it posts to) keeps a learner's work.
+* `nbgrader generate_assignment --force` through the course's nbgrader_config.py keeps it too, and
+  puts back what a failed generation removed; without the course's configuration nbgrader deletes
+  it (the hazard this guards against).  `make generate`: tests/test_loader_cli.py.
+
+Each server runs in its own copy of the course on a free port (xdist-safe), with this checkout's
+.venv; the tests never touch the repository's notebooks/.
+"""
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
+from pathlib import Path
 
-from conftest import ROOT
+import pytest
+
+import nbedit
+from conftest import ROOT, VENV_BIN, learner_path, nbgrader_cmd, nbgrader_env
+
+TOKEN = "course-test-token"
+NB = "00_finite_differences"
+LEARNER_ANSWER = "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x - h)) / (2 * h)\n"
 
 
 def free_port():
@@ -16,33 +41,241 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_make_lab_serves_the_notebooks():
-    port = free_port()
-    env = dict(os.environ, JUPYTER_TOKEN="course-test-token")
-    proc = subprocess.Popen(["make", "lab", "BROWSER=no", f"PORT={port}"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}/api/contents/00_finite_differences?token=course-test-token"
-    try:
-        deadline = time.time() + 90
-        listing = None
-        while time.time() < deadline and proc.poll() is None:
+def course_copy(base, assignments=(NB,), make=False):
+    """A copy of the course in ``base``: its configuration, the given assignments (solutions and
+    notebooks) and, with ``make``, what `make lab` / `make instructor` need (pyproject.toml keeps its
+    time, so the copy's Makefile finds this checkout's .venv up to date)."""
+    base.mkdir(parents=True, exist_ok=True)
+    names = ["nbgrader_config.py"] + (["Makefile", "pyproject.toml", "jupyter"] if make else [])
+    for name in names:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, base / name)
+    for a in assignments:
+        for tree in ("solutions", "notebooks"):
+            shutil.copytree(ROOT / tree / a, base / tree / a)
+    return base
+
+
+def write_learner_work(course):
+    """A learner's answer, run (with an output), a checkpoint and a file of their own."""
+    path = course / "notebooks" / NB / f"{NB}.ipynb"
+    nb = nbedit.read(path)
+    nbedit.set_source(nb, "central_difference", LEARNER_ANSWER)
+    cell = nbedit.cell(nb, "central_difference")
+    cell["execution_count"] = 3
+    nbedit.write(nb, path)
+    checkpoints = path.parent / ".ipynb_checkpoints"
+    checkpoints.mkdir(exist_ok=True)
+    (checkpoints / f"{NB}-checkpoint.ipynb").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (path.parent / "my_notes.md").write_text("h = 1e-5 was best\n", encoding="utf-8")
+    return path, path.read_text(encoding="utf-8")
+
+
+def assert_work_kept(path, learner, message):
+    """The notebook is the fresh generation, the learner's version is beside it, named in ``message``."""
+    backups = sorted(path.parent.glob(f"{path.name}.bak-*"))
+    assert len(backups) == 1, f"one backup beside {path.name}: {sorted(p.name for p in path.parent.iterdir())}"
+    assert backups[0].read_text(encoding="utf-8") == learner
+    assert backups[0].name in message, message[-3000:]
+    assert path.read_bytes() == learner_path(NB).read_bytes(), "the notebook is regenerated"
+    assert (path.parent / "my_notes.md").exists() and (path.parent / ".ipynb_checkpoints").exists()
+
+
+# --- the servers ------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, target, course):
+        self.course, self.port = course, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, JUPYTER_TOKEN=TOKEN)
+        for name in ("MPLBACKEND", "AUTOGRADER_CALL_SECONDS", "JUPYTER_CONFIG_PATH"):
+            env.pop(name, None)
+        self.log = course / f"{target}.log"
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(["make", target, "BROWSER=no", f"PORT={self.port}",
+                                          f"VENV={VENV_BIN.parent}"], cwd=course, env=env,
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 240   # a busy machine: the server starts in 3 s idle, 30 s loaded
+        while True:
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    listing = json.load(response)
-                break
+                self.get("/api/status")
+                return
             except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    pytest.fail(f"`make {target}` did not answer:\n{self.output()[-3000:]}")
                 time.sleep(0.5)
-        assert listing is not None, "JupyterLab did not answer"
-        names = [item["name"] for item in listing["content"]]
-        assert "00_finite_differences.ipynb" in names
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+
+    def request(self, path, data=None, method=None):
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Authorization": f"token {TOKEN}"})
+        with urllib.request.urlopen(req, timeout=300) as response:
+            return response.status, response.read().decode("utf-8")
+
+    def get(self, path):
+        return self.request(path)[1]
+
+    def status(self, path):
         try:
-            output = proc.communicate(timeout=20)[0]
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            output = proc.communicate()[0]
+            return self.request(path)[0]
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    def output(self):
+        return self.log.read_text(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def learner_lab(tmp_path_factory):
+    server = Server("lab", course_copy(tmp_path_factory.mktemp("lab") / "course", make=True))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def instructor_lab(tmp_path_factory):
+    server = Server("instructor", course_copy(tmp_path_factory.mktemp("instructor") / "course", make=True))
+    yield server
+    server.stop()
+
+
+def page_config(server, path):
+    html = server.get(path)
+    return json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                html, re.S).group(1))
+
+
+# --- make lab: the learner's ---------------------------------------------------------------------
+
+def test_make_lab_serves_the_notebooks(learner_lab):
+    listing = json.loads(learner_lab.get(f"/api/contents/{NB}"))
+    assert f"{NB}.ipynb" in [item["name"] for item in listing["content"]]
+    output = learner_lab.output()
     if os.geteuid() == 0:
         assert "--allow-root" in output
-    assert "--no-browser" in output
+    assert "--no-browser" in output and "--notebook-dir=notebooks" in output
+
+
+def test_make_lab_offers_no_instructor_tool(learner_lab):
+    """No Formgrader, Create Assignment, assignment or course list (server or JupyterLab side), and
+    nothing creates gradebook.db."""
+    for path in ("/formgrader", "/formgrader/api/assignments", "/assignments", "/formgraders", "/courses"):
+        assert learner_lab.status(path) == 404, path
+    config = page_config(learner_lab, f"/lab/tree/{NB}/{NB}.ipynb")
+    assert config["disabledExtensions"].count("@jupyter/nbgrader") == 1, config["disabledExtensions"]
+    assert not (learner_lab.course / "gradebook.db").exists()
+    assert "nbgrader" not in learner_lab.output().lower(), "no nbgrader extension loaded"
+
+
+def terminal_run(server, command, marker, seconds=240):
+    """Open a terminal as JupyterLab's launcher does (cwd: the file browser's folder, here its top),
+    type ``command`` and return what the terminal shows up to ``marker``."""
+    import asyncio
+    from tornado.websocket import websocket_connect
+    status, body = server.request("/api/terminals", data=json.dumps({"cwd": ""}).encode(), method="POST")
+    name = json.loads(body)["name"]
+
+    async def talk():
+        ws = await websocket_connect(f"ws://127.0.0.1:{server.port}/terminals/websocket/{name}?token={TOKEN}")
+        ws.write_message(json.dumps(["stdin", command + "\r"]))
+        shown, deadline = "", time.monotonic() + seconds
+        while marker not in shown and time.monotonic() < deadline:
+            msg = await asyncio.wait_for(ws.read_message(), timeout=seconds)
+            if msg is None:
+                break
+            kind, *rest = json.loads(msg)
+            if kind == "stdout":
+                shown += rest[0]
+        ws.close()
+        return shown
+
+    try:
+        return asyncio.run(talk())
+    finally:
+        server.request(f"/api/terminals/{name}", method="DELETE")
+
+
+def test_lab_terminal_runs_the_readme_progress_command(learner_lab):
+    """JupyterLab's terminal opens in the course folder with the venv first on PATH: the README's
+    `course-check progress notebooks` runs there (it was "command not found")."""
+    shown = terminal_run(learner_lab, "command -v course-check; course-check progress notebooks; echo END-$((6*7))",
+                         "END-42")
+    assert f"{VENV_BIN}/course-check" in shown, shown[-2000:]
+    assert re.search(r"total: 0 / \d+ points", shown), shown[-2000:]
+
+
+# --- make instructor -----------------------------------------------------------------------------
+
+def test_make_instructor_serves_the_formgrader_with_working_links(instructor_lab):
+    assignments = json.loads(instructor_lab.get("/formgrader/api/assignments"))
+    row = next(a for a in assignments if a["name"] == NB)
+    html = instructor_lab.get("/formgrader/manage_assignments")
+    prefix = re.search(r'url_prefix\s*=\s*"([^"]*)"', html).group(1)
+    for rel in (row["source_path"], row["release_path"]):
+        path = os.path.normpath(f"{prefix}/{rel}")
+        assert not path.startswith(".."), f"a formgrader link leaves the served folder: {path}"
+        assert instructor_lab.status(f"/api/contents/{path}") == 200, path
+    assert "@jupyter/nbgrader" not in page_config(instructor_lab, "/lab")["disabledExtensions"]
+
+
+def test_formgrader_generate_keeps_a_learners_work(instructor_lab):
+    """The Formgrader's Generate button posts here and forces: nbgrader alone deletes notebooks/<A>."""
+    path, learner = write_learner_work(instructor_lab.course)
+    status, body = instructor_lab.request(f"/formgrader/api/assignment/{NB}/assign", data=b"{}", method="POST")
+    answer = json.loads(body)
+    assert answer["success"], answer
+    assert_work_kept(path, learner, answer["log"])
+
+
+# --- nbgrader generate_assignment through the course's configuration -------------------------------
+
+def nbgrader(course, *args):
+    return subprocess.run(nbgrader_cmd() + list(args), cwd=course, env=nbgrader_env(), capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_nbgrader_generate_force_keeps_a_learners_work(tmp_path):
+    course = course_copy(tmp_path / "course")
+    path, learner = write_learner_work(course)
+    proc = nbgrader(course, "generate_assignment", NB, "--force")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert_work_kept(path, learner, proc.stderr)
+
+
+def test_a_failed_generation_puts_the_folder_back(tmp_path):
+    """nbgrader removes notebooks/<A> when generating it fails; the course puts everything back."""
+    course = course_copy(tmp_path / "course")
+    path, learner = write_learner_work(course)
+    source = course / "solutions" / NB / f"{NB}.ipynb"
+    nb = nbedit.read(source)
+    solution_cells = nbedit.solution_cells(nb)
+    solution_cells[1]["metadata"]["nbgrader"]["grade_id"] = solution_cells[0]["metadata"]["nbgrader"]["grade_id"]
+    nbedit.write(nb, source)     # two cells with one grade_id: nbgrader refuses the notebook
+    proc = nbgrader(course, "generate_assignment", NB, "--force")
+    assert "Removing failed assignment" in proc.stderr, proc.stderr[-3000:]
+    assert path.read_text(encoding="utf-8") == learner
+    assert (path.parent / "my_notes.md").exists() and (path.parent / ".ipynb_checkpoints").exists()
+    assert "put back" in proc.stderr
+
+
+def test_without_the_course_configuration_nbgrader_deletes_the_work(tmp_path):
+    """The hazard, shown (so the tests above can fail): stock nbgrader with --force."""
+    course = course_copy(tmp_path / "course")
+    (course / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.source_directory = "solutions"\n'
+        'c.CourseDirectory.release_directory = "notebooks"\n', encoding="utf-8")
+    path, learner = write_learner_work(course)
+    proc = nbgrader(course, "generate_assignment", NB, "--force", "--no-db")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Removing existing assignment" in proc.stderr
+    assert path.read_text(encoding="utf-8") != learner
+    assert not list(path.parent.glob("*.bak-*")) and not (path.parent / "my_notes.md").exists()
