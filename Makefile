@@ -32,6 +32,7 @@ help:
 	@echo "make instructor    JupyterLab on the whole repository with nbgrader's instructor tools:"
 	@echo "                   Formgrader (generate, release, collect, grade), Create Assignment"
 	@echo "make generate regenerate notebooks/ from solutions/ (instructors)"
+	@echo "make lock     refresh requirements/ to the newest allowed versions, rebuild .venv, run the suite"
 	@echo "make bench    measure the course's performance: docs/benchmarks.md (a few minutes)"
 	@echo "make gradebook     add every assignment to nbgrader's gradebook (instructors)"
 	@echo "make grade-class   grade submitted/ with feedback and the class mistake report"
@@ -49,13 +50,34 @@ check-python:
 	  exit 1; \
 	fi
 
-$(STAMP): pyproject.toml | check-python
+# The exact versions of requirements/course.txt (hash-checked; made by `make lock` from the
+# ranges in pyproject.toml), then the course itself. LOCK= installs from the ranges instead (a
+# platform the lock has no wheel for). autograd was once in the venv: it must not be there now
+# (a backward pass written with it passed every check), so an old venv loses it.
+LOCK ?= requirements/course.txt
+TEST_PACKAGES := $(VENV)/test-packages
+TEST_STAMP := $(TEST_PACKAGES)/.installed
+
+$(STAMP): pyproject.toml $(LOCK) | check-python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+ifeq ($(strip $(LOCK)),)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+else
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+endif
+	-$(BIN)/python -m pip uninstall --quiet --yes autograd 2>/dev/null
 	touch $(STAMP)
 
-install: $(STAMP)
+# Test-only packages (autograd, playwright) in a folder of their own that only pytest puts on
+# sys.path (pyproject.toml): the learners' kernels and trusted grading cannot import them.
+$(TEST_STAMP): requirements/test-only.txt $(STAMP)
+	rm -rf $(TEST_PACKAGES)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --target $(TEST_PACKAGES) \
+	  -r requirements/test-only.txt
+	touch $(TEST_STAMP)
+
+install: $(STAMP) $(TEST_STAMP)
 
 lab: check-python $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_CONFIG_PATH="$(LEARNER_CONFIG)" \
@@ -67,8 +89,26 @@ instructor: check-python $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_CONFIG_PATH="$(INSTRUCTOR_CONFIG)" \
 	  $(BIN)/jupyter lab --notebook-dir=. $(SERVER_FLAGS)
 
-test: check-python $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+test: check-python $(STAMP) $(TEST_STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Authors: refresh the lock to the newest versions the ranges of pyproject.toml allow (pip-tools,
+# in a venv of its own), rebuild .venv from it and run the whole suite.  Commit the lock (and
+# environment.yml's pins, which tests/test_environment.py keeps equal to it) only if it passes.
+LOCK_TOOLS := .venv-lock
+PIP_TOOLS := pip-tools==7.7.0
+COMPILE := $(LOCK_TOOLS)/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras \
+  --no-emit-index-url --no-emit-find-links
+.PHONY: lock
+lock: check-python
+	test -x $(LOCK_TOOLS)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_TOOLS) && \
+	  $(LOCK_TOOLS)/bin/python -m pip install --quiet '$(PIP_TOOLS)'; }
+	$(COMPILE) --allow-unsafe --extra test --all-build-deps -o requirements/course.txt pyproject.toml
+	$(COMPILE) --unsafe-package numpy --unsafe-package typing-extensions -c requirements/course.txt \
+	  -o requirements/test-only.txt requirements/test-only.in
+	$(LOCK_TOOLS)/bin/python requirements/sync_environment.py
+	rm -rf $(VENV)
+	$(MAKE) test
 
 progress: $(STAMP)
 	$(BIN)/course-check progress notebooks
