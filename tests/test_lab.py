@@ -16,44 +16,22 @@ Each server runs in its own copy of the course on a free port (xdist-safe), with
 import json
 import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 import nbedit
-from conftest import ROOT, VENV_BIN, learner_path, nbgrader_cmd, nbgrader_env
+from conftest import VENV_BIN, learner_path, nbgrader_cmd, nbgrader_env
+from labserver import TOKEN, Server, page_config
+from labserver import course_copy as _course_copy
 
-TOKEN = "course-test-token"
 NB = "00_finite_differences"
 LEARNER_ANSWER = "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x - h)) / (2 * h)\n"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def course_copy(base, assignments=(NB,), make=False):
-    """A copy of the course in ``base``: its configuration, the given assignments (solutions and
-    notebooks) and, with ``make``, what `make lab` / `make instructor` need (pyproject.toml keeps its
-    time, so the copy's Makefile finds this checkout's .venv up to date)."""
-    base.mkdir(parents=True, exist_ok=True)
-    names = ["nbgrader_config.py"] + (["Makefile", "pyproject.toml", "jupyter"] if make else [])
-    for name in names:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, base / name)
-    for a in assignments:
-        for tree in ("solutions", "notebooks"):
-            shutil.copytree(ROOT / tree / a, base / tree / a)
-    return base
+def course_copy(base, make=False):
+    return _course_copy(base, (NB,), make=make)
 
 
 def write_learner_work(course):
@@ -81,59 +59,6 @@ def assert_work_kept(path, learner, message):
     assert (path.parent / "my_notes.md").exists() and (path.parent / ".ipynb_checkpoints").exists()
 
 
-# --- the servers ------------------------------------------------------------------------------
-
-class Server:
-    def __init__(self, target, course):
-        self.course, self.port = course, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, JUPYTER_TOKEN=TOKEN)
-        for name in ("MPLBACKEND", "AUTOGRADER_CALL_SECONDS", "JUPYTER_CONFIG_PATH"):
-            env.pop(name, None)
-        self.log = course / f"{target}.log"
-        with open(self.log, "w") as log:
-            self.proc = subprocess.Popen(["make", target, "BROWSER=no", f"PORT={self.port}",
-                                          f"VENV={VENV_BIN.parent}"], cwd=course, env=env,
-                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 240   # a busy machine: the server starts in 3 s idle, 30 s loaded
-        while True:
-            try:
-                self.get("/api/status")
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.stop()
-                    pytest.fail(f"`make {target}` did not answer:\n{self.output()[-3000:]}")
-                time.sleep(0.5)
-
-    def request(self, path, data=None, method=None):
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Authorization": f"token {TOKEN}"})
-        with urllib.request.urlopen(req, timeout=300) as response:
-            return response.status, response.read().decode("utf-8")
-
-    def get(self, path):
-        return self.request(path)[1]
-
-    def status(self, path):
-        try:
-            return self.request(path)[0]
-        except urllib.error.HTTPError as err:
-            return err.code
-
-    def output(self):
-        return self.log.read_text(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
 @pytest.fixture(scope="module")
 def learner_lab(tmp_path_factory):
     server = Server("lab", course_copy(tmp_path_factory.mktemp("lab") / "course", make=True))
@@ -146,12 +71,6 @@ def instructor_lab(tmp_path_factory):
     server = Server("instructor", course_copy(tmp_path_factory.mktemp("instructor") / "course", make=True))
     yield server
     server.stop()
-
-
-def page_config(server, path):
-    html = server.get(path)
-    return json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-                                html, re.S).group(1))
 
 
 # --- make lab: the learner's ---------------------------------------------------------------------
