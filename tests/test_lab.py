@@ -198,3 +198,86 @@ def test_without_the_course_configuration_nbgrader_deletes_the_work(tmp_path):
     assert "Removing existing assignment" in proc.stderr
     assert path.read_text(encoding="utf-8") != learner
     assert not list(path.parent.glob("*.bak-*")) and not (path.parent / "my_notes.md").exists()
+
+
+# --- every command the README gives works as written from the repository root -----------------
+
+# run for real (cheap, read-only); every other command is checked without running it: a make target
+# with `make -n` (make lab and make test run for real above and in the whole suite), another
+# program by finding it and asking for its --help
+RUN = ("make progress", "make help", ". .venv/bin/activate", "course-check progress", "course-check grade")
+
+
+def readme_commands(text):
+    """[(block number, command)] of the README's ```bash blocks, comments and blank lines removed."""
+    import shlex
+    found = []
+    for n, block in enumerate(re.findall(r"```bash\n(.*?)```", text, re.S)):
+        for line in block.splitlines():
+            words = shlex.split(line, comments=True)
+            if words:
+                found.append((n, " ".join(words)))
+    return found
+
+
+def plain_shell_env():
+    """A shell as a learner opens one: the venv not on PATH, no variable of the test suite."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "AUTOGRADER_CALL_SECONDS", "VIRTUAL_ENV")}
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                  if p and os.path.realpath(p) != os.path.realpath(VENV_BIN))
+    return env
+
+
+def as_checked(command):
+    """The shell line that checks ``command`` (itself when it is cheap)."""
+    if command.startswith("course-check grade"):
+        return f"{command} || [ $? -eq 1 ]"    # 1: a part has not passed (documented), not a failure
+    if command.startswith(RUN):
+        return command
+    words = command.split()
+    if words[0] == "sudo":
+        words = words[1:]
+    if words[0] == "make":
+        return "make -n " + " ".join(words[1:]) + " > /dev/null"
+    return f"command -v {words[0]} > /dev/null && {words[0]} {words[1]} --help > /dev/null"
+
+
+def test_readme_commands_work_as_written_from_the_repository_root():
+    """Every command of the README's bash blocks, from the repository root in a plain shell (the
+    venv not on PATH: `course-check` was "command not found" there), one shell per block, in order."""
+    from conftest import ROOT
+    commands = readme_commands((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert any(c == "make progress" for _, c in commands) and any(c.startswith("make lab") for _, c in commands)
+    import shlex
+    failures = []
+    for block in sorted({n for n, _ in commands}):
+        lines = [c for n, c in commands if n == block]
+        script = "set -e\n" + "".join(f"echo {shlex.quote('>>> ' + c)}\n{as_checked(c)}\n" for c in lines)
+        proc = subprocess.run(["bash", "-c", script], cwd=ROOT, env=plain_shell_env(), capture_output=True,
+                              text=True, timeout=600)
+        if proc.returncode != 0:
+            failed = re.findall(r"^>>> (.*)$", proc.stdout, re.M)[-1]
+            failures.append(f"{failed!r}: exit {proc.returncode}: {(proc.stdout + proc.stderr)[-800:]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_readme_make_targets_exist():
+    """Every `make ...` the README's text quotes (not only its code blocks) is a target of the Makefile."""
+    from conftest import ROOT
+    quoted = set(re.findall(r"`(make [^`]+)`", (ROOT / "README.md").read_text(encoding="utf-8")))
+    assert "make instructor" in quoted and "make lock" in quoted
+    bad = []
+    for command in sorted(quoted):
+        proc = subprocess.run(["bash", "-c", f"{command.replace('make', 'make -n', 1)} > /dev/null"], cwd=ROOT,
+                              env=plain_shell_env(), capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            bad.append(f"{command}: {proc.stderr[-300:]}")
+    assert not bad, bad
+
+
+def test_the_readme_check_catches_a_command_that_is_not_found():
+    """The check above can fail: `course-check` in a plain shell, without activating the venv."""
+    from conftest import ROOT
+    proc = subprocess.run(["bash", "-c", "set -e\n" + as_checked("course-check progress notebooks")], cwd=ROOT,
+                          env=plain_shell_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 127 and "command not found" in proc.stderr
