@@ -80,7 +80,7 @@ get_ipython().events.register("post_execute", _course_test_register)
 DRAW = re.compile(r"\bplt\.(subplots|subplot|figure|plot|imshow|scatter|bar|hist|show)\(")
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="installs Debian's chromium (Linux only)"),
-              pytest.mark.xdist_group("browser")]
+              pytest.mark.xdist_group("browser")]  # one Chromium, its lab and kernels in one worker
 
 
 def plotting_cells(nb):
