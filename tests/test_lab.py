@@ -9,6 +9,8 @@ regenerating an assignment, each keeping a learner's work.
 * `nbgrader generate_assignment --force` through the course's nbgrader_config.py keeps it too, and
   puts back what a failed generation removed; without the course's configuration nbgrader deletes
   it (the hazard this guards against).  `make generate`: tests/test_loader_cli.py.
+* Every command of the README's bash blocks works as written from the repository root in a plain
+  shell (the cheap ones run, the others are found and answer --help or `make -n`).
 
 Each server runs in its own copy of the course on a free port (xdist-safe), with this checkout's
 .venv; the tests never touch the repository's notebooks/.
