@@ -11,6 +11,12 @@ cell, an edited schema_version or points no longer stop `nbgrader autograde` for
 deleted test cells are put back; real edits are logged as "submission changed: ...", honest
 notebooks log nothing), another assignment's notebook is refused, and outputs are cut to 20000
 characters.  `course-check class` also runs each kernel as a sandbox user (autograder/sandbox.py).
+
+Generating differs in two ways (autograder/release.py): `generate_assignment` (the command, the
+Formgrader's Generate button, `make generate`) never deletes what is in notebooks/<assignment>: a
+notebook that held a learner's work is saved beside the new one as <name>.ipynb.bak-<time>, and
+the log names it; and the learner's copy tags the cells that fail while an exercise is unfinished
+`raises-exception`, so JupyterLab's Run All goes on to the end of the notebook.
 """
 import os
 import re
@@ -18,6 +24,8 @@ import re
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder.nbgrader_hooks import CourseSanitize, LimitOutputSize
+from autograder.release import keep_learner_work, tag_cells_that_may_raise
+from nbgrader.converters import GenerateAssignment
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -56,6 +64,15 @@ class HideHiddenTestsInTracebacks(NbGraderPreprocessor):
         return "\n".join(kept)
 
 
+class TagCellsThatMayRaise(NbGraderPreprocessor):
+    """Tag `raises-exception` on the learner's cells that fail while an exercise is unfinished
+    (test cells, demo cells that use an exercise's functions), so Run All reaches the last cell."""
+
+    def preprocess(self, nb, resources):
+        tag_cells_that_may_raise(nb)
+        return nb, resources
+
+
 here = os.path.dirname(os.path.abspath(__file__))
 
 c.CourseDirectory.root = here
@@ -83,6 +100,12 @@ if os.environ.get("NBGRADER_DB_URL"):
 # Learners' stubs: the friendly "not implemented yet" message comes from the checks.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Generating: notebooks/<assignment> is regenerated in place, a learner's work backed up beside it;
+# the learner's copy gets its `raises-exception` tags (autograder/release.py).
+keep_learner_work()
+c.GenerateAssignment.preprocessors = [TagCellsThatMayRaise] + list(
+    GenerateAssignment.class_traits()["preprocessors"].default())
 
 # Every cell gets at most this long when autograding; a cell that loops for
 # ever is interrupted and execution continues with the next cell.  The checks
