@@ -1,0 +1,266 @@
+"""The course in other languages: translated notebooks kept in step with the English source.
+
+The English notebooks in ``solutions/`` are the single source.  A translation lives in
+``i18n/<lang>/<NN_topic>.md``: one block per markdown cell, keyed by the cell's id, each under a
+marker that holds a hash of the English text it translates::
+
+    <!-- cell: s1 · source: 3f2a9c1d0b7e -->
+    ## 1. 어파인 계층 ...
+
+When an English cell changes, its hash no longer matches and the block is *stale*; a cell with no
+block is *missing*; a block whose marker ends in ``· todo`` holds English text waiting for its
+translation.  ``status`` lists all three, ``update`` writes missing blocks (English text, marked
+``todo``) and drops blocks of cells that are gone, keeping every translation it can.
+``translate_notebook`` builds the translated notebook: the same cells, ids, code and nbgrader
+metadata, with each markdown cell's text replaced and ``metadata.course.language`` set, so the
+checks speak the notebook's language.
+
+Only the standard library here.
+"""
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+LANGUAGES = {"en": "English", "ko": "한국어"}
+SOURCE_LANGUAGE = "en"
+MARKER = re.compile(r"^<!-- cell: (?P<id>\S+) · source: (?P<hash>[0-9a-f]{12})(?P<todo> · todo)? -->$")
+
+
+def text_hash(text):
+    """Twelve hex digits of the SHA-256 of the English text (trailing whitespace ignored)."""
+    return hashlib.sha256(text.rstrip().encode("utf-8")).hexdigest()[:12]
+
+
+def cell_text(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def markdown_cells(nb):
+    """(id, text) of every markdown cell, in order."""
+    return [(cell.get("id"), cell_text(cell)) for cell in nb.get("cells", [])
+            if cell.get("cell_type") == "markdown"]
+
+
+@dataclass
+class Block:
+    cell: str
+    source_hash: str
+    text: str
+    todo: bool = False
+
+
+def parse(text):
+    """The blocks of a translation file, in order; raises ValueError on text before the first
+    marker or a cell translated twice."""
+    blocks, current, lines = [], None, []
+
+    def close():
+        if current is not None:
+            body = "\n".join(lines).strip("\n")
+            blocks.append(Block(current["id"], current["hash"], body, bool(current["todo"])))
+
+    for number, line in enumerate(text.splitlines(), 1):
+        found = MARKER.match(line)
+        if found:
+            close()
+            current, lines = found.groupdict(), []
+        elif current is None:
+            if line.strip():
+                raise ValueError(f"line {number}: text before the first cell marker")
+        else:
+            lines.append(line)
+    close()
+    seen = set()
+    for block in blocks:
+        if block.cell in seen:
+            raise ValueError(f"cell {block.cell} is translated twice")
+        seen.add(block.cell)
+    return blocks
+
+
+def render(blocks):
+    parts = []
+    for block in blocks:
+        todo = " · todo" if block.todo else ""
+        parts.append(f"<!-- cell: {block.cell} · source: {block.source_hash}{todo} -->\n{block.text.strip()}\n")
+    return "\n".join(parts)
+
+
+def translation_path(root, lang, assignment):
+    return Path(root) / "i18n" / lang / f"{assignment}.md"
+
+
+def read_blocks(path):
+    path = Path(path)
+    return parse(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
+# What a translation must carry over unchanged: display and inline math, inline code, the hint
+# blocks, and the decimal numbers of the text (the figures the code prints).
+_DISPLAY_MATH = re.compile(r"\$\$.+?\$\$", re.S)
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$")
+_CODE = re.compile(r"`+[^`]+?`+")
+_DECIMAL = re.compile(r"(?<![\w.])[-−]?\d+\.\d+(?:e[-+]?\d+)?(?!\w|\.\d)|(?<![\w.])\d+e[-+]?\d+(?!\w|\.\d)")
+
+
+def invariants(text):
+    """The parts of a markdown cell a translation keeps as they are, each a sorted list."""
+    code = _CODE.findall(text)
+    rest = _CODE.sub(" ", text)
+    display = _DISPLAY_MATH.findall(rest)
+    rest = _DISPLAY_MATH.sub(" ", rest)
+    inline = [m.group(0) for m in _INLINE_MATH.finditer(rest)]
+    rest = _INLINE_MATH.sub(" ", rest)
+    return {"display math": sorted(display), "inline math": sorted(inline), "inline code": sorted(code),
+            "hint blocks": ["<details>"] * text.count("<details>"),
+            "decimal numbers": sorted(n.replace("−", "-") for n in _DECIMAL.findall(rest))}
+
+
+def differences(english, translated):
+    """Sentences saying what a translation changed that it must keep; empty when none."""
+    ours, theirs = invariants(english), invariants(translated)
+    out = []
+    for kind in ours:
+        if ours[kind] != theirs[kind]:
+            lost = [x for x in ours[kind] if x not in theirs[kind]]
+            added = [x for x in theirs[kind] if x not in ours[kind]]
+            detail = "; ".join(part for part in (f"English only: {lost[:3]}" if lost else "",
+                                                 f"translation only: {added[:3]}" if added else "") if part)
+            out.append(f"{kind} differ" + (f" ({detail})" if detail else f" (count {len(ours[kind])} vs {len(theirs[kind])})"))
+    return out
+
+
+@dataclass
+class Status:
+    missing: list      # cell ids with no block
+    stale: list        # cell ids whose English changed since they were translated
+    todo: list         # cell ids still holding English text
+    orphans: list      # blocks of cells the English notebook no longer has
+    changed: dict      # cell id -> what the translation changed that it must keep (formulas, code, ...)
+
+    @property
+    def complete(self):
+        return not (self.missing or self.stale or self.todo or self.orphans or self.changed)
+
+
+def status(nb, blocks):
+    """How far ``blocks`` are from translating every markdown cell of the English ``nb``."""
+    english = dict(markdown_cells(nb))
+    have = {b.cell: b for b in blocks}
+    missing = [cid for cid in english if cid not in have]
+    stale = [cid for cid, text in english.items() if cid in have and have[cid].source_hash != text_hash(text)]
+    todo = [cid for cid in english if cid in have and have[cid].todo]
+    orphans = [b.cell for b in blocks if b.cell not in english]
+    changed = {}
+    for cid, text in english.items():
+        block = have.get(cid)
+        if block is not None and not block.todo and cid not in stale:
+            found = differences(text, block.text)
+            if found:
+                changed[cid] = found
+    return Status(missing, stale, todo, orphans, changed)
+
+
+def update(nb, blocks):
+    """Blocks for every markdown cell of ``nb``, in its order: a translation is kept (a stale one
+    keeps its text and old hash, so it stays stale until someone re-translates it and sets the
+    hash), a missing cell gets its English text marked todo, orphans are dropped."""
+    have = {b.cell: b for b in blocks}
+    out = []
+    for cid, text in markdown_cells(nb):
+        if cid in have:
+            out.append(have[cid])
+        else:
+            out.append(Block(cid, text_hash(text), text, todo=True))
+    return out
+
+
+def translate_notebook(nb, blocks, lang):
+    """A copy of the English ``nb`` in ``lang``: markdown cells replaced by their blocks, code cells
+    untouched, ``metadata.course.language`` set.  Raises ValueError when a block is missing,
+    stale or todo (a half-translated notebook is never produced)."""
+    state = status(nb, blocks)
+    problems = [f"{kind}: {', '.join(ids)}" for kind, ids in
+                (("missing", state.missing), ("stale", state.stale), ("not translated yet", state.todo)) if ids]
+    if problems:
+        raise ValueError(f"the {LANGUAGES.get(lang, lang)} translation is incomplete ({'; '.join(problems)})")
+    have = {b.cell: b for b in blocks}
+    out = copy.deepcopy(nb)
+    for cell in out["cells"]:
+        if cell.get("cell_type") == "markdown":
+            cell["source"] = have[cell["id"]].text
+    out.setdefault("metadata", {}).setdefault("course", {})["language"] = lang
+    return out
+
+
+def notebook_language(nb):
+    """The language a notebook is written in (``metadata.course.language``), English by default."""
+    course = (nb.get("metadata") or {}).get("course") or {}
+    lang = course.get("language") if isinstance(course, dict) else None
+    return lang if lang in LANGUAGES else SOURCE_LANGUAGE
+
+
+def language_of_file(path):
+    """``notebook_language`` of the notebook file at ``path``; English when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return notebook_language(json.load(fh))
+    except (OSError, ValueError, AttributeError):
+        return SOURCE_LANGUAGE
+
+
+# --- the translators' command: python -m autograder.i18n {status,update} LANG [NN_topic ...] ----
+
+def _course_root():
+    return Path(__file__).resolve().parents[1]
+
+
+def _assignments(root, names):
+    found = sorted(p.name for p in (Path(root) / "solutions").iterdir() if p.is_dir() and p.name[:2].isdigit())
+    return [a for a in found if a in names] if names else found
+
+
+def _english(root, assignment):
+    path = Path(root) / "solutions" / assignment / f"{assignment}.ipynb"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def main(argv=None):
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m autograder.i18n",
+                                     description="Keep the translations in i18n/<lang>/ in step with solutions/.")
+    parser.add_argument("command", choices=["status", "update"],
+                        help="status: what is missing, stale or not translated yet; "
+                             "update: add the missing cells (English text marked todo), drop cells that are gone")
+    parser.add_argument("lang", choices=sorted(set(LANGUAGES) - {SOURCE_LANGUAGE}))
+    parser.add_argument("assignments", nargs="*", help="e.g. 04_vector_backprop (default: all)")
+    args = parser.parse_args(argv)
+    root = _course_root()
+    incomplete = 0
+    for assignment in _assignments(root, args.assignments):
+        nb = _english(root, assignment)
+        path = translation_path(root, args.lang, assignment)
+        blocks = read_blocks(path)
+        if args.command == "update":
+            blocks = update(nb, blocks)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(blocks), encoding="utf-8")
+        state = status(nb, blocks)
+        total = len(markdown_cells(nb))
+        done = total - len(set(state.missing) | set(state.stale) | set(state.todo))
+        print(f"{assignment}: {done} / {total} cells translated"
+              + "".join(f"; {kind}: {', '.join(ids)}" for kind, ids in
+                        (("missing", state.missing), ("stale", state.stale), ("todo", state.todo),
+                         ("gone from the English", state.orphans)) if ids))
+        for cid, found in state.changed.items():
+            print(f"  cell {cid}: " + "; ".join(found))
+        incomplete += not state.complete
+    return 1 if incomplete and args.command == "status" else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
