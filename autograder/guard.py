@@ -6,6 +6,8 @@ an exception, a warning (nbgrader scores any stderr output as 0, so a
 warning would otherwise cost the points silently), a ``sys.exit``, or a
 function that never returns.
 """
+import contextlib
+import io
 import signal
 import sys
 import threading
@@ -138,13 +140,24 @@ def _hint(table, exc_type, text):
     return None
 
 
+def stderr_sentence(what, text):
+    """The one sentence for code that wrote to stderr, the same in the kernel's check cell and in
+    ``course-check`` (whose loader sees the stderr of a whole test cell)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = first if len(first) <= 200 else first[:197] + "..."
+    return (f"{what} wrote to stderr, and nbgrader scores a test cell that writes to stderr as 0: "
+            f"{first!r}. Remove the print(..., file=sys.stderr) (or logging) from the function.")
+
+
 def call(fn, *args, what):
     """Run ``fn(*args)``; turn any misbehaviour into a CheckFailed about ``what``."""
     if not callable(fn):
         raise CheckFailed(f"{what}: expected a function, got {type(fn).__name__}.", key="not_callable")
     seconds = call_seconds()
+    err = io.StringIO()
     try:
-        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"), \
+                contextlib.redirect_stderr(err):
             warnings.simplefilter("always")
             with time_limit(seconds):
                 result = fn(*args)
@@ -175,4 +188,6 @@ def call(fn, *args, what):
         raise CheckFailed(f"{what} emitted a warning ({w.category.__name__}: {text}). "
                           f"Correct code is warning-free, and nbgrader gives 0 points to a test "
                           f"cell that prints a warning." + (f"\n  hint: {hint}" if hint else ""), key="warning")
+    if err.getvalue().strip():
+        raise CheckFailed(stderr_sentence(what, err.getvalue()), key="stderr")
     return result
