@@ -146,7 +146,7 @@ def stderr_sentence(what, text):
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     first = first if len(first) <= 200 else first[:197] + "..."
     return (f"{what} wrote to stderr, and nbgrader scores a test cell that writes to stderr as 0: "
-            f"{first!r}. Remove the print(..., file=sys.stderr) (or logging) from the function.")
+            f"{first!r}; remove that print(..., file=sys.stderr) or logging call.")
 
 
 def call(fn, *args, what):

@@ -31,8 +31,9 @@ def _failing(key):
 
 
 @pytest.mark.parametrize("broken, text", [
-    (["add_gate"], "builds on add_gate, whose check has not passed yet; fix it first."),
-    (["add_gate", "mul_gate"], "builds on add_gate, mul_gate, whose checks have not passed yet; fix them first."),
+    (["add_gate"], "this exercise builds on add_gate, whose check has not passed yet: fix it first"),
+    (["add_gate", "mul_gate"], "this exercise builds on add_gate, mul_gate, whose checks have not passed yet: "
+                               "fix them first"),
 ])
 def test_uses_note_agrees_in_number(broken, text):
     ex = _exercises()
@@ -41,7 +42,92 @@ def test_uses_note_agrees_in_number(broken, text):
             ex.check(key)(_failing(key))(quiet=True)
     with pytest.raises(CheckFailed) as info:
         ex.check("neuron", uses=("add_gate", "mul_gate"))(_failing("neuron"))(quiet=True)
-    assert text in str(info.value)
+    assert str(info.value).startswith(text), "the dependency leads: the progress table shows the first line"
+    assert "neuron is wrong." in str(info.value)
+
+
+def test_progress_shows_the_first_line_of_a_failure(capsys):
+    """check.progress() shows under a failed part the line course-check progress shows."""
+    ex = _exercises()
+    with pytest.raises(CheckFailed):
+        ex.check("add_gate")(_failing("add_gate"))(quiet=True)
+    with pytest.raises(CheckFailed):
+        ex.check("neuron", uses=("add_gate",))(_failing("neuron"))(quiet=True)
+    ex.progress()
+    out = capsys.readouterr().out
+    assert "        add_gate is wrong.\n" in out
+    assert "        this exercise builds on add_gate, whose check has not passed yet" in out
+
+
+def test_stderr_during_a_check_fails_it(capsys):
+    """A right answer that writes to stderr while its check runs scores 0 in nbgrader: the check
+    fails with the same sentence, and nothing reaches the cell's stderr."""
+    ex = _exercises()
+
+    def noisy(*args, hidden=False):
+        print("debugging", file=sys.stderr)
+
+    with pytest.raises(CheckFailed) as info:
+        ex.check("add_gate")(noisy)()
+    assert info.value.key == "stderr" and "'debugging'" in str(info.value)
+    assert ex.status["add_gate"] == "failed"
+    assert capsys.readouterr().err == ""
+
+
+def test_a_cell_that_did_not_run_is_named_before_a_stale_function_is_checked():
+    """The stub ran, then the learner's edit with a SyntaxError did not: the check says so instead
+    of 'not implemented yet' (or of passing an old version)."""
+    from autograder.checks import CellRecord, _NOT_RUN, record_test_cell_failure
+
+    ex = _exercises()
+    namespace = {}
+    cell = "def add_forward(x, y):\n    raise NotImplementedError()\n"
+    record = CellRecord(cell, namespace)
+    exec(cell, namespace)
+    record.done()
+    broken = "def add_forward(x, y):\n    return (x + y\n"
+    record = CellRecord(broken, namespace)
+    try:
+        compile(broken, "<cell>", "exec")
+    except SyntaxError as exc:
+        record.done(exc)
+    try:
+        with pytest.raises(CheckFailed) as info:
+            ex.check("add_gate")(lambda *a, hidden=False: None)(namespace["add_forward"], quiet=True)
+        assert info.value.key == "cell_did_not_run"
+        assert str(info.value) == ("your Exercise 1 cell did not run (SyntaxError at line 2: '(' was never "
+                                   "closed): fix it and run it again.")
+        # a test cell that raised NameError for it: the same sentence, recorded for the part
+        namespace["check"] = type("M", (), {"EXERCISES": ex})
+        message, key = record_test_cell_failure("check.mul_gate(add_forward)\n", namespace,
+                                                NameError("name 'add_forward' is not defined", name="add_forward"))
+        assert key == "cell_did_not_run" and ex.status["mul_gate"] == "failed"
+        # the cell runs again, fixed: the record is gone
+        fixed = "def add_forward(x, y):\n    return x + y\n"
+        record = CellRecord(fixed, namespace)
+        exec(fixed, namespace)
+        record.done()
+        assert "add_forward" not in _NOT_RUN
+    finally:
+        _NOT_RUN.pop("add_forward", None)
+
+
+def test_a_cell_that_raised_after_a_def_keeps_that_def():
+    """An exception after a def: the def ran (in nbgrader too), only the names after it are stale."""
+    from autograder.checks import CellRecord, _NOT_RUN
+
+    namespace = {}
+    cell = "def first():\n    return 1\n\n1 / 0\n\ndef second():\n    return 2\n"
+    record = CellRecord(cell, namespace)
+    try:
+        exec(compile(cell, "<cell>", "exec"), namespace)
+    except ZeroDivisionError as exc:
+        record.done(exc)
+    try:
+        assert "first" not in _NOT_RUN
+        assert _NOT_RUN["second"] == "ZeroDivisionError at line 4: division by zero"
+    finally:
+        _NOT_RUN.pop("second", None)
 
 
 @pytest.mark.parametrize("function, number, title", [
