@@ -406,6 +406,11 @@ VALUE_MISTAKES = [
     Mistake("all_zeros",
             "{name} is all zeros: nothing was written into it (did you return the np.zeros_like you started from?).",
             lambda ev: not np.any(ev.yours)),
+    Mistake("forward_ignores_input",
+            "{name} is not 0, but finite differences of the forward pass say it is: the output does not "
+            "change when {of_text} moves a little. Does forward use {of_text} (and not round its output)?",
+            lambda ev: getattr(ev.oracle, "label", "") == "numeric" and ev.oracle.matches(np.zeros_like(ev.yours)),
+            details=lambda ev: {"of_text": ev.of or "the input"}),
     Mistake("ignores_upstream",
             "{name} does not change when the upstream gradient dout changes: "
             "multiply your local gradient by dout (chain rule: downstream = upstream x local).",

@@ -394,6 +394,11 @@ def _run_forward(forward, xs, names, what):
             raise CheckFailed(f"{what} changed its input {name} in place ({name} += ... or {name}[...] = ...); "
                               f"build a new array instead (out = {name} + ..., not {name} += ...).",
                               key="mutated_input")
+    dtype = getattr(result[0], "dtype", None)
+    if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
+        raise CheckFailed(f"{what} returned its output in {dtype}: compute in float64 (numpy's default). In "
+                          f"{dtype} the last digits are lost, and with them every finite difference the check "
+                          f"compares backward with.", key="low_precision")
     try:
         out = np.asarray(result[0], dtype=np.float64)
     except (TypeError, ValueError):
@@ -581,6 +586,22 @@ def _check_nearby(forward, reference, xs, wrt, names, out, fwd_name, seed):
                               key="forward_only_at_inputs")
 
 
+def _steps_everywhere(forward, xs, i, names, out, fwd_name, seed):
+    """Every entry of input ``i`` seemed to sit at a kink: a correct layer never does that (the check
+    would be badly set up), but a forward pass that is piecewise constant does (its output rounded,
+    or made of integers).  Raise a CheckFailed when forward's output does not move at all when the
+    input moves by 1e-3 (relative); else return, and the caller reports the setup error."""
+    rng = np.random.default_rng([seed, 0x57E9])
+    moved = [x.copy() for x in xs]
+    moved[i] = xs[i] + 1e-3 * np.maximum(1.0, np.abs(xs[i])) * rng.standard_normal(xs[i].shape)
+    there, _ = _run_forward(forward, moved, names, fwd_name)
+    if there.shape == out.shape and np.array_equal(there, out):
+        raise CheckFailed(f"{fwd_name} gives exactly the same output when {names[i]} moves a little: it is a step "
+                          f"function of {names[i]} (rounded, or made of integers?), so it has no gradient to "
+                          f"check backward against; compute it in float64 without rounding.",
+                          key="forward_steps")
+
+
 @public
 def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch=None,
                 names=None, quiet=False, reference=None):
@@ -645,6 +666,7 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
         oracle_again = call(oracle_for, scalar_loss_again, xs[i], rng, what=fwd_name)
         _share_masks(oracle, oracle_again)
         if _nothing_to_compare(oracle) or _nothing_to_compare(oracle_again):
+            _steps_everywhere(forward, xs, i, names, out, fwd_name, seed)
             raise _setup_error("check_layer", "d" + names[i], names[i], fwd_name)
         again = grads_again[slot]
         try:

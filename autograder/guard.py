@@ -8,6 +8,7 @@ function that never returns.
 """
 import contextlib
 import io
+import os
 import signal
 import sys
 import threading
@@ -140,6 +141,29 @@ def _hint(table, exc_type, text):
     return None
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _stub_name(exc, fn, what):
+    """The stub that raised NotImplementedError when the learner's code reached it through another
+    of its functions (``two_layer_net`` calling an unfinished ``relu_forward``), as ``name`` or
+    ``Class.method``; None when the function checked is itself the stub."""
+    import traceback
+    learner = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)
+               if not os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE)
+               and not frame.f_code.co_name.startswith("<")]
+    if len(learner) < 2:
+        return None
+    frame = learner[-1]
+    code = frame.f_code
+    name = code.co_name
+    if code.co_argcount and code.co_varnames[0] == "self" and "self" in frame.f_locals:
+        name = f"{type(frame.f_locals['self']).__name__}.{name}"
+    if name.rsplit(".", 1)[-1] in (getattr(fn, "__name__", None), what) or name in str(what):
+        return None
+    return name
+
+
 def stderr_sentence(what, text):
     """The one sentence for code that wrote to stderr, the same in the kernel's check cell and in
     ``course-check`` (whose loader sees the stderr of a whole test cell)."""
@@ -161,7 +185,14 @@ def call(fn, *args, what):
             warnings.simplefilter("always")
             with time_limit(seconds):
                 result = fn(*args)
-    except NotImplementedError:
+    except NotImplementedError as exc:
+        inner = _stub_name(exc, fn, what)
+        if inner is not None:
+            from .checks import exercise_for
+            found = exercise_for(inner)
+            where = f"Exercise {found[0]} ({found[1]})" if found else "its exercise"
+            raise CheckFailed(f"{what} calls {inner}, which is not implemented yet: finish {where} first, "
+                              f"then run this check again.", key="not_implemented") from None
         raise CheckFailed(f"{what} is not implemented yet: replace `raise NotImplementedError()` "
                           f"with your code, run that cell, then run this check again.",
                           key="not_implemented") from None

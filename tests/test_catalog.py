@@ -504,3 +504,26 @@ def test_a_backward_that_writes_to_stderr_fails_as_nbgrader_would(capsys):
     assert info.value.key == "stderr"
     assert "wrote to stderr" in str(info.value) and "'debug: dx'" in str(info.value)
     assert capsys.readouterr().err == ""
+
+
+def test_a_forward_in_float32_is_named():
+    """A forward pass in float32 makes finite differences noise: named, not a setup error."""
+    def forward(x, W, b):
+        out, cache = ref.affine_forward(x, W, b)
+        return out.astype(np.float32), cache
+
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(forward, ref.affine_backward, X, W, B, quiet=True)
+    assert info.value.key == "low_precision" and "float32" in str(info.value)
+
+
+def test_a_forward_that_rounds_is_named_not_blamed_on_the_inputs():
+    """A piecewise-constant forward (rounded) looks like kinks everywhere: the learner is told."""
+    def forward(x, W, b):
+        out, cache = ref.affine_forward(x, W, b)
+        return np.round(out), cache
+
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(forward, ref.affine_backward, X, W, B, quiet=True)
+    assert info.value.key in ("forward_steps", "forward_ignores_input"), str(info.value)
+    assert "forward" in str(info.value)

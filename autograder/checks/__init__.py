@@ -77,17 +77,25 @@ def not_implemented_message(function):
 # below (a kernel) and ``autograder.loader`` (course-check) keep the same record.
 
 def cell_defines(source):
-    """Names a cell defines at top level: functions, classes and ``Class.attr = ...``."""
+    """Names a cell defines at top level: functions, classes, ``Class.attr = ...`` and a function
+    attached to a class by a decorator (notebook 06's ``@add_to_class(Value)`` before ``def exp``
+    defines ``exp`` and ``Value.exp``)."""
     try:
         body = ast.parse(source).body
     except (SyntaxError, ValueError):   # the names are still readable line by line
-        names = re.findall(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)", source, flags=re.M)
+        names = []
+        for cls, name in re.findall(r"^(?:@\w+\((\w+)\)\s*\n)?(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)",
+                                    source, flags=re.M):
+            names += [name] + ([f"{cls}.{name}"] if cls else [])
         names += [".".join(m) for m in re.findall(r"^([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*=[^=]", source, flags=re.M)]
         return list(dict.fromkeys(names))
     names = []
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.append(node.name)
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and decorator.args and isinstance(decorator.args[0], ast.Name):
+                    names.append(f"{decorator.args[0].id}.{node.name}")
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
@@ -161,14 +169,9 @@ def did_not_run_message(name):
 
 
 def _names_of(args):
-    names = []
-    for arg in args:
-        name = getattr(arg, "__name__", None)
-        if isinstance(name, str):
-            names.append(name)
-            if isinstance(arg, type):   # a class grown over several cells (Value.__mul__ = ...)
-                names += [n for n in _NOT_RUN if n.startswith(name + ".")]
-    return names
+    """The names of the functions and classes a check was given (a class's methods that belong to
+    the part are among its own functions)."""
+    return [name for name in (getattr(arg, "__name__", None) for arg in args) if isinstance(name, str)]
 
 
 def name_error_message(exc):
@@ -271,12 +274,29 @@ class _Hooks:
         if record is None or result is None:
             return
         error = getattr(result, "error_before_exec", None) or getattr(result, "error_in_exec", None)
+        verdict = None
         try:
             record.done(error)
             if error is not None:
-                record_test_cell_failure(self.source, self.shell.user_ns, error)
+                said = record_test_cell_failure(self.source, self.shell.user_ns, error)
+                if said is not None:
+                    verdict = {"key": said[1], "message": said[0]}
+                else:
+                    verdict = {"key": getattr(error, "key", None) if isinstance(error, CheckFailed)
+                               else type(error).__name__, "message": str(error)}
         except Exception:  # noqa: BLE001 (a hook must never disturb the kernel)
             pass
+        _LAST[:] = [verdict]
+
+
+_LAST = [None]
+
+
+def last_verdict():
+    """What the last cell run in this kernel raised, as the check cell showed it: {"key", "message"}
+    (a CheckFailed's key, "cell_did_not_run", or the exception's type), or None if it raised nothing.
+    For tools that replay notebooks in a kernel (tests/mistakes)."""
+    return _LAST[0]
 
 
 def _install_handler():
