@@ -295,3 +295,70 @@ def test_a_named_mistake_points_to_its_hint():
     with pytest.raises(CheckFailed) as info:
         ex.check("sigmoid")(no_hint)(quiet=True)
     assert "see hint" not in str(info.value) and info.value.hint is None
+
+
+def test_a_dependency_wrong_only_on_hidden_inputs_is_named_first():
+    """sigmoid passes its visible check but is wrong on the hidden inputs (a branch the visible ones
+    do not reach); the part built on it fails: its check runs sigmoid's again on the hidden inputs,
+    and the message (and the table) lead with sigmoid, as course-check's would (it ran them)."""
+    ex = _exercises("90_test")
+
+    def sigmoid_check(fn, hidden=False):
+        if fn(-800.0 if hidden else 0.5) != fn(-800.0 if hidden else 0.5):   # nan on the hidden input
+            raise CheckFailed("sigmoid(-800) is nan: use the stable form.", key="unstable")
+
+    def neuron_check(fn, hidden=False):
+        raise CheckFailed("neuron's output is nan.", key="non_finite")
+
+    import math
+
+    def sigmoid(x):
+        return 1 / (1 + math.exp(-x)) if x > -700 else float("nan")
+
+    ex.check("sigmoid")(sigmoid_check)(sigmoid, quiet=True)
+    assert ex.status["sigmoid"] == "passed"
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("sigmoid",))(neuron_check)(sigmoid, quiet=True)
+    assert str(info.value).startswith("this exercise builds on sigmoid, whose check has not passed yet")
+    assert ex.status["sigmoid"] == "failed" and ex.messages["sigmoid"] == "sigmoid(-800) is nan: use the stable form."
+
+
+def test_a_dependency_that_passed_everything_but_fails_here_is_pointed_to():
+    """relu_backward passes its own checks, but is wrong for the inputs the network gives it (a
+    branch they reach): the network's failure points to relu_backward, found by checking the
+    relu pair on the inputs the network passed to relu_forward."""
+    import numpy as np
+    ex = _exercises("92_test")
+    space = {"np": np}
+    exec("def mul_forward(x):\n    return np.maximum(x, 0.0), x\n"
+         "def mul_backward(dout, x):\n    return dout * (x > 0) * np.where(np.abs(x) > 5, 2.0, 1.0)\n"
+         "def neuron(x):\n    out, cache = mul_forward(x)\n    return out, mul_backward(np.ones_like(out), cache)\n",
+         space)
+
+    def neuron_check(fn, hidden=False):
+        out, dx = fn(np.array([[6.0, -1.0], [0.5, 7.0]]))
+        if not np.allclose(dx, [[1.0, 0.0], [1.0, 1.0]]):
+            raise CheckFailed("neuron: dx has the right shape but wrong values.", key="wrong_values")
+
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("mul_gate",))(neuron_check)(space["neuron"], quiet=True)
+    first = str(info.value).splitlines()[0]
+    assert first.startswith("this failure points to mul_backward, whose check passed"), str(info.value)
+    assert space["mul_forward"].__name__ == "mul_forward" and "recording" not in repr(space["mul_forward"])
+
+
+def test_a_dependency_that_overflows_here_is_pointed_to():
+    import math
+    ex = _exercises("91_test")
+    space = {"math": math}
+    exec("def sigmoid(x):\n    return 1 / (1 + math.exp(-x)) if x > -30 else float('nan')\n"
+         "def neuron(x):\n    return sigmoid(x)\n", space)
+
+    def neuron_check(fn, hidden=False):
+        if not fn(-50.0) >= 0:
+            raise CheckFailed("neuron(-50) is not a probability.", key="wrong_values")
+
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("sigmoid",))(neuron_check)(space["neuron"], quiet=True)
+    assert str(info.value).startswith("this failure points to sigmoid, whose check passed: on the inputs this "
+                                      "exercise gave it (inputs up to 50 in size), it returned nan or inf")

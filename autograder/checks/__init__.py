@@ -33,6 +33,10 @@ _STATUS = {}
 _REGISTRY = {}
 # First line of each failed part's message, per notebook (what check.progress() shows).
 _MESSAGES = {}
+# The arguments each part's check last passed with, per notebook: a part that fails can then run
+# the checks of the parts it builds on again, on their hidden inputs.
+_ARGS = {}
+_IN_DEPENDENCY = []     # a dependency's check is running on behalf of another part
 # Names (functions, classes, ``Class.method``) whose defining cell's latest run failed before
 # defining them: name -> what went wrong ("SyntaxError at line 5: '(' was never closed").
 _NOT_RUN = {}
@@ -156,6 +160,7 @@ def forget_cells():
     _NOT_RUN.clear()
     _STATUS.clear()
     _MESSAGES.clear()
+    _ARGS.clear()
 
 
 def did_not_run_message(name):
@@ -324,6 +329,61 @@ def _install_handler():
 _install_handler()
 
 
+def _finite(value, depth=0):
+    """False when ``value`` (an array, a number, or a tuple/list/dict of them) holds nan or inf."""
+    import numpy as np
+    if isinstance(value, (tuple, list)) and depth < 4:
+        return all(_finite(v, depth + 1) for v in value)
+    if isinstance(value, dict) and depth < 4:
+        return all(_finite(v, depth + 1) for v in value.values())
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return True
+    return bool(np.all(np.isfinite(array)))
+
+
+def _point_to(calls, functions):
+    """The sentence naming the first dependency that misbehaved in ``calls`` (see Exercises.trace)."""
+    import numpy as np
+    for name, entries in calls.items():
+        for entry in entries:
+            raised = entry.get("raised")
+            if raised is not None and not isinstance(raised, (NotImplementedError, CheckFailed)):
+                text = str(raised).strip().splitlines()[0] if str(raised).strip() else ""
+                return (f"this failure points to {name}, whose check passed: on the inputs this exercise gave it, "
+                        f"it raised {type(raised).__name__}" + (f" ({text})" if text else "") + "; fix it first.")
+            if "result" in entry and _finite(entry["args"]) and not _finite(entry["result"]):
+                sizes = [float(np.max(np.abs(np.asarray(a, dtype=np.float64)))) for a in entry["args"]
+                         if _finite(a) and np.size(a) and np.asarray(a).dtype.kind in "fiu"]
+                largest = f" (inputs up to {max(sizes):.3g} in size)" if sizes else ""
+                return (f"this failure points to {name}, whose check passed: on the inputs this exercise gave it"
+                        f"{largest}, it returned nan or inf; fix it first (is it the stable form?).")
+    from .. import check_layer
+    for name in calls:
+        if not name.endswith("_forward"):
+            continue
+        stem = name[:-len("_forward")]
+        forward, backward = functions.get(name), functions.get(stem + "_backward")
+        if backward is None or stem + "_backward" not in calls:
+            continue
+        inputs = [a for a in calls[name][0]["args"]]
+        try:
+            arrays = [np.asarray(a, dtype=np.float64) for a in inputs]
+        except (TypeError, ValueError):
+            continue
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                check_layer(forward, backward, *arrays, quiet=True)
+        except CheckFailed as exc:
+            first = str(exc).splitlines()[0]
+            return (f"this failure points to {stem}_backward, whose check passed: on the inputs this exercise "
+                    f"gave {name}, it does not match finite differences ({first}); fix it first.")
+        except Exception:  # noqa: BLE001 (inputs the layer check cannot use)
+            continue
+    return None
+
+
 class Exercises:
     """The graded parts of one notebook and what happened to them in this session."""
 
@@ -344,6 +404,8 @@ class Exercises:
                 raise ValueError(f"{k!r} is not an exercise of {notebook}")
         self.status = _STATUS.setdefault(notebook, {})
         self.messages = _MESSAGES.setdefault(notebook, {})
+        self.args = _ARGS.setdefault(notebook, {})
+        self.checks = {}
         _REGISTRY.pop(notebook, None)
         _REGISTRY[notebook] = self
 
@@ -400,6 +462,65 @@ class Exercises:
                 found.append((k, "check"))
         return found
 
+    def recheck(self, uses):
+        """Run the checks of the parts of ``uses`` that passed, again on their hidden inputs (what the
+        grade runs too): a dependency that passes its visible check but is still wrong on a branch
+        those inputs do not reach fails there, and is then named as the cause."""
+        if _IN_DEPENDENCY:
+            return
+        _IN_DEPENDENCY.append(True)
+        try:
+            for k in uses:
+                if self.status.get(k) == "passed" and k in self.args and k in self.checks:
+                    args, kwargs = self.args[k]
+                    try:
+                        self.checks[k](*args, hidden=True, quiet=True, **kwargs)
+                    except CheckFailed:
+                        pass   # its wrapper recorded the failure
+                    except Exception:  # noqa: BLE001 (the dependency's check is not this part's problem)
+                        pass
+        finally:
+            _IN_DEPENDENCY.pop()
+
+    def trace(self, run, args, uses):
+        """Run ``run()`` once more with the functions of the parts of ``uses`` recorded where the
+        learner's functions in ``args`` look them up (their module's globals); return the first
+        sentence that points to one of them, or None.  A dependency is pointed to when, on the
+        inputs this part gave it, it raised, returned nan or inf, or (a forward/backward pair) its
+        backward disagrees with finite differences of its forward."""
+        names = sorted({n for k in uses for n in self.owned(k) if "." not in n})
+        spaces = {id(g): g for g in (getattr(a, "__globals__", None) for a in args) if isinstance(g, dict)}
+        calls, originals = {}, []
+        for space in spaces.values():
+            for name in names:
+                original = space.get(name)
+                if not callable(original) or getattr(original, "__globals__", None) is not space:
+                    continue
+
+                def recording(*a, _f=original, _n=name, **k):
+                    entry = {"args": [x.copy() if hasattr(x, "copy") else x for x in a]}
+                    calls.setdefault(_n, []).append(entry)
+                    try:
+                        entry["result"] = _f(*a, **k)
+                    except BaseException as exc:
+                        entry["raised"] = exc
+                        raise
+                    return entry["result"]
+                space[name] = functools.update_wrapper(recording, original)
+                originals.append((space, name, original))
+        if not originals:
+            return None
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                run()
+        except Exception:  # noqa: BLE001 (it failed before: only the record matters)
+            pass
+        finally:
+            for space, name, original in originals:
+                space[name] = original
+        functions = {name: original for _, name, original in originals}
+        return _point_to(calls, functions)
+
     def check(self, key, uses=()):
         """Decorator: register ``fn`` as the check of exercise part ``key``.
 
@@ -436,14 +557,22 @@ class Exercises:
                 else:
                     if not hidden:
                         self.record(key, "passed")
+                        self.args[key] = (args, kwargs)
                     if not quiet:
                         tag = "hidden check" if hidden else "check"
                         print(f"[ok] {key}: {tag} passed ({self.points(key):g} point"
                               f"{'s' if self.points(key) != 1 else ''} when graded).")
                     return None
                 message = str(failure)
-                broken = self.broken(uses) if failure.key not in ("not_implemented", "cell_did_not_run") else []
-                if broken:
+                broken, pointed = [], None
+                if failure.key not in ("not_implemented", "cell_did_not_run"):
+                    self.recheck(uses)
+                    broken = self.broken(uses)
+                    if uses and not broken and not _IN_DEPENDENCY:
+                        pointed = self.trace(lambda: fn(*args, hidden=hidden, **kwargs), args, uses)
+                if pointed:
+                    message = pointed + "\n  " + message.replace("\n", "\n  ")
+                elif broken:
                     names = [k for k, _ in broken]
                     one = len(names) == 1
                     why = ("whose cell did not run" if all(w == "cell" for _, w in broken) else
@@ -456,6 +585,7 @@ class Exercises:
                 self.record(key, "not implemented yet" if failure.key == "not_implemented" else "failed", message)
                 raise CheckFailed(message, key=failure.key, keys=failure.keys, hint=failure.hint) from None
             wrapper.exercise = key
+            self.checks[key] = wrapper
             return wrapper
         return decorate
 
