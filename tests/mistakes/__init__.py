@@ -16,6 +16,7 @@ import copy
 import importlib
 import json
 import pkgutil
+import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -147,7 +148,8 @@ class Kernel:
         env.setdefault("AUTOGRADER_CALL_SECONDS", "3")
         self.manager = KernelManager(kernel_name="python3")
         self.manager.kernel_spec.argv[0] = sys.executable   # this venv's Python, whatever is on PATH
-        self.manager.start_kernel(cwd=str(self.folder), env=env, extra_arguments=["--HistoryManager.enabled=False"])
+        self.manager.start_kernel(cwd=str(self.folder), env=env, extra_arguments=["--HistoryManager.enabled=False"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.client = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
