@@ -51,6 +51,12 @@ MIXES = {
         ("mse_loss", "n = y.shape[0]", "raise NotImplementedError()"),       # a stub
         ("softmax_cross_entropy", "return loss, dscores / n", "return loss, dscores"),   # the 1/N missing
     ],
+    "03_scalar_backprop": [
+        ("hidden_delta", "delta[j] = dy[j] * y[j] * (1.0 - y[j])", "delta[j] = dy[j] * y[j]"),   # wrong
+        ("layer_backward", "m, n = W.shape", "m, n = W.shape\n    import logging; logging.warning('W %s', W.shape)"),
+        ("delta_identity_mse", "delta = np.zeros(len(y))", "raise NotImplementedError()"),
+        ("loss", "E = 0.0", "E = 0.0 +"),                                                    # a SyntaxError
+    ],
     "06_autodiff": [
         ("value_pow", "out = Value(", "out = Value((("),                     # a SyntaxError in a method
         ("topo_order", "order, visited = [], set()", "raise NotImplementedError()"),
