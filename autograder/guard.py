@@ -164,6 +164,14 @@ def _stub_name(exc, fn, what):
     return name
 
 
+def warning_sentence(what, w):
+    """The sentence for a warning (a ``warnings.WarningMessage``) emitted by ``what``."""
+    text = str(w.message)
+    hint = _hint(WARNING_HINTS, w.category, text)
+    return (f"{what} emitted a warning ({w.category.__name__}: {text}). Correct code is warning-free, and "
+            f"nbgrader gives 0 points to a test cell that prints a warning." + (f"\n  hint: {hint}" if hint else ""))
+
+
 def stderr_sentence(what, text):
     """The one sentence for code that wrote to stderr, the same in the kernel's check cell and in
     ``course-check`` (whose loader sees the stderr of a whole test cell)."""
@@ -213,12 +221,7 @@ def call(fn, *args, what):
         sentence = f"{what} raised {type(exc).__name__}" + (f": {text}" if text else "")
         raise CheckFailed(sentence + (f"\n  hint: {hint}" if hint else ""), key="exception") from None
     if caught:
-        w = caught[0]
-        text = str(w.message)
-        hint = _hint(WARNING_HINTS, w.category, text)
-        raise CheckFailed(f"{what} emitted a warning ({w.category.__name__}: {text}). "
-                          f"Correct code is warning-free, and nbgrader gives 0 points to a test "
-                          f"cell that prints a warning." + (f"\n  hint: {hint}" if hint else ""), key="warning")
+        raise CheckFailed(warning_sentence(what, caught[0]), key="warning")
     if err.getvalue().strip():
         raise CheckFailed(stderr_sentence(what, err.getvalue()), key="stderr")
     return result

@@ -362,3 +362,19 @@ def test_a_dependency_that_overflows_here_is_pointed_to():
         ex.check("neuron", uses=("sigmoid",))(neuron_check)(space["neuron"], quiet=True)
     assert str(info.value).startswith("this failure points to sigmoid, whose check passed: on the inputs this "
                                       "exercise gave it (inputs up to 50 in size), it returned nan or inf")
+
+
+def test_a_warning_outside_the_guard_fails_every_time():
+    """A warning from learner code the check calls directly is shown (and fails the check) on every
+    run, not only the first: a kernel shows a warning once per place, the grade's fresh kernel
+    shows it."""
+    import warnings
+    ex = _exercises("89_test")
+
+    def warns(*args, hidden=False):
+        warnings.warn("slow path")
+
+    for _ in range(2):
+        with pytest.raises(CheckFailed) as info:
+            ex.check("add_gate")(warns)()
+        assert info.value.key == "warning" and "slow path" in str(info.value)

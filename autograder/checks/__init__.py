@@ -23,8 +23,9 @@ import importlib
 import io
 import re
 import traceback
+import warnings
 
-from ..guard import CheckFailed, stderr_sentence
+from ..guard import CheckFailed, stderr_sentence, warning_sentence
 
 # Outcomes live here, outside the per-notebook modules, so that reloading a
 # module (see ``fresh``) does not forget what the learner already passed.
@@ -547,9 +548,14 @@ class Exercises:
                     if stale:
                         raise CheckFailed(stale[0], key="cell_did_not_run")
                     # quiet: also silence what the check itself prints (side-by-side tables)
+                    # every warning shown each time (a kernel shows one only once per place; the grade's
+                    # fresh kernel shows it), and stderr kept: nbgrader scores a cell with stderr as 0
                     with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext(), \
-                            contextlib.redirect_stderr(err):
+                            contextlib.redirect_stderr(err), warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
                         fn(*args, hidden=hidden, **kwargs)
+                    if caught:
+                        raise CheckFailed(warning_sentence("your code", caught[0]), key="warning")
                     if err.getvalue().strip():
                         raise CheckFailed(stderr_sentence("your code", err.getvalue()), key="stderr")
                 except CheckFailed as exc:
