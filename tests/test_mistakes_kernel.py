@@ -1,10 +1,11 @@
 """The mistake-replay catalog through the REAL check cell in a Jupyter kernel: each mistake's cell
 replaces its answer cell, the notebook is run cell by cell up to the part's test cell (hidden
-tests included, as nbgrader runs it), and the CheckFailed the cell raised must carry the same key
-as the kernel-free grade (tests/test_mistakes.py) and the catalog.  One kernel per notebook."""
+tests included, as nbgrader runs it), and the CheckFailed the cell raised must carry the catalog's
+key, which tests/test_mistakes.py asserts the kernel-free grade gives (benchmarks/mistakes.py
+--kernel compares the two messages too).  One kernel per notebook, reused."""
 import pytest
 
-from mistakes import Kernel, catalogs, replay, replay_in_kernel, solution_notebook
+from mistakes import Kernel, catalogs, replay_in_kernel, solution_notebook
 
 CATALOGS = catalogs()
 
@@ -25,9 +26,6 @@ CASES = [(a, m) for a, rows in CATALOGS.items() for m in rows]
 def test_mistake_in_the_kernel_gets_the_graded_key(kernels, assignment, mistake):
     """Does the check cell in a kernel name the mistake with the key of the graded path?"""
     in_kernel = replay_in_kernel(kernels(assignment), assignment, mistake)
-    graded = replay(assignment, mistake)
     assert in_kernel.caught, f"{mistake.what}: passed its check cell in the kernel"
-    assert in_kernel.key == graded.key == mistake.key, (
-        f"{mistake.what}: kernel {in_kernel.key!r}, graded {graded.key!r}, catalog {mistake.key!r}\n"
-        f"kernel: {in_kernel.message}\ngraded: {graded.message}")
-    assert in_kernel.message.splitlines()[0] == graded.message.replace("CheckFailed: ", "", 1).splitlines()[0]
+    assert in_kernel.key == mistake.key, (
+        f"{mistake.what}: the kernel says {in_kernel.key!r}, the catalog {mistake.key!r}\n{in_kernel.message}")

@@ -206,11 +206,14 @@ def code_cells(nb, hidden=True):
 def replay_in_kernel(kernel, assignment, mistake):
     """The mistake's notebook (cut after its part's test cell) run cell by cell in ``kernel``, after
     ``kernel.fresh()``; the outcome of the part's test cell, with the key of the CheckFailed it
-    raised (read from the kernel)."""
+    raised (read from the kernel).  The earlier parts' check cells run as the learner's copy has
+    them (visible checks only, which is also quicker); the part's own cell as nbgrader runs it,
+    hidden tests included."""
     _, nb = solution_notebook(assignment)
     kernel.fresh()
-    cells = code_cells(with_mistake(nb, mistake))
-    for source in cells[:-1]:
+    cut = with_mistake(nb, mistake)
+    cells, learner = code_cells(cut), code_cells(cut, hidden=False)
+    for source in learner[:-1]:
         kernel.run(source)
     last = kernel.run(cells[-1])
     if last["error"] is None and not last["stderr"].strip():
