@@ -1,10 +1,11 @@
 """Measure how well the checks name mistakes: the replay catalog of each notebook, and the generic
-check_layer on planted layer bugs.  Writes docs/mistakes.md (and docs/mistakes.json) with, per
-mistake, the sentence a learner reads.
+check_layer on planted layer bugs.  Writes docs/mistakes.md with, per mistake, the sentence a
+learner reads.
 
     .venv/bin/python -m benchmarks.mistakes               # kernel-free, as course-check grades
     .venv/bin/python -m benchmarks.mistakes --kernel      # also through the check cell in a kernel
     .venv/bin/python -m benchmarks.mistakes --out /tmp/x  # somewhere else than docs/
+    .venv/bin/python -m benchmarks.mistakes --json r.json # every row, for scripts
 
 A catalog row (tests/mistakes/<NN_topic>.py) is a whole answer cell with one realistic mistake
 and the key its part's check must report.  **Caught**: the part's test cell fails (hidden tests
@@ -16,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,12 +40,11 @@ def measure_catalogs(kernel=False):
         session = Kernel(solution_notebook(assignment)[0].parent).__enter__() if kernel and mistakes else None
         try:
             for m in mistakes:
-                started = time.perf_counter()
                 graded = replay(assignment, m)
                 row = {"assignment": assignment, "part": m.part, "what": m.what, "kind": m.kind,
                        "expected": m.key, "caught": graded.caught, "key": graded.key,
                        "named": graded.caught and graded.key == m.key and m.key not in GENERIC,
-                       "sentence": _first(graded.message), "seconds": round(time.perf_counter() - started, 2)}
+                       "sentence": _first(graded.message)}
                 if session is not None:
                     in_kernel = replay_in_kernel(session, assignment, m)
                     row["kernel_key"] = in_kernel.key
@@ -158,7 +157,8 @@ def _generic():
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.mistakes", description=__doc__.splitlines()[0])
     p.add_argument("--kernel", action="store_true", help="also replay every mistake in a Jupyter kernel")
-    p.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for mistakes.md and mistakes.json")
+    p.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for mistakes.md (default docs/)")
+    p.add_argument("--json", type=Path, default=None, help="also write every row to this JSON file")
     args = p.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("AUTOGRADER_CALL_SECONDS", "5")
@@ -167,8 +167,8 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     covered = coverage()
     (args.out / "mistakes.md").write_text(render(catalog, layers, args.kernel, covered), encoding="utf-8")
-    (args.out / "mistakes.json").write_text(json.dumps({"catalog": catalog, "layer_bugs": layers}, indent=1) + "\n",
-                                            encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps({"catalog": catalog, "layer_bugs": layers}, indent=1) + "\n", encoding="utf-8")
     for nb in sorted({r["assignment"] for r in catalog} | set(covered)):
         rows = [r for r in catalog if r["assignment"] == nb]
         print(f"{nb:24} {'{}/{}'.format(*covered.get(nb, (0, 0))):>6} parts  {len(rows):3} mistakes  caught {_share(sum(r['caught'] for r in rows), len(rows)):>12}  "

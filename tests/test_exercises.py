@@ -378,3 +378,21 @@ def test_a_warning_outside_the_guard_fails_every_time():
         with pytest.raises(CheckFailed) as info:
             ex.check("add_gate")(warns)()
         assert info.value.key == "warning" and "slow path" in str(info.value)
+
+
+def test_a_stub_reached_through_another_function_is_named():
+    """The function checked is written, but calls one that is still a stub: the message names the
+    stub and its exercise, not the function checked."""
+    from autograder.guard import call
+    _exercises("88_test")
+    space = {}
+    exec("def add_forward(x, y):\n    raise NotImplementedError()\n"
+         "def neuron(x):\n    return add_forward(x, 1.0)\n", space)
+    with pytest.raises(CheckFailed) as info:
+        call(space["neuron"], 2.0, what="neuron")
+    assert info.value.key == "not_implemented"
+    assert str(info.value) == ("neuron calls add_forward, which is not implemented yet: finish Exercise 1 "
+                               "(Add gate) first, then run this check again.")
+    with pytest.raises(CheckFailed) as info:
+        call(space["add_forward"], 2.0, 1.0, what="add_forward")
+    assert str(info.value).startswith("add_forward is not implemented yet: replace")
