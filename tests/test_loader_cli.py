@@ -82,9 +82,9 @@ def test_cli_progress_table(tmp_path):
     proc = cli("progress", str(root))
     assert proc.returncode == 1, "a notebook that cannot be graded: exit 1 (documented in course-check -h)"
     assert "[x] test_central_difference" in proc.stdout and " 2/2 " in proc.stdout
-    assert "00_finite_differences" in proc.stdout and "8 / 8 points" in proc.stdout
+    assert "00_finite_differences" in proc.stdout and "9 / 9 points" in proc.stdout
     assert "zz_broken" in proc.stdout and "not graded: zz_broken.ipynb is not a notebook" in proc.stdout
-    assert "total: 8 / 8 points" in proc.stdout
+    assert "total: 9 / 9 points" in proc.stdout
 
 
 def test_cli_survives_a_notebook_that_kills_python(tmp_path):
