@@ -102,9 +102,17 @@ def read_blocks(path):
 # What a translation must carry over unchanged: display and inline math, inline code, the hint
 # blocks, and the decimal numbers of the text (the figures the code prints).
 _DISPLAY_MATH = re.compile(r"\$\$.+?\$\$", re.S)
-_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$")
+# An inline formula may run over a line break (not over a blank line); its whitespace is compared
+# collapsed, so a translation may break the line elsewhere.
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)((?:[^$\n]|\n(?!\s*\n))+?)(?<![\\$])\$")
 _CODE = re.compile(r"`+[^`]+?`+")
-_DECIMAL = re.compile(r"(?<![\w.])[-−]?\d+\.\d+(?:e[-+]?\d+)?(?!\w|\.\d)|(?<![\w.])\d+e[-+]?\d+(?!\w|\.\d)")
+# A number ends where a Latin letter, digit or _ does not follow: Korean particles may ("1.1배").
+_DECIMAL = re.compile(r"(?<![A-Za-z0-9_.])[-−]?\d+\.\d+(?:e[-+]?\d+)?(?![A-Za-z0-9_]|\.\d)"
+                      r"|(?<![A-Za-z0-9_.])\d+e[-+]?\d+(?![A-Za-z0-9_]|\.\d)")
+
+
+def _squeeze(text):
+    return re.sub(r"\s+", " ", text)
 
 
 def invariants(text):
@@ -115,7 +123,8 @@ def invariants(text):
     rest = _DISPLAY_MATH.sub(" ", rest)
     inline = [m.group(0) for m in _INLINE_MATH.finditer(rest)]
     rest = _INLINE_MATH.sub(" ", rest)
-    return {"display math": sorted(display), "inline math": sorted(inline), "inline code": sorted(code),
+    return {"display math": sorted(map(_squeeze, display)), "inline math": sorted(map(_squeeze, inline)),
+            "inline code": sorted(code),
             "hint blocks": ["<details>"] * text.count("<details>"),
             "decimal numbers": sorted(n.replace("−", "-") for n in _DECIMAL.findall(rest))}
 

@@ -75,17 +75,31 @@ def test_a_translation_that_changes_a_formula_code_or_figure_is_named(korean, pr
 
 
 def _translated():
-    return [(lang, a) for lang in sorted(set(i18n.LANGUAGES) - {i18n.SOURCE_LANGUAGE}) for a in assignments()
-            if i18n.translation_path(ROOT, lang, a).exists()]
+    """Every notebook in every language of the course: each must have its translation file."""
+    return [(lang, a) for lang in sorted(set(i18n.LANGUAGES) - {i18n.SOURCE_LANGUAGE}) for a in assignments()]
 
 
 @pytest.mark.parametrize("lang, assignment", _translated())
 def test_each_translation_is_complete_and_faithful(lang, assignment):
     """Is every markdown cell translated from the current English, keeping its formulas, code and figures?"""
+    path = i18n.translation_path(ROOT, lang, assignment)
+    assert path.exists(), f"{path.relative_to(ROOT)} is missing: python -m autograder.i18n update {lang} {assignment}"
     nb = json.loads(solution_path(assignment).read_text(encoding="utf-8"))
-    state = i18n.status(nb, i18n.read_blocks(i18n.translation_path(ROOT, lang, assignment)))
+    state = i18n.status(nb, i18n.read_blocks(path))
     assert not state.missing, f"cells with no translation: {state.missing}"
     assert not state.stale, f"cells whose English changed since they were translated: {state.stale}"
     assert not state.todo, f"cells still in English: {state.todo}"
     assert not state.orphans, f"translations of cells the English no longer has: {state.orphans}"
     assert not state.changed, "\n".join(f"{cid}: {'; '.join(p)}" for cid, p in state.changed.items())
+
+
+@pytest.mark.parametrize("english, korean", [
+    ("grows 1.1 times", "1.1배 커집니다"),                              # a particle right after a figure
+    ("the error is 1.2e-02 here", "오차는 1.2e-02만큼입니다"),
+    ("the form $(\\mathbf{x}W_1)W_2 =\n\\mathbf{x}(W_1W_2)$ holds", "$(\\mathbf{x}W_1)W_2 = \\mathbf{x}(W_1W_2)$ 가 성립합니다"),
+])
+def test_figures_and_formulas_are_found_in_korean_prose(english, korean):
+    """Is a figure followed by a Korean particle, or a formula broken over a line, still the same?"""
+    assert i18n.differences(english, korean) == []
+    assert i18n.differences(english, korean.replace("1.1", "1.2").replace("1.2e-02", "1.3e-02")
+                            .replace("W_1W_2", "W_2W_1")) != []
