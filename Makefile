@@ -9,6 +9,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BROWSER ?= yes
 PORT   ?= 8888
+# The course's language: en (notebooks/) or ko (notebooks-ko/, the Korean edition).
+COURSE_LANG ?= en
+ifeq ($(COURSE_LANG),en)
+NOTEBOOKS := notebooks
+else ifeq ($(COURSE_LANG),ko)
+NOTEBOOKS := notebooks-ko
+else
+$(error COURSE_LANG=$(COURSE_LANG): the course is written in en and ko)
+endif
 
 # As root, JupyterLab refuses to start without --allow-root.
 SERVER_FLAGS := --port=$(PORT)
@@ -26,12 +35,13 @@ INSTRUCTOR_CONFIG := $(JUPYTER_DIR)/common$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER
 
 .PHONY: install lab instructor test progress generate clean-grading help check-python
 help:
-	@echo "make lab      open the course in JupyterLab (make lab BROWSER=no: no browser)"
+	@echo "make lab      open the course in JupyterLab (make lab BROWSER=no: no browser;"
+	@echo "              make lab COURSE_LANG=ko: the Korean edition, notebooks-ko/)"
 	@echo "make test     run the whole test suite"
-	@echo "make progress your progress table (checks every notebook in notebooks/)"
+	@echo "make progress your progress table (checks every notebook in notebooks/; COURSE_LANG=ko: notebooks-ko/)"
 	@echo "make instructor    JupyterLab on the whole repository with nbgrader's instructor tools:"
 	@echo "                   Formgrader (generate, release, collect, grade), Create Assignment"
-	@echo "make generate regenerate notebooks/ from solutions/ (instructors)"
+	@echo "make generate regenerate notebooks/ and notebooks-ko/ from solutions/ and i18n/ (instructors)"
 	@echo "make lock     refresh requirements/ to the newest allowed versions, rebuild .venv, run the suite"
 	@echo "make bench    measure the course's performance: docs/benchmarks.md (a few minutes)"
 	@echo "make gradebook     add every assignment to nbgrader's gradebook (instructors)"
@@ -81,7 +91,7 @@ install: $(STAMP) $(TEST_STAMP)
 
 lab: check-python $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_CONFIG_PATH="$(LEARNER_CONFIG)" \
-	  $(BIN)/jupyter lab --notebook-dir=notebooks $(SERVER_FLAGS)
+	  $(BIN)/jupyter lab --notebook-dir=$(NOTEBOOKS) $(SERVER_FLAGS)
 
 # Instructors: the repository root with the Formgrader, Create Assignment and the nbgrader menu
 # (nbgrader_config.py is read from here; Generate keeps a learner's work, autograder/release.py).
@@ -111,9 +121,10 @@ lock: check-python
 	$(MAKE) test
 
 progress: $(STAMP)
-	$(BIN)/course-check progress notebooks
+	$(BIN)/course-check progress $(NOTEBOOKS)
 
-# Regenerate notebooks/ from solutions/ (--no-db, as the sync test does; it needs no gradebook).
+# Regenerate notebooks/ from solutions/ and notebooks-ko/ from them and i18n/ko/ (--no-db, as the
+# sync tests do; it needs no gradebook).
 # A notebook that holds a learner's work is kept and reported; FORCE=1 overwrites it after a backup.
 generate: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/course-check generate $(if $(FORCE),--force)

@@ -206,6 +206,24 @@ def translate_notebook(nb, blocks, lang):
     return out
 
 
+def edition_dir(lang):
+    """The folder of the learner notebooks in ``lang``: notebooks/ (English), notebooks-<lang>/."""
+    return "notebooks" if lang == SOURCE_LANGUAGE else f"notebooks-{lang}"
+
+
+def translated_languages(root):
+    """The languages with a translation folder in ``i18n/``, besides English."""
+    folder = Path(root) / "i18n"
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name in LANGUAGES) if folder.is_dir() else []
+
+
+def edition(root, lang, assignment, nb):
+    """``nb`` (a notebook of ``assignment``, solution or learner copy) in ``lang``."""
+    if lang == SOURCE_LANGUAGE:
+        return nb
+    return translate_notebook(nb, read_blocks(translation_path(root, lang, assignment)), lang)
+
+
 def notebook_language(nb):
     """The language a notebook is written in (``metadata.course.language``), English by default."""
     course = (nb.get("metadata") or {}).get("course") or {}
@@ -221,6 +239,273 @@ def language_of_file(path):
     except (OSError, ValueError, AttributeError):
         return SOURCE_LANGUAGE
 
+
+
+# --- the sentences a learner reads: tr("template {field}", field=value) -----------------------------
+#
+# Every sentence the checks, the progress table and the graders show is a ``str.format`` template
+# written in English in the code and looked up in ``i18n/<lang>/messages.po`` (gettext's format:
+# msgid the English template, msgstr its translation) for the language of the notebook being
+# checked.  ``tr(template, **fields)`` translates and formats at once; ``N_(template)`` only marks a
+# template that is formatted later (a catalog row's sentence, an exercise's title), and
+# ``translated(template)`` looks it up then.  A missing translation falls back to the English.
+
+_LANGUAGE = {"explicit": None}
+_CATALOGS = {}
+
+
+def set_language(lang):
+    """Speak ``lang`` from now on in this process (None: decide from the environment again).
+    The graders call it for each notebook with ``notebook_language`` of that notebook."""
+    if lang is not None and lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}: one of {sorted(LANGUAGES)}")
+    _LANGUAGE["explicit"] = lang
+
+
+def current_language():
+    """The language of the sentences: set_language's, else $AUTOGRADER_LANG, else the language of
+    the notebook this kernel runs ($JPY_SESSION_NAME, set by Jupyter Server), else English."""
+    import os
+    if _LANGUAGE["explicit"]:
+        return _LANGUAGE["explicit"]
+    env = os.environ.get("AUTOGRADER_LANG", "")
+    if env in LANGUAGES:
+        return env
+    session = os.environ.get("JPY_SESSION_NAME", "")
+    if session.endswith(".ipynb"):
+        return _session_language(session)
+    return SOURCE_LANGUAGE
+
+
+_SESSION = {}
+
+
+def _session_language(path):
+    if path not in _SESSION:
+        _SESSION[path] = language_of_file(path)
+    return _SESSION[path]
+
+
+def messages_path(root, lang):
+    return Path(root) / "i18n" / lang / "messages.po"
+
+
+def catalog(lang):
+    """{English template: translation} of ``lang`` (empty for English or without a file); fuzzy
+    and empty entries are left out."""
+    if lang == SOURCE_LANGUAGE:
+        return {}
+    if lang not in _CATALOGS:
+        path = messages_path(_course_root(), lang)
+        entries = read_po(path) if path.exists() else []
+        _CATALOGS[lang] = {e.msgid: e.msgstr for e in entries if e.msgstr and "fuzzy" not in e.flags}
+    return _CATALOGS[lang]
+
+
+def translated(template):
+    """``template`` in the current language (itself when it has no translation)."""
+    return catalog(current_language()).get(template, template)
+
+
+def tr(template, **fields):
+    """``template`` translated into the current language and formatted with ``fields``."""
+    text = translated(template)
+    return text.format(**fields) if fields or "{" in text else text
+
+
+def N_(template):
+    """Marks ``template`` for translation; it is translated where it is formatted (``translated``)."""
+    return template
+
+
+# --- gettext's PO format, the part the course uses ------------------------------------------------
+
+@dataclass
+class Entry:
+    msgid: str
+    msgstr: str = ""
+    flags: tuple = ()
+    references: tuple = ()       # "autograder/checks/x.py:120"
+    comments: tuple = ()         # "#." lines: notes for translators
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"}
+
+
+def _quote(text):
+    out = "".join(_ESCAPES.get(ch, ch) for ch in text)
+    if "\\n" not in out[:-2]:
+        return f'"{out}"'
+    lines = out.replace("\\n", "\\n\n").split("\n")
+    return '""\n' + "\n".join(f'"{line}"' for line in lines if line)
+
+
+def _unquote(text):
+    body = text.strip()
+    assert body.startswith('"') and body.endswith('"'), body
+    body = body[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            out.append({"n": "\n", "t": "\t", "\\": "\\", '"': '"'}.get(nxt, "\\" + nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def read_po(path):
+    """The entries of a PO file (the header entry, msgid "", left out)."""
+    entries, current, field = [], None, None
+
+    def close():
+        if current is not None and current["msgid"]:
+            entries.append(Entry(current["msgid"], current["msgstr"], tuple(current["flags"]),
+                                 tuple(current["refs"]), tuple(current["comments"])))
+
+    def fresh():
+        return {"msgid": "", "msgstr": "", "flags": [], "refs": [], "comments": []}
+
+    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+        line = raw.rstrip()
+        if not line:
+            close()
+            current, field = None, None
+            continue
+        if current is None:
+            current = fresh()
+        if line.startswith("#,"):
+            current["flags"] += [f.strip() for f in line[2:].split(",") if f.strip()]
+        elif line.startswith("#:"):
+            current["refs"] += line[2:].split()
+        elif line.startswith("#."):
+            current["comments"].append(line[2:].strip())
+        elif line.startswith("#"):
+            continue
+        elif line.startswith("msgid "):
+            field = "msgid"
+            current["msgid"] = _unquote(line[6:])
+        elif line.startswith("msgstr "):
+            field = "msgstr"
+            current["msgstr"] = _unquote(line[7:])
+        elif line.startswith('"') and field:
+            current[field] += _unquote(line)
+    close()
+    return entries
+
+
+def write_po(path, entries, lang):
+    header = (f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Language: {lang}\\n"\n')
+    parts = [header]
+    for e in entries:
+        lines = [f"#. {c}" for c in e.comments]
+        if e.references:
+            lines.append("#: " + " ".join(e.references))
+        if e.flags:
+            lines.append("#, " + ", ".join(e.flags))
+        lines.append("msgid " + _quote(e.msgid))
+        lines.append("msgstr " + _quote(e.msgstr))
+        parts.append("\n".join(lines) + "\n")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("\n".join(parts), encoding="utf-8")
+
+
+def format_fields(template):
+    """The replacement fields of a ``str.format`` template, as written ("{k:.4g}" -> "k:.4g")."""
+    import string
+    out = []
+    for _literal, name, spec, conversion in string.Formatter().parse(template):
+        if name is not None:
+            out.append(name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else ""))
+    return out
+
+
+# --- which templates the code holds ------------------------------------------------------------------
+
+# Calls whose first argument (``tr``, ``N_``) or second (``like``, ``Mistake``: the sentence) is a
+# template for the learner; ``Exercises(notebook, [(key, title, points), ...])`` holds titles.
+_TEMPLATE_ARGS = {"tr": 0, "N_": 0, "like": 1, "_like": 1, "Mistake": 1}
+
+
+def templates_in(source, filename="<source>"):
+    """[(template, line)] of every constant template in ``source`` (see _TEMPLATE_ARGS)."""
+    import ast
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name == "Exercises" and len(node.args) > 1 and isinstance(node.args[1], ast.List):
+            for part in node.args[1].elts:
+                if isinstance(part, ast.Tuple) and len(part.elts) > 1 and isinstance(part.elts[1], ast.Constant):
+                    found.append((part.elts[1].value, part.elts[1].lineno))
+            continue
+        index = _TEMPLATE_ARGS.get(name)
+        if index is None or len(node.args) <= index:
+            continue
+        arg = node.args[index]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            found.append((arg.value, arg.lineno))
+    return found
+
+
+def code_templates(root=None):
+    """{template: [references]} over the course's package."""
+    root = Path(root or _course_root())
+    out = {}
+    for path in sorted((root / "autograder").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        for template, line in templates_in(path.read_text(encoding="utf-8"), rel):
+            out.setdefault(template, []).append(f"{rel}:{line}")
+    return out
+
+
+def update_messages(lang, root=None):
+    """Bring i18n/<lang>/messages.po in step with the code: a new template gets an empty msgstr,
+    a template gone from the code is dropped, references are refreshed, translations kept."""
+    root = Path(root or _course_root())
+    path = messages_path(root, lang)
+    old = {e.msgid: e for e in (read_po(path) if path.exists() else [])}
+    entries = []
+    for template, refs in code_templates(root).items():
+        kept = old.get(template)
+        entries.append(Entry(template, kept.msgstr if kept else "", kept.flags if kept else (),
+                             tuple(refs), kept.comments if kept else ()))
+    write_po(path, entries, lang)
+    _CATALOGS.pop(lang, None)
+    return entries
+
+
+def message_problems(lang, root=None):
+    """Sentences saying what is wrong with ``lang``'s messages: untranslated, fuzzy, stale
+    templates, and translations whose fields are not among the English template's."""
+    root = Path(root or _course_root())
+    path = messages_path(root, lang)
+    entries = {e.msgid: e for e in (read_po(path) if path.exists() else [])}
+    problems = []
+    code = code_templates(root)
+    for template, refs in code.items():
+        entry = entries.get(template)
+        if entry is None or not entry.msgstr:
+            problems.append(f"not translated ({refs[0]}): {template!r}")
+        elif "fuzzy" in entry.flags:
+            problems.append(f"fuzzy ({refs[0]}): {template!r}")
+        else:
+            try:
+                extra = set(format_fields(entry.msgstr)) - set(format_fields(template))
+            except ValueError as exc:
+                problems.append(f"not a valid template ({exc}) ({refs[0]}): {entry.msgstr!r}")
+                continue
+            if extra:
+                problems.append(f"fields {sorted(extra)} are not in the English ({refs[0]}): {entry.msgstr!r}")
+    for template in entries:
+        if template not in code:
+            problems.append(f"no longer in the code: {template!r}")
+    return problems
 
 # --- the translators' command: python -m autograder.i18n {status,update} LANG [NN_topic ...] ----
 

@@ -46,7 +46,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import submission
+from . import i18n, submission
 
 
 def _answers(nb):
@@ -109,40 +109,66 @@ def generate(course, assignments=None, *, force=False, say=print):
                 say(f"{a}: nbgrader generate_assignment failed:\n{proc.stderr[-3000:]}")
                 refused.append(a)
                 continue
-            target = course / "notebooks" / a
-            target.mkdir(parents=True, exist_ok=True)
-            for new_path in sorted((Path(scratch) / a).rglob("*")):
-                if new_path.is_dir():
-                    continue
-                old_path = target / new_path.relative_to(Path(scratch) / a)
-                if old_path.exists() and filecmp.cmp(old_path, new_path, shallow=False):
-                    counts["unchanged"] += 1
-                    continue
-                if old_path.exists() and old_path.suffix == ".ipynb":
-                    try:
-                        existing = submission.read(old_path)
-                        why = learner_changes(existing, submission.read(new_path), _committed(course, old_path))
-                    except submission.NotANotebook as exc:
-                        why = [f"it {exc}"]
-                    if why and not force:
-                        say(f"{old_path.relative_to(course)}: NOT regenerated, it looks like a learner's work "
-                            f"({'; '.join(why)}). Move it away, or run with --force (FORCE=1) to "
-                            f"overwrite it after a backup.")
-                        refused.append(str(old_path))
-                        continue
-                    if why:
-                        backup = old_path.with_name(old_path.name + time.strftime(".bak-%Y%m%d-%H%M%S"))
-                        shutil.copy2(old_path, backup)
-                        say(f"{old_path.relative_to(course)}: saved as {backup.name} before overwriting")
-                old_path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = old_path.with_name(old_path.name + ".tmp")
-                shutil.copyfile(new_path, tmp)
-                tmp.replace(old_path)
-                counts["regenerated"] += 1
-                say(f"{old_path.relative_to(course)}: regenerated")
+            fresh = Path(scratch) / a
+            for lang in i18n.translated_languages(course):
+                try:
+                    _write_edition(course, lang, a, fresh, Path(scratch) / lang / a)
+                except ValueError as exc:      # an incomplete translation: the English still goes out
+                    say(f"{i18n.edition_dir(lang)}/{a}: not regenerated, {exc}")
+                    refused.append(f"{i18n.edition_dir(lang)}/{a}")
+            for lang, new_dir in [(i18n.SOURCE_LANGUAGE, fresh)] + [
+                    (lang, Path(scratch) / lang / a) for lang in i18n.translated_languages(course)
+                    if (Path(scratch) / lang / a).is_dir()]:
+                _install(course, new_dir, course / i18n.edition_dir(lang) / a, force, say, refused, counts)
     say(f"notebooks/: {counts['regenerated']} file(s) regenerated, {counts['unchanged']} unchanged, "
         f"{len(refused)} kept or failed")
     return refused
+
+
+def _write_edition(course, lang, assignment, english_dir, out_dir):
+    """The learner notebooks of ``english_dir`` in ``lang`` (markdown translated, code the same)."""
+    import nbformat
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path in sorted(english_dir.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        translated = i18n.edition(course, lang, assignment, nb)
+        # written as nbgrader writes a notebook (nbformat: sources as lists of lines), so the nbgrader
+        # path (COURSE_LANG=ko nbgrader generate_assignment) gives the same bytes
+        (out_dir / path.name).write_text(nbformat.writes(nbformat.from_dict(translated)) + "\n", encoding="utf-8")
+
+
+def _install(course, new_dir, target, force, say, refused, counts):
+    """Copy a freshly generated assignment folder over ``target``, keeping a learner's work."""
+    target.mkdir(parents=True, exist_ok=True)
+    for new_path in sorted(new_dir.rglob("*")):
+        if new_path.is_dir():
+            continue
+        old_path = target / new_path.relative_to(new_dir)
+        if old_path.exists() and filecmp.cmp(old_path, new_path, shallow=False):
+            counts["unchanged"] += 1
+            continue
+        if old_path.exists() and old_path.suffix == ".ipynb":
+            try:
+                existing = submission.read(old_path)
+                why = learner_changes(existing, submission.read(new_path), _committed(course, old_path))
+            except submission.NotANotebook as exc:
+                why = [f"it {exc}"]
+            if why and not force:
+                say(f"{old_path.relative_to(course)}: NOT regenerated, it looks like a learner's work "
+                    f"({'; '.join(why)}). Move it away, or run with --force (FORCE=1) to "
+                    f"overwrite it after a backup.")
+                refused.append(str(old_path))
+                continue
+            if why:
+                backup = old_path.with_name(old_path.name + time.strftime(".bak-%Y%m%d-%H%M%S"))
+                shutil.copy2(old_path, backup)
+                say(f"{old_path.relative_to(course)}: saved as {backup.name} before overwriting")
+        old_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = old_path.with_name(old_path.name + ".tmp")
+        shutil.copyfile(new_path, tmp)
+        tmp.replace(old_path)
+        counts["regenerated"] += 1
+        say(f"{old_path.relative_to(course)}: regenerated")
 
 
 def add_to_gradebook(course, assignments=None, *, say=print):

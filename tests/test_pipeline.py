@@ -4,7 +4,8 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, assignments, learner_path, nbgrader_cmd, nbgrader_env, solution_path
+from conftest import (ROOT, assignments, languages, learner_path, nbgrader_cmd, nbgrader_env, solution_edition,
+                      solution_path)
 
 ALL = assignments()
 
@@ -26,16 +27,54 @@ def test_learner_notebook_is_generated_from_the_solution(assignment, tmp_path):
             f"notebooks/{assignment}/{name} is out of date: run `make generate`")
 
 
-@pytest.mark.parametrize("assignment", ALL)
-def test_solution_passes_every_test_cell(assignment):
-    from nbgrader.validator import Validator
-    assert Validator().validate(str(solution_path(assignment))) == {}
+EDITIONS = [(lang, a) for lang in languages() for a in ALL]
 
 
-@pytest.mark.parametrize("assignment", ALL)
-def test_learner_notebook_passes_no_test_cell(assignment):
+@pytest.mark.parametrize("lang, assignment", EDITIONS)
+def test_solution_passes_every_test_cell(lang, assignment, tmp_path):
+    """The solution, in each language of the course, passes every test cell in a kernel."""
     from nbgrader.validator import Validator
-    assert Validator(invert=True).validate(str(learner_path(assignment))) == {}
+    assert Validator().validate(str(solution_edition(assignment, lang, tmp_path))) == {}
+
+
+@pytest.mark.parametrize("lang, assignment", EDITIONS)
+def test_learner_notebook_passes_no_test_cell(lang, assignment):
+    """A fresh learner notebook, in each language, passes no test cell."""
+    from nbgrader.validator import Validator
+    assert Validator(invert=True).validate(str(learner_path(assignment, lang))) == {}
+
+
+@pytest.mark.parametrize("lang", [lang for lang in languages() if lang != "en"])
+@pytest.mark.parametrize("assignment", ALL)
+def test_each_edition_is_generated_from_the_english_one(lang, assignment, tmp_path):
+    """notebooks-<lang>/ is the English learner notebook with its markdown translated, byte for byte
+    what `make generate` writes (run it if not); the code cells are the English ones."""
+    import json
+    from autograder import i18n
+    from autograder.release import _write_edition
+    _write_edition(ROOT, lang, assignment, ROOT / "notebooks" / assignment, tmp_path)
+    fresh = (tmp_path / f"{assignment}.ipynb").read_bytes()
+    committed = learner_path(assignment, lang)
+    assert fresh == committed.read_bytes(), f"{committed.relative_to(ROOT)} is out of date: run `make generate`"
+    english = json.loads(learner_path(assignment).read_text(encoding="utf-8"))
+    translated = json.loads(committed.read_text(encoding="utf-8"))
+    assert [c for c in translated["cells"] if c["cell_type"] == "code"] == \
+        [c for c in english["cells"] if c["cell_type"] == "code"]
+    assert i18n.notebook_language(translated) == lang
+
+
+def test_nbgrader_generates_the_korean_edition_as_make_generate_does(tmp_path):
+    """COURSE_LANG=ko nbgrader generate_assignment (the Formgrader's path) writes the same Korean
+    learner notebook as `make generate`."""
+    import os
+    assignment = ALL[0]
+    env = dict(nbgrader_env(), COURSE_LANG="ko")
+    proc = subprocess.run(nbgrader_cmd() + ["generate_assignment", assignment, "--force", "--no-db",
+                                            f"--CourseDirectory.release_directory={tmp_path}"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    fresh = tmp_path / assignment / f"{assignment}.ipynb"
+    assert fresh.read_bytes() == learner_path(assignment, "ko").read_bytes()
 
 
 def _execute(path, allow_errors=True):
