@@ -439,7 +439,7 @@ def good_unflatten(theta, like, order="C"):
     (lambda layers: np.concatenate([W.ravel() for W, _ in layers] + [b for _, b in layers]), good_unflatten,
      "weights_then_biases"),
     (good_flatten, lambda theta, like: good_unflatten(theta, like, order="F"), "column_major"),
-    (good_flatten, lambda theta, like: like, "all_zeros"),
+    (good_flatten, lambda theta, like: like, "returned_like"),
     (good_flatten, lambda theta, like: [W for W, _ in good_unflatten(theta, like)], "bad_return"),
     (lambda layers: [np.concatenate([W.ravel(), b]) for W, b in layers], good_unflatten, "not_numeric"),
 ])
@@ -633,7 +633,8 @@ def questions(**changes):
     (questions(delta_per_dz=lambda N, D, M: 1 / N), "delta_factor"),
     (questions(delta_per_dz=1), "delta_factor"),
     (questions(dW_terms=5), "hard_coded"),                 # the first case's N, typed in
-    (questions(delta_per_dz="N"), "not_numeric"),
+    (questions(delta_per_dz="N"), "string_answer"),
+    (questions(delta_per_dz=[5]), "not_numeric"),
     (lambda N, D, M: [0, N, M, N], "bad_return"),
     (lambda N, D, M: {"db_axis": 0, "dW_terms": N, "dh_terms": M}, "missing_key"),
 ])
