@@ -966,7 +966,8 @@ def _ce_case(fn, what, scores, labels, seed):
     picked = log_p[np.arange(n), labels]
     shifted = scores - scores.max(axis=1, keepdims=True)
     over_batch = shifted - np.log(np.exp(shifted).sum())
-    over_samples = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    over_samples = [shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True)),    # each row shifted first
+                    _log_softmax_rows(scores.T).T]                                   # or not: columns alone
     _answer(what, result[0], ref, name="loss", context=f" for scores of shape {scores.shape}", mistakes=[
         like("mean_never", "the loss is the MEAN over the batch of -log p[label]; yours is the sum "
              "(N times too large).", lambda ev: -np.sum(picked), hint=2),
@@ -982,9 +983,12 @@ def _ce_case(fn, what, scores, labels, seed):
         like("normalised_over_batch", "softmax normalises each ROW: sum exp over the classes of one sample "
              "(axis=1, keepdims=True); yours sums over the whole batch.",
              lambda ev: float(-np.mean(over_batch[np.arange(n), labels])), hint=3),
+    ] + [
         like("normalised_over_batch", "softmax normalises each ROW: sum exp over the classes of one sample "
              "(axis=1); yours sums over the samples (axis=0), one column at a time.",
-             lambda ev: float(-np.mean(over_samples[np.arange(n), labels])), hint=3),
+             lambda ev, log_q=log_q: float(-np.mean(log_q[np.arange(n), labels])), hint=3)
+        for log_q in over_samples
+    ] + [
         like("labels_as_rows", "log_p[labels] picks whole ROWS (the rows numbered by the labels); pick one entry "
              "per row, the label's column: log_p[np.arange(N), labels].",
              lambda ev: float(-np.mean(log_p[labels])), hint=3),
