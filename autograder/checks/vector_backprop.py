@@ -19,6 +19,14 @@ from 0, so a central difference never straddles one.
 
 A catalog row that cannot be computed for some inputs (a product whose shapes do
 not fit) does not apply there: ``like`` below turns its exception into "no match".
+
+Besides each exercise's own rows, a few diagnoses work across exercises (issue 18, a blind
+catalog's mistakes named by class, not one by one): a sum over the samples that counts some of
+them 0 or 2 times (a loop's bounds off by one, ``=`` for ``+=``: ``sample_rows``), a backward whose
+dz is not proportional to dout (``dout * a - b``: ``_dout_probe``), a gradient of integer dtype
+from an integer input, numpy's broadcast error for one number per row that is not a column
+(``_not_a_column``), and the usual wrong variants of a derivative or a forward pass (the other
+activation's derivative, the derivative at the wrong point, the cached input read as the output).
 """
 import contextlib
 import functools
@@ -399,10 +407,9 @@ def _dout_probe(what_b, backward, cache, shape, example, hint):
     """A backward pass whose result is not proportional to dout: with dout = 0 it returns something
     other than zeros, so a term of dz is not multiplied by dout (``dout * a - b``).  Raise that, named;
     else return quietly."""
-    dz = call(backward, np.zeros(shape), cache, what=what_b)
     try:
-        dz = np.asarray(dz, dtype=np.float64)
-    except (TypeError, ValueError):
+        dz = np.asarray(call(backward, np.zeros(shape), cache, what=what_b), dtype=np.float64)
+    except (CheckFailed, TypeError, ValueError):   # the probe found nothing to add: the failure stands
         return
     if dz.shape == shape and np.all(np.isfinite(dz)) and np.max(np.abs(dz)) > 1e-12:
         raise CheckFailed(f"{what_b}: with dout = 0 it returns nonzero numbers (up to {np.max(np.abs(dz)):.3g}), "
@@ -644,7 +651,10 @@ def _elementwise_layer(forward, backward, z, *, what_f, what_b, seed, rows, refe
         check_layer(forward, backward, z, names=["z"], seed=seed, quiet=True, mistakes=rows, reference=reference)
     except CheckFailed as exc:
         if exc.key in SYMPTOMS:
-            cache = _pair(what_f, call(forward, z.copy(), what=what_f), "out", "cache")[1]
+            try:
+                cache = _pair(what_f, call(forward, z.copy(), what=what_f), "out", "cache")[1]
+            except CheckFailed:
+                raise exc from None
             _dout_probe(what_b, backward, cache, z.shape, *precedence)
         raise
 
