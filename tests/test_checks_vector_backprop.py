@@ -439,7 +439,7 @@ def good_unflatten(theta, like, order="C"):
     (lambda layers: np.concatenate([W.ravel() for W, _ in layers] + [b for _, b in layers]), good_unflatten,
      "weights_then_biases"),
     (good_flatten, lambda theta, like: good_unflatten(theta, like, order="F"), "column_major"),
-    (good_flatten, lambda theta, like: like, "all_zeros"),
+    (good_flatten, lambda theta, like: like, "returned_like"),
     (good_flatten, lambda theta, like: [W for W, _ in good_unflatten(theta, like)], "bad_return"),
     (lambda layers: [np.concatenate([W.ravel(), b]) for W, b in layers], good_unflatten, "not_numeric"),
 ])
@@ -633,7 +633,8 @@ def questions(**changes):
     (questions(delta_per_dz=lambda N, D, M: 1 / N), "delta_factor"),
     (questions(delta_per_dz=1), "delta_factor"),
     (questions(dW_terms=5), "hard_coded"),                 # the first case's N, typed in
-    (questions(delta_per_dz="N"), "not_numeric"),
+    (questions(delta_per_dz="N"), "string_answer"),
+    (questions(delta_per_dz=[5]), "not_numeric"),
     (lambda N, D, M: [0, N, M, N], "bad_return"),
     (lambda N, D, M: {"db_axis": 0, "dW_terms": N, "dh_terms": M}, "missing_key"),
 ])
@@ -918,6 +919,294 @@ def test_an_unused_mutable_default_is_not_a_mistake():
 
 # --- the mistake-replay catalog, in process; every hint a message cites exists ------------------------------
 
+# --- issue 18, round 2: the classes a blind catalog found only as symptoms --------------------------------
+# Each diagnosis is tested on the holdout's mistake's siblings, written here from the formulas, so that a
+# row that names one answer only (and not its class) fails here.
+
+def affine_loop(start=0, stop=0, assign=False):
+    """affine_backward whose dW and db loop over the samples range(start, N - stop) (`=` for `+=`)."""
+    def backward(dout, cache):
+        x, W = cache
+        x2 = flat(x)
+        dW, db = np.zeros(W.shape), np.zeros(W.shape[1])
+        for s in range(start, x.shape[0] - stop):
+            if assign:
+                dW, db = np.outer(x2[s], dout[s]), dout[s].copy()
+            else:
+                dW, db = dW + np.outer(x2[s], dout[s]), db + dout[s]
+        return (dout @ W.T).reshape(x.shape), dW, db
+    return backward
+
+
+def integer_dx(dout, cache):
+    x, W = cache
+    dx = np.zeros_like(x)
+    dx[...] = (dout @ W.T).reshape(x.shape)
+    return dx, flat(x).T @ dout, dout.sum(axis=0)
+
+
+@pytest.mark.parametrize("backward, key", [
+    (affine_loop(stop=1), "loop_off_by_one"),
+    (affine_loop(start=1), "loop_off_by_one"),
+    (affine_loop(assign=True), "overwritten_not_added"),
+    (integer_dx, "integer_dtype"),
+    (aff_backward_with(dW=lambda d, x, W: flat(x).reshape(-1, x.shape[0]) @ d), "reshape_for_transpose"),
+    (aff_backward_with(dW=lambda d, x, W: x.T.reshape(-1, x.shape[0]) @ d), "features_reordered"),
+    (aff_backward_with(dW=lambda d, x, W: x.reshape(x.shape[0], -1, order="F").T @ d), "features_reordered"),
+    (aff_backward_with(dx=lambda d, x, W: (W @ d.T).reshape(x.shape)), "dx_column_convention"),
+])
+def test_affine_classes_named(backward, key):
+    fails_with(key, check.affine, aff_forward, backward)
+
+
+def test_integer_gradient_message_names_zeros_like_and_the_integer_batch():
+    message = fails_with("integer_dtype", check.affine, aff_forward, integer_dx)
+    assert "(integers)" in message and "np.zeros_like(x)" in message and "see hint 3 of Exercise 2" in message
+
+
+def relu_into_zeros_like(dout, z):
+    dz = np.zeros_like(z)
+    dz[z > 0] = dout[z > 0]
+    return dz
+
+
+@pytest.mark.parametrize("forward, backward, key", [
+    (sig_forward, lambda d, out: d * out - out ** 2, "dout_not_distributed"),
+    (sig_forward, lambda d, out: d * out * 1 - out, "dout_not_distributed"),
+    (lambda z: (sig(z), z), lambda d, z: d * z * (1 - z), "cache_is_input"),
+    (sig_forward, lambda d, out: d * (1 - out ** 2), "other_activation_derivative"),
+    (sig_forward, lambda d, out: d * (1 - out), "derivative_factor_missing"),
+])
+def test_sigmoid_classes_named(forward, backward, key):
+    fails_with(key, check.sigmoid, forward, backward)
+
+
+@pytest.mark.parametrize("forward, backward, key", [
+    (tanh_forward, lambda d, out: d * 1 - out ** 2, "dout_not_distributed"),
+    (lambda z: (np.tanh(z), z), lambda d, z: d * (1 - np.tanh(z)) ** 2, "square_outside"),
+    (tanh_forward, lambda d, out: d * (1 - out) ** 2, "square_outside"),
+    (lambda z: (np.tanh(z), z), lambda d, z: d * (1 - z ** 2), "cache_is_input"),
+    (tanh_forward, lambda d, out: d * out * (1 - out), "other_activation_derivative"),
+    (tanh_forward, lambda d, out: d * (1 + out ** 2), "other_activation_derivative"),
+])
+def test_tanh_classes_named(forward, backward, key):
+    fails_with(key, check.tanh, forward, backward)
+
+
+@pytest.mark.parametrize("forward, backward, key", [
+    (relu_forward, lambda d, z: d * np.sign(z), "sign_not_step"),
+    (relu_forward, relu_into_zeros_like, "integer_dtype"),
+    (relu_forward, lambda d, z: d * (z > 0) - (z < 0), "dout_not_distributed"),
+])
+def test_relu_classes_named(forward, backward, key):
+    fails_with(key, check.relu, forward, backward)
+
+
+@pytest.mark.parametrize("forward, backward", [
+    (relu_forward, lambda d, z: np.where(z > 0, d, 0.0)),
+    (relu_forward, lambda d, z: np.where(z > 0, d, 0)),                 # integer 0 with float dout: float
+    (relu_forward, lambda d, z: np.zeros_like(z, dtype=float) + d * (z > 0)),
+    (tanh_forward, lambda d, out: d - d * out ** 2),                      # distributed by hand: right
+])
+def test_right_variants_of_the_new_diagnoses_pass(forward, backward):
+    layer = check.tanh if forward is tanh_forward else check.relu
+    layer(forward, backward, quiet=True)
+    layer(forward, backward, quiet=True, hidden=True)
+
+
+def test_affine_right_variants_pass():
+    for backward in (aff_backward_with(dx=lambda d, x, W: np.zeros(x.shape) + (d @ W.T).reshape(x.shape)),
+                     affine_loop()):
+        check.affine(aff_forward, backward, quiet=True)
+        check.affine(aff_forward, backward, quiet=True, hidden=True)
+
+
+def mse_loop(stop=1):
+    def mse(y, t):
+        n = y.shape[0]
+        loss, dy = 0.0, np.zeros(y.shape)
+        for s in range(n - stop):
+            loss += 0.5 * np.sum((y[s] - t[s]) ** 2)
+            dy[s] = (y[s] - t[s]) / n
+        return loss / n, dy
+    return mse
+
+
+@pytest.mark.parametrize("planted, key", [
+    (mse_with(HALF_SQ, lambda y, t, n: y - t / n), "division_precedence"),
+    (mse_with(HALF_SQ, lambda y, t, n: y / n - t), "division_precedence"),
+    (mse_with(lambda y, t, n: 0.5 * np.sum(y - t) ** 2 / n, DY), "square_of_sum"),
+    (mse_loop(), "loop_off_by_one"),
+    (mse_with(HALF_SQ, lambda y, t, n: np.where(np.arange(n)[:, None] < n - 1, (y - t) / n, 0.0)),
+     "loop_off_by_one"),
+])
+def test_mse_classes_named(planted, key):
+    fails_with(key, check.mse_loss, planted)
+
+
+def rows_minus_one(p, onehot, labels, n):
+    g = p.copy()
+    g[labels] -= 1
+    return g / n
+
+
+@pytest.mark.parametrize("planted, key", [
+    (ce_with(grad=lambda p, onehot, n: p - onehot / n), "division_precedence"),
+    (ce_with(grad=lambda p, onehot, n: (p - 1) / n), "onehot_everywhere"),
+    (lambda s, y: ce_with(grad=lambda p, onehot, n: rows_minus_one(p, onehot, y, n))(s, y), "labels_as_rows"),
+    (ce_with(value=lambda p, s, y, n: -log_softmax(s)[y].mean()), "labels_as_rows"),
+    (ce_with(probs=lambda s: np.exp(s - s.max(axis=1)[:, None]) / np.exp(s - s.max(axis=1)[:, None]).sum(axis=1)),
+     "not_a_column"),
+    (ce_with(probs=lambda s: np.exp(s - s.max(axis=1)) / 1.0), "not_a_column"),
+    (ce_with(value=lambda p, s, y, n: -np.log((np.exp(s) / np.exp(s).sum(axis=0, keepdims=True))[np.arange(n), y])
+             .mean()), "normalised_over_batch"),
+    (ce_with(value=lambda p, s, y, n: -np.log(shifted_probs(s.T).T[np.arange(n), y]).mean()), "normalised_over_batch"),
+])
+def test_softmax_classes_named(planted, key):
+    fails_with(key, check.softmax_cross_entropy, planted)
+
+
+def test_not_a_column_message_says_keepdims_and_the_shapes():
+    message = fails_with("not_a_column", check.softmax_cross_entropy,
+                         ce_with(probs=lambda s: np.exp(s - s.max(axis=1)) / 1.0))
+    assert "keepdims=True" in message and "(5,)" in message and "(5, 3)" in message
+
+
+def hinge_variant(variant):
+    def hinge(W, x, labels, reg):
+        n = x.shape[0]
+        rows = np.arange(n)
+        s = x @ W
+        margins = s - s[rows, labels][:, None] + 1
+        margins[rows, labels] = 0
+        data, penalty = np.maximum(margins, 0).sum() / n, reg * np.sum(W * W)
+        mask = (margins >= 0 if variant == ">=" else margins > 0).astype(float)
+        mask[rows, labels] = -mask.sum(axis=0 if variant == "axis0" else 1)
+        dW = x.T @ mask / n + 2 * reg * W
+        if variant == "no column":
+            margins = s - s[rows, labels] + 1
+        if variant == "reg / N":
+            return data + penalty / n, x.T @ mask / n + 2 * reg * W / n
+        if variant == "reg grad / N":
+            return data + penalty, x.T @ mask / n + 2 * reg * W / n
+        if variant == "square of sum":
+            return data + reg * np.sum(W) ** 2, dW
+        if variant == "x @ mask":
+            return data + penalty, x @ mask
+        return data + penalty, dW
+    return hinge
+
+
+def hinge_loop(stop=1, loss_too=True):
+    def hinge(W, x, labels, reg):
+        n, c = x.shape[0], W.shape[1]
+        loss, dW = 0.0, np.zeros_like(W)
+        for i in range(n - stop):
+            s = x[i] @ W
+            for j in range(c):
+                margin = s[j] - s[labels[i]] + 1
+                if j != labels[i] and margin > 0:
+                    loss += margin
+                    dW[:, j] += x[i]
+                    dW[:, labels[i]] -= x[i]
+        right = hinge_with()(W, x, labels, reg)[0]
+        return (loss / n + reg * np.sum(W * W) if loss_too else right), dW / n + 2 * reg * W
+    return hinge
+
+
+@pytest.mark.parametrize("planted, key", [
+    (hinge_variant(">="), "own_margin_counted"),
+    (hinge_variant("axis0"), "count_wrong_axis"),
+    (hinge_variant("reg / N"), "reg_over_n"),
+    (hinge_variant("reg grad / N"), "reg_over_n"),
+    (hinge_variant("square of sum"), "reg_square_of_sum"),
+    (hinge_variant("x @ mask"), "backward_shapes"),
+    (hinge_loop(), "loop_off_by_one"),
+    (hinge_loop(loss_too=False), "loop_off_by_one"),
+])
+def test_hinge_classes_named(planted, key):
+    fails_with(key, check.hinge_loss, planted)
+
+
+def test_hinge_loop_over_every_sample_passes():
+    check.hinge_loss(hinge_loop(stop=0), quiet=True)
+    check.hinge_loss(hinge_loop(stop=0), quiet=True, hidden=True)
+
+
+def theta_loop(start=0, stop=0, assign=False):
+    def layer_theta_grad(h, dz):
+        dW, db = np.zeros((h.shape[1], dz.shape[1])), np.zeros(dz.shape[1])
+        for s in range(start, h.shape[0] - stop):
+            if assign:
+                dW, db = np.outer(h[s], dz[s]), dz[s]
+            else:
+                dW, db = dW + np.outer(h[s], dz[s]), db + dz[s]
+        return np.concatenate([dW.ravel(), db])
+    return layer_theta_grad
+
+
+@pytest.mark.parametrize("planted, key", [
+    (theta_loop(stop=1), "loop_off_by_one"),
+    (theta_loop(start=1), "loop_off_by_one"),
+    (theta_loop(assign=True), "overwritten_not_added"),
+    (lambda h, dz: np.concatenate([np.outer(h, dz).ravel(), dz.sum(axis=0)]), "outer_of_batches"),
+    (lambda h, dz: np.concatenate([(h @ dz).ravel(), dz.sum(axis=0)]), "backward_shapes"),
+])
+def test_layer_theta_grad_classes_named(planted, key):
+    fails_with(key, check.layer_theta_grad, planted)
+
+
+def test_loop_message_names_the_bound():
+    message = fails_with("loop_off_by_one", check.layer_theta_grad, theta_loop(stop=1))
+    assert "range(N - 1)" in message and "last sample" in message
+
+
+def unflatten_into_like(theta, like):
+    k = 0
+    for W, b in like:
+        W[...] = theta[k:k + W.size].reshape(W.shape)
+        k += W.size
+        b[...] = theta[k:k + b.size]
+        k += b.size
+    return like
+
+
+def test_unflatten_that_writes_into_like_is_named():
+    message = fails_with("wrote_into_like", check.flatten, good_flatten, unflatten_into_like)
+    assert "section 7" in message
+
+
+def net_variant(variant):
+    """The right net, with its forward pass changed."""
+    def net(x, t, params, hidden="relu", loss="softmax"):
+        W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
+        n = x.shape[0]
+        z1 = x @ W1 + b1
+        h1 = z1 if variant == "no activation" else ACT[hidden](z1)
+        s = h1 @ W2 + b2
+        if variant == "activation on scores":
+            s = ACT[hidden](s)
+        value = -log_softmax(s)[np.arange(n), t].mean() if loss == "softmax" else 0.5 * np.sum((s - t) ** 2) / n
+        return value, net_with()(x, t, params, hidden, loss)[1]
+    return net
+
+
+@pytest.mark.parametrize("variant, key", [("activation on scores", "activation_on_scores"),
+                                          ("no activation", "activation_skipped")])
+def test_two_layer_net_forward_variants_named(variant, key):
+    fails_with(key, check.two_layer_net, net_variant(variant))
+
+
+def test_a_wrong_loss_number_is_not_called_a_constant_factor():
+    message = fails_with("wrong_values", check.mse_loss, mse_with(lambda y, t, n: HALF_SQ(y, t, n) + 0.1, DY))
+    assert "constant factor" not in message and "was expected" in message
+
+
+def test_string_answers_are_named():
+    message = fails_with("string_answer", check.layer_questions, questions(dW_terms="N"))
+    assert "'N'" in message
+
+
 from mistakes import GENERIC, catalogs  # noqa: E402
 
 CATALOG = catalogs()[NB]
@@ -953,7 +1242,7 @@ def test_the_catalog_has_a_common_and_a_subtle_mistake_per_part_and_names_90_per
     parts = {m.part for m in CATALOG}
     assert parts == set(check.EXERCISES.keys)
     for part in parts:
-        kinds = {m.kind for m in CATALOG if m.part == part}
+        kinds = {m.kind for m in CATALOG if m.part == part} - {"blind"}    # blind: issue 18's second catalog
         assert kinds == {"common", "subtle"}, (part, kinds)
     assert sum(m.key not in GENERIC for m in CATALOG) >= 0.9 * len(CATALOG)
 

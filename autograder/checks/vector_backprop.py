@@ -19,6 +19,14 @@ from 0, so a central difference never straddles one.
 
 A catalog row that cannot be computed for some inputs (a product whose shapes do
 not fit) does not apply there: ``like`` below turns its exception into "no match".
+
+Besides each exercise's own rows, a few diagnoses work across exercises (issue 18, a blind
+catalog's mistakes named by class, not one by one): a sum over the samples that counts some of
+them 0 or 2 times (a loop's bounds off by one, ``=`` for ``+=``: ``sample_rows``), a backward whose
+dz is not proportional to dout (``dout * a - b``: ``_dout_probe``), a gradient of integer dtype
+from an integer input, numpy's broadcast error for one number per row that is not a column
+(``_not_a_column``), and the usual wrong variants of a derivative or a forward pass (the other
+activation's derivative, the derivative at the wrong point, the cached input read as the output).
 """
 import contextlib
 import functools
@@ -30,6 +38,7 @@ import numpy as np
 
 from . import Exercises
 from .. import check_layer, like as _like
+from ..catalog import Mistake as _Row
 from ..check import check_answer, through
 from ..guard import CheckFailed, call
 from .reference import sigmoid as _sigmoid, sigmoid_derivative as _dsigmoid
@@ -117,8 +126,10 @@ def _net(x, W1, b1, W2, b2, t, hidden, loss, variant=None):
     n = x.shape[0]
     act, dact = ACTIVATIONS[hidden]
     z1 = x @ W1 + b1
-    h1 = act(z1)
+    h1 = z1 if variant == "no_activation" else act(z1)
     s = h1 @ W2 + b2
+    if variant == "act_on_scores":
+        s = act(s)
     if loss == "softmax":
         value, ds = _ce(s, t), _ce_grad(s, t)
     else:
@@ -144,10 +155,23 @@ def _hinge(W, x, labels, reg, variant=None):
     value = data + reg * np.sum(W * W)
     mask = (margins > 0).astype(np.float64)
     if variant != "not_subtracted":
-        mask[rows, labels] = -mask.sum(axis=1)
+        mask[rows, labels] = -mask.sum(axis=1) - (1.0 if variant == "own_in_mask" else 0.0)
     dW = x.T @ mask / n
-    reg_grad = {"reg_grad_missing": 0.0, "reg_grad_no_2": reg * W}.get(variant, 2 * reg * W)
+    reg_grad = {"reg_grad_missing": 0.0, "reg_grad_no_2": reg * W, "reg_over_n": 2 * reg * W / n}.get(
+        variant, 2 * reg * W)
     return value, dW + reg_grad
+
+
+def _hinge_parts(W, x, labels):
+    """Each sample's part of the data term of dW (shape (N, D, C)): outer(x[s], mask[s]) / N."""
+    n = x.shape[0]
+    rows = np.arange(n)
+    s = x @ W
+    margins = s - s[rows, labels][:, None] + 1.0
+    margins[rows, labels] = 0.0
+    mask = (margins > 0).astype(np.float64)
+    mask[rows, labels] = -mask.sum(axis=1)
+    return np.einsum("si,sj->sij", x, mask) / n
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -188,7 +212,16 @@ def _answer(what, raw, expected, *, name, context="", mistakes=()):
             kind = "the mean over the batch" if name == "loss" else "a number"
             raise CheckFailed(f"{what}{context}: {name} must be one number ({kind}); yours has shape "
                               f"{np.shape(raw)}.", key="not_a_number")
-    return check_answer(what, raw, expected, name=name, of=name, context=context, mistakes=mistakes)
+    try:
+        return check_answer(what, raw, expected, name=name, of=name, context=context, mistakes=mistakes)
+    except CheckFailed as exc:
+        if exc.key == "scaled_other" and np.ndim(expected) == 0:
+            # any two numbers differ by "a constant factor": say only that the number is wrong
+            yours = _number(raw)
+            raise CheckFailed(f"{what}{context}: {name} is {yours:.6g}, {float(expected):.6g} was expected (not a "
+                              f"slip the check recognises: compare your formula with the text's, term by term).",
+                              key="wrong_values", keys={name: "wrong_values"}) from None
+        raise
 
 
 def _forward_value(forward, inputs, expected, what, name="out", mistakes=(), context="", names=None, hint=None):
@@ -260,6 +293,131 @@ def _number(value):
         return None
 
 
+# --- diagnoses shared by several exercises ---------------------------------------------------------
+
+# keys that only say "wrong": a check that ends with one of them may look for a named cause first
+SYMPTOMS = frozenset({"wrong_values", "partly_wrong", "scaled_other"})
+
+
+def _sample_weights(ev, parts_fn, offset=None):
+    """Integer weights w with yours = offset + sum_s w[s] * part_s exactly, part_s = parts_fn(ev)[s] the
+    right contribution of sample s and ``offset(ev)`` what does not depend on the samples (a regulariser's
+    gradient); None unless the samples are counted 0, 1 or 2 times and not all alike (all alike is a
+    constant factor, which other rows name)."""
+    cache = ev.extra.setdefault("sample_weights", {})
+    if id(parts_fn) in cache:
+        return cache[id(parts_fn)]
+    cache[id(parts_fn)] = None
+    parts = np.asarray(parts_fn(ev), dtype=np.float64)
+    n = parts.shape[0]
+    G = parts.reshape(n, -1).T
+    y = np.asarray(ev.yours, dtype=np.float64)
+    if offset is not None:
+        y = y - np.asarray(offset(ev), dtype=np.float64)
+    y = y.ravel()
+    # a sample that adds nothing here (no positive margin, say) cannot be told counted or not: count it once
+    adds = np.max(np.abs(G), axis=0) > 1e-12 * max(float(np.max(np.abs(G))), 1e-300)
+    used = G[:, adds]
+    if n < 2 or G.shape[0] != y.size or adds.sum() < 2 or np.linalg.matrix_rank(used) < adds.sum():
+        return None
+    w = np.ones(n)
+    w[adds] = np.linalg.lstsq(used, y, rcond=None)[0]
+    rounded = np.round(w)
+    scale = max(float(np.max(np.abs(y))), 1e-12)
+    if (np.max(np.abs(w - rounded)) > 1e-6 or np.max(np.abs(G @ rounded - y)) > 1e-7 * scale
+            or not set(rounded.tolist()) <= {0.0, 1.0, 2.0} or np.all(rounded[adds] == rounded[adds][0])):
+        return None
+    cache[id(parts_fn)] = rounded.astype(int)
+    return cache[id(parts_fn)]
+
+
+def _sample_pattern(w):
+    """(key, sentence) for the way a loop over the samples counted them (weights ``w``)."""
+    n = len(w)
+    left_out = [s for s in range(n) if w[s] == 0]
+    twice = [s for s in range(n) if w[s] == 2]
+    if not twice and left_out == [n - 1]:
+        return "loop_off_by_one", (f"leaves out the last sample (s = N-1 = {n - 1}): a loop over range(N - 1) "
+                                   f"stops one short; range(N) visits all N={n} samples.")
+    if not twice and left_out == [0]:
+        return "loop_off_by_one", ("leaves out the first sample (s = 0): a loop from 1 starts one late; "
+                                   "range(N) starts at 0.")
+    if not twice and left_out == list(range(n - 1)):
+        return "overwritten_not_added", ("holds the last sample's part only: inside the loop over the samples, "
+                                         "`=` replaces what the earlier samples put there; add each sample's "
+                                         "part with `+=` (starting from zeros).")
+    if not twice and left_out == list(range(1, n)):
+        return "one_sample_only", ("holds the first sample's part only: every one of the N samples adds its "
+                                   "part (a `return` inside the loop over the samples?).")
+    said = []
+    if left_out:
+        said.append(f"leaves out sample{'s' if len(left_out) > 1 else ''} {', '.join(map(str, left_out))}")
+    if twice:
+        said.append(f"counts sample{'s' if len(twice) > 1 else ''} {', '.join(map(str, twice))} twice")
+    return "samples_miscounted", (" and ".join(said) + f": each of the N={n} samples adds its part exactly "
+                                  f"once (check the loop's bounds and what it adds).")
+
+
+def sample_rows(parts_fn, hint=None, grads=None, offset=None):
+    """Rows that name a sum over the samples that counts some of them 0 or 2 times (a loop's bounds
+    off by one, `=` for `+=`): ``parts_fn(ev)`` gives each sample's right contribution, shape
+    (N,) + the answer's shape; ``offset(ev)``, the part of the answer that no sample gives."""
+    def row(key):
+        def test(ev):
+            w = _sample_weights(ev, parts_fn, offset)
+            return w is not None and _sample_pattern(w)[0] == key
+        return _Row(key, "{name} {pattern}", test, grads=(grads,) if isinstance(grads, str) else grads,
+                    details=lambda ev: {"pattern": _sample_pattern(_sample_weights(ev, parts_fn, offset))[1]},
+                    hint=hint)
+    return [row(k) for k in ("loop_off_by_one", "overwritten_not_added", "one_sample_only", "samples_miscounted")]
+
+
+def sample_value_rows(per_sample, total, hint=None):
+    """The same for a loss value, the mean of ``per_sample`` (N numbers): a loop's bounds off by one,
+    or `=` for `+=` (``total`` adds what does not depend on the samples, a regulariser)."""
+    n = len(per_sample)
+    return [
+        like("loop_off_by_one", f"the loss leaves out the last sample: a loop over range(N - 1) stops one short; "
+             f"range(N) visits all N={n} samples.", lambda ev: np.sum(per_sample[:-1]) / n + total, hint=hint),
+        like("loop_off_by_one", f"the loss leaves out the last sample: a loop over range(N - 1) stops one short; "
+             f"range(N) visits all N={n} samples.", lambda ev: np.mean(per_sample[:-1]) + total, hint=hint),
+        like("loop_off_by_one", "the loss leaves out the first sample (s = 0): a loop from 1 starts one late; "
+             "range(N) starts at 0.", lambda ev: np.sum(per_sample[1:]) / n + total, hint=hint),
+        like("overwritten_not_added", "the loss is the last sample's alone: inside the loop over the samples, "
+             "`=` replaces what the earlier samples added; use `+=`.", lambda ev: per_sample[-1] / n + total,
+             hint=hint),
+    ]
+
+
+def _not_a_column(what, exc, shape, per_row, hint):
+    """numpy's 'could not be broadcast together with shapes (N,C) (N,)': one number per row used
+    against an (N, C) array without being made a column: name it (else re-raise)."""
+    if exc.key == "exception" and len(shape) == 2 and shape[0] != shape[1] and \
+            set(_broadcast_shapes(str(exc))) == {tuple(shape), (shape[0],)}:
+        n, c = shape
+        raise CheckFailed(f"{what}: {per_row} has one number per sample, shape ({n},); an array of shape "
+                          f"({n}, {c}) meets it along its LAST axis, the {c} classes, so numpy cannot pair "
+                          f"them (and with N = C it would silently pair the wrong ones). Make it a column of "
+                          f"shape ({n}, 1): keepdims=True in the sum or max, or [:, None].\n"
+                          f"  ({str(exc).splitlines()[0]})", key="not_a_column", hint=hint) from None
+    raise exc
+
+
+def _dout_probe(what_b, backward, cache, shape, example, hint):
+    """A backward pass whose result is not proportional to dout: with dout = 0 it returns something
+    other than zeros, so a term of dz is not multiplied by dout (``dout * a - b``).  Raise that, named;
+    else return quietly."""
+    try:
+        dz = np.asarray(call(backward, np.zeros(shape), cache, what=what_b), dtype=np.float64)
+    except (CheckFailed, TypeError, ValueError):   # the probe found nothing to add: the failure stands
+        return
+    if dz.shape == shape and np.all(np.isfinite(dz)) and np.max(np.abs(dz)) > 1e-12:
+        raise CheckFailed(f"{what_b}: with dout = 0 it returns nonzero numbers (up to {np.max(np.abs(dz)):.3g}), "
+                          f"so part of dz is not multiplied by dout. The chain rule multiplies the WHOLE local "
+                          f"derivative by dout: {example} (operator precedence: dout * a - b is (dout * a) - b).",
+                          key="dout_not_distributed", hint=hint)
+
+
 # --- 1. where the sums come from -----------------------------------------------------------------
 
 QUESTIONS = ("db_axis", "dW_terms", "dh_terms", "delta_per_dz")
@@ -318,6 +476,10 @@ def layer_questions(fn, *, hidden=False):
         right = _right_answers(n, d, m)
         for key in QUESTIONS:
             value = _number(raw[key])
+            if isinstance(raw[key], str):
+                raise CheckFailed(f"{what}(N={n}, D={d}, M={m}): {key} is the string {raw[key]!r}: return the number "
+                                  f"itself, an expression of the parameters N, D and M without quotes, so that the "
+                                  f"answer follows the sizes the check passes.", key="string_answer")
             if value is None:
                 raise CheckFailed(f"{what}(N={n}, D={d}, M={m}): {key} must be a number; got "
                                   f"{type(raw[key]).__name__}.", key="not_numeric")
@@ -363,7 +525,35 @@ def _affine_rows():
                               "already inside dout); dx has no 1/N at all.",
              lambda ev: (ev.dout @ ev.inputs[1].T).reshape(ev.inputs[0].shape) / ev.inputs[0].shape[0],
              grads="dx", hint=3),
-    ]
+        like("reshape_for_transpose", "x2.reshape(D, N) (or x.reshape(-1, N)) is not x2.T: a reshape keeps "
+                                      "numpy's row-by-row order and only cuts it into other rows, which mixes "
+                                      "samples and features. Transpose: dW = x2.T @ dout.",
+             lambda ev: _flat(ev.inputs[0]).reshape(-1, ev.inputs[0].shape[0]) @ ev.dout, grads="dW", hint=2),
+        _Row("features_reordered", "{name} holds the right rows in another order: each sample's numbers are "
+                                   "not read in the order of forward's x.reshape(N, -1). x.T of a batch with "
+                                   "3 or more axes reverses EVERY axis, so x.T.reshape(-1, N) is not "
+                                   "x.reshape(N, -1).T: flatten first, then transpose.",
+             lambda ev: _rows_permuted(ev.yours, _flat(ev.inputs[0]).T @ ev.dout), grads=("dW",), hint=2),
+        like("dx_column_convention", "W @ dout.T is the transpose of dx (the seeds' column convention), and "
+                                     "reshaping it to x's shape mixes the samples: dx = (dout @ W.T).reshape("
+                                     "x.shape).", lambda ev: (ev.inputs[1] @ ev.dout.T).reshape(ev.inputs[0].shape),
+             grads="dx", hint=2),
+    ] + sample_rows(lambda ev: np.einsum("si,sj->sij", _flat(ev.inputs[0]), ev.dout), hint=3, grads="dW") \
+      + sample_rows(lambda ev: ev.dout, hint=3, grads="db") \
+      + sample_rows(lambda ev: np.einsum("sj,ij,sr->sri", ev.dout, ev.inputs[1], np.eye(ev.dout.shape[0])).reshape(
+          (ev.dout.shape[0],) + ev.inputs[0].shape), hint=3, grads="dx")
+
+
+def _rows_permuted(yours, truth):
+    """Are ``yours``'s rows those of ``truth`` in another order (a permutation, not the identity)?"""
+    yours = np.asarray(yours, dtype=np.float64)
+    if yours.ndim != 2 or yours.shape != truth.shape or yours.shape[0] < 3:
+        return False
+    scale = max(float(np.max(np.abs(truth))), 1e-12)
+    mine, right = (np.round(a / scale, 9) + 0.0 for a in (yours, truth))
+    if np.array_equal(mine, right):
+        return False
+    return np.array_equal(mine[np.lexsort(mine.T[::-1])], right[np.lexsort(right.T[::-1])])
 
 
 def _affine_shapes(bwd, grads, x, W):
@@ -411,7 +601,8 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
         raise
     try:
         dout = np.random.default_rng(seed).standard_normal((n, W.shape[1]))
-        _affine_shapes(bwd, call(backward, dout, cache, what=bwd), x, W)
+        grads = call(backward, dout.copy(), cache, what=bwd)
+        _affine_shapes(bwd, grads, x, W)
         check_layer(forward, backward, x, W, b, names=["x", "W", "b"], mistakes=_affine_rows(),
                     seed=seed, quiet=True, reference=lambda x_, W_, b_: _flat(x_) @ W_ + b_)
     except CheckFailed as exc:
@@ -422,6 +613,16 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
                               f"each gradient sum over?\n  ({text.splitlines()[0]})", key="backward_shapes",
                               hint=2) from None
         raise
+    if x_given.dtype.kind in "iu":
+        # right for float inputs; now the gradients it gave for the integer batch itself
+        for name, grad, right in zip(("dx", "dW", "db"), grads, ((dout @ W.T).reshape(x.shape), _flat(x).T @ dout,
+                                                                dout.sum(axis=0))):
+            if isinstance(grad, np.ndarray) and grad.dtype.kind in "iub":
+                raise CheckFailed(f"{bwd}{context}: {name} has integer dtype {grad.dtype}, so every number written "
+                                  f"into it was cut to an integer: np.zeros_like(x) of an integer x is an integer "
+                                  f"array. Compute {name} from dout, a float array ((dout @ W.T).reshape(x.shape) "
+                                  f"is one), or start from np.zeros(x.shape).", key="integer_dtype", hint=3)
+            _answer(bwd, grad, right, name=name, context=context)
 
 
 @EXERCISES.check("affine")
@@ -443,8 +644,23 @@ def affine(forward, backward, *, hidden=False):
 
 # --- 3-5. activations --------------------------------------------------------------------------
 
+def _elementwise_layer(forward, backward, z, *, what_f, what_b, seed, rows, reference, precedence):
+    """check_layer on an elementwise layer; a failure it only calls wrong first meets the dout probe
+    (``precedence``: the right formula to quote, and its hint)."""
+    try:
+        check_layer(forward, backward, z, names=["z"], seed=seed, quiet=True, mistakes=rows, reference=reference)
+    except CheckFailed as exc:
+        if exc.key in SYMPTOMS:
+            try:
+                cache = _pair(what_f, call(forward, z.copy(), what=what_f), "out", "cache")[1]
+            except CheckFailed:
+                raise exc from None
+            _dout_probe(what_b, backward, cache, z.shape, *precedence)
+        raise
+
+
 def _activation(forward, backward, *, what_f, what_b, fn, derivative, cases, big, seeds, rows,
-                overflow_forward, overflow_backward, mistakes_forward=()):
+                overflow_forward, overflow_backward, precedence, mistakes_forward=()):
     """An elementwise layer: its output at extreme inputs (no overflow), then check_layer on every
     case, then its backward pass at the extreme inputs (finite, warning-free, right)."""
     try:
@@ -453,7 +669,8 @@ def _activation(forward, backward, *, what_f, what_b, fn, derivative, cases, big
     except CheckFailed as exc:
         _overflowed(what_f, exc, "overflow", overflow_forward)
     for z, seed in zip(cases, seeds):
-        check_layer(forward, backward, z, names=["z"], seed=seed, quiet=True, mistakes=rows, reference=fn)
+        _elementwise_layer(forward, backward, z, what_f=what_f, what_b=what_b, seed=seed, rows=rows, reference=fn,
+                           precedence=precedence)
     dout = np.random.default_rng(seeds[0]).standard_normal(big.shape)
     result = _pair(what_f, call(forward, big.copy(), what=what_f), "out", "cache")
     try:
@@ -480,6 +697,7 @@ def sigmoid(forward, backward, *, hidden=False):
         overflow_backward=("the backward pass overflowed at z = -800: it recomputes the sigmoid with a plain "
                            "exp. Cache what forward computed (out = sigmoid(z)) and build sigma'(z) from "
                            "it, or call the setup cell's stable sigmoid.", 2),
+        precedence=("dz = dout * out * (1 - out), not dout * out - out**2", 1),
         rows=[
             like("missing_activation_derivative", "you forgot the sigmoid's derivative: dz is dout times "
                  "the local derivative sigma'(z), entry by entry.", lambda ev: ev.dout, hint=1),
@@ -491,6 +709,14 @@ def sigmoid(forward, backward, *, hidden=False):
             like("derivative_without_dout", "dz = dout * sigma'(z): you returned sigma'(z) alone; the "
                  "chain rule multiplies it by the upstream gradient.",
                  lambda ev: _dsigmoid(ev.inputs[0]), hint=1),
+            like("cache_is_input", "your backward reads its cache as out = sigma(z), but your forward cached z "
+                 "itself: z * (1 - z) is not sigma'(z). Cache the output (return out, out), or apply sigmoid "
+                 "to the cached z.", lambda ev: ev.dout * ev.inputs[0] * (1 - ev.inputs[0]), hint=2),
+            like("other_activation_derivative", "1 - out**2 is tanh's derivative; the sigmoid's is "
+                 "out * (1 - out).", lambda ev: ev.dout * (1 - _sigmoid(ev.inputs[0]) ** 2), hint=2),
+            like("derivative_factor_missing", "sigma'(z) = out * (1 - out): yours is dout * (1 - out), the "
+                 "factor out is missing (exp(-z) / (1 + exp(-z)) is 1 - sigma(z), not its derivative).",
+                 lambda ev: ev.dout * (1 - _sigmoid(ev.inputs[0])), hint=2),
         ])
 
 
@@ -509,6 +735,7 @@ def tanh(forward, backward, *, hidden=False):
         overflow_forward="exp overflowed for large |z|: np.tanh is stable, use it.",
         overflow_backward=("the backward pass overflowed for large |z|: it recomputes tanh with exp. Use "
                            "the cached out = tanh(z), or np.tanh.", 2),
+        precedence=("dz = dout * (1 - out**2), not dout * 1 - out**2", 1),
         rows=[
             like("missing_activation_derivative", "you forgot tanh's derivative: dz is dout times the "
                  "local derivative tanh'(z), entry by entry.", lambda ev: ev.dout, hint=1),
@@ -519,12 +746,21 @@ def tanh(forward, backward, *, hidden=False):
                  lambda ev: ev.dout * (1 - t(ev)), hint=2),
             like("derivative_without_dout", "dz = dout * tanh'(z): you returned tanh'(z) alone; the chain "
                  "rule multiplies it by the upstream gradient.", lambda ev: 1 - t(ev) ** 2, hint=1),
+            like("square_outside", "tanh'(z) = 1 - tanh(z)**2 squares tanh(z) alone: yours squares the whole "
+                 "(1 - tanh(z)).", lambda ev: ev.dout * (1 - t(ev)) ** 2, hint=1),
+            like("cache_is_input", "your backward reads its cache as out = tanh(z), but your forward cached z "
+                 "itself: 1 - z**2 is not tanh'(z). Cache the output (return out, out), or apply np.tanh to "
+                 "the cached z.", lambda ev: ev.dout * (1 - ev.inputs[0] ** 2), hint=2),
+            like("other_activation_derivative", "out * (1 - out) is the sigmoid's derivative; tanh's is "
+                 "1 - out**2.", lambda ev: ev.dout * t(ev) * (1 - t(ev)), hint=1),
+            like("other_activation_derivative", "1 + out**2 is the derivative of tan, not of tanh: tanh'(z) = "
+                 "1 - tanh(z)**2.", lambda ev: ev.dout * (1 + t(ev) ** 2), hint=1),
         ])
 
 
 @EXERCISES.check("relu")
 def relu(forward, backward, *, hidden=False):
-    fwd = _name(forward, "relu_forward")
+    fwd, bwd = _name(forward, "relu_forward"), _name(backward, "relu_backward")
     rng = _rng(hidden, 430)
     # integers, as a learner might start from: relu's output keeps them (no kink is crossed here)
     z_int = rng.integers(-4, 5, size=(3, 7) if hidden else (3, 4))
@@ -562,6 +798,9 @@ def relu(forward, backward, *, hidden=False):
              lambda ev: mask(ev).astype(np.float64), hint=3),
         like("mask_times_z", "the local derivative is the mask (z > 0), 1 or 0; yours multiplies dout by "
              "relu(z) itself.", lambda ev: ev.dout * _relu(ev.inputs[0]), hint=1),
+        like("sign_not_step", "np.sign(z) is -1 where z < 0, but ReLU's derivative is 0 there (the unit is "
+             "off): the local derivative is the step (z > 0), 1 or 0.",
+             lambda ev: ev.dout * np.sign(ev.inputs[0]), hint=1),
     ]
     shapes = [(5, 4), (3, 7)] if hidden else [(4, 3), (2, 5)]
     for k, shape in enumerate(shapes):
@@ -569,8 +808,24 @@ def relu(forward, backward, *, hidden=False):
         _forward_value(forward, (z,), _relu(z), fwd, context=f" for z of shape {z.shape}",
                        mistakes=forward_rows(z), names=["z"], hint=3)
         with _hints(mutated_input=3, mutated_cache=3, ignores_upstream=1):
-            check_layer(forward, backward, z, names=["z"], seed=(47 if hidden else 46) + 20 * k, quiet=True,
-                        mistakes=rows, reference=_relu)
+            _elementwise_layer(forward, backward, z, what_f=fwd, what_b=bwd, seed=(47 if hidden else 46) + 20 * k,
+                               rows=rows, reference=_relu, precedence=("dz = dout * (z > 0)", 3))
+    # the integer z again, through the backward pass: dz is made of real numbers (dout's)
+    dout = np.random.default_rng(48 if hidden else 49).standard_normal(z_int.shape)
+    cache = _pair(fwd, call(forward, z_int.copy(), what=fwd), "out", "cache")[1]
+    dz = call(backward, dout.copy(), cache, what=bwd)
+    context = f" for integer z of shape {z_int.shape}"
+    if isinstance(dz, np.ndarray) and dz.dtype.kind in "iu":
+        raise CheckFailed(f"{bwd}{context}: dz has integer dtype {dz.dtype}, so every dout written into it was cut "
+                          f"to an integer: np.zeros_like(z) of an integer z is an integer array. Build dz from "
+                          f"dout, a float array: dout * (z > 0).", key="integer_dtype", hint=3)
+    right = dout * (z_int > 0)
+    if np.shape(dz) == z_int.shape:     # at z = 0 (a kink) either 0 or dout is fine
+        try:
+            dz = np.where(z_int == 0, right, np.asarray(dz, dtype=np.float64))
+        except (TypeError, ValueError):
+            pass
+    _answer(bwd, dz, right, name="dz", context=context)
 
 
 # --- 6-7. losses -------------------------------------------------------------------------------
@@ -649,7 +904,10 @@ def _mse_case(fn, what, y, t, seed):
              lambda ev: 0.5 * sq / (n * m), hint=2),
         like("mean_over_outputs", "average over the batch only: np.mean((y - t)**2) averages over the "
              "outputs too, and drops the 1/2.", lambda ev: sq / (n * m), hint=2),
-    ])
+        like("square_of_sum", "the loss squares each difference, then sums: np.sum((y - t)**2). Yours squares "
+             "the sum, np.sum(y - t)**2 (** applies to what stands right before it).",
+             lambda ev: 0.5 * float(np.sum(y - t)) ** 2 / n, hint=3),
+    ] + sample_value_rows(0.5 * np.sum((y - t) ** 2, axis=1), 0.0, hint=3))
     forward, backward = _loss_layer(fn, what, "dy", t)
     grad = lambda ev: (ev.inputs[0] - t) / n  # noqa: E731
     rows = _mean_rows(n, grad, hint=3) + [
@@ -661,7 +919,11 @@ def _mse_case(fn, what, y, t, seed):
              "dy has a 1/N and no 1/M.", lambda ev: ev.dout * grad(ev) / m, hint=2),
         like("missing_half", "dy is twice the gradient of the loss: the 1/2 of the loss cancels the 2 of "
              "the square.", lambda ev: 2 * ev.dout * grad(ev), hint=1),
-    ] + ([] if n == 4 else [
+        like("division_precedence", "y - t / n divides t alone (/ binds before -): dy = (y - t) / N.",
+             lambda ev: ev.dout * (ev.inputs[0] - t / n), hint=3),
+        like("division_precedence", "y / n - t divides y alone: dy = (y - t) / N.",
+             lambda ev: ev.dout * (ev.inputs[0] / n - t), hint=3),
+    ] + sample_rows(lambda ev: ev.dout * np.eye(n)[:, :, None] * grad(ev)[None], hint=3) + ([] if n == 4 else [
         like("hard_coded_batch", f"dy divides by 4 for a batch of N={n}: take N from the batch, y.shape[0].",
              lambda ev: ev.dout * (ev.inputs[0] - t) / 4, hint=2)])
     with _hints(ignores_upstream=1):
@@ -678,13 +940,32 @@ GLOBAL_MAX = ("a row whose scores all lie 800 below the batch's largest score go
               "the max of the whole batch.")
 
 
+ROW_NUMBER = "each row's max (or its sum of exp)"
+
+
+def _ce_exception(what, exc, shape):
+    """Name what a raw numpy exception of softmax_cross_entropy most likely comes from."""
+    text = str(exc)
+    if exc.key == "exception" and "IndexError" in text and "axis 0" in text:
+        raise CheckFailed(f"{what}: labels index the classes, axis 1 of scores ({shape[1]} of them), one per row: "
+                          f"pick with [np.arange(N), labels]. An index [labels] alone picks ROWS, and a label can "
+                          f"be larger than the last row's number.\n  ({text.splitlines()[0]})",
+                          key="labels_as_rows", hint=3) from None
+    _not_a_column(what, exc, shape, ROW_NUMBER, hint=3)
+
+
 def _call_ce(fn, scores, labels, what):
     try:
         return _call_loss(fn, what, scores, labels, ["scores", "labels"], "dscores", hint=3)
     except CheckFailed as exc:
         if "log" in str(exc) and "divide by zero" in str(exc):
             raise CheckFailed(f"{what}: {LOG_OF_ZERO}", key="log_of_zero", hint=3) from None
-        _overflowed(what, exc, "softmax_overflow", SOFTMAX_OVERFLOW, hint=3)
+        try:
+            _overflowed(what, exc, "softmax_overflow", SOFTMAX_OVERFLOW, hint=3)
+        except CheckFailed as other:
+            if other is not exc:
+                raise
+        _ce_exception(what, exc, scores.shape)
 
 
 def _ce_case(fn, what, scores, labels, seed):
@@ -695,6 +976,8 @@ def _ce_case(fn, what, scores, labels, seed):
     picked = log_p[np.arange(n), labels]
     shifted = scores - scores.max(axis=1, keepdims=True)
     over_batch = shifted - np.log(np.exp(shifted).sum())
+    over_samples = [shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True)),    # each row shifted first
+                    _log_softmax_rows(scores.T).T]                                   # or not: columns alone
     _answer(what, result[0], ref, name="loss", context=f" for scores of shape {scores.shape}", mistakes=[
         like("mean_never", "the loss is the MEAN over the batch of -log p[label]; yours is the sum "
              "(N times too large).", lambda ev: -np.sum(picked), hint=2),
@@ -710,7 +993,16 @@ def _ce_case(fn, what, scores, labels, seed):
         like("normalised_over_batch", "softmax normalises each ROW: sum exp over the classes of one sample "
              "(axis=1, keepdims=True); yours sums over the whole batch.",
              lambda ev: float(-np.mean(over_batch[np.arange(n), labels])), hint=3),
-    ])
+    ] + [
+        like("normalised_over_batch", "softmax normalises each ROW: sum exp over the classes of one sample "
+             "(axis=1); yours sums over the samples (axis=0), one column at a time.",
+             lambda ev, log_q=log_q: float(-np.mean(log_q[np.arange(n), labels])), hint=3)
+        for log_q in over_samples
+    ] + [
+        like("labels_as_rows", "log_p[labels] picks whole ROWS (the rows numbered by the labels); pick one entry "
+             "per row, the label's column: log_p[np.arange(N), labels].",
+             lambda ev: float(-np.mean(log_p[labels])), hint=3),
+    ] + sample_value_rows(-picked, 0.0, hint=3))
     forward, backward = _loss_layer(fn, what, "dscores", labels)
     grad = lambda ev: _ce_grad(ev.inputs[0], labels)  # noqa: E731
     p = lambda ev: _softmax_rows(ev.inputs[0])  # noqa: E731
@@ -719,10 +1011,23 @@ def _ce_case(fn, what, scores, labels, seed):
              "subtracted.", lambda ev: ev.dout * p(ev) / n, hint=2),
         like("dscores_sign", "dscores has the sign flipped: (onehot - p) / N instead of (p - onehot) / N.",
              lambda ev: -ev.dout * grad(ev), hint=2),
-    ]
+        like("division_precedence", "p - onehot / N divides the one-hot alone (/ binds before -): dscores = "
+             "(p - onehot) / N.", lambda ev: ev.dout * (p(ev) - np.eye(c)[labels] / n), hint=2),
+        like("onehot_everywhere", "the 1 is subtracted from every entry; the one-hot row has its 1 at the "
+             "label only: dscores[np.arange(N), labels] -= 1.", lambda ev: ev.dout * (p(ev) - 1) / n, hint=3),
+        like("labels_as_rows", "p[labels] -= 1 subtracts 1 from whole ROWS (the rows numbered by the labels); "
+             "subtract it at one entry per row, the label's column: p[np.arange(N), labels] -= 1.",
+             lambda ev: ev.dout * _rows_minus_one(p(ev), labels) / n, hint=3),
+    ] + sample_rows(lambda ev: ev.dout * np.eye(n)[:, :, None] * grad(ev)[None], hint=3)
     with _hints(ignores_upstream=1):
         check_layer(forward, backward, scores, names=["scores"], seed=seed, quiet=True, batch=n, mistakes=rows,
                     reference=lambda s_: _ce(s_, labels))
+
+
+def _rows_minus_one(p, labels):
+    wrong = p.copy()
+    wrong[labels] -= 1.0
+    return wrong
 
 
 @EXERCISES.check("softmax_cross_entropy")
@@ -742,7 +1047,12 @@ def softmax_cross_entropy(fn, *, hidden=False):
     try:
         result = _call_loss(fn, what, spread, spread_labels, ["scores", "labels"], "dscores", hint=3)
     except CheckFailed as exc:
-        _overflowed(what, exc, "global_max", GLOBAL_MAX, hint=3)
+        try:
+            _overflowed(what, exc, "global_max", GLOBAL_MAX, hint=3)
+        except CheckFailed as other:
+            if other is not exc:
+                raise
+        _ce_exception(what, exc, spread.shape)
     context = " for scores 800 apart between rows"
     _answer(what, result[0], _ce(spread, spread_labels), name="loss", context=context)
     _answer(what, result[1], _ce_grad(spread, spread_labels), name="dscores", context=context)
@@ -934,7 +1244,15 @@ def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed, order):
         like("ignored_hidden_argument", f"the loss is the one of a network with hidden={other!r}: use the "
              f"activation named by the argument `hidden` ({hidden!r} here).",
              lambda ev, other=other: _net(x, W1, b1, W2, b2, t, other, loss)[0])
-        for other in ACTIVATIONS if other != hidden])
+        for other in ACTIVATIONS if other != hidden] + [
+        like("activation_on_scores", "the loss is the one of scores = a(a(x @ W1 + b1) @ W2 + b2): the "
+             "activation belongs to the hidden layer only; the scores go to the loss as the second affine "
+             "layer gives them.", lambda ev: _net(x, W1, b1, W2, b2, t, hidden, loss, variant="act_on_scores")[0],
+             hint=1),
+        like("activation_skipped", "the loss is the one of scores = (x @ W1 + b1) @ W2 + b2, with no "
+             "activation: the second affine layer takes h1 = a(z1), the activation's output, not z1.",
+             lambda ev: _net(x, W1, b1, W2, b2, t, hidden, loss, variant="no_activation")[0], hint=1),
+    ])
 
     forward = through(fn, lambda x_, W1_, b1_, W2_, b2_: ((x_, np.array(t), {"W1": W1_, "b1": b1_, "W2": W2_,
                                                                            "b2": b2_}), kwargs),
@@ -1036,11 +1354,18 @@ def _flatten_case(flatten_fn, unflatten_fn, layers, rng):
     ])
     # unflatten: a different theta, shapes taken from `like` (whose values must not leak through)
     theta = rng.standard_normal(_theta(layers).size)
-    like_layers = [(np.zeros_like(W), np.zeros_like(b)) for W, b in layers]
+    like_layers = [(rng.standard_normal(W.shape), rng.standard_normal(b.shape)) for W, b in layers]
+    like_before = [(W.copy(), b.copy()) for W, b in like_layers]
     before = theta.copy()
     out = call(unflatten_fn, theta, like_layers, what=uwhat)
     if not np.array_equal(theta, before):
         raise CheckFailed(f"{uwhat} changed theta in place.", key="mutated_input")
+    if any(not (np.array_equal(W, W0) and np.array_equal(b, b0)) for (W, b), (W0, b0) in zip(like_layers, like_before)):
+        raise CheckFailed(f"{uwhat} wrote theta's numbers into the arrays of `like`: like only lends its shapes, and "
+                          f"a caller's like is often the network's own parameters (section 7 passes `layers`, which "
+                          f"holds params' arrays), which your unflatten overwrites. Make new arrays: "
+                          f"theta[k:k + W.size].reshape(W.shape), and leave like as it was.",
+                          key="wrote_into_like", hint=3)
     if not isinstance(out, (list, tuple)) or len(out) != len(layers):
         raise CheckFailed(f"{uwhat} must return a list of {len(layers)} (W, b) pairs, one per layer; "
                           f"it returned {type(out).__name__}"
@@ -1050,6 +1375,8 @@ def _flatten_case(flatten_fn, unflatten_fn, layers, rng):
     variants = {v: _unflatten_variant(before, shapes, v) for v in ("bias_first", "offset_skips_bias",
                                                                    "bias_at_weights")}
     offset_rows = lambda k, part: [  # noqa: E731
+        like("returned_like", "these are like's own numbers: like only lends the shapes; the numbers come from "
+             "theta, theta[k:k + W.size].reshape(W.shape) and so on.", lambda ev: like_before[k][part], hint=3),
         like("offset_skips_bias", "the offset into theta must move past each layer's b too: after "
              "reading W (k += W.size) and b (k += b.size). Yours starts the next W inside the bias.",
              lambda ev: variants["offset_skips_bias"][k][part], hint=3),
@@ -1094,7 +1421,15 @@ def layer_theta_grad(fn, *, hidden=False):
 
         dz = rng.standard_normal((n, m))
         given = [h.copy(), dz.copy()]
-        grads = call(fn, *given, what=what)
+        try:
+            grads = call(fn, *given, what=what)
+        except CheckFailed as exc:
+            text = str(exc)
+            if exc.key == "exception" and ("mismatch" in text or "not aligned" in text):
+                raise CheckFailed(f"{what}: a matrix product's sizes do not fit. h is ({n}, {d}) and dz ({n}, {m}); "
+                                  f"dW[i, j] sums h[s, i] dz[s, j] over the samples s, axis 0 of both: h.T @ dz, "
+                                  f"({d}, {m}).\n  ({text.splitlines()[0]})", key="backward_shapes", hint=3) from None
+            raise
         _unchanged(what, (h, dz), given, names=["h", "dz"])
         size = np.size(grads) if grads is not None else 0
         if np.ndim(grads) == 1 and size == d * m:
@@ -1104,6 +1439,11 @@ def layer_theta_grad(fn, *, hidden=False):
             raise CheckFailed(f"{what}: dtheta has {size} entries: db still has the batch axis. A bias is "
                               f"shared by all N={n} samples: its gradient sums dz over them, {m} numbers.",
                               key="batch_not_summed", hint=2)
+        if np.ndim(grads) == 1 and size == n * d * n * m + m:
+            raise CheckFailed(f"{what}: dtheta has {size} entries: np.outer(h, dz) flattens both arrays first and "
+                              f"multiplies every entry of h with every entry of dz, across samples. dW is the sum "
+                              f"over the samples of np.outer(h[s], dz[s]), which is h.T @ dz.",
+                              key="outer_of_batches", hint=2)
         if np.ndim(grads) == 2 and np.shape(grads) == (d, m):
             raise CheckFailed(f"{what}: dtheta has shape {np.shape(grads)}, dW alone and not flattened: return the "
                               f"1-D [dW.ravel(); db] of {d * m + m} entries.", key="not_flattened", hint=1)
@@ -1127,7 +1467,8 @@ def layer_theta_grad(fn, *, hidden=False):
                 like("one_sample_only", "dW sums the outer products of ALL N samples; yours has the first "
                      "sample's only.", lambda ev: np.concatenate([np.outer(h[0], ev.dout[0]).ravel(),
                                                           ev.dout.sum(axis=0)]), hint=2),
-            ])
+            ] + sample_rows(lambda ev, h=h: np.concatenate([np.einsum("si,sj->sij", h, ev.dout).reshape(len(h), -1),
+                                                            ev.dout], axis=1), hint=3))
 
 
 # --- 12. the hinge loss ----------------------------------------------------------------------------
@@ -1161,13 +1502,19 @@ def _hinge_check(fn, x, W, labels, reg, seed):
     what = _name(fn, "hinge_loss")
     n, c = x.shape[0], W.shape[1]
     given = [W.copy(), x.copy(), labels.copy()]
-    result = _pair(what, call(fn, *given, reg, what=what), "loss", "dW")
+    try:
+        result = _pair(what, call(fn, *given, reg, what=what), "loss", "dW")
+    except CheckFailed as exc:
+        _hinge_exception(what, exc, n, c, x.shape[1])
     _unchanged(what, (W, x, labels), given, names=["W", "x", "labels"])
     ref = _hinge(W, x, labels, reg)[0]
     penalty = reg * np.sum(W * W)
     data = ref - penalty
     s = x @ W
     unclamped = np.delete((s - s[np.arange(n), labels][:, None] + 1).ravel(), np.arange(n) * c + labels)
+    table = s - s[np.arange(n), labels][:, None] + 1
+    table[np.arange(n), labels] = 0.0
+    per_sample = np.maximum(table, 0.0).sum(axis=1)
     context = f" for x of shape {x.shape}, W of shape {W.shape}, reg = {reg}"
     _answer(what, result[0], ref, name="loss", context=context, mistakes=[
         like("own_margin_counted", "the loss is exactly 1 too large: L_s sums over the wrong classes "
@@ -1186,7 +1533,11 @@ def _hinge_check(fn, x, W, labels, reg, seed):
              "not): yours has half of it.", lambda ev: data + 0.5 * penalty),
         like("reg_not_squared", "R = reg * sum(W**2), the sum of the SQUARED weights; yours sums W itself.",
              lambda ev: data + reg * np.sum(W)),
-    ])
+        like("reg_square_of_sum", "R = reg * sum(W**2) squares each weight, then sums; yours squares the sum "
+             "(np.sum(W)**2).", lambda ev: data + reg * np.sum(W) ** 2, hint=1),
+        like("reg_over_n", "R = reg * sum(W**2) is added once, after the mean: only the data loss is divided "
+             "by N; yours divides R by N too.", lambda ev: data + penalty / n, hint=1),
+    ] + sample_value_rows(per_sample, penalty, hint=3))
 
     forward = through(fn, lambda W_: ((W_, x.copy(), labels.copy(), reg), {}),
                       lambda out: _pair(what, out, "loss", "dW"), what)
@@ -1216,7 +1567,30 @@ def _hinge_check(fn, x, W, labels, reg, seed):
             like("subtracted_once", "the correct class's column gets -x[s] once for EACH positive margin of "
                  "sample s (the count), not once per sample.",
                  lambda ev: ev.dout * _hinge_subtracted_once(ev.inputs[0], x, labels, reg), hint=2),
-        ])
+            like("own_margin_counted", "the correct class's column gets one -x[s] too many per sample: your mask "
+                 "counts the correct class's own margin (0 once set to 0, but margins >= 0 counts it; 1 if the "
+                 "mask is taken before it is set to 0). Count the classes j != labels[s] whose margin is > 0.",
+                 variant("own_in_mask"), hint=2),
+            like("reg_over_n", "the regulariser's branch 2 * reg * W is added after the mean: only the data part "
+                 "has the 1/N; yours divides 2 * reg * W by N too.", variant("reg_over_n"), hint=1),
+        ] + sample_rows(lambda ev: ev.dout * _hinge_parts(ev.inputs[0], x, labels), hint=3,
+                        offset=lambda ev: ev.dout * 2 * reg * ev.inputs[0]))
+
+
+def _hinge_exception(what, exc, n, c, d):
+    """Name what a raw numpy exception of hinge_loss most likely comes from."""
+    text = str(exc)
+    first = text.splitlines()[0]
+    if exc.key == "exception" and f"indexing result of shape ({n},)" in text and f"shape ({c},)" in text:
+        raise CheckFailed(f"{what}: mask[rows, labels] takes one number per sample ({n}), the count of that sample's "
+                          f"positive margins: sum the mask over the classes, mask.sum(axis=1); axis 0 runs over "
+                          f"the samples and gives {c} numbers, one per class.\n  ({first})",
+                          key="count_wrong_axis", hint=3) from None
+    if exc.key == "exception" and ("mismatch" in text or "not aligned" in text):
+        raise CheckFailed(f"{what}: a matrix product's sizes do not fit. x is ({n}, {d}) and the mask (d scores) is "
+                          f"({n}, {c}); dW[i, j] sums over the samples, axis 0 of both: x.T @ mask, of W's shape "
+                          f"({d}, {c}).\n  ({first})", key="backward_shapes", hint=1) from None
+    _not_a_column(what, exc, (n, c), "the correct class's score, scores[rows, labels],", hint=3)
 
 
 def _hinge_subtracted_once(W, x, labels, reg):

@@ -640,4 +640,275 @@ MISTAKES = [
             return sum(cache_bytes(item, seen) for item in cache)
         return 0
         """)), kind="subtle"),
+
+    # --- the blind catalog's mistakes (issue 18, tests/mistakes_holdout/04_vector_backprop.py), with the keys
+    # the checks now give; the holdout's rows that repeat one above are not repeated here -----------------
+    Mistake("layer_questions", "dh_terms", "dh[s, i] said to have D terms (the sum over its own axis)", """
+        def layer_questions(N, D, M):
+            return {"db_axis": 0, "dW_terms": N, "dh_terms": D, "delta_per_dz": N}
+        """, kind="blind"),
+    Mistake("layer_questions", "string_answer", "the size answers returned as the letters 'N', 'M'", """
+        def layer_questions(N, D, M):
+            return {"db_axis": 0, "dW_terms": "N", "dh_terms": "M", "delta_per_dz": "N"}
+        """, kind="blind"),
+    Mistake("affine", "kept_axis", "db summed with keepdims=True: shape (1, M)", """
+        def affine_forward(x, W, b):
+            out = x.reshape(x.shape[0], -1) @ W + b
+            return out, (x, W)
+
+        def affine_backward(dout, cache):
+            x, W = cache
+            x2 = x.reshape(x.shape[0], -1)
+            dx = (dout @ W.T).reshape(x.shape)
+            dW = x2.T @ dout
+            db = dout.sum(axis=0, keepdims=True)
+            return dx, dW, db
+        """, kind="blind"),
+    Mistake("affine", "integer_dtype", "dx preallocated with np.zeros_like(x): integer inputs truncate it", """
+        def affine_forward(x, W, b):
+            out = x.reshape(x.shape[0], -1) @ W + b
+            return out, (x, W)
+
+        def affine_backward(dout, cache):
+            x, W = cache
+            x2 = x.reshape(x.shape[0], -1)
+            dx = np.zeros_like(x)
+            dx[...] = (dout @ W.T).reshape(x.shape)
+            dW = x2.T @ dout
+            db = dout.sum(axis=0)
+            return dx, dW, db
+        """, kind="blind"),
+    Mistake("affine", "features_reordered",
+            "dW from x.T.reshape(-1, N): the features of a 3-D x come out in the wrong order", """
+        def affine_forward(x, W, b):
+            out = x.reshape(x.shape[0], -1) @ W + b
+            return out, (x, W)
+
+        def affine_backward(dout, cache):
+            x, W = cache
+            N = x.shape[0]
+            dx = (dout @ W.T).reshape(x.shape)
+            dW = x.T.reshape(-1, N) @ dout
+            db = dout.sum(axis=0)
+            return dx, dW, db
+        """, kind="blind"),
+    Mistake("sigmoid", "mutated_cache", "backward turns the cached output into the derivative in place", """
+        def sigmoid_forward(z):
+            out = sigmoid(z)
+            return out, out
+
+        def sigmoid_backward(dout, cache):
+            cache *= 1 - cache
+            return dout * cache
+        """, kind="blind"),
+    Mistake("sigmoid", "cache_is_input", "forward caches z, backward uses it as if it were sigma(z)", """
+        def sigmoid_forward(z):
+            return sigmoid(z), z
+
+        def sigmoid_backward(dout, cache):
+            return dout * cache * (1 - cache)
+        """, kind="blind"),
+    Mistake("sigmoid", "dout_not_distributed", "dout * out - out**2 (dout multiplies only the first term)", """
+        def sigmoid_forward(z):
+            out = sigmoid(z)
+            return out, out
+
+        def sigmoid_backward(dout, cache):
+            out = cache
+            return dout * out - out ** 2
+        """, kind="blind"),
+    Mistake("tanh", "square_outside", "(1 - tanh(z))**2 instead of 1 - tanh(z)**2", """
+        def tanh_forward(z):
+            return np.tanh(z), z
+
+        def tanh_backward(dout, cache):
+            return dout * (1 - np.tanh(cache)) ** 2
+        """, kind="blind"),
+    Mistake("tanh", "backward_overflow", "tanh' written as 1 / cosh(z)**2: cosh overflows at |z| = 800", """
+        def tanh_forward(z):
+            return np.tanh(z), z
+
+        def tanh_backward(dout, cache):
+            return dout / np.cosh(cache) ** 2
+        """, kind="blind"),
+    Mistake("tanh", "dout_not_distributed", "dout * 1 - out**2 (precedence: dout does not multiply out**2)", """
+        def tanh_forward(z):
+            out = np.tanh(z)
+            return out, out
+
+        def tanh_backward(dout, cache):
+            return dout * 1 - cache ** 2
+        """, kind="blind"),
+    Mistake("relu", "integer_dtype", "dz = np.zeros_like(z) then filled: integer z truncates the gradient", """
+        def relu_forward(z):
+            return np.maximum(z, 0), z
+
+        def relu_backward(dout, cache):
+            z = cache
+            dz = np.zeros_like(z)
+            dz[z > 0] = dout[z > 0]
+            return dz
+        """, kind="blind"),
+    Mistake("relu", "sign_not_step", "derivative written as np.sign(z): -1 where the unit is off", """
+        def relu_forward(z):
+            return np.maximum(z, 0), z
+
+        def relu_backward(dout, cache):
+            return dout * np.sign(cache)
+        """, kind="blind"),
+    Mistake("mse_loss", "division_precedence", "dy = y - t / n (only t divided)", """
+        def mse_loss(y, t):
+            n = y.shape[0]
+            return 0.5 * np.sum((y - t) ** 2) / n, y - t / n
+        """, kind="blind"),
+    Mistake("mse_loss", "mutated_input", "y -= t in place to save memory: the caller's y is overwritten", """
+        def mse_loss(y, t):
+            n = y.shape[0]
+            y -= t
+            return 0.5 * np.sum(y ** 2) / n, y / n
+        """, kind="blind"),
+    Mistake("mse_loss", "n_from_wrong_axis",
+            "loss summed over the batch and averaged over the outputs (axes swapped); dy right", """
+        def mse_loss(y, t):
+            n = y.shape[0]
+            loss = 0.5 * np.mean(np.sum((y - t) ** 2, axis=0))
+            return loss, (y - t) / n
+        """, kind="blind"),
+    Mistake("softmax_cross_entropy", "not_a_column",
+            "row max taken without keepdims: broadcasts along the wrong axis", """
+        def softmax_cross_entropy(scores, labels):
+            n = scores.shape[0]
+            shifted = scores - scores.max(axis=1)
+            log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            loss = -log_p[np.arange(n), labels].mean()
+            dscores = np.exp(log_p)
+            dscores[np.arange(n), labels] -= 1
+            return loss, dscores / n
+        """, kind="blind"),
+    Mistake("softmax_cross_entropy", "mean_never", "the loss summed over the batch, the gradient divided by N", """
+        def softmax_cross_entropy(scores, labels):
+            n = scores.shape[0]
+            shifted = scores - scores.max(axis=1, keepdims=True)
+            log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            loss = -log_p[np.arange(n), labels].sum()
+            dscores = np.exp(log_p)
+            dscores[np.arange(n), labels] -= 1
+            return loss, dscores / n
+        """, kind="blind"),
+    Mistake("collapse_linear", "kept_axis", "bias probed with a (1, D) zero input: shape (1, M)", """
+        def collapse_linear(W1, b1, W2, b2):
+            zero = np.zeros((1, W1.shape[0]))
+            b = (zero @ W1 + b1) @ W2 + b2
+            return W1 @ W2, b
+        """, kind="blind"),
+    Mistake("collapse_linear", "mutated_input", "b2 += b1 @ W2 in place: the caller's b2 changes", """
+        def collapse_linear(W1, b1, W2, b2):
+            b2 += b1 @ W2
+            return W1 @ W2, b2
+        """, kind="blind"),
+    Mistake("two_layer_net", "activation_on_scores", "the activation applied to the scores too", """
+        def two_layer_net(x, t, params, hidden="relu", loss="softmax"):
+            act_forward, act_backward = {"relu": (relu_forward, relu_backward),
+                                         "sigmoid": (sigmoid_forward, sigmoid_backward),
+                                         "tanh": (tanh_forward, tanh_backward)}[hidden]
+            loss_fn = {"softmax": softmax_cross_entropy, "mse": mse_loss}[loss]
+            W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+            z1, c1 = affine_forward(x, W1, b1)
+            h1, ca = act_forward(z1)
+            z2, c2 = affine_forward(h1, W2, b2)
+            scores, ca2 = act_forward(z2)
+            value, dscores = loss_fn(scores, t)
+            dz2 = act_backward(dscores, ca2)
+            dh1, dW2, db2 = affine_backward(dz2, c2)
+            dz1 = act_backward(dh1, ca)
+            _, dW1, db1 = affine_backward(dz1, c1)
+            return value, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+        """, kind="blind"),
+    Mistake("flatten", "wrote_into_like",
+            "unflatten writes theta's numbers into the arrays of `like` and returns them", """
+        def flatten(layers):
+            return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in layers])
+
+        def unflatten(theta, like):
+            k = 0
+            for W, b in like:
+                W[...] = theta[k:k + W.size].reshape(W.shape)
+                k += W.size
+                b[...] = theta[k:k + b.size]
+                k += b.size
+            return like
+        """, kind="blind"),
+    Mistake("layer_theta_grad", "outer_transposed",
+            "einsum with output 'ji': the weight block read column by column", """
+        def layer_theta_grad(h, dz):
+            return np.concatenate([np.einsum("si,sj->ji", h, dz).ravel(), dz.sum(axis=0)])
+        """, kind="blind"),
+    Mistake("layer_theta_grad", "loop_off_by_one",
+            "outer products summed with range(N - 1): the last sample left out", """
+        def layer_theta_grad(h, dz):
+            N = h.shape[0]
+            dW = np.zeros((h.shape[1], dz.shape[1]))
+            db = np.zeros(dz.shape[1])
+            for s in range(N - 1):
+                dW += np.outer(h[s], dz[s])
+                db += dz[s]
+            return np.concatenate([dW.ravel(), db])
+        """, kind="blind"),
+    Mistake("hinge_loss", "not_a_column",
+            "scores[rows, labels] subtracted without [:, None]: broadcast along the classes", """
+        def hinge_loss(W, x, labels, reg):
+            n = x.shape[0]
+            rows = np.arange(n)
+            scores = x @ W
+            margins = scores - scores[rows, labels] + 1.0
+            margins[rows, labels] = 0.0
+            loss = np.maximum(margins, 0.0).sum() / n + reg * np.sum(W * W)
+            mask = (margins > 0).astype(float)
+            mask[rows, labels] = -mask.sum(axis=1)
+            return loss, x.T @ mask / n + 2 * reg * W
+        """, kind="blind"),
+    Mistake("hinge_loss", "own_margin_counted",
+            "mask = margins >= 0: the zeroed correct-class entry counts as a positive margin", """
+        def hinge_loss(W, x, labels, reg):
+            n = x.shape[0]
+            rows = np.arange(n)
+            scores = x @ W
+            margins = scores - scores[rows, labels][:, None] + 1.0
+            margins[rows, labels] = 0.0
+            loss = np.maximum(margins, 0.0).sum() / n + reg * np.sum(W * W)
+            mask = (margins >= 0).astype(float)
+            mask[rows, labels] = -mask.sum(axis=1)
+            return loss, x.T @ mask / n + 2 * reg * W
+        """, kind="blind"),
+    Mistake("cache_bytes", "counted_twice",
+            "nested calls start their own `seen`: an array in two sub-caches counts twice", """
+        def cache_bytes(cache, seen=None):
+            if seen is None:
+                seen = set()
+            if isinstance(cache, np.ndarray):
+                if id(cache) in seen:
+                    return 0
+                seen.add(id(cache))
+                return cache.nbytes
+            if isinstance(cache, dict):
+                return sum(cache_bytes(v) for v in cache.values())
+            if isinstance(cache, (list, tuple)):
+                return sum(cache_bytes(item) for item in cache)
+            return 0
+        """, kind="blind"),
+    Mistake("cache_bytes", "assumed_8_bytes", "bytes as a.size * 8: every array taken to be float64", """
+        def cache_bytes(cache, seen=None):
+            if seen is None:
+                seen = set()
+            if isinstance(cache, np.ndarray):
+                if id(cache) in seen:
+                    return 0
+                seen.add(id(cache))
+                return cache.size * 8
+            if isinstance(cache, dict):
+                return sum(cache_bytes(v, seen) for v in cache.values())
+            if isinstance(cache, (list, tuple)):
+                return sum(cache_bytes(item, seen) for item in cache)
+            return 0
+        """, kind="blind"),
 ]
