@@ -138,7 +138,7 @@ def test_transposed_numerical_jacobian_message_says_rows_and_columns():
     (lambda z: np.diag(sig(z)), "missing_sigmoid_derivative"),
     (lambda z: np.tile(dsig(z), (z.size, 1)), "off_diagonal_nonzero"),
     (lambda z: np.outer(dsig(z), dsig(z)), "off_diagonal_nonzero"),
-    (lambda z: np.diag((1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z)))), "warning"),
+    (lambda z: np.diag((1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z)))), "unstable_sigmoid"),
 ])
 def test_sigmoid_jacobian_mistakes(planted, key):
     fails_with(key, check.sigmoid_jacobian, planted)
