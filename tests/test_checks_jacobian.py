@@ -906,6 +906,23 @@ def chain_first_twice(jacobians):
     return J
 
 
+def chain_overwritten(jacobians):
+    J = jacobians[0]
+    for J_next in jacobians[1:]:
+        J = J_next                                                  # = where @ belongs
+    return J
+
+
+def nj_last_column_skipped(f, x, h=1e-5):
+    x = np.asarray(x, dtype=np.float64)
+    J = np.zeros((np.asarray(f(x)).size, x.size))
+    for j in range(x.size - 1):                                     # one short
+        step = np.zeros_like(x)
+        step[j] = h
+        J[:, j] = (f(x + step) - f(x - step)) / (2 * h)
+    return J
+
+
 def row_jacobian_long_loop(x, W):
     n, m = W.shape
     J = np.zeros((m, n))
@@ -965,6 +982,11 @@ def network_vjp_at_h2(x, W1, b1, W2, b2, v):
     (check.softmax_vjp, lambda z, v: stable_softmax(v) * (z - np.dot(z, stable_softmax(v))), "arguments_swapped"),
     (check.residual_vjp, lambda x, W, b, v: v + dsig(W @ x + b) * (W.T @ v), "vjp_order"),
     (check.residual_vjp, lambda x, W, b, v: W.T @ (dsig(W @ x + b) * v + v), "branch_added_inside"),
+    (check.chain_jacobian, chain_overwritten, "product_overwritten"),
+    (check.numerical_jacobian, nj_last_column_skipped, "column_skipped"),
+    (check.sigmoid_vjp, lambda z, v: v * sig(z) * 1 - sig(z), "precedence"),
+    (check.softmax_vjp, _svjp(lambda s, v: s * v - s * v @ s), "precedence"),
+    (check.sigmoid_jacobian, lambda z: np.outer(sig(z), 1 - sig(z)), "off_diagonal_nonzero"),
 ])
 def test_classes_of_mistakes_a_blind_catalog_found(check_fn, planted, key):
     with np.errstate(all="ignore"):

@@ -306,6 +306,8 @@ def _all_at_once(f, x, h):
 
 J_SHAPE = "J has one row per output, m = f(x).size, and one column per input, n = x.size"
 DIVIDE_2H = "yours is twice the Jacobian: divide by 2h, the distance between x+h and x-h, not by h."
+COLUMN = ("column {j} of yours is all zero, and it is right elsewhere: column j is how every output moves "
+          "with x_j, and x_{j} was never nudged: {why}.")
 TIMES_H = ("yours is the Jacobian times h^2: (f(x+h) - f(x-h)) / 2 * h divides by 2 and then MULTIPLIES by h "
            "(Python reads a / 2 * h as (a / 2) * h). Write / (2 * h).")
 
@@ -348,6 +350,12 @@ def numerical_jacobian(fn, *, hidden=False):
             mistakes=[like("forward_difference", ONE_SIDED, lambda ev, k=k: one_sided[k], hint=2) for k in (0, 1)]
             + [like("divided_by_h", DIVIDE_2H, lambda ev: 2 * truth, hint=2),
                like("precedence", TIMES_H, lambda ev: truth * 1e-10, hint=2),
+               like("column_skipped", COLUMN.format(j=2, why="the loop over the inputs stops one short: "
+                                                            "range(x.size) runs j = 0, ..., n - 1"),
+                    lambda ev: truth * (np.arange(3) != 2), hint=2),
+               like("column_skipped", COLUMN.format(j=0, why="a loop that starts at 1 skips it (Python "
+                                                            "counts from 0)"),
+                    lambda ev: truth * (np.arange(3) != 0), hint=2),
                like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_f_smooth, before, 1e-5), hint=1)],
             context=" for f: R^3 -> R^4", hint=2)
     # (b) f(x) = A x^3 at h = 0.1, where the central difference is known exactly:
@@ -461,6 +469,14 @@ def _sigmoid_jacobian_case(fn, z, what):
         like("off_diagonal_nonzero", "an elementwise activation's Jacobian is diagonal: y_i depends on "
                                      "z_i only, so dy_i/dz_j = 0 for i != j (np.outer is not np.diag).",
              lambda ev: np.outer(d, d), hint=1),
+        like("off_diagonal_nonzero", "yours has s_i (1 - s_j) in every entry (np.outer(s, 1 - s)): right on "
+                                     "the diagonal, but an elementwise activation's y_i depends on z_i only, so "
+                                     "dy_i/dz_j = 0 for i != j: np.diag(s * (1 - s)).",
+             lambda ev: np.outer(s, 1 - s), hint=1),
+        like("off_diagonal_nonzero", "yours has (1 - s_i) s_j in every entry (np.outer(1 - s, s)): right on "
+                                     "the diagonal, but an elementwise activation's y_i depends on z_i only, so "
+                                     "dy_i/dz_j = 0 for i != j: np.diag(s * (1 - s)).",
+             lambda ev: np.outer(1 - s, s), hint=1),
         like("broadcast_vector", "np.diag(s) - s * s subtracts the VECTOR s^2 from every row of the matrix "
                                  "(numpy broadcasts it), which puts -s_j^2 off the diagonal, where an elementwise "
                                  "activation's Jacobian has 0: np.diag(s * (1 - s)).",
@@ -749,6 +765,9 @@ def _chain_mistakes(jacs):
              _safe(lambda ev: _fold(np.add, jacs)), hint=2),
     ] + [like("missing_factor", missing, _safe(lambda ev, k=k: _product(jacs[:k] + jacs[k + 1:])), hint=3)
          for k in range(len(jacs))] + [
+        like("product_overwritten", "only the last Jacobian survived: `J = J_next` inside the loop replaces "
+                                    "the product instead of extending it; multiply, J = J_next @ J.",
+             lambda ev: jacs[-1], hint=2)] + [
         like("extra_factor", f"J_{k + 1} is in your product twice; each Jacobian enters it once"
                              + (": start from J_1 and loop over the REST, jacobians[1:] (or start from an "
                                 "identity and loop over all of them)." if k == 0 else "."),
@@ -992,6 +1011,12 @@ def sigmoid_vjp(fn, *, hidden=False):
         like("softmax_formula", "yours is s * (v - v.s), softmax's VJP. The sigmoid is elementwise (its "
                                 "Jacobian is diagonal, no -s s^T term), so J^T v = sigma'(z) * v = s (1 - s) v.",
              lambda ev: s(ev) * (ev.dout - np.dot(ev.dout, s(ev))), hint=1),
+        like("precedence", "yours computes v * s * 1 - s: without parentheses, * comes before -, so the "
+                           "1 - s factor is lost. Write v * s * (1 - s).",
+             lambda ev: ev.dout * s(ev) - s(ev), hint=3),
+        like("precedence", "yours computes v * s - s**2: without parentheses only the first term of "
+                           "s - s^2 is multiplied by v. Write v * (s - s**2) or v * s * (1 - s).",
+             lambda ev: ev.dout * s(ev) - s(ev) ** 2, hint=3),
         like("arguments_swapped", "sigmoid_vjp(z, v) gets the sigmoid's input z first and the upstream "
                                   "gradient v second; yours uses them the other way round, sigma'(v) * z. "
                                   "J^T v = sigma'(z) * v.", lambda ev: ev.inputs[0] * _dsigmoid(ev.dout), hint=2),
@@ -1112,6 +1137,10 @@ def softmax_vjp(fn, *, hidden=False):
         like("missing_s_factor", "J^T v = s * (v - v.s) = s * v - s (v.s): the first term keeps its factor "
                                  "s (it comes from diag(s) v = s * v); yours is v - s (v.s).",
              lambda ev: ev.dout - sm(ev) * np.dot(ev.dout, sm(ev)), hint=2),
+        like("precedence", "yours computes s * v - s * v @ s: * and @ have the same precedence and are read "
+                           "from the left, so s * v @ s is (s * v) @ s, the number sum_i s_i^2 v_i. Write "
+                           "s * (v - np.dot(v, s)).",
+             lambda ev: sm(ev) * ev.dout - (sm(ev) * ev.dout) @ sm(ev), hint=3),
         like("cross_entropy_shortcut", CE_SHORTCUT.format("s - v"), lambda ev: sm(ev) - ev.dout, hint=2),
         like("cross_entropy_shortcut", CE_SHORTCUT.format("v - s"), lambda ev: ev.dout - sm(ev), hint=2),
         like("arguments_swapped", "softmax_vjp(z, v) gets the scores z first and the upstream gradient v "
