@@ -950,14 +950,27 @@ def _layer_dy_in_is_db(delta, y_in, W):
     return dy_in, dW, db
 
 
-def _backward_with(sol, hidden_input="x", upstream="dy"):
+def _backward_with(sol, hidden_input="x", upstream="dy", layer="hidden", weights="W1"):
     def backward_loops(delta_out, cache):
         dy_hidden, dW2, db2 = sol.layer_backward(delta_out, cache["y_hidden"], cache["W2"])
         dy = dy_hidden if upstream == "dy" else delta_out
-        delta_hidden = sol.hidden_delta(dy, cache["u_hidden"], cache["y_hidden"])
-        dx, dW1, db1 = sol.layer_backward(delta_hidden, cache[hidden_input], cache["W1"])
+        u, y = (cache["u_hidden"], cache["y_hidden"]) if layer == "hidden" else (cache["u_out"], cache["y_out"])
+        delta_hidden = sol.hidden_delta(dy, u, y)
+        dx, dW1, db1 = sol.layer_backward(delta_hidden, cache[hidden_input], cache[weights])
         return dx, dW1, db1, dW2, db2
     return backward_loops
+
+
+def _forward_with(sol, slip):
+    """The solution's forward pass with the output layer fed x (square case) or given b1."""
+    def forward_loops(x, W1, b1, W2, b2, output="identity"):
+        y, cache = sol.forward_loops(x, W1, b1, W2, b2, output)
+        u_out = (x if slip == "x" else cache["y_hidden"]) @ W2 + (b1[:W2.shape[1]] if slip == "b1" else b2)
+        cache["u_out"][:] = u_out
+        cache["y_out"][:] = sig(u_out) if output == "sigmoid" else (
+            np.exp(u_out - u_out.max()) / np.exp(u_out - u_out.max()).sum() if output == "softmax" else u_out)
+        return cache["y_out"], cache
+    return forward_loops
 
 
 def _batch_over_nothing(sol):
@@ -1010,6 +1023,10 @@ def test_hint_3_of_exercise_1_warns_about_one_array_with_two_names():
     (check.hidden_delta, lambda dy, u, y: dy * y - y ** 2, "precedence"),
     (check.hidden_delta, lambda dy, u, y: dy * y * 1 - y, "precedence"),
     (check.layer_backward, _layer_dy_in_is_db, "shared_array"),
+    (check.layer_backward, lambda delta, y_in, W: (W @ delta, np.outer(y_in, delta), y_in[:delta.size] * delta),
+     "bias_gradient_includes_input"),
+    (check.loss, lambda y, t, output: (-float(np.sum(t * np.log(y))) if output == "softmax"
+                                       else float(np.sqrt(np.sum((y - t) ** 2)))), "norm_not_squared"),
 ])
 def test_output_and_hidden_delta_slips_are_named(check_fn, planted, key):
     with np.errstate(all="ignore"):
@@ -1020,6 +1037,8 @@ def test_output_and_hidden_delta_slips_are_named(check_fn, planted, key):
     (dict(hidden_input="u_hidden"), "wrong_layer_input"),
     (dict(hidden_input="y_hidden"), "wrong_layer_input"),
     (dict(upstream="delta_out"), "wrong_upstream"),
+    (dict(layer="output"), "wrong_layer_cache"),
+    (dict(weights="W2"), "wrong_weights"),
 ])
 def test_backward_slips_are_named(sol, options, key):
     fails_with(key, check.backward_loops, sol.forward_loops, _backward_with(sol, **options))
@@ -1029,3 +1048,8 @@ def test_a_batch_loop_that_never_runs_is_named(sol):
     message = fails_with("loop_never_ran", check.batch_gradients, sol.forward_loops, sol.loss,
                          _batch_over_nothing(sol))
     assert "the loop over the samples never ran" in message
+
+
+@pytest.mark.parametrize("slip, key", [("x", "wrong_layer_input"), ("b1", "wrong_bias")])
+def test_forward_with_another_layers_array_is_named(sol, slip, key):
+    fails_with(key, check.forward_loops, _forward_with(sol, slip))

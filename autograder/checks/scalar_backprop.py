@@ -102,12 +102,19 @@ def _backprop(x, W1, b1, W2, b2, delta_out, variant=None, output="identity"):
         if delta_out.shape != u1.shape:
             return None
         dy1 = delta_out
+    if variant in ("output_layer_cache", "output_layer_cache_u") and u2.shape != u1.shape:
+        return None
+    y2 = _activate(u2, output)
     local = {"no_derivative": np.ones_like(u1), "derivative_at_output": _dsigmoid(y1),
-             "u_as_y": u1 * (1.0 - u1)}.get(variant, _dsigmoid(u1))
+             "u_as_y": u1 * (1.0 - u1), "output_layer_cache": y2 * (1.0 - y2),
+             "output_layer_cache_u": _dsigmoid(u2)}.get(variant, _dsigmoid(u1))
     d1 = dy1 * local
     x_in = {"y_as_hidden_input": y1, "u_as_hidden_input": u1}.get(variant, x)
     if x_in.shape != x.shape:
         return None
+    if variant == "W2_for_W1":
+        return {"dx": W2 @ d1, "dW1": np.outer(x_in, d1), "db1": d1, "dW2": dW2, "db2": db2} \
+            if W2.shape[1] == d1.size and W2.shape[0] == x.size else None
     return {"dx": W1 @ d1, "dW1": np.outer(x_in, d1), "db1": d1, "dW2": dW2, "db2": db2}
 
 
@@ -562,6 +569,9 @@ def _forward_mistakes(x, W1, b1, W2, b2, output):
             lambda ev: x[-1] * W1[-1] + b1, grads="u_hidden", hint=1),
         row("bias_added_per_input", "add the bias b_j once, outside the loop over the inputs p; yours "
                                     "adds it l times.", lambda ev: x @ W1 + len(x) * b1, grads="u_hidden", hint=1),
+        row("wrong_bias", "each layer has its own biases: the hidden neuron j adds b1[j]; yours adds b2[j], "
+                          "the output layer's.", lambda ev: x @ W1 + b2[:W1.shape[1]] if b2.size >= W1.shape[1]
+            else _never(), grads="u_hidden", hint=1),
         row("missing_hidden_activation", "the hidden layer's output is y_j = sigma(u_j); yours is u_j.",
             lambda ev: u1, grads="y_hidden", hint=1),
     ]
@@ -578,6 +588,12 @@ def _forward_mistakes(x, W1, b1, W2, b2, output):
             lambda ev: y1[-1] * W2[-1] + b2, grads="u_out", hint=1),
         row("bias_added_per_input", "add the bias b_k once, outside the loop over the inputs q; yours "
                                     "adds it m times.", lambda ev: y1 @ W2 + len(y1) * b2, grads="u_out", hint=1),
+        row("wrong_layer_input", "the output layer's inputs are the hidden outputs y_hidden[q]; yours uses the "
+                                 "network's inputs x[q] there (x belongs to the hidden layer).",
+            lambda ev: x @ W2 + b2 if x.size == W2.shape[0] else _never(), grads="u_out", hint=1),
+        row("wrong_bias", "each layer has its own biases: the output neuron k adds b2[k]; yours adds b1[k], "
+                          "the hidden layer's.", lambda ev: y1 @ W2 + b1[:W2.shape[1]] if b1.size >= W2.shape[1]
+            else _never(), grads="u_out", hint=1),
     ]
     act_rows = {
         "identity": [row("identity_output_activated", "with output='identity' the output neurons apply "
@@ -699,6 +715,12 @@ def _loss_mistakes(y, t, output):
             lambda ev: 0.5 * float(np.mean((y - t) ** 2)), hint=2),
         row("not_squared", "E = 1/2 sum_k (y_k - t_k)^2: square each difference.",
             lambda ev: 0.5 * float(np.sum(y - t)), hint=2),
+        row("norm_not_squared", "E = 1/2 sum_k (y_k - t_k)^2, half the SQUARED distance; yours takes the "
+                                "square root (the distance ||y - t|| itself).",
+            lambda ev: float(np.sqrt(np.sum((y - t) ** 2))), hint=2),
+        row("norm_not_squared", "E = 1/2 sum_k (y_k - t_k)^2, half the SQUARED distance; yours takes the "
+                                "square root (half the distance ||y - t||).",
+            lambda ev: 0.5 * float(np.sqrt(np.sum((y - t) ** 2))), hint=2),
         row("squared_before_sum", "E = 1/2 sum_k (y_k - t_k)^2 squares each difference, then adds: yours "
                                   "squares the sum of the differences.",
             lambda ev: 0.5 * float(np.sum(y - t)) ** 2, hint=2),
@@ -970,6 +992,10 @@ def _layer_mistakes():
         row("bias_gradient_includes_input", "db_k = delta_k: du_k/db_k = 1, so no y_j enters db. Yours "
                                             "adds y_j delta_k over j.", lambda ev: y_in(ev).sum() * ev.dout,
             grads="db", hint=2),
+        row("bias_gradient_includes_input", "db_k = delta_k: du_k/db_k = 1, so no y enters db. Yours is "
+                                            "y_k delta_k, with an input's value (and another layer's index).",
+            lambda ev: y_in(ev)[:ev.dout.size] * ev.dout if y_in(ev).size >= ev.dout.size else _never(),
+            grads="db", hint=2),
         row("dW_missing_input", "dw_jk = y_j delta_k: the input y_j on the weight's edge is missing.",
             lambda ev: np.tile(ev.dout, (W(ev).shape[0], 1)), grads="dW", hint=2),
         row("dW_indices_swapped", "dw_jk = y_j delta_k: the input of the weight's row j times the delta "
@@ -1117,6 +1143,16 @@ def _network_mistakes(output):
                                           "layer_backward(delta_hidden, cache[\"x\"], cache[\"W1\"]); yours "
                                           "passes the hidden pre-activation u_hidden as that layer's input.",
                      "u_as_hidden_input", "dW1", hint=2),
+        _variant_row("wrong_layer_cache", "hidden_delta takes the HIDDEN layer's cached arrays, "
+                                          "cache[\"u_hidden\"] and cache[\"y_hidden\"]; yours passes the output "
+                                          "layer's u_out and y_out.", "output_layer_cache", hidden_grads, hint=2,
+                     output=output),
+        _variant_row("wrong_layer_cache", "hidden_delta takes the HIDDEN layer's cached arrays, "
+                                          "cache[\"u_hidden\"] and cache[\"y_hidden\"]; yours passes the output "
+                                          "layer's u_out and y_out.", "output_layer_cache_u", hidden_grads, hint=2),
+        _variant_row("wrong_weights", "the hidden layer's gradients use its own weights: "
+                                      "layer_backward(delta_hidden, cache[\"x\"], cache[\"W1\"]); yours passes W2, "
+                                      "the output layer's.", "W2_for_W1", ("dx",), hint=2),
         _variant_row("wrong_upstream", "hidden_delta takes dy_hidden, the gradient the output layer sent "
                                        "back (dy_j = sum_r delta_r w_jr, the first result of layer_backward), "
                                        "not delta_out itself.", "delta_out_as_dy", hidden_grads, hint=3),
