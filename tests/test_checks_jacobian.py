@@ -138,7 +138,7 @@ def test_transposed_numerical_jacobian_message_says_rows_and_columns():
     (lambda z: np.diag(sig(z)), "missing_sigmoid_derivative"),
     (lambda z: np.tile(dsig(z), (z.size, 1)), "off_diagonal_nonzero"),
     (lambda z: np.outer(dsig(z), dsig(z)), "off_diagonal_nonzero"),
-    (lambda z: np.diag((1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z)))), "warning"),
+    (lambda z: np.diag((1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z)))), "unstable_sigmoid"),
 ])
 def test_sigmoid_jacobian_mistakes(planted, key):
     fails_with(key, check.sigmoid_jacobian, planted)
@@ -885,3 +885,159 @@ def test_each_check_sees_two_shapes_without_equal_axes(sol):
                           ("softmax_vjp", sol.softmax_vjp, 0), ("network_vjp", sol.network_vjp, 1)]:
         kinds = {s for s in shapes_seen(part, fn, arg) if len(set(s)) == len(s)}
         assert len(kinds) >= 4, (part, kinds)          # two per side
+
+
+# --- issue 18, round 2: classes of mistakes a blind catalog found, and their siblings ---------------
+
+def nj_times_h(f, x, h=1e-5):
+    x = np.asarray(x, dtype=np.float64)
+    columns = []
+    for j in range(x.size):
+        step = np.zeros_like(x)
+        step[j] = h
+        columns.append((f(x + step) - f(x - step)) / 2 * h)       # (a / 2) * h
+    return np.stack(columns, axis=1)
+
+
+def chain_first_twice(jacobians):
+    J = jacobians[0]
+    for J_next in jacobians:                                        # J_1 again
+        J = J_next @ J
+    return J
+
+
+def chain_overwritten(jacobians):
+    J = jacobians[0]
+    for J_next in jacobians[1:]:
+        J = J_next                                                  # = where @ belongs
+    return J
+
+
+def nj_last_column_skipped(f, x, h=1e-5):
+    x = np.asarray(x, dtype=np.float64)
+    J = np.zeros((np.asarray(f(x)).size, x.size))
+    for j in range(x.size - 1):                                     # one short
+        step = np.zeros_like(x)
+        step[j] = h
+        J[:, j] = (f(x + step) - f(x - step)) / (2 * h)
+    return J
+
+
+def row_jacobian_long_loop(x, W):
+    n, m = W.shape
+    J = np.zeros((m, n))
+    for i in range(n):                                              # n rows where J has m
+        for j in range(n):
+            J[i, j] = W[j, i]
+    return J
+
+
+def _net_forward(x, W1, b1, W2, b2):
+    z1 = W1 @ x + b1
+    h1 = sig(z1)
+    z2 = W2 @ h1 + b2
+    return z1, h1, z2, sig(z2)
+
+
+def network_jacobian_at_h1(x, W1, b1, W2, b2):
+    z1, h1, z2, _ = _net_forward(x, W1, b1, W2, b2)
+    return np.diag(dsig(z2)) @ W2 @ np.diag(dsig(h1)) @ W1
+
+
+def network_vjp_at_h2(x, W1, b1, W2, b2, v):
+    z1, h1, z2, h2 = _net_forward(x, W1, b1, W2, b2)
+    return W1.T @ (dsig(z1) * (W2.T @ (dsig(h2) * v)))
+
+
+@pytest.mark.parametrize("check_fn, planted, key", [
+    (check.numerical_jacobian, nj_times_h, "precedence"),
+    (check.sigmoid_jacobian, lambda z: np.diag(sig(z)) - sig(z) ** 2, "broadcast_vector"),
+    (check.sigmoid_jacobian, lambda z: np.diag(sig(z)) - (sig(z) ** 2)[:, None], "broadcast_vector"),
+    (check.sigmoid_jacobian, lambda z: np.diag(1 - sig(z) ** 2), "tanh_derivative"),
+    (check.sigmoid_jacobian, lambda z: np.diag(1 - sig(z)), "missing_one_minus"),
+    (check.sigmoid_jacobian, lambda z: np.diag(dsig(sig(z))), "derivative_at_output"),
+    (check.linear_jacobian, lambda W, x: W * x, "used_x"),
+    (check.row_linear_jacobian, lambda x, W: W.T * x, "used_x"),
+    (check.softmax, lambda z: np.exp(z - np.max(z, axis=1)) / np.sum(np.exp(z - np.max(z, axis=1))),
+     "axis_on_a_vector"),
+    (check.softmax, lambda z: (z - np.max(z)) - np.log(np.sum(np.exp(z - np.max(z)))), "log_softmax"),
+    (check.chain_jacobian, chain_first_twice, "extra_factor"),
+    (check.network_jacobian, network_jacobian_at_h1, "activation_at_output"),
+    (check.network_vjp, network_vjp_at_h2, "activation_at_output"),
+    (check.sigmoid_vjp, lambda z, v: sig(z) * (v - np.dot(v, sig(z))), "softmax_formula"),
+    (check.sigmoid_vjp, lambda z, v: v * (1 - sig(z) ** 2), "tanh_derivative"),
+    (check.sigmoid_vjp, lambda z, v: v * dsig(sig(z)), "derivative_at_output"),
+    (check.sigmoid_vjp, lambda z, v: z * dsig(v), "arguments_swapped"),
+    (check.linear_vjp, lambda W, x, v: (W.T @ v) * x, "used_x"),
+    (check.linear_vjp, lambda W, x, v: np.linalg.pinv(W) @ v, "inverse_not_transpose"),
+    (check.linear_vjp, lambda W, x, v: W * v[:, None], "not_summed"),
+    (check.linear_vjp, lambda W, x, v: np.outer(x, v), "returned_weight_gradient"),
+    (check.linear_vjp, lambda W, x, v: v * W.sum(axis=1), "summed_wrong_axis"),
+    (check.row_linear_vjp, lambda x, W, v: (v * W.sum(axis=0), np.outer(x, v)), "summed_wrong_axis"),
+    (check.row_linear_vjp, lambda x, W, v: (v @ np.linalg.pinv(W), np.outer(x, v)), "inverse_not_transpose"),
+    (check.row_linear_vjp, lambda x, W, v: (W @ v, np.outer(W @ v, v)), "dW_uses_dx"),
+    (check.row_linear_vjp, lambda x, W, v: (W @ v, x * v), "elementwise_not_outer"),
+    (check.softmax_vjp, _svjp(lambda s, v: v - s * np.dot(v, s)), "missing_s_factor"),
+    (check.softmax_vjp, _svjp(lambda s, v: v - s), "cross_entropy_shortcut"),
+    (check.softmax_vjp, lambda z, v: stable_softmax(v) * (z - np.dot(z, stable_softmax(v))), "arguments_swapped"),
+    (check.residual_vjp, lambda x, W, b, v: v + dsig(W @ x + b) * (W.T @ v), "vjp_order"),
+    (check.residual_vjp, lambda x, W, b, v: W.T @ (dsig(W @ x + b) * v + v), "branch_added_inside"),
+    (check.chain_jacobian, chain_overwritten, "product_overwritten"),
+    (check.numerical_jacobian, nj_last_column_skipped, "column_skipped"),
+    (check.sigmoid_vjp, lambda z, v: v * sig(z) * 1 - sig(z), "precedence"),
+    (check.softmax_vjp, _svjp(lambda s, v: s * v - s * v @ s), "precedence"),
+    (check.sigmoid_jacobian, lambda z: np.outer(sig(z), 1 - sig(z)), "off_diagonal_nonzero"),
+])
+def test_classes_of_mistakes_a_blind_catalog_found(check_fn, planted, key):
+    with np.errstate(all="ignore"):
+        fails_with(key, check_fn, planted)
+
+
+def test_an_index_error_whose_probe_passes_says_a_loop_runs_over_another_size():
+    """A loop over the wrong size is right on a square W: the message says so, not 'the order'."""
+    message = fails_with("shapes_do_not_fit", check.row_linear_jacobian, row_jacobian_long_loop)
+    assert "an index in your code runs past the end of an array" in message
+    assert "where every index fits, your code gives the right answer" in message
+    assert "order of the product" not in message
+
+
+def test_a_loop_with_swapped_indices_is_named_on_the_square_case():
+    def swapped(x, W):
+        n, m = W.shape
+        J = np.zeros((m, n))
+        for i in range(m):
+            for j in range(n):
+                J[i, j] = W[i, j]
+        return J
+    message = fails_with("jacobian_transposed", check.row_linear_jacobian, swapped)
+    assert "where every index fits" in message and "IndexError" in message
+
+
+def test_softmax_underflow_message_names_the_shift_by_max():
+    def shift_by_max_abs(z):
+        e = np.exp(z - np.max(np.abs(z)))
+        return e / np.sum(e)
+    message = fails_with("softmax_underflow", check.softmax, shift_by_max_abs)
+    assert "underflowed" in message and "max(|z|)" in message
+
+
+def test_every_check_of_softmax_sees_scores_all_far_below_zero(sol):
+    seen = []
+
+    def recording(fn):
+        def wrapper(z, *rest):
+            seen.append(float(np.max(z)))
+            return fn(z, *rest)
+        return wrapper
+    for part, fn in (("softmax", sol.softmax), ("softmax_jacobian", sol.softmax_jacobian),
+                     ("softmax_vjp", sol.softmax_vjp)):
+        for hidden in (False, True):
+            seen.clear()
+            getattr(check, part)(recording(fn), hidden=hidden, quiet=True)
+            assert min(seen) < -800, (part, hidden)
+
+
+def test_hand_written_sigmoid_in_the_jacobian_is_named_as_unstable():
+    message = fails_with("unstable_sigmoid", check.sigmoid_jacobian,
+                         lambda z: np.diag(np.exp(z) / (1 + np.exp(z)) * (1 - np.exp(z) / (1 + np.exp(z)))))
+    assert "sigmoid(z)" in message

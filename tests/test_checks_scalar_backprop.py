@@ -900,3 +900,156 @@ def test_dz_is_the_finite_difference_gradient_of_the_batch_mean():
             numeric[s, k] = (L(U + e) - L(U - e)) / (2 * h)
     deltas = (sig(U) - T) * sig(U) * (1 - sig(U))
     np.testing.assert_allclose(deltas / N, numeric, rtol=1e-7, atol=1e-10)
+
+
+# --- issue 18, round 2: classes of mistakes a blind catalog found, and their siblings ---------------
+
+def _neuron_with(u_of=None, y_of=None, grads=None):
+    """The solution's neuron with one slip: ``u_of(x, w, b)`` the pre-activation, ``y_of(u)`` the
+    activation, ``grads(x, w, b, delta)`` -> (dw, db, dx)."""
+    def sigmoid_neuron(x, w, b, dE_dy=1.0):
+        xf, wf = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+        u = u_of(xf, wf, b) if u_of else float(np.dot(xf, wf) + b)
+        y = y_of(u) if y_of else sig(u)
+        delta = dE_dy * y * (1 - y)
+        dw, db, dx = grads(xf, wf, b, delta) if grads else (xf * delta, delta, wf * delta)
+        return y, delta, dw, db, dx
+    return sigmoid_neuron
+
+
+def _dw_dx_one_array(x, w, b, dE_dy=1.0):
+    u = b
+    for p in range(len(x)):
+        u = u + x[p] * w[p]
+    y = sig(u)
+    delta = dE_dy * y * (1 - y)
+    dw = dx = np.zeros(len(x))
+    for p in range(len(x)):
+        dw[p] = x[p] * delta
+        dx[p] = w[p] * delta
+    return y, delta, dw, delta, dx
+
+
+def _loss_log_of_t(y, t, output):
+    if output == "softmax":
+        return -float(np.sum(np.asarray(y, dtype=float) * np.log(t)))
+    return 0.5 * float(np.sum((np.asarray(y, dtype=float) - t) ** 2))
+
+
+def _layer_dy_in_is_db(delta, y_in, W):
+    m, n = W.shape
+    dW = np.zeros((m, n))
+    dy_in = db = np.zeros(n)                          # one array: right only in shape when m == n
+    for k in range(n):
+        db[k] = delta[k]
+        for j in range(m):
+            dW[j, k] = y_in[j] * delta[k]
+    for j in range(m):
+        for r in range(n):
+            dy_in[j] += delta[r] * W[j, r]
+    return dy_in, dW, db
+
+
+def _backward_with(sol, hidden_input="x", upstream="dy", layer="hidden", weights="W1"):
+    def backward_loops(delta_out, cache):
+        dy_hidden, dW2, db2 = sol.layer_backward(delta_out, cache["y_hidden"], cache["W2"])
+        dy = dy_hidden if upstream == "dy" else delta_out
+        u, y = (cache["u_hidden"], cache["y_hidden"]) if layer == "hidden" else (cache["u_out"], cache["y_out"])
+        delta_hidden = sol.hidden_delta(dy, u, y)
+        dx, dW1, db1 = sol.layer_backward(delta_hidden, cache[hidden_input], cache[weights])
+        return dx, dW1, db1, dW2, db2
+    return backward_loops
+
+
+def _forward_with(sol, slip):
+    """The solution's forward pass with the output layer fed x (square case) or given b1."""
+    def forward_loops(x, W1, b1, W2, b2, output="identity"):
+        y, cache = sol.forward_loops(x, W1, b1, W2, b2, output)
+        u_out = (x if slip == "x" else cache["y_hidden"]) @ W2 + (b1[:W2.shape[1]] if slip == "b1" else b2)
+        cache["u_out"][:] = u_out
+        cache["y_out"][:] = sig(u_out) if output == "sigmoid" else (
+            np.exp(u_out - u_out.max()) / np.exp(u_out - u_out.max()).sum() if output == "softmax" else u_out)
+        return cache["y_out"], cache
+    return forward_loops
+
+
+def _batch_over_nothing(sol):
+    def batch_gradients(X, targets, W1, b1, W2, b2, output):
+        N = X.shape[0]
+        L = 0.0
+        dW1, db1, dW2, db2 = np.zeros_like(W1), np.zeros_like(b1), np.zeros_like(W2), np.zeros_like(b2)
+        for s in range(N, N):                          # an empty range
+            pass
+        return L / N, dW1 / N, db1 / N, dW2 / N, db2 / N
+    return batch_gradients
+
+
+@pytest.mark.parametrize("planted, key", [
+    (_neuron_with(u_of=lambda x, w, b: float(np.dot(x, w))), "missing_bias"),
+    (_neuron_with(u_of=lambda x, w, b: float(np.dot(x, w) + len(x) * b)), "bias_added_per_input"),
+    (_neuron_with(y_of=lambda u: u), "missing_activation"),
+    (_neuron_with(u_of=lambda x, w, b: float(np.dot(x[:-1], w[:-1]) + b)), "input_skipped"),
+    (_neuron_with(u_of=lambda x, w, b: float(x[-1] * w[-1] + b)), "sum_overwritten"),
+    (_neuron_with(grads=lambda x, w, b, d: (np.full(len(x), d), d, w * d)), "missing_local_derivative"),
+    (_neuron_with(grads=lambda x, w, b, d: (x * d, d, np.full(len(x), d))), "missing_local_derivative"),
+    (_neuron_with(grads=lambda x, w, b, d: (x * d, b * d, w * d)), "bias_gradient_times_b"),
+    (_dw_dx_one_array, "shared_array"),
+])
+def test_neuron_slips_are_named(planted, key):
+    fails_with(key, check.sigmoid_neuron, planted)
+
+
+def test_neuron_with_one_array_for_dw_and_dx_says_so():
+    message = fails_with("shared_array", check.sigmoid_neuron, _dw_dx_one_array)
+    assert "one array under two names" in message and "see hint 3 of Exercise 1" in message
+
+
+def test_hint_3_of_exercise_1_warns_about_one_array_with_two_names():
+    cell = next(c for c in nbedit.read(solution_path(NB))["cells"] if c.get("id") == "ex-neuron")
+    assert "`dw = dx = np.zeros(len(x))` makes\n**one** array with two names" in "".join(cell["source"])
+
+
+@pytest.mark.parametrize("check_fn, planted, key", [
+    (check.loss, lambda y, t, output: (-float(np.sum(t * np.log2(y))) if output == "softmax"
+                                       else 0.5 * float(np.sum((y - t) ** 2))), "log_base"),
+    (check.loss, _loss_log_of_t, "log_of_target"),
+    (check.delta_identity_mse, lambda u, y, t: np.array(y, dtype=float), "missing_target"),
+    (check.delta_sigmoid_mse, lambda u, y, t: y * y * (1 - y), "missing_target"),
+    (check.delta_sigmoid_mse, lambda u, y, t: (y - t) * (1 - y ** 2), "tanh_derivative"),
+    (check.delta_sigmoid_mse, lambda u, y, t: (y - t) + y * (1 - y), "added_not_multiplied"),
+    (check.delta_sigmoid_mse, lambda u, y, t: y - t * y * (1 - y), "precedence"),
+    (check.delta_sigmoid_mse, lambda u, y, t: (y - t) * t * (1 - y), "target_in_derivative"),
+    (check.delta_softmax_ce, lambda u, y, t: np.array(y, dtype=float), "target_ignored"),
+    (check.hidden_delta, lambda dy, u, y: dy * y - y ** 2, "precedence"),
+    (check.hidden_delta, lambda dy, u, y: dy * y * 1 - y, "precedence"),
+    (check.layer_backward, _layer_dy_in_is_db, "shared_array"),
+    (check.layer_backward, lambda delta, y_in, W: (W @ delta, np.outer(y_in, delta), y_in[:delta.size] * delta),
+     "bias_gradient_includes_input"),
+    (check.loss, lambda y, t, output: (-float(np.sum(t * np.log(y))) if output == "softmax"
+                                       else float(np.sqrt(np.sum((y - t) ** 2)))), "norm_not_squared"),
+])
+def test_output_and_hidden_delta_slips_are_named(check_fn, planted, key):
+    with np.errstate(all="ignore"):
+        fails_with(key, check_fn, planted)
+
+
+@pytest.mark.parametrize("options, key", [
+    (dict(hidden_input="u_hidden"), "wrong_layer_input"),
+    (dict(hidden_input="y_hidden"), "wrong_layer_input"),
+    (dict(upstream="delta_out"), "wrong_upstream"),
+    (dict(layer="output"), "wrong_layer_cache"),
+    (dict(weights="W2"), "wrong_weights"),
+])
+def test_backward_slips_are_named(sol, options, key):
+    fails_with(key, check.backward_loops, sol.forward_loops, _backward_with(sol, **options))
+
+
+def test_a_batch_loop_that_never_runs_is_named(sol):
+    message = fails_with("loop_never_ran", check.batch_gradients, sol.forward_loops, sol.loss,
+                         _batch_over_nothing(sol))
+    assert "the loop over the samples never ran" in message
+
+
+@pytest.mark.parametrize("slip, key", [("x", "wrong_layer_input"), ("b1", "wrong_bias")])
+def test_forward_with_another_layers_array_is_named(sol, slip, key):
+    fails_with(key, check.forward_loops, _forward_with(sol, slip))

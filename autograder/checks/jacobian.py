@@ -69,12 +69,22 @@ def _softmax_jacobian(z):
     return np.diag(s) - np.outer(s, s)
 
 
-def _net(x, W1, b1, W2, b2):
-    """Seed 000's layers, column vectors: h1 = a(W1 x + b1), h2 = a(W2 h1 + b2)."""
+def _net(x, W1, b1, W2, b2, forward=None):
+    """Seed 000's layers, column vectors: h1 = a(W1 x + b1), h2 = a(W2 h1 + b2).  ``forward`` plants
+    a slip in the forward pass: "skips_activation" (z2 = W2 z1 + b2), "b1_for_b2" (z2 = W2 h1 + b1)."""
     z1 = W1 @ x + b1
     h1 = _sigmoid(z1)
-    z2 = W2 @ h1 + b2
+    z2 = W2 @ (z1 if forward == "skips_activation" else h1) + (b1 if forward == "b1_for_b2" else b2)
     return z1, h1, z2, _sigmoid(z2)
+
+
+FORWARD_SLIPS = {
+    "skips_activation": ("forward_skips_activation",
+                         "sigma' of layer 2 is taken at W2 @ z1 + b2: layer 2's input is the hidden OUTPUT "
+                         "h1 = sigmoid(z1), not the pre-activation z1, so z2 = W2 @ h1 + b2"),
+    "b1_for_b2": ("wrong_bias", "sigma' of layer 2 is taken at W2 @ h1 + b1: each layer adds its own bias, "
+                                "z2 = W2 @ h1 + b2"),
+}
 
 
 def _name(fn, default):
@@ -88,11 +98,19 @@ def _rng(hidden, base):
 # --- helpers: calling, matrices with named shape mistakes, VJPs as layers -----------------
 
 def _failed_on_shapes(exc):
-    """Did the learner's code raise because the sizes of a product (or a broadcast) do not fit?"""
+    """Did the learner's code raise because the sizes of a product (or a broadcast) do not fit, or
+    because an index ran past the end of an array (a loop over the wrong size, an index pair
+    swapped)?"""
     text = str(exc).splitlines()[0]
     return exc.key == "exception" and any(
         needle in text for needle in ("mismatch", "not aligned", "could not be broadcast",
-                                      "could not broadcast"))
+                                      "could not broadcast", "is out of bounds"))
+
+
+def _crash_sentence(crash):
+    if "IndexError" in crash:
+        return "an index in your code runs past the end of an array"
+    return "the shapes of two arrays in your code do not fit"
 
 
 def _attempt(run, *, what, context, probe=None, probe_context="", hint="", cite=None):
@@ -118,11 +136,17 @@ def _attempt(run, *, what, context, probe=None, probe_context="", hint="", cite=
         except CheckFailed as exc:
             found = exc
         if found is not None and found.key not in ("exception", "shapes_do_not_fit", "warning", "timeout"):
-            raise CheckFailed(f"{found}\n  (found {probe_context}, where every product fits; "
+            fits = "index" if "IndexError" in crash else "product"
+            raise CheckFailed(f"{found}\n  (found {probe_context}, where every {fits} fits; "
                               f"{context.strip()} your code failed: {crash})",
-                              key=found.key, keys=found.keys)
-    honest = f"{what}{context}: the shapes of two arrays in your code do not fit.\n  ({crash})"
-    if probe is not None and found is None:
+                              key=found.key, keys=found.keys, hint=found.hint)
+    honest = f"{what}{context}: {_crash_sentence(crash)}.\n  ({crash})"
+    if probe is not None and found is None and "IndexError" in crash:
+        honest += (f"\n  {probe_context[0].upper() + probe_context[1:]}, where every index fits, your code "
+                   f"gives the right answer: so a loop runs over another array's size, or an array is "
+                   f"made with the wrong shape")
+        honest += f" ({hint})." if hint else "."
+    elif probe is not None and found is None:
         honest += (f"\n  The order of the product is not the cause: {probe_context}, where every "
                    f"product fits, your code gives the right answer. So a size in your code comes "
                    f"from the wrong array")
@@ -282,6 +306,10 @@ def _all_at_once(f, x, h):
 
 J_SHAPE = "J has one row per output, m = f(x).size, and one column per input, n = x.size"
 DIVIDE_2H = "yours is twice the Jacobian: divide by 2h, the distance between x+h and x-h, not by h."
+COLUMN = ("column {j} of yours is all zero, and it is right elsewhere: column j is how every output moves "
+          "with x_j, and x_{j} was never nudged: {why}.")
+TIMES_H = ("yours is the Jacobian times h^2: (f(x+h) - f(x-h)) / 2 * h divides by 2 and then MULTIPLIES by h "
+           "(Python reads a / 2 * h as (a / 2) * h). Write / (2 * h).")
 
 
 ONE_SIDED = ("you used a one-sided difference ((f(x+h) - f(x)) / h or (f(x) - f(x-h)) / h); "
@@ -321,6 +349,13 @@ def numerical_jacobian(fn, *, hidden=False):
             "per input: nudging x_j fills column j. Yours is J.T (shape (3, 4) instead of (4, 3)).",
             mistakes=[like("forward_difference", ONE_SIDED, lambda ev, k=k: one_sided[k], hint=2) for k in (0, 1)]
             + [like("divided_by_h", DIVIDE_2H, lambda ev: 2 * truth, hint=2),
+               like("precedence", TIMES_H, lambda ev: truth * 1e-10, hint=2),
+               like("column_skipped", COLUMN.format(j=2, why="the loop over the inputs stops one short: "
+                                                            "range(x.size) runs j = 0, ..., n - 1"),
+                    lambda ev: truth * (np.arange(3) != 2), hint=2),
+               like("column_skipped", COLUMN.format(j=0, why="a loop that starts at 1 skips it (Python "
+                                                            "counts from 0)"),
+                    lambda ev: truth * (np.arange(3) != 0), hint=2),
                like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_f_smooth, before, 1e-5), hint=1)],
             context=" for f: R^3 -> R^4", hint=2)
     # (b) f(x) = A x^3 at h = 0.1, where the central difference is known exactly:
@@ -346,6 +381,7 @@ def numerical_jacobian(fn, *, hidden=False):
                                    "central difference (f(x+h) - f(x-h)) / (2h).",
              lambda ev: A * (3 * x ** 2 - 3 * x * h + h ** 2), hint=2),
         like("divided_by_h", DIVIDE_2H, lambda ev: 2 * exact_central, hint=2),
+        like("precedence", TIMES_H, lambda ev: exact_central * h ** 2, hint=2),
         like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_cubic(A), x, h), hint=1),
     ]
     _matrix(what, raw, exact_central, transposed="J[i, j] = dy_i/dx_j: nudging x_j fills column j; "
@@ -360,6 +396,37 @@ def numerical_jacobian(fn, *, hidden=False):
 
 # --- 2. Jacobians of layers --------------------------------------------------------------------
 
+def _dsigmoid_forms(z):
+    """The usual wrong ways to write sigma'(z) = s (1 - s), s = sigmoid(z): (key, what yours is,
+    the values). sigma itself and z (1 - z) have rows of their own in each check."""
+    s = _sigmoid(z)
+    return [
+        ("derivative_at_output", "yours is sigma'(s) = sigmoid(s) (1 - sigmoid(s)) with s = sigmoid(z): the "
+                                 "derivative taken AT the output. sigma'(z) = s (1 - s) is written WITH the "
+                                 "output s, not evaluated at it", _dsigmoid(s)),
+        ("tanh_derivative", "yours is 1 - s^2, the derivative of tanh (1 - tanh^2) written with the sigmoid's "
+                            "output; the sigmoid's derivative is s (1 - s)", 1 - s * s),
+        ("missing_one_minus", "yours is (1 - s) alone; sigma'(z) = s (1 - s) keeps the factor s", 1 - s),
+    ]
+
+
+def _dsigmoid_form(z, key):
+    return next(values for k, _, values in _dsigmoid_forms(z) if k == key)
+
+
+def _unstable_sigmoid(what, exc, where, cite=None):
+    """A warning (overflow, 0/0) or nan where the notebook's stable sigmoid is finite and silent: the
+    learner wrote the sigmoid by hand; anything else is raised as it is."""
+    first = str(exc).splitlines()[0]
+    if exc.key in ("warning", "non_finite") and any(w in first for w in ("overflow", "invalid value",
+                                                                          "divide by zero", "nan", "inf")):
+        raise CheckFailed(f"{what}{where}: an exp overflowed (or made nan): 1 / (1 + np.exp(-z)) overflows for "
+                          f"z far below 0, np.exp(z) / (1 + np.exp(z)) for z far above 0. Use the notebook's "
+                          f"sigmoid, s = sigmoid(z): it only ever takes exp of -|z|, so it is finite and "
+                          f"silent for any z.\n  ({first})", key="unstable_sigmoid", hint=cite) from None
+    raise exc
+
+
 @EXERCISES.check("sigmoid_jacobian")
 def sigmoid_jacobian(fn, *, hidden=False):
     what = _name(fn, "sigmoid_jacobian")
@@ -371,8 +438,15 @@ def sigmoid_jacobian(fn, *, hidden=False):
 
 
 def _sigmoid_jacobian_case(fn, z, what):
-    raw = _call(fn, z.copy(), what=what)
+    where = " for z with entries at -800 and 800"
+    try:
+        raw = _call(fn, z.copy(), what=what)
+        if _is_float_array(raw) and not np.all(np.isfinite(np.asarray(raw))):
+            raise CheckFailed(f"{what}: J contains nan or inf", key="non_finite")
+    except CheckFailed as exc:
+        _unstable_sigmoid(what, exc, where, cite=3)
     d = _dsigmoid(z)
+    s = _sigmoid(z)
     n = z.size
     _matrix(what, raw, np.diag(d), shape_mistakes=[
         ("returned_value", f"you returned sigma(z), the function's value; its Jacobian is the {n} x {n} "
@@ -395,7 +469,29 @@ def _sigmoid_jacobian_case(fn, z, what):
         like("off_diagonal_nonzero", "an elementwise activation's Jacobian is diagonal: y_i depends on "
                                      "z_i only, so dy_i/dz_j = 0 for i != j (np.outer is not np.diag).",
              lambda ev: np.outer(d, d), hint=1),
-    ], context=f" for z of size {n}")
+        like("off_diagonal_nonzero", "yours has s_i (1 - s_j) in every entry (np.outer(s, 1 - s)): right on "
+                                     "the diagonal, but an elementwise activation's y_i depends on z_i only, so "
+                                     "dy_i/dz_j = 0 for i != j: np.diag(s * (1 - s)).",
+             lambda ev: np.outer(s, 1 - s), hint=1),
+        like("off_diagonal_nonzero", "yours has (1 - s_i) s_j in every entry (np.outer(1 - s, s)): right on "
+                                     "the diagonal, but an elementwise activation's y_i depends on z_i only, so "
+                                     "dy_i/dz_j = 0 for i != j: np.diag(s * (1 - s)).",
+             lambda ev: np.outer(1 - s, s), hint=1),
+        like("broadcast_vector", "np.diag(s) - s * s subtracts the VECTOR s^2 from every row of the matrix "
+                                 "(numpy broadcasts it), which puts -s_j^2 off the diagonal, where an elementwise "
+                                 "activation's Jacobian has 0: np.diag(s * (1 - s)).",
+             lambda ev: np.diag(s) - s * s, hint=3),
+        like("broadcast_vector", "np.diag(s) - (s * s)[:, None] subtracts the VECTOR s^2 from every column of "
+                                 "the matrix, which puts -s_i^2 off the diagonal, where an elementwise "
+                                 "activation's Jacobian has 0: np.diag(s * (1 - s)).",
+             lambda ev: np.diag(s) - (s * s)[:, None], hint=3),
+        like("softmax_formula", "yours is diag(s) - s s^T, softmax's Jacobian. Softmax's outputs share one "
+                                "denominator, so each depends on every z_j; the sigmoid is elementwise (y_i "
+                                "depends on z_i only), so its Jacobian is diagonal: diag(s (1 - s)).",
+             lambda ev: np.diag(s) - np.outer(s, s), hint=1),
+    ] + [like(key, f"the diagonal must hold sigma'(z_i) = s_i (1 - s_i); {says}.",
+              lambda ev, values=values: np.diag(values), hint=2) for key, says, values in _dsigmoid_forms(z)],
+        context=f" for z of size {n}")
 
 
 TRANSPOSED_WX = ("J^T where J was asked: for z = W x, z_i = sum_j W[i, j] x_j, so "
@@ -407,37 +503,71 @@ TRANSPOSED_XW = ("J^T where J was asked: for z = x @ W, z_i = sum_j x_j W[j, i],
 LINEAR_SHAPES = {False: [(3, 5), (6, 2), (4, 4)], True: [(2, 6), (5, 3), (4, 4)]}
 
 
+USED_X = ("the Jacobian with respect to x does not contain x: z is linear in x, so dz_i/dx_j = {entry}. "
+          "Yours is {yours}: differentiating W[{ij}] x_j by x_j leaves W[{ij}] alone.")
+
+
+def _linear_jacobian_case(fn, W, x, what):
+    m, d = W.shape
+    context = f" for W of shape {W.shape}" if m != d else " for a square W"
+    raw = call(fn, W.copy(), x.copy(), what=what)
+    _matrix(what, raw, W, transposed=TRANSPOSED_WX, shape_mistakes=[
+        ("returned_value", "you returned z = W x, the function's value; its Jacobian is the matrix of "
+                           "derivatives dz_i/dx_j, one row per output and one column per input.", W @ x, 1),
+    ], mistakes=[
+        like("used_x", "the Jacobian with respect to x does not contain x: z is linear in x, "
+                       "so dz_i/dx_j = W[i, j].", lambda ev: np.tile(x, (m, 1)), hint=2),
+        like("used_x", USED_X.format(entry="W[i, j]", yours="W[i, j] x_j (W * x)", ij="i, j"),
+             lambda ev: W * x, hint=2),
+        like("used_x", USED_X.format(entry="W[i, j]", yours="W[i, j] x_i (W * x[:, None])", ij="i, j"),
+             _safe(lambda ev: W * x[:, None]), hint=2),
+    ], context=context, hint=2)
+
+
 @EXERCISES.check("linear_jacobian")
 def linear_jacobian(fn, *, hidden=False):
     what = _name(fn, "linear_jacobian")
     rng = _rng(hidden, 620)
-    for m, d in LINEAR_SHAPES[hidden]:
-        W, x = rng.standard_normal((m, d)), rng.standard_normal(d)
-        raw = _call(fn, W.copy(), x.copy(), what=what)
-        _matrix(what, raw, W, transposed=TRANSPOSED_WX, shape_mistakes=[
-            ("returned_value", "you returned z = W x, the function's value; its Jacobian is the matrix of "
-                               "derivatives dz_i/dx_j, one row per output and one column per input.", W @ x, 1),
-        ], mistakes=[
-            like("used_x", "the Jacobian with respect to x does not contain x: z is linear in x, "
-                           "so dz_i/dx_j = W[i, j].", lambda ev: np.tile(x, (m, 1)), hint=2),
-        ], context=f" for W of shape {W.shape}" if m != d else " for a square W", hint=2)
+    cases = [(rng.standard_normal((m, d)), rng.standard_normal(d)) for m, d in LINEAR_SHAPES[hidden]]
+    square = cases[-1]
+    sizes = "J has one row per output, m = W.shape[0], and one column per input, n = W.shape[1]"
+    for W, x in cases:
+        _attempt(lambda W=W, x=x: _linear_jacobian_case(fn, W, x, what), what=what,
+                 context=f" for W of shape {W.shape}",
+                 probe=None if W is square[0] else (lambda: _linear_jacobian_case(fn, *square, what)),
+                 probe_context="with a square W of shape (4, 4)", hint=sizes, cite=2)
+
+
+def _row_linear_jacobian_case(fn, x, W, what):
+    d, m = W.shape
+    context = f" for x of shape {x.shape}, W of shape {W.shape}" if m != d else " for a square W"
+    raw = call(fn, x.copy(), W.copy(), what=what)
+    _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, shape_mistakes=[
+        ("returned_value", "you returned z = x @ W, the function's value; its Jacobian is the matrix of "
+                           "derivatives dz_i/dx_j, one row per output and one column per input.", x @ W, 1),
+    ], mistakes=[
+        like("used_x", "the Jacobian with respect to x does not contain x: z is linear in x, "
+                       "so dz_i/dx_j = W[j, i].", lambda ev: np.tile(x, (m, 1)), hint=2),
+        like("used_x", USED_X.format(entry="W[j, i]", yours="W[j, i] x_j (W.T * x)", ij="j, i"),
+             lambda ev: W.T * x, hint=2),
+        like("used_x", USED_X.format(entry="W[j, i]", yours="W[j, i] x_i ((W * x[:, None]).T)", ij="j, i"),
+             _safe(lambda ev: (W * x[:, None]).T), hint=2),
+    ], context=context, hint=2)
 
 
 @EXERCISES.check("row_linear_jacobian")
 def row_linear_jacobian(fn, *, hidden=False):
     what = _name(fn, "row_linear_jacobian")
     rng = _rng(hidden, 630)
-    for m, d in LINEAR_SHAPES[hidden]:
-        x, W = rng.standard_normal(d), rng.standard_normal((d, m))
-        raw = _call(fn, x.copy(), W.copy(), what=what)
-        _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, shape_mistakes=[
-            ("returned_value", "you returned z = x @ W, the function's value; its Jacobian is the matrix of "
-                               "derivatives dz_i/dx_j, one row per output and one column per input.", x @ W, 1),
-        ], mistakes=[
-            like("used_x", "the Jacobian with respect to x does not contain x: z is linear in x, "
-                           "so dz_i/dx_j = W[j, i].", lambda ev: np.tile(x, (m, 1)), hint=2),
-        ], context=f" for x of shape {x.shape}, W of shape {W.shape}" if m != d else " for a square W",
-            hint=2)
+    cases = [(rng.standard_normal(d), rng.standard_normal((d, m))) for m, d in LINEAR_SHAPES[hidden]]
+    square = cases[-1]
+    sizes = ("J has one row per output, m = W.shape[1], and one column per input, n = W.shape[0] = x.size: "
+             "J[i, j] = W[j, i]")
+    for x, W in cases:
+        _attempt(lambda x=x, W=W: _row_linear_jacobian_case(fn, x, W, what), what=what,
+                 context=f" for x of shape {x.shape}, W of shape {W.shape}",
+                 probe=None if W is square[1] else (lambda: _row_linear_jacobian_case(fn, *square, what)),
+                 probe_context="with a square W of shape (4, 4)", hint=sizes, cite=2)
 
 
 # --- 3. softmax --------------------------------------------------------------------------------
@@ -453,12 +583,34 @@ def _softmax_inputs(hidden):
     return z, big
 
 
+# Every score far below 0 (sizes 3 and 4, hidden 4 and 3): a shift by max|z| (or none) sends every
+# exponent below -745, where exp underflows to 0, and the sum is 0 (0/0); only the max makes the
+# largest exponent exactly 0.
+LOW_SCORES = {False: np.array([-1000.0, -1003.0, -998.5]), True: np.array([-900.0, -897.5, -903.0, -899.0])}
+
+
 # integer scores (an output filled into np.zeros_like(z) would be truncated)
 SOFTMAX_INTEGERS = {False: np.array([3, -1, 0, 2]), True: np.array([1, 4, -2])}
 
 
-def _unstable(what, exc, cite=None):
-    if exc.key in ("warning", "exception") and ("overflow" in str(exc) or "invalid value" in str(exc)):
+def _axis_on_a_vector(what, exc, cite=None):
+    """numpy's AxisError for axis=1 (or keepdims tricks) on the 1-D z of this notebook, in words."""
+    first = str(exc).splitlines()[0]
+    if exc.key == "exception" and "AxisError" in first:
+        raise CheckFailed(f"{what}: z is one vector, a 1-D array, so it has only axis 0: np.max(z) and "
+                          f"np.sum(e) need no axis. (axis=1 is for a batch of rows, one sample per row, "
+                          f"as in notebook 04.)\n  ({first})", key="axis_on_a_vector", hint=cite) from None
+
+
+def _unstable(what, exc, cite=None, z=None):
+    text = str(exc)
+    if exc.key in ("warning", "exception") and any(w in text for w in ("overflow", "invalid value", "divide by zero")):
+        if z is not None and np.max(z) < -700:
+            raise CheckFailed(f"{what}: for scores that are all far below 0 (z = {np.round(z, 1).tolist()}) your "
+                              f"exponentials all underflowed to 0, and their sum too (0/0 = nan). Shift by "
+                              f"c = max(z), not max(|z|) nor any other number: then the largest exponent is "
+                              f"exactly 0, e^0 = 1, and the sum is at least 1 for any z.",
+                              key="softmax_underflow", hint=cite) from None
         raise CheckFailed(f"{what}: exp overflowed for z around 1000. Subtract max(z) first: "
                           f"softmax(z - c) = softmax(z) for any constant c, and then exp only sees "
                           f"numbers <= 0.", key="softmax_overflow", hint=cite) from None
@@ -469,19 +621,20 @@ def _unstable(what, exc, cite=None):
 def softmax(fn, *, hidden=False):
     what = _name(fn, "softmax")
     z, big = _softmax_inputs(hidden)
-    for v in (z, big, SOFTMAX_INTEGERS[hidden].copy()):
+    for v in (z, big, SOFTMAX_INTEGERS[hidden].copy(), LOW_SCORES[hidden].copy()):
         before = v.copy()
         try:
             raw = call(fn, v, what=what)
         except CheckFailed as exc:
-            _unstable(what, exc, cite=2)
+            _axis_on_a_vector(what, exc, cite=3)
+            _unstable(what, exc, cite=2, z=before)
         _unchanged(what, before, v, "z", "write z - np.max(z) (a new array), not z -= np.max(z).", hint=3)
         try:
             mine = np.asarray(raw, dtype=np.float64)
         except (TypeError, ValueError):
             mine = None
         if mine is not None and mine.shape == v.shape and not np.all(np.isfinite(mine)):
-            _unstable(what, CheckFailed("overflow", key="warning"), cite=2)
+            _unstable(what, CheckFailed("overflow", key="warning"), cite=2, z=before)
         zf = before.astype(np.float64)
         e = np.exp(zf - zf.max())
         check_answer(what, raw, _softmax(zf), name="s", context=f" for z = {np.round(before, 3)}", mistakes=[
@@ -494,6 +647,10 @@ def softmax(fn, *, hidden=False):
                                   "them in a new float array, e = np.exp(z - np.max(z)).",
                  _safe(lambda ev: np.trunc(e) / np.sum(np.trunc(e))) if np.issubdtype(before.dtype, np.integer)
                  else (lambda ev: np.nan), hint=3),
+            like("log_softmax", "yours is log softmax(z) = (z - max z) - log(sum(exp(z - max z))), the "
+                                "log-sum-exp form; softmax is its exponential: e = np.exp(z - np.max(z)), "
+                                "then e / np.sum(e).",
+                 _safe(lambda ev: (zf - zf.max()) - np.log(np.sum(e))), hint=3),
             like("mixed_shift", "the numerator is shifted and the denominator is not: "
                                 "exp(z - max z) / sum(exp(z)) is softmax(z) times exp(-max z). Shift both: "
                                 "compute e = np.exp(z - np.max(z)) once, then e / e.sum().",
@@ -540,11 +697,11 @@ def _softmax_jacobian_forms(z, s):
 def softmax_jacobian(fn, *, hidden=False):
     what = _name(fn, "softmax_jacobian")
     z, big = _softmax_inputs(hidden)
-    for v in (z, big):
+    for v in (z, big, LOW_SCORES[hidden]):
         try:
             raw = call(fn, v.copy(), what=what)
         except CheckFailed as exc:
-            _unstable(what, exc)
+            _unstable(what, exc, z=v)
         s = _softmax(v)
         diag, outer = np.diag(s), np.outer(s, s)
         _matrix(what, raw, diag - outer, shape_mistakes=[
@@ -564,7 +721,8 @@ def softmax_jacobian(fn, *, hidden=False):
             like("outer_sign", "J = diag(s) - s s^T: subtract the outer product, do not add it.",
                  lambda ev: diag + outer, hint=2),
             like("sign_flipped", "J = diag(s) - s s^T; yours is s s^T - diag(s).", lambda ev: outer - diag, hint=2),
-        ] + _softmax_jacobian_forms(v, s), context=" for z of size %d%s" % (v.size, " around 1000" if v is big else ""))
+        ] + _softmax_jacobian_forms(v, s), context=" for z of size %d%s" % (
+            v.size, " around 1000" if v is big else " around -1000" if v is LOW_SCORES[hidden] else ""))
 
 
 # --- 4. composition ---------------------------------------------------------------------------
@@ -606,7 +764,14 @@ def _chain_mistakes(jacs):
         like("summed", "the chain rule multiplies the Jacobians; you added them.",
              _safe(lambda ev: _fold(np.add, jacs)), hint=2),
     ] + [like("missing_factor", missing, _safe(lambda ev, k=k: _product(jacs[:k] + jacs[k + 1:])), hint=3)
-         for k in range(len(jacs))]
+         for k in range(len(jacs))] + [
+        like("product_overwritten", "only the last Jacobian survived: `J = J_next` inside the loop replaces "
+                                    "the product instead of extending it; multiply, J = J_next @ J.",
+             lambda ev: jacs[-1], hint=2)] + [
+        like("extra_factor", f"J_{k + 1} is in your product twice; each Jacobian enters it once"
+                             + (": start from J_1 and loop over the REST, jacobians[1:] (or start from an "
+                                "identity and loop over all of them)." if k == 0 else "."),
+             _safe(lambda ev, k=k: _product(jacs[:k + 1] + jacs[k:])), hint=3) for k in range(len(jacs))]
 
 
 def _chain_case(fn, jacs, what, context):
@@ -670,13 +835,14 @@ def _net_inputs(hidden, base, sizes=None):
 
 
 def _net_jacobian(x, W1, b1, W2, b2, *, d1=True, d2=True, at_output=False, at_x=False, reverse=False,
-                  T=False):
+                  T=False, forward=None):
     """D2 W2 D1 W1 and its named variants: an activation Jacobian left out, sigma' taken at the
-    outputs (or layer 1's at x), the factors in the reverse order W1 D1 W2 D2, W.T for W."""
-    z1, h1, z2, h2 = _net(x, W1, b1, W2, b2)
+    outputs (or layer 1's at x), the factors in the reverse order W1 D1 W2 D2, W.T for W, a slip in
+    the forward pass that feeds sigma' (``_net``)."""
+    z1, h1, z2, h2 = _net(x, W1, b1, W2, b2, forward)
     n1, n2 = z1.size, z2.size
-    D1 = np.diag(_dsigmoid(x if at_x else h1 if at_output else z1)) if d1 else np.eye(n1)
-    D2 = np.diag(_dsigmoid(h2 if at_output else z2)) if d2 else np.eye(n2)
+    D1 = np.diag(_dsigmoid(x if at_x else h1 if at_output in (True, "1") else z1)) if d1 else np.eye(n1)
+    D2 = np.diag(_dsigmoid(h2 if at_output in (True, "2") else z2)) if d2 else np.eye(n2)
     factors = [W1.T if T else W1, D1, W2.T if T else W2, D2]
     return np.linalg.multi_dot(factors) if reverse else _product(factors)
 
@@ -708,6 +874,10 @@ def _network_mistakes(J):
         row("missing_activation_jacobian", missing.format("layer 2"), d2=False),
         row("activation_at_output", "sigma' must be evaluated at the pre-activation z = W h + b, "
                                     "not at the layer's output h = sigma(z).", at_output=True),
+        row("activation_at_output", "sigma' of layer 1 must be evaluated at its pre-activation z1 = W1 x + b1, "
+                                    "not at its output h1 = sigma(z1): sigmoid_jacobian(z1).", at_output="1"),
+        row("activation_at_output", "sigma' of layer 2 must be evaluated at its pre-activation z2 = W2 h1 + b2, "
+                                    "not at its output h2 = sigma(z2): sigmoid_jacobian(z2).", at_output="2"),
         row("activation_at_wrong_point", "sigma' of layer 1 is evaluated at that layer's own input, the "
                                          "pre-activation z1 = W1 x + b1, not at x.", at_x=True),
         no_bias("b1 and b2"), no_bias("b1"), no_bias("b2"),
@@ -718,7 +888,9 @@ def _network_mistakes(J):
             d1=False, d2=False),
         row("used_W_T", "for z = W h the Jacobian with respect to h is W itself (J[i, j] = W[i, j], "
                         "one row per output), not W.T: check linear_jacobian.", T=True),
-    ]
+    ] + [like(key, f"the forward pass is wrong, and the Jacobian with it: {says}.",
+              _safe(lambda ev, slip=slip: J(*ev.inputs[:5], forward=slip)), hint=1)
+         for slip, (key, says) in FORWARD_SLIPS.items()]
 
 
 @EXERCISES.check("network_jacobian", uses=("linear_jacobian", "sigmoid_jacobian", "chain_jacobian"))
@@ -753,12 +925,46 @@ JV = ("you computed J v; a VJP multiplies by the transpose, J^T v (= v @ J): v h
       "OUTPUT, the result one per INPUT. For z = W x that is W.T @ v; for a batch row z = x @ W, W @ v.")
 
 
+def _vjp_shapes(vjp, reference, xs, names, wrt, shapes, seed, what, context):
+    """A VJP whose result has the wrong shape, compared with the named wrong answers of other shapes
+    that ``shapes(xs, v)`` gives: {gradient name: [(key, sentence, wrong answer (a function of
+    nothing), hint)]}.  Any other outcome is left to check_layer."""
+    v = np.random.default_rng([seed, 0x5A4E]).standard_normal(np.shape(reference(*xs)))
+    result = call(vjp, *[x.copy() for x in xs], v.copy(), what=what)
+    wrt = list(range(len(xs))) if wrt is None else list(wrt)
+    grads = (result,) if len(wrt) == 1 else result
+    if not isinstance(grads, (tuple, list)) or len(grads) != len(wrt):
+        return
+    candidates = shapes(xs, v)
+    for g, i in zip(grads, wrt):
+        name = "d" + names[i]
+        try:
+            mine = np.asarray(g, dtype=np.float64)
+        except (TypeError, ValueError):
+            return
+        if mine.shape == xs[i].shape:
+            continue
+        for key, sentence, wrong, cited in candidates.get(name, ()):
+            try:                      # a wrong answer that does not exist for these shapes matches nothing
+                with np.errstate(all="ignore"):
+                    wrong = np.asarray(wrong(), dtype=np.float64)
+            except (ValueError, IndexError):
+                continue
+            if wrong.shape == mine.shape and relative_error(mine, wrong) <= GRAD_RTOL:
+                raise CheckFailed(f"{what}{context}: {name} has shape {mine.shape} but {xs[i].shape} was "
+                                  f"expected (the shape of {names[i]}): {sentence}", key=key, hint=cited)
+
+
 def _vjp_check(vjp, reference, inputs, names, wrt, mistakes, seed, what, *, context="",
-               probe_inputs=None, probe_context="", hint="", cite=None):
+               probe_inputs=None, probe_context="", hint="", cite=None, shapes=None):
     """The learner's VJP as the backward of ``reference``, through check_layer.  When a product
     inside it fails on shapes, the same check runs on ``probe_inputs`` (square: every product
-    fits, J v too) to find out why."""
+    fits, J v too) to find out why.  ``shapes(xs, v)``: named wrong answers whose shape is not
+    the gradient's (see ``_vjp_shapes``), tried first."""
     def run(xs):
+        if shapes is not None:
+            _vjp_shapes(vjp, reference, xs, names, wrt, shapes, seed, what,
+                        context if xs is inputs else " " + probe_context)
         forward, backward = _as_layer(vjp, reference, what)
         try:
             check_layer(forward, backward, *xs, wrt=wrt, names=names, mistakes=mistakes, seed=seed,
@@ -802,7 +1008,21 @@ def sigmoid_vjp(fn, *, hidden=False):
                             "s = sigmoid(z) first.", lambda ev: ev.dout * ev.inputs[0] * (1 - ev.inputs[0]), hint=2),
         like("diagonal_summed", "J^T v for a diagonal J is v * diag(J), entry by entry; you summed "
                                 "over v.", lambda ev: np.sum(ev.dout) * _dsigmoid(ev.inputs[0]), hint=1),
-    ]
+        like("softmax_formula", "yours is s * (v - v.s), softmax's VJP. The sigmoid is elementwise (its "
+                                "Jacobian is diagonal, no -s s^T term), so J^T v = sigma'(z) * v = s (1 - s) v.",
+             lambda ev: s(ev) * (ev.dout - np.dot(ev.dout, s(ev))), hint=1),
+        like("precedence", "yours computes v * s * 1 - s: without parentheses, * comes before -, so the "
+                           "1 - s factor is lost. Write v * s * (1 - s).",
+             lambda ev: ev.dout * s(ev) - s(ev), hint=3),
+        like("precedence", "yours computes v * s - s**2: without parentheses only the first term of "
+                           "s - s^2 is multiplied by v. Write v * (s - s**2) or v * s * (1 - s).",
+             lambda ev: ev.dout * s(ev) - s(ev) ** 2, hint=3),
+        like("arguments_swapped", "sigmoid_vjp(z, v) gets the sigmoid's input z first and the upstream "
+                                  "gradient v second; yours uses them the other way round, sigma'(v) * z. "
+                                  "J^T v = sigma'(z) * v.", lambda ev: ev.inputs[0] * _dsigmoid(ev.dout), hint=2),
+    ] + [like(key, f"J^T v = sigma'(z) * v with sigma'(z) = s (1 - s); {says}.",
+              lambda ev, key=key: ev.dout * _dsigmoid_form(ev.inputs[0], key), hint=2)
+         for key, says, _ in _dsigmoid_forms(np.zeros(1))]
     for k, size in enumerate((7, 4) if hidden else (6, 3)):
         z = rng.uniform(-3.0, 3.0, size=size)
         _vjp_check(fn, _sigmoid, [z], ["z"], None, mistakes, (17 if hidden else 16) + 10 * k, what,
@@ -819,9 +1039,38 @@ def linear_vjp(fn, *, hidden=False):
         W, x = (square if shape == (4, 4) else (rng.standard_normal(shape), rng.standard_normal(shape[1])))
         _vjp_check(fn, lambda W, x: W @ x, [W, x], ["W", "x"], [1], [
             like("jv_not_vjp", JV, lambda ev: ev.inputs[0] @ ev.dout, hint=2),
+            like("summed_wrong_axis", LINEAR_AXIS, _safe(lambda ev: ev.dout * ev.inputs[0].sum(axis=1)), hint=2),
+            like("inverse_not_transpose", INVERSE.format("W.T @ v", "np.linalg.pinv(W) @ v"),
+                 _safe(lambda ev: np.linalg.pinv(ev.inputs[0]) @ ev.dout), hint=1),
+            like("used_x", "yours is W.T @ x: a VJP multiplies the upstream gradient v, not the layer's "
+                           "input x (which J = W does not contain): W.T @ v.",
+                 _safe(lambda ev: ev.inputs[0].T @ ev.inputs[1]), hint=2),
+            like("used_x", "yours is (W.T @ v) * x: J = W does not contain x (z is linear in x), so the "
+                           "VJP has no factor x: W.T @ v.", lambda ev: (ev.inputs[0].T @ ev.dout) * ev.inputs[1],
+                 hint=2),
         ], 18 if hidden else 17, what, context=f" for W of shape {shape}", probe_inputs=list(square),
             probe_context="with a square W of shape (4, 4)", hint="W is (m, n), x and the result (n,), v (m,)",
-            cite=2)
+            cite=2, shapes=_linear_vjp_shapes)
+
+
+LINEAR_AXIS = ("W.T @ v adds v_i W[i, j] over the outputs i, axis 0 of W; yours adds over axis 1, which "
+               "gives v_i times the sum of row i: np.sum(W * v[:, None], axis=0) is W.T @ v.")
+INVERSE = ("a VJP multiplies by the transpose of J, {}; yours uses the inverse, {}. Going backward sends "
+           "the gradient back along the same edges, weighted by the same W; it does not undo the map.")
+
+
+def _linear_vjp_shapes(xs, v):
+    W, x = xs
+    weight = ("{} is the gradient with respect to W (section 5's dW = v x^T), of W's shape; linear_vjp "
+              "returns the gradient with respect to x, one entry per input: W.T @ v.")
+    return {"dx": [
+        ("returned_weight_gradient", weight.format("np.outer(v, x)"), lambda: np.outer(v, x), 2),
+        ("returned_weight_gradient", weight.format("np.outer(x, v), the transpose of v x^T,"),
+         lambda: np.outer(x, v), 2),
+        ("summed_wrong_axis", LINEAR_AXIS, lambda: v * W.sum(axis=1), 2),
+        ("not_summed", "W * v[:, None] holds the terms v_i W[i, j]; the VJP adds them over the outputs i: "
+                       "np.sum(W * v[:, None], axis=0), which is W.T @ v.", lambda: W * v[:, None], 2),
+    ]}
 
 
 @EXERCISES.check("row_linear_vjp")
@@ -838,9 +1087,32 @@ def row_linear_vjp(fn, *, hidden=False):
             like("dW_transposed", "dW[j, i] = x_j v_i: dW = np.outer(x, v), with the shape of W; "
                                   "yours is np.outer(v, x).",
                  lambda ev: np.outer(ev.dout, ev.inputs[0]), grads="dW", hint=2),
+            like("summed_wrong_axis", ROW_AXIS, _safe(lambda ev: ev.dout * ev.inputs[1].sum(axis=0)),
+                 grads="dx", hint=3),
+            like("inverse_not_transpose", INVERSE.format("dx = W @ v", "v @ np.linalg.pinv(W)"),
+                 _safe(lambda ev: ev.dout @ np.linalg.pinv(ev.inputs[1])), grads="dx", hint=1),
+            like("dW_uses_dx", DW_DX.format("np.outer(dx, v)", "x"),
+                 lambda ev: np.outer(ev.inputs[1] @ ev.dout, ev.dout), grads="dW", hint=2),
         ], 19 if hidden else 18, what, context=f" for x of size {shape[0]}, W of shape {shape}",
             probe_inputs=list(square), probe_context="with a square W of shape (4, 4)",
-            hint="x is (n,), W and dW (n, m), v (m,)", cite=3)
+            hint="x is (n,), W and dW (n, m), v (m,)", cite=3, shapes=_row_linear_vjp_shapes)
+
+
+ROW_AXIS = ("dx = W @ v adds W[j, i] v_i over the outputs i, axis 1 of W; yours adds over axis 0, which "
+            "gives v_i times the sum of column i.")
+DW_DX = ("dW[j, i] = x_j v_i: dW = np.outer(x, v), the input x on the weight's edge times the upstream "
+         "gradient v; yours is {}, with the input gradient dx where {} belongs.")
+
+
+def _row_linear_vjp_shapes(xs, v):
+    x, W = xs
+    return {
+        "dx": [("summed_wrong_axis", ROW_AXIS, lambda: v * W.sum(axis=0), 3)],
+        "dW": [("dW_uses_dx", DW_DX.format("np.outer(x, dx)", "v"), lambda: np.outer(x, W @ v), 2),
+               ("elementwise_not_outer", "x * v multiplies entry by entry and gives a vector; dW[j, i] = "
+                                         "x_j v_i needs every pair (j, i): np.outer(x, v), of W's shape.",
+                lambda: x * v, 3)],
+    }
 
 
 @EXERCISES.check("softmax_vjp", uses=("softmax",))
@@ -859,6 +1131,22 @@ def softmax_vjp(fn, *, hidden=False):
              lambda ev: sm(ev) * (ev.dout - np.sum(ev.dout)), hint=2),
         like("missing_s_factor", "J^T v = s * (v - v.s): the factor s (from diag(s) and from s s^T) is "
                                  "missing; yours is v - v.s.", lambda ev: ev.dout - np.dot(ev.dout, sm(ev)), hint=2),
+        like("missing_s_factor", "J^T v = s * (v - v.s) = s * v - s (v.s): the second term keeps its factor "
+                                 "s (it comes from s s^T v = s (s.v)); yours is s * v - v.s.",
+             lambda ev: sm(ev) * ev.dout - np.dot(ev.dout, sm(ev)), hint=2),
+        like("missing_s_factor", "J^T v = s * (v - v.s) = s * v - s (v.s): the first term keeps its factor "
+                                 "s (it comes from diag(s) v = s * v); yours is v - s (v.s).",
+             lambda ev: ev.dout - sm(ev) * np.dot(ev.dout, sm(ev)), hint=2),
+        like("precedence", "yours computes s * v - s * v @ s: * and @ have the same precedence and are read "
+                           "from the left, so s * v @ s is (s * v) @ s, the number sum_i s_i^2 v_i. Write "
+                           "s * (v - np.dot(v, s)).",
+             lambda ev: sm(ev) * ev.dout - (sm(ev) * ev.dout) @ sm(ev), hint=3),
+        like("cross_entropy_shortcut", CE_SHORTCUT.format("s - v"), lambda ev: sm(ev) - ev.dout, hint=2),
+        like("cross_entropy_shortcut", CE_SHORTCUT.format("v - s"), lambda ev: ev.dout - sm(ev), hint=2),
+        like("arguments_swapped", "softmax_vjp(z, v) gets the scores z first and the upstream gradient v "
+                                  "second; yours uses them the other way round (softmax of v). "
+                                  "J^T v = s * (v - v.s) with s = softmax(z).",
+             lambda ev: _softmax(ev.dout) * (ev.inputs[0] - np.dot(ev.inputs[0], _softmax(ev.dout))), hint=2),
     ]
     for k, size in enumerate((6, 3) if hidden else (5, 2)):
         z = rng.uniform(-2.0, 2.0, size=size)
@@ -866,19 +1154,31 @@ def softmax_vjp(fn, *, hidden=False):
                    context=f" for z of size {size}")
     big = (np.array([-900.0, 750.0, 751.0, -950.0]) if hidden
            else np.array([-1000.0, 999.0, 1000.0, 998.0, -1000.0, -990.0]))
-    v = np.array([0.5, -1.0, 2.0, 0.25, -0.75, 1.5])[:big.size]
-    try:
-        raw = call(fn, big.copy(), v.copy(), what=what)
-    except CheckFailed as exc:
-        _unstable(what, exc, cite=3)
-    check_answer(what, raw, _softmax_jacobian(big).T @ v, name="dz", context=" for z around 1000")
+    for z, where in ((big, " for z around 1000"), (LOW_SCORES[hidden], " for z around -1000")):
+        v = np.array([0.5, -1.0, 2.0, 0.25, -0.75, 1.5])[:z.size]
+        try:
+            raw = call(fn, z.copy(), v.copy(), what=what)
+        except CheckFailed as exc:
+            _unstable(what, exc, cite=3, z=z)
+        check_answer(what, raw, _softmax_jacobian(z).T @ v, name="dz", context=where)
     _no_full_jacobian(fn, (rng.uniform(-3, 3, VJP_MEMORY_D), rng.standard_normal(VJP_MEMORY_D)), what)
 
 
-def _residual_vjp(x, W, b, v, *, skip=True, layer=True, T=True, d=True, bias=True, at_x=False):
-    """v + W.T (sigma'(W x + b) * v) and its named variants."""
+CE_SHORTCUT = ("yours is {}: softmax followed by the cross-entropy with v as its one-hot target has the "
+               "gradient s - v (notebook 03's delta y - t), but a VJP of softmax alone multiplies v by the "
+               "softmax Jacobian: J^T v = s * (v - v.s).")
+
+
+def _residual_vjp(x, W, b, v, *, skip=True, layer=True, T=True, d=True, bias=True, at_x=False,
+                  reverse=False, inside=False):
+    """v + W.T (sigma'(W x + b) * v) and its named variants: ``reverse`` applies W.T before sigma',
+    ``inside`` sends the skip path's v through the layer's VJP too."""
     z = x if at_x else W @ x + (b if bias else 0)
+    if reverse:
+        return (v if skip else 0) + _dsigmoid(z) * ((W.T if T else W) @ v)
     u = v * _dsigmoid(z) if d else v
+    if inside:
+        return (W.T if T else W) @ (u + v)
     return (v if skip else 0) + ((W.T if T else W) @ u if layer else 0)
 
 
@@ -887,7 +1187,7 @@ def residual_vjp(fn, *, hidden=False):
     what = _name(fn, "residual_vjp")
     rng = _rng(hidden, 740)
     hints = {"branch_not_summed": 1, "jv_not_vjp": 2, "missing_sigmoid_derivative": 2, "bias_left_out": 2,
-             "activation_at_wrong_point": 2}
+             "activation_at_wrong_point": 2, "vjp_order": 2, "branch_added_inside": 3}
 
     def row(key, sentence, **variant):
         return like(key, sentence, lambda ev: _residual_vjp(*ev.inputs, ev.dout, **variant), hint=hints[key])
@@ -904,6 +1204,12 @@ def residual_vjp(fn, *, hidden=False):
                              "nothing to the product, but it shifts z, where sigma' is taken.", bias=False),
         row("activation_at_wrong_point", "sigma' is evaluated at the layer's pre-activation "
                                          "z = W x + b, not at x.", at_x=True),
+        row("vjp_order", "in the layer path the VJPs run from the output back: the sigmoid was applied "
+                         "last, so its VJP comes first, W.T @ (sigma'(z) * v); yours applies W.T first, "
+                         "sigma'(z) * (W.T @ v).", reverse=True),
+        row("branch_added_inside", "the two paths are added too early: the skip path's gradient v goes "
+                                   "straight to x, dx = v + W.T @ (sigma'(z) * v); yours sends v through "
+                                   "the layer's W.T as well, W.T @ (sigma'(z) * v + v).", inside=True),
         like("skip_passes_x", "the skip path y = x + ... passes the upstream gradient back unchanged "
                               "(its Jacobian is the identity, so its VJP is v), not x: "
                               "dx = v + W.T @ (sigma'(z) * v).",
@@ -916,11 +1222,12 @@ def residual_vjp(fn, *, hidden=False):
                    hint="W is (n, n); x, b, v and the result are (n,)")
 
 
-def _net_vjp(x, W1, b1, W2, b2, v, *, d1=True, d2=True, at_output=False, T=True, forward_order=False):
+def _net_vjp(x, W1, b1, W2, b2, v, *, d1=True, d2=True, at_output=False, T=True, forward_order=False,
+             forward=None):
     """W1.T (sigma'(z1) * W2.T (sigma'(z2) * v)) and its named variants."""
-    z1, h1, z2, h2 = _net(x, W1, b1, W2, b2)
-    g1 = _dsigmoid(h1 if at_output else z1) if d1 else 1.0
-    g2 = _dsigmoid(h2 if at_output else z2) if d2 else 1.0
+    z1, h1, z2, h2 = _net(x, W1, b1, W2, b2, forward)
+    g1 = _dsigmoid(h1 if at_output in (True, "1") else z1) if d1 else 1.0
+    g2 = _dsigmoid(h2 if at_output in (True, "2") else z2) if d2 else 1.0
     t = (lambda M: M.T) if T else (lambda M: M)
     if forward_order:                 # W1 first, as in the forward pass
         return g2 * (t(W2) @ (g1 * (t(W1) @ v)))
@@ -945,6 +1252,10 @@ def _network_vjp_mistakes():
         row("missing_activation_derivative", missing.format("layer 2"), d2=False),
         row("activation_at_output", "sigma' must be evaluated at the pre-activations z1, z2, not at "
                                     "the outputs h1, h2.", at_output=True),
+        row("activation_at_output", "sigma' of layer 1 must be evaluated at its pre-activation z1, not at its "
+                                    "output h1: sigmoid_vjp(z1, ...).", at_output="1"),
+        row("activation_at_output", "sigma' of layer 2 must be evaluated at its pre-activation z2, not at its "
+                                    "output h2: sigmoid_vjp(z2, v).", at_output="2"),
         row("bias_left_out", BIAS.format("b1 and b2"), b1=False, b2=False),
         row("bias_left_out", BIAS.format("b1"), b1=False),
         row("bias_left_out", BIAS.format("b2"), b2=False),
@@ -953,7 +1264,9 @@ def _network_vjp_mistakes():
         row("vjp_order", "apply the VJPs from the output back, in the reverse order of the forward "
                          "pass: sigmoid of layer 2, then W2, then sigmoid of layer 1, then W1. Yours "
                          "starts at W1, as the forward pass does.", forward_order=True),
-    ]
+    ] + [like(key, f"the forward pass is wrong, and the VJP with it: {says}.",
+              _safe(lambda ev, slip=slip: _net_vjp(*ev.inputs, ev.dout, forward=slip)), hint=3)
+         for slip, (key, says) in FORWARD_SLIPS.items()]
 
 
 @EXERCISES.check("network_vjp", uses=("sigmoid_vjp", "linear_vjp"))
@@ -1050,8 +1363,29 @@ def _wx_case(forward, backward, W, x, fwd, bwd, hidden):
         like("row_product", "q = W @ x, W times the column x; x @ W computes W.T @ x.",
              _safe(lambda ev: np.sum((x @ W) ** 2)), hint=1),
     ])
+    _wx_dW_shape(forward, backward, W, x, fwd, bwd)
     check_layer(forward, backward, W, x, names=["W", "x"], batch=NO_BATCH, quiet=True,
                 seed=27 if hidden else 26, mistakes=_wx_rows(), reference=lambda W, x: np.sum((W @ x) ** 2))
+
+
+def _wx_dW_shape(forward, backward, W, x, fwd, bwd):
+    """dW of another shape than W's, when it is dq times x entry by entry (a vector where the outer
+    product belongs); any other shape is left to check_layer."""
+    _, cache = call(forward, W.copy(), x.copy(), what=fwd)
+    result = call(backward, 1.0, cache, what=bwd)
+    if not isinstance(result, tuple) or len(result) != 2:
+        return
+    try:
+        dW = np.asarray(result[0], dtype=np.float64)
+        with np.errstate(all="ignore"):
+            elementwise = 2 * (W @ x) * x
+    except (TypeError, ValueError):
+        return
+    if dW.shape != W.shape and dW.shape == elementwise.shape and relative_error(dW, elementwise) <= GRAD_RTOL:
+        raise CheckFailed(f"{bwd} for W of shape {W.shape}: dW has shape {dW.shape} but {W.shape} was expected "
+                          f"(the shape of W): dq * x multiplies entry by entry and gives a vector; "
+                          f"dW[i, j] = dq_i x_j needs every pair (i, j): np.outer(dq, x), of W's shape.",
+                          key="elementwise_not_outer", hint=3)
 
 
 @EXERCISES.check("wx_norm")

@@ -98,10 +98,24 @@ def _backprop(x, W1, b1, W2, b2, delta_out, variant=None, output="identity"):
         return None
     dW2, db2 = np.outer(y_in, delta_out), delta_out
     dy1 = W2 @ delta_out
+    if variant == "delta_out_as_dy":
+        if delta_out.shape != u1.shape:
+            return None
+        dy1 = delta_out
+    if variant in ("output_layer_cache", "output_layer_cache_u") and u2.shape != u1.shape:
+        return None
+    y2 = _activate(u2, output)
     local = {"no_derivative": np.ones_like(u1), "derivative_at_output": _dsigmoid(y1),
-             "u_as_y": u1 * (1.0 - u1)}.get(variant, _dsigmoid(u1))
+             "u_as_y": u1 * (1.0 - u1), "output_layer_cache": y2 * (1.0 - y2),
+             "output_layer_cache_u": _dsigmoid(u2)}.get(variant, _dsigmoid(u1))
     d1 = dy1 * local
-    return {"dx": W1 @ d1, "dW1": np.outer(x, d1), "db1": d1, "dW2": dW2, "db2": db2}
+    x_in = {"y_as_hidden_input": y1, "u_as_hidden_input": u1}.get(variant, x)
+    if x_in.shape != x.shape:
+        return None
+    if variant == "W2_for_W1":
+        return {"dx": W2 @ d1, "dW1": np.outer(x_in, d1), "db1": d1, "dW2": dW2, "db2": db2} \
+            if W2.shape[1] == d1.size and W2.shape[0] == x.size else None
+    return {"dx": W1 @ d1, "dW1": np.outer(x_in, d1), "db1": d1, "dW2": dW2, "db2": db2}
 
 
 def _sample(rng, l, m, n, output):
@@ -195,6 +209,28 @@ def _unchanged(what, given, kept, advice, hint=None):
                 and np.array_equal(after, before)):
             raise CheckFailed(f"{what} changed its argument {name} in place: {advice}", key="mutated_input",
                               hint=hint)
+
+
+def _shared_arrays(what, returned, truth, hint=None):
+    """Two returned gradients that are ONE array under two names (``dw = dx = np.zeros(P)``): the
+    second loop overwrote the first's entries.  ``returned`` and ``truth``: {name: value}, in the
+    order of the return; only pairs whose right answers differ are a mistake."""
+    names = [n for n, v in returned.items() if isinstance(v, np.ndarray)]
+    for a, first in enumerate(names):
+        for second in names[a + 1:]:
+            x, y = returned[first], returned[second]
+            try:
+                shared = np.shares_memory(x, y)
+                differ = np.shape(truth[first]) != np.shape(truth[second]) or not np.allclose(
+                    truth[first], truth[second])
+            except (TypeError, ValueError):
+                continue
+            if shared and differ:
+                raise CheckFailed(
+                    f"{what} returned {first} and {second} as one array under two names (as "
+                    f"`{first} = {second} = np.zeros(...)` makes one array, not two): whatever is written "
+                    f"into {second} also lands in {first}. Make each its own array: "
+                    f"{first}, {second} = np.zeros(...), np.zeros(...).", key="shared_array", hint=hint)
 
 
 # --- loop bounds: a neuron skipped, or a loop run over another layer's size ------------------------
@@ -369,10 +405,39 @@ def _neuron_mistakes(x, w, b, dE_dy, field):
     y = truth["y"]
     at_output = dE_dy * float(_dsigmoid(y))
     two = float(_sigmoid(x[0] * w[0] + x[1] * w[1] + b)) if len(x) > 2 else None
+    u = float(np.dot(w, x) + b)
+    forward = "the forward value y = sigma(u), u = sum_p x_p w_p + b, is wrong: "
     rows = {
         "y": [row("fixed_input_count", "u = sum_p x_p w_p + b sums over ALL P = len(x) inputs (this neuron "
                                        "has %d); yours uses only the first two." % len(x),
-                  lambda ev: _never() if two is None else two)],
+                  lambda ev: _never() if two is None else two),
+              row("bias_added_per_input", forward + "yours adds the bias once per input, u = sum_p x_p w_p + "
+                                                    "P b (P = %d): add b once, outside the loop over p (start "
+                                                    "u at b)." % len(x),
+                  lambda ev: float(_sigmoid(u + (len(x) - 1) * b)), hint=2),
+              row("missing_bias", forward + "the bias b is missing from u (start u at b, not at 0).",
+                  lambda ev: float(_sigmoid(u - b)), hint=2),
+              row("missing_activation", forward + "yours is u itself; y = sigma(u), with the given sigmoid.",
+                  lambda ev: u, hint=1),
+              row("sign_flipped", forward + "yours is sigma(-u) = 1 - y; the sigmoid takes u itself.",
+                  lambda ev: float(_sigmoid(-u)), hint=1),
+              row("sum_overwritten", forward + "yours keeps only the last product x_p w_p (plus b): `u = ...` "
+                                               "inside the loop overwrites u; add each product, "
+                                               "u = u + x[p] * w[p]%s." % (
+                                                   " (with P = 2 inputs, a loop from p = 1 gives the same)"
+                                                   if len(x) == 2 else ""),
+                  lambda ev: float(_sigmoid(x[-1] * w[-1] + b)), hint=2),
+              row("sum_overwritten", forward + "yours keeps only the last product x_p w_p: `u = ...` inside the "
+                                               "loop overwrites u (and the bias); add each product, "
+                                               "u = u + x[p] * w[p], starting from u = b.",
+                  lambda ev: float(_sigmoid(x[-1] * w[-1])), hint=2),
+              row("input_skipped", forward + "the sum over p left out the last input, p = P - 1 = %d: "
+                                             "`range(len(x) - 1)` stops one short; range(len(x)) runs "
+                                             "p = 0, ..., P - 1." % (len(x) - 1),
+                  lambda ev: float(_sigmoid(u - x[-1] * w[-1])), hint=2),
+              row("input_skipped", forward + "the sum over p left out the first input, p = 0: a loop "
+                                             "`range(1, len(x))` skips it (Python counts from 0).",
+                  lambda ev: float(_sigmoid(u - x[0] * w[0])), hint=2)],
         "delta": [
             row("missing_activation_derivative", "delta = dE/dy * dy/du: the sigmoid's derivative "
                                                  "y (1 - y) is missing (yours is dE/dy alone).",
@@ -387,14 +452,23 @@ def _neuron_mistakes(x, w, b, dE_dy, field):
                                     "yours is w_p delta, which is dx.", lambda ev: w * truth["delta"], hint=2),
                row("missing_delta", "dw_p = x_p delta: yours is x_p without delta (the chain rule "
                                     "multiplies the local derivative du/dw_p = x_p by delta).",
-                   lambda ev: x, hint=2)],
+                   lambda ev: x, hint=2),
+               row("missing_local_derivative", "dw_p = x_p delta: yours is delta alone in every entry; the "
+                                               "local derivative du/dw_p = x_p, the input on the weight's edge, "
+                                               "is missing.", lambda ev: np.full(len(x), truth["delta"]), hint=2)],
         "dx": [row("dw_dx_swapped", "dx_p = w_p delta (the weight on the input's edge); yours is "
                                     "x_p delta, which is dw.", lambda ev: x * truth["delta"], hint=2),
                row("missing_delta", "dx_p = w_p delta: yours is w_p without delta (the chain rule "
                                     "multiplies the local derivative du/dx_p = w_p by delta).",
-                   lambda ev: w, hint=2)],
+                   lambda ev: w, hint=2),
+               row("missing_local_derivative", "dx_p = w_p delta: yours is delta alone in every entry; the "
+                                               "local derivative du/dx_p = w_p, the weight on the input's edge, "
+                                               "is missing.", lambda ev: np.full(len(x), truth["delta"]), hint=2)],
         "db": [row("bias_gradient_includes_input", "db = delta (du/db = 1); yours multiplies delta by "
-                                                   "an input.", lambda ev: x[-1] * truth["delta"], hint=2)],
+                                                   "an input.", lambda ev: x[-1] * truth["delta"], hint=2),
+               row("bias_gradient_times_b", "db = delta: du/db = 1, since u = ... + b holds b itself, not "
+                                            "b times something; yours multiplies delta by b.",
+                   lambda ev: b * truth["delta"] if b not in (0, 1) else _never(), hint=2)],
     }
     return rows.get(field, [])
 
@@ -408,6 +482,7 @@ def _neuron_case(fn, case, context, what):
                hint=3)
     mine = _neuron_values(raw, what)
     truth = _neuron_truth(x, w, b, dE_dy)
+    _shared_arrays(what, {"dw": mine["dw"], "dx": mine["dx"]}, truth, hint=3)
     for field in NEURON_FIELDS:
         check_answer(what, mine[field], truth[field], name=field, of={"dw": "w", "dx": "x"}.get(field, field),
                      mistakes=_neuron_mistakes(x, w, b, dE_dy, field), context=context)
@@ -494,6 +569,9 @@ def _forward_mistakes(x, W1, b1, W2, b2, output):
             lambda ev: x[-1] * W1[-1] + b1, grads="u_hidden", hint=1),
         row("bias_added_per_input", "add the bias b_j once, outside the loop over the inputs p; yours "
                                     "adds it l times.", lambda ev: x @ W1 + len(x) * b1, grads="u_hidden", hint=1),
+        row("wrong_bias", "each layer has its own biases: the hidden neuron j adds b1[j]; yours adds b2[j], "
+                          "the output layer's.", lambda ev: x @ W1 + b2[:W1.shape[1]] if b2.size >= W1.shape[1]
+            else _never(), grads="u_hidden", hint=1),
         row("missing_hidden_activation", "the hidden layer's output is y_j = sigma(u_j); yours is u_j.",
             lambda ev: u1, grads="y_hidden", hint=1),
     ]
@@ -510,6 +588,12 @@ def _forward_mistakes(x, W1, b1, W2, b2, output):
             lambda ev: y1[-1] * W2[-1] + b2, grads="u_out", hint=1),
         row("bias_added_per_input", "add the bias b_k once, outside the loop over the inputs q; yours "
                                     "adds it m times.", lambda ev: y1 @ W2 + len(y1) * b2, grads="u_out", hint=1),
+        row("wrong_layer_input", "the output layer's inputs are the hidden outputs y_hidden[q]; yours uses the "
+                                 "network's inputs x[q] there (x belongs to the hidden layer).",
+            lambda ev: x @ W2 + b2 if x.size == W2.shape[0] else _never(), grads="u_out", hint=1),
+        row("wrong_bias", "each layer has its own biases: the output neuron k adds b2[k]; yours adds b1[k], "
+                          "the hidden layer's.", lambda ev: y1 @ W2 + b1[:W2.shape[1]] if b1.size >= W2.shape[1]
+            else _never(), grads="u_out", hint=1),
     ]
     act_rows = {
         "identity": [row("identity_output_activated", "with output='identity' the output neurons apply "
@@ -617,6 +701,12 @@ def _loss_mistakes(y, t, output):
                 lambda ev: 0.5 * float(np.sum((y - t) ** 2)), hint=1),
             row("mean_not_sum", "E sums over the output neurons k; yours divides by n (a mean).",
                 lambda ev: _error(y, t, output) / len(y), hint=3),
+            row("log_base", "the cross-entropy uses the natural logarithm, np.log; yours uses np.log10, the "
+                            "base-10 one (log10 y = ln y / ln 10, so your E is 0.4343 times the right one).",
+                lambda ev: -float(np.sum(t * np.log10(y))), hint=3),
+            row("log_base", "the cross-entropy uses the natural logarithm, np.log; yours uses np.log2, the "
+                            "base-2 one (log2 y = ln y / ln 2, so your E is 1.443 times the right one).",
+                lambda ev: -float(np.sum(t * np.log2(y))), hint=3),
         ]
     rows = [
         row("missing_half", "E = 1/2 sum_k (y_k - t_k)^2: the 1/2 is missing (it is there so that "
@@ -625,6 +715,12 @@ def _loss_mistakes(y, t, output):
             lambda ev: 0.5 * float(np.mean((y - t) ** 2)), hint=2),
         row("not_squared", "E = 1/2 sum_k (y_k - t_k)^2: square each difference.",
             lambda ev: 0.5 * float(np.sum(y - t)), hint=2),
+        row("norm_not_squared", "E = 1/2 sum_k (y_k - t_k)^2, half the SQUARED distance; yours takes the "
+                                "square root (the distance ||y - t|| itself).",
+            lambda ev: float(np.sqrt(np.sum((y - t) ** 2))), hint=2),
+        row("norm_not_squared", "E = 1/2 sum_k (y_k - t_k)^2, half the SQUARED distance; yours takes the "
+                                "square root (half the distance ||y - t||).",
+            lambda ev: 0.5 * float(np.sqrt(np.sum((y - t) ** 2))), hint=2),
         row("squared_before_sum", "E = 1/2 sum_k (y_k - t_k)^2 squares each difference, then adds: yours "
                                   "squares the sum of the differences.",
             lambda ev: 0.5 * float(np.sum(y - t)) ** 2, hint=2),
@@ -641,6 +737,18 @@ def _loss_mistakes(y, t, output):
     return rows
 
 
+def _log_of_zero(what, exc, output):
+    """A log of 0 in the cross-entropy: the outputs y_k of a softmax are never 0, the one-hot targets
+    are, so the log was taken of t (y and t swapped, or the terms (1 - t) log(1 - y) of a binary
+    cross-entropy at t = 1)."""
+    first = str(exc).splitlines()[0]
+    if output == "softmax" and exc.key == "warning" and "divide by zero encountered in log" in first:
+        raise CheckFailed(f"{what} (output='softmax'): your code took the log of 0. The softmax outputs y_k are "
+                          f"never 0, but a one-hot target t has zeros: E = -sum_k t_k log y_k takes the log of "
+                          f"y, not of t (are y and t swapped?).\n  ({first})", key="log_of_target",
+                          hint=3) from None
+
+
 @EXERCISES.check("loss")
 def loss(fn, *, hidden=False):
     what = _name(fn, "loss")
@@ -654,7 +762,11 @@ def loss(fn, *, hidden=False):
                 u = rng.uniform(-2.0, 2.0, size=n)
                 y, t = _activate(u, output), _target(rng, n, output, integer=case == 1)
                 args = [y.copy(), t.copy()]
-                raw = call(fn, *args, output, what=what)
+                try:
+                    raw = call(fn, *args, output, what=what)
+                except CheckFailed as exc:
+                    _log_of_zero(what, exc, output)
+                    raise
                 _unchanged(what, {"y": args[0], "t": args[1]}, {"y": y, "t": t},
                            "E is one number computed from y and t; leave both arrays as they are "
                            "(y -= t, or y[k] = ..., changes the caller's outputs).")
@@ -714,6 +826,33 @@ def _check_delta(fn, output, hidden, base, mistakes_of, saturated=None):
 SIGN = "the sign of (y_k - t_k) is flipped: E grows when y_k moves away from t_k, so dE/dy_k = y_k - t_k."
 
 
+def _factor_slips(a, y, t=None, first="dE/dy"):
+    """The usual slips in writing delta = a * y (1 - y), a sigmoid's delta from the gradient ``a`` of
+    its output (``first`` says what a is): (key, sentence, wrong delta).  With ``t``: the target
+    written where an output belongs."""
+    right = f"delta = {first} * y (1 - y), the sigmoid's derivative written with its output y"
+    slips = [
+        ("tanh_derivative", f"{right}; yours has 1 - y^2, the derivative of tanh (1 - tanh^2).", a * (1 - y * y)),
+        ("added_not_multiplied", f"{right}: the chain rule MULTIPLIES the two factors; yours adds them, "
+                                 f"{first} + y (1 - y).", a + y * (1 - y)),
+        ("precedence", f"{right}; yours computes {first} * y - y**2: without parentheses, * comes before -, so "
+                       f"only the first term is multiplied by {first}. Write {first} * (y - y**2) or "
+                       f"{first} * y * (1 - y).", a * y - y ** 2),
+        ("precedence", f"{right}; yours computes {first} * y * 1 - y: without parentheses, * comes before -. "
+                       f"Write {first} * y * (1 - y).", a * y - y),
+    ]
+    if t is not None:
+        slips += [
+            ("target_in_derivative", f"{right} only; yours puts the target t where an output y belongs: "
+                                     f"{form}.", a * value)
+            for form, value in (("(y - t) * y * (1 - t)", y * (1 - t)), ("(y - t) * t * (1 - y)", t * (1 - y)),
+                                ("(y - t) * t * (1 - t)", t * (1 - t)))]
+        slips.append(("precedence", f"{right}; yours computes y - t * y * (1 - y): without parentheses, * "
+                                    f"comes before -, so only t is multiplied. Write (y - t) * y * (1 - y).",
+                      y - t * y * (1 - y)))
+    return slips
+
+
 def _y(ev, output):
     return _activate(ev.inputs[0], output)
 
@@ -734,6 +873,8 @@ def delta_identity_mse(fn, *, hidden=False):
                 lambda ev: (y(ev) - t) * _dsigmoid(ev.inputs[0]), hint=2),
             row("error_not_delta", "delta_k is the derivative dE/du_k, not the error "
                                    "1/2 (y_k - t_k)^2 itself.", lambda ev: 0.5 * (y(ev) - t) ** 2, hint=1),
+            row("missing_target", "delta_k = y_k - t_k: the target is missing (yours is y_k alone).",
+                lambda ev: y(ev), hint=2),
         ]
     _check_delta(fn, "identity", hidden, 920, mistakes)
 
@@ -758,7 +899,12 @@ def delta_sigmoid_mse(fn, *, hidden=False):
                 lambda ev: (y(ev) - t) * y(ev), hint=2),
             row("missing_one_minus", "sigma'(u_k) = y_k (1 - y_k); yours multiplies by (1 - y_k) alone.",
                 lambda ev: (y(ev) - t) * (1 - y(ev)), hint=2),
-        ]
+            row("missing_target", "delta_k = (y_k - t_k) y_k (1 - y_k): the target is missing from the first "
+                                  "factor (yours is y_k * y_k (1 - y_k)).", lambda ev: y(ev) * y(ev) * (1 - y(ev)),
+                hint=1),
+        ] + [row(key, says, lambda ev, k=k: _factor_slips(y(ev) - t, y(ev), t, "(y - t)")[k][2],
+                 hint={"tanh_derivative": 2, "target_in_derivative": 2}.get(key, 3))
+             for k, (key, says, _) in enumerate(_factor_slips(np.zeros(1), np.zeros(1), np.zeros(1), "(y - t)"))]
     rng = _rng(hidden, 935)
     u = np.array([-SATURATED, 2.0, SATURATED, -0.5, 1.5]) if hidden else np.array([SATURATED, -1.0, -SATURATED])
     saturated = (u, _target(rng, len(u), "sigmoid"), "unstable_sigmoid",
@@ -790,6 +936,11 @@ def delta_softmax_ce(fn, *, hidden=False):
                 lambda ev: float(np.sum(t * y(ev))) - t, hint=2),
             row("sign_of_error_flipped", SIGN.replace("dE/dy_k = y_k - t_k", "delta_k = y_k - t_k"),
                 lambda ev: t - y(ev), hint=3),
+            row("target_ignored", "delta_k = y_k - t_k with the one-hot target t: only the true class gets the "
+                                  "-1 (t_k = 1 there, 0 elsewhere); yours subtracts 1 from every entry, y_k - 1.",
+                lambda ev: y(ev) - 1.0, hint=3),
+            row("target_ignored", "delta_k = y_k - t_k: the -t_k is missing (yours is y_k alone); with the "
+                                  "one-hot t only the true class's delta changes.", lambda ev: y(ev), hint=3),
         ]
     rng = _rng(hidden, 945)
     n = 4 if hidden else 3
@@ -841,6 +992,10 @@ def _layer_mistakes():
         row("bias_gradient_includes_input", "db_k = delta_k: du_k/db_k = 1, so no y_j enters db. Yours "
                                             "adds y_j delta_k over j.", lambda ev: y_in(ev).sum() * ev.dout,
             grads="db", hint=2),
+        row("bias_gradient_includes_input", "db_k = delta_k: du_k/db_k = 1, so no y enters db. Yours is "
+                                            "y_k delta_k, with an input's value (and another layer's index).",
+            lambda ev: y_in(ev)[:ev.dout.size] * ev.dout if y_in(ev).size >= ev.dout.size else _never(),
+            grads="db", hint=2),
         row("dW_missing_input", "dw_jk = y_j delta_k: the input y_j on the weight's edge is missing.",
             lambda ev: np.tile(ev.dout, (W(ev).shape[0], 1)), grads="dW", hint=2),
         row("dW_indices_swapped", "dw_jk = y_j delta_k: the input of the weight's row j times the delta "
@@ -860,8 +1015,12 @@ def _layer_case(fn, y_in, W, b, seed, what, integer=False):
         return fn(dout, cache[0], cache[1])
     backward.__name__ = what
 
-    probe = call(fn, np.linspace(-1.0, 1.0, W.shape[1]), y_in.copy(), W.copy(), what=what)
+    delta = np.linspace(-1.0, 1.0, W.shape[1])
+    probe = call(fn, delta, y_in.copy(), W.copy(), what=what)
     _check_order(probe, [("dy_in", y_in.shape), ("dW", W.shape), ("db", b.shape)], what)
+    if isinstance(probe, (tuple, list)) and len(probe) == 3:
+        _shared_arrays(what, dict(zip(("dy_in", "dW", "db"), probe)),
+                       {"dy_in": W @ delta, "dW": np.outer(y_in, delta), "db": delta}, hint=3)
     check_layer(layer_forward, backward, y_in, W, b, names=["y_in", "W", "b"],
                 mistakes=_layer_mistakes(), seed=seed, quiet=True)
 
@@ -912,7 +1071,13 @@ def _hidden_delta_mistakes():
             hint=2),
         row("missing_one_minus", "sigma'(u_j) = y_j (1 - y_j); yours multiplies by (1 - y_j) alone.",
             lambda ev: ev.dout * (1 - s(ev)), hint=2),
-    ]
+        row("dy_summed_again", "delta_j = dy_j * y_j (1 - y_j), entry by entry: dy_j already holds the sum over "
+                               "the next layer's neurons (layer_backward added it up); yours multiplies by "
+                               "sum(dy), a second sum, over the hidden neurons j.",
+            lambda ev: np.sum(ev.dout) * _dsigmoid(ev.inputs[0]), hint=1),
+    ] + [row(key, says, lambda ev, k=k: _factor_slips(ev.dout, s(ev), first="dy")[k][2],
+             hint={"tanh_derivative": 2}.get(key, 3))
+         for k, (key, says, _) in enumerate(_factor_slips(np.zeros(1), np.zeros(1), first="dy"))]
 
 
 @EXERCISES.check("hidden_delta")
@@ -970,6 +1135,27 @@ def _network_mistakes(output):
                                      "dw_jk = y_j delta_k, not u_j delta_k.", "u_as_input", "dW2", hint=2),
         _variant_row("wrong_layer_input", "the output layer's input is the hidden output y_j, not x: "
                                           "dw_jk = y_j delta_k.", "x_as_input", "dW2", hint=2),
+        _variant_row("wrong_layer_input", "the hidden layer's input is x: dw_ij = x_i delta_j, so "
+                                          "layer_backward(delta_hidden, cache[\"x\"], cache[\"W1\"]); yours "
+                                          "passes the hidden OUTPUT y_hidden as that layer's input.",
+                     "y_as_hidden_input", "dW1", hint=2),
+        _variant_row("wrong_layer_input", "the hidden layer's input is x: dw_ij = x_i delta_j, so "
+                                          "layer_backward(delta_hidden, cache[\"x\"], cache[\"W1\"]); yours "
+                                          "passes the hidden pre-activation u_hidden as that layer's input.",
+                     "u_as_hidden_input", "dW1", hint=2),
+        _variant_row("wrong_layer_cache", "hidden_delta takes the HIDDEN layer's cached arrays, "
+                                          "cache[\"u_hidden\"] and cache[\"y_hidden\"]; yours passes the output "
+                                          "layer's u_out and y_out.", "output_layer_cache", hidden_grads, hint=2,
+                     output=output),
+        _variant_row("wrong_layer_cache", "hidden_delta takes the HIDDEN layer's cached arrays, "
+                                          "cache[\"u_hidden\"] and cache[\"y_hidden\"]; yours passes the output "
+                                          "layer's u_out and y_out.", "output_layer_cache_u", hidden_grads, hint=2),
+        _variant_row("wrong_weights", "the hidden layer's gradients use its own weights: "
+                                      "layer_backward(delta_hidden, cache[\"x\"], cache[\"W1\"]); yours passes W2, "
+                                      "the output layer's.", "W2_for_W1", ("dx",), hint=2),
+        _variant_row("wrong_upstream", "hidden_delta takes dy_hidden, the gradient the output layer sent "
+                                       "back (dy_j = sum_r delta_r w_jr, the first result of layer_backward), "
+                                       "not delta_out itself.", "delta_out_as_dy", hidden_grads, hint=3),
         _variant_row("missing_activation_derivative", "the hidden delta is delta_j = dy_j * sigma'(u_j): "
                                                       "the sigmoid's derivative is missing (was hidden_delta "
                                                       "skipped?).", "no_derivative", hidden_grads, hint=1),
@@ -1114,6 +1300,7 @@ def _batch_case(fn, X, T, params, output, seed, what):
         raise CheckFailed(f"{what} must return (L, dW1, db1, dW2, db2), a tuple of 5.", key="bad_return")
     errors = [_error(_net(X[s], *params, output)[3], T[s], output) for s in range(N)]
     truth_L = float(np.mean(errors))
+    _loop_never_ran(what, result, truth_L, N)
     L_rows = [
         row("L_summed", f"L is the MEAN of the per-sample errors E over the batch: divide the sum by N = {N}.",
             lambda ev: N * truth_L, hint=2),
@@ -1146,6 +1333,21 @@ def _batch_case(fn, X, T, params, output, seed, what):
                 mistakes=_batch_mistakes(X, T, output) + _loop_rows({k: v for k, v in NET_LABELS.items()
                                                                     if k != "dx"}, _net_sizes_of(params)),
                 seed=seed, quiet=True)
+
+
+def _loop_never_ran(what, result, truth_L, N):
+    """L and every gradient 0 (the running totals as they started) where the mean error is not: the
+    loop over the samples ran zero times."""
+    try:
+        nothing = all(not np.any(np.asarray(v, dtype=np.float64)) for v in result)
+    except (TypeError, ValueError):
+        return
+    if nothing and truth_L != 0.0:
+        raise CheckFailed(f"{what} (N={N}): L and every gradient are 0, as the running totals started, though "
+                          f"the batch's mean error is {truth_L:.4g}: the loop over the samples never ran. Does "
+                          f"it iterate over something already used up (len(list(samples)) consumes a zip or a "
+                          f"generator, and a second loop over it sees nothing) or over an empty range? Loop "
+                          f"over range(N), N = X.shape[0].", key="loop_never_ran", hint=3)
 
 
 def _batch_error(X, T, W1, b1, W2, b2, output):
@@ -1237,4 +1439,7 @@ def dz_from_deltas(fn, *, hidden=False):
                 lambda ev: N * deltas, hint=2),
             row("divided_by_outputs", f"divide by N = {N}, the number of samples (rows), not by n = {n}, "
                                       f"the number of output neurons.", lambda ev: deltas / n, hint=2),
+            row("divided_by_size", f"divide by N = deltas.shape[0] = {N}, the number of samples (rows), not by "
+                                   f"deltas.size = N * n = {N * n}, the number of entries.",
+                lambda ev: deltas / (N * n), hint=2),
         ])
