@@ -1661,6 +1661,12 @@ def _why_warned(fn, what, exc, X_train, labels_train, seed):
             f"(numpy warned: {warned}). X_train arrives standardised already, divided by its std + 0.1: some "
             f"pixels are 0 in every image, their std is 0, and standardising them again divides 0 by 0. "
             f"Train on X_train as it is.", key="inputs_not_finite")
+    if X is None and "divide" in warned and params is not None and not _finite_params(params):
+        return CheckFailed(
+            f"{what}: numpy warned ({warned}) and the trained parameters hold nan: a division by zero, not a "
+            f"step too large, made them so. If fit_digits standardises X_train again: it arrives standardised "
+            f"already, divided by its std + 0.1, and the pixels that are 0 in every image have std 0, so "
+            f"standardising them again divides 0 by 0. Train on X_train as it is.", key="inputs_not_finite")
     if params is not None and not _finite_params(params):
         return CheckFailed(
             f"{what}: training diverged: numpy warned ({warned}) and the trained parameters hold nan or inf. "
