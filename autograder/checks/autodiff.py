@@ -22,6 +22,12 @@ where a misplaced transpose must still be named), integer constants and an integ
 stable forms at |x| up to 1000, every branch (both signs for relu and the sigmoid's two forms).
 An operation must leave its inputs' ``data`` as it found them, and a rule must add the same
 gradient when the backward pass runs again (one that edits an array it keeps would not).
+Rules are also checked for what a blind second catalog found (issue 18): a rule attached to an input
+instead of to ``out``, a rule that reads a ``.grad`` where it needs a value (it adds something else
+when other gradients are stored beforehand), a local derivative written as a quotient (inputs of 0),
+tanh written from exp (|x| up to 1000), derivatives taken at the output or borrowed from the other
+function, a stack used as a queue, nan and inf gradients that ``*= 0`` cannot clear, and parameters
+cut out of the graph by a computation on ``.data``.
 ``HINTS`` says which of an exercise's hints addresses each named mistake; the message ends with
 "see hint N of Exercise M".  The mistakes these checks name are replayed, as whole answer cells,
 by ``tests/mistakes/06_autodiff.py``.
@@ -1105,8 +1111,8 @@ def _validate_order(result, root, what, label):
     for rev in (False, True):
         if got == [id(n) for n in _queue_walk(root, rev)]:
             raise CheckFailed(f"{what} takes the OLDEST entry off its stack (stack.pop(0) uses the list as a queue): "
-                              f"the walk goes level by level, so a node is finished right after it is first "
-                              f"reached, before its parents, and the root comes first. Take the NEWEST entry, "
+                              f"(node, True) comes up again before the parents pushed after it, so a node is "
+                              f"appended before its parents and the root comes first. Take the NEWEST entry, "
                               f"stack.pop(): then the parents pushed after (node, True) are finished before it "
                               f"comes up again.", key="queue_not_stack")
     if _is_topological(seq[::-1])[0]:

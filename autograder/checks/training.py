@@ -29,7 +29,13 @@ sanity checks a practitioner runs before training:
   compares the wrong losses, never stops or stops at once;
 * the loop: no shuffling, labels not shuffled with the inputs, the data shuffled in place, the
   last batch dropped, the generator ignored or replaced, too many progress lines, no early stop;
-  and, when nothing named fits, whether the loop can overfit 20 examples at all.
+  and, when nothing named fits, whether the loop can overfit 20 examples at all;
+* and what a blind second catalog found (issue 18): a path that holds one 0-d array many times, a
+  step too many, layers a loop bound leaves out, caches mixed up between layers (named from the
+  IndexError or TypeError they cause), a sigmoid or tanh network for the ReLU one, a step per row
+  at any learning rate, a loss overwritten instead of added or returned in a tuple, a count divided
+  by N * C or C, ties counted as correct, the tolerance's boundary (a gain of exactly tol), and a
+  digit classifier whose inputs turned nan or whose training diverged (named, not left as a warning).
 
 A named mistake points to the hint of its exercise that addresses it (``HINTS``: data, one table
 per part); ``tests/test_training_notebook.py`` keeps every hint number cited here present in the
@@ -1078,8 +1084,8 @@ def _check_returned_loss(what, loss, ref_loss, context, mistakes):
             right = False
         kinds = ", ".join(type(v).__name__ for v in loss)
         raise CheckFailed(f"{what}{context}: it returned a {type(loss).__name__} of {len(loss)} ({kinds})"
-                          + (", the right loss first" if right else "") + "; return the loss alone, one number "
-                          f"(the caller writes loss = {what}(...) and plots it).", key="returned_tuple")
+                          + (", the right loss first" if right else "") + "; return the loss alone, one number, as the "
+                          f"docstring says.", key="returned_tuple")
     check_answer(what, loss, ref_loss, name="the returned loss", context=context, mistakes=mistakes)
 
 
@@ -1671,7 +1677,7 @@ def _why_warned(fn, what, exc, X_train, labels_train, seed):
         return CheckFailed(
             f"{what}: training diverged: numpy warned ({warned}) and the trained parameters hold nan or inf. "
             f"The learning rate is too large for this network: each step overshoots and the loss grows "
-            f"until exp overflows. Lower it (the learning-rate sweep of section 6 shows where it blows up).",
+            f"until the numbers overflow. Lower it (the learning-rate sweep of section 6 shows where it blows up).",
             key="diverged")
     return exc
 
