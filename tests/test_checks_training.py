@@ -727,9 +727,10 @@ def train_like(sol, shuffle="each", batches="all", record="mean", pair=True, pri
             for start in range(0, stop_at, batch_size):
                 idx = order[start:start + batch_size]
                 lab = labels[idx] if pair else labels[start:start + batch_size]
+                inputs = X[start:start + batch_size] if pair == "inputs" else X[idx]
                 if stop == "before" and tol is not None and sol.has_converged(history, window, tol):
                     return history
-                losses.append(sol.minibatch_step(params, X[idx], lab, lr * lr_scale))
+                losses.append(sol.minibatch_step(params, inputs, lab, lr * lr_scale))
                 sizes.append(len(idx))
                 if record == "step":
                     history.append(losses[-1])
@@ -761,6 +762,7 @@ def train_like(sol, shuffle="each", batches="all", record="mean", pair=True, pri
     (dict(shuffle="none"), "no_shuffle"),
     (dict(shuffle="once"), "shuffles_once"),
     (dict(pair=False), "labels_not_shuffled"),
+    (dict(pair="inputs"), "inputs_not_shuffled"),
     (dict(batches="drop"), "drops_last_batch"),
     (dict(record="last"), "last_batch_loss"),
     (dict(record="full"), "full_loss_after_epoch"),
@@ -1038,6 +1040,7 @@ def sigmoid(z):
     ("accuracy", lambda sol: lambda s, y: float(np.sum(np.argmax(s, axis=1) == y) / s.shape[1]), "divided_by_size"),
     ("accuracy", lambda sol: lambda s, y: float(np.sum(np.argmax(s, axis=1) == y) / s.size), "divided_by_size"),
     ("accuracy", lambda sol: lambda s, y: int(np.sum(np.argmax(s, axis=1) == y)) // len(y), "integer_dtype"),
+    ("accuracy", lambda sol: lambda s, y: float(np.mean(np.argmax(s, axis=1) == y[:, None])), "compared_as_matrix"),
 ])
 def test_round_2_mistakes_are_named_in_both_halves(sol, part, planted, key, hidden):
     message = fails_with(key, getattr(check, part), planted(sol), hidden=hidden)

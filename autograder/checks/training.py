@@ -98,12 +98,13 @@ HINTS = {
                            lr_twice=3, lr_ignored=3, bias_not_updated=3, cmu_transpose=3, step_per_example=3,
                            returned_tuple=3, params_skipped=3),
     "accuracy": dict(max_not_argmax=1, argmax_axis0=2, argmax_no_axis=2, percent=3, count_not_fraction=3,
-                     error_rate=3, not_a_number=3, divided_by_size=3, ties_counted=1, integer_dtype=3),
+                     error_rate=3, not_a_number=3, divided_by_size=3, ties_counted=1, integer_dtype=3,
+                     compared_as_matrix=3),
     "has_converged": dict(compares_ends=1, compares_last_before=1, mean_not_min=1, abs_gain=1,
                           short_history=2, window_off_by_one=2, stops_at_once=3, never_stops=3,
                           inverted_comparison=3, strict_tol=3),
     "train": dict(params_not_updated=1, history_per_step=1, no_shuffle=2, shuffles_once=2,
-                  labels_not_shuffled=2, drops_last_batch=2, loop_bound=2, ignores_rng=2, seeds_own_rng=2,
+                  labels_not_shuffled=2, inputs_not_shuffled=2, drops_last_batch=2, loop_bound=2, ignores_rng=2, seeds_own_rng=2,
                   mutated_input=2, last_batch_loss=3, full_loss_after_epoch=3, weighted_mean=3,
                   prints_every_epoch=3, prints_wrong_epochs=3, prints_with_zero=3, print_every_zero=3, silent=3,
                   no_early_stop=3, stops_wrong_epoch=3),
@@ -1221,6 +1222,14 @@ def accuracy(fn, *, hidden=False):
                                      f"C = {C} (scores.shape[1], or len(scores[0])); the fraction is over the "
                                      f"N = {N} examples, scores.shape[0].", lambda ev: N * right / C), N * right / C),
         ] if N != C and value not in answers.values()]
+        paired = float(np.mean(np.argmax(scores, axis=1)[None, :] == labels[:, None]))
+        if paired not in answers.values():
+            mistakes.append(like("compared_as_matrix", f"the comparison broadcast to an (N, N) = ({N}, {N}) "
+                                                       f"array: a column of labels (labels[:, None], or a "
+                                                       f"reshape) met the row of predictions, and every label "
+                                                       f"was compared with every prediction. Compare the two "
+                                                       f"flat arrays of N entries entry by entry.",
+                                 lambda ev: paired))
         if wrong_axis is not None:
             mistakes.insert(0, like("argmax_axis0", "argmax over axis 0 picks, for each class, the sample with "
                                                     "the highest score; each sample's prediction is the argmax "
@@ -1415,7 +1424,8 @@ def _ref_train(params, X, labels, lr, epochs, batch_size, seed, window=5, tol=No
         for start in range(0, stop, batch_size):
             idx = order[start:start + batch_size]
             lab = labels[start:start + batch_size] if variant == "labels_not_shuffled" else labels[idx]
-            loss, grads = _loss_grads(p, X[idx], lab)
+            inputs = X[start:start + batch_size] if variant == "inputs_not_shuffled" else X[idx]
+            loss, grads = _loss_grads(p, inputs, lab)
             p = _step(p, grads, lr)
             losses.append(loss)
             sizes.append(len(idx))
@@ -1441,6 +1451,8 @@ TRAIN_VARIANTS = [
                       "rng.permutation(N) at the start of every epoch."),
     ("labels_not_shuffled", "the labels were not shuffled with the inputs: X[idx] was paired with "
                             "labels[start:start + batch_size]. Index both with the same idx."),
+    ("inputs_not_shuffled", "the inputs were not shuffled with the labels: X[start:start + batch_size] was "
+                            "paired with labels[idx]. Index both with the same idx."),
     ("drops_last_batch", "the last, smaller batch of each epoch was dropped (range(0, N - batch_size + 1, ...), "
                          "N // batch_size batches, or a bound of N - batch_size): range(0, N, batch_size) "
                          "gives every sample a turn, the last batch with the N % batch_size left over."),
