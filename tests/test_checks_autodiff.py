@@ -670,7 +670,7 @@ VISIBLE_ONLY = {"recursion_depth"}
 
 def test_the_catalog_has_a_common_and_a_subtle_mistake_for_every_part():
     for part in check.EXERCISES.keys:
-        kinds = {m.kind for m in CATALOG if m.part == part}
+        kinds = {m.kind for m in CATALOG if m.part == part and m.kind != "blind"}
         assert kinds == {"common", "subtle"}, (part, kinds)
 
 
@@ -685,7 +685,7 @@ def test_every_hint_a_check_can_cite_exists_in_its_exercise():
 
 
 # keys of the engine's own catalog (autograder/catalog.py) that these checks meet
-ENGINE_KEYS = {"transposed", "shape_transposed", "scaled_N", "batch_not_summed"}
+ENGINE_KEYS = {"transposed", "shape_transposed", "scaled_N", "batch_not_summed", "scaled_by_axis"}
 
 
 def test_every_key_a_hint_is_given_for_is_a_key_the_checks_raise():
@@ -777,3 +777,69 @@ def test_an_operation_that_shifts_its_input_in_place_is_named():
     key, message = planted(CE, (CE, "    shifted = self.data - self.data.max(axis=1, keepdims=True)",
                                 "    self.data -= self.data.max(axis=1, keepdims=True)\n    shifted = self.data"))
     assert key == "changed_input" and "scores.data changed in the forward pass" in message, message
+
+
+# --- issue 18, round 2: classes of mistakes the blind catalog showed (its rows: tests/mistakes/06_autodiff.py) --
+
+FN = "value_functions"
+ROUND_2 = [
+    (FN, (FN, "self.grad += (1.0 - out.data ** 2) * out.grad", "self.grad += (1.0 - math.tanh(out.data) ** 2) * out.grad"),
+     "tanh_at_output"),
+    (FN, (FN, "self.grad += (1.0 - out.data ** 2) * out.grad", "self.grad += out.data * (1.0 - out.data) * out.grad"),
+     "tanh_sigmoid_formula"),
+    (FN, (FN, "self.grad += (1.0 - out.data ** 2) * out.grad", "self.grad += (1.0 - out.data) ** 2 * out.grad"),
+     "tanh_square_outside"),
+    (FN, (FN, "self.grad += s * (1.0 - s) * out.grad",
+          "self.grad += 1 / (1 + math.exp(-s)) * (1 - 1 / (1 + math.exp(-s))) * out.grad"), "sigmoid_at_output"),
+    (FN, (FN, "self.grad += s * (1.0 - s) * out.grad", "self.grad += (1.0 - s ** 2) * out.grad"), "sigmoid_tanh_formula"),
+    (FN, (FN, "self.grad += (self.data > 0) * out.grad", "self.grad += (1.0 if self.data > 0 else -1.0) * out.grad"),
+     "relu_sign"),
+    (FN, (FN, "out = Value(math.tanh(self.data), (self,), \"tanh\")",
+          "out = Value((math.exp(self.data) - math.exp(-self.data)) / (math.exp(self.data) + math.exp(-self.data)), "
+          "(self,), \"tanh\")"), "tanh_overflow"),
+    ("value_pow", ("value_pow", "self.grad += n * self.data ** (n - 1) * out.grad",
+                   "self.grad += n * out.data / self.data * out.grad"), "derivative_by_division"),
+    (ACT, (ACT, "self.grad += (self.data > 0) * out.grad", "self.grad += np.sign(self.data) * out.grad"), "relu_sign"),
+    (ACT, (ACT, "self.grad += (1.0 - t ** 2) * out.grad", "self.grad += (1.0 - np.tanh(t) ** 2) * out.grad"),
+     "tanh_at_output"),
+    (ACT, (ACT, "        self.grad += s * (1.0 - s) * out.grad",
+           "        self.grad += 1 / (1 + np.exp(-s)) * (1 - 1 / (1 + np.exp(-s))) * out.grad"), "sigmoid_at_output"),
+    (ACT, (ACT, "t = np.tanh(self.data)",
+           "t = (np.exp(self.data) - np.exp(-self.data)) / (np.exp(self.data) + np.exp(-self.data))"), "tanh_overflow"),
+    (MM, (MM, "out._backward = _backward", "self._backward = _backward"), "rule_on_input"),
+    (MM, (MM, "self.grad += out.grad @ other.data.T", "self.grad += out.grad @ other.grad.T"), "rule_reads_grad"),
+    (ADD, (ADD, "    out._backward = _backward\n    return out", "    self._backward = _backward\n    return out"),
+     "rule_on_input"),
+    (WE, (WE, "return sum(sum(w_ij * x_j for w_ij, x_j in zip(row, x)) ** 2 for row in W)",
+          "return sum(sum(w_ij * x_j for w_ij, x_j in zip(row, x)) for row in W) ** 2"), "wx_square_of_sum"),
+    (CE, (CE, "out = Tensor(-log_p[np.arange(n), labels].mean(), (self,), \"softmax-CE\")",
+          "out = Tensor(-log_p.mean(), (self,), \"softmax-CE\")"), "ce_no_onehot"),
+    (CE, (CE, "out = Tensor(-log_p[np.arange(n), labels].mean(), (self,), \"softmax-CE\")",
+          "out = Tensor(-log_p[:, labels].mean(), (self,), \"softmax-CE\")"), "ce_onehot_indexing"),
+]
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("part, edit, key", ROUND_2, ids=[f"{p}:{k}" for p, _, k in ROUND_2])
+def test_round_2_mistakes_are_named_in_both_halves(part, edit, key, hidden):
+    got, message = planted(part, edit, hidden=hidden)
+    assert got == key, message
+    assert f"see hint {check.HINTS[part][key]} of Exercise" in message
+
+
+def test_a_rule_on_an_input_breaks_a_node_used_twice_as_the_message_says():
+    """The numbers the rule_on_input message quotes: f = x*y + x*z at 2, 3, 5."""
+    ns = engine((MUL, "out._backward = _backward", "self._backward = _backward"))
+    x, y, z = ns["Value"](2.0), ns["Value"](3.0), ns["Value"](5.0)
+    f = x * y + x * z
+    f.backward()
+    assert (x.grad, y.grad) == (5.0, 0.0)
+    _, message = planted(MUL, (MUL, "out._backward = _backward", "self._backward = _backward"))
+    assert "x.grad = 5 and y.grad = 0 instead of 8 and 2" in message
+
+
+def test_the_queue_walk_lists_the_root_first_but_is_not_called_root_first():
+    """stack.pop(0): the order reversed can be topological, yet 'return the opposite order' would only
+    lead to a second failure; the message names the queue."""
+    got, message = planted("topo_order", ("topo_order", "stack.pop()", "stack.pop(0)"))
+    assert got == "queue_not_stack" and "stack.pop()" in message

@@ -314,7 +314,7 @@ def test_the_formula_version_passes():
     (lambda p, X, y: (net_grads()(p, X, y)[0], {k: v for k, v in net_grads()(p, X, y)[1].items()
                                                   if k.startswith("W")}), "wrong_keys"),
     (lambda p, X, y: (net_grads()(p, X, y)[0], list(net_grads()(p, X, y)[1].values())), "not_a_dict"),
-    (lambda p, X, y: net_grads()(p, X, y)[::-1], "not_numeric"),
+    (lambda p, X, y: net_grads()(p, X, y)[::-1], "swapped_return"),
     (lambda p, X, y: net_grads()(p, X, y)[0], "bad_return"),
 ])
 def test_loss_and_grads_mistakes(planted, key):
@@ -727,9 +727,10 @@ def train_like(sol, shuffle="each", batches="all", record="mean", pair=True, pri
             for start in range(0, stop_at, batch_size):
                 idx = order[start:start + batch_size]
                 lab = labels[idx] if pair else labels[start:start + batch_size]
+                inputs = X[start:start + batch_size] if pair == "inputs" else X[idx]
                 if stop == "before" and tol is not None and sol.has_converged(history, window, tol):
                     return history
-                losses.append(sol.minibatch_step(params, X[idx], lab, lr * lr_scale))
+                losses.append(sol.minibatch_step(params, inputs, lab, lr * lr_scale))
                 sizes.append(len(idx))
                 if record == "step":
                     history.append(losses[-1])
@@ -761,6 +762,7 @@ def train_like(sol, shuffle="each", batches="all", record="mean", pair=True, pri
     (dict(shuffle="none"), "no_shuffle"),
     (dict(shuffle="once"), "shuffles_once"),
     (dict(pair=False), "labels_not_shuffled"),
+    (dict(pair="inputs"), "inputs_not_shuffled"),
     (dict(batches="drop"), "drops_last_batch"),
     (dict(record="last"), "last_batch_loss"),
     (dict(record="full"), "full_loss_after_epoch"),
@@ -933,3 +935,135 @@ def test_correct_code_written_another_way_passes(sol):
     for fn, answer in cases:
         fn(answer, quiet=True)
         fn(answer, hidden=True, quiet=True)
+
+
+# --- issue 18, round 2: the blind catalog's classes, named (tests/mistakes/05_training.py has its rows) -----
+
+def gd_aliased(grad, w0, lr, steps):
+    """A 0-d array updated in place and appended each step: every entry is the last position."""
+    w = np.array(w0, dtype=float)
+    path = [w.copy()]
+    for _ in range(steps):
+        w -= lr * grad(w)
+        path.append(w)
+    return np.array(path)
+
+
+def sgd_skips(first):
+    """Layers counted from 2 (first=True: the first layer never moves) or up to K - 1 (the last)."""
+    def sgd_step(params, grads, lr):
+        K = len(params) // 2
+        for k in (range(2, K + 1) if first else range(1, K)):
+            for n in "Wb":
+                params[f"{n}{k}"] -= lr * grads[f"{n}{k}"]
+    return sgd_step
+
+
+def net_loss_with(activation):
+    """loss_and_grads whose hidden layers use ``activation`` (one of the given layers) instead of ReLU;
+    its gradients are those of the ReLU network (the loss shows the mistake first)."""
+    def loss_and_grads(params, X, labels):
+        K = len(params) // 2
+        h = X
+        for k in range(1, K + 1):
+            z = h @ params[f"W{k}"] + params[f"b{k}"]
+            h = activation(z) if k < K else z
+        s = h - h.max(axis=1, keepdims=True)
+        logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+        return -logp[np.arange(len(X)), labels].mean(), net_grads()(params, X, labels)[1]
+    return loss_and_grads
+
+
+def caches_in_the_wrong_order(sol):
+    """The ReLU's cache appended before the affine layer's: relu_backward then gets (x, W)."""
+    def loss_and_grads(params, X, labels):
+        K = len(params) // 2
+        caches, h = [], X
+        for k in range(1, K + 1):
+            h, affine = sol.affine_forward(h, params[f"W{k}"], params[f"b{k}"])
+            if k < K:
+                h, relu = sol.relu_forward(h)
+                caches += [relu, affine]
+            else:
+                caches.append(affine)
+        loss, dh = sol.softmax_cross_entropy(h, labels)
+        grads = {}
+        for k in range(K, 0, -1):
+            if k < K:
+                dh = sol.relu_backward(dh, caches.pop())
+            dh, grads[f"W{k}"], grads[f"b{k}"] = sol.affine_backward(dh, caches.pop())
+        return loss, grads
+    return loss_and_grads
+
+
+def per_example_full_lr(sol):
+    """An update after every example, at the full lr."""
+    def per_example_step(params, grads, X, labels, lr):
+        Loss = 0.0
+        for t in range(len(X)):
+            div, g = sol.loss_and_grads(params, X[t:t + 1], labels[t:t + 1])
+            Loss += div
+            for name in params:
+                params[name] -= lr * g[name]
+        return Loss / len(X)
+    return per_example_step
+
+
+def minibatch_per_row(sol, scale):
+    def minibatch_step(params, X, labels, lr):
+        losses = []
+        for t in range(len(X)):
+            loss, grads = sol.loss_and_grads(params, X[t:t + 1], labels[t:t + 1])
+            sol.sgd_step(params, grads, scale(lr, len(X)))
+            losses.append(loss)
+        return float(np.mean(losses))
+    return minibatch_step
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("part, planted, key", [
+    ("gradient_descent", lambda sol: gd_aliased, "path_aliased"),
+    ("gradient_descent", lambda sol: gd(lambda w, g, lr, w0: w - lr * g(w), count=lambda s: s + 1), "one_step_long"),
+    ("sgd_step", lambda sol: sgd_skips(first=False), "params_skipped"),
+    ("sgd_step", lambda sol: sgd_skips(first=True), "params_skipped"),
+    ("loss_and_grads", lambda sol: net_loss_with(sigmoid), "other_activation"),
+    ("loss_and_grads", lambda sol: net_loss_with(np.tanh), "other_activation"),
+    ("loss_and_grads", caches_in_the_wrong_order, "caches_mixed_up"),
+    ("per_example_step", per_example_full_lr, "update_per_example"),
+    ("per_example_step", lambda sol: per_example(sol, returns=lambda loss, T: (loss / T, None)), "returned_tuple"),
+    ("minibatch_step", lambda sol: minibatch_per_row(sol, lambda lr, N: lr), "step_per_example"),
+    ("minibatch_step", lambda sol: minibatch_per_row(sol, lambda lr, N: lr / N), "step_per_example"),
+    ("accuracy", lambda sol: lambda s, y: float(np.sum(np.argmax(s, axis=1) == y) / s.shape[1]), "divided_by_size"),
+    ("accuracy", lambda sol: lambda s, y: float(np.sum(np.argmax(s, axis=1) == y) / s.size), "divided_by_size"),
+    ("accuracy", lambda sol: lambda s, y: int(np.sum(np.argmax(s, axis=1) == y)) // len(y), "integer_dtype"),
+    ("accuracy", lambda sol: lambda s, y: float(np.mean(np.argmax(s, axis=1) == y[:, None])), "compared_as_matrix"),
+])
+def test_round_2_mistakes_are_named_in_both_halves(sol, part, planted, key, hidden):
+    message = fails_with(key, getattr(check, part), planted(sol), hidden=hidden)
+    assert message.rstrip().endswith("above.") and "see hint" in message   # it points to its hint
+
+
+def test_first_and_last_layer_skipped_say_which(sol):
+    assert "the last layer (W2, b2) never moved" in fails_with("params_skipped", check.sgd_step, sgd_skips(False))
+    assert "the first layer (W1, b1) never moved" in fails_with("params_skipped", check.sgd_step, sgd_skips(True))
+
+
+def test_a_tie_counts_as_wrong_but_a_tie_break_is_free():
+    """Rows whose scores all tie are labelled with a middle class: argmax (the first of the ties) and a
+    loop that keeps the last of them both get those rows wrong, and both pass."""
+    def last_of_the_ties(scores, labels):
+        picks = [max(range(scores.shape[1]), key=lambda c: (row[c], c)) for row in scores]
+        return float(np.mean(np.array(picks) == labels))
+    for hidden in (False, True):
+        check.accuracy(last_of_the_ties, hidden=hidden, quiet=True)
+
+
+def test_the_convergence_boundary_is_exact():
+    """The boundary case's gain equals tol in floating point, so <= and < disagree on it."""
+    for window, tol in ((5, 2.0 ** -10), (4, 2.0 ** -9)):
+        history = [1.0, 0.75, 0.5 + tol] + [0.625 - k / 64 for k in range(window - 1)] + [0.5]
+        assert min(history[:-window]) - min(history[-window:]) == tol

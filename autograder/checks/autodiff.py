@@ -22,6 +22,12 @@ where a misplaced transpose must still be named), integer constants and an integ
 stable forms at |x| up to 1000, every branch (both signs for relu and the sigmoid's two forms).
 An operation must leave its inputs' ``data`` as it found them, and a rule must add the same
 gradient when the backward pass runs again (one that edits an array it keeps would not).
+Rules are also checked for what a blind second catalog found (issue 18): a rule attached to an input
+instead of to ``out``, a rule that reads a ``.grad`` where it needs a value (it adds something else
+when other gradients are stored beforehand), a local derivative written as a quotient (inputs of 0),
+tanh written from exp (|x| up to 1000), derivatives taken at the output or borrowed from the other
+function, a stack used as a queue, nan and inf gradients that ``*= 0`` cannot clear, and parameters
+cut out of the graph by a computation on ``.data``.
 ``HINTS`` says which of an exercise's hints addresses each named mistake; the message ends with
 "see hint N of Exercise M".  The mistakes these checks name are replayed, as whole answer cells,
 by ``tests/mistakes/06_autodiff.py``.
@@ -80,40 +86,48 @@ progress = EXERCISES.progress
 HINTS = {
     "value_mul": dict(mul_passthrough=1, mul_not_swapped=2, mul_swapped_wrong_way=2, overwrote_grad=2,
                       rule_used_node=2, ignores_upstream=3, backward_not_attached=3, parents_missing=3,
-                      nothing_added=3, forward_wrong=3, not_a_node=3),
+                      nothing_added=3, forward_wrong=3, not_a_node=3, derivative_by_division=2, rule_on_input=3,
+                      rule_reads_grad=2),
     "value_pow": dict(pow_used_output=1, pow_n_x_n=2, pow_missing_n=2, pow_precedence=2,
-                      pow_forward_times=3, overwrote_grad=3, ignores_upstream=3, rule_used_node=3),
+                      pow_forward_times=3, overwrote_grad=3, ignores_upstream=3, rule_used_node=3,
+                      parent_not_a_node=3, derivative_by_division=2, rule_on_input=3, rule_reads_grad=1),
     "value_arithmetic": dict(nothing_added=1, forward_wrong=1, reflected_swapped=2, recursion=2,
                              constant_not_wrapped=2, div_rule=3),
     "value_functions": dict(exp_local_x=1, tanh_used_input=1, sigmoid_used_input=1, log_used_output=1,
                             exp_passthrough=2,
                             log_local_log=2, log_local_x=2, tanh_missing_square=2, sigmoid_missing_factor=2,
                             relu_passthrough=2, relu_used_value=2, relu_mask_from_upstream=2,
-                            ignores_upstream=2, overwrote_grad=2, sigmoid_overflow=3, sigmoid_branch=3),
+                            ignores_upstream=2, overwrote_grad=2, sigmoid_overflow=3, sigmoid_branch=3,
+                            tanh_overflow=3, tanh_square_outside=2, tanh_at_output=1, tanh_sigmoid_formula=2,
+                            sigmoid_at_output=1, sigmoid_tanh_formula=2, relu_sign=2, rule_reads_grad=1),
     "topo_order": dict(recursion_depth=1, duplicates=2, missing_nodes=2, root_first=2, returned_none=2,
-                       bfs_order=3, preorder=3, visited_on_push=3, not_topological=3),
+                       bfs_order=3, preorder=3, visited_on_push=3, not_topological=3, queue_not_stack=2),
     "value_backward": dict(forward_order=1, bfs_order=1, preorder=1, visited_twice=1, recursion_depth=1,
                            not_seeded=2, backward_resets_leaves=2, intermediate_not_reset=2),
     "value_zero_grad": dict(leaves_kept=1, root_only=1, root_kept=1, not_all_zeroed=1, nothing_zeroed=2,
-                            grad_none=2),
+                            grad_none=2, scaled_not_assigned=2),
     "worked_examples": dict(no_graph=1, rule_used_node=1, forward_wrong=2, chain_order=2, chain_missing_step=2,
                             missing_parentheses=2, neuron_exp_sign=2, neuron_no_bias=2, neuron_no_sigmoid=2,
-                            wx_not_squared=3, wx_norm_not_squared=3, wx_columns=3),
+                            wx_not_squared=3, wx_norm_not_squared=3, wx_columns=3, neuron_precedence=2,
+                            wx_square_inside=3, wx_square_of_sum=3),
     "tensor_matmul": dict(w_not_transposed=2, x_not_transposed=2, column_convention=2, transposed=2,
-                          shape_transposed=2, overwrote_grad=3, ignores_upstream=3),
+                          shape_transposed=2, overwrote_grad=3, ignores_upstream=3, rule_on_input=3, scaled_by_axis=3,
+                          rule_reads_grad=1),
     "tensor_add": dict(mean_not_sum=1, unbroadcast_nothing_summed=2, unbroadcast_ones_not_summed=2,
                        unbroadcast_lost_axis=2,
                        unbroadcast_leading_axes=2, unbroadcast_wrong_axes=2, not_summed_back=3,
-                       batch_not_summed=3, overwrote_grad=3),
+                       batch_not_summed=3, overwrote_grad=3, rule_on_input=3),
     "tensor_activations": dict(math_on_array=1, python_on_array=1, changed_input=1, tanh_used_input=2,
                                relu_passthrough=2, relu_used_value=2, relu_mask_from_upstream=2,
                                sigmoid_missing_factor=2, sigmoid_used_input=2, tanh_missing_square=2,
-                               sigmoid_overflow=3, sigmoid_branch=3),
+                               sigmoid_overflow=3, sigmoid_branch=3, tanh_overflow=3, tanh_square_outside=2,
+                               tanh_at_output=2, tanh_sigmoid_formula=2, sigmoid_at_output=2,
+                               sigmoid_tanh_formula=2, relu_sign=2, rule_reads_grad=2),
     "softmax_cross_entropy": dict(scaled_N=1, ce_no_softmax=1, ce_no_onehot=1, ce_sum_not_mean=1, ce_divided_by_C=1,
                                   ignores_upstream=1, ce_onehot_indexing=2, softmax_overflow=3,
-                                  ce_log_underflow=3, changed_input=3, rule_changed_cache=3),
+                                  ce_log_underflow=3, changed_input=3, rule_changed_cache=3, rule_on_input=3),
     "two_layer_net": dict(net_no_relu=1, net_no_bias=1, net_sigmoid=1, net_relu_on_scores=1,
-                          x_not_wrapped=2),
+                          x_not_wrapped=2, param_not_in_graph=1),
 }
 
 
@@ -206,6 +220,10 @@ def _run(what, fn, *args, deep=None, rules=False):
             return _Hit("recursion")
         except OverflowError as exc:
             return _Hit("overflow", str(exc))
+        except ZeroDivisionError as exc:
+            if rules:
+                return _Hit("zero_division", str(exc))
+            raise
         except AttributeError as exc:
             if _NUMBER_AS_NODE.search(str(exc)):
                 return _Hit("number", str(exc))
@@ -247,6 +265,12 @@ def _run(what, fn, *args, deep=None, rules=False):
                           f"{result.detail}). Broadcasting copied that operand, so sum out.grad back to "
                           f"its shape first: unbroadcast(out.grad, self.shape) for self, "
                           f"unbroadcast(out.grad, other.shape) for other.", key="not_summed_back")
+    if result.kind == "zero_division":
+        raise CheckFailed(f"{what}: a rule divided by zero ({result.detail}) where an input is 0: a local "
+                          f"derivative written as a quotient, out.data / self.data, is 0 / 0 there, yet the "
+                          f"derivative exists. Write it from the inputs themselves: for a * b it is the other "
+                          f"factor (other.data for self, self.data for other); for x ** n, n * x ** (n - 1).",
+                          key="derivative_by_division")
     if result.kind == "overflow":
         raise CheckFailed(f"{what} raised OverflowError ({result.detail}): math.exp overflows above "
                           f"about 709. Rewrite the formula so that exp only ever sees numbers <= 0.",
@@ -333,6 +357,20 @@ def _reference_backward(order, root, seed):
 def _rule_is_default(node):
     qual = getattr(node._backward, "__qualname__", "")
     return qual.endswith("__init__.<locals>.<lambda>")
+
+
+def _rules_left_alone(what, names, leaves):
+    """An operation attaches its rule to the node it makes, never to an input: each leaf the check made
+    still has the do-nothing rule of __init__ (a rule stored as self._backward works for one use of
+    self, the leaf's rule running in out's place, and loses every use but the last)."""
+    for name, leaf in zip(names, leaves):
+        if not _rule_is_default(leaf):
+            raise CheckFailed(
+                f"{what}: the operation replaced {name}._backward, the rule of its INPUT {name} (a leaf, whose "
+                f"rule does nothing): self._backward = _backward attaches the rule to the wrong node. Attach it to "
+                f"the node you return, out._backward = _backward. With the rule on self, a node that takes "
+                f"part in two operations keeps only the last rule (f = x*y + x*z at x, y, z = 2, 3, 5 gives "
+                f"x.grad = 5 and y.grad = 0 instead of 8 and 2), and the output's own rule never runs.", key="rule_on_input")
 
 
 # --- judging a gradient -----------------------------------------------------------------------------
@@ -496,6 +534,7 @@ def _scalar_case(Value, what, build, f, points, rng, *, names, rows=(), single_o
             leaf.grad = float(p)
         out = _run(what, build, *leaves)
         _expect_node(out, Value, what)
+        _rules_left_alone(what, names, leaves)
         variants = forward_variants(*point) if forward_variants else ()
         _check_scalar_value(what, "out.data", out.data, float(f(*point)), variants)
         if single_op:
@@ -517,7 +556,44 @@ def _scalar_case(Value, what, build, f, points, rng, *, names, rows=(), single_o
         ev = _evidence(f"{name}.grad", name, raw, truth[:, i], inputs=inputs, dout=upstream,
                        extra={"truth": truth[:, i], "preset": presets[:, i], "local_only": local[:, i]})
         own = list(rows(i)) if callable(rows) else list(rows)
-        _judge_points(what, ev, own + _generic_rows(name), points, names)
+        try:
+            _judge_points(what, ev, own + _generic_rows(name), points, names)
+        except CheckFailed as exc:
+            if exc.key not in SYMPTOMS or not isinstance(raw, np.ndarray):
+                raise
+
+            def again(k, moved):
+                leaves = [_make(Value, what, float(v)) for v in points[k]]
+                for leaf, p in zip(leaves, moved):
+                    leaf.grad = float(p)
+                out = _run(what, build, *leaves)
+                _run(what, _reference_backward, _graph(out, what), out, float(upstream[k]), rules=True)
+                return float(leaves[i].grad) - float(moved[i])
+            _reads_grad(what, name, raw, lambda moved: np.array([again(k, moved[k]) for k in range(k_count)]),
+                        presets, exc)
+            raise
+
+
+# keys that only say the gradient is off: a failure with one of them is looked at once more
+SYMPTOMS = ("wrong_values", "partly_wrong", "scaled_other")
+
+
+def _reads_grad(what, name, first, contribution, presets, exc):
+    """Run the rules again with other gradients stored in the leaves beforehand: when what the rules
+    ADD to ``name``.grad changes with them, a rule reads a .grad where it needs a value.
+    ``contribution(presets)`` -> the contributions to ``name``.grad, comparable with ``first``."""
+    moved = [-2.0 * np.asarray(p, dtype=np.float64) + 0.75 for p in presets]
+    try:
+        second = np.asarray(contribution(moved), dtype=np.float64)
+    except CheckFailed:
+        return
+    if second.shape == first.shape and relative_error(second, np.asarray(first, dtype=np.float64)) > 1e-9:
+        raise CheckFailed(
+            f"{what}: what the rule adds to {name}.grad depends on the gradients that were stored in the inputs "
+            f"before it ran (the check ran it again with other numbers in the .grad fields, and it added "
+            f"something else): the rule reads a .grad (self.grad or other.grad) where it needs a value. A local "
+            f"derivative is computed from the inputs' .data (and out.data); the only gradient a rule reads is "
+            f"out.grad.", key="rule_reads_grad") from None
 
 
 def _changed_input(what, name, when):
@@ -573,8 +649,10 @@ def value_mul(Value, *, hidden=False):
                      _like("mul_passthrough", "{name}: you passed out.grad through unchanged, like the add "
                            "rule; multiply it by the other input.", lambda ev: 2 * ev.dout),
                  ])
-    _scalar_case(Value, "Value.__mul__, out = a * b", lambda a, b: a * b, lambda a, b: a * b,
-                 _points(rng, 2), rng, names=["a", "b"], rows=mul_rows)
+    points = _points(rng, 2)
+    points[1, 0] = points[2, 1] = 0.0      # the rule must hold where an input is 0 (no out.data / self.data)
+    _scalar_case(Value, "Value.__mul__, out = a * b (with a = 0 at one point, b = 0 at another)",
+                 lambda a, b: a * b, lambda a, b: a * b, points, rng, names=["a", "b"], rows=mul_rows)
     c = -1.5 if hidden else 3          # an int: as_value makes a float node of it
     _scalar_case(Value, f"Value.__mul__, out = a * {c} (a plain number on the right)", lambda a: a * c,
                  lambda a: a * c, _points(rng, 1), rng, names=["a"], rows=[
@@ -608,8 +686,12 @@ def value_pow(Value, *, hidden=False):
                      "yours used the output x**n.", lambda ev: ev.dout * n * (ev.inputs[0] ** n) ** (n - 1)),
             ]
         what = f"Value.__pow__, out = x ** {n:g}" + (" (x > 0)" if positive else "")
+        points = _points(rng, 1, positive=positive)
+        if isinstance(n, int) and n >= 2:   # x = 0 too: n * x ** (n - 1) holds there, a quotient does not
+            points[1, 0] = 0.0
+            what += " (x = 0 at one point)"
         _scalar_case(Value, what, lambda x, n=n: x ** n, lambda x, n=n: x ** n,
-                     _points(rng, 1, positive=positive), rng, names=["x"], rows=rows,
+                     points, rng, names=["x"], rows=rows,
                      forward_variants=lambda x, n=n: [("pow_forward_times", "x ** n is x raised to the "
                                                        "power n, not x * n", x * n)])
 
@@ -679,21 +761,39 @@ def _function_cases(rng, hidden):
             _like("tanh_used_input", "{name}: d tanh(x)/dx = 1 - t**2 with t = tanh(x) the OUTPUT; "
                  "yours is 1 - x**2.", lambda ev: ev.dout * (1 - ev.inputs[0] ** 2)),
             _like("tanh_missing_square", "{name}: d tanh(x)/dx = 1 - t**2; a square is missing (1 - t).",
-                 lambda ev: ev.dout * (1 - np.tanh(ev.inputs[0])))]),
+                 lambda ev: ev.dout * (1 - np.tanh(ev.inputs[0]))),
+            _like("tanh_square_outside", "{name}: d tanh(x)/dx = 1 - t**2, the square of t alone; yours squares "
+                  "the difference, (1 - t)**2 (the brackets belong around t**2 only, or none: 1 - t ** 2).",
+                  lambda ev: ev.dout * (1 - np.tanh(ev.inputs[0])) ** 2),
+            _like("tanh_at_output", "{name}: d tanh(x)/dx = 1 - t**2 with t = tanh(x) the output itself; yours "
+                  "applies tanh to the output once more, 1 - tanh(t)**2 (the derivative taken at t instead of x).",
+                  lambda ev: ev.dout * (1 - np.tanh(np.tanh(ev.inputs[0])) ** 2)),
+            _like("tanh_sigmoid_formula", "{name}: t * (1 - t) is the sigmoid's derivative written with its "
+                  "output; tanh's is 1 - t**2.", lambda ev: ev.dout * np.tanh(ev.inputs[0])
+                  * (1 - np.tanh(ev.inputs[0])))]),
         ("sigmoid", s, signed(), [
             _like("sigmoid_missing_factor", "{name}: d sigmoid(x)/dx = s * (1 - s) with s = sigmoid(x); "
                  "a factor is missing.", lambda ev: ev.dout * s(ev.inputs[0])),
             _like("sigmoid_missing_factor", "{name}: d sigmoid(x)/dx = s * (1 - s); a factor is missing.",
                  lambda ev: ev.dout * (1 - s(ev.inputs[0]))),
             _like("sigmoid_used_input", "{name}: d sigmoid(x)/dx = s * (1 - s) with s the OUTPUT; yours "
-                 "is x * (1 - x).", lambda ev: ev.dout * ev.inputs[0] * (1 - ev.inputs[0]))]),
+                 "is x * (1 - x).", lambda ev: ev.dout * ev.inputs[0] * (1 - ev.inputs[0])),
+            _like("sigmoid_at_output", "{name}: d sigmoid(x)/dx = s * (1 - s) with s = sigmoid(x) the output "
+                  "itself; yours applies the sigmoid to the output once more, sigmoid(s) * (1 - sigmoid(s)) "
+                  "(the derivative taken at s instead of x).",
+                  lambda ev: ev.dout * s(s(ev.inputs[0])) * (1 - s(s(ev.inputs[0])))),
+            _like("sigmoid_tanh_formula", "{name}: 1 - s**2 is tanh's derivative written with its output; the "
+                  "sigmoid's is s * (1 - s).", lambda ev: ev.dout * (1 - s(ev.inputs[0]) ** 2))]),
         ("relu", lambda x: np.maximum(x, 0.0), signed(), [
             _like("relu_passthrough", "{name}: relu passes out.grad only where x > 0; elsewhere the "
                  "local derivative is 0.", lambda ev: ev.dout),
             _like("relu_used_value", "{name}: the local derivative of relu is 1 where x > 0 and 0 "
                  "elsewhere, not relu(x) itself.", lambda ev: ev.dout * np.maximum(ev.inputs[0], 0)),
             _like("relu_mask_from_upstream", "{name}: the mask must come from the input (x > 0), not "
-                 "from out.grad.", lambda ev: ev.dout * (ev.dout > 0))]),
+                 "from out.grad.", lambda ev: ev.dout * (ev.dout > 0)),
+            _like("relu_sign", "{name}: relu's local derivative is the step, 1 where x > 0 and 0 elsewhere; "
+                  "np.sign(x) is -1 where x < 0, so it sends the gradient back with its sign flipped where the "
+                  "unit is off. Use (x > 0).", lambda ev: ev.dout * np.sign(ev.inputs[0]))]),
     ]
 
 
@@ -723,6 +823,22 @@ def value_functions(Value, *, hidden=False):
                           f"The stable sigmoid uses two forms, 1 / (1 + exp(-x)) for x >= 0 and "
                           f"exp(x) / (1 + exp(x)) for x < 0, so that exp only ever sees numbers <= 0 (in the "
                           f"rule too: use s * (1 - s) with the output s).", key="sigmoid_overflow") from None
+    # tanh too: written from its exp definition it overflows where tanh is +-1 to every digit
+    extreme = np.array([[1000.0], [-1000.0]]) if not hidden else np.array([[-725.5], [812.0]])
+    at = " and ".join(f"{v:g}" for v in extreme[:, 0])
+    try:
+        _scalar_case(Value, f"Value.tanh at x = {at}", lambda x: x.tanh(), lambda x: float(np.tanh(x)),
+                     extreme, rng, names=["x"])
+    except CheckFailed as exc:
+        if exc.key != "overflow":
+            raise
+        raise CheckFailed(TANH_OVERFLOW.format(what=f"Value.tanh at x = {at}", said="math.exp overflowed "
+                                               "(OverflowError)", use="math.tanh"), key="tanh_overflow") from None
+
+
+TANH_OVERFLOW = ("{what}: {said}. tanh written from its definition, (e^x - e^-x) / (e^x + e^-x), overflows "
+                 "for |x| above about 709 (355 with e^(2x)), where tanh(x) is +-1 to every digit. Use {use}, "
+                 "which never overflows; the rule 1 - t**2, with the output t, needs no exp either.")
 
 
 def _sigmoid_branch(x):
@@ -928,6 +1044,23 @@ def _visited_on_push(root, reverse_parents=False):
     return order
 
 
+def _queue_walk(root, reverse_parents=False):
+    """The explicit-stack postorder of the exercise's hint with pop(0) for pop(): a queue."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop(0)
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            parents = tuple(node.parents)
+            for p in (reversed(parents) if reverse_parents else parents):
+                if id(p) not in seen:
+                    stack.append((p, False))
+    return order
+
+
 def _is_topological(seq):
     pos = {id(n): i for i, n in enumerate(seq)}
     for i, node in enumerate(seq):
@@ -974,11 +1107,18 @@ def _validate_order(result, root, what, label):
     ok, bad = _is_topological(seq)
     if ok:
         return
+    got = [id(n) for n in seq]
+    for rev in (False, True):
+        if got == [id(n) for n in _queue_walk(root, rev)]:
+            raise CheckFailed(f"{what} takes the OLDEST entry off its stack (stack.pop(0) uses the list as a queue): "
+                              f"(node, True) comes up again before the parents pushed after it, so a node is "
+                              f"appended before its parents and the root comes first. Take the NEWEST entry, "
+                              f"stack.pop(): then the parents pushed after (node, True) are finished before it "
+                              f"comes up again.", key="queue_not_stack")
     if _is_topological(seq[::-1])[0]:
         raise CheckFailed(f"{what} lists the root first and the inputs last: return the opposite order "
                           f"(every node after all of its parents, the root last); backward() walks it "
                           f"reversed.", key="root_first")
-    got = [id(n) for n in seq]
     for key, walk, sentence in [
         ("bfs_order", _bfs,
          "a breadth-first (level by level) order: a node reached along a short path and along a longer "
@@ -1215,6 +1355,9 @@ def value_zero_grad(Value, *, hidden=False):
     _run(what, _reference_backward, order, root, 1.0)
     for n in order:                                   # every node holds something
         n.grad = float(n.grad) + 0.25
+    # and two hold what a diverging step leaves: a leaf inf, an intermediate result nan
+    blown = [order[0], next(n for n in order if tuple(n.parents) and n is not root)]
+    blown[0].grad, blown[1].grad = float("inf"), float("nan")
     _run(what, root.zero_grad)
     if any(n.grad is None for n in order):
         raise CheckFailed(f"{what} set grad to None: set it to 0.0 (backward adds to it with +=).",
@@ -1222,6 +1365,11 @@ def value_zero_grad(Value, *, hidden=False):
     if [float(n.data) for n in order] != data_before:
         raise CheckFailed(f"{what} changed data: reset the gradients only.", key="changed_data")
     kept = [n for n in order if float(n.grad) != 0.0]
+    if len(kept) == len(blown) and all(any(n is b for b in kept) and np.isnan(float(n.grad)) for n in blown):
+        raise CheckFailed(f"{what} on {label}: the nodes whose grad was inf or nan (as a diverging step leaves "
+                          f"them) still hold nan, every other node was cleared: node.grad *= 0 (or "
+                          f"node.grad -= node.grad) cannot clear them, since inf * 0 and nan * 0 are nan. "
+                          f"Assign: node.grad = 0.0.", key="scaled_not_assigned")
     if kept:
         is_leaf = [not tuple(n.parents) for n in kept]
         if all(is_leaf):
@@ -1299,7 +1447,10 @@ def _example_specs(hidden):
              ("neuron_exp_sign", "sigmoid(z) = 1 / (1 + exp(-z)): the exponent is -z",
               float(_sigmoid(-(w0 * a0 + w1 * a1 + w2)))),
              ("neuron_no_sigmoid", "f is the sigmoid of z = w0 x0 + w1 x1 + w2, not z itself",
-              w0 * a0 + w1 * a1 + w2)]),
+              w0 * a0 + w1 * a1 + w2),
+             ("neuron_precedence", "1 / 1 + (-z).exp() is (1 / 1) + exp(-z), since / binds tighter than +: "
+              "the denominator needs its parentheses, 1 / (1 + (-z).exp())",
+              1.0 + float(np.exp(-(w0 * a0 + w1 * a1 + w2))))]),
         ("CS231n, f = ||W x||^2, W = [[0.1, 0.5], [-0.3, 0.8]], x = (0.2, 0.4)",
          "seed 004 gives df/dq = (0.44, 0.52); f, W.grad and x.grad are from the CS231n slides",
          wx_call, wx_np, list(W.ravel()) + list(xv), [f"W{i}{j}" for i in range(m) for j in range(n)]
@@ -1311,8 +1462,20 @@ def _example_specs(hidden):
              ("wx_norm_not_squared", "f is the squared norm sum(q_i**2), not the norm",
               float(np.sqrt(wx_np(*v)))),
              ("wx_columns", "q_i = sum_j W[i][j] x[j] uses ROW i of W; yours used column i",
-              float(np.sum((np.reshape(v[:m * n], (m, n)).T @ np.array(v[m * n:])) ** 2)) if m == n else np.nan)]),
+              _wx_by_columns(np.reshape(v[:m * n], (m, n)), np.array(v[m * n:]))),
+             ("wx_square_inside", "f squares each row's whole sum, q_i = sum_j W[i][j] x[j], then adds the "
+              "squares; yours squares each product W[i][j] x[j] before summing (sum_j (W[i][j] x[j])**2)",
+              float(np.sum((np.reshape(v[:m * n], (m, n)) * np.array(v[m * n:])) ** 2))),
+             ("wx_square_of_sum", "f is the sum of the squares, sum_i q_i**2; yours squares the sum of all the "
+              "q_i, (sum_i q_i)**2", float(np.sum(np.reshape(v[:m * n], (m, n)) @ np.array(v[m * n:])) ** 2))]),
     ]
+
+
+def _wx_by_columns(W, x):
+    """||.||^2 of q_j = sum_i W[i][j] x[i] over the columns (zip(*W), or W[j][i]): zip stops at the
+    shorter of a column and x, so for a W that is not square it sums over the first min(m, n) rows."""
+    k = min(W.shape)
+    return float(np.sum((W[:k].T @ x[:k]) ** 2))
 
 
 NO_GRAPH = Mistake(
@@ -1397,6 +1560,7 @@ def _tensor_case(Tensor, what, build, f, arrays, rng, *, names, rows=(), batch=N
         leaf.grad = p.copy()
     out = _run(what, build, *leaves)
     _expect_node(out, Tensor, what)
+    _rules_left_alone(what, names, leaves)
     expected = np.asarray(f(*arrays), dtype=np.float64)
     got = np.asarray(out.data, dtype=np.float64)
     if got.shape != expected.shape:
@@ -1441,7 +1605,21 @@ def _tensor_case(Tensor, what, build, f, arrays, rng, *, names, rows=(), batch=N
         ev = _evidence(f"{name}.grad", name, raw, truth, inputs=tuple(arrays), dout=upstream, batch=batch,
                        extra={"truth": truth, "preset": p, "local_only": local})
         own = list(rows(i)) if callable(rows) else list(rows)
-        _judge_array(what, ev, own + _generic_rows(name))
+        try:
+            _judge_array(what, ev, own + _generic_rows(name))
+        except CheckFailed as exc:
+            if exc.key not in SYMPTOMS or not isinstance(raw, np.ndarray):
+                raise
+
+            def again(moved, i=i):
+                again_leaves = _run(what, lambda: [Tensor(a.copy()) for a in arrays])
+                for leaf, p in zip(again_leaves, moved):
+                    leaf.grad = np.array(p)
+                again_out = _run(what, build, *again_leaves)
+                _run(what, _reference_backward, _graph(again_out, what), again_out, upstream.copy(), rules=True)
+                return np.asarray(again_leaves[i].grad, dtype=np.float64) - moved[i]
+            _reads_grad(what, name, raw, lambda moved: again(moved), presets, exc)
+            raise
         firsts.append(np.array(g, dtype=np.float64))
     _unchanged_arrays(what, names, leaves, arrays, "in the backward pass")
     # the same graph, backward again: every leaf gets the same contribution a second time
@@ -1608,6 +1786,14 @@ def tensor_activations(Tensor, *, hidden=False):
             "forms on every entry before it chooses, so it overflows too. Compute e = np.exp(-np.abs(x)) once "
             "(never above 1), then s = np.where(x >= 0, 1 / (1 + e), e / (1 + e))." + _said(exc),
             key="sigmoid_overflow") from None
+    try:
+        _tensor_case(Tensor, "Tensor.tanh at |x| up to 1000", lambda t: t.tanh(), np.tanh, [big], rng, names=["x"])
+    except CheckFailed as exc:
+        if not (exc.key in ("warning", "overflow", "not_finite") and ("overflow" in str(exc) or "inf" in str(exc)
+                                                                      or "nan" in str(exc))):
+            raise
+        raise CheckFailed(TANH_OVERFLOW.format(what="Tensor.tanh at |x| up to 1000", said="exp overflowed"
+                                               + _said(exc), use="np.tanh"), key="tanh_overflow") from None
 
 
 def _said(exc):
@@ -1649,8 +1835,7 @@ def softmax_cross_entropy(Tensor, *, hidden=False):
 
         _tensor_case(Tensor, f"{what}, scores of shape {scores.shape}", loss, lambda s, labels=labels: _ce(s, labels),
                      [scores], rng, names=["scores"], rows=rows, batch=n,
-                     forward_variants=[("ce_sum_not_mean", "the loss is the MEAN over the batch of "
-                                        "-log p[label]; yours is the sum", _ce(scores, labels) * n)])
+                     forward_variants=_ce_forward_variants(scores, labels))
         if k:
             continue
         # the text asks for a stable loss: scores near 1000 (exp overflows unless each row's max is
@@ -1683,6 +1868,28 @@ def softmax_cross_entropy(Tensor, *, hidden=False):
                                   f"loss is about 800 / N there, large but finite." + _said(exc),
                                   key="ce_log_underflow") from None
             raise
+
+
+def _ce_forward_variants(scores, labels):
+    """Losses that are the mean of the wrong entries, or divided by the wrong size."""
+    n, c = scores.shape
+    log_p = _log_softmax_rows(scores)
+    return [
+        ("ce_sum_not_mean", "the loss is the MEAN over the batch of -log p[label]; yours is the sum",
+         _ce(scores, labels) * n),
+        ("ce_divided_by_C", f"the loss is divided by N * C = {n * c}: np.mean over the whole (N, C) array, "
+         f"the one-hot's zeros included, divides by every entry. Take the N numbers -log_p[np.arange(N), "
+         f"labels] first, then their mean (divided by N = {n})", _ce(scores, labels) / c),
+        ("ce_no_onehot", "the loss averages -log p over every class of each row; it takes each row's own "
+         "label only: -log_p[np.arange(N), labels].mean()", float(np.mean(-log_p))),
+        ("ce_onehot_indexing", "log_p[:, labels] takes those columns in EVERY row (an (N, N) array); the loss "
+         "needs one entry per row, log_p[np.arange(N), labels]", float(np.mean(-log_p[:, labels]))),
+    ]
+
+
+def _log_softmax_rows(scores):
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def _ce_rows(n, c, labels):
@@ -1762,6 +1969,17 @@ def two_layer_net(fn, Tensor, *, hidden=False):
                                                                      labels)),
         ]
         _check_scalar_value(label, "the loss", np.asarray(loss.data, dtype=np.float64), expected, variants)
+        in_graph = {id(node) for node in _graph(loss, what)}
+        cut = [name for name, leaf in zip(["W1", "b1", "W2", "b2"], leaves) if id(leaf) not in in_graph]
+        if cut:
+            them = ", ".join(cut)
+            raise CheckFailed(
+                f"{label}: the loss is right, but {them} {'is' if len(cut) == 1 else 'are'} not in its graph: no "
+                f"chain of .parents leads from the loss back to {'it' if len(cut) == 1 else 'them'}, so "
+                f"backward() cannot reach {'it' if len(cut) == 1 else 'them'} and "
+                f"{'its' if len(cut) == 1 else 'their'} grad stays 0. A value computed from .data (numpy on "
+                f"{cut[0]}.data, then wrapped in a new Tensor) is a leaf with no parents: compute with the "
+                f"Tensors themselves, as_tensor(x) @ W1 + b1, then .relu(), @ W2 + b2.", key="param_not_in_graph")
         _run(what, loss.backward, rules=True)
         for i, name in enumerate(["W1", "b1", "W2", "b2"]):
             args = [x, labels] + params

@@ -29,7 +29,13 @@ sanity checks a practitioner runs before training:
   compares the wrong losses, never stops or stops at once;
 * the loop: no shuffling, labels not shuffled with the inputs, the data shuffled in place, the
   last batch dropped, the generator ignored or replaced, too many progress lines, no early stop;
-  and, when nothing named fits, whether the loop can overfit 20 examples at all.
+  and, when nothing named fits, whether the loop can overfit 20 examples at all;
+* and what a blind second catalog found (issue 18): a path that holds one 0-d array many times, a
+  step too many, layers a loop bound leaves out, caches mixed up between layers (named from the
+  IndexError or TypeError they cause), a sigmoid or tanh network for the ReLU one, a step per row
+  at any learning rate, a loss overwritten instead of added or returned in a tuple, a count divided
+  by N * C or C, ties counted as correct, the tolerance's boundary (a gain of exactly tol), and a
+  digit classifier whose inputs turned nan or whose training diverged (named, not left as a warning).
 
 A named mistake points to the hint of its exercise that addresses it (``HINTS``: data, one table
 per part); ``tests/test_training_notebook.py`` keeps every hint number cited here present in the
@@ -39,6 +45,7 @@ import contextlib
 import functools
 import io
 import re
+import warnings
 
 import numpy as np
 
@@ -47,8 +54,8 @@ from .. import like
 from ..check import check_answer
 from ..compare import relative_error
 from ..datasets import load_digits, standardize, train_test_split
-from ..guard import CheckFailed, CheckSetupError, call
-from ..tolerances import GRAD_RTOL
+from ..guard import CheckFailed, CheckSetupError, _OutOfTime, call, time_limit
+from ..tolerances import GRAD_RTOL, call_seconds
 
 EXERCISES = Exercises("05_training", [
     ("gradient_descent", "Gradient descent on one weight (seed 003)", 1),
@@ -68,35 +75,40 @@ progress = EXERCISES.progress
 # Which hint of its exercise (the notebook's "Hint N" blocks) addresses each named mistake.
 HINTS = {
     "gradient_descent": dict(wrong_sign=1, stale_gradient=1, missing_start=2, one_step_short=2, only_final=2,
-                             integer_path=2, appended_before_update=2, lr_twice=3, lr_ignored=3, returned_list=3),
-    "sgd_step": dict(not_in_place=1, paired_by_order=2, fixed_layers=2, bias_not_updated=2, wrong_sign=3,
-                     lr_twice=3, lr_ignored=3, mutated_input=3, cmu_transpose=3, bias_used_weight_gradient=3),
+                             integer_path=2, appended_before_update=2, one_step_long=2, lr_twice=3, lr_ignored=3, returned_list=3,
+                             path_aliased=3),
+    "sgd_step": dict(not_in_place=1, paired_by_order=2, fixed_layers=2, bias_not_updated=2, params_skipped=2,
+                     wrong_sign=3, lr_twice=3, lr_ignored=3, mutated_input=3, cmu_transpose=3, bias_used_weight_gradient=3),
     "init_params": dict(zero_init=1, equal_init=1, ignores_rng=1, wrong_keys=1, cmu_layout=2, bias_2d=2,
                         bias_not_zero=2, standard_normal_args=2, not_centered=2, initial_loss_too_large=3,
                         xavier_scale=3, fan_out=3, forgot_sqrt=3, sqrt_precedence=3,
                         small_constant_scale=3, wrong_scale=3),
     "loss_and_grads": dict(fixed_depth=1, wrong_keys=1, relu_on_scores=2, no_relu=2, missing_relu_backward=2,
-                           dh_not_passed=2, paired_by_order=2, divided_by_N_again=3),
+                           dh_not_passed=2, paired_by_order=2, divided_by_N_again=3, caches_mixed_up=2,
+                           other_activation=2),
     "numerical_grads": dict(nudged_a_copy=1, not_restored=1, nudged_whole_array=2, nudged_rows=2,
-                            forward_difference=3, divided_by_eps=3, times_eps=3, ignores_eps=3),
+                            forward_difference=3, divided_by_eps=3, times_eps=3, ignores_eps=3, wrong_keys=3),
     "per_example_step": dict(update_per_example=1, update_in_loop=1, grads_not_zeroed=2,
                              overwrote_accumulator=2, buffers_rebound=2, buffers_hold_mean=2,
                              example_not_batch=2, paired_by_order=2, sum_not_mean=3, divided_twice=3,
                              returned_sum_loss=3, cmu_transpose=3, bias_used_weight_gradient=3, wrong_sign=3,
-                             lr_twice=3, bias_not_updated=3, mutated_input=2),
+                             lr_twice=3, bias_not_updated=3, mutated_input=2, loss_overwritten=2, returned_tuple=3,
+                             params_skipped=3),
     "minibatch_step": dict(divided_by_N_again=1, sum_not_mean=1, loss_after_update=2, wrong_sign=3,
-                           lr_twice=3, lr_ignored=3, bias_not_updated=3, cmu_transpose=3),
+                           lr_twice=3, lr_ignored=3, bias_not_updated=3, cmu_transpose=3, step_per_example=3,
+                           returned_tuple=3, params_skipped=3),
     "accuracy": dict(max_not_argmax=1, argmax_axis0=2, argmax_no_axis=2, percent=3, count_not_fraction=3,
-                     error_rate=3, not_a_number=3),
+                     error_rate=3, not_a_number=3, divided_by_size=3, ties_counted=1, integer_dtype=3,
+                     compared_as_matrix=3),
     "has_converged": dict(compares_ends=1, compares_last_before=1, mean_not_min=1, abs_gain=1,
                           short_history=2, window_off_by_one=2, stops_at_once=3, never_stops=3,
-                          inverted_comparison=3),
+                          inverted_comparison=3, strict_tol=3),
     "train": dict(params_not_updated=1, history_per_step=1, no_shuffle=2, shuffles_once=2,
-                  labels_not_shuffled=2, drops_last_batch=2, loop_bound=2, ignores_rng=2, seeds_own_rng=2,
+                  labels_not_shuffled=2, inputs_not_shuffled=2, drops_last_batch=2, loop_bound=2, ignores_rng=2, seeds_own_rng=2,
                   mutated_input=2, last_batch_loss=3, full_loss_after_epoch=3, weighted_mean=3,
                   prints_every_epoch=3, prints_wrong_epochs=3, prints_with_zero=3, print_every_zero=3, silent=3,
                   no_early_stop=3, stops_wrong_epoch=3),
-    "fit_digits": dict(ignores_rng=1, low_accuracy=2, diverged=2),
+    "fit_digits": dict(ignores_rng=1, low_accuracy=2, diverged=2, inputs_not_finite=2),
 }
 
 
@@ -132,15 +144,20 @@ def _depth(params):
     return len(params) // 2
 
 
-def _forward(params, X, relu=True, relu_last=False):
-    """Pre-activations and activations of every layer: hs[0] = X, hs[-1] = the scores."""
+HIDDEN_ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0.0), "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+                      "tanh": np.tanh}
+
+
+def _forward(params, X, relu=True, relu_last=False, act="relu"):
+    """Pre-activations and activations of every layer: hs[0] = X, hs[-1] = the scores.
+    ``act``: the hidden layers' activation (the wrong variants use another one of the given layers)."""
     hs, zs = [np.asarray(X, dtype=np.float64).reshape(len(X), -1)], []
     K = _depth(params)
     for k in range(1, K + 1):
         z = hs[-1] @ params[f"W{k}"] + params[f"b{k}"]
         zs.append(z)
         last = k == K
-        hs.append(np.maximum(z, 0.0) if (relu and not last) or (last and relu_last) else z)
+        hs.append(HIDDEN_ACTIVATIONS[act](z) if (relu and not last) or (last and relu_last) else z)
     return zs, hs
 
 
@@ -286,9 +303,12 @@ def _as_dict(what, got, expected, label):
     return out
 
 
-def _check_dict(what, got, expected, *, label="params", alternatives=(), context="", rtol=GRAD_RTOL):
+def _check_dict(what, got, expected, *, label="params", alternatives=(), context="", rtol=GRAD_RTOL,
+                before=None):
     """Compare a dict of arrays with ``expected``; name the first alternative it equals
-    (``(key, sentence, dict)``), else report the first wrong entry through the catalog."""
+    (``(key, sentence, dict)``), else (``before``: the parameters before an update) the parameters
+    that did not move while the others are right, else report the first wrong entry through the
+    catalog."""
     mine = _as_dict(what, got, expected, label)
     shapes_ok = all(mine[k].shape == np.shape(expected[k]) for k in expected)
     if shapes_ok and _dict_close(mine, expected, rtol):
@@ -296,9 +316,33 @@ def _check_dict(what, got, expected, *, label="params", alternatives=(), context
     for key, sentence, alt in alternatives:
         if alt is not None and all(mine[k].shape == np.shape(alt[k]) for k in alt) and _dict_close(mine, alt):
             raise CheckFailed(f"{what}{context}: {sentence}", key=key)
+    if before is not None and shapes_ok:
+        _skipped_params(what, context, mine, expected, before, rtol)
     for k in expected:
         if not _close(mine[k], expected[k], rtol):
             check_answer(what, got[k], expected[k], name=f"{label}['{k}']", of=k, rtol=rtol, context=context)
+
+
+def _skipped_params(what, context, mine, want, before, rtol=GRAD_RTOL):
+    """Some parameters never moved and every other one is right: name them (a loop bound one short
+    leaves out the last layer, one that starts at 2 the first)."""
+    stayed = [k for k in want if np.array_equal(mine[k], before[k]) and not _close(want[k], before[k], 0.0)]
+    if not stayed or len(stayed) == len(want) or not all(_close(mine[k], want[k], rtol) for k in want
+                                                          if k not in stayed):
+        return
+    K = _depth(want)
+    layers = sorted({int(k[1:]) for k in stayed})
+    whole = set(stayed) == {f"{n}{k}" for k in layers for n in "Wb"}
+    if whole and layers == [K]:
+        why = (f"the last layer (W{K}, b{K}) never moved: a loop over range(1, K) stops before K = {K}; "
+               f"range(1, K + 1) reaches it (or walk the keys, for name in params)")
+    elif whole and layers == [1]:
+        why = ("the first layer (W1, b1) never moved: the layers are numbered from 1, so a loop must start "
+               "at 1 (range(1, K + 1)), not at 2 (or walk the keys, for name in params)")
+    else:
+        why = (f"{', '.join(sorted(stayed))} never moved while every other parameter took its step: walk every "
+               f"key of the dict (for name in params), however many there are, and update each one")
+    raise CheckFailed(f"{what}{context}: {why}.", key="params_skipped")
 
 
 # --- shape errors that are named mistakes ----------------------------------------------------
@@ -383,6 +427,20 @@ def _gd_cases(hidden):
     ]
 
 
+def _aliased_path(what, where, mine, want):
+    """Every position after the first (or every position) is the LAST one: the path holds one
+    object several times, a 0-d array updated in place, so each append stored the same array."""
+    tail = mine[1:] if _close(mine[:1], want[:1]) else mine
+    if np.all(tail == mine[-1]) and _close(mine[-1:], want[-1:]):
+        which = "after w0 is" if tail is not mine else "is"
+        raise CheckFailed(
+            f"{what} for {where}: every position {which} the last one, {want[-1]:.6g}: the path holds the same "
+            f"object {len(tail)} times. A 0-d array (np.array(w0, dtype=float)) updated in place with -= (or "
+            f"w[...] =) is one object, and each append stored a reference to it, so every entry shows its final "
+            f"value. Append a new number each step: w = w - lr * grad(w) makes a new object (or append float(w)).",
+            key="path_aliased")
+
+
 @_part("gradient_descent")
 def gradient_descent(fn, *, hidden=False):
     what = _name(fn, "gradient_descent")
@@ -412,6 +470,13 @@ def gradient_descent(fn, *, hidden=False):
             if _close(mine, want[:-1]):
                 raise CheckFailed(f"{what} for {where}: you made {n - 1} updates; steps = {n} updates "
                                   f"give {n + 1} positions, w0 first.", key="one_step_short")
+        if mine is not None and mine.shape == (n + 2,) and _close(mine[:-1], want) and \
+                _close(mine, _gd_reference(grad, w_start, lr_used, n + 1)):
+            raise CheckFailed(f"{what} for {where}: you made {n + 1} updates; steps = {n} updates give {n + 1} "
+                              f"positions, w0 first (range(steps) runs steps times; range(steps + 1) once "
+                              f"more).", key="one_step_long")
+        if mine is not None and mine.shape == (n + 1,) and n >= 2 and not _close(mine, want):
+            _aliased_path(what, where, mine, want)
         check_answer(what, raw, want, name="path", context=f" for {where}", mistakes=[
             like("wrong_sign", "the path climbs the loss: the step must go against the gradient, "
                                "w <- w - lr * dE/dw (seed 003: dE/dw > 0, decrease w; dE/dw < 0, "
@@ -482,7 +547,8 @@ def _judge_sgd_step(fn, what, params, grads, lr, context):
                           + (": you returned updated copies instead. " if copy_sent else ". ")
                           + "Update the dict you are given, in place (params[name] -= lr * "
                           "grads[name]): the training loop keeps using that dict.", key="not_in_place")
-    _check_dict(what, given, want, context=context, alternatives=_update_alternatives(params, grads, lr))
+    _check_dict(what, given, want, context=context, alternatives=_update_alternatives(params, grads, lr),
+                before=params)
 
 
 @_part("sgd_step")
@@ -685,6 +751,10 @@ def _judge_loss_and_grads(fn, what, params, X, labels, context):
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailed(f"{what} must return (loss, grads), a tuple of 2.", key="bad_return")
     loss, grads = result
+    if isinstance(loss, dict) and not isinstance(grads, dict):
+        raise CheckFailed(f"{what}{context}: it returned (grads, loss); return them the other way round, "
+                          f"(loss, grads), as the callers unpack them: loss, grads = {what}(...).",
+                          key="swapped_return")
     K = _depth(params)
     if isinstance(grads, dict) and K > 2 and f"W{K}" not in grads and "W1" in grads:
         raise CheckFailed(f"{what}{context}: grads has no W{K}, b{K}: the network has {K} layers. "
@@ -696,9 +766,41 @@ def _judge_loss_and_grads(fn, what, params, X, labels, context):
                                "on the scores.", lambda ev: _loss(params, X, labels, relu_last=True)),
         like("no_relu", "the loss is that of the network without ReLU: apply relu_forward after "
                         "every affine layer but the last.", lambda ev: _loss(params, X, labels, relu=False)),
+        like("other_activation", "the loss is that of the network with sigmoid between the layers: this "
+                                 "network's hidden layers use ReLU, relu_forward (and relu_backward on the way "
+                                 "back), not sigmoid_forward.", lambda ev: _loss(params, X, labels, act="sigmoid")),
+        like("other_activation", "the loss is that of the network with tanh between the layers: this "
+                                 "network's hidden layers use ReLU, relu_forward (and relu_backward on the way "
+                                 "back), not tanh_forward.", lambda ev: _loss(params, X, labels, act="tanh")),
     ])
     _check_dict(what, grads, ref_grads, label="grads", context=context,
                 alternatives=_grad_alternatives(params, X, labels))
+
+
+def _raised_in(fn, *args):
+    """The name of the function in which ``fn(*args)`` raises (its innermost frame), or None."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                warnings.catch_warnings(), np.errstate(all="ignore"), time_limit(call_seconds()):
+            warnings.simplefilter("ignore")
+            fn(*args)
+    except Exception as exc:  # noqa: BLE001 (the learner's code raised: where?)
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        return tb.tb_frame.f_code.co_name if tb is not None else None
+    except _OutOfTime:
+        return None
+    return None
+
+
+def _cache_mixup(fn, text, params, X, labels):
+    """Did a layer's backward get another layer's cache (or the list of caches run dry)?"""
+    if "pop from empty list" in text or "not supported between instances of 'tuple'" in text:
+        return True
+    if "values to unpack" in text:   # x, W = cache inside affine_backward, given a ReLU's array
+        return _raised_in(fn, _copy(params), X.copy(), labels.copy()) in ("affine_backward", "relu_backward")
+    return False
 
 
 def _probe_square(fn, what, C, rng):
@@ -730,6 +832,14 @@ def loss_and_grads(fn, *, hidden=False):
                                   f"b2, ...; here it arrives as {', '.join(params)}. Take each layer's "
                                   f"parameters by name, params[f'W{{k}}'] and params[f'b{{k}}'], not by "
                                   f"position in params.values().", key="paired_by_order") from None
+            if exc.key == "exception" and _cache_mixup(fn, str(exc), params, X, labels):
+                K = len(sizes) - 1
+                raise CheckFailed(f"{what}{context}: a layer's backward pass did not get its own cache. The "
+                                  f"forward pass of a hidden layer makes two caches, affine_forward's and then "
+                                  f"relu_forward's, and the last layer one: keep all {2 * K - 1} of them in one "
+                                  f"list (append each right after the call that returns it) and pop them in "
+                                  f"reverse order, relu_backward's before affine_backward's.\n  "
+                                  f"({str(exc).splitlines()[0]})", key="caches_mixed_up") from None
             if exc.key == "exception" and ("matmul" in str(exc) or "shape" in str(exc)):
                 named = _probe_square(fn, what, sizes[-1], np.random.default_rng(529))
                 if named is not None:
@@ -874,6 +984,10 @@ def _per_example_alternatives(params, X, labels, lr, leftovers):
                                f"({T} small steps, each at new weights). Seed 001 updates once, after the "
                                f"loop over all T examples: accumulate first, then step.",
          _in_loop(params, X, labels, lr, running=False)),
+        ("update_per_example", f"the parameters took T={T} steps, one per example, each at the full lr "
+                               f"along that example's gradient. Seed 001 updates once, after the loop over "
+                               f"all T examples: accumulate first, then step with lr / T.",
+         _per_row(params, X, labels, lr)),
         ("update_in_loop", f"the update sits inside the example loop: the running sum of the buffers was "
                            f"applied after every example ({T} steps). Move the update after the loop over "
                            f"the T examples, once per call.", _in_loop(params, X, labels, lr, running=True)),
@@ -908,7 +1022,7 @@ def _judge_per_example(fn, what, params, X, labels, lr, leftovers, context):
     T = len(X)
     ref_loss, mean = _loss_grads(params, X, labels)
     _check_dict(what, given, _step(params, mean, lr), context=context,
-                alternatives=_per_example_alternatives(params, X, labels, lr, leftovers))
+                alternatives=_per_example_alternatives(params, X, labels, lr, leftovers), before=params)
     # the caller's buffers now hold seed 001's grad Loss: the sum of the T example gradients
     mine = _as_dict(what, buffers, leftovers, "grads (the buffers)")
     total = {k: T * v for k, v in mean.items()}
@@ -924,9 +1038,16 @@ def _judge_per_example(fn, what, params, X, labels, lr, leftovers, context):
                               f"001's grad Loss, the sum over the T examples, in them, and divide by T in the "
                               f"update only (params[name] -= (lr / T) * grads[name]).", key="buffers_hold_mean")
         _check_dict(what, buffers, total, label="grads", context=context + " (the buffers after the call)")
-    check_answer(what, loss, ref_loss, name="the returned loss", context=context, mistakes=[
+    _check_returned_loss(what, loss, ref_loss, context, [
         like("returned_sum_loss", f"return Loss / T, the mean of the T divergences (the course's L); "
                                   f"yours is the sum Loss.", lambda ev: T * ref_loss),
+        like("loss_overwritten", f"the returned loss is the last example's divergence divided by T: "
+                                 f"Loss = div replaced the running sum at every example, so {T - 1} of the "
+                                 f"T={T} divergences count for nothing. Add them, Loss += div (as the "
+                                 f"gradients are added), and return Loss / T.", lambda ev: _loss(params, X[-1:], labels[-1:]) / T),
+        like("loss_overwritten", f"the returned loss is the last example's divergence alone: Loss = div "
+                                 f"replaced the running sum at every example. Add them, Loss += div, and "
+                                 f"return Loss / T, the mean over the T={T} examples.", lambda ev: _loss(params, X[-1:], labels[-1:])),
     ])
 
 
@@ -954,7 +1075,30 @@ def per_example_step(fn, *, hidden=False):
             raise exc from None
 
 
+def _check_returned_loss(what, loss, ref_loss, context, mistakes):
+    """The loss a step returns: one number (a tuple with the loss in it is named), then its value."""
+    if isinstance(loss, (tuple, list)) and loss:
+        first = loss[0]
+        try:
+            right = abs(float(first) - ref_loss) <= 1e-9 * max(1.0, abs(ref_loss))
+        except (TypeError, ValueError):
+            right = False
+        kinds = ", ".join(type(v).__name__ for v in loss)
+        raise CheckFailed(f"{what}{context}: it returned a {type(loss).__name__} of {len(loss)} ({kinds})"
+                          + (", the right loss first" if right else "") + "; return the loss alone, one number, as the "
+                          f"docstring says.", key="returned_tuple")
+    check_answer(what, loss, ref_loss, name="the returned loss", context=context, mistakes=mistakes)
+
+
 # --- 7. the vectorised step -------------------------------------------------------------------------
+
+def _per_row(params, X, labels, lr):
+    """One step per row, each along that row's own gradient, at the weights the last step left."""
+    p = _copy(params)
+    for t in range(len(X)):
+        p = _step(p, _loss_grads(p, X[t:t + 1], labels[t:t + 1])[1], lr)
+    return p
+
 
 def _judge_minibatch(fn, what, params, X, labels, lr, context):
     N = len(X)
@@ -972,7 +1116,12 @@ def _judge_minibatch(fn, what, params, X, labels, lr, context):
                                f"summed Loss. Use lr, not lr / N.", _step(params, grads, lr / N)),
         ("sum_not_mean", f"the step is N={N} times too large: the gradient of the summed loss was used; "
                          f"the course's L is the mean over the batch.", _step(params, grads, lr * N)),
-    ] + _update_alternatives(params, grads, lr)
+    ] + _update_alternatives(params, grads, lr) + [
+        ("step_per_example", f"the parameters took N={N} steps, one per row of the batch (each with that "
+                             f"row's gradient{', at lr / N' if scale != 1 else ''}): minibatch_step takes ONE "
+                             f"step, along the mean gradient of the whole batch: one call "
+                             f"loss_and_grads(params, X, labels) on all N rows, then one sgd_step.",
+         _per_row(params, X, labels, lr * scale)) for scale in (1.0, 1.0 / N)]
     uphill = _step(params, grads, -lr)
     mine = _as_dict(what, given, params, "params")
     if all(mine[k].shape == params[k].shape for k in params) and _dict_close(mine, uphill):
@@ -980,8 +1129,8 @@ def _judge_minibatch(fn, what, params, X, labels, lr, context):
         raise CheckFailed(f"{what}{context}: the loss went up after the step ({ref_loss:.4f} -> "
                           f"{rises:.4f}; a correct step gives {after:.4f}): the update has the wrong "
                           f"sign, w += lr * dw. Step against the gradient: w -= lr * dw.", key="wrong_sign")
-    _check_dict(what, given, want, context=context, alternatives=rows)
-    check_answer(what, loss, ref_loss, name="the returned loss", context=context, mistakes=[
+    _check_dict(what, given, want, context=context, alternatives=rows, before=params)
+    _check_returned_loss(what, loss, ref_loss, context, [
         like("loss_after_update", "return the loss computed before the update (the one whose gradient "
                                   "you stepped along), not the loss after it.", lambda ev: after),
     ])
@@ -1064,6 +1213,23 @@ def accuracy(fn, *, hidden=False):
             like("error_rate", "that is the error rate, 1 - accuracy: count the predictions equal to the "
                                "label.", lambda ev: 1 - right),
         ]
+        mistakes += [row for row, value in [
+            (like("divided_by_size", f"the count of correct predictions was divided by scores.size = N * C = "
+                                    f"{N * C}; the fraction is over the N = {N} examples: divide by N = "
+                                    f"len(labels), or take np.mean of the N comparisons.",
+                 lambda ev: right / C), right / C),
+            (like("divided_by_size", f"the count of correct predictions was divided by the number of classes "
+                                     f"C = {C} (scores.shape[1], or len(scores[0])); the fraction is over the "
+                                     f"N = {N} examples, scores.shape[0].", lambda ev: N * right / C), N * right / C),
+        ] if N != C and value not in answers.values()]
+        paired = float(np.mean(np.argmax(scores, axis=1)[None, :] == labels[:, None]))
+        if paired not in answers.values():
+            mistakes.append(like("compared_as_matrix", f"the comparison broadcast to an (N, N) = ({N}, {N}) "
+                                                       f"array: a column of labels (labels[:, None], or a "
+                                                       f"reshape) met the row of predictions, and every label "
+                                                       f"was compared with every prediction. Compare the two "
+                                                       f"flat arrays of N entries entry by entry.",
+                                 lambda ev: paired))
         if wrong_axis is not None:
             mistakes.insert(0, like("argmax_axis0", "argmax over axis 0 picks, for each class, the sample with "
                                                     "the highest score; each sample's prediction is the argmax "
@@ -1072,10 +1238,40 @@ def accuracy(fn, *, hidden=False):
         if not (np.array_equal(given_scores, scores) and np.array_equal(given_labels, labels)):
             raise CheckFailed(f"{what}{context} changed scores or labels in place: only read them.",
                               key="mutated_input")
+        if isinstance(raw, (int, np.integer)) and not isinstance(raw, (bool, np.bool_)):
+            raise CheckFailed(f"{what}{context}: it returned the integer {raw}: a fraction of N = {N} is a float "
+                              f"between 0 and 1 (count // N, floor division, is 0 unless every row is right): "
+                              f"divide with /, or take np.mean of the comparison.", key="integer_dtype")
         if np.ndim(raw) != 0 and np.size(raw) == N:
             raise CheckFailed(f"{what}{context}: return one number, the fraction of correct predictions "
                               f"(np.mean of the comparison), not the comparison itself.", key="not_a_number")
         check_answer(what, raw, right, name="accuracy", context=context, mistakes=mistakes)
+    _accuracy_ties(fn, what, hidden)
+
+
+def _accuracy_ties(fn, what, hidden):
+    """Rows whose scores all tie (an untrained network with all-zero weights scores every class alike),
+    each labelled with a class in the middle: every rule that predicts ONE class per row, whichever tie
+    it breaks to, gets them wrong; comparing the label's score with the row's max counts them right."""
+    rng = _rng(hidden, 565)
+    N, C = (7, 5) if hidden else (6, 4)
+    scores = rng.standard_normal((N, C))
+    labels = np.argmax(scores, axis=1)
+    labels[: N // 2] = (labels[: N // 2] + 1) % C              # some rows right, some wrong
+    tied = [1, 4] if not hidden else [0, 3, 5]
+    for i in tied:
+        scores[i] = 0.0
+        labels[i] = 1 + i % (C - 2)                            # neither the first nor the last class
+    right = float(np.mean(np.argmax(scores, axis=1) == labels))
+    ties = float(np.mean(scores[np.arange(N), labels] == scores.max(axis=1)))
+    raw = call(fn, scores.copy(), labels.copy(), what=what)
+    context = f" for scores of shape {scores.shape} in which rows {', '.join(map(str, tied))} tie"
+    check_answer(what, raw, right, name="accuracy", context=context, mistakes=[
+        like("ties_counted", f"a row whose scores all tie counted as correct: scores[rows, labels] == "
+                             f"scores.max(axis=1) is True for every class of such a row, so a network that "
+                             f"has learned nothing (all-zero weights: every row ties) would score 100%. "
+                             f"Predict one class per row, np.argmax(scores, axis=1), and compare it with the "
+                             f"label.", lambda ev: ties)])
 
 
 # --- 9. convergence test -------------------------------------------------------------------------
@@ -1185,12 +1381,28 @@ def has_converged(fn, *, hidden=False):
                 first_wrong = (f"{what}(history, window={window}, tol={tol:g}) returned {bool(raw)} for "
                                f"history = [{more}{shown}] ({len(history)} epochs); expected {want}", why, key)
     if first_wrong is None:
+        _converged_at_tol(fn, what, window, hidden)
         return
     said, why, key = first_wrong
     for name, sentence, rule in CONVERGENCE_VARIANTS:
         if answers == [rule(h, window, tol) for h, _, _, _ in cases]:
             raise CheckFailed(f"{said}: {sentence}", key=name)
     raise CheckFailed(f"{said}: {why}", key=key)
+
+
+def _converged_at_tol(fn, what, window, hidden):
+    """The rule's boundary: a window whose best loss is EXACTLY tol below the best before it has
+    converged ("at most tol"). The numbers are powers of two, so the difference is exact."""
+    tol = 2.0 ** (-9 if hidden else -10)
+    history = [1.0, 0.75, 0.5 + tol] + [0.625 - k / 64 for k in range(window - 1)] + [0.5]
+    shown = ", ".join(f"{v:g}" for v in history)
+    for kind in (list, np.array):
+        raw = call(fn, kind(history), window, tol, what=what)
+        if np.ndim(raw) == 0 and not bool(raw):
+            raise CheckFailed(f"{what}(history, window={window}, tol={tol:g}) returned False for history = "
+                              f"[{shown}]: the best loss of the window, 0.5, is exactly tol below the best "
+                              f"before it, {0.5 + tol:g}. 'No improvement larger than tol' includes a gain of "
+                              f"exactly tol: converged means gain <= tol, not gain < tol.", key="strict_tol")
 
 
 # --- 10. the training loop ------------------------------------------------------------------------
@@ -1212,7 +1424,8 @@ def _ref_train(params, X, labels, lr, epochs, batch_size, seed, window=5, tol=No
         for start in range(0, stop, batch_size):
             idx = order[start:start + batch_size]
             lab = labels[start:start + batch_size] if variant == "labels_not_shuffled" else labels[idx]
-            loss, grads = _loss_grads(p, X[idx], lab)
+            inputs = X[start:start + batch_size] if variant == "inputs_not_shuffled" else X[idx]
+            loss, grads = _loss_grads(p, inputs, lab)
             p = _step(p, grads, lr)
             losses.append(loss)
             sizes.append(len(idx))
@@ -1238,6 +1451,8 @@ TRAIN_VARIANTS = [
                       "rng.permutation(N) at the start of every epoch."),
     ("labels_not_shuffled", "the labels were not shuffled with the inputs: X[idx] was paired with "
                             "labels[start:start + batch_size]. Index both with the same idx."),
+    ("inputs_not_shuffled", "the inputs were not shuffled with the labels: X[start:start + batch_size] was "
+                            "paired with labels[idx]. Index both with the same idx."),
     ("drops_last_batch", "the last, smaller batch of each epoch was dropped (range(0, N - batch_size + 1, ...), "
                          "N // batch_size batches, or a bound of N - batch_size): range(0, N, batch_size) "
                          "gives every sample a turn, the last batch with the N % batch_size left over."),
@@ -1420,6 +1635,65 @@ def _digits_split(hidden):
     return X_train, labels_train, X_test, labels_test
 
 
+def _rerun_fit(fn, X_train, labels_train, seed):
+    """``fn`` again, warnings silenced: (the params it returned or None, the inputs it passed to train
+    or None when that cannot be seen)."""
+    space = getattr(fn, "__globals__", None)
+    original = space.get("train") if isinstance(space, dict) else None
+    seen = []
+    if callable(original):
+        def recording(*a, **k):
+            X = k.get("X", a[1] if len(a) > 1 else None)
+            seen.append(None if X is None else np.array(X, dtype=np.float64))
+            return original(*a, **k)
+        space["train"] = functools.update_wrapper(recording, original)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                warnings.catch_warnings(), np.errstate(all="ignore"), time_limit(call_seconds()):
+            warnings.simplefilter("ignore")
+            params = fn(X_train.copy(), labels_train.copy(), np.random.default_rng(seed))
+    except (Exception, _OutOfTime):  # noqa: BLE001 (it warned before; what it does now is evidence only)
+        params = None
+    finally:
+        if callable(original):
+            space["train"] = original
+    return params, (seen[0] if seen else None)
+
+
+def _finite_params(params):
+    try:
+        return all(np.all(np.isfinite(np.asarray(v, dtype=np.float64))) for v in params.values())
+    except (AttributeError, TypeError, ValueError):
+        return True
+
+
+def _why_warned(fn, what, exc, X_train, labels_train, seed):
+    """fit_digits warned: name what went wrong when it can be seen (the inputs it trained on hold nan,
+    or training blew up), else the warning itself."""
+    warned = str(exc).split("(", 1)[-1].split(")", 1)[0]
+    params, X = _rerun_fit(fn, X_train, labels_train, seed)
+    if X is not None and X.shape == X_train.shape and not np.all(np.isfinite(X)):
+        bad = int(np.sum(~np.all(np.isfinite(X), axis=0)))
+        return CheckFailed(
+            f"{what}: the inputs it passed to train hold nan or inf in {bad} of the {X.shape[1]} pixel columns "
+            f"(numpy warned: {warned}). X_train arrives standardised already, divided by its std + 0.1: some "
+            f"pixels are 0 in every image, their std is 0, and standardising them again divides 0 by 0. "
+            f"Train on X_train as it is.", key="inputs_not_finite")
+    if X is None and "divide" in warned and params is not None and not _finite_params(params):
+        return CheckFailed(
+            f"{what}: numpy warned ({warned}) and the trained parameters hold nan: a division by zero, not a "
+            f"step too large, made them so. If fit_digits standardises X_train again: it arrives standardised "
+            f"already, divided by its std + 0.1, and the pixels that are 0 in every image have std 0, so "
+            f"standardising them again divides 0 by 0. Train on X_train as it is.", key="inputs_not_finite")
+    if params is not None and not _finite_params(params):
+        return CheckFailed(
+            f"{what}: training diverged: numpy warned ({warned}) and the trained parameters hold nan or inf. "
+            f"The learning rate is too large for this network: each step overshoots and the loss grows "
+            f"until the numbers overflow. Lower it (the learning-rate sweep of section 6 shows where it blows up).",
+            key="diverged")
+    return exc
+
+
 @_part("fit_digits", uses=("init_params", "train"))
 def fit_digits(fn, *, hidden=False):
     what = _name(fn, "fit_digits")
@@ -1429,7 +1703,12 @@ def fit_digits(fn, *, hidden=False):
     rng = np.random.default_rng(seed)
     untouched = np.random.default_rng(seed).bit_generator.state
     with contextlib.redirect_stdout(io.StringIO()):
-        params = call(fn, given_X, given_labels, rng, what=what)
+        try:
+            params = call(fn, given_X, given_labels, rng, what=what)
+        except CheckFailed as exc:
+            if exc.key != "warning":
+                raise
+            raise _why_warned(fn, what, exc, X_train, labels_train, seed) from None
     if not (np.array_equal(given_X, X_train) and np.array_equal(given_labels, labels_train)):
         raise CheckFailed(f"{what} changed the training data in place.", key="mutated_input")
     layers = len(params) // 2 if isinstance(params, dict) else 0

@@ -714,3 +714,330 @@ MISTAKES = [
             return params
         """),
 ]
+
+
+# --- the blind catalog (tests/mistakes_holdout/05_training.py, docs/holdout_04_06.md), each row with the
+# key its check now names; written by another teaching assistant from the learner's notebook alone
+BLIND = [
+    Mistake("gradient_descent", "one_step_short", "range(1, steps): one update too few, steps positions", """
+        def gradient_descent(grad, w0, lr, steps):
+            path = [float(w0)]
+            for _ in range(1, steps):
+                path.append(path[-1] - lr * grad(path[-1]))
+            return np.array(path)
+        """, kind="blind"),
+    Mistake("gradient_descent", "returned_list", "the path returned as a Python list", """
+        def gradient_descent(grad, w0, lr, steps):
+            path = [float(w0)]
+            for _ in range(steps):
+                path.append(path[-1] - lr * grad(path[-1]))
+            return path
+        """, kind="blind"),
+    Mistake("gradient_descent", "path_aliased", "w is a 0-d array updated with -=; the path appends the same object each time", """
+        def gradient_descent(grad, w0, lr, steps):
+            w = np.array(w0, dtype=float)
+            path = [w.copy()]
+            for _ in range(steps):
+                w -= lr * grad(w)
+                path.append(w)
+            return np.array(path)
+        """, kind="blind"),
+    Mistake("sgd_step", "not_in_place", "for name, p in params.items(): p = p - lr * grads[name] (a local name rebound)", """
+        def sgd_step(params, grads, lr):
+            for name, p in params.items():
+                p = p - lr * grads[name]
+        """, kind="blind"),
+    Mistake("sgd_step", "params_skipped", "layers counted with range(1, len(params) // 2): the last layer never moves", """
+        def sgd_step(params, grads, lr):
+            for k in range(1, len(params) // 2):
+                params[f"W{k}"] -= lr * grads[f"W{k}"]
+                params[f"b{k}"] -= lr * grads[f"b{k}"]
+        """, kind="blind"),
+    Mistake("sgd_step", "bias_not_updated", "only 2-D arrays updated (p.ndim == 2), biases skipped", """
+        def sgd_step(params, grads, lr):
+            for name in params:
+                if params[name].ndim == 2:
+                    params[name] -= lr * grads[name]
+        """, kind="blind"),
+    Mistake("init_params", "forgot_sqrt", "rng.normal(0, 2 / fan_in): the variance passed as the standard deviation", """
+        def init_params(sizes, rng):
+            params = {}
+            for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+                params[f"W{k}"] = rng.normal(0.0, 2.0 / fan_in, size=(fan_in, fan_out))
+                params[f"b{k}"] = np.zeros(fan_out)
+            return params
+        """, kind="blind"),
+    Mistake("init_params", "fan_out", "scale sqrt(2 / fan_out)", """
+        def init_params(sizes, rng):
+            params = {}
+            for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+                params[f"W{k}"] = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_out)
+                params[f"b{k}"] = np.zeros(fan_out)
+            return params
+        """, kind="blind"),
+    Mistake("init_params", "wrong_keys", "range(1, len(sizes) - 1): the output layer is never made", """
+        def init_params(sizes, rng):
+            params = {}
+            for k in range(1, len(sizes) - 1):
+                fan_in, fan_out = sizes[k - 1], sizes[k]
+                params[f"W{k}"] = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
+                params[f"b{k}"] = np.zeros(fan_out)
+            return params
+        """, kind="blind"),
+    Mistake("loss_and_grads", "fixed_depth", "written for K = 2 only (passes the visible two-layer example)", """
+        def loss_and_grads(params, X, labels):
+            z1, c1 = affine_forward(X, params["W1"], params["b1"])
+            h1, cr = relu_forward(z1)
+            scores, c2 = affine_forward(h1, params["W2"], params["b2"])
+            loss, dscores = softmax_cross_entropy(scores, labels)
+            dh1, dW2, db2 = affine_backward(dscores, c2)
+            _, dW1, db1 = affine_backward(relu_backward(dh1, cr), c1)
+            return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+        """, kind="blind"),
+    Mistake("loss_and_grads", "wrong_keys", "backward loop range(K, 1, -1): the first layer gets no gradient", """
+        def loss_and_grads(params, X, labels):
+            K = len(params) // 2
+            caches, h = [], X
+            for k in range(1, K + 1):
+                h, cache = affine_forward(h, params[f"W{k}"], params[f"b{k}"])
+                caches.append(cache)
+                if k < K:
+                    h, cache = relu_forward(h)
+                    caches.append(cache)
+            loss, dh = softmax_cross_entropy(h, labels)
+            grads = {}
+            for k in range(K, 1, -1):
+                if k < K:
+                    dh = relu_backward(dh, caches.pop())
+                dh, grads[f"W{k}"], grads[f"b{k}"] = affine_backward(dh, caches.pop())
+            return loss, grads
+        """, kind="blind"),
+    Mistake("loss_and_grads", "caches_mixed_up", "caches.append after the if (indentation slip): a hidden layer keeps only its relu cache", """
+        def loss_and_grads(params, X, labels):
+            K = len(params) // 2
+            caches, h = [], X
+            for k in range(1, K + 1):
+                h, cache = affine_forward(h, params[f"W{k}"], params[f"b{k}"])
+                if k < K:
+                    h, cache = relu_forward(h)
+                caches.append(cache)
+            loss, dh = softmax_cross_entropy(h, labels)
+            grads = {}
+            for k in range(K, 0, -1):
+                if k < K:
+                    dh = relu_backward(dh, caches.pop())
+                dh, grads[f"W{k}"], grads[f"b{k}"] = affine_backward(dh, caches.pop())
+            return loss, grads
+        """, kind="blind"),
+    Mistake("numerical_grads", "not_restored", "the entry is left at old - eps after each difference", """
+        def numerical_grads(f, params, eps=1e-5):
+            grads = {}
+            for name, p in params.items():
+                g = np.zeros_like(p)
+                for i in np.ndindex(p.shape):
+                    old = p[i]
+                    p[i] = old + eps
+                    up = f(params)
+                    p[i] = old - eps
+                    down = f(params)
+                    g[i] = (up - down) / (2 * eps)
+                grads[name] = g
+            return grads
+        """, kind="blind"),
+    Mistake("numerical_grads", "forward_difference", "one-sided (f(p + eps) - f(p)) / eps", """
+        def numerical_grads(f, params, eps=1e-5):
+            grads = {}
+            base = f(params)
+            for name, p in params.items():
+                g = np.zeros_like(p)
+                for i in np.ndindex(p.shape):
+                    old = p[i]
+                    p[i] = old + eps
+                    g[i] = (f(params) - base) / eps
+                    p[i] = old
+                grads[name] = g
+            return grads
+        """, kind="blind"),
+    Mistake("numerical_grads", "wrong_keys", "the result keyed by position 0, 1, 2, ... instead of by name", """
+        def numerical_grads(f, params, eps=1e-5):
+            grads = {}
+            for n, p in enumerate(params.values()):
+                g = np.zeros_like(p)
+                for i in np.ndindex(p.shape):
+                    old = p[i]
+                    p[i] = old + eps
+                    up = f(params)
+                    p[i] = old - eps
+                    down = f(params)
+                    p[i] = old
+                    g[i] = (up - down) / (2 * eps)
+                grads[n] = g
+            return grads
+        """, kind="blind"),
+    Mistake("per_example_step", "overwrote_accumulator", "the buffers zeroed inside the example loop: they end with the last example only", """
+        def per_example_step(params, grads, X, labels, lr):
+            T = len(X)
+            Loss = 0.0
+            for t in range(T):
+                for name in grads:
+                    grads[name][...] = 0.0
+                div, g = loss_and_grads(params, X[t:t + 1], labels[t:t + 1])
+                Loss += div
+                for name in grads:
+                    grads[name] += g[name]
+            sgd_step(params, grads, lr / T)
+            return Loss / T
+        """, kind="blind"),
+    Mistake("per_example_step", "loss_overwritten", "Loss = div (not +=): returns the last example's loss / T", """
+        def per_example_step(params, grads, X, labels, lr):
+            T = len(X)
+            for name in grads:
+                grads[name][...] = 0.0
+            Loss = 0.0
+            for t in range(T):
+                div, g = loss_and_grads(params, X[t:t + 1], labels[t:t + 1])
+                Loss = div
+                for name in grads:
+                    grads[name] += g[name]
+            sgd_step(params, grads, lr / T)
+            return Loss / T
+        """, kind="blind"),
+    Mistake("per_example_step", "returned_sum_loss", "returns Loss, the sum over the T examples", """
+        def per_example_step(params, grads, X, labels, lr):
+            T = len(X)
+            for name in grads:
+                grads[name][...] = 0.0
+            Loss = 0.0
+            for t in range(T):
+                div, g = loss_and_grads(params, X[t:t + 1], labels[t:t + 1])
+                Loss += div
+                for name in grads:
+                    grads[name] += g[name]
+            sgd_step(params, grads, lr / T)
+            return Loss
+        """, kind="blind"),
+    Mistake("minibatch_step", "loss_after_update", "returns loss_only(params, ...) computed after the update", """
+        def minibatch_step(params, X, labels, lr):
+            _, grads = loss_and_grads(params, X, labels)
+            sgd_step(params, grads, lr)
+            return loss_only(params, X, labels)
+        """, kind="blind"),
+    Mistake("minibatch_step", "step_per_example", "a loop over the rows with one full-lr step each (T steps, not one)", """
+        def minibatch_step(params, X, labels, lr):
+            losses = []
+            for t in range(len(X)):
+                loss, grads = loss_and_grads(params, X[t:t + 1], labels[t:t + 1])
+                sgd_step(params, grads, lr)
+                losses.append(loss)
+            return float(np.mean(losses))
+        """, kind="blind"),
+    Mistake("minibatch_step", "returned_tuple", "returns (loss, grads)", """
+        def minibatch_step(params, X, labels, lr):
+            loss, grads = loss_and_grads(params, X, labels)
+            sgd_step(params, grads, lr)
+            return loss, grads
+        """, kind="blind"),
+    Mistake("accuracy", "divided_by_size", "correct count divided by scores.size (N * C)", """
+        def accuracy(scores, labels):
+            return float(np.sum(np.argmax(scores, axis=1) == labels) / scores.size)
+        """, kind="blind"),
+    Mistake("accuracy", "integer_dtype", "count // len(labels): 0 unless every row is right", """
+        def accuracy(scores, labels):
+            return np.sum(np.argmax(scores, axis=1) == labels) // len(labels)
+        """, kind="blind"),
+    Mistake("accuracy", "ties_counted", "right when the label's score equals the row max: ties count as correct", """
+        def accuracy(scores, labels):
+            rows = np.arange(len(labels))
+            return float(np.mean(scores[rows, labels] == scores.max(axis=1)))
+        """, kind="blind"),
+    Mistake("has_converged", "short_history", "guard len(history) < window: min of an empty slice at len == window", """
+        def has_converged(history, window, tol):
+            if len(history) < window:
+                return False
+            return min(history[:-window]) - min(history[-window:]) <= tol
+        """, kind="blind"),
+    Mistake("has_converged", "strict_tol", "improvement < tol instead of <= tol", """
+        def has_converged(history, window, tol):
+            if len(history) <= window:
+                return False
+            return min(history[:-window]) - min(history[-window:]) < tol
+        """, kind="blind"),
+    Mistake("has_converged", "mean_not_min", "the mean of the window against the mean before it", """
+        def has_converged(history, window, tol):
+            if len(history) <= window:
+                return False
+            return float(np.mean(history[:-window]) - np.mean(history[-window:])) <= tol
+        """, kind="blind"),
+    Mistake("train", "shuffles_once", "one permutation drawn before the epoch loop, reused every epoch", """
+        def train(params, X, labels, lr, epochs, batch_size, rng, print_every=10, window=5, tol=None):
+            N = len(X)
+            history = []
+            order = rng.permutation(N)
+            for epoch in range(1, epochs + 1):
+                losses = [minibatch_step(params, X[order[s:s + batch_size]], labels[order[s:s + batch_size]], lr)
+                          for s in range(0, N, batch_size)]
+                history.append(float(np.mean(losses)))
+                if print_every and epoch % print_every == 0:
+                    print(f"epoch {epoch:5d}   loss {history[-1]:.4f}")
+                if tol is not None and has_converged(history, window, tol):
+                    if print_every:
+                        print(f"converged after epoch {epoch}")
+                    break
+            return history
+        """, kind="blind"),
+    Mistake("train", "prints_wrong_epochs", "epochs counted from 0: a line after epochs 1, 11, 21, ...", """
+        def train(params, X, labels, lr, epochs, batch_size, rng, print_every=10, window=5, tol=None):
+            N = len(X)
+            history = []
+            for epoch in range(epochs):
+                order = rng.permutation(N)
+                losses = [minibatch_step(params, X[order[s:s + batch_size]], labels[order[s:s + batch_size]], lr)
+                          for s in range(0, N, batch_size)]
+                history.append(float(np.mean(losses)))
+                if print_every and epoch % print_every == 0:
+                    print(f"epoch {epoch:5d}   loss {history[-1]:.4f}")
+                if tol is not None and has_converged(history, window, tol):
+                    if print_every:
+                        print(f"converged after epoch {epoch}")
+                    break
+            return history
+        """, kind="blind"),
+    Mistake("train", "print_every_zero", "epoch % print_every tested before print_every: print_every=0 raises ZeroDivisionError", """
+        def train(params, X, labels, lr, epochs, batch_size, rng, print_every=10, window=5, tol=None):
+            N = len(X)
+            history = []
+            for epoch in range(1, epochs + 1):
+                order = rng.permutation(N)
+                losses = [minibatch_step(params, X[order[s:s + batch_size]], labels[order[s:s + batch_size]], lr)
+                          for s in range(0, N, batch_size)]
+                history.append(float(np.mean(losses)))
+                if epoch % print_every == 0 and print_every > 0:
+                    print(f"epoch {epoch:5d}   loss {history[-1]:.4f}")
+                if tol is not None and has_converged(history, window, tol):
+                    if print_every:
+                        print(f"converged after epoch {epoch}")
+                    break
+            return history
+        """, kind="blind"),
+    Mistake("fit_digits", "low_accuracy", "3 epochs of batches of 256 at lr 0.01: far too few steps", """
+        def fit_digits(X_train, labels_train, rng):
+            params = init_params([64, 128, 10], rng)
+            train(params, X_train, labels_train, lr=0.01, epochs=3, batch_size=256, rng=rng, print_every=1)
+            return params
+        """, kind="blind"),
+    Mistake("fit_digits", "diverged", "lr = 5: training blows up", """
+        def fit_digits(X_train, labels_train, rng):
+            params = init_params([64, 128, 10], rng)
+            train(params, X_train, labels_train, lr=5.0, epochs=40, batch_size=32, rng=rng, print_every=10)
+            return params
+        """, kind="blind"),
+    Mistake("fit_digits", "inputs_not_finite", "X_train standardised again inside, with its own statistics (no +0.1)", """
+        def fit_digits(X_train, labels_train, rng):
+            X = (X_train - X_train.mean(axis=0)) / X_train.std(axis=0)
+            params = init_params([64, 128, 10], rng)
+            train(params, X, labels_train, lr=0.1, epochs=40, batch_size=32, rng=rng, print_every=10)
+            return params
+        """, kind="blind"),
+]
+
+MISTAKES = MISTAKES + BLIND
