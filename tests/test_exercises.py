@@ -500,3 +500,22 @@ def test_a_named_mistake_of_the_part_leads_and_a_dependency_note_follows():
     lines = str(info.value).splitlines()
     assert lines[0] == "neuron: loss='mse' was ignored: you called pick.", str(info.value)
     assert lines[1].startswith("  (this failure starts in pick, whose check passed"), str(info.value)
+
+
+# --- raw numpy exceptions whose cause is clear become a sentence naming it ---------------------
+
+@pytest.mark.parametrize("body, key, says", [
+    ("g = 2 * x\n    g /= 1 + x ** 2\n    return g", "integer_in_place", "an in-place `/=`"),
+    ("g = np.zeros_like(x)\n    g += x * 0.5\n    return g", "integer_in_place", "an in-place `+=`"),
+    ("return -1.0 * x ** -2", "integer_negative_power", "x ** -2"),
+])
+def test_an_integer_array_that_cannot_hold_the_result_is_named(body, key, says):
+    """numpy's UFuncTypeError / ValueError for integer arrays: the sentence names the cause, first."""
+    import numpy as np
+    from autograder.guard import call
+    space = {"np": np}
+    exec(f"def grad(x):\n    {body}\n", space)
+    with pytest.raises(CheckFailed) as info:
+        call(space["grad"], np.array([1, 2, 3]), what="grad")
+    assert info.value.key == key and str(info.value).startswith("grad: ") and says in str(info.value)
+    assert call(space["grad"], np.array([1.0, 2.0, 3.0]), what="grad") is not None, "floats are fine"
