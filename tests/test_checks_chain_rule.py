@@ -109,7 +109,7 @@ def test_a_failing_worked_example_shows_the_seed_numbers_too(sol, gates):
                          with_globals(sol.simple_example, mul_backward=unswapped_mul_backward))
     assert "f = -12, df/dx = -4, df/dy = -4, df/dz = 3" in message
     assert "df/dx = 3.00, df/dy = 3.00, df/dz = -4.00" in message
-    message = fails_with("forward_wrong", check.neuron_gates,
+    message = fails_with("sigmoid_sign", check.neuron_gates,
                          lambda w, x: (1 - sol.neuron_gates(w, x)[0],) + sol.neuron_gates(w, x)[1:])
     assert "CS231n lecture 4 slides:" in message and "yours:" in message and "f = 0.27" in message
 
@@ -142,7 +142,11 @@ def test_numbers_labelled_seed_are_in_the_seed_note():
     ("outer_at_x", lambda x: np.cos(x) * 2 * x),
     ("outer_not_differentiated", lambda x: np.sin(x ** 2) * 2 * x),
     ("sign_flipped", lambda x: -np.cos(x ** 2) * 2 * x),
-    ("scaled_half", lambda x: np.cos(x ** 2) * x),
+    ("inner_derivative_wrong", lambda x: np.cos(x ** 2) * x),
+    ("outer_at_inner_derivative", lambda x: np.cos(2 * x) * 2 * x),
+    ("square_outside", lambda x: np.cos(x) ** 2 * 2 * x),
+    ("outer_derivative_wrong", lambda x: -np.sin(x ** 2) * 2 * x),
+    ("outer_at_x", lambda x: np.cos(x)),
 ])
 def test_sin_square_derivative_mistakes(key, wrong):
     fails_with(key, check.sin_square_derivative, wrong)
@@ -405,8 +409,10 @@ def test_simple_example_mistakes(sol, gates):
     fails_with("add_dropped", check.simple_example, with_globals(fn, add_backward=dropped_add_backward))
     fails_with("zero_start", check.simple_example,
                lambda x, y, z: ((x + y) * z, 0.0, 0.0, 0.0))
-    fails_with("forward_wrong", check.simple_example,
+    fails_with("forward_formula", check.simple_example,
                lambda x, y, z: (x + y * z, z, z, x + y))
+    fails_with("forward_wrong", check.simple_example,
+               lambda x, y, z: (0.5 * (x + y) * z, z, z, x + y))
     fails_with("bad_return", check.simple_example, lambda x, y, z: (x + y) * z)
 
 
@@ -478,7 +484,9 @@ def test_neuron_gates_mistakes(sol, gates, hidden):
     fails_with("missing_sigmoid_derivative", check.neuron_gates, no_sigmoid_derivative, hidden=hidden)
     fails_with("wrong_shape", check.neuron_gates, lambda w, x: (fn(w, x)[0], fn(w, x)[1][:2], fn(w, x)[2]),
                hidden=hidden)
-    fails_with("forward_wrong", check.neuron_gates, lambda w, x: (1 - fn(w, x)[0],) + fn(w, x)[1:],
+    fails_with("sigmoid_sign", check.neuron_gates, lambda w, x: (1 - fn(w, x)[0],) + fn(w, x)[1:],
+               hidden=hidden)
+    fails_with("forward_wrong", check.neuron_gates, lambda w, x: (0.5 * fn(w, x)[0],) + fn(w, x)[1:],
                hidden=hidden)
 
 
@@ -508,8 +516,8 @@ def test_neuron_visible_check_sees_past_the_seed_numbers(sol):
     """The seed's w1 = w2 = -3 hides a bias taken from w[1]; the visible check's second point does not."""
     def bias_from_w1(w, x):
         return sol.neuron_gates(np.array([w[0], w[1], w[1]]), x)
-    message = fails_with("forward_wrong", check.neuron_gates, bias_from_w1)
-    assert "at w = [0.7, -1.2, 0.4]" in message
+    message = fails_with("bias_wrong", check.neuron_gates, bias_from_w1)
+    assert "at w = [0.7, -1.2, 0.4]" in message and "the bias is w[2], not w[1]" in message
 
 
 def shortcut_given_z(w, x):

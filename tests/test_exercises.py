@@ -519,3 +519,16 @@ def test_an_integer_array_that_cannot_hold_the_result_is_named(body, key, says):
         call(space["grad"], np.array([1, 2, 3]), what="grad")
     assert info.value.key == key and str(info.value).startswith("grad: ") and says in str(info.value)
     assert call(space["grad"], np.array([1.0, 2.0, 3.0]), what="grad") is not None, "floats are fine"
+
+
+def test_a_gate_built_with_a_constant_is_checked_for_its_one_gradient():
+    """mul_const_backward returns dx alone (the constant a gets no gradient): the pair check asks
+    for the gradients the backward gives, not one per forward argument (notebook 01's neuron)."""
+    space = _gates("def mul_const_forward(x, a):\n    return a * x, a\n"
+                   "def mul_const_backward(dout, cache):\n    return cache * dout\n"
+                   "def neuron(x):\n    out, c = mul_const_forward(x, -1.0)\n"
+                   "    return out, mul_const_backward(1.0, c)\n")
+    ex = _exercises("82_test", functions={"mul_gate": ("mul_const_forward", "mul_const_backward")})
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("mul_gate",))(_wrong("neuron: dx is wrong."))(space["neuron"], quiet=True)
+    assert str(info.value) == "neuron: dx is wrong.", str(info.value)
