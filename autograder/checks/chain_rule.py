@@ -254,6 +254,16 @@ def _chain_forward_case(forward, x, chain, explicit):
         if len(chain) > 3 and _same(y, outputs[2]):
             raise CheckFailed(f"{what}{where}: y is the output of the first three functions only: "
                               f"{FIXED_LENGTH.format(n=len(chain))}", key="fixed_length", hint=2)
+        # a loop that stops early or starts late: y is the output of a part of the chain
+        for k in range(1, len(chain)):
+            if _same(y, outputs[k - 1]):
+                raise CheckFailed(f"{what}{where}: y is the output of the first {k} of the {len(chain)} functions: "
+                                  f"the loop stops early (range(len(chain) - 1)?): apply every function of the "
+                                  f"chain, `for function, _ in chain:`.", key="loop_bounds", hint=2)
+            if _same(y, _run_chain(x, chain[k:])[1][-1]):
+                raise CheckFailed(f"{what}{where}: y skips the first {k} of the {len(chain)} functions: the loop "
+                                  f"starts late (range(1, len(chain))?): apply every function of the chain, "
+                                  f"`for function, _ in chain:`.", key="loop_bounds", hint=2)
         raise CheckFailed(f"{what}{where}: y is wrong: apply each function of the chain in turn, "
                           f"from the first to the last.", key="forward_wrong")
     try:
@@ -597,9 +607,9 @@ def _exp_far(forward, backward, hidden):
         bad = np.argmax(np.abs(out - want) / want)
         if clip is not None:
             raise CheckFailed(f"{fwd}: at x = {x.flat[bad]:g} yours is {out.flat[bad]:.4g} = "
-                              f"exp({np.sign(x.flat[bad]) * clip:g}), not "
+                              f"exp({np.sign(x.flat[bad]) * clip:.4g}), not "
                               f"exp({x.flat[bad]:g}) = {want.flat[bad]:.4g}: your exp stops changing at |x| = "
-                              f"{clip:g} (np.clip?). np.exp is finite for x up to 709 and needs no guard; a clipped "
+                              f"{clip:.4g} (np.clip?). np.exp is finite for x up to 709 and needs no guard; a clipped "
                               f"input changes the value.", key="input_clipped")
         raise CheckFailed(f"{fwd}: for inputs far from 0 (x = {x.tolist()}) out is wrong: at x = {x.flat[bad]:g} "
                           f"yours is {out.flat[bad]:.6g}, exp(x) = {want.flat[bad]:.6g}.", key="forward_wrong")
@@ -610,7 +620,7 @@ def _exp_far(forward, backward, hidden):
         bad = np.argmax(np.abs(dx - dout * want) / (dout * want))
         raise CheckFailed(f"{bwd}: for inputs far from 0 (x = {x.tolist()}) dx is wrong: at x = {x.flat[bad]:g} "
                           f"yours is {dx.flat[bad]:.6g}, dout * exp(x) = {(dout * want).flat[bad]:.6g}"
-                          + (f" (your local gradient stops changing at |x| = {clip:g}: np.clip?)." if clip else "."),
+                          + (f" (your local gradient stops changing at |x| = {clip:.4g}: np.clip?)." if clip else "."),
                           key="input_clipped" if clip else "wrong_values")
 
 
@@ -1195,8 +1205,8 @@ def _sigmoid_case(fn, x, what):
     bad = np.argmax(np.abs(flat_got - flat_want) / np.maximum(np.abs(flat_want), 1e-300))
     clip = _clipped_at(flat_x, flat_got, flat_want, lambda y: np.log(y) - np.log1p(-y))
     if clip is not None:
-        raise CheckFailed(f"{what}: wrong beyond |x| = {clip:g}: at x = {flat_x[bad]:g} yours is {flat_got[bad]:.6g}, "
-                          f"which is sigma({np.sign(flat_x[bad]) * clip:g}), not sigma({flat_x[bad]:g}) = "
+        raise CheckFailed(f"{what}: wrong beyond |x| = {clip:.4g}: at x = {flat_x[bad]:g} yours is {flat_got[bad]:.6g}, "
+                          f"which is sigma({np.sign(flat_x[bad]) * clip:.4g}), not sigma({flat_x[bad]:g}) = "
                           f"{flat_want[bad]:.6g}: your sigmoid stops changing there (np.clip?). Clipping changes the "
                           f"value; the two forms of hint 2 are exact and finite for every x.", key="input_clipped",
                           hint=2)
