@@ -1051,3 +1051,10 @@ def test_sigmoid_mistakes_named_by_what_they_did(hidden):
     fails_with("precedence", check.sigmoid_backward, lambda d, s: d * s - s ** 2, hidden=hidden)
     fails_with("precedence", check.sigmoid_backward, lambda d, s: d * s * 1 - s, hidden=hidden)
     fails_with("cache_indexed", check.sigmoid_backward, lambda d, s: d * s[0] * (1 - s[0]), hidden=hidden)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_two_input_gate_that_returns_one_gradient_is_named(sol, hidden):
+    for part, forward in (("add_gate", sol.add_forward), ("mul_gate", sol.mul_forward), ("max_gate", sol.max_forward)):
+        message = fails_with("one_gradient", getattr(check, part), forward, lambda d, c: d * 1.0, hidden=hidden)
+        assert "(dx, dy)" in message

@@ -417,6 +417,15 @@ def _name(fn, default):
     return getattr(fn, "__name__", default)
 
 
+def _one_gradient(exc, what):
+    """A two-input gate's backward that returned one gradient, as the one-input gates do."""
+    if exc.key == "wrong_count" and "returned 1 value" in str(exc):
+        raise CheckFailed(f"{what} returned one gradient; a gate with two inputs returns two, (dx, dy), one per "
+                          f"input in the order of forward's arguments (only the one-input gates return dx "
+                          f"alone).", key="one_gradient", hint=3) from None
+    raise exc
+
+
 def _constant_gradient(what, exc, constant):
     """backward returned (dx, d<constant>) for a gate whose second argument is a constant."""
     if exc.key == "wrong_count" and "returned 2 values" in str(exc):
@@ -516,8 +525,11 @@ def add_gate(forward, backward, *, hidden=False):
         x, y = rng.standard_normal(shape), rng.standard_normal(shape)
         _check_forward(forward, (x, y), x + y, _name(forward, "add_forward"),
                        mistakes=[("add_forward_mul", "add gate computes x + y, not x * y.", x * y)])
-        check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
-                    reference=lambda x, y: x + y)
+        try:
+            check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
+                        reference=lambda x, y: x + y)
+        except CheckFailed as exc:
+            _one_gradient(exc, _name(backward, "backward"))
     _gate_kinds(forward, backward, hidden, lambda x, y: x + y,
                 [lambda x, y: np.ones_like(x), lambda x, y: np.ones_like(y)], 2)
 
@@ -538,8 +550,11 @@ def mul_gate(forward, backward, *, hidden=False):
         x, y = rng.standard_normal(shape), rng.standard_normal(shape)
         _check_forward(forward, (x, y), x * y, _name(forward, "mul_forward"),
                        mistakes=[("mul_forward_add", "multiply gate computes x * y, not x + y.", x + y)])
-        check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
-                    reference=lambda x, y: x * y)
+        try:
+            check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
+                        reference=lambda x, y: x * y)
+        except CheckFailed as exc:
+            _one_gradient(exc, _name(backward, "backward"))
     _gate_kinds(forward, backward, hidden, lambda x, y: x * y, [lambda x, y: y, lambda x, y: x], 2)
 
 
@@ -771,6 +786,8 @@ def max_gate(forward, backward, *, hidden=False):
             check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
                         reference=np.maximum)
         except CheckFailed as exc:
+            if exc.key == "wrong_count":
+                _one_gradient(exc, _name(backward, "max_backward"))
             _selected_entries(exc, forward, backward, x, y)
     _max_integers(forward, backward, hidden)
     _gate_kinds(forward, backward, hidden, np.maximum, [lambda x, y: (x > y) * 1.0, lambda x, y: (y > x) * 1.0],
@@ -890,7 +907,7 @@ def _numbers(result, what, names, shapes, hints):
     return arrays
 
 
-def _diagnose_example(what, mine, truth, variants, names, table="", context="", forwards=()):
+def _diagnose_example(what, mine, truth, variants, names, table="", context="", forwards=(), order_hint=None):
     """Raise a CheckFailed naming the mistake; ``table`` (the seed's numbers next to yours)
     ends the message, where it helps most.  ``forwards``: (key, sentence, wrong forward value,
     hint) for the usual wrong formulas of the forward value."""
@@ -916,7 +933,7 @@ def _diagnose_example(what, mine, truth, variants, names, table="", context="", 
             yours = ", ".join(names[j] for j in order)
             raise CheckFailed(f"{what}{context}: your gradients are right but returned in the order ({yours}): "
                               f"return ({', '.join(names)}), the gradients in the order of the arguments.{tail}",
-                              key="return_order")
+                              key="return_order", hint=order_hint)
     bad = [n for n, m, t in zip(names[1:], mine[1:], truth[1:]) if relative_error(m, t) > VALUE_RTOL * 1e3]
     raise CheckFailed(f"{what}{context}: wrong gradient{'s' if len(bad) > 1 else ''}: {', '.join(bad)}.{tail}",
                       key="wrong_values")
@@ -963,7 +980,7 @@ def _simple_variants(q, z):
 def _simple_forwards(x, y, z):
     """The usual wrong formulas of f = (x + y) z: (key, sentence, value, hint)."""
     gates = "q = add_forward(x, y), then f = mul_forward(q, z)"
-    return [("forward_formula", f"yours is {text}; f = (x + y) z: {gates}.", value, 1)
+    return [("forward_formula", f"yours is {text}; f = (x + y) z: {gates}.", value, 3)
             for text, value in (("x + y z (the multiply done first)", x + y * z), ("x y + z", x * y + z),
                                 ("(x + z) y", (x + z) * y), ("(y + z) x", (y + z) * x), ("x + y + z", x + y + z),
                                 ("x y z", x * y * z))]
@@ -994,7 +1011,7 @@ def simple_example(fn, *, hidden=False):
             raise CheckFailed(f"{what}{context}: you returned the seed's numbers (-12, -4, -4, 3) at another "
                               f"point: compute them from x, y and z with your gates.", key="hard_coded", hint=1)
         _diagnose_example(what, mine, truth, _simple_variants(q, z), names, table, context,
-                          forwards=_simple_forwards(x, y, z))
+                          forwards=_simple_forwards(x, y, z), order_hint=3)
         shown = shown or table
     if shown:
         print(shown)
@@ -1076,8 +1093,10 @@ def _neuron_variants(w, x, shortcut):
     return rows + common
 
 
-def _neuron_forwards(w, x):
-    """The usual wrong formulas of f = sigma(w0 x0 + w1 x1 + w2): (key, sentence, value, hint)."""
+def _neuron_forwards(w, x, shortcut):
+    """The usual wrong formulas of f = sigma(w0 x0 + w1 x1 + w2): (key, sentence, value, hint): the
+    hint that lists the forward calls (Exercise 16's first; Exercise 13's second, which shows the
+    multiplies' and the bias's arguments; the gates themselves are listed in Exercise 13's text)."""
     z = w[0] * x[0] + w[1] * x[1] + w[2]
     s = float(_sigmoid(z))
     rows = [("bias_wrong", "yours is sigma(w0 x0 + w1 x1 + w1): the bias is w[2], not w[1]",
@@ -1094,7 +1113,9 @@ def _neuron_forwards(w, x):
             ("gate_missing", "yours is exp(-z): the +1 and 1/x gates are missing", np.exp(-z)),
             ("gate_missing", "yours is 1 + exp(-z): the 1/x gate is missing", 1.0 + np.exp(-z)),
             ("gate_missing", "yours is 1 / exp(-z): the +1 gate is missing", np.exp(z))]
-    return [(key, sentence + ".", value, 1) for key, sentence, value in rows]
+    def hint(key):
+        return 1 if shortcut else 2 if key in ("bias_wrong", "bias_missing", "pairs_swapped") else None
+    return [(key, sentence + ".", value, hint(key)) for key, sentence, value in rows]
 
 
 # The seed's worked example first (its numbers are printed next to yours), then a point where
@@ -1122,7 +1143,7 @@ def _check_neuron(fn, hidden, what, shortcut):
         table = NEURON_TABLE.format(f=_fmt(mine[0]), dw=_fmt(mine[1]), dx=_fmt(mine[2])) if seed_point else ""
         context = "" if seed_point else f", at w = {w.tolist()}, x = {x.tolist()}"
         _diagnose_example(what, mine, [s, local * dz_dw, local * dz_dx], _neuron_variants(w, x, shortcut),
-                          names, table, context, forwards=_neuron_forwards(w, x))
+                          names, table, context, forwards=_neuron_forwards(w, x, shortcut))
         if table:
             print(table)
 
