@@ -445,12 +445,12 @@ GATE_INTEGERS = {False: ([[3, -1, 4], [2, -5, 1]], [[1, 2, -2], [5, 3, -4]]),
                  True: ([[-2, 6], [1, 3], [-4, 5]], [[4, -1], [-3, 2], [1, 7]])}
 
 
-def _gate_kinds(forward, backward, hidden, reference, locals_, n_inputs, consts=(),
+def _gate_kinds(forward, backward, hidden, reference, locals_, n_inputs, consts=(), const_name="c",
                 kinds=("single numbers", "integer arrays")):
     """The gate on single numbers (Python floats) and on integer arrays, as the worked examples
     and the convention need it: out = reference(*inputs), each gradient dout * local(*inputs).
     ``n_inputs``: how many of the inputs get a gradient (1 or 2); ``consts``: the constant a
-    one-input gate is built with, per kind (a Python number)."""
+    one-input gate is built with (a Python number, named ``const_name``), for both kinds."""
     fwd, bwd = _name(forward, "forward"), _name(backward, "backward")
     ints = [np.array(v, dtype=np.int64) for v in GATE_INTEGERS[hidden]][:n_inputs]
     numbers = [1.5, -2.0][:n_inputs]
@@ -462,7 +462,7 @@ def _gate_kinds(forward, backward, hidden, reference, locals_, n_inputs, consts=
         given = list(inputs) + [c for c in consts[:1]]
         floats = [np.asarray(v, dtype=np.float64) for v in given]
         shown = ", ".join(f"{n} = {v.tolist() if isinstance(v, np.ndarray) else v}"
-                          for n, v in zip(("x", "y") if n_inputs == 2 else ("x", "c"), given))
+                          for n, v in zip(("x", "y") if n_inputs == 2 else ("x", const_name), given))
         context = f" on {kind} ({shown})"
         try:
             result = call(forward, *[v.copy() if isinstance(v, np.ndarray) else v for v in given], what=fwd)
@@ -719,7 +719,7 @@ def mul_const_gate(forward, backward, *, hidden=False):
         except CheckFailed as exc:
             _constant_gradient(what, exc, "a")
     _gate_kinds(forward, backward, hidden, lambda x, a: a * x, [lambda x, a: np.full_like(x, float(a))], 1,
-                consts=(-1.5,) if hidden else (2.5,))
+                consts=(-1.5,) if hidden else (2.5,), const_name="a")
 
 
 MAX_INTEGERS = {False: ([[3, -1, 4], [0, 2, -5]], [[1, 2, -2], [3, -4, 6]]),
