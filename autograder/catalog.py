@@ -236,6 +236,9 @@ def _transposed_values(ev):
 
 
 def _other_constant(ev):
+    # one number is always "a constant factor" times another: that names nothing
+    if ev.compared(ev.yours).size < 2:
+        return False
     k = ev.oracle.best_scale(ev.yours)
     if k is None or abs(k) < 1e-12 or abs(k - 1) < 1e-9:
         return False

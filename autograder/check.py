@@ -72,12 +72,14 @@ def explain(ev, row):
     if ev.yours is not None and ev.got == tuple(ev.want) and ev.oracle is not None:
         idx, mine, truth = ev.oracle.worst(ev.yours)
         truth_label = getattr(ev.oracle, "label", "numeric")
+        # enough digits to show the difference under a tight tolerance (1e-9: ten digits)
+        digits = max(6, min(16, int(np.ceil(-np.log10(ev.oracle.rtol))) + 1)) if ev.oracle.rtol > 0 else 6
         if ev.yours.ndim == 0:
-            lines.append(f"  yours {mine:.6g}, {truth_label} {truth:.6g}")
+            lines.append(f"  yours {mine:.{digits}g}, {truth_label} {truth:.{digits}g}")
         else:
             where = _index_text(idx)
             label = f"{ev.name}{where}" if where.startswith("[") else f"{ev.name} {where}"
-            lines.append(f"  worst entry {label}: yours {mine:.6g}, {truth_label} {truth:.6g}")
+            lines.append(f"  worst entry {label}: yours {mine:.{digits}g}, {truth_label} {truth:.{digits}g}")
         lines.append(f"  relative error {ev.oracle.error(ev.yours):.1e} (tolerance {ev.oracle.rtol:.0e})")
     note = kink_note(ev.name, ev.oracle, ev.extra["kinks_of"]) if "kinks_of" in ev.extra else None
     if note:

@@ -125,6 +125,39 @@ EXCEPTION_HINTS = [
     (RecursionError, "", "the function calls itself without end"),
 ]
 
+# Exceptions whose cause numpy's own message already gives away: (exception type, text in the
+# message, key, sentence).  The sentence replaces "X raised E: ..." as the first line, with the
+# exception kept after it; {op} is the in-place operator of the ufunc named in the message.
+_OPS = {"divide": "/", "true_divide": "/", "multiply": "*", "add": "+", "subtract": "-", "power": "**",
+        "floor_divide": "//"}
+NAMED_EXCEPTIONS = [
+    (TypeError, "Cannot cast ufunc", "integer_in_place",
+     "{what}: an in-place `{op}=` put a float result into an array of integers, which numpy refuses: an "
+     "input here holds integers (or the array you write into was made from one, such as np.zeros_like(x)). "
+     "Build a new array instead (g = g {op} d, not g {op}= d), or start from floats: "
+     "x = np.asarray(x, dtype=float)."),
+    (ValueError, "Integers to negative integer powers", "integer_negative_power",
+     "{what}: a negative power of an array of integers (x ** -2), which numpy refuses: an input here holds "
+     "integers. Write 1 / x**2 (true division gives floats), or start from floats: "
+     "x = np.asarray(x, dtype=float)."),
+]
+
+
+def named_exception(exc, what):
+    """(key, sentence) for an exception whose cause is clear from its message, else None."""
+    import re
+    text = str(exc)
+    for kind, needle, key, sentence in NAMED_EXCEPTIONS:
+        if isinstance(exc, kind) and needle in text:
+            if key == "integer_in_place" and not re.search(r"to dtype\('(int|uint|bool)", text):
+                continue
+            ufunc = re.search(r"ufunc '(\w+)'", text)
+            op = _OPS.get(ufunc.group(1), "op") if ufunc else "op"
+            first = text.strip().splitlines()[0] if text.strip() else ""
+            return key, sentence.format(what=what, op=op) + f"\n  ({type(exc).__name__}: {first})"
+    return None
+
+
 WARNING_HINTS = [
     ("overflow", "an exp (or power) overflowed: for large inputs rewrite the formula so that "
                  "exp only ever sees numbers <= 0, for example with np.exp(-np.abs(x))"),
@@ -216,6 +249,9 @@ def call(fn, *args, what):
         raise CheckFailed(f"{what} raised RecursionError: the function calls itself without end.",
                           key="recursion") from None
     except Exception as exc:  # the learner's code may raise anything
+        named = named_exception(exc, what)
+        if named is not None:
+            raise CheckFailed(named[1], key=named[0]) from None
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         hint = _hint(EXCEPTION_HINTS, type(exc), text)
         sentence = f"{what} raised {type(exc).__name__}" + (f": {text}" if text else "")

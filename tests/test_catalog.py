@@ -527,3 +527,16 @@ def test_a_forward_that_rounds_is_named_not_blamed_on_the_inputs():
         ag.check_layer(forward, ref.affine_backward, X, W, B, quiet=True)
     assert info.value.key in ("forward_steps", "forward_ignores_input"), str(info.value)
     assert "forward" in str(info.value)
+
+
+def test_a_single_wrong_number_is_not_called_off_by_a_constant_factor():
+    from autograder import CheckFailed
+    """Any two numbers differ by 'a constant factor': for one number the row names nothing (notebook
+    03's loss in log10 was told '0.4343 times the right value'); an array scaled by 3.7 still is."""
+    from autograder.check import check_answer
+    with pytest.raises(CheckFailed) as info:
+        check_answer("loss", 0.4343 * 2.5, 2.5, name="E")
+    assert info.value.key == "wrong_values" and "constant factor" not in str(info.value)
+    with pytest.raises(CheckFailed) as info:
+        check_answer("grad", 3.7 * np.array([1.0, -2.0, 0.5]), np.array([1.0, -2.0, 0.5]), name="g")
+    assert info.value.key == "scaled_other" and "3.7 times" in str(info.value)

@@ -109,7 +109,7 @@ def test_a_failing_worked_example_shows_the_seed_numbers_too(sol, gates):
                          with_globals(sol.simple_example, mul_backward=unswapped_mul_backward))
     assert "f = -12, df/dx = -4, df/dy = -4, df/dz = 3" in message
     assert "df/dx = 3.00, df/dy = 3.00, df/dz = -4.00" in message
-    message = fails_with("forward_wrong", check.neuron_gates,
+    message = fails_with("sigmoid_sign", check.neuron_gates,
                          lambda w, x: (1 - sol.neuron_gates(w, x)[0],) + sol.neuron_gates(w, x)[1:])
     assert "CS231n lecture 4 slides:" in message and "yours:" in message and "f = 0.27" in message
 
@@ -142,7 +142,11 @@ def test_numbers_labelled_seed_are_in_the_seed_note():
     ("outer_at_x", lambda x: np.cos(x) * 2 * x),
     ("outer_not_differentiated", lambda x: np.sin(x ** 2) * 2 * x),
     ("sign_flipped", lambda x: -np.cos(x ** 2) * 2 * x),
-    ("scaled_half", lambda x: np.cos(x ** 2) * x),
+    ("inner_derivative_wrong", lambda x: np.cos(x ** 2) * x),
+    ("outer_at_inner_derivative", lambda x: np.cos(2 * x) * 2 * x),
+    ("square_outside", lambda x: np.cos(x) ** 2 * 2 * x),
+    ("outer_derivative_wrong", lambda x: -np.sin(x ** 2) * 2 * x),
+    ("outer_at_x", lambda x: np.cos(x)),
 ])
 def test_sin_square_derivative_mistakes(key, wrong):
     fails_with(key, check.sin_square_derivative, wrong)
@@ -175,6 +179,15 @@ def forward_missing_last(x, chain=None):
         inputs.append(x)
         x = f(x)
     return x, (inputs + [x], chain)
+
+
+def _solution_chain(x, chain=None):
+    chain = chain or check.CHAIN_ABC
+    inputs = []
+    for f, _ in chain:
+        inputs.append(x)
+        x = f(x)
+    return x, (inputs, chain)
 
 
 def forward_without_chain(x, chain=None):
@@ -216,7 +229,8 @@ def forward_ignoring_chain(x, chain=None):
     ("stored_outputs", forward_storing_outputs, False),
     ("chain_order", forward_reversed, False),   # found by the second visible chain
     ("chain_order", forward_reversed, True),
-    ("forward_wrong", forward_missing_last, False),
+    ("loop_bounds", forward_missing_last, False),
+    ("forward_wrong", lambda x, chain=None: (2 * _solution_chain(x, chain)[0], _solution_chain(x, chain)[1]), False),
     ("cache_format", forward_without_chain, False),
     ("stored_x_only", forward_same_x, False),
     ("inputs_wrong", forward_skipping_a, False),
@@ -405,8 +419,10 @@ def test_simple_example_mistakes(sol, gates):
     fails_with("add_dropped", check.simple_example, with_globals(fn, add_backward=dropped_add_backward))
     fails_with("zero_start", check.simple_example,
                lambda x, y, z: ((x + y) * z, 0.0, 0.0, 0.0))
-    fails_with("forward_wrong", check.simple_example,
+    fails_with("forward_formula", check.simple_example,
                lambda x, y, z: (x + y * z, z, z, x + y))
+    fails_with("forward_wrong", check.simple_example,
+               lambda x, y, z: (0.5 * (x + y) * z, z, z, x + y))
     fails_with("bad_return", check.simple_example, lambda x, y, z: (x + y) * z)
 
 
@@ -478,7 +494,9 @@ def test_neuron_gates_mistakes(sol, gates, hidden):
     fails_with("missing_sigmoid_derivative", check.neuron_gates, no_sigmoid_derivative, hidden=hidden)
     fails_with("wrong_shape", check.neuron_gates, lambda w, x: (fn(w, x)[0], fn(w, x)[1][:2], fn(w, x)[2]),
                hidden=hidden)
-    fails_with("forward_wrong", check.neuron_gates, lambda w, x: (1 - fn(w, x)[0],) + fn(w, x)[1:],
+    fails_with("sigmoid_sign", check.neuron_gates, lambda w, x: (1 - fn(w, x)[0],) + fn(w, x)[1:],
+               hidden=hidden)
+    fails_with("forward_wrong", check.neuron_gates, lambda w, x: (0.5 * fn(w, x)[0],) + fn(w, x)[1:],
                hidden=hidden)
 
 
@@ -508,8 +526,8 @@ def test_neuron_visible_check_sees_past_the_seed_numbers(sol):
     """The seed's w1 = w2 = -3 hides a bias taken from w[1]; the visible check's second point does not."""
     def bias_from_w1(w, x):
         return sol.neuron_gates(np.array([w[0], w[1], w[1]]), x)
-    message = fails_with("forward_wrong", check.neuron_gates, bias_from_w1)
-    assert "at w = [0.7, -1.2, 0.4]" in message
+    message = fails_with("bias_wrong", check.neuron_gates, bias_from_w1)
+    assert "at w = [0.7, -1.2, 0.4]" in message and "the bias is w[2], not w[1]" in message
 
 
 def shortcut_given_z(w, x):
@@ -875,3 +893,168 @@ def test_math_module_on_an_array_is_named():
     import math
     fails_with("math_on_array", check.sin_square_derivative, lambda x: math.cos(x ** 2) * 2 * x)
     fails_with("math_on_array", check.sigmoid, lambda x: 1 / (1 + math.exp(-x)))
+
+
+# --- classes of mistakes a blind catalog found (issue 18): named by what was computed -----------
+
+def forward_shared_list(x, chain=None, inputs=[]):      # noqa: B006 (the mistake under test)
+    chain = chain or check.CHAIN_ABC
+    for f, _ in chain:
+        inputs.append(x)
+        x = f(x)
+    return x, (inputs, chain)
+
+
+def forward_caches_another_chain(x, chain=None):
+    y, (inputs, _) = _solution_chain(x, chain)
+    return y, (inputs, check.CHAIN_ABC)
+
+
+def forward_starts_late(x, chain=None):
+    chain = chain or check.CHAIN_ABC
+    inputs = [x]
+    for f, _ in chain[1:]:
+        x = f(x)
+        inputs.append(x)
+    return x, (inputs, chain)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("key, wrong, says", [
+    ("shared_list", forward_shared_list, "inputs = [] as its first line"),
+    ("cache_wrong_chain", forward_caches_another_chain, "cache[1] must be the chain this call applied"),
+    ("loop_bounds", forward_starts_late, "the loop starts late"),
+])
+def test_chain_forward_mistakes_named_by_what_they_did(key, wrong, says, hidden):
+    forward_shared_list.__defaults__[1].clear()
+    message = fails_with(key, check.chain_forward, wrong, hidden=hidden)
+    assert says in message, message
+
+
+def backward_restarts(dout, cache):
+    inputs, chain = cache
+    grad = dout
+    for (_, df), v in zip(reversed(chain), reversed(inputs)):
+        grad = dout * df(v)                  # starts again from dout
+    return grad
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_backward_that_keeps_one_factor_is_named(hidden):
+    message = fails_with("grad_restarted", check.chain_backward, backward_restarts, hidden=hidden)
+    assert "grad = grad * derivative(value)" in message
+
+
+def mul_forward_copies(x, y):
+    return x * y, (x.copy(), y.copy())       # a Python number has no .copy()
+
+
+def mul_backward_zeros_like(dout, cache):
+    x, y = cache
+    dx, dy = np.zeros_like(x), np.zeros_like(y)   # integer arrays for integer inputs
+    dx[...] = dout * y
+    dy[...] = dout * x
+    return dx, dy
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_gates_are_checked_on_numbers_and_on_integers(sol, hidden):
+    """The worked examples call the gates with numbers (and integers): a gate that cannot take them,
+    or truncates its gradient into an integer array, fails its own check, named."""
+    message = fails_with("fails_on_numbers", check.mul_gate, mul_forward_copies, sol.mul_backward, hidden=hidden)
+    assert "'float' object has no attribute 'copy'" in message and "single numbers" in message
+    fails_with("integer_dtype", check.mul_gate, sol.mul_forward, mul_backward_zeros_like, hidden=hidden)
+    message = fails_with("integer_input", check.reciprocal_gate, lambda x: (np.reciprocal(x), x),
+                         sol.reciprocal_backward, hidden=hidden)
+    assert "np.reciprocal" in message
+    fails_with("integer_negative_power", check.reciprocal_gate, sol.reciprocal_forward,
+               lambda d, x: -d * x ** -2, hidden=hidden)
+
+
+def test_the_gates_integer_cases_have_no_zero_and_no_tie():
+    for hidden in (False, True):
+        x, y = (np.array(v) for v in check.GATE_INTEGERS[hidden])
+        assert x.dtype.kind == "i" and np.all(x != 0) and np.all(x != y) and x.shape == y.shape
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_gate_mistakes_named_by_what_they_did(sol, hidden):
+    message = fails_with("input_clipped", check.exp_gate, lambda x: (np.exp(np.clip(x, -50, 50)),) * 2,
+                         sol.exp_backward, hidden=hidden)
+    assert "stops changing at |x| = 50" in message and "exp(-50)" in message
+    fails_with("exp_undone", check.exp_gate, sol.exp_forward, lambda d, c: d / c, hidden=hidden)
+    fails_with("cache_indexed", check.exp_gate, sol.exp_forward, lambda d, c: d * c[0], hidden=hidden)
+    fails_with("cache_indexed", check.reciprocal_gate, sol.reciprocal_forward, lambda d, c: -d / c[0] ** 2,
+               hidden=hidden)
+    fails_with("mul_const_divided", check.mul_const_gate, sol.mul_const_forward, lambda d, a: d / a, hidden=hidden)
+    fails_with("add_const_added", check.add_const_gate, lambda x, c: (x + c, c), lambda d, c: d - c, hidden=hidden)
+    message = fails_with("boolean_index", check.max_gate, sol.max_forward, lambda d, m: (d[m], d[~m]),
+                         hidden=hidden)
+    assert "dout * mask" in message
+    message = fails_with("np_max_two_arrays", check.max_gate, lambda x, y: (np.max(x, y), x > y),
+                         sol.max_backward, hidden=hidden)
+    assert "np.maximum(x, y)" in message
+    import math
+    fails_with("math_on_array", check.exp_gate, lambda x: (math.exp(x),) * 2, sol.exp_backward, hidden=hidden)
+
+
+def branch_forward_packed_other_way(x):
+    e, exp_cache = check_exp_forward(x)
+    out, mul_cache = x * e, (x, e)
+    return out, (mul_cache, exp_cache)
+
+
+def check_exp_forward(x):
+    out = np.exp(x)
+    return out, out
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_branch_mistakes_named_by_what_they_did(sol, hidden):
+    message = fails_with("cache_order", check.branch, branch_forward_packed_other_way,
+                         with_globals(sol.branch_backward, mul_backward=sol.mul_backward, exp_backward=sol.exp_backward),
+                         hidden=hidden)
+    assert "unpack in the order you packed" in message
+
+    def forward_keeps_x(x):
+        out, (exp_cache, mul_cache) = sol.branch_forward(x)
+        return out, (x, mul_cache)
+    fails_with("exp_cache_is_x", check.branch, forward_keeps_x, sol.branch_backward, hidden=hidden)
+
+
+def test_worked_examples_named_by_what_they_did(sol, gates):
+    gates(**{key: "passed" for key in check.EXERCISES.keys})
+    fn = sol.simple_example
+    message = fails_with("return_order", check.simple_example,
+                         lambda x, y, z: (lambda f, dx, dy, dz: (f, dx, dz, dy))(*fn(x, y, z)))
+    assert "(df/dx, df/dz, df/dy)" in message
+    fails_with("started_from_output", check.simple_example,
+               lambda x, y, z: (lambda f, dx, dy, dz: (f, f * dx, f * dy, f * dz))(*fn(x, y, z)))
+    neuron = sol.neuron_gates
+    fails_with("started_from_output", check.neuron_gates,
+               lambda w, x: (lambda f, dw, dx: (f, f * dw, f * dx))(*neuron(w, x)))
+    fails_with("caches_swapped", check.neuron_gates,
+               lambda w, x: (lambda f, dw, dx: (f, dw * np.array([x[1] / x[0], x[0] / x[1], 1.0]),
+                                                dx * np.array([w[1] / w[0], w[0] / w[1]])))(*neuron(w, x)))
+    message = fails_with("bias_missing", check.neuron_shortcut,
+                         lambda w, x: (sigmoid_ref(w[0] * x[0] + w[1] * x[1]),) + sol.neuron_shortcut(w, x)[1:])
+    assert "sigma(w0 x0 + w1 x1)" in message
+    fails_with("pairs_swapped", check.neuron_gates,
+               lambda w, x: (sigmoid_ref(w[0] * x[1] + w[1] * x[0] + w[2]),) + neuron(w, x)[1:])
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_sigmoid_mistakes_named_by_what_they_did(hidden):
+    message = fails_with("input_clipped", check.sigmoid, lambda x: 1 / (1 + np.exp(-np.clip(x, -30, 30))),
+                         hidden=hidden)
+    assert "wrong beyond |x| = 30" in message
+    fails_with("precedence", check.sigmoid_backward, lambda d, s: d * s - s ** 2, hidden=hidden)
+    fails_with("precedence", check.sigmoid_backward, lambda d, s: d * s * 1 - s, hidden=hidden)
+    fails_with("cache_indexed", check.sigmoid_backward, lambda d, s: d * s[0] * (1 - s[0]), hidden=hidden)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_two_input_gate_that_returns_one_gradient_is_named(sol, hidden):
+    for part, forward in (("add_gate", sol.add_forward), ("mul_gate", sol.mul_forward), ("max_gate", sol.max_forward)):
+        message = fails_with("one_gradient", getattr(check, part), forward, lambda d, c: d * 1.0, hidden=hidden)
+        assert "(dx, dy)" in message

@@ -83,7 +83,7 @@ def test_a_wrong_default_h_is_named():
 def test_a_wrong_single_number_is_not_called_a_constant_factor():
     """For one number, 'off by a constant factor' is always true and names nothing."""
     message = fails_with("wrong_values", check.central_difference,
-                         lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / (4 * h))
+                         lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / (3 * h))
     assert "constant factor" not in message and "(f(x+h) - f(x-h)) / (2h)" in message
 
 
@@ -656,5 +656,124 @@ def test_convergence_order_accepts_right_answers_written_otherwise(fn, hidden):
 def test_convergence_order_cases_have_three_orders():
     """A constant (2, the central difference's order) cannot pass: the formulas have orders 1, 2, 4."""
     for hidden in (False, True):
-        orders = sorted(round(check._order(est, f, df, x, h)) for _, est, _, f, df, x, h in check.ORDER_CASES[hidden])
-        assert orders == [1, 2, 4]
+        orders = {round(check._order(est, f, df, x, h)) for _, est, _, f, df, x, h in check.ORDER_CASES[hidden]}
+        assert orders == {1, 2, 4}
+
+
+# --- classes of mistakes a blind catalog found (issue 18): named by what was computed -----------
+
+@pytest.mark.parametrize("fn, key, says", [
+    # the right formula at another step: named exactly, though the results differ by ~1e-7 only
+    (lambda f, x, h=1e-5: (f(x + h * max(1, abs(x))) - f(x - h * max(1, abs(x)))) / (2 * h * max(1, abs(x))),
+     "other_step", "h max(1, |x|)"),
+    (lambda f, x, h=1e-5: (f(x + h / 2) - f(x - h / 2)) / h, "other_step", "step h/2"),
+    (lambda f, x, h=1e-5: (f(x + 2 * h) - f(x - 2 * h)) / (4 * h), "other_step", "(f(x + 2h) - f(x - 2h)) / (4h)"),
+    # two points that are not centred on x, whichever they are
+    (lambda f, x, h=1e-5: (f(x + 2 * h) - f(x)) / (2 * h), "not_centred", "(f(x + 2h) - f(x)) / (2h)"),
+    (lambda f, x, h=1e-5: (f(x) - f(x - 2 * h)) / (2 * h), "not_centred", "points x and x - 2h"),
+    (lambda f, x, h=1e-5: (f(x + h) - f(x)) / (2 * h), "not_centred", "(f(x + h) - f(x)) / (2h)"),
+    (lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / (4 * h), "wrong_divisor", "distance between the two points"),
+])
+def test_a_difference_formula_is_named_by_what_it_computes(fn, key, says):
+    message = fails_with(key, check.central_difference, fn)
+    assert says in message, message
+
+
+def co_signed(estimate, f, df, x, h):
+    return float(np.log10((estimate(f, x, h) - df(x)) / (estimate(f, x, h / 10) - df(x))))
+
+
+def co_signed_math(estimate, f, df, x, h):
+    import math
+    return math.log10((estimate(f, x, h) - df(x)) / (estimate(f, x, h / 10) - df(x)))
+
+
+def co_signed_quiet(estimate, f, df, x, h):
+    with np.errstate(invalid="ignore"):
+        return co_signed(estimate, f, df, x, h)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("fn", [co_signed, co_signed_math, co_signed_quiet])
+def test_errors_without_abs_are_named_where_their_signs_differ(fn, hidden):
+    message = fails_with("signed_errors", check.convergence_order, fn, hidden=hidden)
+    assert "opposite signs" in message and "|estimate(f, x, step) - df(x)|" in message
+
+
+def test_the_sign_changing_case_is_a_real_measurement():
+    """The errors of the last case change sign between h and h/10 (so signed errors fail there),
+    and the right p is a finite, ordinary number."""
+    for hidden in (False, True):
+        _, est, _, f, df, x, h = check.ORDER_CASES[hidden][-1]
+        big, small = check._signed_errors(est, f, df, x, h)
+        assert big * small < 0 and 1.0 < check._order(est, f, df, x, h) < 1.5
+
+
+def ng_moves_a_copy(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    flat = x.flatten()                      # a copy: f(x) never sees the moves
+    g = np.zeros(x.size)
+    for i in range(x.size):
+        old = flat[i]
+        flat[i] = old + h; fp = f(x)
+        flat[i] = old - h; fm = f(x)
+        flat[i] = old
+        g[i] = (fp - fm) / (2 * h)
+    return g.reshape(x.shape)
+
+
+def ng_skips(first, last):
+    def numerical_gradient(f, x, h=1e-5):
+        x = np.array(x, dtype=float)
+        g = np.zeros_like(x)
+        flat, gflat = x.reshape(-1), g.reshape(-1)
+        for i in range(1 if first else 0, x.size - (1 if last else 0)):
+            old = flat[i]
+            flat[i] = old + h; fp = f(x)
+            flat[i] = old - h; fm = f(x)
+            flat[i] = old
+            gflat[i] = (fp - fm) / (2 * h)
+        return g
+    return numerical_gradient
+
+
+def test_a_gradient_of_moves_f_never_saw_says_why():
+    message = fails_with("all_zeros", check.numerical_gradient, ng_moves_a_copy)
+    assert "x.flatten() and x.copy() are new arrays" in message
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("first, last, says", [(False, True, "The last entry"), (True, False, "The first entry")])
+def test_entries_a_loop_never_visits_are_named(first, last, says, hidden):
+    message = fails_with("entries_skipped", check.numerical_gradient, ng_skips(first, last), hidden=hidden)
+    assert says in message and "range(n - 1)" in message
+
+
+def re_floor_or(a, b, floor=1e-3):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b)) / (max(np.max(np.abs(a)), np.max(np.abs(b))) or floor))
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_floor_used_only_at_zero_is_named(hidden):
+    message = fails_with("floor_only_at_zero", check.relative_error, re_floor_or, hidden=hidden)
+    assert "or floor" in message
+
+
+def cauchy_in_place(x):
+    g = 2 * x
+    g /= 1 + x ** 2                     # an integer g cannot hold the quotient
+    return g
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("fn, key, says", [
+    (cauchy_in_place, "integer_in_place", "an in-place `/=`"),
+    (lambda x: 2 * x / (1 + x @ x) if np.ndim(x) == 1 else 2 * x / (1 + np.sum(x ** 2)), "sum_of_squares",
+     "x @ x"),
+    (lambda x: 2 * x / (1 + np.sum(x ** 2)), "sum_of_squares", "np.sum(x**2)"),
+    (lambda x: 2 / (x + 1 / x), "divides_at_zero", "at x_i = 0"),
+])
+def test_cauchy_mistakes_named_by_their_cause(fn, key, says, hidden):
+    message = fails_with(key, check.cauchy_loss_grad, fn, hidden=hidden)
+    assert says in message, message

@@ -396,3 +396,139 @@ def test_a_stub_reached_through_another_function_is_named():
     with pytest.raises(CheckFailed) as info:
         call(space["add_forward"], 2.0, 1.0, what="add_forward")
     assert str(info.value).startswith("add_forward is not implemented yet: replace")
+
+
+# --- the cascade note blames a dependency only on evidence -------------------------------------
+# A dependency is named first when, on the inputs this part gave it, it returned nan or inf from
+# finite inputs, raised, or (a forward/backward pair) disagreed with finite differences.  Values
+# that are not numbers are no such evidence, and what the caller does later with a result is not
+# the dependency's doing.
+
+def _gates(source):
+    import numpy as np
+    space = {"np": np}
+    exec(source, space)
+    return space
+
+
+def _wrong(message, key="wrong_values"):
+    """A check that runs the function (on finite numbers), then finds its result wrong."""
+    import numpy as np
+
+    def check(fn, hidden=False):
+        fn(np.array([0.5, -1.5, 2.0]))
+        raise CheckFailed(message, key=key)
+    return check
+
+
+def test_a_none_cache_is_not_read_as_nan():
+    """add_forward returns (out, None), as the notebook's hint says: its None cache is no nan
+    (notebook 01's worked examples were told to fix add_forward first)."""
+    space = _gates("def add_forward(x, y):\n    return x + y, None\n"
+                   "def add_backward(dout, cache):\n    return dout * 1.0, dout * 1.0\n"
+                   "def neuron(x):\n    out, cache = add_forward(x, 2.0 * x)\n"
+                   "    dx, dc = add_backward(1.0, cache)\n    return out, -dx\n")
+    ex = _exercises("87_test")
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("add_gate",))(_wrong("neuron: dx has the wrong sign."))(space["neuron"], quiet=True)
+    assert str(info.value) == "neuron: dx has the wrong sign.", str(info.value)
+
+
+def test_an_update_in_place_that_returns_none_is_not_read_as_nan():
+    """sgd_step updates params in place and returns None by design (notebook 05)."""
+    space = _gates("def sgd_step(params, grads, lr):\n    for k in params:\n        params[k] -= lr * grads[k]\n"
+                   "def neuron(x):\n    p = {'W': np.ones(3)}\n    sgd_step(p, {'W': x}, 0.1)\n    return p\n")
+    ex = _exercises("86_test", functions={"mul_gate": ("sgd_step",)})
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("mul_gate",))(_wrong("neuron: one step per sample."))(space["neuron"], quiet=True)
+    assert str(info.value) == "neuron: one step per sample.", str(info.value)
+
+
+def test_a_result_the_caller_fills_with_nan_later_is_not_blamed_on_its_maker():
+    """init_params returned finite arrays; the learner's training then diverged and wrote nan into
+    them: the result is judged when it was returned, not after the run (notebook 05's fit_digits
+    was told to fix init_params first)."""
+    space = _gates("def init_params(n):\n    return {'W': np.ones(n), 'b': np.zeros(1)}\n"
+                   "def neuron(x):\n    p = init_params(3)\n    p['W'] *= np.inf\n    p['W'] -= np.inf\n"
+                   "    return p\n")
+    ex = _exercises("85_test", functions={"mul_gate": ("init_params",)})
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("mul_gate",))(_wrong("neuron: training diverged.", "warning"))(
+            space["neuron"], quiet=True)
+    assert str(info.value) == "neuron: training diverged.", str(info.value)
+
+
+def _picker():
+    return _gates("def pick(scores, labels):\n    return scores[np.arange(len(labels)), labels]\n"
+                  "def neuron(scores, targets):\n    return pick(scores, targets)\n")
+
+
+def test_a_dependency_that_raises_on_the_arguments_it_was_given_is_not_told_to_be_fixed():
+    """pick passed its check; here it raised because the caller passed float labels. The note says
+    where it failed and that the arguments come first, not "fix pick"."""
+    import numpy as np
+    space = _picker()
+    ex = _exercises("84_test", functions={"mul_gate": ("pick",)})
+
+    def check(fn, hidden=False):
+        from autograder.guard import call
+        call(fn, np.ones((2, 3)), np.array([0.5, 1.0]), what="neuron")
+
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("mul_gate",))(check)(space["neuron"], quiet=True)
+    first = str(info.value).splitlines()[0]
+    assert info.value.key == "exception"
+    assert first.startswith("this failure starts in pick, whose check passed: it raised IndexError"), first
+    assert "check them first" in first and "fix it first" not in first
+
+
+def test_a_named_mistake_of_the_part_leads_and_a_dependency_note_follows():
+    """The part's own check named its mistake (the loss option ignored): that is the first line;
+    the dependency that raised on the arguments it was given is a note after it."""
+    import numpy as np
+    space = _picker()
+    ex = _exercises("83_test", functions={"mul_gate": ("pick",)})
+
+    def check(fn, hidden=False):
+        try:
+            fn(np.ones((2, 3)), np.array([0.5, 1.0]))
+        except IndexError:
+            raise CheckFailed("neuron: loss='mse' was ignored: you called pick.", key="ignored_loss_argument")
+
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("mul_gate",))(check)(space["neuron"], quiet=True)
+    lines = str(info.value).splitlines()
+    assert lines[0] == "neuron: loss='mse' was ignored: you called pick.", str(info.value)
+    assert lines[1].startswith("  (this failure starts in pick, whose check passed"), str(info.value)
+
+
+# --- raw numpy exceptions whose cause is clear become a sentence naming it ---------------------
+
+@pytest.mark.parametrize("body, key, says", [
+    ("g = 2 * x\n    g /= 1 + x ** 2\n    return g", "integer_in_place", "an in-place `/=`"),
+    ("g = np.zeros_like(x)\n    g += x * 0.5\n    return g", "integer_in_place", "an in-place `+=`"),
+    ("return -1.0 * x ** -2", "integer_negative_power", "x ** -2"),
+])
+def test_an_integer_array_that_cannot_hold_the_result_is_named(body, key, says):
+    """numpy's UFuncTypeError / ValueError for integer arrays: the sentence names the cause, first."""
+    import numpy as np
+    from autograder.guard import call
+    space = {"np": np}
+    exec(f"def grad(x):\n    {body}\n", space)
+    with pytest.raises(CheckFailed) as info:
+        call(space["grad"], np.array([1, 2, 3]), what="grad")
+    assert info.value.key == key and str(info.value).startswith("grad: ") and says in str(info.value)
+    assert call(space["grad"], np.array([1.0, 2.0, 3.0]), what="grad") is not None, "floats are fine"
+
+
+def test_a_gate_built_with_a_constant_is_checked_for_its_one_gradient():
+    """mul_const_backward returns dx alone (the constant a gets no gradient): the pair check asks
+    for the gradients the backward gives, not one per forward argument (notebook 01's neuron)."""
+    space = _gates("def mul_const_forward(x, a):\n    return a * x, a\n"
+                   "def mul_const_backward(dout, cache):\n    return cache * dout\n"
+                   "def neuron(x):\n    out, c = mul_const_forward(x, -1.0)\n"
+                   "    return out, mul_const_backward(1.0, c)\n")
+    ex = _exercises("82_test", functions={"mul_gate": ("mul_const_forward", "mul_const_backward")})
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("mul_gate",))(_wrong("neuron: dx is wrong."))(space["neuron"], quiet=True)
+    assert str(info.value) == "neuron: dx is wrong.", str(info.value)

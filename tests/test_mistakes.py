@@ -1,16 +1,27 @@
 """Does every realistic mistake in tests/mistakes/ fail its part's check, named with its key?"""
+import re
+
 import pytest
 
-from mistakes import catalogs, replay
+from mistakes import catalogs, defined_names, replay
 
 CASES = [(assignment, m) for assignment, rows in catalogs().items() for m in rows]
+
+# The cascade note's first line, which blames an earlier function whose check passed.
+BLAME = re.compile(r"^(?:CheckFailed: )?this failure (?:points to|starts in) (\w+), whose check passed")
 
 
 @pytest.mark.parametrize("assignment, mistake", CASES,
                          ids=[f"{a}:{m.part}:{m.key}" for a, m in CASES])
 def test_mistake_is_caught_and_named(assignment, mistake):
-    """Is the mistake caught by its part's test cell, with the key the catalog expects?"""
+    """Is the mistake caught by its part's test cell, with the key the catalog expects? And does its
+    first line blame the learner's code, not an earlier function the replay keeps as the solution's
+    (right by construction)?"""
     outcome = replay(assignment, mistake)
     assert outcome.caught, f"{mistake.what}: passed its check"
     assert outcome.key == mistake.key, (
         f"{mistake.what}: expected {mistake.key!r}, got {outcome.key!r}: {outcome.message}")
+    blamed = BLAME.match(outcome.message.strip())
+    if blamed:
+        assert blamed.group(1) in defined_names(mistake.source), (
+            f"{mistake.what}: the first line blames {blamed.group(1)}, the solution's own: {outcome.message}")

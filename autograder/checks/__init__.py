@@ -331,17 +331,45 @@ _install_handler()
 
 
 def _finite(value, depth=0):
-    """False when ``value`` (an array, a number, or a tuple/list/dict of them) holds nan or inf."""
+    """False when ``value`` (an array, a number, or a tuple/list/dict of them) holds nan or inf.
+    Anything that is not numbers (None, a string, a function, an object) holds neither: a gate's
+    cache ``None`` or an in-place update's ``None`` return is not evidence of a non-finite value."""
     import numpy as np
+    if value is None:
+        return True
     if isinstance(value, (tuple, list)) and depth < 4:
         return all(_finite(v, depth + 1) for v in value)
     if isinstance(value, dict) and depth < 4:
         return all(_finite(v, depth + 1) for v in value.values())
     try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+        array = np.asarray(value)
+        if array.dtype.kind not in "fc":      # integers and booleans are finite; objects, strings: no numbers
+            return True
+        return bool(np.all(np.isfinite(array)))
+    except Exception:  # noqa: BLE001 (a learner's object can be anything)
         return True
-    return bool(np.all(np.isfinite(array)))
+
+
+def _largest(args):
+    """' (inputs up to 50 in size)': the largest magnitude among the numeric arguments, or ''."""
+    import numpy as np
+    sizes = []
+    for a in args:
+        try:
+            array = np.asarray(a)
+            if array.dtype.kind in "fiu" and array.size:
+                sizes.append(float(np.max(np.abs(array.astype(np.float64)))))
+        except Exception:  # noqa: BLE001
+            continue
+    return f" (inputs up to {max(sizes):.3g} in size)" if sizes else ""
+
+
+# Keys that report a symptom (wrong numbers, a shape, an exception, a warning), not a mistake of
+# the part's own code: a dependency that misbehaved on this part's inputs is then named first.
+# After any other key the part's own mistake is named, so the dependency's note follows it.
+SYMPTOM_KEYS = frozenset({"wrong_values", "partly_wrong", "scaled_other", "wrong_shape", "exception", "failed",
+                          "not_numeric", "bad_output", "wrong_count", "stderr", "warning", "forward_wrong",
+                          "non_finite", "not_finite", "bad_return", "returned_none", "timeout"})
 
 
 def _point_to(calls, functions):
@@ -351,15 +379,14 @@ def _point_to(calls, functions):
         for entry in entries:
             raised = entry.get("raised")
             if raised is not None and not isinstance(raised, (NotImplementedError, CheckFailed)):
+                # its check passed, so the arguments it was given here are the first suspect
                 text = str(raised).strip().splitlines()[0] if str(raised).strip() else ""
-                return (f"this failure points to {name}, whose check passed: on the inputs this exercise gave it, "
-                        f"it raised {type(raised).__name__}" + (f" ({text})" if text else "") + "; fix it first.")
-            if "result" in entry and _finite(entry["args"]) and not _finite(entry["result"]):
-                sizes = [float(np.max(np.abs(np.asarray(a, dtype=np.float64)))) for a in entry["args"]
-                         if _finite(a) and np.size(a) and np.asarray(a).dtype.kind in "fiu"]
-                largest = f" (inputs up to {max(sizes):.3g} in size)" if sizes else ""
+                return (f"this failure starts in {name}, whose check passed: it raised {type(raised).__name__}"
+                        + (f" ({text})" if text else "") + f" on the arguments this exercise passed it: check "
+                        f"them first (which ones, in which order, their shapes and dtypes), then {name} itself.")
+            if entry.get("nonfinite") is not None:
                 return (f"this failure points to {name}, whose check passed: on the inputs this exercise gave it"
-                        f"{largest}, it returned nan or inf; fix it first (is it the stable form?).")
+                        f"{entry['nonfinite']}, it returned nan or inf; fix it first (is it the stable form?).")
     from .. import check_layer
     for name in calls:
         if not name.endswith("_forward"):
@@ -375,7 +402,7 @@ def _point_to(calls, functions):
             continue
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                check_layer(forward, backward, *arrays, quiet=True)
+                check_layer(forward, backward, *arrays, wrt=_with_gradients(forward, backward, arrays), quiet=True)
         except CheckFailed as exc:
             first = str(exc).splitlines()[0]
             return (f"this failure points to {stem}_backward, whose check passed: on the inputs this exercise "
@@ -383,6 +410,23 @@ def _point_to(calls, functions):
         except Exception:  # noqa: BLE001 (inputs the layer check cannot use)
             continue
     return None
+
+
+def _with_gradients(forward, backward, arrays):
+    """The inputs a forward/backward pair gives gradients for: one per input, in order, the constants a
+    gate is built with (its last inputs: mul_const_forward(x, a)) getting none, so a backward that
+    returns fewer gradients than forward has inputs covers the first ones."""
+    import numpy as np
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            out, cache = forward(*[a.copy() for a in arrays])
+            grads = backward(np.ones_like(np.asarray(out, dtype=np.float64)), cache)
+    except Exception:  # noqa: BLE001 (check_layer will say what is wrong)
+        return None
+    count = len(grads) if isinstance(grads, (tuple, list)) else 1
+    return list(range(count)) if 0 < count < len(arrays) else None
 
 
 class Exercises:
@@ -500,13 +544,17 @@ class Exercises:
 
                 def recording(*a, _f=original, _n=name, **k):
                     entry = {"args": [x.copy() if hasattr(x, "copy") else x for x in a]}
+                    finite_args = _finite(list(a) + list(k.values()))
                     calls.setdefault(_n, []).append(entry)
                     try:
-                        entry["result"] = _f(*a, **k)
+                        result = _f(*a, **k)
                     except BaseException as exc:
                         entry["raised"] = exc
                         raise
-                    return entry["result"]
+                    # judged now: the caller may later change what it got (training fills params)
+                    if finite_args and not _finite(result):
+                        entry["nonfinite"] = _largest(a)
+                    return result
                 space[name] = functools.update_wrapper(recording, original)
                 originals.append((space, name, original))
         if not originals:
@@ -576,7 +624,9 @@ class Exercises:
                     broken = self.broken(uses)
                     if uses and not broken and not _IN_DEPENDENCY:
                         pointed = self.trace(lambda: fn(*args, hidden=hidden, **kwargs), args, uses)
-                if pointed:
+                if pointed and failure.key not in SYMPTOM_KEYS:
+                    message = message + "\n  (" + pointed + ")"
+                elif pointed:
                     message = pointed + "\n  " + message.replace("\n", "\n  ")
                 elif broken:
                     names = [k for k, _ in broken]

@@ -95,7 +95,10 @@ def _same(a, b):
 
 def _check_forward(forward, inputs, reference, what, mistakes=()):
     """forward(*inputs)[0] must equal ``reference``; ``mistakes`` are (key, sentence, wrong_out)."""
-    result = call(forward, *[np.array(x, dtype=np.float64) for x in inputs], what=what)
+    try:
+        result = call(forward, *[np.array(x, dtype=np.float64) for x in inputs], what=what)
+    except CheckFailed as exc:
+        _math_module(exc, what, hint=None)
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailed(f"{what} must return (out, cache), a tuple of 2.", key="bad_return")
     try:
@@ -137,12 +140,47 @@ SIN_SQUARE_MISTAKES = [
          lambda ev: np.cos(ev.inputs[0] ** 2) * ev.inputs[0] ** 2, hint=2),
 ]
 
+# The other products of an outer factor and an inner factor (the four above, and the right one,
+# excepted): the outer derivative at the wrong point (x, the inner derivative 2x), the square put
+# outside the cosine, the derivative of cos for that of sin; the inner derivative missing or wrong.
+SIN_SQUARE_OUTER = [
+    ("cos(x^2)", lambda x: np.cos(x ** 2), None, None),
+    ("cos(x)", np.cos, "outer_at_x", "cos must be evaluated at the inner value u = x^2, not at x"),
+    ("cos(2x)", lambda x: np.cos(2 * x), "outer_at_inner_derivative",
+     "cos must be evaluated at the inner VALUE u = x^2, not at the inner derivative 2x"),
+    ("cos(x)^2", lambda x: np.cos(x) ** 2, "square_outside",
+     "cos(x)**2 squares the cosine; the square belongs to its argument, cos(x**2)"),
+    ("sin(x^2)", lambda x: np.sin(x ** 2), "outer_not_differentiated",
+     "you kept sin where its derivative cos belongs"),
+    ("-sin(x^2)", lambda x: -np.sin(x ** 2), "outer_derivative_wrong",
+     "the derivative of sin is cos (-sin is the derivative of cos)"),
+]
+SIN_SQUARE_INNER = [
+    ("2x", lambda x: 2 * x, None, None),
+    ("1", np.ones_like, "missing_inner_derivative", "the inner derivative 2x is missing"),
+    ("x^2", lambda x: x ** 2, "inner_not_differentiated", "the inner factor is the derivative of x^2, 2x, not x^2"),
+    ("x", lambda x: x, "inner_derivative_wrong", "the derivative of x^2 is 2x, not x"),
+    ("2", lambda x: np.full_like(x, 2.0), "inner_derivative_wrong", "the derivative of x^2 is 2x, not 2"),
+]
+
+
+def _sin_square_row(outer, inner):
+    (o_text, o_fn, o_key, o_why), (i_text, i_fn, i_key, i_why) = outer, inner
+    why = "; ".join(w for w in (o_why, i_why) if w)
+    return like(o_key or i_key, f"yours is {o_text} * {i_text}: {why}. dy/dx = cos(x^2) * 2x.",
+                lambda ev: o_fn(ev.inputs[0]) * i_fn(ev.inputs[0]), hint=2)
+
+
+SIN_SQUARE_MISTAKES += [_sin_square_row(o, i) for o in SIN_SQUARE_OUTER for i in SIN_SQUARE_INNER
+                        if (o[0], i[0]) not in (("cos(x^2)", "2x"), ("cos(x^2)", "1"), ("cos(x)", "2x"),
+                                                ("sin(x^2)", "2x"), ("cos(x^2)", "x^2"))]
+
 
 def _math_module(exc, what, hint):
     """Python's math module met an array (math.cos(x), math.exp(x)): name it."""
     if exc.key == "exception" and "math module" in str(exc):
-        raise CheckFailed(f"{what}: {str(exc).splitlines()[0]}. Python's math functions (math.cos, math.exp) "
-                          f"take one number; numpy's (np.cos, np.exp) work entry by entry on arrays.",
+        raise CheckFailed(f"{what}: Python's math functions (math.cos, math.exp) take one number; numpy's "
+                          f"(np.cos, np.exp) work entry by entry on arrays.\n  ({str(exc).splitlines()[0]})",
                           key="math_on_array", hint=hint) from None
     raise exc
 
@@ -216,12 +254,29 @@ def _chain_forward_case(forward, x, chain, explicit):
         if len(chain) > 3 and _same(y, outputs[2]):
             raise CheckFailed(f"{what}{where}: y is the output of the first three functions only: "
                               f"{FIXED_LENGTH.format(n=len(chain))}", key="fixed_length", hint=2)
+        # a loop that stops early or starts late: y is the output of a part of the chain
+        for k in range(1, len(chain)):
+            if _same(y, outputs[k - 1]):
+                raise CheckFailed(f"{what}{where}: y is the output of the first {k} of the {len(chain)} functions: "
+                                  f"the loop stops early (range(len(chain) - 1)?): apply every function of the "
+                                  f"chain, `for function, _ in chain:`.", key="loop_bounds", hint=2)
+            if _same(y, _run_chain(x, chain[k:])[1][-1]):
+                raise CheckFailed(f"{what}{where}: y skips the first {k} of the {len(chain)} functions: the loop "
+                                  f"starts late (range(1, len(chain))?): apply every function of the chain, "
+                                  f"`for function, _ in chain:`.", key="loop_bounds", hint=2)
         raise CheckFailed(f"{what}{where}: y is wrong: apply each function of the chain in turn, "
                           f"from the first to the last.", key="forward_wrong")
     try:
         stored = list(cache[0])
     except (TypeError, IndexError, KeyError):
         stored = None
+    if stored is not None and len(stored) > len(chain) and all(
+            _same(s, want) for s, want in zip(stored[-len(chain):], inputs)):
+        raise CheckFailed(f"{what}{where}: inputs holds {len(stored)} values for a chain of {len(chain)} "
+                          f"functions, this call's {len(chain)} at its end: the list outlives the call, so every "
+                          f"call appends to the same one. A default argument (inputs=[]) is made once, when "
+                          f"`def` runs, and so is a list made outside the function: make a new list inside it, "
+                          f"inputs = [] as its first line.", key="shared_list", hint=3)
     if stored is None or len(stored) != len(chain):
         raise CheckFailed(f"{what}: cache must be (inputs, chain) where inputs is a list with the "
                           f"input of each of the {len(chain)} functions.", key="cache_format", hint=3)
@@ -236,6 +291,35 @@ def _chain_forward_case(forward, x, chain, explicit):
         if not _same(s, want):
             raise CheckFailed(f"{what}{where}: inputs[{k}] is not the input of function {k} "
                               f"(inputs must be [x, A(x), B(A(x)), ...]).", key="inputs_wrong", hint=2)
+    kept = cache[1] if isinstance(cache, (tuple, list)) and len(cache) == 2 else None
+    applied = chain if explicit else _default_chain(forward)      # called without a chain: its default
+    if applied is not None and not _same_chain(kept, applied):
+        glob = getattr(forward, "__globals__", {}).get("CHAIN")
+        which = ("the global CHAIN" if kept is glob and glob is not None else
+                 "no list of (function, derivative) pairs" if not isinstance(kept, (list, tuple)) else
+                 "another chain")
+        raise CheckFailed(f"{what}{where}: cache[1] must be the chain this call applied, the `chain` argument; "
+                          f"yours holds {which}, and chain_backward takes its derivatives from it: "
+                          f"return y, (inputs, chain).", key="cache_wrong_chain", hint=3)
+
+
+def _default_chain(forward):
+    """The default value of forward's `chain` parameter (the notebook's CHAIN), or None."""
+    import inspect
+    try:
+        default = inspect.signature(forward).parameters["chain"].default
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None if default is inspect.Parameter.empty else default
+
+
+def _same_chain(kept, chain):
+    """The cache's chain: the very pairs of ``chain`` (a copy of the list will do)."""
+    try:
+        return len(kept) == len(chain) and all(
+            a[0] is b[0] and a[1] is b[1] for a, b in zip(kept, chain))
+    except (TypeError, IndexError, KeyError):
+        return False
 
 
 def _product_of_locals(x, chain, skip=None, at=None):
@@ -266,9 +350,23 @@ def _chain_mistakes(chain):
             grad = grad * df(v)
         return grad
 
+    def one_factor(ev):
+        inputs, _ = _run_chain(ev.inputs[0], chain)
+        for k, ((_, df), v) in enumerate(zip(chain, inputs)):
+            if _same(ev.yours, ev.dout * df(v)):
+                ev.extra["factor"] = "A'(x)" if k == 0 else f"the local derivative of function {k}"
+                return True
+        return False
+
     rows = [] if chain is CHAIN_ABC else [
         like("used_global_chain", "use the chain stored in the cache (cache = (inputs, chain)), "
                                   "not the global CHAIN.", global_chain, hint=2)]
+    if len(chain) > 2:   # with two functions, one factor is also "one missing" (missing_local)
+        rows.append(Mistake("grad_restarted",
+                            "dx is dout times ONE local derivative ({factor}): each step must multiply the running "
+                            "gradient, grad = grad * derivative(value); grad = dout * derivative(value) starts "
+                            "again from dout at every step, so only the last factor survives.", one_factor,
+                            details=lambda ev: {"factor": ev.extra.get("factor", "one of them")}, hint=3))
     return rows + [
         like("ignores_upstream",
              "the backward pass starts from grad = dout, the upstream gradient it is given; yours "
@@ -319,6 +417,15 @@ def _name(fn, default):
     return getattr(fn, "__name__", default)
 
 
+def _one_gradient(exc, what):
+    """A two-input gate's backward that returned one gradient, as the one-input gates do."""
+    if exc.key == "wrong_count" and "returned 1 value" in str(exc):
+        raise CheckFailed(f"{what} returned one gradient; a gate with two inputs returns two, (dx, dy), one per "
+                          f"input in the order of forward's arguments (only the one-input gates return dx "
+                          f"alone).", key="one_gradient", hint=3) from None
+    raise exc
+
+
 def _constant_gradient(what, exc, constant):
     """backward returned (dx, d<constant>) for a gate whose second argument is a constant."""
     if exc.key == "wrong_count" and "returned 2 values" in str(exc):
@@ -326,6 +433,80 @@ def _constant_gradient(what, exc, constant):
                           f"was built with), not an input that gets a gradient: return dx alone.",
                           key="constant_gradient", hint=3) from None
     raise exc
+
+
+NUMBERS = ("gates work on single numbers too (section 3's convention; Exercises 12, 13 and 16 call them with "
+           "numbers): use operations that work on a number as on an array (x * y, np.exp(x), np.maximum(x, y), "
+           "np.asarray(x)), not array methods a plain number lacks (x.copy(), x.shape, x[...] = ...).")
+
+# Integer arrays (no zero, no tie) and a fractional dout: a gradient stored in an integer array,
+# or an integer operation (np.reciprocal, //, a negative power), shows there.
+GATE_INTEGERS = {False: ([[3, -1, 4], [2, -5, 1]], [[1, 2, -2], [5, 3, -4]]),
+                 True: ([[-2, 6], [1, 3], [-4, 5]], [[4, -1], [-3, 2], [1, 7]])}
+
+
+def _gate_kinds(forward, backward, hidden, reference, locals_, n_inputs, consts=(), const_name="c",
+                kinds=("single numbers", "integer arrays")):
+    """The gate on single numbers (Python floats) and on integer arrays, as the worked examples
+    and the convention need it: out = reference(*inputs), each gradient dout * local(*inputs).
+    ``n_inputs``: how many of the inputs get a gradient (1 or 2); ``consts``: the constant a
+    one-input gate is built with (a Python number, named ``const_name``), for both kinds."""
+    fwd, bwd = _name(forward, "forward"), _name(backward, "backward")
+    ints = [np.array(v, dtype=np.int64) for v in GATE_INTEGERS[hidden]][:n_inputs]
+    numbers = [1.5, -2.0][:n_inputs]
+    dout_int = np.random.default_rng(371 if hidden else 370).uniform(0.1, 0.9, ints[0].shape) * \
+        np.where(ints[0] % 2 == 0, 1.0, -1.0)
+    for kind, inputs, dout in (("single numbers", numbers, 0.7), ("integer arrays", ints, dout_int)):
+        if kind not in kinds:
+            continue
+        given = list(inputs) + [c for c in consts[:1]]
+        floats = [np.asarray(v, dtype=np.float64) for v in given]
+        shown = ", ".join(f"{n} = {v.tolist() if isinstance(v, np.ndarray) else v}"
+                          for n, v in zip(("x", "y") if n_inputs == 2 else ("x", const_name), given))
+        context = f" on {kind} ({shown})"
+        try:
+            result = call(forward, *[v.copy() if isinstance(v, np.ndarray) else v for v in given], what=fwd)
+        except CheckFailed as exc:
+            _kind_failed(exc, fwd, kind, context)
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise CheckFailed(f"{fwd} must return (out, cache), a tuple of 2.", key="bad_return")
+        want = reference(*floats)
+        if not _same(result[0], want):
+            raw = np.asarray(result[0])
+            why = (f" Its output has integer dtype {raw.dtype}: np.reciprocal and // of integers stay integers "
+                   f"(1 // 2 is 0); 1.0 / x divides as real numbers." if raw.dtype.kind in "iub" else "")
+            raise CheckFailed(f"{fwd}{context}: out is {_show(result[0])}, expected {_show(want)}.{why}",
+                              key="integer_input" if kind == "integer arrays" else "wrong_on_numbers")
+        try:
+            grads = call(backward, dout.copy() if isinstance(dout, np.ndarray) else dout, result[1], what=bwd)
+        except CheckFailed as exc:
+            _kind_failed(exc, bwd, kind, context)
+        grads = (grads,) if n_inputs == 1 else grads
+        if not isinstance(grads, (tuple, list)) or len(grads) != n_inputs:
+            raise CheckFailed(f"{bwd} must return {'dx' if n_inputs == 1 else '(dx, dy)'}, one gradient per "
+                              f"input.", key="wrong_count")
+        for slot, (got, local) in enumerate(zip(grads, locals_)):
+            grad_name = "dx" if slot == 0 else "dy"
+            check_answer(bwd, got, np.asarray(dout, dtype=np.float64) * local(*floats), name=grad_name,
+                         of=grad_name[1:], context=context + f", dout = {_show(dout)}")
+
+
+def _show(value):
+    arr = np.asarray(value, dtype=np.float64) if not isinstance(value, (list, tuple)) else np.asarray(value)
+    return f"{float(arr):g}" if arr.shape == () else str(np.round(arr, 4).tolist())
+
+
+def _kind_failed(exc, name, kind, context):
+    """An exception on numbers or on integers: named by its kind (numpy's named exceptions pass)."""
+    if exc.key != "exception":
+        raise exc
+    first = str(exc).splitlines()[0]
+    if kind == "single numbers":
+        raise CheckFailed(f"{name} failed{context}: {first}. {NUMBERS[0].upper()}{NUMBERS[1:]}",
+                          key="fails_on_numbers") from None
+    raise CheckFailed(f"{name} failed{context}: {first}. Gates take integer arrays too (section 3's convention): "
+                      f"start from floats if an operation needs them (x = np.asarray(x, dtype=float)).",
+                      key="fails_on_integers") from None
 
 
 @EXERCISES.check("add_gate")
@@ -344,8 +525,13 @@ def add_gate(forward, backward, *, hidden=False):
         x, y = rng.standard_normal(shape), rng.standard_normal(shape)
         _check_forward(forward, (x, y), x + y, _name(forward, "add_forward"),
                        mistakes=[("add_forward_mul", "add gate computes x + y, not x * y.", x * y)])
-        check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
-                    reference=lambda x, y: x + y)
+        try:
+            check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
+                        reference=lambda x, y: x + y)
+        except CheckFailed as exc:
+            _one_gradient(exc, _name(backward, "backward"))
+    _gate_kinds(forward, backward, hidden, lambda x, y: x + y,
+                [lambda x, y: np.ones_like(x), lambda x, y: np.ones_like(y)], 2)
 
 
 @EXERCISES.check("mul_gate")
@@ -364,8 +550,12 @@ def mul_gate(forward, backward, *, hidden=False):
         x, y = rng.standard_normal(shape), rng.standard_normal(shape)
         _check_forward(forward, (x, y), x * y, _name(forward, "mul_forward"),
                        mistakes=[("mul_forward_add", "multiply gate computes x * y, not x + y.", x + y)])
-        check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
-                    reference=lambda x, y: x * y)
+        try:
+            check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
+                        reference=lambda x, y: x * y)
+        except CheckFailed as exc:
+            _one_gradient(exc, _name(backward, "backward"))
+    _gate_kinds(forward, backward, hidden, lambda x, y: x * y, [lambda x, y: y, lambda x, y: x], 2)
 
 
 @EXERCISES.check("exp_gate")
@@ -389,11 +579,64 @@ def exp_gate(forward, backward, *, hidden=False):
         like("exp_of_output", "exp gate: the cache already holds out = exp(x); multiply dout by it "
                               "directly, not by exp(out).",
              lambda ev: ev.dout * np.exp(np.exp(ev.inputs[0])), hint=3),
+        like("exp_undone", "exp gate: you divided dout by exp(x), as if going backward undid the forward "
+                           "pass; it multiplies by the local gradient: dx = dout * exp(x).",
+             lambda ev: ev.dout / np.exp(ev.inputs[0]), hint=2),
+        like("cache_indexed", "exp gate: you used cache[0], the first row (or entry) of the cached array, for all "
+                              "of it: the cache IS the array out = exp(x), not a tuple: dx = dout * cache.",
+             lambda ev: ev.dout * np.exp(ev.inputs[0])[0], hint=3),
     ]
     for k, shape in enumerate(_shapes(hidden)):
         x = _uniform(rng, shape, -2.0, 2.0)
         _check_forward(forward, (x,), np.exp(x), _name(forward, "exp_forward"))
         check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True, seed=k, reference=np.exp)
+    _gate_kinds(forward, backward, hidden, np.exp, [np.exp], 1)
+    _exp_far(forward, backward, hidden)
+
+
+# Inputs far from 0, where exp is still finite (up to 709): a clipped or rescaled exp shows there.
+EXP_FAR = {False: np.array([[-700.0, -60.0, 0.5], [60.0, 300.0, 700.0]]),
+           True: np.array([[-650.0, 80.0], [-80.0, 650.0], [2.0, 400.0]])}
+
+
+def _clipped_at(x, got, want, inverse):
+    """The bound c when ``got`` is the function of x clipped to [-c, c] (wrong entries only), else None."""
+    with np.errstate(all="ignore"):
+        wrong = ~np.isclose(got, want, rtol=1e-9, atol=0.0)
+        if not wrong.any():
+            return None
+        c = np.abs(inverse(got[wrong]))
+    if not np.all(np.isfinite(c)) or np.ptp(c) > 1e-3 * max(c.max(), 1.0) or np.any(c >= np.abs(x[wrong])):
+        return None
+    return float(np.round(np.median(c), 6))
+
+
+def _exp_far(forward, backward, hidden):
+    x = EXP_FAR[hidden]
+    fwd, bwd = _name(forward, "exp_forward"), _name(backward, "exp_backward")
+    result = call(forward, x.copy(), what=fwd)
+    out = np.asarray(result[0], dtype=np.float64)
+    want = np.exp(x)
+    if out.shape == want.shape and not np.allclose(out, want, rtol=1e-12, atol=0.0):
+        clip = _clipped_at(x, out, want, np.log)
+        bad = np.argmax(np.abs(out - want) / want)
+        if clip is not None:
+            raise CheckFailed(f"{fwd}: at x = {x.flat[bad]:g} yours is {out.flat[bad]:.4g} = "
+                              f"exp({np.sign(x.flat[bad]) * clip:.4g}), not "
+                              f"exp({x.flat[bad]:g}) = {want.flat[bad]:.4g}: your exp stops changing at |x| = "
+                              f"{clip:.4g} (np.clip?). np.exp is finite for x up to 709 and needs no guard; a clipped "
+                              f"input changes the value.", key="input_clipped")
+        raise CheckFailed(f"{fwd}: for inputs far from 0 (x = {x.tolist()}) out is wrong: at x = {x.flat[bad]:g} "
+                          f"yours is {out.flat[bad]:.6g}, exp(x) = {want.flat[bad]:.6g}.", key="forward_wrong")
+    dout = np.random.default_rng(381 if hidden else 380).uniform(0.5, 1.5, x.shape)
+    dx = np.asarray(call(backward, dout.copy(), result[1], what=bwd), dtype=np.float64)
+    if dx.shape == want.shape and not np.allclose(dx, dout * want, rtol=1e-12, atol=0.0):
+        clip = _clipped_at(x, dx / dout, want, np.log)
+        bad = np.argmax(np.abs(dx - dout * want) / (dout * want))
+        raise CheckFailed(f"{bwd}: for inputs far from 0 (x = {x.tolist()}) dx is wrong: at x = {x.flat[bad]:g} "
+                          f"yours is {dx.flat[bad]:.6g}, dout * exp(x) = {(dout * want).flat[bad]:.6g}"
+                          + (f" (your local gradient stops changing at |x| = {clip:.4g}: np.clip?)." if clip else "."),
+                          key="input_clipped" if clip else "wrong_values")
 
 
 @EXERCISES.check("reciprocal_gate")
@@ -414,12 +657,16 @@ def reciprocal_gate(forward, backward, *, hidden=False):
         like("reciprocal_precedence", "1/x gate: `-dout / x*x` divides by x and then multiplies by x "
                                       "again (Python reads it left to right), which leaves -dout: write "
                                       "-dout / x**2, or -dout / (x * x).", lambda ev: -ev.dout, hint=3),
+        like("cache_indexed", "1/x gate: you used cache[0], the first row (or entry) of the cached x, for all of "
+                              "it: the cache IS the array x, not a tuple: x = cache.",
+             lambda ev: -ev.dout / ev.inputs[0][0] ** 2, hint=3),
     ]
     for k, shape in enumerate(_shapes(hidden)):
         x = _away_from_zero(rng, shape)
         _check_forward(forward, (x,), 1.0 / x, _name(forward, "reciprocal_forward"))
         check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True, seed=k,
                     reference=lambda x: 1.0 / x)
+    _gate_kinds(forward, backward, hidden, lambda x: 1.0 / x, [lambda x: -1.0 / x ** 2], 1)
 
 
 @EXERCISES.check("add_const_gate")
@@ -430,6 +677,9 @@ def add_const_gate(forward, backward, *, hidden=False):
              lambda ev: ev.dout * ev.inputs[1], hint=2),
         like("add_const_added", "add-a-constant gate: dx = dout * 1; do not add c to the gradient.",
              lambda ev: ev.dout + ev.inputs[1], hint=2),
+        like("add_const_added", "add-a-constant gate: you subtracted c from dout, as if going backward undid the "
+                                "forward pass; the local gradient is 1: dx = dout * 1.",
+             lambda ev: ev.dout - ev.inputs[1], hint=2),
     ]
     what = _name(backward, "add_const_backward")
     for k, (shape, c) in enumerate(zip(_shapes(hidden), (-2.5, 4.0) if hidden else (3.0, -1.5))):
@@ -441,6 +691,8 @@ def add_const_gate(forward, backward, *, hidden=False):
                         seed=k, reference=lambda x, c: x + c)
         except CheckFailed as exc:
             _constant_gradient(what, exc, "c")
+    _gate_kinds(forward, backward, hidden, lambda x, c: x + c, [lambda x, c: np.ones_like(x)], 1,
+                consts=(3,) if hidden else (2,))
 
 
 @EXERCISES.check("mul_const_gate")
@@ -451,6 +703,9 @@ def mul_const_gate(forward, backward, *, hidden=False):
                                      "constant a: dx = a * dout.", lambda ev: ev.dout, hint=2),
         like("mul_const_used_x", "multiply-by-a-constant gate: you multiplied by x; the local "
                                  "gradient is the constant a.", lambda ev: ev.dout * ev.inputs[0], hint=3),
+        like("mul_const_divided", "multiply-by-a-constant gate: you divided dout by a, as if going backward "
+                                  "undid the forward pass; it multiplies by the local gradient, the constant a: "
+                                  "dx = a * dout.", lambda ev: ev.dout / ev.inputs[1], hint=2),
     ]
     what = _name(backward, "mul_const_backward")
     for k, (shape, a) in enumerate(zip(_shapes(hidden), (-1.0, 0.5) if hidden else (2.5, -3.0))):
@@ -463,6 +718,8 @@ def mul_const_gate(forward, backward, *, hidden=False):
                         seed=k, reference=lambda x, a: a * x)
         except CheckFailed as exc:
             _constant_gradient(what, exc, "a")
+    _gate_kinds(forward, backward, hidden, lambda x, a: a * x, [lambda x, a: np.full_like(x, float(a))], 1,
+                consts=(-1.5,) if hidden else (2.5,), const_name="a")
 
 
 MAX_INTEGERS = {False: ([[3, -1, 4], [0, 2, -5]], [[1, 2, -2], [3, -4, 6]]),
@@ -519,10 +776,42 @@ def max_gate(forward, backward, *, hidden=False):
                 raise CheckFailed(f"{what}: Python's max(x, y) compares whole arrays and fails; "
                                   f"np.maximum(x, y) takes the max entry by entry.", key="max_python_max",
                                   hint=3) from None
+            if exc.key == "exception" and ("integer scalar arrays" in str(exc) or "axis" in str(exc)):
+                raise CheckFailed(f"{what}: np.max(x, y) reads y as its AXIS argument, not as a second array: "
+                                  f"np.max takes the largest entry of ONE array; np.maximum(x, y) compares two "
+                                  f"arrays entry by entry.\n  ({str(exc).splitlines()[0]})", key="np_max_two_arrays",
+                                  hint=3) from None
             raise
-        check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
-                    reference=np.maximum)
+        try:
+            check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
+                        reference=np.maximum)
+        except CheckFailed as exc:
+            if exc.key == "wrong_count":
+                _one_gradient(exc, _name(backward, "max_backward"))
+            _selected_entries(exc, forward, backward, x, y)
     _max_integers(forward, backward, hidden)
+    _gate_kinds(forward, backward, hidden, np.maximum, [lambda x, y: (x > y) * 1.0, lambda x, y: (y > x) * 1.0],
+                2, kinds=("single numbers",))
+
+
+def _selected_entries(exc, forward, backward, x, y):
+    """A wrong shape from dout[mask]: the entries where an input won, as a short 1-D array."""
+    if exc.key not in ("wrong_shape", "flattened", "lost_axis"):
+        raise exc
+    dout = np.linspace(0.5, 1.5, x.size).reshape(x.shape)
+    try:
+        out, cache = call(forward, x.copy(), y.copy(), what="max_forward")
+        dx, dy = call(backward, dout.copy(), cache, what="max_backward")
+        picked = [np.asarray(g) for g in (dx, dy)]
+    except (CheckFailed, TypeError, ValueError):   # the shape message stands
+        raise exc from None
+    masks = (x > y, y > x)
+    if all(p.ndim == 1 and p.size == m.sum() and np.allclose(p, dout[m]) for p, m in zip(picked, masks)):
+        raise CheckFailed(f"max_backward: dx = dout[mask] keeps only the entries where the mask is True, a 1-D "
+                          f"array of {picked[0].size} numbers, so dx lost the shape of x {x.shape}: keep every entry "
+                          f"and zero the others, dx = dout * mask (np.where(mask, dout, 0.0) also works).",
+                          key="boolean_index", hint=3) from None
+    raise exc
 
 
 # --- 4. a branch ---------------------------------------------------------------------------
@@ -543,12 +832,46 @@ def branch(forward, backward, *, hidden=False):
                                      "mul_forward(x, e) makes mul_backward return (dx, de), in the "
                                      "order of mul_forward's arguments.",
              lambda ev: ev.dout * ev.inputs[0] + ev.dout * np.exp(2 * ev.inputs[0]), hint=3),
+        like("exp_cache_is_x", "exp_backward got x as its cache, so it multiplied by x where exp(x) belongs: "
+                               "give each backward call the cache ITS forward call returned (exp_cache, which "
+                               "holds e = exp(x)).",
+             lambda ev: ev.dout * np.exp(ev.inputs[0]) + ev.dout * ev.inputs[0] ** 2, hint=3),
     ]
     for k, shape in enumerate(_shapes(hidden)):
         x = _uniform(rng, shape, -1.5, 1.5)
         _check_forward(forward, (x,), x * np.exp(x), _name(forward, "branch_forward"))
-        check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True, seed=k,
-                    reference=lambda x: x * np.exp(x))
+        try:
+            check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True, seed=k,
+                        reference=lambda x: x * np.exp(x))
+        except CheckFailed as exc:
+            _cache_order(exc, forward, backward, x, lambda x: (1.0 + x) * np.exp(x))
+
+
+def _cache_order(exc, forward, backward, x, local):
+    """A backward that raises or is wrong, but is right with its cache's parts in another order:
+    forward packs them in one order, backward unpacks them in another."""
+    import itertools
+    if exc.key not in ("exception", "wrong_values", "partly_wrong", "scaled_other", "wrong_shape"):
+        raise exc
+    fwd, bwd = _name(forward, "forward"), _name(backward, "backward")
+    try:
+        _, cache = call(forward, x.copy(), what=fwd)
+    except (CheckFailed, TypeError, ValueError):
+        raise exc from None
+    if not isinstance(cache, tuple) or not 2 <= len(cache) <= 3:
+        raise exc
+    dout = np.linspace(0.5, 1.5, x.size).reshape(x.shape)
+    for order in list(itertools.permutations(range(len(cache))))[1:]:
+        try:
+            dx = call(backward, dout.copy(), tuple(cache[i] for i in order), what=bwd)
+        except CheckFailed:   # not this order
+            continue
+        if _same(dx, dout * local(x)):
+            raise CheckFailed(f"{bwd} unpacks its cache in another order than {fwd} packed it (with the parts "
+                              f"reordered, your backward is right): unpack in the order you packed, e.g. "
+                              f"`return out, (exp_cache, mul_cache)` and then `exp_cache, mul_cache = cache`.\n  "
+                              f"({str(exc).splitlines()[0]})", key="cache_order", hint=3) from None
+    raise exc
 
 
 # --- 5. worked examples ----------------------------------------------------------------------
@@ -584,19 +907,33 @@ def _numbers(result, what, names, shapes, hints):
     return arrays
 
 
-def _diagnose_example(what, mine, truth, variants, names, table="", context=""):
+def _diagnose_example(what, mine, truth, variants, names, table="", context="", forwards=(), order_hint=None):
     """Raise a CheckFailed naming the mistake; ``table`` (the seed's numbers next to yours)
-    ends the message, where it helps most."""
+    ends the message, where it helps most.  ``forwards``: (key, sentence, wrong forward value,
+    hint) for the usual wrong formulas of the forward value."""
+    import itertools
     if all(relative_error(m, t) <= VALUE_RTOL * 1e3 for m, t in zip(mine, truth)):
         return
     tail = f"\n{table}" if table else ""
     if relative_error(mine[0], truth[0]) > VALUE_RTOL * 1e3:
-        raise CheckFailed(f"{what}{context}: the forward value {names[0]} is wrong "
-                          f"(yours {float(mine[0]):.4g}, expected {float(truth[0]):.4g}).{tail}",
+        numbers = f"yours {float(mine[0]):.4g}, expected {float(truth[0]):.4g}"
+        for key, sentence, wrong, hint in forwards:
+            if _same(mine[0], wrong):
+                raise CheckFailed(f"{what}{context}: the forward value {names[0]} is wrong ({numbers}): {sentence}"
+                                  f"{tail}", key=key, hint=hint)
+        raise CheckFailed(f"{what}{context}: the forward value {names[0]} is wrong ({numbers}).{tail}",
                           key="forward_wrong")
     for key, sentence, wrong, *hint in variants:
         if all(_same(m, w) for m, w in zip(mine[1:], wrong)):
             raise CheckFailed(f"{what}{context}: {sentence}{tail}", key=key, hint=(hint or [None])[0])
+    # the right gradients, returned in another order
+    grads = list(range(1, len(names)))
+    for order in list(itertools.permutations(grads))[1:]:
+        if all(np.shape(mine[i]) == np.shape(truth[j]) and _same(mine[i], truth[j]) for i, j in zip(grads, order)):
+            yours = ", ".join(names[j] for j in order)
+            raise CheckFailed(f"{what}{context}: your gradients are right but returned in the order ({yours}): "
+                              f"return ({', '.join(names)}), the gradients in the order of the arguments.{tail}",
+                              key="return_order", hint=order_hint)
     bad = [n for n, m, t in zip(names[1:], mine[1:], truth[1:]) if relative_error(m, t) > VALUE_RTOL * 1e3]
     raise CheckFailed(f"{what}{context}: wrong gradient{'s' if len(bad) > 1 else ''}: {', '.join(bad)}.{tail}",
                       key="wrong_values")
@@ -634,7 +971,19 @@ def _simple_variants(q, z):
                             "what mul_backward returned for q (downstream = upstream x local).", [1.0, 1.0, q], hint=2),
         _v("zero_start", "start the backward pass with df/df = 1 (the upstream gradient of the output).",
          [0.0, 0.0, 0.0], hint=1),
+        _v("started_from_output", f"every gradient is f = {_fmt(q * z)} times the right one: the backward pass "
+                                  f"starts from df/df = 1, not from the value f: mul_backward(1.0, mul_cache).",
+           [q * z * z, q * z * z, q * z * q], hint=1),
     ]
+
+
+def _simple_forwards(x, y, z):
+    """The usual wrong formulas of f = (x + y) z: (key, sentence, value, hint)."""
+    gates = "q = add_forward(x, y), then f = mul_forward(q, z)"
+    return [("forward_formula", f"yours is {text}; f = (x + y) z: {gates}.", value, 3)
+            for text, value in (("x + y z (the multiply done first)", x + y * z), ("x y + z", x * y + z),
+                                ("(x + z) y", (x + z) * y), ("(y + z) x", (y + z) * x), ("x + y + z", x + y + z),
+                                ("x y z", x * y * z))]
 
 
 SEED_SIMPLE = (-2.0, 5.0, -4.0)
@@ -661,7 +1010,8 @@ def simple_example(fn, *, hidden=False):
         if not seed_point and all(_same(m, v) for m, v in zip(mine, (-12.0, -4.0, -4.0, 3.0))):
             raise CheckFailed(f"{what}{context}: you returned the seed's numbers (-12, -4, -4, 3) at another "
                               f"point: compute them from x, y and z with your gates.", key="hard_coded", hint=1)
-        _diagnose_example(what, mine, truth, _simple_variants(q, z), names, table, context)
+        _diagnose_example(what, mine, truth, _simple_variants(q, z), names, table, context,
+                          forwards=_simple_forwards(x, y, z), order_hint=3)
         shown = shown or table
     if shown:
         print(shown)
@@ -683,6 +1033,16 @@ def _neuron_variants(w, x, shortcut):
         return [df_dz * dz_dw, df_dz * dz_dx]
 
     swapped = [local * np.array([w[0], w[1], 1.0]), local * np.array([x[0], x[1]])]
+    start = "sigmoid_backward(1.0, c_sig)" if shortcut else "reciprocal_backward(1.0, c_inv)"
+    common = [
+        _v("started_from_output", f"every gradient is f = {s:.4g} times the right one: the backward pass starts "
+                                  f"from df/df = 1, not from the value f: {start}.", through(local * s),
+           hint=2 if shortcut else 1),
+        _v("caches_swapped", "the two multiply gates' gradients came from each other's caches (your dw0 is x1 "
+                             "df/dz, your dx0 is w1 df/dz): give each backward call the cache of ITS forward call, "
+                             "mul_backward(dp0, c_m0) for p0 = w0 x0 and mul_backward(dp1, c_m1) for p1 = w1 x1.",
+           [local * np.array([x[1], x[0], 1.0]), local * np.array([w[1], w[0]])], hint=3),
+    ]
     if shortcut:
         rows = [_v("missing_sigmoid_derivative", "you forgot the sigmoid derivative: dz/dw must be multiplied "
                                                "by df/dz = sigma(z)(1 - sigma(z)), which sigmoid_backward(1.0, "
@@ -706,7 +1066,7 @@ def _neuron_variants(w, x, shortcut):
                      "sigmoid_backward needs the cached output s = sigma(z), not z: pass it the cache "
                      "sigmoid_forward returned (you passed z, and z (1 - z) is not the sigmoid's "
                      "derivative).", through(z * (1.0 - z)), hint=2))
-        return rows
+        return rows + common
     if _passed("reciprocal_gate", "mul_const_gate"):
         rows.append(_v("sign_flipped", "every gradient has the wrong sign, and your 1/x and ×(-1) gates "
                                      "passed their checks: is a backward call missing? Without "
@@ -730,7 +1090,32 @@ def _neuron_variants(w, x, shortcut):
     else:
         rows.append(("reciprocal_passthrough", "1/x gate: you passed the upstream gradient through; its local "
                                                "gradient is -1/x^2.", through(-np.exp(-z))))
-    return rows
+    return rows + common
+
+
+def _neuron_forwards(w, x, shortcut):
+    """The usual wrong formulas of f = sigma(w0 x0 + w1 x1 + w2): (key, sentence, value, hint): the
+    hint that lists the forward calls (Exercise 16's first; Exercise 13's second, which shows the
+    multiplies' and the bias's arguments; the gates themselves are listed in Exercise 13's text)."""
+    z = w[0] * x[0] + w[1] * x[1] + w[2]
+    s = float(_sigmoid(z))
+    rows = [("bias_wrong", "yours is sigma(w0 x0 + w1 x1 + w1): the bias is w[2], not w[1]",
+             _sigmoid(w[0] * x[0] + w[1] * x[1] + w[1])),
+            ("bias_wrong", "yours is sigma(w0 x0 + w1 x1 + w0): the bias is w[2], not w[0]",
+             _sigmoid(w[0] * x[0] + w[1] * x[1] + w[0])),
+            ("bias_missing", "yours is sigma(w0 x0 + w1 x1): the bias w2 never reached the sigmoid; apply it to "
+                             "z = w0 x0 + w1 x1 + w2, the output of the second add", _sigmoid(z - w[2])),
+            ("pairs_swapped", "yours is sigma(w0 x1 + w1 x0 + w2): each weight multiplies its own input, w0 x0 "
+                              "and w1 x1", _sigmoid(w[0] * x[1] + w[1] * x[0] + w[2])),
+            ("sigmoid_sign", "yours is sigma(-z) = 1 / (1 + exp(z)): the x(-1) gate is missing (or there twice)",
+             1.0 - s),
+            ("gate_missing", "yours is z itself: the four gates after z (x(-1), exp, +1, 1/x) are missing", z),
+            ("gate_missing", "yours is exp(-z): the +1 and 1/x gates are missing", np.exp(-z)),
+            ("gate_missing", "yours is 1 + exp(-z): the 1/x gate is missing", 1.0 + np.exp(-z)),
+            ("gate_missing", "yours is 1 / exp(-z): the +1 gate is missing", np.exp(z))]
+    def hint(key):
+        return 1 if shortcut else 2 if key in ("bias_wrong", "bias_missing", "pairs_swapped") else None
+    return [(key, sentence + ".", value, hint(key)) for key, sentence, value in rows]
 
 
 # The seed's worked example first (its numbers are printed next to yours), then a point where
@@ -758,7 +1143,7 @@ def _check_neuron(fn, hidden, what, shortcut):
         table = NEURON_TABLE.format(f=_fmt(mine[0]), dw=_fmt(mine[1]), dx=_fmt(mine[2])) if seed_point else ""
         context = "" if seed_point else f", at w = {w.tolist()}, x = {x.tolist()}"
         _diagnose_example(what, mine, [s, local * dz_dw, local * dz_dx], _neuron_variants(w, x, shortcut),
-                          names, table, context)
+                          names, table, context, forwards=_neuron_forwards(w, x, shortcut))
         if table:
             print(table)
 
@@ -839,6 +1224,13 @@ def _sigmoid_case(fn, x, what):
                           key="sigmoid_sign")
     flat_x, flat_got, flat_want = (np.ravel(np.asarray(v, dtype=np.float64)) for v in (x, values, want))
     bad = np.argmax(np.abs(flat_got - flat_want) / np.maximum(np.abs(flat_want), 1e-300))
+    clip = _clipped_at(flat_x, flat_got, flat_want, lambda y: np.log(y) - np.log1p(-y))
+    if clip is not None:
+        raise CheckFailed(f"{what}: wrong beyond |x| = {clip:.4g}: at x = {flat_x[bad]:g} yours is {flat_got[bad]:.6g}, "
+                          f"which is sigma({np.sign(flat_x[bad]) * clip:.4g}), not sigma({flat_x[bad]:g}) = "
+                          f"{flat_want[bad]:.6g}: your sigmoid stops changing there (np.clip?). Clipping changes the "
+                          f"value; the two forms of hint 2 are exact and finite for every x.", key="input_clipped",
+                          hint=2)
     raise CheckFailed(f"{what}: wrong value at x = {flat_x[bad]:g}: yours {flat_got[bad]:.6g}, "
                       f"expected {flat_want[bad]:.6g}.", key="wrong_values")
 
@@ -876,6 +1268,18 @@ def sigmoid_backward(backward, *, hidden=False):
              lambda ev: ev.dout * s_of(ev.inputs[0]), hint=2),
         like("missing_one_minus", "the sigmoid derivative is s * (1 - s); a factor is missing.",
              lambda ev: ev.dout * (1 - s_of(ev.inputs[0])), hint=2),
+        # precedence: dout multiplies one term only, or 1 - s loses its parentheses
+        like("precedence", "`dout * s - s**2` multiplies only the first term by dout: write "
+                           "dout * s * (1 - s), or dout * (s - s**2).",
+             lambda ev: ev.dout * s_of(ev.inputs[0]) - s_of(ev.inputs[0]) ** 2, hint=3),
+        like("precedence", "`dout * s * 1 - s` is (dout * s) - s: the 1 - s needs parentheses: "
+                           "dout * s * (1 - s).",
+             lambda ev: ev.dout * s_of(ev.inputs[0]) - s_of(ev.inputs[0]), hint=3),
+        like("one_plus_s", "the sigmoid derivative is s * (1 - s), with a minus: yours has s * (1 + s).",
+             lambda ev: ev.dout * s_of(ev.inputs[0]) * (1 + s_of(ev.inputs[0])), hint=2),
+        like("cache_indexed", "sigmoid_backward used cache[0], the first row of s, for all of it: the cache IS "
+                              "the array s = sigma(x), not a tuple: s = cache.",
+             lambda ev: ev.dout * s_of(ev.inputs[0])[0] * (1 - s_of(ev.inputs[0])[0]), hint=3),
     ]
     check_layer(sigmoid_reference_forward, backward, x, names=["x"], mistakes=mistakes,
                 seed=13 if hidden else 12, quiet=True)

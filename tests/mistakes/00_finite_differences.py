@@ -226,4 +226,117 @@ MISTAKES = [
         def cauchy_loss_grad(x):
             return np.sum(2 * x / (1 + x ** 2))
         """, kind="subtle"),
+
+    # --- a blind second catalog (issue 18, tests/mistakes_holdout/): the mistakes it found that the
+    # checks now catch and name; `what` is the holdout's, `key` the check's
+    Mistake("central_difference", "other_step", "applies the course's step h*max(1,|x|) from the text (the given h is not used as is)", '''
+        def central_difference(f, x, h=1e-5):
+            """Central-difference estimate of f'(x)."""
+            h = h * max(1.0, abs(x))          # "the checks use h = 1e-5 max(1, |x|)"
+            return (f(x + h) - f(x - h)) / (2 * h)
+        ''', kind="blind"),
+    Mistake("central_difference", "not_centred", "secant through x and x+2h, divided by 2h (a forward difference with step 2h)", '''
+        def central_difference(f, x, h=1e-5):
+            """Central-difference estimate of f'(x)."""
+            return (f(x + 2 * h) - f(x)) / (2 * h)
+        ''', kind="blind"),
+    Mistake("central_difference", "wrong_default_h", "default step written as 1e-3 instead of 1e-5", '''
+        def central_difference(f, x, h=1e-3):
+            """Central-difference estimate of f'(x)."""
+            return (f(x + h) - f(x - h)) / (2 * h)
+        ''', kind="blind"),
+    Mistake("convergence_order", "ignores_estimate", "calls the global central_difference instead of the estimate passed in", """
+        def convergence_order(estimate, f, df, x, h):
+            error_big = abs(central_difference(f, x, h) - df(x))
+            error_small = abs(central_difference(f, x, h / 10) - df(x))
+            return float(np.log10(error_big / error_small))
+        """, kind="blind"),
+    Mistake("convergence_order", "signed_errors", "errors without abs(): log of a ratio of signed errors", """
+        def convergence_order(estimate, f, df, x, h):
+            error_big = estimate(f, x, h) - df(x)
+            error_small = estimate(f, x, h / 10) - df(x)
+            return float(np.log10(error_big / error_small))
+        """, kind="blind"),
+    Mistake("convergence_order", "wrong_step", "measures between 10h and h instead of h and h/10", """
+        def convergence_order(estimate, f, df, x, h):
+            error_big = abs(estimate(f, x, 10 * h) - df(x))
+            error_small = abs(estimate(f, x, h) - df(x))
+            return float(np.log10(error_big / error_small))
+        """, kind="blind"),
+    Mistake("numerical_gradient", "integer_dtype", "grad = np.zeros_like(x) made before the float conversion: integer gradient for integer x", """
+        def numerical_gradient(f, x, h=1e-5):
+            grad = np.zeros_like(x)
+            x = np.array(x, dtype=float)
+            for idx in np.ndindex(x.shape):
+                old = x[idx]
+                x[idx] = old + h
+                f_plus = f(x)
+                x[idx] = old - h
+                f_minus = f(x)
+                x[idx] = old
+                grad[idx] = (f_plus - f_minus) / (2 * h)
+            return grad
+        """, kind="blind"),
+    Mistake("numerical_gradient", "all_zeros", "nudges entries of x.flatten() (a copy) but evaluates f(x): f never sees the moves", """
+        def numerical_gradient(f, x, h=1e-5):
+            x = np.array(x, dtype=float)
+            flat = x.flatten()
+            grad = np.zeros(x.size)
+            for i in range(x.size):
+                old = flat[i]
+                flat[i] = old + h
+                f_plus = f(x)
+                flat[i] = old - h
+                f_minus = f(x)
+                flat[i] = old
+                grad[i] = (f_plus - f_minus) / (2 * h)
+            return grad.reshape(x.shape)
+        """, kind="blind"),
+    Mistake("numerical_gradient", "x_not_restored", "np.asarray (no copy for float input) and restores with += / -=: caller's x drifts by rounding", """
+        def numerical_gradient(f, x, h=1e-5):
+            x = np.asarray(x, dtype=float)       # no copy when x is already float
+            grad = np.zeros_like(x)
+            for idx in np.ndindex(x.shape):
+                x[idx] += h
+                f_plus = f(x)
+                x[idx] -= 2 * h
+                f_minus = f(x)
+                x[idx] += h                       # "put it back"
+                grad[idx] = (f_plus - f_minus) / (2 * h)
+            return grad
+        """, kind="blind"),
+    Mistake("relative_error", "norms", "L2 norms (the CS231n formula) instead of max-abs", """
+        def relative_error(a, b, floor=1e-3):
+            a = np.asarray(a, dtype=float)
+            b = np.asarray(b, dtype=float)
+            return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), floor))
+        """, kind="blind"),
+    Mistake("relative_error", "b_only", "scale from b (the 'reference') only, not from both arrays", """
+        def relative_error(a, b, floor=1e-3):
+            a = np.asarray(a, dtype=float)
+            b = np.asarray(b, dtype=float)
+            scale = max(np.max(np.abs(b)), floor)
+            return float(np.max(np.abs(a - b)) / scale)
+        """, kind="blind"),
+    Mistake("relative_error", "floor_only_at_zero", "floor used only as a fallback when both arrays are 0 (`or floor`)", """
+        def relative_error(a, b, floor=1e-3):
+            a = np.asarray(a, dtype=float)
+            b = np.asarray(b, dtype=float)
+            scale = max(np.max(np.abs(a)), np.max(np.abs(b))) or floor     # avoid 0/0
+            return float(np.max(np.abs(a - b)) / scale)
+        """, kind="blind"),
+    Mistake("cauchy_loss_grad", "integer_in_place", "g = 2*x then g /= (1 + x**2): in-place true division fails on an integer x", """
+        def cauchy_loss_grad(x):
+            g = 2 * x
+            g /= 1 + x ** 2
+            return g
+        """, kind="blind"),
+    Mistake("cauchy_loss_grad", "sum_of_squares", "x @ x (sum of all squares) in the denominator instead of x_i**2", """
+        def cauchy_loss_grad(x):
+            return 2 * x / (1 + x @ x)
+        """, kind="blind"),
+    Mistake("cauchy_loss_grad", "divides_at_zero", "rewritten as 2 / (x + 1/x): divides by zero at x = 0", """
+        def cauchy_loss_grad(x):
+            return 2 / (x + 1 / x)
+        """, kind="blind"),
 ]
