@@ -9,7 +9,9 @@
   "submission changed: ..." warning per real edit and nothing for an honest notebook (stock
   nbgrader logs "checksum has changed" for every test cell that had hidden tests).  A notebook
   that holds none of the assignment's answer cells (another assignment's notebook) is refused
-  with ``SubmissionRejected``.
+  with ``SubmissionRejected``, and so is the instructor's own source notebook (it holds the
+  hidden tests: collected through a link to ``solutions/``) and a notebook that holds more of
+  another assignment's answer cells than of this one's.
 * ``LimitOutputSize``: nbgrader's ``LimitOutput`` counts lines, so one 5 MB line went into the
   autograded notebook and the feedback whole; this cuts each output to ``max_chars``.
 * ``SandboxedExecute``: nbgrader's ``Execute`` with kernels started through
@@ -49,12 +51,17 @@ class CourseSanitize(NbGraderPreprocessor):
                 checksums[cell.name] = cell.checksum
         order = self._order(assignment_id, notebook_id, known)
         other = submission.looks_like(nb)  # before the restore removes unknown ids
+        source = submission.holds_hidden_tests(nb, sources=[k["source"] for k in known.values() if k["grade"]])
         cells, notes, rejected = submission.sanitize_cells(list(nb.cells), known, order,
                                                            make_cell=nbformat.from_dict,
                                                            assignment=assignment_id)
+        if other and other != assignment_id:
+            # more of another assignment's answer cells than of this one's: an exercise both
+            # share would otherwise be graded with the other notebook's answer
+            rejected = f"this is {other}'s notebook, not {assignment_id}'s"
+        if source:
+            rejected = submission.SOURCE_NOTEBOOK
         if rejected:
-            if other and other != assignment_id:
-                rejected = f"this is {other}'s notebook, not {assignment_id}'s"
             raise SubmissionRejected(f"not graded: {rejected}")
         for cell in cells:
             cell["metadata"] = nbformat.from_dict(cell.get("metadata", {}))
@@ -118,7 +125,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
-        return sandbox.wrap(cmd, slot=int(os.environ.get("AUTOGRADER_SANDBOX_SLOT", "0")))
+        # the kernel runs in the sandbox's own scratch folder: nbgrader's (the autograded copy of the
+        # submission, next to other students' folders) is not in its view
+        return sandbox.wrap(cmd, workdir=sandbox.PRIVATE_DIR, slot=int(os.environ.get("AUTOGRADER_SANDBOX_SLOT", "0")))
 
 
 class SandboxedExecute(Execute):

@@ -101,10 +101,13 @@ def test_a_file_that_is_not_a_notebook_is_not_graded(tmp_path, content):
         assert not row["passed"] and row["status"].startswith("not graded: ")
 
 
-def test_another_assignment_s_notebook_gets_nothing(tmp_path):
+def test_another_assignment_s_notebook_is_not_graded(tmp_path):
+    """01's solved notebook submitted as 00: not graded, and said why (an exercise both share
+    would otherwise earn the other notebook's points)."""
     rows, _ = grade(solution_path("01_chain_rule"))
     assert trusted.score(list(rows.values())) == 0
-    assert {r["key"] for r in rows.values()} == {"not_defined"}
+    assert {r["key"] for r in rows.values()} == {"not_graded"}
+    assert {r["status"] for r in rows.values()} == {f"not graded: this is 01_chain_rule's notebook, not {NB}'s"}
 
 
 def test_deleted_duplicated_and_edited_test_cells_change_nothing(tmp_path):
