@@ -130,9 +130,11 @@ def package_dir():
     return os.path.dirname(os.path.realpath(__file__))
 
 
-def wrap(argv, workdir=None, *, slot=0, learner=False):
+def wrap(argv, workdir=None, *, slot=0, learner=False, hide=(), use=None):
     """``argv`` run through the sandbox (see the module's docstring).  ``learner=True``: trusted
-    grading's learner process, which needs neither the course's package nor a network."""
+    grading's learner process, which needs neither the course's package nor a network;
+    ``hide``: more folders to cover; ``use``: the layers to use (default: every one this machine
+    allows; the tests use fewer to prove what each of the others does)."""
     argv = [str(a) for a in argv]
     info = [f"--slot={int(slot)}", f"--workdir={workdir or ''}", f"--python={sys.executable}",
             f"--version={sys.version_info[0]}.{sys.version_info[1]}"]
@@ -144,10 +146,11 @@ def wrap(argv, workdir=None, *, slot=0, learner=False):
         info.append(f"--expose={package_dir()}")
     else:
         info.append("--learner=1")
-    for path in [course_root()] + HIDDEN:
+    for path in [course_root()] + HIDDEN + [os.path.realpath(str(h)) for h in hide]:
         if path:
             info.append(f"--hide={path}")
-    info.append("--layers=" + ",".join(k for k, v in layers().items() if v is True))
+    allowed = [k for k, v in layers().items() if v is True and (use is None or k in use)]
+    info.append("--layers=" + ",".join(allowed))
     return [sys.executable, "-I", "-S", os.path.abspath(__file__), *info, "--", *argv]
 
 
@@ -287,10 +290,10 @@ def _leased_by_caller(slot):
     return str(int(slot)) in os.environ.get(LEASE_ENV, "").split(",")
 
 
-def kill_all(slot=0, leased=None):
-    """Between two submissions of a slot: with the pid layer nothing outlives its program, so
-    this only removes, without it, what the user of ``slot`` runs and wrote in the shared
-    folders (only the holder of the slot's lease may: another run could be using it)."""
+def kill_all(slot=0, leased=None, processes=None):
+    """Between two submissions of a slot, by the holder of its lease (another run could be using
+    it otherwise): what the user of ``slot`` still runs (``processes``; by default only without
+    the pid layer: with it nothing outlives its program) and what it wrote in the shared folders."""
     if not available():
         return
     if leased is None:
@@ -298,7 +301,7 @@ def kill_all(slot=0, leased=None):
     if not leased:
         return
     uid, gid = ensure_user(slot)
-    if not layers().get("pid"):
+    if processes or (processes is None and layers().get("pid") is not True):
         pid = os.fork()
         if pid == 0:  # pragma: no cover (child)
             try:
