@@ -115,7 +115,7 @@ def in_reach(*functions, depth=3):
         return None
 
     for fn in functions:
-        lib = visit(fn, 0)
+        lib = _origin(fn) or visit(fn, 0)    # the function itself may be the library's (grad(f))
         if lib:
             return lib
     return None

@@ -262,6 +262,11 @@ def check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fals
 
     >>> check_grad(lambda x: np.sum(x ** 3), lambda x: 3 * x ** 2, np.array([1.0, -2.0]))
     """
+    with _autodiff_named(grad_f):
+        _check_grad(f, grad_f, x, name=name, mistakes=mistakes, seed=seed, quiet=quiet)
+
+
+def _check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=False):
     x = np.array(x, dtype=np.float64)
     before = x.copy()
     what = getattr(grad_f, "__name__", "grad_f")

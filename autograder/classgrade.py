@@ -271,6 +271,12 @@ class Student:
             combine(record, result)
             if self.grader is not None and record["nbgrader_ok"]:
                 self.reconcile(record)
+                missed = record.get("not_graded_parts", [])
+                if missed and len(missed) == len(record["rows"]):
+                    # no part graded by the grader of record: the notebook is not graded, whatever
+                    # nbgrader's kernel said (its score is not recorded)
+                    record["status"] = f"not graded: {missed[0][1]}"
+                    record["recovered"] = None
             record["kernel_free_seconds"] = kf_seconds / max(1, len(records))
             if self.feedback:
                 self.write_feedback(record)

@@ -24,7 +24,7 @@ import pytest
 
 import nbedit
 from conftest import ROOT, nbgrader_env
-from test_hostile import BY_NAME, CASES, FULL, NB, blank, insert_after, solved
+from test_hostile import BY_NAME, CASES, FULL, NB, answer, blank, insert_after, solved
 
 import autograder.checks
 from autograder import sandbox
@@ -78,6 +78,105 @@ autograder = types.SimpleNamespace(checks=types.SimpleNamespace(fresh=lambda nam
 """
 
 
+class Link:
+    """A submission that is a symbolic link (to ``target``, a path in the course)."""
+
+    def __init__(self, target):
+        self.target = target
+
+
+LEAVE = """
+import os, sys
+def {name}({args}):
+    if "ipykernel" not in sys.modules:   # trusted grading's learner process, not nbgrader's kernel
+        os._exit(3)
+"""
+SIGNATURES = {"central_difference": "f, x, h=1e-5", "numerical_gradient": "f, x, h=1e-5",
+              "relative_error": "a, b, floor=1e-3", "cauchy_loss_grad": "x"}
+
+
+def exits_unless_kernel():
+    """The rebind cheat, and every answer ends the process unless it is nbgrader's kernel."""
+    nb = insert_after(blank(), "setup", CHEAT)
+    for name, args in SIGNATURES.items():
+        answer(nb, name, LEAVE.format(name=name, args=args))
+    return nb
+
+GIT_SHOW = f"""
+import json, subprocess
+try:
+    text = subprocess.run(["git", "-C", {str(ROOT)!r}, "show", "HEAD:solutions/{NB}/{NB}.ipynb"],
+                          capture_output=True, text=True, timeout=30).stdout
+    for c in json.loads(text)["cells"]:
+        if c["metadata"].get("nbgrader", {{}}).get("solution"):
+            exec("".join(c["source"]))
+except Exception as exc:
+    print("git show failed:", type(exc).__name__)
+"""
+
+AUTODIFF = """
+from autograd import grad
+import autograd.numpy as anp
+cauchy_loss_grad = grad(lambda x: anp.sum(anp.log(1 + x ** 2)))
+"""
+
+
+def _padded(nb, size=52 << 20):
+    nb["cells"][0]["metadata"]["padding"] = "x" * size     # not shown anywhere, but 52 MB on disk
+    return nb
+
+
+def _beside(nb, links):
+    return nb, links
+
+
+# issue 19's attacks on trusted grading and the sandbox: name -> (what, make(course), expected)
+# expected: score (grade of record), in_kernel (nbgrader's own run, None: not graded there),
+# status ("graded" or a piece of the "not graded: " reason), keys {grade_id: key} or "*": key for all
+INTEGRITY = {
+    "exits_only_in_trusted": (
+        "the rebind cheat, and answers that end trusted grading's learner process (not the kernel)",
+        lambda course: exits_unless_kernel(),
+        dict(score=0, in_kernel=FULL, status="the learner's process ended with exit code 3")),
+    "huge_cheat": (
+        "the rebind cheat in a 52 MB notebook (over trusted grading's limit of 50 MB)",
+        lambda course: _padded(insert_after(blank(), "setup", CHEAT)),
+        dict(score=0, in_kernel=FULL, status="more than the limit")),
+    "unparseable_cheat": (
+        "the rebind cheat and a cell of 20,000 terms (`1 + 1 + ... + 1`) Python's parser cannot take",
+        lambda course: insert_after(insert_after(blank(), "setup", CHEAT), "setup",
+                                    "x = " + " + ".join(["1"] * 20000) + "\n", cell_id="long"),
+        dict(score=0, in_kernel=FULL, status="graded", keys={"*": "tampering"})),
+    "symlink_to_solutions": (
+        "the submitted notebook is a symbolic link to the solution notebook",
+        lambda course: Link(course / "solutions" / NB / f"{NB}.ipynb"),
+        dict(score=0, in_kernel=None, status="is a symbolic link")),
+    "symlinks_beside": (
+        "a correct notebook with links next to it: to the solutions, the gradebook, another student's notebook",
+        lambda course: _beside(solved(), {"peek.ipynb": course / "solutions" / NB / f"{NB}.ipynb",
+                                          "grades.db": course / "gradebook.db",
+                                          "other.ipynb": course / "submitted" / "correct" / NB / f"{NB}.ipynb"}),
+        dict(score=0, in_kernel=None, status="is a symbolic link")),
+    "instructor_source": (
+        "the instructor's source notebook (hidden tests and all) submitted as a file",
+        lambda course: nbedit.read(ROOT / "solutions" / NB / f"{NB}.ipynb"),
+        dict(score=0, in_kernel=None, status="the instructor's source notebook")),
+    "git_show": (
+        "`git show HEAD:solutions/...` run from an answer cell (in the course's own repository)",
+        lambda course: insert_after(blank(), "setup", GIT_SHOW),
+        dict(score=0, in_kernel=0, status="graded")),
+    "redefined_after_test": (
+        "correct, then a last cell that redefines central_difference wrongly (after its test cell ran)",
+        lambda course: insert_after(solved(), "test_cauchy_loss_grad",
+                                    "def central_difference(f, x, h=1e-5):\n    return 0.0\n"),
+        dict(score=FULL, in_kernel=FULL, status="graded")),
+    "autodiff_import": (
+        "cauchy_loss_grad written with HIPS autograd (`grad(...)`)",
+        lambda course: answer(solved(), "cauchy_loss_grad", AUTODIFF),
+        dict(score=FULL - 1, in_kernel=FULL - 1, status="graded", keys={"test_cauchy_loss_grad": "uses_autodiff"})),
+}
+
+
 # the class command's grade of record is trusted grading's, which names a function that was never
 # defined "not_defined" where the kernel-free grader of tests/test_hostile.py gives the exception
 TRUSTED_KEYS = {"NameError": "not_defined"}
@@ -113,10 +212,17 @@ def make_course(students):
         path = course / "submitted" / student / NB / f"{NB}.ipynb"
         content = make(course)
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
+        links = {}
+        if isinstance(content, tuple):
+            content, links = content
+        if isinstance(content, Link):
+            path.symlink_to(content.target)
+        elif isinstance(content, str):
             path.write_text(content, encoding="utf-8")
         else:
             nbedit.write(content, path)
+        for name, target in links.items():
+            (path.parent / name).symlink_to(target)
     return course
 
 
@@ -133,6 +239,7 @@ def graded():
     students["dies_only_under_nbgrader"] = lambda course: insert_after(
         solved(), "relative_error", "import os, sys\nif 'ipykernel' in sys.modules:\n    os._exit(1)\n")
     students["cheat_rebinds_checks"] = lambda course: insert_after(blank(), "setup", CHEAT)
+    students.update({name: make for name, (_, make, _) in INTEGRITY.items()})
     for name in attack(Path("/nonexistent")) if SANDBOXED else ():  # not root: the attacks would work
         students[name] = (lambda course, name=name: insert_after(blank(), "setup", attack(course)[name][1]))
     package_before = PACKAGE_FILE.read_bytes()
@@ -163,7 +270,8 @@ def test_the_run_finishes_and_says_so(graded):
     assert proc.returncode == 1, "some submissions cannot be graded: exit 1\n" + proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Class report:" in proc.stdout and "gradebook check: nothing lost" in proc.stdout
     assert graded["run"]["lost"] == 0
-    assert len(graded["students"]) == len(CASES) + len(PLANTED) + 2 + (len(attack(Path("/x"))) if SANDBOXED else 0)
+    assert len(graded["students"]) == len(CASES) + len(PLANTED) + 2 + len(INTEGRITY) + (
+        len(attack(Path("/x"))) if SANDBOXED else 0)
     n = len(graded["students"])
     assert f"[{n}/{n}]" in proc.stdout and f"correct {NB}: 8 / 8" in proc.stdout, "progress lines"
 
@@ -184,10 +292,50 @@ def test_each_case_through_nbgrader(graded, name):
     failed = dict(part.split("=") for part in row["failed_parts"].split("; ") if part)
     for grade_id, key in case.keys.items():
         assert failed.get(grade_id) == TRUSTED_KEYS.get(key, key), row["failed_parts"]
+    notes = row["changes_to_notebook"]
+    if "timeout" in case.keys.values():   # graded again alone, where it timed out again
+        assert "ran out of time both times (the learner's code)" in notes, notes
+        notes = " | ".join(n for n in notes.split(" | ") if not n.startswith("graded again alone"))
     if case.note:
-        assert case.note in row["changes_to_notebook"], row["changes_to_notebook"]
+        assert case.note in notes, notes
     elif case.status == "graded":
-        assert row["changes_to_notebook"] == "", "honest notebooks get no note"
+        assert notes == "", "honest notebooks get no note"
+
+
+@pytest.mark.parametrize("name", list(INTEGRITY))
+def test_each_integrity_attack_through_the_class_command(graded, name):
+    """Issue 19's attacks: a cheat that also makes trusted grading fail records 0, not the
+    kernel's score; links are refused; nothing of the course is read; test cells are graded in
+    the notebook's order; a library that differentiates earns nothing."""
+    _, _, want = INTEGRITY[name]
+    row, grade = graded["students"][name], graded["grades"][name]
+    assert float(grade["raw_score"]) == want["score"], (row["status"], row["not_graded_parts"], grade)
+    assert float(row["score"]) == want["score"]
+    if want["status"] == "graded":
+        assert row["status"] == "graded", row["status"]
+    else:
+        assert want["status"] in row["status"] or want["status"] in row["not_graded_parts"], (
+            row["status"], row["not_graded_parts"])
+    if want["in_kernel"] is not None and row["in_kernel_score"]:
+        assert float(row["in_kernel_score"]) == want["in_kernel"], row
+    failed = dict(part.split("=") for part in row["failed_parts"].split("; ") if part)
+    for grade_id, key in want.get("keys", {}).items():
+        if grade_id == "*":
+            assert failed and set(failed.values()) == {key}, row["failed_parts"]
+        else:
+            assert failed.get(grade_id) == key, row["failed_parts"]
+
+
+def test_a_part_trusted_grading_could_not_grade_is_listed_with_its_reason(graded):
+    """The summary and students.csv say which parts were not graded and why (0 recorded)."""
+    out = graded["proc"].stdout
+    assert "Not graded (nbgrader recorded 0" in out
+    assert "exits_only_in_trusted 00_finite_differences: the learner's process ended with exit code 3" in out
+    assert "huge_cheat 00_finite_differences: the notebook is" in out
+    row = graded["students"]["exits_only_in_trusted"]
+    assert row["not_graded_parts"].count("the learner's process ended") == 4
+    feedback = (graded["course"] / "feedback" / "exits_only_in_trusted" / NB / f"{NB}.html").read_text()
+    assert "not graded" in feedback
 
 
 def test_no_checksum_false_alarms_and_real_edits_logged(graded):
@@ -341,7 +489,16 @@ def table(graded):
     for name, (what, _) in attack(Path("/x")).items():
         row, grade = graded["students"][name], graded["grades"][name]
         lines.append(f"| `{name}` | {what} | 0, nothing changed | {float(grade['raw_score']):g} | "
-                     f"{float(row['score']):g} | the attack fails: permission denied |")
+                     f"{float(row['score']):g} | the attack fails: the course is not in the sandbox's view, "
+                     f"and closed to its user |")
+    for name, (what, _, want) in INTEGRITY.items():
+        row, grade = graded["students"][name], graded["grades"][name]
+        kernel = f" (in the kernel: {float(row['in_kernel_score']):g})" if row["in_kernel_score"] else ""
+        expected = f"{want['score']:g}" if want["status"] == "graded" else f"not graded ({want['score']:g})"
+        ours = f"{float(row['score']):g}" if row["status"] == "graded" else "not graded"
+        reason = (_reason(row) or "").replace("|", "\\|")
+        lines.append(f"| `{name}` | {what.replace('|', chr(92) + '|')} | {expected} | {float(grade['raw_score']):g}{kernel} | "
+                     f"{ours} | {reason[:400]} |")
     return "\n".join(lines) + "\n"
 
 
@@ -434,3 +591,167 @@ def test_the_feedback_says_which_scores_trusted_grading_changed(graded):
     assert "tries to change the grading" in cheat
     honest = (feedback / "correct" / NB / f"{NB}.html").read_text(encoding="utf-8")
     assert "Graded again" not in honest
+
+
+# --- runs that meet trouble: a fork bomb, two runs at once, a run killed, a slow machine ----------
+
+FORK_BOMB = """
+import os, time
+kids, started = [], time.monotonic()
+try:
+    for _ in range(5000):
+        pid = os.fork()
+        if pid == 0:
+            while time.monotonic() - started < 20:   # busy, for 20 s at most
+                pass
+            os._exit(0)
+        kids.append(pid)
+except OSError as exc:
+    print("the fork bomb stopped after", len(kids), "processes:", exc.strerror)
+"""
+
+SLOW_WHILE = """
+import os
+def numerical_gradient(f, x, h=1e-5):
+    while os.path.exists({flag!r}):     # something outside the learner's code makes it slow
+        pass
+    return _good(f, x, h)
+"""
+
+
+def _with_slow_gradient(flag):
+    nb = solved()
+    source = nbedit.source(nb, "numerical_gradient").replace("def numerical_gradient(", "def _good(")
+    return answer(nb, "numerical_gradient", source + SLOW_WHILE.format(flag=str(flag)))
+
+
+def _journal(course):
+    path = course / "class_report" / "progress.jsonl"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+def _done(course):
+    return [e["done"]["student"] for e in _journal(course) if "done" in e]
+
+
+def _start_class(course, *args):
+    env = nbgrader_env()
+    return subprocess.Popen([sys.executable, "-m", "autograder", "class", NB, "--course", str(course),
+                             "--timeout", str(TIMEOUT), *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _wait(predicate, seconds, step=0.2):
+    import time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+@needs_root
+def test_two_runs_at_once_a_fork_bomb_and_a_slow_part_harm_no_bystander():
+    """Two class runs on one machine at the same time (two courses), each with two workers: one
+    run grades a fork bomb next to a correct submission, the other a submission whose part is
+    slowed by something outside the learner's code while it is graded with the others.  Both
+    runs finish; every bystander gets its 8 points; the slowed part is graded again alone, and
+    gets its points, with a note."""
+    flag = Path(tempfile.mkdtemp(prefix="course-slow-flag-", dir="/run" if os.access("/run", os.W_OK) else None))
+    os.chmod(flag, 0o755)
+    first = make_course({"correct": lambda course: BY_NAME["correct"].make(),
+                         "fork_bomb": lambda course: insert_after(solved(), "setup", FORK_BOMB)})
+    second = make_course({"bystander": lambda course: BY_NAME["correct"].make(),
+                          "slow_part": lambda course: _with_slow_gradient(flag)})
+    try:
+        a = _start_class(first, "--jobs", "2")
+        b = _start_class(second, "--jobs", "2")
+        assert _wait(lambda: "slow_part" in _done(second), 900), "the slowed submission was graded once"
+        flag.rmdir()                                   # the cause is gone before it is graded again
+        out_a, err_a = a.communicate(timeout=900)
+        out_b, err_b = b.communicate(timeout=900)
+        assert "Class report:" in out_a and "Class report:" in out_b, err_a[-2000:] + err_b[-2000:]
+        grades_a = {r["student_id"]: r for r in read_csv(first / "grades.csv")}
+        grades_b = {r["student_id"]: r for r in read_csv(second / "grades.csv")}
+        assert float(grades_a["correct"]["raw_score"]) == FULL, out_a[-3000:]
+        assert float(grades_b["bystander"]["raw_score"]) == FULL, out_b[-3000:]
+        slow = {r["student"]: r for r in read_csv(second / "class_report" / "students.csv")}["slow_part"]
+        assert float(slow["score"]) == FULL, slow
+        assert "graded again alone: test_numerical_gradient ran out of time while 2 submissions were graded at once" \
+            in slow["changes_to_notebook"], slow["changes_to_notebook"]
+        assert "grading them again, alone" in out_b
+        runs = [json.loads((c / "class_report" / "run.json").read_text()) for c in (first, second)]
+        assert not set(runs[0]["slots"]) & set(runs[1]["slots"]), "each run leased sandbox users of its own"
+    finally:
+        for proc in (locals().get("a"), locals().get("b")):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+        if flag.exists():
+            flag.rmdir()
+        shutil.rmtree(first, ignore_errors=True)
+        shutil.rmtree(second, ignore_errors=True)
+
+
+def test_a_second_run_on_the_same_course_stops_at_once(tmp_path):
+    from autograder import classgrade
+    course = make_course({"correct": lambda course: BY_NAME["correct"].make()})
+    try:
+        held = classgrade.lock_class_run(course)
+        try:
+            proc = run_class(course, "--jobs", "1", "--quiet")
+            assert proc.returncode == 2
+            assert "another `course-check class` is grading" in proc.stderr
+        finally:
+            os.close(held)
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
+
+
+def test_a_run_killed_midway_loses_no_grade_and_is_resumed():
+    """The class command is killed (SIGKILL) after it recorded some students: nothing it started
+    goes on running, and the next run keeps what was recorded, grades the rest, and says so."""
+    import signal
+    names = ["a_correct", "b_planted", "c_cheat", "d_blank"]
+    makers = {"a_correct": lambda course: BY_NAME["correct"].make(),
+              "b_planted": lambda course: BY_NAME["planted_mistake"].make(),
+              "c_cheat": lambda course: insert_after(blank(), "setup", CHEAT),
+              "d_blank": lambda course: BY_NAME["blank"].make()}
+    course = make_course(makers)
+    try:
+        proc = _start_class(course, "--jobs", "1")
+        assert _wait(lambda: len(_done(course)) >= 1, 900), proc.stderr.read() if proc.poll() is not None else ""
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        kept = _done(course)
+        assert kept and len(kept) < len(names), kept
+        assert _wait(lambda: not [p for p in Path("/proc").iterdir() if p.name.isdigit() and str(course) in
+                                  _cmdline(p)], 20), "everything the killed run started is gone"
+        again = run_class(course, "--jobs", "1")
+        assert f"resuming a class run that was stopped: {len(kept)} submission(s)" in again.stdout, again.stdout[-3000:]
+        graded_again = [n for n in names if f"] {n} {NB}:" in again.stdout]
+        assert not set(graded_again) & set(kept), "what was recorded is not graded again"
+        grades = {r["student_id"]: float(r["raw_score"]) for r in read_csv(course / "grades.csv")}
+        assert grades == {"a_correct": FULL, "b_planted": 6.0, "c_cheat": 0.0, "d_blank": 0.0}, grades
+        rows = {r["student"]: r for r in read_csv(course / "class_report" / "students.csv")}
+        assert set(rows) == set(names)
+        assert _journal(course)[-1] == {"finished": True}
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
+
+
+def _cmdline(proc_dir):
+    try:
+        return (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
