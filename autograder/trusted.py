@@ -758,18 +758,30 @@ def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=(),
 # --- the baseline: the same test cells in this process, after the submission's cells ----------------------
 
 def grade_in_process(submission_path, source_path, *, seconds=CELL_SECONDS):
-    """What a kernel would say: the submission's cells, then the source's test cells, in this
-    process.  For parity tests and benchmarks; it runs the learner's code here."""
-    from .loader import load_notebook
+    """What a kernel would say: the submission's cells and the source's test cells, each at its
+    place in the notebook, in this process.  For parity tests and benchmarks; it runs the
+    learner's code here."""
+    from . import loader
     source = read_notebook(source_path)
     tests, topic = source_tests(source)
     fresh_checks(topic)
-    nb = load_notebook(submission_path, seconds=seconds)
-    rows = []
-    for grade_id, points, code in tests:
-        error, _, stderr = _run_test(code, nb.namespace, grade_id)
+    sub = read_notebook(submission_path)
+    cells, place = plan(sub, source, {g for g, _, _ in tests})
+    namespace = {"__name__": "__main__", "__file__": os.path.abspath(str(submission_path))}
+    stops = namespace["__stops__"] = []
+    namespace["exit"], namespace["quit"] = loader._StopsKernel(stops, "exit"), loader._StopsKernel(stops, "quit")
+    label = os.path.basename(str(submission_path))
+    pending = list(cells)
+    rows = [None] * len(tests)
+    for k in sorted(range(len(tests)), key=lambda k: (place.get(tests[k][0], float("inf")), k)):
+        grade_id, points, code = tests[k]
+        until = place.get(grade_id)
+        while pending and (until is None or pending[0][0] < until):
+            index, text = pending.pop(0)
+            loader._run_cell(loader._source({"source": text}), namespace, index, label, seconds)
+        error, _, stderr = _run_test(code, namespace, grade_id)
         passed, key, message, status = _verdict(error, stderr, seconds)
-        rows.append(_row(grade_id, points, passed, key, message, status))
+        rows[k] = _row(grade_id, points, passed, key, message, status)
     return rows
 
 
