@@ -293,6 +293,8 @@ class Student:
             # another student's notebook.  Nothing of it is read.
             record = {"student": student, "assignment": assignment, "nbgrader_ok": False,
                       "nbgrader_reason": refused, "nbgrader_seconds": 0.0, "refused": refused}
+            with gradebook(self.cfg) as gb:      # in grades.csv, with 0 for this assignment
+                gb.update_or_create_student(student)
             record.update(self.read_gradebook(student, assignment))
             self.zero_gradebook(record, refused)
             return record
@@ -498,7 +500,8 @@ class Student:
         page.write_text(text[:at] + "\n" + trusted_section(record["trusted_changes"]) + text[at:], encoding="utf-8")
 
     def write_feedback(self, record):
-        if record["nbgrader_ok"]:
+        # nbgrader's page shows the kernel's run: only for a notebook the grader of record graded
+        if record["nbgrader_ok"] and record.get("status", "graded") == "graded":
             outcome = self.api.generate_feedback(record["assignment"], record["student"], force=True)
             if outcome["success"]:
                 if record.get("trusted_changes"):

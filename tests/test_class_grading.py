@@ -408,7 +408,10 @@ def test_a_submission_cannot_write_the_gradebook(graded):
     with sqlite3.connect(db) as con:
         assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
         n = con.execute("select count(*) from submitted_assignment").fetchone()[0]
-    assert n == len(graded["students"])
+        students = con.execute("select count(*) from student").fetchone()[0]
+    links = [name for name in INTEGRITY if "symlink" in name]     # refused before nbgrader read anything
+    assert n == len(graded["students"]) - len(links)
+    assert students == len(graded["students"]), "every student is in the gradebook (and grades.csv)"
     assert float(graded["grades"]["attack_gradebook"]["raw_score"]) == 0.0
 
 
@@ -755,3 +758,141 @@ def _cmdline(proc_dir):
         return (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+# --- a fresh clone in a private folder (issue 17, section 3) ------------------------------------------
+#
+# What these prove, and what not: the course's files (what git tracks, and what is not ignored) are
+# copied into a folder made by mkdtemp (mode 700, like /root or `mktemp -d`), and its venv is this
+# venv, hard-linked (the same files at new paths under the private folder; the editable install is
+# pointed at the copy).  So the code and the packages live where only their owner can reach them,
+# which is what broke sandboxed grading; `make install` itself (pip into a private folder) is not
+# run here.  As an ordinary user the copy runs on the system's Python of the same version (this
+# machine's own Python is under /root, which an ordinary user cannot enter either).
+
+
+def _fresh_tree(owner=None, system_python=False):
+    base = Path(tempfile.mkdtemp(prefix="course-clone-"))
+    tree = base / "course"
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file() and not src.is_symlink():
+            (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, tree / rel)
+    subprocess.run(["cp", "-al", str(ROOT / ".venv"), str(tree / ".venv")], check=True)
+    site = Path(subprocess.run([str(tree / ".venv" / "bin" / "python"), "-c", "import sysconfig; "
+                                "print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True,
+                               check=True).stdout.strip())
+    site = tree / ".venv" / site.relative_to(ROOT / ".venv") if site.is_relative_to(ROOT / ".venv") else site
+    for finder in site.glob("__editable__*finder.py"):
+        text = finder.read_text(encoding="utf-8").replace(str(ROOT), str(tree))
+        finder.unlink()                           # a hard link: never edit the original in place
+        finder.write_text(text, encoding="utf-8")
+    if system_python:
+        version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        for name in ("python", "python3", f"python{version}"):
+            link = tree / ".venv" / "bin" / name
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(f"/usr/bin/python{version}")
+        cfg = tree / ".venv" / "pyvenv.cfg"
+        lines = [("home = /usr/bin" if ln.startswith("home") else ln) for ln in cfg.read_text().splitlines()]
+        cfg.unlink()
+        cfg.write_text("\n".join(lines) + "\n")
+    if owner is not None:
+        uid, gid = owner
+        for path in [base] + [p for p in base.rglob("*") if ".venv" not in p.relative_to(base).parts]:
+            os.lchown(path, uid, gid)
+        for path in (tree / ".venv").rglob("*"):
+            if path.is_dir() and not path.is_symlink():
+                os.lchown(path, uid, gid)          # folders only: the files are the original's
+        os.lchown(tree / ".venv", uid, gid)
+    return base, tree
+
+
+def _submit(tree, students):
+    for student, nb in students.items():
+        path = tree / "submitted" / student / NB / f"{NB}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbedit.write(nb, path)
+
+
+def _python_ok(system_python):
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return not system_python or os.path.exists(f"/usr/bin/python{version}")
+
+
+@needs_root
+def test_a_fresh_clone_in_a_private_folder_grades_a_class_in_the_sandbox():
+    """As root, in a clone under a 700 folder: the sandboxed class run grades (it used to refuse
+    every submission), the folder stays 700, and the sandbox's own tests pass from the clone."""
+    base, tree = _fresh_tree()
+    try:
+        assert os.stat(base).st_mode & 0o777 == 0o700
+        _submit(tree, {"correct": BY_NAME["correct"].make(), "cheat": insert_after(blank(), "setup", CHEAT)})
+        python = str(tree / ".venv" / "bin" / "python")
+        env = dict(nbgrader_env(), PATH=f"{tree / '.venv' / 'bin'}{os.pathsep}/usr/bin:/bin")
+        proc = subprocess.run([python, "-m", "autograder", "class", NB, "--course", str(tree), "--timeout",
+                               str(TIMEOUT), "--jobs", "2", "--quiet"], env=env, capture_output=True, text=True,
+                              timeout=1800)
+        assert "cannot read the course's packages" not in proc.stderr + proc.stdout
+        grades = {r["student_id"]: float(r["raw_score"]) for r in read_csv(tree / "grades.csv")}
+        assert grades == {"correct": FULL, "cheat": 0.0}, (grades, proc.stderr[-3000:])
+        assert json.loads((tree / "class_report" / "run.json").read_text())["sandboxed"] is True
+        assert os.stat(base).st_mode & 0o777 == 0o700, "nothing was opened to other users"
+        tests = subprocess.run([python, "-m", "pytest", "tests/test_sandbox.py", "-q", "-p", "no:cacheprovider"],
+                               cwd=tree, env=env, capture_output=True, text=True, timeout=1800)
+        assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+ORDINARY_TESTS = ["tests/test_sandbox.py",
+                  "tests/test_trusted.py::test_a_function_that_loops_is_stopped_and_the_rest_is_graded",
+                  "tests/test_trusted.py::test_another_assignment_s_notebook_is_not_graded",
+                  "tests/test_trusted.py::test_the_learner_process_is_started_through_wrap"]
+
+
+@pytest.mark.skipif(not _python_ok(SANDBOXED), reason="no system Python of this version for another user")
+def test_a_fresh_clone_in_a_private_folder_as_an_ordinary_user():
+    """As an ordinary user (root makes one and drops to it; otherwise this is one), in a clone under
+    a 700 folder of its own: the relevant tests pass, and the class command grades unsandboxed,
+    with its warning, and trusted grading still gives the cheat 0."""
+    owner = None
+    prefix = []
+    if SANDBOXED:
+        import pwd
+        try:
+            entry = pwd.getpwnam("course-tester")
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                            "--user-group", "course-tester"], check=True, capture_output=True)
+            entry = pwd.getpwnam("course-tester")
+        owner = (entry.pw_uid, entry.pw_gid)
+        prefix = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups", "--"]
+    base, tree = _fresh_tree(owner=owner, system_python=SANDBOXED)
+    try:
+        home = base / "home"
+        home.mkdir()
+        if owner:
+            os.chown(home, *owner)
+        python = str(tree / ".venv" / "bin" / "python")
+        env = {"HOME": str(home), "PATH": f"{tree / '.venv' / 'bin'}{os.pathsep}/usr/bin:/bin", "LANG": "C.UTF-8",
+               "AUTOGRADER_CALL_SECONDS": os.environ["AUTOGRADER_CALL_SECONDS"], "MPLBACKEND": "Agg"}
+        tests = subprocess.run(prefix + [python, "-m", "pytest", *ORDINARY_TESTS, "-q", "-p", "no:cacheprovider"],
+                               cwd=tree, env=env, capture_output=True, text=True, timeout=1800)
+        assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+        _submit(tree, {"correct": BY_NAME["correct"].make(), "cheat": insert_after(blank(), "setup", CHEAT)})
+        if owner:
+            for path in [tree / "submitted"] + list((tree / "submitted").rglob("*")):
+                os.lchown(path, *owner)
+        proc = subprocess.run(prefix + [python, "-m", "autograder", "class", NB, "--course", str(tree), "--timeout",
+                                        str(TIMEOUT), "--jobs", "2", "--quiet"], cwd=tree, env=env,
+                              capture_output=True, text=True, timeout=1800)
+        assert "WARNING: no sandbox: not running as root" in proc.stderr, proc.stderr[-2000:]
+        grades = {r["student_id"]: float(r["raw_score"]) for r in read_csv(tree / "grades.csv")}
+        assert grades == {"correct": FULL, "cheat": 0.0}, (grades, proc.stderr[-3000:])
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
