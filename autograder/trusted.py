@@ -277,9 +277,19 @@ def _site_paths():
 
 
 def _fontlist():
-    """matplotlib's font cache of this user, so that L need not build its own (seconds)."""
+    """matplotlib's font cache of this user, so that L need not build its own (seconds, and by
+    running ``fc-list``, which L refuses: every failed part would be named for it).  A user
+    without one yet (a fresh account) gets it built here, once."""
     from .sandbox import font_list
     found = font_list()
+    if found is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                import matplotlib.font_manager  # noqa: F401 (builds and saves the font list)
+        except Exception:
+            return None
+        found = font_list()
     return Path(found) if found else None
 
 

@@ -786,6 +786,14 @@ def _fresh_tree(owner=None, system_python=False):
                                 "print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True,
                                check=True).stdout.strip())
     site = tree / ".venv" / site.relative_to(ROOT / ".venv") if site.is_relative_to(ROOT / ".venv") else site
+    old_python = f"#!{ROOT / '.venv' / 'bin' / 'python'}".encode()
+    for script in (tree / ".venv" / "bin").iterdir():   # console scripts: the copy's Python, as pip writes them
+        if script.is_file() and not script.is_symlink():
+            data = script.read_bytes()
+            if data.startswith(old_python):
+                script.unlink()
+                script.write_bytes(f"#!{tree / '.venv' / 'bin' / 'python'}".encode() + data[len(old_python):])
+                script.chmod(0o755)
     for finder in site.glob("__editable__*finder.py"):
         text = finder.read_text(encoding="utf-8").replace(str(ROOT), str(tree))
         finder.unlink()                           # a hard link: never edit the original in place
