@@ -356,6 +356,16 @@ def test_a_fork_bomb_stops_at_the_process_limit():
 
 
 @needs_root
+@needs("cgroup")
+def test_a_memory_bomb_is_killed_alone(monkeypatch):
+    """A program over its memory limit (here 256 MB) is killed by the kernel's OOM killer inside
+    its cgroup; the caller sees it killed (-9), as trusted grading reports it."""
+    monkeypatch.setenv("AUTOGRADER_SANDBOX_MEMORY_MB", "256")
+    proc = run("import numpy as np\na = np.ones((512 << 20) // 8)\nprint('allocated')\n", slot=2, ok=False)
+    assert proc.returncode == -signal.SIGKILL and "allocated" not in proc.stdout, (proc.returncode, proc.stderr)
+
+
+@needs_root
 def test_leases_give_two_runs_different_slots():
     first = sandbox.lease(2, first=40)
     try:
