@@ -677,6 +677,12 @@ class Endpoint:
         except (TypeError, ValueError):
             return None
 
+    def forget_types(self):
+        """G: after more of the learner's cells ran in L (``advance``), its classes may have new
+        methods (notebook 06 adds ``Value.__pow__`` in a later cell): mirror classes are made again
+        from L's next descriptions."""
+        self._types.clear()
+
     def names(self, names):
         """The values of these global names of the learner's namespace (missing ones left out)."""
         found = self.request("names", {"n": list(names)})
@@ -980,7 +986,10 @@ class Endpoint:
             return None
         if op in self.ops:
             self._dirty = True
-            return self.ops[op](args)
+            try:
+                return self.ops[op](args)
+            finally:          # the learner's cells may have changed its classes: described anew
+                self._described.clear()
         self._dirty = True
         if self.context is None:
             context = _nullcontext()

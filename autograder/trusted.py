@@ -530,6 +530,7 @@ class LearnerSession:
         except remote.RemoteLost:
             self._kill()
             return False
+        ep.forget_types()
         self.until = until
         if isinstance(done, dict):
             for item in done.get("failed", []) or []:
