@@ -18,11 +18,14 @@
   ``autograder.sandbox.wrap`` (as the sandbox user of slot ``$AUTOGRADER_SANDBOX_SLOT``).
 """
 import os
+import shutil
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.utils import ignore_patterns
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
@@ -137,3 +140,36 @@ class SandboxedExecute(Execute):
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
+
+
+class LinkSafeCollect(ExchangeCollect):
+    """``nbgrader collect`` that copies a link in a learner's inbound submission as a link, never
+    what it points to (stock ``collect`` follows it: a notebook linked to ``solutions/`` was
+    collected as the solutions, one linked to another student's submission as that student's
+    work).  ``course-check class`` then refuses the submission and says why.  Configure it with
+    ``c.ExchangeFactory.collect = "autograder.nbgrader_hooks.LinkSafeCollect"``."""
+
+    def do_copy(self, src, dest, log=None):
+        links = [os.path.join(d, n) for d, dirs, files in os.walk(src) for n in dirs + files
+                 if os.path.islink(os.path.join(d, n))]
+        if links:
+            self.log.warning("submission %s holds links (%s): copied as links, not followed; "
+                             "course-check class will not grade it", src, ", ".join(links[:5]))
+        if self.get_size(src) > 1000 * self.coursedir.max_dir_size:
+            raise RuntimeError(f"Directory size is too big. Size is {self.get_size(src)}, "
+                               f"maximum size is {1000 * self.coursedir.max_dir_size}")
+        shutil.copytree(src, dest, symlinks=True,
+                        ignore=ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
+                                               max_file_size=self.coursedir.max_file_size, log=self.log))
+        if self.coursedir.groupshared:
+            for dirname, _, filenames in os.walk(dest):
+                for path in [dirname] + [os.path.join(dirname, f) for f in filenames]:
+                    if os.path.islink(path):
+                        continue             # never the mode of what a link points to
+                    mode = os.stat(path).st_mode
+                    want = 0o2770 if os.path.isdir(path) else 0o660
+                    if mode & want != want:
+                        try:
+                            os.chmod(path, (mode | want) & (0o2777 if os.path.isdir(path) else 0o777))
+                        except PermissionError:
+                            self.log.warning("Could not update permissions of %s to make it groupshared", path)

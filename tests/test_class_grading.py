@@ -904,3 +904,22 @@ def test_a_fresh_clone_in_a_private_folder_as_an_ordinary_user():
         assert grades == {"correct": FULL, "cheat": 0.0}, (grades, proc.stderr[-3000:])
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_collect_copies_a_link_as_a_link(tmp_path):
+    """Stock `nbgrader collect` copies what an inbound link points to (the solutions, another
+    student's notebook); the course's collect (`nbgrader_config.py`) copies the link itself, which
+    the class command then refuses, having read nothing through it."""
+    from autograder import classgrade
+    from autograder.nbgrader_hooks import LinkSafeCollect
+    from nbgrader.coursedir import CourseDirectory
+    secret = tmp_path / "solutions.ipynb"
+    secret.write_text("the instructor's notebook")
+    src = tmp_path / "inbound" / f"bob+{NB}+2026-01-01 00:00:00.000000 UTC"
+    src.mkdir(parents=True)
+    (src / f"{NB}.ipynb").symlink_to(secret)
+    (src / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+    dest = tmp_path / "submitted" / "bob" / NB
+    LinkSafeCollect(coursedir=CourseDirectory(root=str(tmp_path))).do_copy(str(src), str(dest))
+    assert (dest / f"{NB}.ipynb").is_symlink() and (dest / "timestamp.txt").read_text().startswith("2026")
+    assert classgrade.refuse_links(dest).startswith(f"{NB}.ipynb is a symbolic link")
