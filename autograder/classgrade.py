@@ -287,7 +287,8 @@ class Student:
     def autograde(self, student, assignment):
         """nbgrader autograde for one submission: its record (status, score, per-cell grades)."""
         t0 = time.perf_counter()
-        refused = refuse_links(self.path("submitted", student, assignment).parent)
+        refused = refuse_links(self.path("submitted", student, assignment).parent) or self.refuse_source(
+            student, assignment)
         if refused:
             # nbgrader (as root) would copy what a link points to: the solutions, the gradebook,
             # another student's notebook.  Nothing of it is read.
@@ -309,6 +310,17 @@ class Student:
             record["refused"] = record["nbgrader_reason"]
         record.update(self.read_gradebook(student, assignment))
         return record
+
+    def refuse_source(self, student, assignment):
+        """Why the submission is not graded when it is the instructor's own source notebook (it
+        holds the hidden tests; `nbgrader collect` follows an inbound link to ``solutions/``)."""
+        from . import submission
+        try:
+            nb = submission.read(self.path("submitted", student, assignment))
+            source = submission.read(self.path("source", student, assignment))
+        except submission.NotANotebook:
+            return ""
+        return submission.SOURCE_NOTEBOOK if submission.holds_hidden_tests(nb, source) else ""
 
     def save_log(self, student, assignment, outcome):
         """nbgrader's log of one submission: ``<logs>/<student>/<assignment>.log``."""

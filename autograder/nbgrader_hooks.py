@@ -9,9 +9,10 @@
   "submission changed: ..." warning per real edit and nothing for an honest notebook (stock
   nbgrader logs "checksum has changed" for every test cell that had hidden tests).  A notebook
   that holds none of the assignment's answer cells (another assignment's notebook) is refused
-  with ``SubmissionRejected``, and so is the instructor's own source notebook (it holds the
-  hidden tests: collected through a link to ``solutions/``) and a notebook that holds more of
-  another assignment's answer cells than of this one's.
+  with ``SubmissionRejected``, and so is a notebook that holds more of another assignment's
+  answer cells than of this one's.  (``course-check class`` also refuses the instructor's own
+  source notebook; nbgrader run by hand still grades it, as an author checking the assignment
+  expects.)
 * ``LimitOutputSize``: nbgrader's ``LimitOutput`` counts lines, so one 5 MB line went into the
   autograded notebook and the feedback whole; this cuts each output to ``max_chars``.
 * ``SandboxedExecute``: nbgrader's ``Execute`` with kernels started through
@@ -54,7 +55,6 @@ class CourseSanitize(NbGraderPreprocessor):
                 checksums[cell.name] = cell.checksum
         order = self._order(assignment_id, notebook_id, known)
         other = submission.looks_like(nb)  # before the restore removes unknown ids
-        source = submission.holds_hidden_tests(nb, sources=[k["source"] for k in known.values() if k["grade"]])
         cells, notes, rejected = submission.sanitize_cells(list(nb.cells), known, order,
                                                            make_cell=nbformat.from_dict,
                                                            assignment=assignment_id)
@@ -62,8 +62,6 @@ class CourseSanitize(NbGraderPreprocessor):
             # more of another assignment's answer cells than of this one's: an exercise both
             # share would otherwise be graded with the other notebook's answer
             rejected = f"this is {other}'s notebook, not {assignment_id}'s"
-        if source:
-            rejected = submission.SOURCE_NOTEBOOK
         if rejected:
             raise SubmissionRejected(f"not graded: {rejected}")
         for cell in cells:

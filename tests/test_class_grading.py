@@ -738,8 +738,10 @@ def test_a_run_killed_midway_loses_no_grade_and_is_resumed():
         proc.wait()
         kept = _done(course)
         assert kept and len(kept) < len(names), kept
-        assert _wait(lambda: not [p for p in Path("/proc").iterdir() if p.name.isdigit() and str(course) in
-                                  _cmdline(p)], 20), "everything the killed run started is gone"
+        def left():
+            return [_cmdline(p)[:300] for p in Path("/proc").iterdir() if p.name.isdigit() and str(course) in
+                    _cmdline(p) and "\nState:\tZ" not in _status(p)]
+        assert _wait(lambda: not left(), 30), f"everything the killed run started is gone: {left()}"
         again = run_class(course, "--jobs", "1")
         assert f"resuming a class run that was stopped: {len(kept)} submission(s)" in again.stdout, again.stdout[-3000:]
         graded_again = [n for n in names if f"] {n} {NB}:" in again.stdout]
@@ -751,6 +753,13 @@ def test_a_run_killed_midway_loses_no_grade_and_is_resumed():
         assert _journal(course)[-1] == {"finished": True}
     finally:
         shutil.rmtree(course, ignore_errors=True)
+
+
+def _status(proc_dir):
+    try:
+        return (proc_dir / "status").read_text()
+    except OSError:
+        return ""
 
 
 def _cmdline(proc_dir):
