@@ -499,7 +499,7 @@ def table(graded):
         kernel = f" (in the kernel: {float(row['in_kernel_score']):g})" if row["in_kernel_score"] else ""
         expected = f"{want['score']:g}" if want["status"] == "graded" else f"not graded ({want['score']:g})"
         ours = f"{float(row['score']):g}" if row["status"] == "graded" else "not graded"
-        reason = (_reason(row) or "").replace("|", "\\|")
+        reason = (_reason(row) or "").replace(str(graded["course"]), "<course>").replace("|", "\\|")
         lines.append(f"| `{name}` | {what.replace('|', chr(92) + '|')} | {expected} | {float(grade['raw_score']):g}{kernel} | "
                      f"{ours} | {reason[:400]} |")
     return "\n".join(lines) + "\n"
