@@ -542,7 +542,8 @@ def refuse_links(folder):
     if stat.S_ISLNK(st.st_mode):
         return f"the submitted folder {folder.name} is a symbolic link (to {os.readlink(folder)}): links are not graded"
     for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames + filenames:
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
             path = os.path.join(dirpath, name)
             mode = os.lstat(path).st_mode
             rel = os.path.relpath(path, folder)

@@ -409,8 +409,9 @@ def test_a_submission_cannot_write_the_gradebook(graded):
         assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
         n = con.execute("select count(*) from submitted_assignment").fetchone()[0]
         students = con.execute("select count(*) from student").fetchone()[0]
-    links = [name for name in INTEGRITY if "symlink" in name]     # refused before nbgrader read anything
-    assert n == len(graded["students"]) - len(links)
+    # refused before nbgrader read anything: the links, the instructor's own notebook
+    refused = [name for name in INTEGRITY if "symlink" in name or name == "instructor_source"]
+    assert n == len(graded["students"]) - len(refused)
     assert students == len(graded["students"]), "every student is in the gradebook (and grades.csv)"
     assert float(graded["grades"]["attack_gradebook"]["raw_score"]) == 0.0
 
