@@ -1,5 +1,5 @@
 # The course's two commands (see README.md):
-#   make lab     install into .venv if needed, then open JupyterLab on notebooks/
+#   make lab     install into .venv if needed, then open JupyterLab on notebooks/ (the learner's lab)
 #   make test    install into .venv if needed, then run the whole test suite
 # Only python3 is needed; nothing is installed outside .venv.
 
@@ -9,22 +9,40 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BROWSER ?= yes
 PORT   ?= 8888
+# The course's language: en (notebooks/) or ko (notebooks-ko/, the Korean edition).
+COURSE_LANG ?= en
+ifeq ($(COURSE_LANG),en)
+NOTEBOOKS := notebooks
+else ifeq ($(COURSE_LANG),ko)
+NOTEBOOKS := notebooks-ko
+else
+$(error COURSE_LANG=$(COURSE_LANG): the course is written in en and ko)
+endif
 
 # As root, JupyterLab refuses to start without --allow-root.
-LAB_FLAGS := --notebook-dir=notebooks --port=$(PORT)
+SERVER_FLAGS := --port=$(PORT)
 ifeq ($(shell id -u),0)
-LAB_FLAGS += --allow-root
+SERVER_FLAGS += --allow-root
 endif
 ifeq ($(BROWSER),no)
-LAB_FLAGS += --no-browser
+SERVER_FLAGS += --no-browser
 endif
+# Jupyter settings of the two labs (jupyter/README.md): the learner's has no nbgrader tools;
+# in both, JupyterLab's terminal has the venv first on PATH.
+JUPYTER_DIR := $(CURDIR)/jupyter
+LEARNER_CONFIG := $(JUPYTER_DIR)/learner:$(JUPYTER_DIR)/common$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))
+INSTRUCTOR_CONFIG := $(JUPYTER_DIR)/common$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))
 
-.PHONY: install lab test progress generate clean-grading help check-python
+.PHONY: install lab instructor test progress generate clean-grading help check-python
 help:
-	@echo "make lab      open the course in JupyterLab (make lab BROWSER=no: no browser)"
+	@echo "make lab      open the course in JupyterLab (make lab BROWSER=no: no browser;"
+	@echo "              make lab COURSE_LANG=ko: the Korean edition, notebooks-ko/)"
 	@echo "make test     run the whole test suite"
-	@echo "make progress your progress table (checks every notebook in notebooks/)"
-	@echo "make generate regenerate notebooks/ from solutions/ (instructors)"
+	@echo "make progress your progress table (checks every notebook in notebooks/; COURSE_LANG=ko: notebooks-ko/)"
+	@echo "make instructor    JupyterLab on the whole repository with nbgrader's instructor tools:"
+	@echo "                   Formgrader (generate, release, collect, grade), Create Assignment"
+	@echo "make generate regenerate notebooks/ and notebooks-ko/ from solutions/ and i18n/ (instructors)"
+	@echo "make lock     refresh requirements/ to the newest allowed versions, rebuild .venv, run the suite"
 	@echo "make bench    measure the course's performance: docs/benchmarks.md (a few minutes)"
 	@echo "make gradebook     add every assignment to nbgrader's gradebook (instructors)"
 	@echo "make grade-class   grade submitted/ with feedback and the class mistake report"
@@ -42,24 +60,71 @@ check-python:
 	  exit 1; \
 	fi
 
-$(STAMP): pyproject.toml | check-python
+# The exact versions of requirements/course.txt (hash-checked; made by `make lock` from the
+# ranges in pyproject.toml), then the course itself. LOCK= installs from the ranges instead (a
+# platform the lock has no wheel for). autograd was once in the venv: it must not be there now
+# (a backward pass written with it passed every check), so an old venv loses it.
+LOCK ?= requirements/course.txt
+TEST_PACKAGES := $(VENV)/test-packages
+TEST_STAMP := $(TEST_PACKAGES)/.installed
+
+$(STAMP): pyproject.toml $(LOCK) | check-python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+ifeq ($(strip $(LOCK)),)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+else
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+endif
+	-$(BIN)/python -m pip uninstall --quiet --yes autograd 2>/dev/null
 	touch $(STAMP)
 
-install: $(STAMP)
+# Test-only packages (autograd, playwright) in a folder of their own that only pytest puts on
+# sys.path (pyproject.toml): the learners' kernels and trusted grading cannot import them.
+$(TEST_STAMP): requirements/test-only.txt $(STAMP)
+	rm -rf $(TEST_PACKAGES)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --target $(TEST_PACKAGES) \
+	  -r requirements/test-only.txt
+	touch $(TEST_STAMP)
+
+install: $(STAMP) $(TEST_STAMP)
 
 lab: check-python $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab $(LAB_FLAGS)
+	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_CONFIG_PATH="$(LEARNER_CONFIG)" \
+	  $(BIN)/jupyter lab --notebook-dir=$(NOTEBOOKS) $(SERVER_FLAGS)
 
-test: check-python $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+# Instructors: the repository root with the Formgrader, Create Assignment and the nbgrader menu
+# (nbgrader_config.py is read from here; Generate keeps a learner's work, autograder/release.py).
+instructor: check-python $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_CONFIG_PATH="$(INSTRUCTOR_CONFIG)" \
+	  $(BIN)/jupyter lab --notebook-dir=. $(SERVER_FLAGS)
+
+test: check-python $(STAMP) $(TEST_STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Authors: refresh the lock to the newest versions the ranges of pyproject.toml allow (pip-tools,
+# in a venv of its own), rebuild .venv from it and run the whole suite.  Commit the lock (and
+# environment.yml's pins, which tests/test_environment.py keeps equal to it) only if it passes.
+LOCK_TOOLS := .venv-lock
+PIP_TOOLS := pip-tools==7.7.0
+COMPILE := $(LOCK_TOOLS)/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras \
+  --no-emit-index-url --no-emit-find-links
+.PHONY: lock
+lock: check-python
+	test -x $(LOCK_TOOLS)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_TOOLS) && \
+	  $(LOCK_TOOLS)/bin/python -m pip install --quiet '$(PIP_TOOLS)'; }
+	$(COMPILE) --allow-unsafe --extra test --all-build-deps -o requirements/course.txt pyproject.toml
+	$(COMPILE) --unsafe-package numpy --unsafe-package typing-extensions -c requirements/course.txt \
+	  -o requirements/test-only.txt requirements/test-only.in
+	$(LOCK_TOOLS)/bin/python requirements/sync_environment.py
+	rm -rf $(VENV)
+	$(MAKE) test
 
 progress: $(STAMP)
-	$(BIN)/course-check progress notebooks
+	$(BIN)/course-check progress $(NOTEBOOKS)
 
-# Regenerate notebooks/ from solutions/ (--no-db, as the sync test does; it needs no gradebook).
+# Regenerate notebooks/ from solutions/ and notebooks-ko/ from them and i18n/ko/ (--no-db, as the
+# sync tests do; it needs no gradebook).
 # A notebook that holds a learner's work is kept and reported; FORCE=1 overwrites it after a backup.
 generate: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/course-check generate $(if $(FORCE),--force)

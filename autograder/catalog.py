@@ -9,6 +9,7 @@ Sentences are ``str.format`` templates; the fields come from ``Evidence``
 (``{name}``, ``{of}``, ``{N}``, ``{got}``, ``{want}``) plus a row's own
 ``details``.
 """
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -136,6 +137,28 @@ def _of(with_of, without_of=""):
     return lambda ev: {"of_text": with_of.format(of=ev.of) if ev.of else without_of.format(want=tuple(ev.want))}
 
 
+def _lost_axis_text(ev):
+    if ev.batch == 1 and len(ev.want) >= 2 and ev.want[0] == 1 and ev.got == tuple(ev.want[1:]):
+        return {"axis_text": "the batch axis of length N=1 went missing (x[0] or squeeze() drops it; "
+                             "keep it with x[0:1], reshape(1, -1) or keepdims=True)"}
+    return {"axis_text": "an axis of length 1 went missing (use keepdims=True or reshape)"}
+
+
+def _summed_wrong_axis(ev):
+    dout = ev.dout
+    return (dout is not None and np.ndim(dout) == 2 and dout.shape[0] != dout.shape[1]
+            and tuple(ev.want) == (dout.shape[1],) and ev.got == (dout.shape[0],))
+
+
+def _upstream_shape(ev):
+    return (ev.dout is not None and np.ndim(ev.dout) >= 1 and ev.got == tuple(np.shape(ev.dout))
+            and ev.got != tuple(ev.want) and int(np.prod(ev.got)) != int(np.prod(ev.want)))
+
+
+def _not_reshaped(ev):
+    return len(ev.got) >= 1 and int(np.prod(ev.got)) == int(np.prod(ev.want)) and ev.got != tuple(ev.want)
+
+
 # --- the shape is wrong: which way? -------------------------------------------
 SHAPE_MISTAKES = [
     Mistake("shape_transposed",
@@ -149,7 +172,8 @@ SHAPE_MISTAKES = [
             lambda ev: ev.batch is not None and ev.got == (ev.batch,) + tuple(ev.want)),
     Mistake("flattened",
             "{name} is flat, shape {got}, but {want} was expected: {of_text}.",
-            lambda ev: len(ev.got) == 1 and len(ev.want) > 1 and ev.got[0] == int(np.prod(ev.want)),
+            lambda ev: (len(ev.got) == 1 and len(ev.want) > 1 and ev.got[0] == int(np.prod(ev.want))
+                        and _squeeze(ev.got) != _squeeze(ev.want)),
             details=_of("return an array with the shape of {of} (start from np.zeros_like({of}) "
                         "and fill it entry by entry)", "return an array of shape {want} (reshape it)")),
     Mistake("kept_axis",
@@ -157,9 +181,9 @@ SHAPE_MISTAKES = [
             "(keepdims=True, or a column where a flat vector is needed).",
             lambda ev: len(ev.got) > len(ev.want) and _squeeze(ev.got) == _squeeze(ev.want)),
     Mistake("lost_axis",
-            "{name} has shape {got} but {want} was expected: an axis of length 1 went missing "
-            "(use keepdims=True or reshape).",
-            lambda ev: len(ev.got) < len(ev.want) and _squeeze(ev.got) == _squeeze(ev.want)),
+            "{name} has shape {got} but {want} was expected: {axis_text}.",
+            lambda ev: len(ev.got) < len(ev.want) and _squeeze(ev.got) == _squeeze(ev.want),
+            details=_lost_axis_text),
     Mistake("scalar_instead",
             "{name} is a single number but {want} was expected{of_text}.",
             lambda ev: ev.got == () and ev.want != (),
@@ -167,6 +191,23 @@ SHAPE_MISTAKES = [
     Mistake("scalar_expected",
             "{name} must be a single number (shape ()), but yours has shape {got}: did you forget to sum?",
             lambda ev: ev.want == () and ev.got != ()),
+    Mistake("summed_wrong_axis",
+            "{name} has shape {got}, one entry per sample, but {want} was expected{of_text}: it was summed "
+            "over axis 1; sum over axis 0, the batch.",
+            _summed_wrong_axis,
+            details=_of(" (the shape of {of})")),
+    Mistake("not_reshaped",
+            "{name} has shape {got}: the right number of entries, but {want} was expected{of_text}: "
+            "reshape it back ({name}.reshape({shape_of})).",
+            _not_reshaped,
+            details=lambda ev: {"of_text": f" (the shape of {ev.of})" if ev.of else "",
+                                "shape_of": f"{ev.of}.shape" if ev.of else str(tuple(ev.want))}),
+    Mistake("upstream_shape",
+            "{name} has the shape of dout, {got}, but {want} was expected{of_text}: the backward pass must "
+            "map dout back onto that shape (a sum over an axis gives every summed entry the same dout: "
+            "broadcast it back along that axis).",
+            _upstream_shape,
+            details=_of(" (the shape of {of})")),
     Mistake("wrong_shape",
             "{name} has shape {got} but {want} was expected{of_text}.",
             lambda ev: True,
@@ -237,11 +278,141 @@ def _partial(ev):
     return True
 
 
+def _probe(ev):
+    """The layer probe of ``check_layer`` (forward's behaviour around the inputs), or None."""
+    return ev.extra.get("probe")
+
+
+def _averages(ev):
+    probe = _probe(ev)
+    return None if probe is None else probe.averages_batch()
+
+
+def _mean_twice(ev):
+    return bool(ev.batch and ev.batch > 1 and _averages(ev) and ev.oracle.matches(ev.yours * ev.batch))
+
+
+def _too_large_N(ev):
+    averages = _averages(ev)
+    if averages is False:
+        return {"why": "there is a factor N (the batch size) too many: each sample's gradient counts "
+                       "once (a sum over the batch where the mean is needed, or a multiplication by N?)"}
+    return {"why": "the loss averages over the batch, so divide by N (you summed where the mean is needed)"}
+
+
+def _same_as(ev, candidate):
+    candidate = np.asarray(candidate, dtype=np.float64)
+    return candidate.shape == ev.yours.shape and relative_error(ev.compared(ev.yours), ev.compared(candidate)) <= SAME
+
+
+def _dout_as_input(ev):
+    """dout brought to the answer's shape (itself, or broadcast along trailing axes), or None."""
+    if ev.dout is None:
+        return None
+    dout = np.asarray(ev.dout, dtype=np.float64)
+    while dout.ndim < len(ev.want):
+        dout = dout[..., None]
+    try:
+        return np.broadcast_to(dout, tuple(ev.want))
+    except ValueError:
+        return None
+
+
+def _local_missing(ev):
+    dout = _dout_as_input(ev)
+    return dout is not None and np.any(dout) and _same_as(ev, dout)
+
+
+def _at_output(ev):
+    probe = _probe(ev)
+    if probe is None or not probe.elementwise(ev.oracle):
+        return False
+    return _same_as(ev, probe.slope(at=probe.out) * ev.dout)
+
+
+def _diagonal_only(ev):
+    probe = _probe(ev)
+    if probe is None or probe.elementwise(ev.oracle):
+        return False
+    diagonal = probe.diagonal()
+    return diagonal is not None and _same_as(ev, diagonal * ev.dout)
+
+
+def _other_input(ev):
+    for other in ev.extra.get("others", ()):
+        if other is not ev and other.oracle is not None and tuple(other.oracle.shape) == ev.yours.shape \
+                and np.any(ev.yours) and other.oracle.matches(ev.yours):
+            ev.extra["other"] = other.of or other.name
+            return True
+    return False
+
+
+def _shifted(ev):
+    expected = getattr(ev.oracle, "expected", None)
+    if expected is None or ev.masked is not None or ev.yours.ndim == 0:
+        return False
+    for axis in range(ev.yours.ndim):
+        n = ev.yours.shape[axis]
+        for s in (1, -1, 2, -2):
+            if n <= 2 * abs(s):
+                continue
+            mine = np.take(ev.yours, range(max(0, -s), n - max(0, s)), axis=axis)
+            truth = np.take(expected, range(max(0, s), n - max(0, -s)), axis=axis)
+            unshifted = np.take(expected, range(max(0, -s), n - max(0, s)), axis=axis)
+            if np.any(truth) and relative_error(mine, truth) <= ev.oracle.rtol \
+                    and relative_error(mine, unshifted) > ev.oracle.rtol:   # (not rows that are all alike)
+                ev.extra.update(shift=abs(s), axis=axis, direction="late" if s > 0 else "early")
+                return True
+    return False
+
+
+def _one_per_row(ev):
+    expected = getattr(ev.oracle, "expected", None)
+    if expected is None or ev.yours.ndim != 2 or ev.yours.shape[1] < 2 or ev.masked is not None:
+        return False
+    wrong = ev.oracle.wrong_mask(ev.yours)
+    if wrong is None or not np.all(wrong.sum(axis=1) == 1):
+        return False
+    deltas = (ev.yours - expected)[wrong]
+    if np.max(np.abs(deltas - deltas[0])) > 1e-6 * max(abs(deltas[0]), 1e-12):
+        return False
+    ev.extra["delta"] = float(deltas[0])
+    return True
+
+
+def _by_axis(ev):
+    k = ev.oracle.best_scale(ev.yours)
+    if k is None or abs(k) < 1e-12 or not ev.oracle.matches(ev.yours / k):
+        return False
+    names = ev.extra.get("names") or [f"input {i}" for i in range(len(ev.inputs))]
+    for label, array in list(zip(names, ev.inputs)) + ([("dout", ev.dout)] if ev.dout is not None else []):
+        shape = np.shape(array)
+        lengths = [(d, f"the length of axis {a} of {label}") for a, d in enumerate(shape)]
+        if len(shape) > 1:
+            lengths.append((int(np.prod(shape)), f"the number of entries of {label}"))
+        for d, what in lengths:
+            if d < 2 or d == ev.batch:
+                continue
+            for factor, size in ((d, "large"), (1.0 / d, "small")):
+                if abs(k - factor) <= 1e-6 * factor:
+                    ev.extra.update(d=d, what=what, size=size,
+                                    advice="a division by it is missing (the mean over that axis?)"
+                                    if size == "large" else "it divides by that once too often (a mean "
+                                    "over that axis where the loss sums or averages over fewer entries?)")
+                    return True
+    return False
+
+
 # --- the shape is right but the values are not: what went wrong? ------------
 VALUE_MISTAKES = [
     Mistake("all_zeros",
             "{name} is all zeros: nothing was written into it (did you return the np.zeros_like you started from?).",
             lambda ev: not np.any(ev.yours)),
+    Mistake("forward_ignores_input",
+            "{name} is not 0, but finite differences of the forward pass say it is: the output does not "
+            "change when {of_text} moves a little. Does forward use {of_text} (and not round its output)?",
+            lambda ev: getattr(ev.oracle, "label", "") == "numeric" and ev.oracle.matches(np.zeros_like(ev.yours)),
+            details=lambda ev: {"of_text": ev.of or "the input"}),
     Mistake("ignores_upstream",
             "{name} does not change when the upstream gradient dout changes: "
             "multiply your local gradient by dout (chain rule: downstream = upstream x local).",
@@ -259,13 +430,54 @@ VALUE_MISTAKES = [
             "{name} is half the right value: a factor 2 is missing (for example the 2 of d(x^2)/dx).",
             _scaled(lambda ev: 0.5)),
     Mistake("scaled_N",
-            "{name} is N={N} times too large: the loss averages over the batch, so divide by N "
-            "(you summed where the mean is needed).",
-            _scaled(lambda ev: ev.batch if ev.batch and ev.batch > 1 else None)),
+            "{name} is N={N} times too large: {why}.",
+            _scaled(lambda ev: ev.batch if ev.batch and ev.batch > 1 else None),
+            details=_too_large_N),
+    Mistake("mean_twice",
+            "{name} is N={N} times too small: the batch mean is taken twice. The forward pass already "
+            "averages over the N samples, so its gradient has one 1/N; dividing by N again in backward "
+            "makes it 1/N^2.",
+            _mean_twice),
     Mistake("scaled_1_over_N",
             "{name} is N={N} times too small: {name} is the sum over the batch, not the mean "
             "(each of the N samples contributes its full gradient).",
             _scaled(lambda ev: 1.0 / ev.batch if ev.batch and ev.batch > 1 else None)),
+    Mistake("local_derivative_missing",
+            "{name} is dout itself: the local derivative is missing (chain rule: {name} = dout times the "
+            "derivative of the layer's output with respect to {of_text}).",
+            _local_missing,
+            details=lambda ev: {"of_text": ev.of or "its input"}),
+    Mistake("derivative_at_output",
+            "{name} is dout times the derivative taken at the layer's output instead of its input: "
+            "f'(out) where f'(x) is needed. Evaluate the derivative at the cached input, or write it "
+            "in terms of the output (sigmoid: out * (1 - out); tanh: 1 - out**2).",
+            _at_output),
+    Mistake("diagonal_only",
+            "{name} keeps only each output's derivative with respect to its own input (the diagonal of "
+            "the Jacobian), as if the layer worked entry by entry; but each output depends on other "
+            "entries too (a softmax or a normalisation does): add their contributions, a sum over "
+            "the row of dout weighted by the Jacobian.",
+            _diagonal_only),
+    Mistake("gradient_of_other_input",
+            "{name} is what the gradient of {other} should be: the local derivative for {other} went "
+            "into {name} (for out = x * y: dx = dout * y, dy = dout * x).",
+            _other_input,
+            details=lambda ev: {"other": ev.extra.get("other", "another input")}),
+    Mistake("shifted",
+            "{name} is the right answer shifted by {shift} along axis {axis} (it starts {shift} "
+            "{direction}): an index or a slice bound is off by {shift}.",
+            _shifted,
+            details=lambda ev: {k: ev.extra[k] for k in ("shift", "axis", "direction") if k in ev.extra}),
+    Mistake("one_entry_per_row",
+            "{name} is wrong in exactly one entry of each row, each off by {delta:.4g}: a term that only "
+            "one entry per sample gets is missing or extra (for softmax cross-entropy, the -1 at the "
+            "label: (p - onehot) / N).",
+            _one_per_row,
+            details=lambda ev: {"delta": ev.extra.get("delta", float("nan"))}),
+    Mistake("scaled_by_axis",
+            "{name} is {d} times too {size}: {d} is {what}; {advice}",
+            _by_axis,
+            details=lambda ev: {k: ev.extra[k] for k in ("d", "what", "size", "advice") if k in ev.extra}),
     Mistake("scaled_other",
             "{name} is off by a constant factor: it is {k:.4g} times the right value.",
             _other_constant,
@@ -280,9 +492,22 @@ VALUE_MISTAKES = [
 ]
 
 
+def fits(row, ev):
+    """Does ``row`` apply to and fit the evidence?  A row that cannot be computed for these inputs
+    (its wrong answer raises, or has another shape) does not apply: it never ends a check, and
+    what it computes prints no warning (nbgrader scores stderr as 0)."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bool(row.applies(ev) and row.test(ev))
+    except Exception as exc:  # noqa: BLE001 (a row is data; whatever it raises, it does not fit)
+        ev.extra.setdefault("row_errors", []).append((row.key, f"{type(exc).__name__}: {exc}"))
+        return False
+
+
 def first_match(rows, ev):
     """The first row of ``rows`` that applies to and fits the evidence."""
     for row in rows:
-        if row.applies(ev) and row.test(ev):
+        if fits(row, ev):
             return row
     return None

@@ -66,7 +66,11 @@ def _index_text(idx):
 
 def explain(ev, row):
     """A few lines: the named mistake, then the worst entry and the error, then what was not compared."""
-    lines = [row.sentence(ev)]
+    try:
+        lines = [row.sentence(ev)]
+    except Exception:  # noqa: BLE001 (a row's details could not be computed: say what is sure)
+        fallback = VALUE_MISTAKES[-1] if ev.yours is not None and ev.got == tuple(ev.want) else SHAPE_MISTAKES[-1]
+        lines = [fallback.sentence(ev)]
     if ev.yours is not None and ev.got == tuple(ev.want) and ev.oracle is not None:
         idx, mine, truth = ev.oracle.worst(ev.yours)
         truth_label = getattr(ev.oracle, "label", "numeric")
@@ -291,6 +295,84 @@ def _check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fal
               f"(relative error {oracle.error(ev.yours):.1e})" + (f"; {note}." if note else "."))
 
 
+# --- what forward does around the inputs: evidence for naming a mistake -------------------------
+
+DIAGONAL_MAX_SIZE = 400     # entries of an input whose Jacobian diagonal may be measured (2 calls each)
+
+
+class LayerProbe:
+    """Questions about the learner's forward pass near the check's inputs, asked only when a
+    gradient is wrong and a catalog row needs the answer (each answer is computed once).
+
+    ``averages_batch()``: is the output unchanged when every sample appears twice (a mean over the
+    batch)?  ``slope(at)``: the derivative of an entry-by-entry layer, estimated at ``at`` by
+    central differences of forward; ``elementwise(oracle)``: does the true gradient equal
+    slope(x) * dout (is the layer entry by entry in this input)?  ``diagonal()``: d out_k / d x_k
+    for every entry k (small inputs only).  Forward runs through ``guard.call``: a probe that fails
+    (an exception, a warning) answers None, and the row that asked does not apply.
+    """
+
+    def __init__(self, forward, xs, i, out, dout, what, batch):
+        self.forward, self.xs, self.i, self.out, self.dout = forward, xs, i, out, dout
+        self.what, self.batch = what, batch
+        self._cache = {}
+
+    def _out(self, z):
+        args = [x.copy() for x in self.xs]
+        args[self.i] = np.asarray(z, dtype=np.float64)
+        result = call(self.forward, *args, what=self.what)
+        return np.asarray(result[0], dtype=np.float64)
+
+    def _once(self, key, compute):
+        if key not in self._cache:
+            try:
+                self._cache[key] = compute()
+            except Exception:  # noqa: BLE001 (learner code: no answer)
+                self._cache[key] = None
+        return self._cache[key]
+
+    def averages_batch(self):
+        def compute():
+            n = self.batch
+            if not n or n < 2:
+                return None
+            args = [np.concatenate([x, x]) if x.ndim and x.shape[0] == n else x.copy() for x in self.xs]
+            twice = np.asarray(call(self.forward, *args, what=self.what)[0], dtype=np.float64)
+            if twice.shape != self.out.shape:
+                return False
+            return relative_error(twice, self.out) <= 1e-9
+        return self._once("averages", compute)
+
+    def slope(self, at):
+        x = self.xs[self.i]
+        at = np.asarray(at, dtype=np.float64)
+        if at.shape != x.shape or self.out.shape != x.shape:
+            return None
+        h = FD_STEP * np.maximum(1.0, np.abs(at))
+        return (self._out(at + h) - self._out(at - h)) / (2 * h)
+
+    def elementwise(self, oracle):
+        def compute():
+            slope = self.slope(self.xs[self.i])
+            return slope is not None and bool(oracle.matches(slope * self.dout))
+        return bool(self._once("elementwise", compute))
+
+    def diagonal(self):
+        def compute():
+            x = self.xs[self.i]
+            if self.out.shape != x.shape or x.size > DIAGONAL_MAX_SIZE:
+                return None
+            diag = np.zeros(x.shape)
+            for k in np.ndindex(x.shape):
+                h = FD_STEP * max(1.0, abs(float(x[k])))
+                up, down = x.copy(), x.copy()
+                up[k] += h
+                down[k] -= h
+                diag[k] = (self._out(up)[k] - self._out(down)[k]) / (2 * h)
+            return diag
+        return self._once("diagonal", compute)
+
+
 # --- check_layer ---------------------------------------------------------------------
 
 def input_names(forward, count):
@@ -319,6 +401,11 @@ def _run_forward(forward, xs, names, what):
             raise CheckFailed(f"{what} changed its input {name} in place ({name} += ... or {name}[...] = ...); "
                               f"build a new array instead (out = {name} + ..., not {name} += ...).",
                               key="mutated_input")
+    dtype = getattr(result[0], "dtype", None)
+    if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
+        raise CheckFailed(f"{what} returned its output in {dtype}: compute in float64 (numpy's default). In "
+                          f"{dtype} the last digits are lost, and with them every finite difference the check "
+                          f"compares backward with.", key="low_precision")
     try:
         out = np.asarray(result[0], dtype=np.float64)
     except (TypeError, ValueError):
@@ -413,10 +500,16 @@ def _cache_name(path, old, xs, names, out):
     return path, path
 
 
-def _check_cache_kept(backward, dout, cache, grads, before, count, grad_names, what, xs, names, out):
+def _check_cache_kept(backward, dout, cache, grads, before, count, grad_names, what, xs, names, out,
+                      fresh_cache=None):
     """Call backward a second time on the same cache and dout: it must give the same gradients,
-    and the arrays in the cache must not have changed."""
+    and the arrays in the cache must not have changed.  When the gradients differ but no array of
+    the cache did, ``fresh_cache()`` (forward run again) tells the two causes apart: the same
+    gradients from a new cache mean backward changed something in the cache that is not an array
+    (an attribute); different ones mean backward is not deterministic (random numbers, or values
+    kept from an earlier call)."""
     changed = _changed_entry(before, cache)
+    differs = False
     try:
         again = _gradients(backward, dout, cache, count, grad_names, what)
         differs = not all(_same(a, b) for a, b in zip(grads, again))
@@ -425,6 +518,17 @@ def _check_cache_kept(backward, dout, cache, grads, before, count, grad_names, w
         problem = "a second backward on the same cache failed (" + str(exc).splitlines()[0] + ")"
     if changed is None and problem is None:
         return
+    if changed is None and differs and fresh_cache is not None:
+        try:
+            third = _gradients(backward, dout, fresh_cache(), count, grad_names, what)
+            random = not all(_same(a, b) for a, b in zip(grads, third))
+        except CheckFailed:
+            random = False
+        if random:
+            raise CheckFailed(f"{what} gave different gradients for the same dout and the same cache, which it "
+                              f"left unchanged: a backward pass must compute them from dout and the cache alone "
+                              f"(no random numbers: a mask forward drew belongs in the cache; no values kept "
+                              f"or added up from an earlier call).", key="backward_not_deterministic")
     first = grad_names[0] if grad_names else "x"
     advice = f"compute new arrays (d{first} = ...) instead of editing cached ones"
     if changed is not None:
@@ -487,6 +591,22 @@ def _check_nearby(forward, reference, xs, wrt, names, out, fwd_name, seed):
                               f"moved by {step:g} (relative error {error:.1e} there): a forward pass must "
                               f"compute its output from the inputs it is given, every time, not recall it.",
                               key="forward_only_at_inputs")
+
+
+def _steps_everywhere(forward, xs, i, names, out, fwd_name, seed):
+    """Every entry of input ``i`` seemed to sit at a kink: a correct layer never does that (the check
+    would be badly set up), but a forward pass that is piecewise constant does (its output rounded,
+    or made of integers).  Raise a CheckFailed when forward's output does not move at all when the
+    input moves by 1e-3 (relative); else return, and the caller reports the setup error."""
+    rng = np.random.default_rng([seed, 0x57E9])
+    moved = [x.copy() for x in xs]
+    moved[i] = xs[i] + 1e-3 * np.maximum(1.0, np.abs(xs[i])) * rng.standard_normal(xs[i].shape)
+    there, _ = _run_forward(forward, moved, names, fwd_name)
+    if there.shape == out.shape and np.array_equal(there, out):
+        raise CheckFailed(f"{fwd_name} gives exactly the same output when {names[i]} moves a little: it is a step "
+                          f"function of {names[i]} (rounded, or made of integers?), so it has no gradient to "
+                          f"check backward against; compute it in float64 without rounding.",
+                          key="forward_steps")
 
 
 # --- a backward pass that is not backpropagation ------------------------------------------
@@ -616,7 +736,8 @@ def _check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batc
     with forward_calls(forward) as counted:
         grads = _kept(_gradients(backward, dout, cache, len(wrt), grad_names, bwd_name))
     _finite_differences_backward(counted.calls, xs, wrt, fwd_name, bwd_name)
-    _check_cache_kept(backward, dout, cache, grads, before, len(wrt), grad_names, bwd_name, xs, names, out)
+    _check_cache_kept(backward, dout, cache, grads, before, len(wrt), grad_names, bwd_name, xs, names, out,
+                      fresh_cache=lambda: _run_forward(forward, xs, names, fwd_name)[1])
     _, cache_again = _run_forward(forward, xs, names, fwd_name)
     grads_again = _gradients(backward, dout_again, cache_again, len(wrt), grad_names, bwd_name)
 
@@ -644,6 +765,7 @@ def _check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batc
         oracle_again = call(oracle_for, scalar_loss_again, xs[i], rng, what=fwd_name)
         _share_masks(oracle, oracle_again)
         if _nothing_to_compare(oracle) or _nothing_to_compare(oracle_again):
+            _steps_everywhere(forward, xs, i, names, out, fwd_name, seed)
             raise _setup_error("check_layer", "d" + names[i], names[i], fwd_name)
         again = grads_again[slot]
         try:
@@ -653,7 +775,8 @@ def _check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batc
         ev = Evidence(name="d" + names[i], of=names[i], raw=grads[slot], want=xs[i].shape,
                       oracle=oracle, batch=batch, yours_again=again, oracle_again=oracle_again,
                       inputs=tuple(x.copy() for x in xs), dout=dout.copy())
-        ev.extra.update(kinks_of=fwd_name, setup=("check_layer", ev.name, names[i], fwd_name))
+        ev.extra.update(kinks_of=fwd_name, setup=("check_layer", ev.name, names[i], fwd_name), names=names,
+                        probe=LayerProbe(forward, xs, i, out, dout, fwd_name, batch), others=evidence)
         evidence.append(ev)
 
     failures, keys, hints, errors = [], {}, [], []

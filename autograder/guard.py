@@ -6,6 +6,9 @@ an exception, a warning (nbgrader scores any stderr output as 0, so a
 warning would otherwise cost the points silently), a ``sys.exit``, or a
 function that never returns.
 """
+import contextlib
+import io
+import os
 import signal
 import sys
 import threading
@@ -138,17 +141,66 @@ def _hint(table, exc_type, text):
     return None
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _stub_name(exc, fn, what):
+    """The stub that raised NotImplementedError when the learner's code reached it through another
+    of its functions (``two_layer_net`` calling an unfinished ``relu_forward``), as ``name`` or
+    ``Class.method``; None when the function checked is itself the stub."""
+    import traceback
+    learner = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)
+               if not os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE)
+               and not frame.f_code.co_name.startswith("<")]
+    if len(learner) < 2:
+        return None
+    frame = learner[-1]
+    code = frame.f_code
+    name = code.co_name
+    if code.co_argcount and code.co_varnames[0] == "self" and "self" in frame.f_locals:
+        name = f"{type(frame.f_locals['self']).__name__}.{name}"
+    if name.rsplit(".", 1)[-1] in (getattr(fn, "__name__", None), what) or name in str(what):
+        return None
+    return name
+
+
+def warning_sentence(what, w):
+    """The sentence for a warning (a ``warnings.WarningMessage``) emitted by ``what``."""
+    text = str(w.message)
+    hint = _hint(WARNING_HINTS, w.category, text)
+    return (f"{what} emitted a warning ({w.category.__name__}: {text}). Correct code is warning-free, and "
+            f"nbgrader gives 0 points to a test cell that prints a warning." + (f"\n  hint: {hint}" if hint else ""))
+
+
+def stderr_sentence(what, text):
+    """The one sentence for code that wrote to stderr, the same in the kernel's check cell and in
+    ``course-check`` (whose loader sees the stderr of a whole test cell)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = first if len(first) <= 200 else first[:197] + "..."
+    return (f"{what} wrote to stderr, and nbgrader scores a test cell that writes to stderr as 0: "
+            f"{first!r}; remove that print(..., file=sys.stderr) or logging call.")
+
+
 def call(fn, *args, what):
     """Run ``fn(*args)``; turn any misbehaviour into a CheckFailed about ``what``."""
     if not callable(fn):
         raise CheckFailed(f"{what}: expected a function, got {type(fn).__name__}.", key="not_callable")
     seconds = call_seconds()
+    err = io.StringIO()
     try:
-        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"), \
+                contextlib.redirect_stderr(err):
             warnings.simplefilter("always")
             with time_limit(seconds):
                 result = fn(*args)
-    except NotImplementedError:
+    except NotImplementedError as exc:
+        inner = _stub_name(exc, fn, what)
+        if inner is not None:
+            from .checks import exercise_for
+            found = exercise_for(inner)
+            where = f"Exercise {found[0]} ({found[1]})" if found else "its exercise"
+            raise CheckFailed(f"{what} calls {inner}, which is not implemented yet: finish {where} first, "
+                              f"then run this check again.", key="not_implemented") from None
         raise CheckFailed(f"{what} is not implemented yet: replace `raise NotImplementedError()` "
                           f"with your code, run that cell, then run this check again.",
                           key="not_implemented") from None
@@ -169,10 +221,7 @@ def call(fn, *args, what):
         sentence = f"{what} raised {type(exc).__name__}" + (f": {text}" if text else "")
         raise CheckFailed(sentence + (f"\n  hint: {hint}" if hint else ""), key="exception") from None
     if caught:
-        w = caught[0]
-        text = str(w.message)
-        hint = _hint(WARNING_HINTS, w.category, text)
-        raise CheckFailed(f"{what} emitted a warning ({w.category.__name__}: {text}). "
-                          f"Correct code is warning-free, and nbgrader gives 0 points to a test "
-                          f"cell that prints a warning." + (f"\n  hint: {hint}" if hint else ""), key="warning")
+        raise CheckFailed(warning_sentence(what, caught[0]), key="warning")
+    if err.getvalue().strip():
+        raise CheckFailed(stderr_sentence(what, err.getvalue()), key="stderr")
     return result

@@ -27,7 +27,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 
-from .guard import CheckFailed, _OutOfTime, time_limit
+from .guard import CheckFailed, _OutOfTime, stderr_sentence, time_limit
 
 CELL_SECONDS = 60.0
 
@@ -127,12 +127,19 @@ def _cell_limit(seconds, state):
     return time_limit(seconds, state=state, on_line=seen)
 
 
-def _run_cell(code, namespace, index, label, seconds):
-    """exec one cell; returns (error message or "", key, stdout, stderr, fatal reason or None)."""
+def _run_cell(code, namespace, index, label, seconds, test=False, track=False):
+    """exec one cell; returns (error message or "", key, stdout, stderr, fatal reason or None).
+
+    ``track``: keep the record of cells that did not run (``autograder.checks.CellRecord``), and
+    say on a test cell that stopped with a NameError which answer cell did not run and why."""
     out, err = io.StringIO(), io.StringIO()
-    message, key, fatal = "", "", None
+    message, key, fatal, error = "", "", None, None
     stops = namespace.setdefault("__stops__", [])
     state = {}
+    record = None
+    if track:
+        from .checks import CellRecord
+        record = CellRecord(code, namespace)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
             warnings.catch_warnings():
         warnings.simplefilter("default")
@@ -140,14 +147,22 @@ def _run_cell(code, namespace, index, label, seconds):
         try:
             with _cell_limit(seconds, state):
                 exec(compile(code, f"<{label} cell {index}>", "exec"), namespace)
-        except _OutOfTime:
-            message, key = f"the cell did not finish within {seconds:g} s and was stopped", "timeout"
+        except _OutOfTime as exc:
+            message, key, error = f"the cell did not finish within {seconds:g} s and was stopped", "timeout", exc
         except SystemExit as exc:
             message, key = f"the cell called sys.exit({'' if exc.code is None else repr(exc.code)})", "exit"
+            error = exc
         except CheckFailed as exc:
-            message, key = _first_lines(exc), exc.key or "failed"
+            message, key, error = _first_lines(exc), exc.key or "failed", exc
         except BaseException as exc:  # anything the notebook's code may raise, KeyboardInterrupt too
-            message, key = _first_lines(exc), type(exc).__name__
+            message, key, error = _first_lines(exc), type(exc).__name__, exc
+    if record is not None:
+        record.done(error)
+        if test and error is not None and not isinstance(error, CheckFailed):
+            from .checks import record_test_cell_failure
+            said = record_test_cell_failure(code, namespace, error)
+            if said is not None:
+                message, key = said
     if state.get("swallowed"):
         fatal = (f"cell {index} kept running after it was interrupted at {seconds:g} s (a loop that "
                  f"catches KeyboardInterrupt): a Jupyter kernel cannot be stopped there")
@@ -172,6 +187,18 @@ def _kind(cell):
 
 
 def _execute(path, run_tests, seconds, nb=None, skip=(), on_cell=None):
+    if run_tests:   # a fresh kernel, as nbgrader's: no check has run, no cell has failed
+        from .checks import forget_cells
+        forget_cells()
+    try:
+        return _execute_cells(path, run_tests, seconds, nb, skip, on_cell)
+    finally:
+        if run_tests:   # what failed in this notebook says nothing about the next one
+            from .checks import _NOT_RUN
+            _NOT_RUN.clear()
+
+
+def _execute_cells(path, run_tests, seconds, nb, skip, on_cell):
     if nb is None:
         with open(path, encoding="utf-8") as fh:
             nb = json.load(fh)
@@ -199,10 +226,10 @@ def _execute(path, run_tests, seconds, nb=None, skip=(), on_cell=None):
                 continue
             if on_cell is not None:
                 on_cell(index)
-            message, key, out, err, fatal = _run_cell(_source(cell), namespace, index, label, seconds)
+            message, key, out, err, fatal = _run_cell(_source(cell), namespace, index, label, seconds,
+                                                      test=test, track=run_tests)
             if test and not message and err.strip():
-                message, key = ("the cell wrote to stderr, and nbgrader scores that as 0: "
-                                + err.strip()[:500]), "stderr"
+                message, key = stderr_sentence("the cell", err), "stderr"
             if fatal:
                 result.fatal.append((index, fatal))
             result.runs.append(CellRun(index=index, grade_id=meta.get("grade_id", ""), points=points,

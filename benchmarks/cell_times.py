@@ -5,10 +5,12 @@
 Runs every solution notebook top to bottom in a new Jupyter kernel (as a learner
 does with "Run All"), ``--repeat`` times, and prints per notebook: the kernel's
 start-up, the setup cell, the total of the other cells, and the slowest cells
-(median over the runs).  Figures are reported, never asserted: the README's
-workshop timings come from here.
+(median over the runs), with the machine's load average before and after, so that a figure can
+be quoted with the conditions it was measured under.  Figures are reported, never asserted: the
+README's workshop timings come from here.
 """
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -64,8 +66,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     names = args.notebooks or sorted(p.name for p in (ROOT / "solutions").iterdir()
                                      if p.is_dir() and p.name[:2].isdigit())
-    print(f"# {platform.processor() or platform.machine()}, {platform.python_version()}, "
-          f"median of {args.repeat} fresh-kernel runs")
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, median of {args.repeat} fresh-kernel runs; load average "
+          f"{os.getloadavg()[0]:.1f} at the start")
     for name in names:
         path = ROOT / "solutions" / name / f"{name}.ipynb"
         runs = [run_once(path) for _ in range(args.repeat)]
@@ -83,6 +86,7 @@ def main(argv=None):
               f"{len(cells) - 1} other cells {rest:.2f} s in total, {over_half} over 0.5 s")
         for (index, first), seconds in sorted(cells[1:], key=lambda kv: -kv[1])[:args.top]:
             print(f"  cell {index:3d}  {seconds:6.3f} s  {first}")
+    print(f"\n# load average {os.getloadavg()[0]:.1f} at the end")
     return 0
 
 

@@ -42,8 +42,29 @@ def solution_path(assignment):
     return ROOT / "solutions" / assignment / f"{assignment}.ipynb"
 
 
-def learner_path(assignment):
-    return ROOT / "notebooks" / assignment / f"{assignment}.ipynb"
+def learner_path(assignment, lang="en"):
+    from autograder import i18n
+    return ROOT / i18n.edition_dir(lang) / assignment / f"{assignment}.ipynb"
+
+
+def languages():
+    """The course's languages: English and every language with a translation in i18n/."""
+    from autograder import i18n
+    return [i18n.SOURCE_LANGUAGE] + i18n.translated_languages(ROOT)
+
+
+def solution_edition(assignment, lang, folder):
+    """The solution notebook of ``assignment`` in ``lang``, written to ``folder/<a>/<a>.ipynb``
+    (the English one is solutions/ itself)."""
+    import json
+    from autograder import i18n
+    if lang == i18n.SOURCE_LANGUAGE:
+        return solution_path(assignment)
+    nb = i18n.edition(ROOT, lang, assignment, json.loads(solution_path(assignment).read_text(encoding="utf-8")))
+    path = Path(folder) / assignment / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 _loaded = {}

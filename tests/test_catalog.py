@@ -474,3 +474,56 @@ def test_math_module_on_an_array_gets_a_hint():
     assert info.value.key == "exception"
     assert ("hint: a function from Python's math module (math.cos, math.exp, ...) met an array: "
             "use numpy's (np.cos, np.exp), which work entry by entry") in str(info.value)
+
+
+def test_a_row_that_cannot_be_computed_does_not_apply():
+    """An exercise row whose wrong answer raises for these inputs (a product of mismatched shapes)
+    or warns is skipped: the check goes on to the next row and ends in a CheckFailed."""
+    def raises(ev):
+        return ev.dout @ ev.inputs[1]          # (4, 3) @ (5, 3): a ValueError
+
+    def warns(ev):
+        return np.log(-np.ones_like(ev.dout)) * 0   # nan, with a RuntimeWarning if not silenced
+
+    rows = [like("bad_row", "never", raises), like("nan_row", "never", warns)]
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(ref.affine_forward, change(0, lambda g, d, c: 2 * g), X, W, B, mistakes=rows, quiet=True)
+    assert info.value.key == "scaled_2"
+
+
+def test_a_backward_that_writes_to_stderr_fails_as_nbgrader_would(capsys):
+    """nbgrader scores a test cell with stderr output as 0: the check says so, in one sentence."""
+    import sys
+
+    def noisy(dout, cache):
+        print("debug: dx", file=sys.stderr)
+        return ref.affine_backward(dout, cache)
+
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(ref.affine_forward, noisy, X, W, B, quiet=True)
+    assert info.value.key == "stderr"
+    assert "wrote to stderr" in str(info.value) and "'debug: dx'" in str(info.value)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_forward_in_float32_is_named():
+    """A forward pass in float32 makes finite differences noise: named, not a setup error."""
+    def forward(x, W, b):
+        out, cache = ref.affine_forward(x, W, b)
+        return out.astype(np.float32), cache
+
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(forward, ref.affine_backward, X, W, B, quiet=True)
+    assert info.value.key == "low_precision" and "float32" in str(info.value)
+
+
+def test_a_forward_that_rounds_is_named_not_blamed_on_the_inputs():
+    """A piecewise-constant forward (rounded) looks like kinks everywhere: the learner is told."""
+    def forward(x, W, b):
+        out, cache = ref.affine_forward(x, W, b)
+        return np.round(out), cache
+
+    with pytest.raises(ag.CheckFailed) as info:
+        ag.check_layer(forward, ref.affine_backward, X, W, B, quiet=True)
+    assert info.value.key in ("forward_steps", "forward_ignores_input"), str(info.value)
+    assert "forward" in str(info.value)

@@ -500,7 +500,8 @@ WE = "worked_examples"
 
 
 @pytest.mark.parametrize("edit, key", [
-    ((WE, "return (x ** 2).exp() ** 2", "return (x ** 2).exp()"), "forward_wrong"),
+    ((WE, "return (x ** 2).exp() ** 2", "return (x ** 2).exp()"), "chain_missing_step"),
+    ((WE, "return (x ** 2).exp() ** 2", "return x.exp() ** 2 ** 2"), "chain_order"),
     ((WE, "return (x + y) * z", "return x + y * z"), "missing_parentheses"),
     ((WE, "return 1 / (1 + (-z).exp())", "return 1 / (1 + z.exp())"), "neuron_exp_sign"),
     ((WE, "z = w[0] * x[0] + w[1] * x[1] + w[2]", "z = w[0] * x[0] + w[1] * x[1]"), "neuron_no_bias"),
@@ -540,7 +541,7 @@ MM, ADD, ACT, CE, NET = "tensor_matmul", "tensor_add", "tensor_activations", "so
     (ADD, (ADD, "grad = grad.sum(axis=axis, keepdims=True)", "grad = grad.sum(axis=axis)"),
      "unbroadcast_lost_axis"),
     (ADD, (ADD, "            grad = grad.sum(axis=axis, keepdims=True)", "            pass"),
-     "unbroadcast_nothing_summed"),
+     "unbroadcast_ones_not_summed"),
     (ADD, (ADD, "grad = grad.sum(axis=axis, keepdims=True)", "grad = grad.sum(axis=0, keepdims=True)"),
      "unbroadcast_wrong_axes"),
     (ADD, (ADD, "    return grad\n    ### END", "    return np.asarray(grad)[...] if False else grad.copy()\n    ### END"), None),
@@ -552,7 +553,7 @@ MM, ADD, ACT, CE, NET = "tensor_matmul", "tensor_add", "tensor_activations", "so
     (ACT, (ACT, "self.grad += (self.data > 0) * out.grad", "self.grad += out.grad"), "relu_passthrough"),
     (ACT, (ACT, '''    e = np.exp(-np.abs(self.data))                   # never overflows
     s = np.where(self.data >= 0, 1.0 / (1.0 + e), e / (1.0 + e))''', "    s = 1.0 / (1.0 + np.exp(-self.data))"),
-     "warning"),
+     "sigmoid_overflow"),
     (CE, (CE, "self.grad += dscores / n * out.grad", "self.grad += dscores * out.grad"), "scaled_N"),
     (CE, (CE, "self.grad += dscores / n * out.grad", "self.grad += dscores / n"), "ignores_upstream"),
     (CE, (CE, "        dscores[np.arange(n), labels] -= 1.0     # minus the one-hot labels\n", ""), "ce_no_onehot"),
@@ -560,13 +561,16 @@ MM, ADD, ACT, CE, NET = "tensor_matmul", "tensor_add", "tensor_activations", "so
      "softmax_overflow"),
     (CE, (CE, "dscores[np.arange(n), labels] -= 1.0", "dscores[:, labels] -= 1.0"), "ce_onehot_indexing"),
     (CE, (CE, "-log_p[np.arange(n), labels].mean()", "-log_p[np.arange(n), labels].sum()"), "ce_sum_not_mean"),
-    (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = x @ W1 + b1"), "net_no_relu"),
-    (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = (x @ W1).relu()"), "net_no_bias"),
-    (NET, (NET, "hidden = (x @ W1 + b1).relu()", "hidden = (x @ W1 + b1).sigmoid()"), "net_sigmoid"),
+    (NET, (NET, "(as_tensor(x) @ W1 + b1).relu()", "as_tensor(x) @ W1 + b1"), "net_no_relu"),
+    (NET, (NET, "(as_tensor(x) @ W1 + b1).relu()", "(as_tensor(x) @ W1).relu()"), "net_no_bias"),
+    (NET, (NET, "(as_tensor(x) @ W1 + b1).relu()", "(as_tensor(x) @ W1 + b1).sigmoid()"), "net_sigmoid"),
+    (NET, (NET, "(as_tensor(x) @ W1 + b1).relu()", "(x @ W1 + b1).relu()"), "x_not_wrapped"),
+    (NET, (NET, "scores = hidden @ W2 + b2", "scores = (hidden @ W2 + b2).relu()"), "net_relu_on_scores"),
 ], ids=["mm_dx_no_T", "mm_dW_transposed", "mm_dW_no_T", "mm_equals", "mm_no_upstream", "ub_mean",
         "ub_no_keepdims", "ub_no_ones", "ub_wrong_axis", "ub_copy_is_fine", "add_no_unbroadcast",
         "add_grad_grows", "tanh_input", "relu_passthrough", "sigmoid_overflow", "ce_no_N", "ce_no_upstream",
-        "ce_no_onehot", "ce_overflow", "ce_onehot_columns", "ce_sum", "net_no_relu", "net_no_bias", "net_sigmoid"])
+        "ce_no_onehot", "ce_overflow", "ce_onehot_columns", "ce_sum", "net_no_relu", "net_no_bias", "net_sigmoid",
+        "net_x_not_wrapped", "net_relu_on_scores"])
 def test_tensor_mistakes(part, edit, key):
     if key is None:                       # a harmless rewrite still passes
         ns = engine(edit)
@@ -597,3 +601,179 @@ def test_hidden_checks_catch_the_same_mistakes():
     ]:
         got, message = planted(part, edit, hidden=True)
         assert got == key, message
+
+
+# --- the mistake-replay catalog, in-process, visible and hidden halves ------------------------------
+
+import importlib  # noqa: E402
+import re  # noqa: E402
+
+from mistakes import solution_notebook, with_mistake  # noqa: E402
+
+CATALOG = importlib.import_module("mistakes.06_autodiff").MISTAKES
+
+
+def _exercise_markdown():
+    """{part key: the markdown of its '### Exercise N' cell}."""
+    cells = nbedit.read(solution_path(NB))["cells"]
+    found = {}
+    for c in cells:
+        text = "".join(c["source"])
+        m = re.search(r"^### Exercise (\d+) ", text, re.M) if c["cell_type"] == "markdown" else None
+        if m:
+            found[check.EXERCISES.keys[int(m.group(1)) - 1]] = text[m.start():]
+    return found
+
+
+EXERCISE_MD = _exercise_markdown()
+
+
+def _hints_in(markdown):
+    return [int(n) for n in re.findall(r"<details><summary><b>Hint (\d+)</b>", markdown)]
+
+
+def _engine_with(mistake):
+    _, nb = solution_notebook(NB)
+    cut = with_mistake(nb, mistake)
+    sources = {c["id"]: "".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cut["cells"]}
+    ns = {"__name__": "__main__"}
+    for cid in ENGINE_CELLS:
+        exec(compile(sources.get(cid, SOLUTION[cid]), f"<{NB} {cid}>", "exec"), ns)
+    return ns
+
+
+@pytest.mark.parametrize("mistake", CATALOG, ids=[f"{m.part}:{m.key}:{i}" for i, m in enumerate(CATALOG)])
+def test_catalog_mistake_is_named_by_its_visible_check_and_points_to_a_hint_that_exists(mistake):
+    """Each catalogued mistake fails its part's visible check (the hidden half is a second sample,
+    never the only place a rule is checked) with the catalogued key, and its message points to a
+    hint of that exercise that exists in the notebook."""
+    ns = _engine_with(mistake)
+    with pytest.raises(CheckFailed) as info:
+        getattr(check, mistake.part)(*args(ns)[mistake.part], quiet=True)
+    assert info.value.key == mistake.key, str(info.value)
+    hint = info.value.hint
+    assert hint is not None, f"{mistake.key}: a named mistake points to the hint that addresses it"
+    number = check.EXERCISES.keys.index(mistake.part) + 1
+    assert str(info.value).endswith(f"see hint {hint} of Exercise {number} "
+                                    f"({check.EXERCISES.parts[number - 1]['title']}) above.")
+    assert hint in _hints_in(EXERCISE_MD[mistake.part]), (mistake.part, hint)
+    if mistake.key in VISIBLE_ONLY:
+        return
+    with pytest.raises(CheckFailed) as hidden:
+        getattr(check, mistake.part)(*args(ns)[mistake.part], hidden=True, quiet=True)
+    assert hidden.value.key == mistake.key, str(hidden.value)
+
+
+# rules only the visible half checks, on purpose: the 10,000-node chain has no data to vary
+VISIBLE_ONLY = {"recursion_depth"}
+
+
+def test_the_catalog_has_a_common_and_a_subtle_mistake_for_every_part():
+    for part in check.EXERCISES.keys:
+        kinds = {m.kind for m in CATALOG if m.part == part}
+        assert kinds == {"common", "subtle"}, (part, kinds)
+
+
+def test_every_hint_a_check_can_cite_exists_in_its_exercise():
+    """HINTS maps a mistake key to the hint of its exercise that addresses it: every exercise has
+    hints numbered 1, 2, ... and every number cited is one of them."""
+    assert set(check.HINTS) == set(check.EXERCISES.keys)
+    for part, hints in check.HINTS.items():
+        numbers = _hints_in(EXERCISE_MD[part])
+        assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 2, (part, numbers)
+        assert set(hints.values()) <= set(numbers), (part, hints)
+
+
+# keys of the engine's own catalog (autograder/catalog.py) that these checks meet
+ENGINE_KEYS = {"transposed", "shape_transposed", "scaled_N", "batch_not_summed"}
+
+
+def test_every_key_a_hint_is_given_for_is_a_key_the_checks_raise():
+    import inspect
+    source = inspect.getsource(check)
+    for part, hints in check.HINTS.items():
+        for key in hints:
+            assert f'"{key}"' in source or key in ENGINE_KEYS, (part, key)
+
+
+def _outside_hints(markdown):
+    return re.sub(r"<details>.*?</details>", "", markdown, flags=re.S)
+
+
+@pytest.mark.parametrize("part", list(PART_CELL))
+def test_the_text_above_an_exercise_asks_and_the_hints_answer(part):
+    """The markdown outside the collapsed hints never holds a line of the solution's code: the
+    formula is in the hints, which the learner opens on purpose."""
+    text = _outside_hints(EXERCISE_MD[part])
+    body = SOLUTION[PART_CELL[part]].split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    lines = [line.split("#")[0].strip() for line in body.splitlines()]
+    for line in lines:
+        if len(line) > 14 and not line.startswith(("def ", "return out", "out._backward")):
+            assert line not in text, (part, line)
+
+
+# --- inputs that are not kind ------------------------------------------------------------------------
+
+def test_value_sigmoid_is_checked_where_math_exp_overflows():
+    ns = engine(("value_functions", "    s = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))",
+                 "    s = math.exp(x) / (1.0 + math.exp(x))"))
+    with pytest.raises(CheckFailed) as info:
+        check.value_functions(ns["Value"], quiet=True)
+    assert info.value.key == "sigmoid_overflow" and "x = -1000 and 1000" in str(info.value)
+
+
+@pytest.mark.parametrize("part, expected", [
+    ("tensor_matmul", [(3, 3), (4, 5), (2, 3)]),
+    ("softmax_cross_entropy", [(5, 3), (2, 4)]),
+    ("tensor_activations", [(4, 3), (2, 5)]),
+])
+def test_the_visible_checks_use_two_batch_sizes_with_no_two_dimensions_equal(part, expected, sol):
+    """The shapes of the first input of each case, recorded from the Tensor constructor: N differs
+    between cases and, apart from the square case that names a misplaced transpose, no two
+    dimensions of a case are equal."""
+    Tensor, seen = sol.namespace["Tensor"], []
+    init = Tensor.__init__
+
+    def recording(self, data, parents=(), op=""):
+        init(self, data, parents, op)
+        if not parents:
+            seen.append(self.data.shape)
+    Tensor.__init__ = recording
+    try:
+        getattr(check, part)(Tensor, quiet=True)
+    finally:
+        Tensor.__init__ = init
+    firsts = [shape for shape in seen if len(shape) == 2]
+    for shape in expected:
+        assert shape in firsts, (part, shape, firsts)
+    batches = {shape[0] for shape in firsts if len(set(shape)) == 2}
+    assert len(batches) >= 2, (part, firsts)
+
+
+def test_two_layer_loss_is_checked_with_x_a_tensor_and_a_plain_int_array(sol):
+    calls = []
+
+    def spy(x, labels, *params):
+        calls.append((type(x).__name__, getattr(x, "dtype", None), np.shape(getattr(x, "data", x))))
+        return sol.two_layer_loss(x, labels, *params)
+    check.two_layer_net(spy, sol.Tensor, quiet=True)
+    assert [c[0] for c in calls] == ["Tensor", "ndarray"]
+    assert np.issubdtype(calls[1][1], np.integer)
+    assert calls[0][2][0] != calls[1][2][0], "N differs between the two cases"
+
+
+def test_a_rule_that_edits_what_it_keeps_fails_on_the_second_backward_pass():
+    rule = '''        dscores = np.exp(log_p)                  # the softmax probabilities p
+        dscores[np.arange(n), labels] -= 1.0     # minus the one-hot labels
+        self.grad += dscores / n * out.grad      # / N: the loss is a batch mean'''
+    key, message = planted(CE, (CE, "    out = Tensor(-log_p[np.arange(n), labels].mean(), (self,), \"softmax-CE\")",
+                                "    out = Tensor(-log_p[np.arange(n), labels].mean(), (self,), \"softmax-CE\")\n"
+                                "    kept = np.exp(log_p)"),
+                           (CE, rule, "        kept[np.arange(n), labels] -= 1.0\n        self.grad += kept / n * out.grad"))
+    assert key == "rule_changed_cache" and "second backward pass" in message, message
+
+
+def test_an_operation_that_shifts_its_input_in_place_is_named():
+    key, message = planted(CE, (CE, "    shifted = self.data - self.data.max(axis=1, keepdims=True)",
+                                "    self.data -= self.data.max(axis=1, keepdims=True)\n    shifted = self.data"))
+    assert key == "changed_input" and "scores.data changed in the forward pass" in message, message

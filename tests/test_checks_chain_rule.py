@@ -194,6 +194,16 @@ def forward_same_x(x, chain=None):
     return y, ([x] * len(chain), chain)
 
 
+def forward_skipping_a(x, chain=None):
+    """Stores x, then the output of each function but the first: [x, B(A(x)), C(B(A(x)))]."""
+    chain = chain or check.CHAIN_ABC
+    inputs, y = [x], x
+    for f, _ in chain:
+        y = f(y)
+        inputs.append(y)
+    return y, (inputs[:1] + inputs[2:], chain)
+
+
 def forward_ignoring_chain(x, chain=None):
     inputs = []
     for f, _ in check.CHAIN_ABC:        # the global chain, whatever was passed
@@ -208,7 +218,8 @@ def forward_ignoring_chain(x, chain=None):
     ("chain_order", forward_reversed, True),
     ("forward_wrong", forward_missing_last, False),
     ("cache_format", forward_without_chain, False),
-    ("inputs_wrong", forward_same_x, False),
+    ("stored_x_only", forward_same_x, False),
+    ("inputs_wrong", forward_skipping_a, False),
     ("bad_return", lambda x, chain=None: np.exp(2 * x ** 2), False),
     ("ignored_chain_argument", forward_ignoring_chain, False),
     ("ignored_chain_argument", forward_ignoring_chain, True),
@@ -547,8 +558,8 @@ def silenced_sigmoid(x):
 
 @pytest.mark.parametrize("hidden", [False, True])
 @pytest.mark.parametrize("key, wrong", [
-    ("warning", naive_sigmoid),
-    ("warning", where_sigmoid),
+    ("sigmoid_overflow", naive_sigmoid),
+    ("sigmoid_overflow", where_sigmoid),
     ("non_finite", silenced_sigmoid),
     ("sigmoid_sign", lambda x: sigmoid_ref(-x)),
     ("wrong_shape", lambda x: sigmoid_ref(x).ravel()),
@@ -672,3 +683,195 @@ def test_glossary_uses_the_terms_learners_search_for():
                  "가중합", "활성화 전 값", "자코비안"):
         assert term in glossary, term
     assert "상류" not in glossary, "상류 기울기 is a coinage"
+
+
+# --- inputs that are not kind, the mistakes they reveal, the hints they point to ------------
+
+def test_named_mistakes_point_to_hints_the_notebook_has():
+    """'see hint N of Exercise M' must find a hint N in Exercise M's markdown; every exercise
+    has hints, numbered 1, 2, ..."""
+    import nbedit
+    from cited_hints import offered, problems
+    from conftest import solution_path
+    nb = nbedit.read(solution_path(NB))
+    assert problems(check, nb) == []
+    assert all(len(h) >= 2 for h in offered(nb, check.EXERCISES.keys).values())
+
+
+def test_exercise_text_no_longer_hands_out_the_backward_code():
+    """The gates' table keeps the seed's four calculus derivatives, not the backward code; the
+    chain's backward recipe lives in the hints."""
+    cells = _cells()
+    assert "| Backward |" not in cells["gates-intro"] and "`dx = -dout / x**2`" not in cells["gates-intro"]
+    before_hints = cells["ex-chain-backward"].split("<details>")[0]
+    assert "zip(reversed" not in before_hints and "grad = dout" not in before_hints
+    assert "Then `dx = dout * C'(b)" not in cells["chain-why"]
+
+
+def test_the_layer_count_is_K_not_N():
+    """N is the batch size in this course (docs/NOTATION.md); a network has K layers."""
+    text = _cells()["chain-why"]
+    assert "$K$ layers" in text and "h_K" in text and "h_N" not in text and "^{N}" not in text
+
+
+def forward_three_only(x, chain=None):
+    (A, _), (B, _), (C, _) = chain or check.CHAIN_ABC
+    a = A(x)
+    b = B(a)
+    return C(b), ([x, a, b], chain or check.CHAIN_ABC)
+
+
+def forward_first_three(x, chain=None):
+    chain = chain or check.CHAIN_ABC
+    a = chain[0][0](x)
+    b = chain[1][0](a)
+    return chain[2][0](b), ([x, a, b], chain)
+
+
+def backward_three_only(dout, cache):
+    (x, a, b), chain = cache
+    (_, dA), (_, dB), (_, dC) = chain
+    return dout * dC(b) * dB(a) * dA(x)
+
+
+def backward_in_place(dout, cache):
+    inputs, chain = cache
+    grad = dout
+    for (_, df), v in zip(reversed(chain), reversed(inputs)):
+        grad *= df(v)                       # writes into the caller's dout
+    return grad
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_code_for_three_functions_is_named(hidden):
+    fails_with("fixed_length", check.chain_forward, forward_three_only, hidden=hidden)
+    fails_with("fixed_length", check.chain_forward, forward_first_three, hidden=hidden)
+    fails_with("fixed_length", check.chain_backward, backward_three_only, hidden=hidden)
+
+
+def test_a_backward_that_writes_into_dout_is_named():
+    fails_with("mutated_input", check.chain_backward, backward_in_place)
+
+
+def test_chain_cases_follow_the_input_rules():
+    for hidden in (False, True):
+        cases = check._chain_cases(hidden)
+        shapes = [x.shape for x, _, _ in cases]
+        assert len(set(shapes)) == len(shapes) and all(len(set(s)) == len(s) for s in shapes)
+        assert len({len(chain) for _, chain, _ in cases}) >= 2
+        assert any(not explicit for *_, explicit in cases) and any(explicit for *_, explicit in cases)
+
+
+def test_each_gate_check_uses_two_shapes(sol):
+    """Every gate's forward is called on two shapes that differ (and no two equal axes)."""
+    for part, (fwd, bwd) in [("add_gate", (sol.add_forward, sol.add_backward)),
+                             ("mul_gate", (sol.mul_forward, sol.mul_backward)),
+                             ("exp_gate", (sol.exp_forward, sol.exp_backward)),
+                             ("reciprocal_gate", (sol.reciprocal_forward, sol.reciprocal_backward)),
+                             ("add_const_gate", (sol.add_const_forward, sol.add_const_backward)),
+                             ("mul_const_gate", (sol.mul_const_forward, sol.mul_const_backward)),
+                             ("max_gate", (sol.max_forward, sol.max_backward)),
+                             ("branch", (sol.branch_forward, sol.branch_backward))]:
+        for hidden in (False, True):
+            shapes = set()
+
+            def recording(*args, fwd=fwd, shapes=shapes):
+                shapes.add(np.shape(args[0]))
+                return fwd(*args)
+            getattr(check, part)(recording, bwd, hidden=hidden, quiet=True)
+            assert len(shapes) >= 2 and all(len(set(s)) == len(s) for s in shapes), (part, hidden, shapes)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_more_gate_mistakes(sol, hidden):
+    fails_with("mul_product", check.mul_gate, sol.mul_forward,
+               lambda d, c: (d * c[0] * c[1], d * c[0] * c[1]), hidden=hidden)
+    fails_with("reciprocal_precedence", check.reciprocal_gate, sol.reciprocal_forward,
+               lambda d, x: -d / x*x, hidden=hidden)
+    fails_with("constant_gradient", check.add_const_gate, sol.add_const_forward,
+               lambda d, c: (d * 1.0, 0.0), hidden=hidden)
+    fails_with("constant_gradient", check.mul_const_gate, sol.mul_const_forward,
+               lambda d, a: (a * d, 0.0), hidden=hidden)
+    fails_with("max_mask_only", check.max_gate, sol.max_forward,
+               lambda d, won: (won * 1.0, (1 - won) * 1.0), hidden=hidden)
+
+    def max_forward_inputs(x, y):
+        return np.maximum(x, y), (x, y)
+
+    def max_backward_zeros_like(dout, cache):
+        x, y = cache
+        dx, dy = np.zeros_like(x), np.zeros_like(y)     # integers when x and y are
+        dx[x > y] = dout[x > y]
+        dy[y > x] = dout[y > x]
+        return dx, dy
+    fails_with("integer_dtype", check.max_gate, max_forward_inputs, max_backward_zeros_like, hidden=hidden)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_more_branch_mistakes(sol, hidden):
+    def exp_given_dout(dout, cache):
+        exp_cache, mul_cache = cache
+        dx_direct, de = sol.mul_backward(dout, mul_cache)
+        return dx_direct + sol.exp_backward(dout, exp_cache)
+
+    def unpacked_swapped(dout, cache):
+        exp_cache, mul_cache = cache
+        de, dx_direct = sol.mul_backward(dout, mul_cache)
+        return dx_direct + sol.exp_backward(de, exp_cache)
+    fails_with("exp_not_chained", check.branch, sol.branch_forward, exp_given_dout, hidden=hidden)
+    fails_with("mul_unpacked_swapped", check.branch, sol.branch_forward, unpacked_swapped, hidden=hidden)
+
+
+def test_seed_numbers_at_another_point_are_named():
+    message = fails_with("hard_coded", check.simple_example, lambda x, y, z: (-12.0, -4.0, -4.0, 3.0))
+    assert "at x = 3, y = -5, z = 4" in message
+
+
+def test_sin_square_checks_two_shapes_each_side():
+    fails_with("inner_not_differentiated", check.sin_square_derivative, lambda x: np.cos(x ** 2) * x ** 2)
+    seen = []
+
+    def recording(x):
+        seen.append(np.shape(x))
+        return np.cos(x ** 2) * 2 * x
+    check.sin_square_derivative(recording, quiet=True)
+    check.sin_square_derivative(recording, hidden=True, quiet=True)
+    assert len(set(seen)) == 4 and all(len(set(s)) == len(s) for s in seen)
+
+
+def masked_sigmoid(x):
+    out = np.zeros_like(x)                  # integers when x is
+    pos = x >= 0
+    out[pos] = 1 / (1 + np.exp(-x[pos]))
+    out[~pos] = np.exp(x[pos == False]) / (1 + np.exp(x[~pos]))    # noqa: E712
+    return out
+
+
+def row_by_row_sigmoid(x):
+    """Right on arrays (a row, or a number, at a time); a single number cannot be iterated."""
+    def one(v):
+        e = np.exp(-np.abs(v))
+        return np.where(v >= 0, 1 / (1 + e), e / (1 + e))
+    return np.array([one(v) for v in x])
+
+
+def in_place_sigmoid(x):
+    e = np.exp(-np.abs(x))
+    x[...] = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return x
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("key, wrong", [
+    ("integer_dtype", masked_sigmoid),
+    ("scalar_input", row_by_row_sigmoid),
+    ("mutated_input", in_place_sigmoid),
+])
+def test_sigmoid_on_integers_single_numbers_and_in_place(key, wrong, hidden):
+    fails_with(key, check.sigmoid, wrong, hidden=hidden)
+
+
+def test_math_module_on_an_array_is_named():
+    import math
+    fails_with("math_on_array", check.sin_square_derivative, lambda x: math.cos(x ** 2) * 2 * x)
+    fails_with("math_on_array", check.sigmoid, lambda x: 1 / (1 + math.exp(-x)))

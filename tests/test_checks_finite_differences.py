@@ -486,3 +486,175 @@ def test_the_error_plot_cell_is_vectorized():
     source = _cells()["plot-error-vs-h"]
     assert "for h in hs" not in source, "one numpy expression per curve, not a Python loop"
     _run_cell(source.replace("plt.show()", "plt.gcf().canvas.draw()"), {})
+
+
+# --- inputs that are not kind, and the mistakes they reveal ----------------------------------
+
+def cd_hard_coded_sin(f, x, h=1e-5):
+    return (np.sin(x + h) - np.sin(x - h)) / (2 * h)
+
+
+def test_a_hard_coded_function_is_named():
+    """The first case is sin, so np.sin written into the formula passes it; the next names it."""
+    message = fails_with("ignores_f", check.central_difference, cd_hard_coded_sin)
+    assert "not of the function f it was given" in message and "for f = exp" in message
+
+
+def test_central_difference_takes_an_integer_x():
+    seen = []
+
+    def recording(f, x, h=1e-5):
+        seen.append(x)
+        return (f(x + h) - f(x - h)) / (2 * h)
+    check.central_difference(recording, quiet=True)
+    assert any(isinstance(x, (int, np.integer)) for x in seen)
+
+
+def ng_two_loops(f, x, h=1e-5):
+    """Two nested loops: right on 2-D arrays only."""
+    x = np.array(x, dtype=float)
+    g = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            xp, xm = x.copy(), x.copy()
+            xp[i, j] += h; xm[i, j] -= h
+            g[i, j] = (f(xp) - f(xm)) / (2 * h)
+    return g
+
+
+def ng_two_loops_old(f, x, h=1e-5):
+    """The same with old = x[i, j], which is a view of a whole row on a 3-D array."""
+    x = np.array(x, dtype=float)
+    g = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            old = x[i, j]
+            x[i, j] = old + h; fp = f(x)
+            x[i, j] = old - h; fm = f(x)
+            x[i, j] = old
+            g[i, j] = (fp - fm) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("fn", [ng_two_loops, ng_two_loops_old])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_loops_that_assume_two_dimensions_are_named(fn, hidden):
+    """Visible: a 3-D array shows wrong values; hidden: a 1-D array raises IndexError first."""
+    message = fails_with("fixed_ndim", check.numerical_gradient, fn, hidden=hidden)
+    assert "np.ndindex(x.shape)" in message and ("(4, 2, 3)" in message if not hidden else "(5,)" in message)
+
+
+def test_numerical_gradient_cases_follow_the_input_rules():
+    """Each side: shapes with no two equal axes, of different sizes and numbers of dimensions,
+    an integer point, an explicit h and the default."""
+    for hidden in (False, True):
+        cases = check.NG_CASES[hidden]
+        shapes = [shape for shape, *_ in cases]
+        assert all(len(set(s)) == len(s) for s in shapes) and len({len(s) for s in shapes}) >= 2
+        assert any(point is not None for _, _, point, _ in cases)
+        assert {h is None for *_, h in cases} == {True, False}
+
+
+def re_python_max(a, b, floor=1e-3):
+    return max(abs(a - b)) / max(max(abs(a)), max(abs(b)), floor)
+
+
+def re_floor_fixed(a, b, floor=1e-3):
+    return np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), 1e-3)
+
+
+def re_in_place(a, b, floor=1e-3):
+    a -= b                                          # a is the caller's array
+    return np.max(np.abs(a)) / max(np.max(np.abs(a + b)), np.max(np.abs(b)), floor)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("fn, key", [
+    (re_python_max, "python_max"),
+    (re_floor_fixed, "ignores_floor"),
+    (re_in_place, "mutated_input"),
+])
+def test_relative_error_rules_the_text_states(fn, key, hidden):
+    """0-d and integer arrays, the floor argument, a and b left unchanged: visible and hidden."""
+    fails_with(key, check.relative_error, fn, hidden=hidden)
+
+
+def test_relative_error_cases_include_integers_zero_d_and_a_floor():
+    for hidden in (False, True):
+        cases = check.RE_CASES[hidden]
+        assert any(np.issubdtype(c[0].dtype, np.integer) for c in cases)
+        assert any(c[0].ndim == 0 for c in cases)
+        assert any(len(c) == 3 and c[2] != 1e-3 for c in cases)
+
+
+def cauchy_zeros_like(x):
+    g = np.zeros_like(x)                            # an integer array when x is
+    for idx in np.ndindex(x.shape):
+        g[idx] = 2 * x[idx] / (1 + x[idx] ** 2)
+    return g
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("fn, key", [
+    (lambda x: 2.0 / (1.0 + x ** 2), "inner_derivative_wrong"),
+    (lambda x: 2.0 * x * np.log1p(x ** 2), "kept_log"),
+    (lambda x: 2 * x / (1 + x) ** 2, "precedence"),
+    (cauchy_zeros_like, "integer_dtype"),
+    (lambda x: np.sum(2 * x / (1 + x ** 2)), "scalar_instead"),
+])
+def test_more_cauchy_loss_grad_mistakes(fn, key, hidden):
+    fails_with(key, check.cauchy_loss_grad, fn, hidden=hidden)
+
+
+def test_named_mistakes_point_to_hints_the_notebook_has():
+    """'see hint N of Exercise M' must find a hint N in Exercise M's markdown, and each
+    exercise's hints are numbered 1, 2, ..."""
+    import nbedit
+    from cited_hints import offered, problems
+    from conftest import solution_path
+    nb = nbedit.read(solution_path(NB))
+    assert problems(check, nb, tables=("RE_HINTS",)) == []
+    assert all(len(h) >= 2 for h in offered(nb, check.EXERCISES.keys).values()), "every exercise has hints"
+
+
+def test_a_named_mistake_says_which_hint_to_open():
+    message = fails_with("divided_by_h", check.central_difference,
+                         lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / h)
+    assert message.endswith("see hint 2 of Exercise 1 (Central-difference derivative of a scalar function) above.")
+
+
+# --- convergence_order
+
+def co_right(estimate, f, df, x, h):
+    return np.log10(abs(estimate(f, x, h) - df(x)) / abs(estimate(f, x, h / 10) - df(x)))
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("fn, key", [
+    (lambda e, f, df, x, h: -co_right(e, f, df, x, h), "ratio_inverted"),
+    (lambda e, f, df, x, h: np.log(abs(e(f, x, h) - df(x)) / abs(e(f, x, h / 10) - df(x))), "natural_log"),
+    (lambda e, f, df, x, h: co_right(e, f, df, x, 10 * h), "wrong_step"),
+    (lambda e, f, df, x, h: np.log10(abs(e(f, x, h) / e(f, x, h / 10))), "not_errors"),
+    (lambda e, f, df, x, h: co_right(lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h), f, df, x, h), "ignores_estimate"),
+    (lambda e, f, df, x, h: 2.0, "wrong_values"),
+])
+def test_convergence_order_mistakes(fn, key, hidden):
+    fails_with(key, check.convergence_order, fn, hidden=hidden)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda e, f, df, x, h: np.log10(abs(e(f, x, h) - df(x)) / abs(e(f, x, h * 0.1) - df(x))),
+    lambda e, f, df, x, h: np.log(abs(e(f, x, h) - df(x)) / abs(e(f, x, h / 10) - df(x))) / np.log(10),
+    lambda e, f, df, x, h: np.log10(abs(e(f, x, h) - df(x))) - np.log10(abs(e(f, x, h / 10) - df(x))),
+])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_convergence_order_accepts_right_answers_written_otherwise(fn, hidden):
+    """h * 0.1 for h / 10 moves the five-point formula's p by 2.7e-9 relative: inside rtol 1e-6."""
+    check.convergence_order(fn, hidden=hidden, quiet=True)
+
+
+def test_convergence_order_cases_have_three_orders():
+    """A constant (2, the central difference's order) cannot pass: the formulas have orders 1, 2, 4."""
+    for hidden in (False, True):
+        orders = sorted(round(check._order(est, f, df, x, h)) for _, est, _, f, df, x, h in check.ORDER_CASES[hidden])
+        assert orders == [1, 2, 4]

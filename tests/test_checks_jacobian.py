@@ -615,7 +615,7 @@ def test_network_vjp_through_network_jacobian_fails(sol):
 # 6-9. the text
 
 def test_softmax_text_says_columns_sum_to_zero_because_probabilities_sum_to_one():
-    text = _nb_text("s2d")
+    text = _nb_text("s2e")
     assert "makes each row of $J$ sum to zero (the" not in text
     assert "each **column** sums to zero" in text and "softmax}(\\mathbf{z} + c\\mathbf{1})" in text
     demo = _nb_text("softmax-rows")
@@ -775,3 +775,113 @@ def test_vjp_that_edits_v_in_place_is_named_in_vjp_words(sol):
 
     message = fails_with("mutated_input", check.sigmoid_vjp, sigmoid_vjp_v_in_place)
     assert "changed v in place" in message and "dout" not in message
+
+
+# --- inputs that are not kind, the mistakes they reveal, the hints they point to ------------
+
+def test_named_mistakes_point_to_hints_the_notebook_has():
+    """'see hint N of Exercise M' must find a hint N in Exercise M's markdown; every exercise
+    has hints, numbered 1, 2, ..."""
+    import nbedit
+    from cited_hints import offered, problems
+    from conftest import solution_path
+    nb = nbedit.read(solution_path(NB))
+    assert problems(check, nb) == []
+    assert all(len(h) >= 2 for h in offered(nb, check.EXERCISES.keys).values())
+
+
+def test_the_exercise_text_asks_and_the_hints_answer():
+    """The formula each exercise asks for is in its hints, not in the text above the stub."""
+    for cid, answer in [("s2a", "J = \\operatorname{diag}\\big(\\sigma'"), ("s2b", "J = W^\\top"),
+                        ("s2d", "\\operatorname{diag}(\\mathbf{s}) - \\mathbf{s}\\,\\mathbf{s}^\\top"),
+                        ("s3b", "\\operatorname{diag}\\big(\\sigma'(\\mathbf{z}_2)\\big)\\,W_2"),
+                        ("s4c", "\\mathbf{s} \\odot \\big(\\mathbf{v} - (\\mathbf{v}\\cdot\\mathbf{s})\\big)"),
+                        ("s4d", "\\underbrace{\\mathbf{v}}_{\\text{skip}}"), ("s4", "\\sigma'(\\mathbf{z}) \\odot \\mathbf{v}")]:
+        before_hints = _nb_text(cid).split("<details>")[0]
+        assert answer not in before_hints, cid
+
+
+def test_the_layer_count_is_K_not_N():
+    """N is the batch size in this course (docs/NOTATION.md); a network has K layers."""
+    assert "$K$ layers" in _nb_text("s3") and "h_N" not in _nb_text("s3") and "{N}" not in _nb_text("s3")
+    assert "h_K" in _nb_text("intro") and "h_N" not in _nb_text("intro")
+    assert "$K$ layers, $\\mathbf{h}_K$ the last" in _nb_text("notation")
+
+
+def test_divergence_is_given_with_kl():
+    assert "KL 발산" in _nb_text("glossary") and "KL 발산" in _nb_text("notation")
+
+
+def nj_integer_copy(f, x, h=1e-5):
+    x = np.array(x)                       # keeps an integer dtype
+    columns = []
+    for j in range(x.size):
+        xp, xm = x.copy(), x.copy()
+        xp[j] += h
+        xm[j] -= h
+        columns.append((f(xp) - f(xm)) / (2 * h))
+    return np.stack(columns, axis=1)
+
+
+def nj_square(f, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    J = np.zeros((x.size, x.size))        # assumes as many outputs as inputs
+    for j in range(x.size):
+        step = np.zeros_like(x)
+        step[j] = h
+        J[:, j] = (f(x + step) - f(x - step)) / (2 * h)
+    return J
+
+
+def softmax_zeros_like(z):
+    e = np.zeros_like(z)                  # integers when z is
+    for i in range(z.size):
+        e[i] = np.exp(z[i] - np.max(z))
+    return e / e.sum()
+
+
+def softmax_mixed_shift(z):
+    return np.exp(z - np.max(z)) / np.sum(np.exp(z))
+
+
+def chain_multi_dot(jacobians):
+    return np.linalg.multi_dot(jacobians[::-1])
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("check_fn, planted, key", [
+    (check.numerical_jacobian, nj_integer_copy, "integer_input"),
+    (check.numerical_jacobian, nj_square, "shapes_do_not_fit"),
+    (check.sigmoid_jacobian, lambda z: np.diag(z * (1 - z)), "used_z_as_s"),
+    (check.sigmoid_vjp, lambda z, v: v * z * (1 - z), "used_z_as_s"),
+    (check.softmax, softmax_zeros_like, "integer_input"),
+    (check.chain_jacobian, chain_multi_dot, "one_jacobian"),
+])
+def test_mistakes_the_new_inputs_reveal(check_fn, planted, key, hidden):
+    fails_with(key, check_fn, planted, hidden=hidden)
+
+
+def test_a_softmax_shifted_on_top_only_is_named():
+    with np.errstate(all="ignore"):
+        fails_with("mixed_shift", check.softmax, softmax_mixed_shift)
+
+
+def test_each_check_sees_two_shapes_without_equal_axes(sol):
+    """Every check of a layer or a VJP calls the learner's function on at least two shapes in
+    which no two axes are equal (plus, where a transpose would hide, a square one)."""
+    def shapes_seen(part, fn, arg):
+        seen = []
+
+        def recording(*args):
+            seen.append(np.shape(args[arg]))
+            return fn(*args)
+        for hidden in (False, True):
+            getattr(check, part)(recording, hidden=hidden, quiet=True)
+        return seen
+    for part, fn, arg in [("sigmoid_jacobian", sol.sigmoid_jacobian, 0), ("linear_jacobian", sol.linear_jacobian, 0),
+                          ("row_linear_jacobian", sol.row_linear_jacobian, 1), ("softmax", sol.softmax, 0),
+                          ("network_jacobian", sol.network_jacobian, 1), ("sigmoid_vjp", sol.sigmoid_vjp, 0),
+                          ("linear_vjp", sol.linear_vjp, 0), ("row_linear_vjp", sol.row_linear_vjp, 1),
+                          ("softmax_vjp", sol.softmax_vjp, 0), ("network_vjp", sol.network_vjp, 1)]:
+        kinds = {s for s in shapes_seen(part, fn, arg) if len(set(s)) == len(s)}
+        assert len(kinds) >= 4, (part, kinds)          # two per side

@@ -5,13 +5,45 @@ them); the test asserts the key of the diagnosis, so a check that fails for the 
 here.  Expected numbers come from closed forms or from CS231n's printed values, never from the code
 under test.
 """
+import re
+
 import numpy as np
 import pytest
 
+import nbedit
+from autograder import CheckFailed
 from autograder.checks import scalar_backprop as check
-from conftest import assert_solution_passes, assert_stubs_not_implemented, fails_with, load_solution
+from conftest import assert_solution_passes, assert_stubs_not_implemented, load_solution, solution_path
 
 NB = "03_scalar_backprop"
+
+
+def _exercise_hints():
+    """{part key: {hint numbers}} from the `<b>Hint N</b>` blocks of each exercise's markdown cell."""
+    found = {}
+    for cell in nbedit.read(solution_path(NB))["cells"]:
+        text = "".join(cell["source"])
+        heading = re.search(r"^### Exercise (\d+) \(", text, re.M)
+        if cell["cell_type"] == "markdown" and heading:
+            key = check.EXERCISES.keys[int(heading.group(1)) - 1]
+            found[key] = {int(n) for n in re.findall(r"<b>Hint (\d+)</b>", text)}
+    return found
+
+
+HINTS = _exercise_hints()
+
+
+def fails_with(key, check_fn, *fns, **kwargs):
+    """The check fails with ``key``; the hint its message points to exists in the exercise's markdown."""
+    with pytest.raises(CheckFailed) as info:
+        check_fn(*fns, quiet=True, **kwargs)
+    err = info.value
+    assert err.key == key or key in err.keys.values(), f"expected mistake {key!r}, got {err.key!r}: {err}"
+    part = check_fn.exercise
+    if err.hint is not None:
+        assert err.hint in HINTS[part], f"{part}: the message points to hint {err.hint}, which the notebook lacks"
+        assert str(err).rstrip().endswith("above.") and f"see hint {err.hint} of Exercise" in str(err)
+    return str(err)
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +76,13 @@ def solution_args(sol):
         "hidden_delta": (sol.hidden_delta,),
         "backward_loops": (sol.forward_loops, sol.backward_loops),
         "batch_gradients": (sol.forward_loops, sol.loss, sol.batch_gradients),
+        "dz_from_deltas": (sol.dz_from_deltas,),
     }
 
 
-def test_points_total_16(sol):
-    assert sum(p["points"] for p in check.EXERCISES.parts) == 16
-    assert len(check.EXERCISES.parts) == 10
+def test_points_total_17(sol):
+    assert sum(p["points"] for p in check.EXERCISES.parts) == 17
+    assert len(check.EXERCISES.parts) == 11
 
 
 @pytest.mark.parametrize("hidden", [False, True])
@@ -340,7 +373,7 @@ def test_planted_layer_without_mistake_passes():
     ("no_weight", "missing_weight"),
     ("dW_no_input", "dW_missing_input"),
     ("seed_order", "gradient_order"),
-    ("dW_transposed", "transposed"),
+    ("dW_transposed", "dW_indices_swapped"),
 ])
 def test_layer_backward_mistakes(kind, key, hidden):
     fails_with(key, check.layer_backward, layer_variant(kind), hidden=hidden)
@@ -541,3 +574,329 @@ def test_loop_network_matches_matrix_products(sol):
     yy, cache = sol.forward_loops(X[0], W1, b1, W2, b2, "identity")
     dx = sol.backward_loops(yy - T[0], cache)[0]
     np.testing.assert_allclose(dx, N * dz1[0] @ W1.T, rtol=1e-10)
+
+
+# --- hints: every exercise has three, and the checks cite no other ---------------------------------
+
+def test_every_exercise_has_hints_1_to_3_and_the_checks_cite_no_other():
+    """Each exercise's markdown holds hints 1, 2, 3 (a nudge, the index or shape argument, the formula);
+    every `hint=N` the checks module writes is one of them."""
+    assert set(HINTS) == set(check.EXERCISES.keys)
+    for key, numbers in HINTS.items():
+        assert numbers == {1, 2, 3}, (key, numbers)
+    source = open(check.__file__, encoding="utf-8").read()
+    assert {int(n) for n in re.findall(r"\bhint=(\d+)", source)} <= {1, 2, 3}
+    assert {int(n) for mapping in re.findall(r"_HINTS = \{([^}]*)\}", source)
+            for n in re.findall(r":\s*(\d+)", mapping)} <= {1, 2, 3}
+
+
+def test_a_named_mistake_points_to_its_hint():
+    message = fails_with("derivative_at_output", check.hidden_delta, lambda dy, u, y: dy * dsig(y))
+    assert message.rstrip().endswith("see hint 2 of Exercise 8 (Hidden delta from the gradient sent back) above.")
+
+
+# --- inputs that are not kind: integer inputs, inputs left unchanged, saturated neurons -----------------
+
+def _neuron_from(zeros, sig_fn=sig):
+    def sigmoid_neuron(x, w, b, dE_dy=1.0):
+        u = b
+        for p in range(len(x)):
+            u = u + x[p] * w[p]
+        y = sig_fn(u)
+        delta = dE_dy * y * (1 - y)
+        dw, dx = zeros(x), zeros(w)
+        for p in range(len(x)):
+            dw[p] = x[p] * delta
+            dx[p] = w[p] * delta
+        return y, delta, dw, delta, dx
+    return sigmoid_neuron
+
+
+def test_neuron_with_integer_inputs_and_a_saturated_neuron():
+    """CS231n's integer inputs: a float array of zeros passes, np.zeros_like(x) truncates the gradients;
+    a sigmoid written with exp(-u) overflows at u = -800."""
+    check.sigmoid_neuron(_neuron_from(lambda a: np.zeros(len(a))), quiet=True)
+    fails_with("integer_dtype", check.sigmoid_neuron, _neuron_from(np.zeros_like))
+    naive = _neuron_from(lambda a: np.zeros(len(a)), sig_fn=lambda u: 1.0 / (1.0 + np.exp(-u)))
+    message = fails_with("unstable_sigmoid", check.sigmoid_neuron, naive)
+    assert "u = -800" in message
+    # the hidden half's saturated neuron sits at u = +850, where the other hand-written form overflows
+    other = _neuron_from(lambda a: np.zeros(len(a)), sig_fn=lambda u: np.exp(u) / (1.0 + np.exp(u)))
+    message = fails_with("unstable_sigmoid", check.sigmoid_neuron, other, hidden=True)
+    assert "u = 850" in message
+
+
+def test_neuron_gradients_without_delta_are_named():
+    def dx_without_delta(x, w, b, dE_dy=1.0):
+        y, d, dw, db, dx = _neuron_from(lambda a: np.zeros(len(a)))(x, w, b, dE_dy)
+        return y, d, dw, db, np.asarray(w, dtype=float)
+    fails_with("missing_delta", check.sigmoid_neuron, dx_without_delta)
+
+
+def test_forward_softmax_inside_the_loop_and_unstable_activations_are_named():
+    def softmax_in_loop(x, W1, b1, W2, b2, output="identity"):
+        y, cache = forward_variant()(x, W1, b1, W2, b2, output)
+        if output == "softmax":
+            u = cache["u_out"]
+            for k in range(len(u)):
+                partial = np.where(np.arange(len(u)) <= k, u, 0.0)
+                cache["y_out"][k] = soft(partial)[k]
+        return cache["y_out"], cache
+
+    def by_hand(x, W1, b1, W2, b2, output="identity"):
+        l, m = W1.shape
+        n = W2.shape[1]
+        u1 = np.array([b1[j] + sum(x[p] * W1[p, j] for p in range(l)) for j in range(m)])
+        y1 = 1 / (1 + np.exp(-u1))
+        u2 = np.array([b2[k] + sum(y1[q] * W2[q, k] for q in range(m)) for k in range(n)])
+        y2 = {"identity": u2, "sigmoid": 1 / (1 + np.exp(-u2)), "softmax": np.exp(u2) / np.sum(np.exp(u2))}[output]
+        return y2, dict(x=x, W1=W1, W2=W2, u_hidden=u1, y_hidden=y1, u_out=u2, y_out=y2, output=output)
+    fails_with("softmax_before_all_u", check.forward_loops, softmax_in_loop)
+    for hidden in (False, True):
+        message = fails_with("unstable_activation", check.forward_loops, by_hand, hidden=hidden)
+        assert "saturated network" in message
+
+
+def test_saturated_networks_reach_both_signs_in_both_layers():
+    """The saturated case overflows a hand-written exp whichever sign it has, in either layer."""
+    from autograder.checks.scalar_backprop import _net
+    for hidden in (False, True):
+        case = check.saturated_case(hidden)
+        u1, _, u2, _ = _net(*case[:5], "identity")
+        assert u1.min() < -750 < 750 < u1.max() and u2.min() < -750 < 750 < u2.max(), (u1, u2)
+        sizes = (case[1].shape[0], case[1].shape[1], case[3].shape[1])
+        assert len(set(sizes)) == 3, sizes
+
+
+def test_a_hand_written_hidden_sigmoid_alone_is_named():
+    def hidden_by_hand(x, W1, b1, W2, b2, output="identity"):
+        y, cache = forward_variant()(x, W1, b1, W2, b2, output)
+        cache["y_hidden"][:] = 1 / (1 + np.exp(-cache["u_hidden"]))
+        return y, cache
+    for hidden in (False, True):
+        fails_with("unstable_activation", check.forward_loops, hidden_by_hand, hidden=hidden)
+
+
+def test_forward_cases_differ_in_every_size_and_cover_every_output():
+    for hidden in (False, True):
+        cases = check.forward_cases(hidden)
+        assert sorted(c[6] for c in cases) == ["identity", "sigmoid", "softmax"]
+        shapes = [(c[1].shape[0], c[1].shape[1], c[3].shape[1]) for c in cases]
+        assert len(set(shapes[0])) == 1                                  # the square case first
+        for shape in shapes[1:]:
+            assert len(set(shape)) == 3, shape                          # l, m, n all differ
+        assert len({s[0] for s in shapes[1:]}) == 2                      # l differs between them
+
+
+def test_loss_mistakes_on_the_sigmoid_branch_and_in_place():
+    def ce_unless_identity(y, t, output):
+        return GOOD_MSE(y, t) if output == "identity" else GOOD_CE(y, t)
+
+    def y_minus_t_in_place(y, t, output):
+        if output == "softmax":
+            return GOOD_CE(y, t)
+        y -= t
+        return 0.5 * np.sum(y ** 2)
+    message = fails_with("cross_entropy_for_sigmoid", check.loss, ce_unless_identity)
+    assert "output='sigmoid'" in message
+    fails_with("mutated_input", check.loss, y_minus_t_in_place)
+    fails_with("squared_before_sum", check.loss, _loss(lambda y, t: 0.5 * np.sum(y - t) ** 2, GOOD_CE))
+
+
+def _aliased(formula):
+    """A delta function that writes into y through `delta = y` (right numbers, y changed)."""
+    def delta(u, y, t):
+        out = y
+        for k in range(len(y)):
+            out[k] = formula(u, y, t, k)
+        return out
+    return delta
+
+
+def _zeros_like_t(formula):
+    def delta(u, y, t):
+        out = np.zeros_like(t)
+        for k in range(len(y)):
+            out[k] = formula(u, y, t, k)
+        return out
+    return delta
+
+
+@pytest.mark.parametrize("check_fn, formula", [
+    (check.delta_identity_mse, lambda u, y, t, k: y[k] - t[k]),
+    (check.delta_sigmoid_mse, lambda u, y, t, k: (y[k] - t[k]) * y[k] * (1 - y[k])),
+    (check.delta_softmax_ce, lambda u, y, t, k: y[k] - t[k]),
+])
+def test_delta_functions_keep_their_inputs_and_start_from_floats(check_fn, formula):
+    check_fn(looped(formula), quiet=True)
+    message = fails_with("mutated_input", check_fn, _aliased(formula))
+    assert "argument y in place" in message and "delta = y" in message
+    fails_with("integer_dtype", check_fn, _zeros_like_t(formula))
+
+
+def test_delta_sigmoid_u_as_y_and_overflow():
+    fails_with("u_as_y", check.delta_sigmoid_mse, looped(lambda u, y, t, k: (y[k] - t[k]) * u[k] * (1 - u[k])))
+    by_exp = looped(lambda u, y, t, k: (y[k] - t[k]) * np.exp(-u[k]) / (1 + np.exp(-u[k])) ** 2)
+    for hidden in (False, True):
+        fails_with("unstable_sigmoid", check.delta_sigmoid_mse, by_exp, hidden=hidden)
+
+
+def _double_loop(subtract_r=False, skip_zero=False):
+    def delta_softmax_ce(u, y, t):
+        n = len(y)
+        delta = np.zeros(n)
+        for k in range(n):
+            for r in range(n):
+                if skip_zero and t[r] == 0:
+                    continue
+                minus = y[r] if subtract_r else y[k]
+                delta[k] += -t[r] / y[r] * y[r] * ((1.0 if r == k else 0.0) - minus)
+        return delta
+    return delta_softmax_ce
+
+
+def test_softmax_double_loop_passes_ordinary_inputs_but_not_an_underflowed_class():
+    """Written literally, the derivation divides by y_r: right on the two ordinary cases, nan and a
+    warning where the true class's probability underflows to 0 (named, visible and hidden)."""
+    for hidden in (False, True):
+        message = fails_with("unstable_double_loop", check.delta_softmax_ce, _double_loop(), hidden=hidden)
+        assert "y_k - t_k" in message
+    fails_with("jacobian_index_slip", check.delta_softmax_ce, _double_loop(subtract_r=True, skip_zero=True))
+
+
+def test_layer_loop_bound_and_integer_inputs():
+    def j_over_n(delta, y_in, W):
+        m, n = W.shape
+        dy_in, dW, db = layer_variant()(delta, y_in, W)
+        dy_in = np.zeros(m)
+        for j in range(min(n, m)):
+            for r in range(n):
+                dy_in[j] += delta[r] * W[j, r]
+        return dy_in, dW, db
+
+    def zeros_like_input(delta, y_in, W):
+        dy_in, dW, db = layer_variant()(delta, y_in, W)
+        out = np.zeros_like(y_in)
+        out[:] = dy_in
+        return out, dW, db
+    message = fails_with("wrong_loop_bound", check.layer_backward, j_over_n)
+    assert "dy_in[3:] is all zero" in message and "range(n) = range(3)" in message and "range(m) = range(5)" in message
+    message = fails_with("integer_dtype", check.layer_backward, zeros_like_input)
+    assert "dy_in has integer dtype" in message
+
+
+def test_layer_dW_with_swapped_indices_is_named():
+    def swapped(delta, y_in, W):
+        dy_in, dW, db = layer_variant()(delta, y_in, W)
+        m, n = W.shape
+        for j in range(min(m, n)):
+            for k in range(min(m, n)):
+                dW[j, k] = y_in[k] * delta[j]
+        return dy_in, dW, db
+    fails_with("dW_indices_swapped", check.layer_backward, swapped)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_hidden_delta_mistakes_new(hidden):
+    fails_with("u_as_y", check.hidden_delta, lambda dy, u, y: dy * u * (1 - u), hidden=hidden)
+    fails_with("unstable_sigmoid_derivative", check.hidden_delta,
+               lambda dy, u, y: dy * np.exp(-u) / (1 + np.exp(-u)) ** 2, hidden=hidden)
+
+    def in_place(dy, u, y):
+        dy *= y * (1 - y)
+        return dy
+    fails_with("mutated_input", check.hidden_delta, in_place, hidden=hidden)
+
+
+def test_backward_loops_is_checked_on_every_output():
+    """A backward pass that multiplies delta_out by the sigmoid's derivative once more is right for
+    output='identity' and 'softmax' only: the sigmoid case names it."""
+    def twice(delta_out, cache):
+        if cache["output"] == "sigmoid":
+            delta_out = delta_out * cache["y_out"] * (1 - cache["y_out"])
+        return backward_variant()(delta_out, cache)
+    for hidden in (False, True):
+        message = fails_with("output_derivative_twice", check.backward_loops, forward_variant(), twice, hidden=hidden)
+        assert "output='sigmoid'" in message
+
+
+def test_backward_loops_that_edits_its_cache_is_caught():
+    def edits(delta_out, cache):
+        grads = backward_variant()(delta_out, cache)
+        cache["y_hidden"] *= 1.0 + 1e-3
+        return grads
+    fails_with("mutated_cache", check.backward_loops, forward_variant(), edits)
+
+
+def test_batch_cases_differ_in_N_and_in_every_size():
+    for hidden in (False, True):
+        cases = check.BATCH_CASES[hidden]
+        assert sorted(c[0] for c in cases) == ["identity", "sigmoid", "softmax"]
+        assert len({c[1] for c in cases}) == 3 and 4 not in {c[1] for c in cases[:1]}
+        for _, *sizes in cases:
+            assert len(set(sizes)) == 4, sizes
+
+
+def test_batch_sample_loop_over_the_wrong_axis_is_named(sol):
+    def wrong_N(X, T, W1, b1, W2, b2, output):
+        N = X.shape[1]
+        L, grads = 0.0, [np.zeros_like(W1), np.zeros_like(b1), np.zeros_like(W2), np.zeros_like(b2)]
+        for s in range(N):
+            E, gs = _sample(X[s], T[s], W1, b1, W2, b2, output)
+            L += E
+            for a, g in zip(grads, gs):
+                a += g
+        return (L / N,) + tuple(a / N for a in grads)
+    message = fails_with("sample_loop_bound", check.batch_gradients, sol.forward_loops, sol.loss, wrong_N)
+    assert "X.shape[0] = 3" in message
+    # the hidden half's first case has l < N: the mean over the first l samples is named too
+    fails_with("sample_loop_bound", check.batch_gradients, sol.forward_loops, sol.loss, wrong_N, hidden=True)
+
+
+def test_batch_that_edits_its_inputs_is_caught(sol):
+    def edits(X, T, W1, b1, W2, b2, output):
+        result = batch_variant()(X, T, W1, b1, W2, b2, output)
+        W1 -= 0.1 * result[1]                      # a gradient step taken inside
+        return result
+    fails_with("mutated_input", check.batch_gradients, sol.forward_loops, sol.loss, edits)
+
+
+# --- 11. dz_from_deltas --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("planted, key", [
+    (lambda d: d.copy(), "missing_1_over_N"),
+    (lambda d: d * d.shape[0], "times_N"),
+    (lambda d: d / d.shape[1], "divided_by_outputs"),
+    (lambda d: d.mean(axis=0), "averaged_over_samples"),
+    (lambda d: d.sum(axis=0), "summed_over_samples"),
+    (lambda d: d.mean(axis=1), "wrong_shape"),
+])
+def test_dz_from_deltas_mistakes(planted, key, hidden):
+    fails_with(key, check.dz_from_deltas, planted, hidden=hidden)
+
+
+def test_dz_from_deltas_in_place_is_caught():
+    def in_place(d):
+        d /= d.shape[0]
+        return d
+    fails_with("mutated_input", check.dz_from_deltas, in_place)
+
+
+def test_dz_is_the_finite_difference_gradient_of_the_batch_mean():
+    """The check's expected dz = deltas / N, verified here against central differences of
+    L = (1/N) sum_s E_s (sigmoid output, squared error) in every sample's u."""
+    rng = np.random.default_rng(0)
+    N, n = 4, 3
+    U, T = rng.standard_normal((N, n)), rng.uniform(0.1, 0.9, (N, n))
+
+    def L(V):
+        return np.mean(0.5 * np.sum((sig(V) - T) ** 2, axis=1))
+    h, numeric = 1e-6, np.zeros((N, n))
+    for s in range(N):
+        for k in range(n):
+            e = np.zeros((N, n))
+            e[s, k] = h
+            numeric[s, k] = (L(U + e) - L(U - e)) / (2 * h)
+    deltas = (sig(U) - T) * sig(U) * (1 - sig(U))
+    np.testing.assert_allclose(deltas / N, numeric, rtol=1e-7, atol=1e-10)

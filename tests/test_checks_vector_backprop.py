@@ -22,8 +22,29 @@ def sol():
     return load_solution(NB)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def cited_hints_exist():
+    """Every 'see hint N of Exercise M' that a check says during this module's tests (the planted
+    mistakes below and the catalog) names a hint that exists in Exercise M's markdown."""
+    cited = set()
+    original = check.EXERCISES.hint_sentence
+
+    def recording(key, hint):
+        cited.add((key, hint))
+        return original(key, hint)
+
+    check.EXERCISES.hint_sentence = recording
+    yield
+    check.EXERCISES.hint_sentence = original
+    hints = exercise_hints()
+    missing = [(key, hint) for key, hint in sorted(cited)
+               if hint not in hints[check.EXERCISES.keys.index(key) + 1]]
+    assert cited and not missing, f"hints cited but not in the notebook: {missing}"
+
+
 def solution_args(sol):
     return {
+        "layer_questions": (sol.layer_questions,),
         "affine": (sol.affine_forward, sol.affine_backward),
         "sigmoid": (sol.sigmoid_forward, sol.sigmoid_backward),
         "tanh": (sol.tanh_forward, sol.tanh_backward),
@@ -39,8 +60,8 @@ def solution_args(sol):
     }
 
 
-def test_points_total_22(sol):
-    assert sum(p["points"] for p in check.EXERCISES.parts) == 22
+def test_points_total_23(sol):
+    assert sum(p["points"] for p in check.EXERCISES.parts) == 23
     assert 10 <= len(check.EXERCISES.parts) <= 14
 
 
@@ -115,7 +136,7 @@ def square(W):
 # --- 1. affine ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("backward, key", [
-    (aff_backward_with(dW=lambda d, x, W: d.T @ flat(x)), "shape_transposed"),
+    (aff_backward_with(dW=lambda d, x, W: d.T @ flat(x)), "dW_transposed"),
     (aff_backward_with(dW=lambda d, x, W: d.T @ flat(x) if square(W) else flat(x).T @ d), "dW_transposed"),
     (aff_backward_with(dW=lambda d, x, W: flat(x).T @ d / x.shape[0]), "mean_in_layer"),
     (aff_backward_with(db=lambda d, x, W: d.mean(axis=0)), "mean_in_layer"),
@@ -154,7 +175,7 @@ def test_affine_forward_mistakes(forward, key):
 def test_dx_not_reshaped_message_names_both_shapes():
     message = fails_with("dx_not_reshaped", check.affine, aff_forward,
                          aff_backward_with(dx=lambda d, x, W: d @ W.T))
-    assert "(4, 12)" in message and "(4, 2, 3, 2)" in message
+    assert "(2, 12)" in message and "(2, 3, 4)" in message
 
 
 # --- 2-4. activations ---------------------------------------------------------------------------------
@@ -174,7 +195,7 @@ def naive_sig_forward(z):
     (sig_forward, lambda d, out: d, "missing_activation_derivative"),
     (sig_forward, lambda d, out: d * sig(out) * (1 - sig(out)), "derivative_at_output"),
     (sig_forward, lambda d, out: d * out, "not_derivative"),
-    (sig_forward, lambda d, out: out * (1 - out), "ignores_upstream"),
+    (sig_forward, lambda d, out: out * (1 - out), "derivative_without_dout"),
 ])
 def test_sigmoid_mistakes(forward, backward, key):
     fails_with(key, check.sigmoid, forward, backward)
@@ -261,7 +282,7 @@ DY = lambda y, t, n: (y - t) / n  # noqa: E731
     (mse_with(lambda y, t, n: np.sum((y - t) ** 2) / n, lambda y, t, n: 2 * (y - t) / n), "missing_half"),
     (mse_with(lambda y, t, n: np.mean((y - t) ** 2), DY), "mean_over_outputs"),
     (mse_with(HALF_SQ, lambda y, t, n: (t - y) / n), "dy_sign"),
-    (mse_with(HALF_SQ, lambda y, t, n: 2 * (y - t) / n), "scaled_2"),
+    (mse_with(HALF_SQ, lambda y, t, n: 2 * (y - t) / n), "missing_half"),
     (lambda y, t: HALF_SQ(y, t, y.shape[0]), "bad_return"),
     (mse_with(lambda y, t, n: 0.5 * np.sum((y - t) ** 2, axis=1) / n, DY), "not_a_number"),
 ])
@@ -313,7 +334,7 @@ def test_softmax_cross_entropy_mistakes(planted, key):
 
 def test_ce_not_divided_by_n_message():
     message = fails_with("mean_never", check.softmax_cross_entropy, ce_with(grad=lambda p, onehot, n: p - onehot))
-    assert "dscores is N=4 times too large" in message and "divide by N" in message
+    assert "dscores is N=5 times too large" in message and "divide by N" in message
 
 
 # --- 7. collapse ---------------------------------------------------------------------------------------
@@ -591,3 +612,365 @@ def bytes_with_a_stack(cache):
 def test_other_right_answers_pass(key, fns):
     getattr(check, key)(*fns, quiet=True)
     getattr(check, key)(*fns, quiet=True, hidden=True)
+
+
+# --- 1. layer_questions ------------------------------------------------------------------------------
+
+def questions(**changes):
+    def layer_questions(N, D, M):
+        answers = {"db_axis": 0, "dW_terms": N, "dh_terms": M, "delta_per_dz": N}
+        answers.update({k: v(N, D, M) if callable(v) else v for k, v in changes.items()})
+        return answers
+    return layer_questions
+
+
+@pytest.mark.parametrize("planted, key", [
+    (questions(db_axis=1), "db_axis"),
+    (questions(dW_terms=lambda N, D, M: D), "dW_terms"),
+    (questions(dW_terms=lambda N, D, M: M), "dW_terms"),
+    (questions(dh_terms=lambda N, D, M: N), "dh_terms"),
+    (questions(dh_terms=lambda N, D, M: D), "dh_terms"),
+    (questions(delta_per_dz=lambda N, D, M: 1 / N), "delta_factor"),
+    (questions(delta_per_dz=1), "delta_factor"),
+    (questions(dW_terms=5), "hard_coded"),                 # the first case's N, typed in
+    (questions(delta_per_dz="N"), "not_numeric"),
+    (lambda N, D, M: [0, N, M, N], "bad_return"),
+    (lambda N, D, M: {"db_axis": 0, "dW_terms": N, "dh_terms": M}, "missing_key"),
+])
+def test_layer_questions_mistakes(planted, key):
+    fails_with(key, check.layer_questions, planted)
+
+
+def test_layer_questions_messages_explain_the_sum():
+    message = fails_with("dW_terms", check.layer_questions, questions(dW_terms=lambda N, D, M: D))
+    assert "N=5 was expected" in message and "where the transpose in dW comes from" in message
+    assert "see hint 2 of Exercise 1" in message
+
+
+def test_layer_questions_accepts_numpy_numbers():
+    check.layer_questions(lambda N, D, M: {"db_axis": np.int64(0), "dW_terms": np.float64(N), "dh_terms": M,
+                                           "delta_per_dz": N * 1.0}, quiet=True)
+
+
+# --- inputs that are not kind: a right answer for N = 4 only, or for one branch only ---------------------
+
+def test_a_batch_size_typed_in_fails_every_batch_check_visibly():
+    """Each visible check has a case whose N is not 4."""
+    fails_with("hard_coded_batch", check.mse_loss,
+               lambda y, t: (0.5 * np.sum((y - t) ** 2) / 4, (y - t) / 4))
+    with pytest.raises(AssertionError):   # CheckFailed: the value or gradient is off somewhere
+        check.softmax_cross_entropy(ce_with(value=lambda p, s, y, n: -log_softmax(s)[np.arange(n), y].sum() / 4,
+                                            grad=lambda p, onehot, n: (p - onehot) / 4), quiet=True)
+    with pytest.raises(AssertionError):
+        check.affine(lambda x, W, b: (x.reshape(4, -1) @ W + b, (x, W)), aff_backward_with(), quiet=True)
+    fails_with("mean_twice", check.two_layer_net, net_with(scale=0.25))   # /4 everywhere: N=3, 5 give it away
+
+
+def test_every_activation_and_loss_is_checked_visibly():
+    for hidden in ("relu", "sigmoid", "tanh"):
+        def only(x, t, params, hidden_=hidden, **kw):
+            return net_with()(x, t, params, hidden=hidden_, loss=kw.get("loss", "softmax"))
+        with pytest.raises(AssertionError):
+            check.two_layer_net(only, quiet=True)
+
+    def softmax_always(x, t, params, hidden="relu", loss="softmax"):
+        return net_with()(x, t, params, hidden=hidden, loss="softmax")
+    fails_with("ignored_loss_argument", check.two_layer_net, softmax_always)
+
+
+# --- 2. affine: more mistakes; a catalog row never raises -------------------------------------------------
+
+@pytest.mark.parametrize("backward, key", [
+    (aff_backward_with(dx=lambda d, x, W: (2 * d @ W.T).reshape(x.shape)), "scaled_2"),   # once crashed a row
+    (aff_backward_with(dx=lambda d, x, W: (np.ones_like(d) @ W.T).reshape(x.shape)), "ignores_upstream"),
+    (aff_backward_with(dW=lambda d, x, W: x.T @ d), "dW_not_flattened"),
+    (aff_backward_with(db=lambda d, x, W: np.sum(d)), "db_summed_all"),
+    (aff_backward_with(db=lambda d, x, W: d.sum(axis=1)), "db_axis"),
+    (aff_backward_with(dx=lambda d, x, W: (d @ W.T).reshape(x.shape) / x.shape[0]), "mean_in_layer"),
+])
+def test_affine_more_mistakes(backward, key):
+    fails_with(key, check.affine, aff_forward, backward)
+
+
+def test_affine_forward_that_changes_x_in_place_is_named():
+    def forward(x, W, b):
+        x *= 1.0 + 0.0 * x.sum()       # "scales" x in place; with integers it even stays the same
+        x[...] = x * 2
+        return flat(x) @ W / 2 + b, (x, W)
+    message = fails_with("mutated_input", check.affine, forward, aff_backward_with())
+    assert "changed x in place" in message
+
+
+def test_a_row_that_cannot_be_computed_does_not_apply():
+    """like() rows of this module turn an exception into 'no match'."""
+    from autograder.catalog import Evidence
+    from autograder.compare import FullOracle
+    row = check.like("k", "s", lambda ev: ev.dout @ ev.inputs[1])
+    ev = Evidence(name="dx", of="x", raw=np.ones((4, 5)), want=(4, 5), oracle=FullOracle(np.zeros((4, 5))),
+                  inputs=(np.ones((4, 5)), np.ones((5, 3))), dout=np.ones((4, 3)))
+    ev.yours = np.ones((4, 5))
+    assert row.test(ev) is False
+
+
+# --- 3-5. activations: extremes, the local derivative alone, ReLU's forward ------------------------------
+
+def test_sigmoid_backward_that_recomputes_a_plain_exp_is_named():
+    fails_with("backward_overflow", check.sigmoid, lambda z: (sig(z), z),
+               lambda d, z: d * (1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z))))
+
+
+@pytest.mark.parametrize("forward, backward, key", [
+    (tanh_forward, lambda d, out: 1 - out ** 2, "derivative_without_dout"),
+    (lambda z: (np.tanh(z), z), lambda d, z: d * (1 - ((np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))) ** 2),
+     "backward_overflow"),
+])
+def test_tanh_more_mistakes(forward, backward, key):
+    fails_with(key, check.tanh, forward, backward)
+
+
+@pytest.mark.parametrize("forward, backward, key", [
+    (lambda z: (np.max(z, 0), z), lambda d, z: d * (z > 0), "relu_max_axis"),
+    (lambda z: (np.abs(z), z), lambda d, z: d * (z > 0), "relu_abs"),
+    (lambda z: (np.maximum(z, 0),) * 2, lambda d, out: d * out, "mask_times_z"),
+])
+def test_relu_more_mistakes(forward, backward, key):
+    fails_with(key, check.relu, forward, backward)
+
+
+def test_relu_of_integers_may_stay_integers():
+    check.relu(lambda z: (np.maximum(z, 0), z), lambda d, z: d * (z > 0), quiet=True)   # int in, int out
+
+
+# --- 6-7. losses: the wrong axis, integer targets, in place, the batch's max ------------------------------
+
+@pytest.mark.parametrize("planted, key", [
+    (mse_with(lambda y, t, n: 0.5 * np.sum((y - t) ** 2) / y.shape[1], lambda y, t, n: (y - t) / y.shape[1]),
+     "n_from_wrong_axis"),
+    (mse_with(HALF_SQ, lambda y, t, n: (y - t) / y.shape[1]), "n_from_wrong_axis"),
+    (mse_with(HALF_SQ, lambda y, t, n: (y - t) / y.size), "mean_over_outputs"),
+])
+def test_mse_more_mistakes(planted, key):
+    fails_with(key, check.mse_loss, planted)
+
+
+def test_mse_gradient_of_integer_dtype_is_named():
+    def mse(y, t):
+        dy = np.zeros_like(t)
+        dy[:] = (y - t) / len(y)
+        return 0.5 * np.sum((y - t) ** 2) / len(y), dy
+    fails_with("integer_dtype", check.mse_loss, mse)
+
+
+def test_mse_that_changes_y_in_place_is_named():
+    def mse(y, t):
+        y -= t
+        return 0.5 * np.sum(y ** 2) / len(y), y / len(y)
+    message = fails_with("mutated_input", check.mse_loss, mse)
+    assert "changed y in place" in message
+
+
+def ce_shift(shift):
+    def ce(scores, labels):
+        n = scores.shape[0]
+        shifted = shift(scores)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        d = np.exp(log_p)
+        d[np.arange(n), labels] -= 1
+        return -log_p[np.arange(n), labels].mean(), d / n
+    return ce
+
+
+def test_softmax_shifted_by_the_batch_max_is_named():
+    message = fails_with("global_max", check.softmax_cross_entropy, ce_shift(lambda s: s - s.max()))
+    assert "each row's OWN max" in message
+
+
+def test_softmax_shifted_in_place_is_named():
+    def ce(scores, labels):
+        scores -= scores.max(axis=1, keepdims=True)
+        return ce_shift(lambda s: s)(scores, labels)
+    message = fails_with("mutated_input", check.softmax_cross_entropy, ce)
+    assert "changed scores in place" in message and "see hint 3 of Exercise 7" in message
+
+
+@pytest.mark.parametrize("planted, key", [
+    (ce_with(value=lambda p, s, y, n: -log_softmax(s)[:, y].mean()), "labels_as_columns"),
+    (ce_with(value=lambda p, s, y, n: -(s - s.max(axis=1, keepdims=True) - np.log(np.exp(
+        s - s.max(axis=1, keepdims=True)).sum()))[np.arange(n), y].mean()), "normalised_over_batch"),
+])
+def test_softmax_more_mistakes(planted, key):
+    fails_with(key, check.softmax_cross_entropy, planted)
+
+
+# --- 8. collapse: numpy's exceptions named ---------------------------------------------------------------
+
+def test_collapse_mistakes_that_make_numpy_raise_are_named():
+    message = fails_with("bias_not_carried", check.collapse_linear, lambda W1, b1, W2, b2: (W1 @ W2, b1 + b2))
+    assert "goes through W2 too" in message
+    fails_with("second_bias_missing", check.collapse_linear, lambda W1, b1, W2, b2: (W1 @ W2, b1 @ W2))
+
+
+# --- 9. network: dict order, wiring -----------------------------------------------------------------------
+
+def test_grads_paired_with_params_by_position_are_named():
+    def zipped(x, t, params, hidden="relu", loss="softmax"):
+        value, grads = net_with()(x, t, params, hidden=hidden, loss=loss)
+        return value, dict(zip(params, [grads[k] for k in ("W1", "b1", "W2", "b2")]))
+    fails_with("grads_mislabelled", check.two_layer_net, zipped)
+
+
+def test_a_backward_fed_the_wrong_gradient_is_named():
+    def wired(x, t, params, hidden="relu", loss="softmax"):
+        W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
+        z1 = x @ W1 + b1
+        s = np.maximum(z1, 0) @ W2 + b2
+        n = x.shape[0]
+        ds = (np.exp(log_softmax(s)) - np.eye(s.shape[1])[t]) / n
+        dz1 = ds * (z1 > 0)                 # the activation's backward fed dscores
+        return 0.0, {"W1": x.T @ dz1, "b1": dz1.sum(0), "W2": dz1, "b2": ds.sum(0)}
+    fails_with("backward_wiring", check.two_layer_net, wired)
+
+
+# --- 10-11. theta ----------------------------------------------------------------------------------------
+
+def unflatten_with(skip_bias=False, bias_at_weights=False):
+    def unflatten(theta, like):
+        out, k = [], 0
+        for W, b in like:
+            W_new = theta[k:k + W.size].reshape(W.shape)
+            b_new = theta[k:k + b.size] if bias_at_weights else theta[k + W.size:k + W.size + b.size]
+            k += W.size + (0 if skip_bias else b.size)
+            out.append((W_new, b_new))
+        return out
+    return unflatten
+
+
+@pytest.mark.parametrize("flatten, unflatten, key", [
+    (good_flatten, unflatten_with(skip_bias=True), "offset_skips_bias"),
+    (good_flatten, unflatten_with(bias_at_weights=True), "bias_at_weights"),
+    (lambda layers: np.concatenate([W.ravel() for W, b in layers]), good_unflatten, "bias_missing"),
+])
+def test_flatten_more_mistakes(flatten, unflatten, key):
+    fails_with(key, check.flatten, flatten, unflatten)
+
+
+@pytest.mark.parametrize("planted, key", [
+    (lambda h, dz: np.concatenate([np.outer(h.sum(0), dz.sum(0)).ravel(), dz.sum(axis=0)]), "outer_of_sums"),
+    (lambda h, dz: np.concatenate([np.outer(h[0], dz[0]).ravel(), dz.sum(axis=0)]), "one_sample_only"),
+    (lambda h, dz: np.concatenate([(h.T @ dz).ravel(), dz.mean(axis=0)]), "mean_in_layer"),
+    (lambda h, dz: h.T @ dz, "not_flattened"),
+])
+def test_layer_theta_grad_more_mistakes(planted, key):
+    fails_with(key, check.layer_theta_grad, planted)
+
+
+# --- 12. hinge ---------------------------------------------------------------------------------------------
+
+def test_hinge_more_mistakes():
+    fails_with("subtracted_once", check.hinge_loss, lambda W, x, y, reg: (
+        hinge_with()(W, x, y, reg)[0], check._hinge_subtracted_once(W, x, y, reg)))
+    fails_with("reg_half", check.hinge_loss, lambda W, x, y, reg: (
+        hinge_with()(W, x, y, reg)[0] - 0.5 * reg * np.sum(W * W), hinge_with()(W, x, y, reg)[1]))
+    fails_with("reg_not_squared", check.hinge_loss, lambda W, x, y, reg: (
+        hinge_with()(W, x, y, reg)[0] - reg * np.sum(W * W) + reg * np.sum(W), hinge_with()(W, x, y, reg)[1]))
+
+    def in_place(W, x, labels, reg):
+        x *= 1.0
+        x += 0.0
+        labels[...] = labels[::-1].copy()
+        return hinge_with()(W, x, labels[::-1], reg)
+    fails_with("mutated_input", check.hinge_loss, in_place)
+
+
+# --- 13. memory ------------------------------------------------------------------------------------------
+
+def bytes_walk(into=(list, tuple, dict), by_keys=False, default=None):
+    def cache_bytes(cache, seen=default):
+        seen = set() if seen is None else seen
+        if isinstance(cache, np.ndarray):
+            if id(cache) in seen:
+                return 0
+            seen.add(id(cache))
+            return cache.nbytes
+        if isinstance(cache, into):
+            items = cache if (by_keys or not isinstance(cache, dict)) else cache.values()
+            return sum(cache_bytes(item, seen) for item in items)
+        return 0
+    return cache_bytes
+
+
+@pytest.mark.parametrize("planted, key", [
+    (bytes_walk(by_keys=True), "dict_keys"),
+    (bytes_walk(into=(list, dict)), "tuples_skipped"),
+    (bytes_walk(default=set()), "shared_default"),
+    (bytes_with(count=lambda a: __import__("sys").getsizeof(a)), "getsizeof"),
+])
+def test_cache_bytes_more_mistakes(planted, key):
+    fails_with(key, check.cache_bytes, planted)
+
+
+def test_an_unused_mutable_default_is_not_a_mistake():
+    def cache_bytes(cache, seen=set()):     # noqa: B006 (never filled: a fresh set is made each call)
+        return bytes_walk()(cache, set())
+    check.cache_bytes(cache_bytes, quiet=True)
+    check.cache_bytes(cache_bytes, quiet=True, hidden=True)
+
+
+# --- the mistake-replay catalog, in process; every hint a message cites exists ------------------------------
+
+from mistakes import GENERIC, catalogs  # noqa: E402
+
+CATALOG = catalogs()[NB]
+FUNCTIONS = {"layer_questions": ("layer_questions",), "affine": ("affine_forward", "affine_backward"),
+             "sigmoid": ("sigmoid_forward", "sigmoid_backward"), "tanh": ("tanh_forward", "tanh_backward"),
+             "relu": ("relu_forward", "relu_backward"), "mse_loss": ("mse_loss",),
+             "softmax_cross_entropy": ("softmax_cross_entropy",), "collapse_linear": ("collapse_linear",),
+             "two_layer_net": ("two_layer_net",), "flatten": ("flatten", "unflatten"),
+             "layer_theta_grad": ("layer_theta_grad",), "hinge_loss": ("hinge_loss",),
+             "cache_bytes": ("cache_bytes",)}
+
+
+def exercise_hints():
+    """{exercise number: the hint numbers in the markdown cell of its heading}"""
+    nb = nbedit.read(solution_path(NB))
+    found = {}
+    for c in nb["cells"]:
+        text = "".join(c["source"]) if c["cell_type"] == "markdown" else ""
+        heading = re.search(r"^### Exercise (\d+) ", text, flags=re.M)
+        if heading:
+            found[int(heading.group(1))] = [int(n) for n in re.findall(r"<b>Hint (\d+)</b>", text)]
+    return found
+
+
+def test_every_exercise_has_two_or_three_hints_numbered_from_1():
+    hints = exercise_hints()
+    assert sorted(hints) == list(range(1, len(check.EXERCISES.parts) + 1))
+    for number, found in hints.items():
+        assert found in ([1, 2], [1, 2, 3]), (number, found)
+
+
+def test_the_catalog_has_a_common_and_a_subtle_mistake_per_part_and_names_90_percent():
+    parts = {m.part for m in CATALOG}
+    assert parts == set(check.EXERCISES.keys)
+    for part in parts:
+        kinds = {m.kind for m in CATALOG if m.part == part}
+        assert kinds == {"common", "subtle"}, (part, kinds)
+    assert sum(m.key not in GENERIC for m in CATALOG) >= 0.9 * len(CATALOG)
+
+
+@pytest.mark.parametrize("mistake", CATALOG, ids=[f"{m.part}:{m.key}:{k}" for k, m in enumerate(CATALOG)])
+def test_catalog_mistake_in_process_names_its_key_and_cites_an_existing_hint(sol, mistake):
+    """The replay test (tests/test_mistakes.py) grades a whole notebook per row; this runs the same cell
+    against the check directly, fast, and checks that the hint its message cites is in the notebook."""
+    from autograder import CheckFailed
+    namespace = dict(sol.namespace)
+    exec(compile(mistake.source, f"<{mistake.part}>", "exec"), namespace)
+    fns = [namespace[name] for name in FUNCTIONS[mistake.part]]
+    with pytest.raises(CheckFailed) as info:
+        getattr(check, mistake.part)(*fns, quiet=True)
+        getattr(check, mistake.part)(*fns, quiet=True, hidden=True)
+    assert info.value.key == mistake.key, str(info.value)
+    number = check.EXERCISES.keys.index(mistake.part) + 1
+    if info.value.hint is not None:
+        assert info.value.hint in exercise_hints()[number], (mistake.key, info.value.hint)
+        assert f"see hint {info.value.hint} of Exercise {number} " in str(info.value)

@@ -31,8 +31,9 @@ def _failing(key):
 
 
 @pytest.mark.parametrize("broken, text", [
-    (["add_gate"], "builds on add_gate, whose check has not passed yet; fix it first."),
-    (["add_gate", "mul_gate"], "builds on add_gate, mul_gate, whose checks have not passed yet; fix them first."),
+    (["add_gate"], "this exercise builds on add_gate, whose check has not passed yet: fix it first"),
+    (["add_gate", "mul_gate"], "this exercise builds on add_gate, mul_gate, whose checks have not passed yet: "
+                               "fix them first"),
 ])
 def test_uses_note_agrees_in_number(broken, text):
     ex = _exercises()
@@ -41,7 +42,92 @@ def test_uses_note_agrees_in_number(broken, text):
             ex.check(key)(_failing(key))(quiet=True)
     with pytest.raises(CheckFailed) as info:
         ex.check("neuron", uses=("add_gate", "mul_gate"))(_failing("neuron"))(quiet=True)
-    assert text in str(info.value)
+    assert str(info.value).startswith(text), "the dependency leads: the progress table shows the first line"
+    assert "neuron is wrong." in str(info.value)
+
+
+def test_progress_shows_the_first_line_of_a_failure(capsys):
+    """check.progress() shows under a failed part the line course-check progress shows."""
+    ex = _exercises()
+    with pytest.raises(CheckFailed):
+        ex.check("add_gate")(_failing("add_gate"))(quiet=True)
+    with pytest.raises(CheckFailed):
+        ex.check("neuron", uses=("add_gate",))(_failing("neuron"))(quiet=True)
+    ex.progress()
+    out = capsys.readouterr().out
+    assert "        add_gate is wrong.\n" in out
+    assert "        this exercise builds on add_gate, whose check has not passed yet" in out
+
+
+def test_stderr_during_a_check_fails_it(capsys):
+    """A right answer that writes to stderr while its check runs scores 0 in nbgrader: the check
+    fails with the same sentence, and nothing reaches the cell's stderr."""
+    ex = _exercises()
+
+    def noisy(*args, hidden=False):
+        print("debugging", file=sys.stderr)
+
+    with pytest.raises(CheckFailed) as info:
+        ex.check("add_gate")(noisy)()
+    assert info.value.key == "stderr" and "'debugging'" in str(info.value)
+    assert ex.status["add_gate"] == "failed"
+    assert capsys.readouterr().err == ""
+
+
+def test_a_cell_that_did_not_run_is_named_before_a_stale_function_is_checked():
+    """The stub ran, then the learner's edit with a SyntaxError did not: the check says so instead
+    of 'not implemented yet' (or of passing an old version)."""
+    from autograder.checks import CellRecord, _NOT_RUN, record_test_cell_failure
+
+    ex = _exercises()
+    namespace = {}
+    cell = "def add_forward(x, y):\n    raise NotImplementedError()\n"
+    record = CellRecord(cell, namespace)
+    exec(cell, namespace)
+    record.done()
+    broken = "def add_forward(x, y):\n    return (x + y\n"
+    record = CellRecord(broken, namespace)
+    try:
+        compile(broken, "<cell>", "exec")
+    except SyntaxError as exc:
+        record.done(exc)
+    try:
+        with pytest.raises(CheckFailed) as info:
+            ex.check("add_gate")(lambda *a, hidden=False: None)(namespace["add_forward"], quiet=True)
+        assert info.value.key == "cell_did_not_run"
+        assert str(info.value) == ("your Exercise 1 cell did not run (SyntaxError at line 2: '(' was never "
+                                   "closed): fix it and run it again.")
+        # a test cell that raised NameError for it: the same sentence, recorded for the part
+        namespace["check"] = type("M", (), {"EXERCISES": ex})
+        message, key = record_test_cell_failure("check.mul_gate(add_forward)\n", namespace,
+                                                NameError("name 'add_forward' is not defined", name="add_forward"))
+        assert key == "cell_did_not_run" and ex.status["mul_gate"] == "failed"
+        # the cell runs again, fixed: the record is gone
+        fixed = "def add_forward(x, y):\n    return x + y\n"
+        record = CellRecord(fixed, namespace)
+        exec(fixed, namespace)
+        record.done()
+        assert "add_forward" not in _NOT_RUN
+    finally:
+        _NOT_RUN.pop("add_forward", None)
+
+
+def test_a_cell_that_raised_after_a_def_keeps_that_def():
+    """An exception after a def: the def ran (in nbgrader too), only the names after it are stale."""
+    from autograder.checks import CellRecord, _NOT_RUN
+
+    namespace = {}
+    cell = "def first():\n    return 1\n\n1 / 0\n\ndef second():\n    return 2\n"
+    record = CellRecord(cell, namespace)
+    try:
+        exec(compile(cell, "<cell>", "exec"), namespace)
+    except ZeroDivisionError as exc:
+        record.done(exc)
+    try:
+        assert "first" not in _NOT_RUN
+        assert _NOT_RUN["second"] == "ZeroDivisionError at line 4: division by zero"
+    finally:
+        _NOT_RUN.pop("second", None)
 
 
 @pytest.mark.parametrize("function, number, title", [
@@ -209,3 +295,104 @@ def test_a_named_mistake_points_to_its_hint():
     with pytest.raises(CheckFailed) as info:
         ex.check("sigmoid")(no_hint)(quiet=True)
     assert "see hint" not in str(info.value) and info.value.hint is None
+
+
+def test_a_dependency_wrong_only_on_hidden_inputs_is_named_first():
+    """sigmoid passes its visible check but is wrong on the hidden inputs (a branch the visible ones
+    do not reach); the part built on it fails: its check runs sigmoid's again on the hidden inputs,
+    and the message (and the table) lead with sigmoid, as course-check's would (it ran them)."""
+    ex = _exercises("90_test")
+
+    def sigmoid_check(fn, hidden=False):
+        if fn(-800.0 if hidden else 0.5) != fn(-800.0 if hidden else 0.5):   # nan on the hidden input
+            raise CheckFailed("sigmoid(-800) is nan: use the stable form.", key="unstable")
+
+    def neuron_check(fn, hidden=False):
+        raise CheckFailed("neuron's output is nan.", key="non_finite")
+
+    import math
+
+    def sigmoid(x):
+        return 1 / (1 + math.exp(-x)) if x > -700 else float("nan")
+
+    ex.check("sigmoid")(sigmoid_check)(sigmoid, quiet=True)
+    assert ex.status["sigmoid"] == "passed"
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("sigmoid",))(neuron_check)(sigmoid, quiet=True)
+    assert str(info.value).startswith("this exercise builds on sigmoid, whose check has not passed yet")
+    assert ex.status["sigmoid"] == "failed" and ex.messages["sigmoid"] == "sigmoid(-800) is nan: use the stable form."
+
+
+def test_a_dependency_that_passed_everything_but_fails_here_is_pointed_to():
+    """relu_backward passes its own checks, but is wrong for the inputs the network gives it (a
+    branch they reach): the network's failure points to relu_backward, found by checking the
+    relu pair on the inputs the network passed to relu_forward."""
+    import numpy as np
+    ex = _exercises("92_test")
+    space = {"np": np}
+    exec("def mul_forward(x):\n    return np.maximum(x, 0.0), x\n"
+         "def mul_backward(dout, x):\n    return dout * (x > 0) * np.where(np.abs(x) > 5, 2.0, 1.0)\n"
+         "def neuron(x):\n    out, cache = mul_forward(x)\n    return out, mul_backward(np.ones_like(out), cache)\n",
+         space)
+
+    def neuron_check(fn, hidden=False):
+        out, dx = fn(np.array([[6.0, -1.0], [0.5, 7.0]]))
+        if not np.allclose(dx, [[1.0, 0.0], [1.0, 1.0]]):
+            raise CheckFailed("neuron: dx has the right shape but wrong values.", key="wrong_values")
+
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("mul_gate",))(neuron_check)(space["neuron"], quiet=True)
+    first = str(info.value).splitlines()[0]
+    assert first.startswith("this failure points to mul_backward, whose check passed"), str(info.value)
+    assert space["mul_forward"].__name__ == "mul_forward" and "recording" not in repr(space["mul_forward"])
+
+
+def test_a_dependency_that_overflows_here_is_pointed_to():
+    import math
+    ex = _exercises("91_test")
+    space = {"math": math}
+    exec("def sigmoid(x):\n    return 1 / (1 + math.exp(-x)) if x > -30 else float('nan')\n"
+         "def neuron(x):\n    return sigmoid(x)\n", space)
+
+    def neuron_check(fn, hidden=False):
+        if not fn(-50.0) >= 0:
+            raise CheckFailed("neuron(-50) is not a probability.", key="wrong_values")
+
+    with pytest.raises(CheckFailed) as info:
+        ex.check("neuron", uses=("sigmoid",))(neuron_check)(space["neuron"], quiet=True)
+    assert str(info.value).startswith("this failure points to sigmoid, whose check passed: on the inputs this "
+                                      "exercise gave it (inputs up to 50 in size), it returned nan or inf")
+
+
+def test_a_warning_outside_the_guard_fails_every_time():
+    """A warning from learner code the check calls directly is shown (and fails the check) on every
+    run, not only the first: a kernel shows a warning once per place, the grade's fresh kernel
+    shows it."""
+    import warnings
+    ex = _exercises("89_test")
+
+    def warns(*args, hidden=False):
+        warnings.warn("slow path")
+
+    for _ in range(2):
+        with pytest.raises(CheckFailed) as info:
+            ex.check("add_gate")(warns)()
+        assert info.value.key == "warning" and "slow path" in str(info.value)
+
+
+def test_a_stub_reached_through_another_function_is_named():
+    """The function checked is written, but calls one that is still a stub: the message names the
+    stub and its exercise, not the function checked."""
+    from autograder.guard import call
+    _exercises("88_test")
+    space = {}
+    exec("def add_forward(x, y):\n    raise NotImplementedError()\n"
+         "def neuron(x):\n    return add_forward(x, 1.0)\n", space)
+    with pytest.raises(CheckFailed) as info:
+        call(space["neuron"], 2.0, what="neuron")
+    assert info.value.key == "not_implemented"
+    assert str(info.value) == ("neuron calls add_forward, which is not implemented yet: finish Exercise 1 "
+                               "(Add gate) first, then run this check again.")
+    with pytest.raises(CheckFailed) as info:
+        call(space["add_forward"], 2.0, 1.0, what="add_forward")
+    assert str(info.value).startswith("add_forward is not implemented yet: replace")

@@ -26,7 +26,10 @@ provision = pytest.importorskip("provision", reason="deploy/hub/provision.py nee
 ASSIGNMENT = "01_chain_rule"
 ARTIFACTS = ROOT / "test-artifacts" / "hub"
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PostgreSQL is installed with apt (Linux only)")
+# Machine-wide (Unix users bpt-*, /opt/backprop-course-hub, apt): with pytest-xdist
+# (--dist loadgroup) every test of the "hub" group runs in one worker, one at a time.
+pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="PostgreSQL is installed with apt (Linux only)"),
+              pytest.mark.xdist_group("hub")]
 
 
 def as_postgres(*cmd, **kw):

@@ -122,7 +122,7 @@ MISSING_DERIVATIVE = like("missing_activation_derivative", "multiply dout by the
      "missing_activation_derivative", "dz"),
     (ref.hinge_forward, _hinge_without_correct_class, near_hinge_kinks(), [0], (), "partly_wrong", "dscores"),
     (ref.max_forward, lambda d, c: ref.max_backward(d, c)[::-1], near_ties(), None, (), "wrong_order", None),
-    (ref.max_forward, lambda d, c: (d, d), near_ties(), None, (), "partly_wrong", "dx"),
+    (ref.max_forward, lambda d, c: (d, d), near_ties(), None, (), "local_derivative_missing", "dx"),
     (ref.hinge_forward, lambda d, c: ref.hinge_backward(d, c) * c[2], near_hinge_kinks(), [0], (),
      "scaled_N", "dscores"),
     (ref.hinge_forward, lambda d, c: -ref.hinge_backward(d, c), near_hinge_kinks(), [0], (),

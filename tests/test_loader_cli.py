@@ -25,10 +25,17 @@ def test_load_notebook_returns_definitions_without_running_tests():
 
 def test_grade_notebook_scores_like_nbgrader():
     solution = grade_notebook(solution_path(NB))
-    assert [r.passed for r in solution.tests] == [True] * 4
+    assert [r.passed for r in solution.tests] == [True] * 5
     learner = grade_notebook(learner_path(NB))
-    assert [r.passed for r in learner.tests] == [False] * 4
+    assert [r.passed for r in learner.tests] == [False] * 5
     assert all("not implemented yet" in r.message for r in learner.tests)
+
+
+def _answer_cell(grade_id):
+    """The index of the answer cell ``grade_id`` in notebook 00 (cells are counted from 0)."""
+    cells = nbedit.read(solution_path(NB))["cells"]
+    return next(i for i, c in enumerate(cells)
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
 
 
 def _broken(tmp_path, part, source):
@@ -43,8 +50,9 @@ def test_a_broken_cell_does_not_hide_the_others(tmp_path):
     path = _broken(tmp_path, "relative_error", "raise RuntimeError('boom')\n")
     graded = grade_notebook(path)
     passed = {r.grade_id: r.passed for r in graded.tests}
-    assert passed == {"test_central_difference": True, "test_numerical_gradient": True,
-                      "test_relative_error": False, "test_cauchy_loss_grad": True}
+    assert passed == {"test_central_difference": True, "test_convergence_order": True,
+                      "test_numerical_gradient": True, "test_relative_error": False,
+                      "test_cauchy_loss_grad": True}
     assert any("boom" in r.message for r in graded.errors)
 
 
@@ -52,7 +60,7 @@ def test_a_cell_that_loops_is_stopped(tmp_path):
     path = _broken(tmp_path, "relative_error", "while True:\n    pass\n")
     graded = grade_notebook(path, seconds=1)
     assert any("did not finish" in r.message for r in graded.errors)
-    assert sum(r.points for r in graded.tests if r.passed) == 6
+    assert sum(r.points for r in graded.tests if r.passed) == 7     # 9 but relative_error's 2
 
 
 def test_stderr_in_a_test_cell_fails_it(tmp_path):
@@ -82,17 +90,18 @@ def test_cli_progress_table(tmp_path):
     proc = cli("progress", str(root))
     assert proc.returncode == 1, "a notebook that cannot be graded: exit 1 (documented in course-check -h)"
     assert "[x] test_central_difference" in proc.stdout and " 2/2 " in proc.stdout
-    assert "00_finite_differences" in proc.stdout and "8 / 8 points" in proc.stdout
+    assert "00_finite_differences" in proc.stdout and "9 / 9 points" in proc.stdout
     assert "zz_broken" in proc.stdout and "not graded: zz_broken.ipynb is not a notebook" in proc.stdout
-    assert "total: 8 / 8 points" in proc.stdout
+    assert "total: 9 / 9 points" in proc.stdout
 
 
 def test_cli_survives_a_notebook_that_kills_python(tmp_path):
     path = _broken(tmp_path, "cauchy_loss_grad", "import os\nos._exit(3)\n")
     proc = cli("grade", str(path))
     assert proc.returncode == 1
-    assert "not graded: cell 25 stopped Python (os._exit(3) or a crash)" in proc.stdout
-    assert "without that cell, the rest earns 7 / 8" in proc.stdout
+    cell = _answer_cell("cauchy_loss_grad")
+    assert f"not graded: cell {cell} stopped Python (os._exit(3) or a crash)" in proc.stdout
+    assert "without that cell, the rest earns 8 / 9" in proc.stdout
 
 
 def test_exit_status_is_documented():
@@ -103,7 +112,7 @@ def test_exit_status_is_documented():
 def test_cli_grade_explains_failures():
     proc = cli("grade", str(learner_path(NB)))
     assert proc.returncode == 1
-    assert "0 / 8 points" in proc.stdout
+    assert "0 / 9 points" in proc.stdout
     assert proc.stdout.count("not implemented yet") >= 4
 
 
@@ -112,20 +121,21 @@ def test_a_failed_test_cell_records_the_named_mistake(tmp_path):
                    "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x)) / h\n")
     graded = grade_notebook(path)
     keys = {r.grade_id: r.key for r in graded.tests}
-    assert keys == {"test_central_difference": "forward_difference", "test_numerical_gradient": "",
-                    "test_relative_error": "", "test_cauchy_loss_grad": ""}
+    assert keys == {"test_central_difference": "forward_difference", "test_convergence_order": "",
+                    "test_numerical_gradient": "", "test_relative_error": "", "test_cauchy_loss_grad": ""}
 
 
 def test_exit_stops_the_kernel_but_sys_exit_does_not(tmp_path):
     """IPython's exit() shuts a Jupyter kernel down (nbgrader grades nothing of the notebook);
     sys.exit() is an error in its own cell only.  The loader runs on and says which."""
     graded = grade_notebook(_broken(tmp_path, "cauchy_loss_grad", "exit()\n"))
-    assert graded.fatal == [(25, "cell 25 calls exit(), which shuts the Jupyter kernel down")]
+    cell = _answer_cell("cauchy_loss_grad")
+    assert graded.fatal == [(cell, f"cell {cell} calls exit(), which shuts the Jupyter kernel down")]
     graded = grade_notebook(_broken(tmp_path, "cauchy_loss_grad", "exit(keep_kernel=True)\n"))
     assert graded.fatal == []
     graded = grade_notebook(_broken(tmp_path, "cauchy_loss_grad", "import sys\nsys.exit(2)\n"))
     assert graded.fatal == []
-    run = next(r for r in graded.runs if r.index == 25)
+    run = next(r for r in graded.runs if r.index == cell)
     assert run.key == "exit" and "sys.exit(2)" in run.message
 
 
@@ -135,13 +145,14 @@ def test_a_loop_that_swallows_the_interrupt_is_fatal_but_a_plain_loop_is_not(tmp
     swallow = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"
     graded = grade_notebook(_broken(tmp_path, "relative_error", swallow), seconds=1)
     assert len(graded.fatal) == 1 and "kept running after it was interrupted" in graded.fatal[0][1]
-    assert sum(r.points for r in graded.tests if r.passed) == 6, "the rest is still graded"
+    assert sum(r.points for r in graded.tests if r.passed) == 7, "the rest is still graded"
 
 
 def test_skipped_cells_are_not_run(tmp_path):
     path = _broken(tmp_path, "relative_error", "raise RuntimeError('never')\n")
-    graded = grade_notebook(path, skip={17})
-    run = next(r for r in graded.runs if r.index == 17)
+    cell = _answer_cell("relative_error")
+    graded = grade_notebook(path, skip={cell})
+    run = next(r for r in graded.runs if r.index == cell)
     assert run.key == "skipped" and "never" not in run.message
 
 

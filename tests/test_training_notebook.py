@@ -79,3 +79,64 @@ def test_seed_001_typo_and_the_memory_price_are_in_the_text():
 def test_data_licence_note_ships_with_the_data():
     readme = (ROOT / "autograder" / "data" / "README.md").read_text(encoding="utf-8")
     assert "Alpaydin" in readme and "Kaynak" in readme and "CC BY 4.0" in readme
+
+
+def exercise_markdown(nb):
+    """{part key: the markdown of its '### Exercise N' cell}."""
+    found = {}
+    for c in nb["cells"]:
+        m = re.search(r"^### Exercise (\d+) ", text(c), re.M) if c["cell_type"] == "markdown" else None
+        if m:
+            found[check.EXERCISES.parts[int(m.group(1)) - 1]["key"]] = text(c)
+    return found
+
+
+def test_every_hint_a_check_cites_is_in_its_exercise():
+    """A named mistake says 'see hint N of Exercise M': that hint must be in Exercise M's markdown,
+    numbered 1, 2, 3 in order, in the collapsed <details> format (blank lines kept for markdown)."""
+    nb = nbedit.read(solution_path(NB))
+    exercises = exercise_markdown(nb)
+    assert set(check.HINTS) == set(exercises)
+    for part, table in check.HINTS.items():
+        numbers = [int(n) for n in re.findall(r"<details><summary><b>Hint (\d+)</b>: [^<]+</summary>\n\n",
+                                              exercises[part])]
+        assert numbers == list(range(1, len(numbers) + 1)), part
+        assert exercises[part].count("<details>") == exercises[part].count("\n\n</details>") == len(numbers)
+        assert set(table.values()) <= set(numbers), f"{part}: a check cites a hint the exercise does not have"
+
+
+def test_a_named_mistake_points_to_its_hint():
+    from conftest import fails_with, load_solution
+    sol = load_solution(NB)
+
+    def sgd_zips(params, grads, lr):
+        for p, g in zip(params.values(), grads.values()):
+            p -= lr * g
+    message = fails_with("paired_by_order", check.sgd_step, sgd_zips)
+    assert message.endswith("see hint 2 of Exercise 2 (The update p <- p - lr * dp, in place) above.")
+    assert sol.sgd_step is not None
+
+
+def test_demo_cells_draw_nothing_before_their_exercise_works(monkeypatch):
+    """In the learner notebook, a cell that stops at a stub has created no figure (no empty axes)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from autograder.loader import grade_notebook
+    from conftest import learner_path
+
+    figures, current = {}, []
+    close = plt.close
+
+    def counting_close(*args, **kwargs):      # the loader closes every figure after each cell
+        if current:
+            figures[current[0]] = max(figures.get(current[0], 0), len(plt.get_fignums()))
+        return close(*args, **kwargs)
+
+    monkeypatch.setattr(plt, "close", counting_close)
+    graded = grade_notebook(learner_path(NB), on_cell=lambda index: current.__setitem__(slice(None), [index]))
+    stopped = [run.index for run in graded.runs if run.kind == "code" and not run.passed]
+    assert stopped, "the learner notebook should stop at its stubs"
+    assert [i for i in stopped if figures.get(i)] == []
+    drawn = [run.index for run in graded.runs if run.kind == "code" and run.passed and figures.get(run.index)]
+    assert drawn, "the figures of cells that need no exercise are still drawn"

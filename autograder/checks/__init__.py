@@ -15,20 +15,32 @@ function per exercise part.  The decorator
 Part N of ``Exercises(...)`` is "Exercise N" in its notebook, so a demo cell
 that calls an unfinished function can say which exercise to finish first.
 """
+import ast
 import builtins
 import contextlib
 import functools
 import importlib
 import io
+import re
 import traceback
+import warnings
 
-from ..guard import CheckFailed
+from ..guard import CheckFailed, stderr_sentence, warning_sentence
 
 # Outcomes live here, outside the per-notebook modules, so that reloading a
 # module (see ``fresh``) does not forget what the learner already passed.
 _STATUS = {}
 # The Exercises of every notebook whose checks are loaded (the latest load of each).
 _REGISTRY = {}
+# First line of each failed part's message, per notebook (what check.progress() shows).
+_MESSAGES = {}
+# The arguments each part's check last passed with, per notebook: a part that fails can then run
+# the checks of the parts it builds on again, on their hidden inputs.
+_ARGS = {}
+_IN_DEPENDENCY = []     # a dependency's check is running on behalf of another part
+# Names (functions, classes, ``Class.method``) whose defining cell's latest run failed before
+# defining them: name -> what went wrong ("SyntaxError at line 5: '(' was never closed").
+_NOT_RUN = {}
 
 
 def fresh(name):
@@ -40,18 +52,158 @@ def fresh(name):
     return importlib.reload(importlib.import_module(f"{__name__}.{name}"))
 
 
-def not_implemented_message(function):
-    """The sentence shown when ``function`` (a name, or ``Class.method``) is still a stub."""
+def exercise_for(function):
+    """(number, title) of the exercise, in any loaded notebook, that defines ``function`` (a name or
+    ``Class.method``); None when no exercise does."""
     bare = function.rsplit(".", 1)[-1]
     for name in dict.fromkeys((function, bare)):
         for tier in range(3):
             for exercises in reversed(list(_REGISTRY.values())):
                 found = exercises.exercise_of(name, tier=tier)
                 if found:
-                    number, title = found
-                    return (f"{function} is not implemented yet: finish Exercise {number} ({title}) "
-                            f"first, then run this cell again.")
+                    return found
+    return None
+
+
+def not_implemented_message(function):
+    """The sentence shown when ``function`` (a name, or ``Class.method``) is still a stub."""
+    found = exercise_for(function)
+    if found:
+        number, title = found
+        return (f"{function} is not implemented yet: finish Exercise {number} ({title}) "
+                f"first, then run this cell again.")
     return f"{function} is not implemented yet: finish its exercise above first, then run this cell again."
+
+
+# --- cells that did not run ---------------------------------------------------------------------
+# A cell with a SyntaxError defines nothing; one that raises defines what comes before the error.
+# Its functions are then missing (a NameError in the check cell) or stale (an earlier version, a
+# stub, still in the kernel): the check says which cell did not run and why.  The IPython hooks
+# below (a kernel) and ``autograder.loader`` (course-check) keep the same record.
+
+def cell_defines(source):
+    """Names a cell defines at top level: functions, classes, ``Class.attr = ...`` and a function
+    attached to a class by a decorator (notebook 06's ``@add_to_class(Value)`` before ``def exp``
+    defines ``exp`` and ``Value.exp``)."""
+    try:
+        body = ast.parse(source).body
+    except (SyntaxError, ValueError):   # the names are still readable line by line
+        names = []
+        for cls, name in re.findall(r"^(?:@\w+\((\w+)\)\s*\n)?(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)",
+                                    source, flags=re.M):
+            names += [name] + ([f"{cls}.{name}"] if cls else [])
+        names += [".".join(m) for m in re.findall(r"^([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*=[^=]", source, flags=re.M)]
+        return list(dict.fromkeys(names))
+    names = []
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and decorator.args and isinstance(decorator.args[0], ast.Name):
+                    names.append(f"{decorator.args[0].id}.{node.name}")
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                    names.append(f"{target.value.id}.{target.attr}")
+    return list(dict.fromkeys(names))
+
+
+def _lookup(namespace, name):
+    head, _, attr = name.partition(".")
+    obj = namespace.get(head)
+    return getattr(obj, attr, None) if attr and obj is not None else obj
+
+
+def _cell_line(exc):
+    """The line of the cell (its module-level code) where ``exc`` was raised, or None."""
+    if isinstance(exc, SyntaxError):
+        return exc.lineno
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_name == "<module>":
+            line = lineno
+            break
+    return line
+
+
+def describe_error(exc):
+    """'SyntaxError at line 5: '(' was never closed', 'ZeroDivisionError at line 3: division by zero'."""
+    line = _cell_line(exc)
+    where = f" at line {line}" if line else ""
+    text = exc.msg if isinstance(exc, SyntaxError) and exc.msg else str(exc)
+    text = text.strip().splitlines()[0] if text and text.strip() else ""
+    return f"{type(exc).__name__}{where}" + (f": {text}" if text else "")
+
+
+class CellRecord:
+    """One cell's run: ``CellRecord(source, namespace)`` before it, ``.done(error)`` after it."""
+
+    def __init__(self, source, namespace):
+        self.namespace = namespace
+        try:
+            self.names = cell_defines(source)
+        except Exception:  # noqa: BLE001 (a cell's text can be anything)
+            self.names = []
+        self.before = {name: id(_lookup(namespace, name)) for name in self.names}
+
+    def done(self, error=None):
+        for name in self.names:
+            now = _lookup(self.namespace, name)
+            stale = now is None or id(now) == self.before[name]
+            if error is not None and stale:
+                _NOT_RUN[name] = describe_error(error)
+            else:
+                _NOT_RUN.pop(name, None)
+
+
+def forget_cells():
+    """A fresh kernel: no cell has run, no check either (``autograder.loader`` calls it)."""
+    _NOT_RUN.clear()
+    _STATUS.clear()
+    _MESSAGES.clear()
+    _ARGS.clear()
+
+
+def did_not_run_message(name):
+    """The sentence for a function whose cell did not run, or None if its cell ran."""
+    what = _NOT_RUN.get(name)
+    if what is None:
+        return None
+    found = exercise_for(name)
+    cell = f"your Exercise {found[0]} cell" if found else f"your cell that defines {name}"
+    return f"{cell} did not run ({what}): fix it and run it again."
+
+
+def _names_of(args):
+    """The names of the functions and classes a check was given (a class's methods that belong to
+    the part are among its own functions)."""
+    return [name for name in (getattr(arg, "__name__", None) for arg in args) if isinstance(name, str)]
+
+
+def name_error_message(exc):
+    """For a NameError whose name's cell did not run: the sentence (else None)."""
+    name = getattr(exc, "name", None)
+    if name is None:
+        match = re.search(r"name '(\w+)' is not defined", str(exc))
+        name = match.group(1) if match else None
+    return did_not_run_message(name) if name else None
+
+
+_CHECK_CALL = re.compile(r"^\s*(\w+)\.(\w+)\(", flags=re.M)
+
+
+def record_test_cell_failure(source, namespace, exc):
+    """A test cell stopped before its check ran (a NameError: an answer cell did not run): record
+    the failure for its parts, as the check would have, and return (message, key); None when the
+    error is something else."""
+    message = name_error_message(exc) if isinstance(exc, NameError) else None
+    if message is None:
+        return None
+    for variable, part in _CHECK_CALL.findall(source):
+        exercises = getattr(namespace.get(variable), "EXERCISES", None)
+        if isinstance(exercises, Exercises) and part in exercises.keys:
+            exercises.record(part, "failed", message)
+    return message, "cell_did_not_run"
 
 
 def _in_a_cell(shell, code):
@@ -94,6 +246,13 @@ def show_briefly(shell, etype, evalue, tb, tb_offset=None):
     message says everything, and a traceback would quote the test cell's source, hidden tests
     included, into nbgrader's feedback); a NotImplementedError raised by a stub defined in a
     notebook cell becomes one line naming the exercise to finish.  Anything else: as usual."""
+    if issubclass(etype, NameError) and not issubclass(etype, CheckFailed):
+        message = name_error_message(evalue)
+        if message is None:
+            shell.showtraceback((etype, evalue, tb), tb_offset=tb_offset, running_compiled_code=True)
+            return
+        _show_message(shell, NameError, NameError(message))
+        return
     if issubclass(etype, NotImplementedError):
         function = _stub_in_a_cell(shell, tb)
         if function is None:
@@ -105,15 +264,125 @@ def show_briefly(shell, etype, evalue, tb, tb_offset=None):
     _show_message(shell, etype, evalue)
 
 
+class _Hooks:
+    """IPython's pre_run_cell / post_run_cell: keep the record of cells that did not run, and the
+    verdict of a test cell that stopped before its check could run."""
+
+    def __init__(self, shell):
+        self.shell, self.record, self.source = shell, None, ""
+
+    def pre(self, info=None):
+        self.source = getattr(info, "raw_cell", "") or ""
+        self.record = CellRecord(self.source, self.shell.user_ns)
+
+    def post(self, result=None):
+        record, self.record = self.record, None
+        if record is None or result is None:
+            return
+        error = getattr(result, "error_before_exec", None) or getattr(result, "error_in_exec", None)
+        verdict = None
+        try:
+            record.done(error)
+            if error is not None:
+                said = record_test_cell_failure(self.source, self.shell.user_ns, error)
+                if said is not None:
+                    verdict = {"key": said[1], "message": said[0]}
+                else:
+                    verdict = {"key": getattr(error, "key", None) if isinstance(error, CheckFailed)
+                               else type(error).__name__, "message": str(error)}
+        except Exception:  # noqa: BLE001 (a hook must never disturb the kernel)
+            pass
+        _LAST[:] = [verdict]
+
+
+_LAST = [None]
+
+
+def last_verdict():
+    """What the last cell run in this kernel raised, as the check cell showed it: {"key", "message"}
+    (a CheckFailed's key, "cell_did_not_run", or the exception's type), or None if it raised nothing.
+    For tools that replay notebooks in a kernel (tests/mistakes)."""
+    return _LAST[0]
+
+
 def _install_handler():
     get_ipython = getattr(builtins, "get_ipython", None)
     shell = get_ipython() if get_ipython else None
     if shell is None or not hasattr(shell, "set_custom_exc"):
         return
-    shell.set_custom_exc((CheckFailed, NotImplementedError), show_briefly)
+    shell.set_custom_exc((CheckFailed, NotImplementedError, NameError), show_briefly)
+    events = getattr(shell, "events", None)
+    if events is None:
+        return
+    old = getattr(shell, "_autograder_hooks", None)
+    if old is not None:   # this package was imported again (a reload): one pair of hooks only
+        for event, callback in (("pre_run_cell", old.pre), ("post_run_cell", old.post)):
+            try:
+                events.unregister(event, callback)
+            except ValueError:
+                pass
+    hooks = _Hooks(shell)
+    events.register("pre_run_cell", hooks.pre)
+    events.register("post_run_cell", hooks.post)
+    shell._autograder_hooks = hooks
 
 
 _install_handler()
+
+
+def _finite(value, depth=0):
+    """False when ``value`` (an array, a number, or a tuple/list/dict of them) holds nan or inf."""
+    import numpy as np
+    if isinstance(value, (tuple, list)) and depth < 4:
+        return all(_finite(v, depth + 1) for v in value)
+    if isinstance(value, dict) and depth < 4:
+        return all(_finite(v, depth + 1) for v in value.values())
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return True
+    return bool(np.all(np.isfinite(array)))
+
+
+def _point_to(calls, functions):
+    """The sentence naming the first dependency that misbehaved in ``calls`` (see Exercises.trace)."""
+    import numpy as np
+    for name, entries in calls.items():
+        for entry in entries:
+            raised = entry.get("raised")
+            if raised is not None and not isinstance(raised, (NotImplementedError, CheckFailed)):
+                text = str(raised).strip().splitlines()[0] if str(raised).strip() else ""
+                return (f"this failure points to {name}, whose check passed: on the inputs this exercise gave it, "
+                        f"it raised {type(raised).__name__}" + (f" ({text})" if text else "") + "; fix it first.")
+            if "result" in entry and _finite(entry["args"]) and not _finite(entry["result"]):
+                sizes = [float(np.max(np.abs(np.asarray(a, dtype=np.float64)))) for a in entry["args"]
+                         if _finite(a) and np.size(a) and np.asarray(a).dtype.kind in "fiu"]
+                largest = f" (inputs up to {max(sizes):.3g} in size)" if sizes else ""
+                return (f"this failure points to {name}, whose check passed: on the inputs this exercise gave it"
+                        f"{largest}, it returned nan or inf; fix it first (is it the stable form?).")
+    from .. import check_layer
+    for name in calls:
+        if not name.endswith("_forward"):
+            continue
+        stem = name[:-len("_forward")]
+        forward, backward = functions.get(name), functions.get(stem + "_backward")
+        if backward is None or stem + "_backward" not in calls:
+            continue
+        inputs = [a for a in calls[name][0]["args"]]
+        try:
+            arrays = [np.asarray(a, dtype=np.float64) for a in inputs]
+        except (TypeError, ValueError):
+            continue
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                check_layer(forward, backward, *arrays, quiet=True)
+        except CheckFailed as exc:
+            first = str(exc).splitlines()[0]
+            return (f"this failure points to {stem}_backward, whose check passed: on the inputs this exercise "
+                    f"gave {name}, it does not match finite differences ({first}); fix it first.")
+        except Exception:  # noqa: BLE001 (inputs the layer check cannot use)
+            continue
+    return None
 
 
 class Exercises:
@@ -135,6 +404,9 @@ class Exercises:
             if k not in self.keys:
                 raise ValueError(f"{k!r} is not an exercise of {notebook}")
         self.status = _STATUS.setdefault(notebook, {})
+        self.messages = _MESSAGES.setdefault(notebook, {})
+        self.args = _ARGS.setdefault(notebook, {})
+        self.checks = {}
         _REGISTRY.pop(notebook, None)
         _REGISTRY[notebook] = self
 
@@ -167,12 +439,99 @@ class Exercises:
     def points(self, key):
         return next(p["points"] for p in self.parts if p["key"] == key)
 
+    def owned(self, key):
+        """Every function name part ``key`` may define (its key, declared functions, the convention)."""
+        return set().union(*(self._owned(key, tier) for tier in range(3)))
+
+    def record(self, key, status, message=""):
+        """What happened to part ``key`` in this session (``_STATUS`` outlives ``fresh``)."""
+        self.status[key] = status
+        lines = [line for line in str(message).splitlines() if line.strip()]
+        if status == "passed" or not lines:
+            self.messages.pop(key, None)
+        else:
+            self.messages[key] = lines[0].strip()
+
+    def broken(self, uses):
+        """The parts of ``uses`` that have not passed: [(key, why)], why being "cell" (its cell did not
+        run) or "check" (its check failed or is not implemented yet)."""
+        found = []
+        for k in uses:
+            if any(name in _NOT_RUN for name in self.owned(k)):
+                found.append((k, "cell"))
+            elif self.status.get(k) in ("failed", "not implemented yet"):
+                found.append((k, "check"))
+        return found
+
+    def recheck(self, uses):
+        """Run the checks of the parts of ``uses`` that passed, again on their hidden inputs (what the
+        grade runs too): a dependency that passes its visible check but is still wrong on a branch
+        those inputs do not reach fails there, and is then named as the cause."""
+        if _IN_DEPENDENCY:
+            return
+        _IN_DEPENDENCY.append(True)
+        try:
+            for k in uses:
+                if self.status.get(k) == "passed" and k in self.args and k in self.checks:
+                    args, kwargs = self.args[k]
+                    try:
+                        self.checks[k](*args, hidden=True, quiet=True, **kwargs)
+                    except CheckFailed:
+                        pass   # its wrapper recorded the failure
+                    except Exception:  # noqa: BLE001 (the dependency's check is not this part's problem)
+                        pass
+        finally:
+            _IN_DEPENDENCY.pop()
+
+    def trace(self, run, args, uses):
+        """Run ``run()`` once more with the functions of the parts of ``uses`` recorded where the
+        learner's functions in ``args`` look them up (their module's globals); return the first
+        sentence that points to one of them, or None.  A dependency is pointed to when, on the
+        inputs this part gave it, it raised, returned nan or inf, or (a forward/backward pair) its
+        backward disagrees with finite differences of its forward."""
+        names = sorted({n for k in uses for n in self.owned(k) if "." not in n})
+        spaces = {id(g): g for g in (getattr(a, "__globals__", None) for a in args) if isinstance(g, dict)}
+        calls, originals = {}, []
+        for space in spaces.values():
+            for name in names:
+                original = space.get(name)
+                if not callable(original) or getattr(original, "__globals__", None) is not space:
+                    continue
+
+                def recording(*a, _f=original, _n=name, **k):
+                    entry = {"args": [x.copy() if hasattr(x, "copy") else x for x in a]}
+                    calls.setdefault(_n, []).append(entry)
+                    try:
+                        entry["result"] = _f(*a, **k)
+                    except BaseException as exc:
+                        entry["raised"] = exc
+                        raise
+                    return entry["result"]
+                space[name] = functools.update_wrapper(recording, original)
+                originals.append((space, name, original))
+        if not originals:
+            return None
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                run()
+        except Exception:  # noqa: BLE001 (it failed before: only the record matters)
+            pass
+        finally:
+            for space, name, original in originals:
+                space[name] = original
+        functions = {name: original for _, name, original in originals}
+        return _point_to(calls, functions)
+
     def check(self, key, uses=()):
         """Decorator: register ``fn`` as the check of exercise part ``key``.
 
         ``uses``: earlier parts whose functions this exercise is meant to call; when one of
-        them has failed (or is not implemented yet) in this session, a failure here says so,
-        because fixing that part first may fix this one too.
+        them has failed (or is not implemented yet) in this session, a failure here leads with
+        that, because fixing that part first may fix this one too.
+
+        The check's verdict is the grade's: code that writes to stderr while the check runs fails
+        it (nbgrader scores such a cell 0), and a function whose cell did not run (a SyntaxError,
+        an exception before its ``def``) fails it with the cell's error, not with a stale version.
         """
         for k in (key, *uses):
             if k not in self.keys:
@@ -182,32 +541,57 @@ class Exercises:
             @functools.wraps(fn)
             def wrapper(*args, hidden=False, quiet=False, **kwargs):
                 __tracebackhide__ = True  # noqa: F841
+                err = io.StringIO()
                 try:
+                    stale = [m for m in map(did_not_run_message, dict.fromkeys(
+                        _names_of(args) + sorted(self.owned(key)))) if m]
+                    if stale:
+                        raise CheckFailed(stale[0], key="cell_did_not_run")
                     # quiet: also silence what the check itself prints (side-by-side tables)
-                    with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+                    # every warning shown each time (a kernel shows one only once per place; the grade's
+                    # fresh kernel shows it), and stderr kept: nbgrader scores a cell with stderr as 0
+                    with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext(), \
+                            contextlib.redirect_stderr(err), warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
                         fn(*args, hidden=hidden, **kwargs)
+                    if caught:
+                        raise CheckFailed(warning_sentence("your code", caught[0]), key="warning")
+                    if err.getvalue().strip():
+                        raise CheckFailed(stderr_sentence("your code", err.getvalue()), key="stderr")
                 except CheckFailed as exc:
                     failure = exc
                 else:
                     if not hidden:
-                        self.status[key] = "passed"
+                        self.record(key, "passed")
+                        self.args[key] = (args, kwargs)
                     if not quiet:
                         tag = "hidden check" if hidden else "check"
                         print(f"[ok] {key}: {tag} passed ({self.points(key):g} point"
                               f"{'s' if self.points(key) != 1 else ''} when graded).")
                     return None
-                self.status[key] = "not implemented yet" if failure.key == "not_implemented" else "failed"
                 message = str(failure)
-                broken = [k for k in uses if self.status.get(k) in ("failed", "not implemented yet")]
-                if broken and failure.key != "not_implemented":
-                    one = len(broken) == 1
-                    message += (f"\n  note: this exercise builds on {', '.join(broken)}, whose "
-                                f"{'check has' if one else 'checks have'} not passed yet; fix "
-                                f"{'it' if one else 'them'} first.")
+                broken, pointed = [], None
+                if failure.key not in ("not_implemented", "cell_did_not_run"):
+                    self.recheck(uses)
+                    broken = self.broken(uses)
+                    if uses and not broken and not _IN_DEPENDENCY:
+                        pointed = self.trace(lambda: fn(*args, hidden=hidden, **kwargs), args, uses)
+                if pointed:
+                    message = pointed + "\n  " + message.replace("\n", "\n  ")
+                elif broken:
+                    names = [k for k, _ in broken]
+                    one = len(names) == 1
+                    why = ("whose cell did not run" if all(w == "cell" for _, w in broken) else
+                           f"whose {'check has' if one else 'checks have'} not passed yet")
+                    lead = (f"this exercise builds on {', '.join(names)}, {why}: fix {'it' if one else 'them'} "
+                            f"first (this failure may come from {'it' if one else 'them'}).")
+                    message = lead + "\n  " + message.replace("\n", "\n  ")
                 if failure.hint is not None:
                     message += "\n  " + self.hint_sentence(key, failure.hint)
+                self.record(key, "not implemented yet" if failure.key == "not_implemented" else "failed", message)
                 raise CheckFailed(message, key=failure.key, keys=failure.keys, hint=failure.hint) from None
             wrapper.exercise = key
+            self.checks[key] = wrapper
             return wrapper
         return decorate
 
@@ -217,7 +601,8 @@ class Exercises:
                 for p in self.parts]
 
     def progress(self):
-        """Print this notebook's progress table (checks run in this session)."""
+        """Print this notebook's progress table (checks run in this session); under a failed part,
+        the first line of its message, as ``course-check progress`` shows it."""
         rows = self.table()
         done = sum(points for _, _, points, status in rows if status == "passed")
         total = sum(points for _, _, points, _ in rows)
@@ -226,3 +611,5 @@ class Exercises:
         for key, title, points, status in rows:
             mark = "x" if status == "passed" else " "
             print(f"  [{mark}] {key:<{width}}  {points:>2g} pt  {status:<20} {title}")
+            if status == "failed" and self.messages.get(key):
+                print(f"        {self.messages[key]}")

@@ -12,6 +12,7 @@ import numpy as np
 from . import Exercises
 from .. import check_grad, check_layer, like
 from ..catalog import SAME, Mistake
+from ..check import check_answer
 from ..compare import relative_error
 from ..guard import CheckFailed, call
 from ..tolerances import VALUE_RTOL
@@ -52,10 +53,17 @@ def _twice(x):
 
 # y = C(B(A(x))) with A(x) = x^2, B(a) = exp(a), C(b) = b^2, as in DeZero step 5.
 CHAIN_ABC = [(_square, _twice), (np.exp, np.exp), (_square, _twice)]
+def _dtanh(v):
+    return 1.0 - np.tanh(v) ** 2
+
+
 # CHAIN_ABC reads the same backwards (C' = A'), which hides order mistakes; the visible checks
-# also run this chain, and the hidden ones a chain of four functions.
+# also run CHAIN_MIXED, and a chain of four functions (code written for exactly three fails
+# there); the hidden ones chains of four and of two.
 CHAIN_MIXED = [(np.exp, np.exp), (np.sin, np.cos), (_square, _twice)]
-CHAIN_HIDDEN = [(np.sin, np.cos), (_square, _twice), (np.exp, np.exp), (np.tanh, lambda v: 1.0 - np.tanh(v) ** 2)]
+CHAIN_FOUR = [(np.tanh, _dtanh), (np.exp, np.exp), (np.sin, np.cos), (_square, _twice)]
+CHAIN_HIDDEN = [(np.sin, np.cos), (_square, _twice), (np.exp, np.exp), (np.tanh, _dtanh)]
+CHAIN_TWO = [(np.cos, lambda v: -np.sin(v)), (np.exp, np.exp)]
 
 
 def _run_chain(x, chain):
@@ -113,34 +121,70 @@ def _check_forward(forward, inputs, reference, what, mistakes=()):
 
 # --- 1. scalar chain rule ----------------------------------------------------------------
 
+SIN_SQUARE_MISTAKES = [
+    like("missing_inner_derivative",
+         "you forgot the inner derivative: d/dx sin(x^2) = cos(x^2) * 2x, not cos(x^2).",
+         lambda ev: np.cos(ev.inputs[0] ** 2), hint=2),
+    like("outer_at_x",
+         "the outer derivative cos must be evaluated at the inner value g(x) = x^2: "
+         "cos(x^2) * 2x, not cos(x) * 2x.",
+         lambda ev: np.cos(ev.inputs[0]) * 2 * ev.inputs[0], hint=2),
+    like("outer_not_differentiated",
+         "you kept sin where its derivative cos belongs: cos(x^2) * 2x.",
+         lambda ev: np.sin(ev.inputs[0] ** 2) * 2 * ev.inputs[0], hint=2),
+    like("inner_not_differentiated",
+         "the inner factor is the derivative of x^2, which is 2x, not x^2 itself: cos(x^2) * 2x.",
+         lambda ev: np.cos(ev.inputs[0] ** 2) * ev.inputs[0] ** 2, hint=2),
+]
+
+
+def _math_module(exc, what, hint):
+    """Python's math module met an array (math.cos(x), math.exp(x)): name it."""
+    if exc.key == "exception" and "math module" in str(exc):
+        raise CheckFailed(f"{what}: {str(exc).splitlines()[0]}. Python's math functions (math.cos, math.exp) "
+                          f"take one number; numpy's (np.cos, np.exp) work entry by entry on arrays.",
+                          key="math_on_array", hint=hint) from None
+    raise exc
+
+
 @EXERCISES.check("sin_square_derivative")
 def sin_square_derivative(dy_dx, *, hidden=False):
     rng = np.random.default_rng(101 if hidden else 100)
-    x = _uniform(rng, (4, 3), -2.0, 2.0)
-    mistakes = [
-        like("missing_inner_derivative",
-             "you forgot the inner derivative: d/dx sin(x^2) = cos(x^2) * 2x, not cos(x^2).",
-             lambda ev: np.cos(ev.inputs[0] ** 2)),
-        like("outer_at_x",
-             "the outer derivative cos must be evaluated at the inner value g(x) = x^2: "
-             "cos(x^2) * 2x, not cos(x) * 2x.",
-             lambda ev: np.cos(ev.inputs[0]) * 2 * ev.inputs[0]),
-        like("outer_not_differentiated",
-             "you kept sin where its derivative cos belongs: cos(x^2) * 2x.",
-             lambda ev: np.sin(ev.inputs[0] ** 2) * 2 * ev.inputs[0]),
-    ]
-    check_grad(lambda v: np.sum(np.sin(v ** 2)), dy_dx, x, name="dy/dx", mistakes=mistakes, quiet=True)
+    for shape in ([(2, 5), (7,)] if hidden else [(4, 3), (6,)]):
+        x = _uniform(rng, shape, -2.0, 2.0)
+        try:
+            check_grad(lambda v: np.sum(np.sin(v ** 2)), dy_dx, x, name="dy/dx", mistakes=SIN_SQUARE_MISTAKES,
+                       quiet=True)
+        except CheckFailed as exc:
+            _math_module(exc, getattr(dy_dx, "__name__", "sin_square_derivative"), hint=3)
 
 
 # --- 2. a chain of functions ---------------------------------------------------------------
 
 def _chain_cases(hidden):
-    """(x, chain, pass the chain explicitly?) for each run of a check."""
+    """(x, chain, pass the chain explicitly?) for each run of a check: arrays of different shapes
+    (no two axes of the same length) and chains of different lengths."""
     rng = np.random.default_rng(201 if hidden else 200)
-    x = _uniform(rng, (4, 3), -1.0, 1.0)
     if hidden:
-        return [(x, CHAIN_HIDDEN, True)]
-    return [(x, CHAIN_ABC, False), (x[::-1].copy(), CHAIN_MIXED, True)]
+        return [(_uniform(rng, (5, 2), -1.0, 1.0), CHAIN_HIDDEN, True),
+                (_uniform(rng, (3,), -1.0, 1.0), CHAIN_TWO, True),
+                (_uniform(rng, (2, 3), -1.0, 1.0), CHAIN_ABC, False)]
+    return [(_uniform(rng, (4, 3), -1.0, 1.0), CHAIN_ABC, False),
+            (_uniform(rng, (2, 5), -1.0, 1.0), CHAIN_MIXED, True),
+            (_uniform(rng, (6,), -1.0, 1.0), CHAIN_FOUR, True)]
+
+
+FIXED_LENGTH = ("your code is written for a chain of exactly three functions, and this chain has {n}: "
+                "loop over the chain (`for function, derivative in chain:`), whatever its length.")
+
+
+def _fixed_length(what, exc, chain):
+    """An exception on a chain that is not three long, from code that unpacks or indexes three."""
+    if exc.key == "exception" and len(chain) != 3 and any(
+            word in str(exc) for word in ("unpack", "IndexError", "index out of range")):
+        raise CheckFailed(f"{what}: {FIXED_LENGTH.format(n=len(chain))}\n  ({str(exc).splitlines()[0]})",
+                          key="fixed_length", hint=2) from None
+    raise exc
 
 
 @EXERCISES.check("chain_forward")
@@ -153,7 +197,11 @@ def _chain_forward_case(forward, x, chain, explicit):
     inputs, outputs = _run_chain(x, chain)
     args = (x.copy(), chain) if explicit else (x.copy(),)
     what = getattr(forward, "__name__", "chain_forward")
-    result = call(forward, *args, what=what)
+    where = f" (for x of shape {x.shape} and a chain of {len(chain)} functions)"
+    try:
+        result = call(forward, *args, what=what)
+    except CheckFailed as exc:
+        _fixed_length(what, exc, chain)
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailed(f"{what} must return (y, cache), a tuple of 2.", key="bad_return")
     y, cache = result
@@ -161,11 +209,14 @@ def _chain_forward_case(forward, x, chain, explicit):
     if not _same(y, outputs[-1]):
         if explicit and chain is not CHAIN_ABC and _same(y, _run_chain(x, CHAIN_ABC)[1][-1]):
             raise CheckFailed(f"{what}: you applied the global CHAIN; apply the `chain` passed as the "
-                              f"second argument.", key="ignored_chain_argument")
+                              f"second argument.", key="ignored_chain_argument", hint=2)
         if _same(y, reversed_chain):
             raise CheckFailed(f"{what}: you applied the functions in reverse order; "
-                              f"A acts first: y = C(B(A(x))).", key="chain_order")
-        raise CheckFailed(f"{what}: y is wrong: apply each function of the chain in turn, "
+                              f"A acts first: y = C(B(A(x))).", key="chain_order", hint=2)
+        if len(chain) > 3 and _same(y, outputs[2]):
+            raise CheckFailed(f"{what}{where}: y is the output of the first three functions only: "
+                              f"{FIXED_LENGTH.format(n=len(chain))}", key="fixed_length", hint=2)
+        raise CheckFailed(f"{what}{where}: y is wrong: apply each function of the chain in turn, "
                           f"from the first to the last.", key="forward_wrong")
     try:
         stored = list(cache[0])
@@ -173,14 +224,18 @@ def _chain_forward_case(forward, x, chain, explicit):
         stored = None
     if stored is None or len(stored) != len(chain):
         raise CheckFailed(f"{what}: cache must be (inputs, chain) where inputs is a list with the "
-                          f"input of each of the {len(chain)} functions.", key="cache_format")
+                          f"input of each of the {len(chain)} functions.", key="cache_format", hint=3)
     if all(_same(s, o) for s, o in zip(stored, outputs)):
         raise CheckFailed(f"{what}: the cache holds the outputs (a, b, y); backward needs the "
-                          f"inputs (x, a, b): append x before you overwrite it.", key="stored_outputs")
+                          f"inputs (x, a, b): append x before you overwrite it.", key="stored_outputs", hint=1)
+    if all(_same(s, x) for s in stored):
+        raise CheckFailed(f"{what}: every stored input is x itself: record the value each function "
+                          f"receives, which changes as you go (x, then A(x), then B(A(x)), ...): append "
+                          f"the running value, then replace it by function(value).", key="stored_x_only", hint=2)
     for k, (s, want) in enumerate(zip(stored, inputs)):
         if not _same(s, want):
-            raise CheckFailed(f"{what}: inputs[{k}] is not the input of function {k} "
-                              f"(inputs must be [x, A(x), B(A(x)), ...]).", key="inputs_wrong")
+            raise CheckFailed(f"{what}{where}: inputs[{k}] is not the input of function {k} "
+                              f"(inputs must be [x, A(x), B(A(x)), ...]).", key="inputs_wrong", hint=2)
 
 
 def _product_of_locals(x, chain, skip=None, at=None):
@@ -213,21 +268,25 @@ def _chain_mistakes(chain):
 
     rows = [] if chain is CHAIN_ABC else [
         like("used_global_chain", "use the chain stored in the cache (cache = (inputs, chain)), "
-                                  "not the global CHAIN.", global_chain)]
+                                  "not the global CHAIN.", global_chain, hint=2)]
     return rows + [
+        like("ignores_upstream",
+             "the backward pass starts from grad = dout, the upstream gradient it is given; yours "
+             "starts from 1 (dy/dy = 1 is the case dout = 1 only).",
+             lambda ev: _product_of_locals(ev.inputs[0], chain), hint=1),
         like("wrong_point",
              "each local derivative must be evaluated at the input its own function saw: "
              "C'(b), then B'(a), then A'(x). Walk the stored inputs in reverse together with the chain.",
-             lambda ev: ev.dout * _product_of_locals(ev.inputs[0], chain, at="unreversed")),
+             lambda ev: ev.dout * _product_of_locals(ev.inputs[0], chain, at="unreversed"), hint=2),
         like("used_outputs",
              "you evaluated the local derivatives at the outputs (a, b, y); use the stored "
              "inputs (x, a, b): C'(b), B'(a), A'(x).",
-             lambda ev: ev.dout * _product_of_locals(ev.inputs[0], chain, at="outputs")),
+             lambda ev: ev.dout * _product_of_locals(ev.inputs[0], chain, at="outputs"), hint=2),
         Mistake("missing_local",
                 "a local derivative is missing from the product: dx = dout * C'(b) * B'(a) * A'(x), "
-                "one factor per function of the chain.", missing_one),
+                "one factor per function of the chain.", missing_one, hint=3),
         like("summed_locals",
-             "you added the local derivatives; the chain rule multiplies them.", summed),
+             "you added the local derivatives; the chain rule multiplies them.", summed, hint=1),
     ]
 
 
@@ -238,8 +297,11 @@ def chain_backward(backward, *, hidden=False):
             inputs, outputs = _run_chain(x, chain)
             return outputs[-1], (inputs, chain)
 
-        check_layer(chain_reference_forward, backward, x, names=["x"], mistakes=_chain_mistakes(chain),
-                    seed=(7 if hidden else 6) + 10 * k, quiet=True)
+        try:
+            check_layer(chain_reference_forward, backward, x, names=["x"], mistakes=_chain_mistakes(chain),
+                        seed=(7 if hidden else 6) + 10 * k, quiet=True)
+        except CheckFailed as exc:
+            _fixed_length(getattr(backward, "__name__", "chain_backward"), exc, chain)
 
 
 # --- 3. gates ----------------------------------------------------------------------------
@@ -248,135 +310,187 @@ def _rng(hidden, base):
     return np.random.default_rng(base + (1 if hidden else 0))
 
 
+def _shapes(hidden):
+    """Two arrays of different shapes on each side, no two axes of the same length."""
+    return [(3, 2), (5,)] if hidden else [(4, 3), (2, 5)]
+
+
+def _name(fn, default):
+    return getattr(fn, "__name__", default)
+
+
+def _constant_gradient(what, exc, constant):
+    """backward returned (dx, d<constant>) for a gate whose second argument is a constant."""
+    if exc.key == "wrong_count" and "returned 2 values" in str(exc):
+        raise CheckFailed(f"{what} returned two values; {constant} is a constant (a plain number the gate "
+                          f"was built with), not an input that gets a gradient: return dx alone.",
+                          key="constant_gradient", hint=3) from None
+    raise exc
+
+
 @EXERCISES.check("add_gate")
 def add_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 300)
-    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-    _check_forward(forward, (x, y), x + y, getattr(forward, "__name__", "add_forward"),
-                   mistakes=[("add_forward_mul", "add gate computes x + y, not x * y.", x * y)])
     mistakes = [
         like("add_split", "add gate: the upstream gradient is copied to both inputs, not split "
-                          "between them (the local gradients are 1 and 1).", lambda ev: ev.dout / 2),
+                          "between them (the local gradients are 1 and 1).", lambda ev: ev.dout / 2, hint=2),
         like("add_like_mul", "add gate: the local gradients are 1, not the other input "
                              "(swapping is the multiply gate).",
-             lambda ev: ev.dout * ev.inputs[1 if ev.of == "x" else 0]),
+             lambda ev: ev.dout * ev.inputs[1 if ev.of == "x" else 0], hint=2),
         like("add_dropped", "add gate: both inputs get the upstream gradient unchanged "
-                            "(add distributes); one of yours is zero.", lambda ev: 0 * ev.dout),
+                            "(add distributes); one of yours is zero.", lambda ev: 0 * ev.dout, hint=2),
     ]
-    check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True)
+    for k, shape in enumerate(_shapes(hidden)):
+        x, y = rng.standard_normal(shape), rng.standard_normal(shape)
+        _check_forward(forward, (x, y), x + y, _name(forward, "add_forward"),
+                       mistakes=[("add_forward_mul", "add gate computes x + y, not x * y.", x * y)])
+        check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
+                    reference=lambda x, y: x + y)
 
 
 @EXERCISES.check("mul_gate")
 def mul_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 310)
-    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-    _check_forward(forward, (x, y), x * y, getattr(forward, "__name__", "mul_forward"),
-                   mistakes=[("mul_forward_add", "multiply gate computes x * y, not x + y.", x + y)])
     mistakes = [
         like("mul_not_swapped", "multiply gate: you did not swap the inputs: dx = dout * y and "
-                                "dy = dout * x.", lambda ev: ev.dout * ev.inputs[0 if ev.of == "x" else 1]),
+                                "dy = dout * x.", lambda ev: ev.dout * ev.inputs[0 if ev.of == "x" else 1], hint=2),
         like("mul_passthrough", "multiply gate: you passed dout through unchanged, like an add gate; "
-                                "multiply it by the other input.", lambda ev: ev.dout),
+                                "multiply it by the other input.", lambda ev: ev.dout, hint=2),
+        like("mul_product", "multiply gate: each input's local gradient is the OTHER input alone "
+                            "(d(xy)/dx = y), not the product x * y: dx = dout * y, dy = dout * x.",
+             lambda ev: ev.dout * ev.inputs[0] * ev.inputs[1], hint=2),
     ]
-    check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True)
+    for k, shape in enumerate(_shapes(hidden)):
+        x, y = rng.standard_normal(shape), rng.standard_normal(shape)
+        _check_forward(forward, (x, y), x * y, _name(forward, "mul_forward"),
+                       mistakes=[("mul_forward_add", "multiply gate computes x * y, not x + y.", x + y)])
+        check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
+                    reference=lambda x, y: x * y)
 
 
 @EXERCISES.check("exp_gate")
 def exp_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 320)
-    x = _uniform(rng, (4, 3), -2.0, 2.0)
-    _check_forward(forward, (x,), np.exp(x), getattr(forward, "__name__", "exp_forward"))
     mistakes = [
         like("exp_passthrough", "exp gate: you passed the upstream gradient through; multiply it "
-                                "by the local gradient exp(x).", lambda ev: ev.dout),
+                                "by the local gradient exp(x).", lambda ev: ev.dout, hint=2),
         like("exp_of_upstream", "exp gate: you used the upstream instead of exp(x): "
                                 "dx = dout * exp(x), with x the gate's input.",
-             lambda ev: ev.dout * np.exp(ev.dout)),
+             lambda ev: ev.dout * np.exp(ev.dout), hint=2),
         like("exp_of_upstream", "exp gate: you used the upstream instead of exp(x): "
                                 "dx = dout * exp(x), with x the gate's input.",
-             lambda ev: np.exp(ev.dout)),
+             lambda ev: np.exp(ev.dout), hint=2),
         like("exp_times_x", "exp gate: the local gradient is exp(x), not x * exp(x).",
-             lambda ev: ev.dout * ev.inputs[0] * np.exp(ev.inputs[0])),
+             lambda ev: ev.dout * ev.inputs[0] * np.exp(ev.inputs[0]), hint=2),
         like("exp_used_input", "exp gate: your backward multiplies dout by x, the gate's input, as if it "
                                "were exp(x). The local gradient is exp(x): cache the output "
                                "out = exp(x), or compute np.exp(x) from the cached x.",
-             lambda ev: ev.dout * ev.inputs[0]),
+             lambda ev: ev.dout * ev.inputs[0], hint=3),
         like("exp_of_output", "exp gate: the cache already holds out = exp(x); multiply dout by it "
                               "directly, not by exp(out).",
-             lambda ev: ev.dout * np.exp(np.exp(ev.inputs[0]))),
+             lambda ev: ev.dout * np.exp(np.exp(ev.inputs[0])), hint=3),
     ]
-    check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True)
+    for k, shape in enumerate(_shapes(hidden)):
+        x = _uniform(rng, shape, -2.0, 2.0)
+        _check_forward(forward, (x,), np.exp(x), _name(forward, "exp_forward"))
+        check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True, seed=k, reference=np.exp)
 
 
 @EXERCISES.check("reciprocal_gate")
 def reciprocal_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 330)
-    x = _away_from_zero(rng, (4, 3))
-    _check_forward(forward, (x,), 1.0 / x, getattr(forward, "__name__", "reciprocal_forward"))
     no_minus = "1/x gate: missing minus sign: the local gradient is -1/x^2 (times dout)."
     mistakes = [
-        like("reciprocal_no_minus", no_minus, lambda ev: ev.dout / ev.inputs[0] ** 2),
-        like("reciprocal_no_minus", no_minus, lambda ev: 1.0 / ev.inputs[0] ** 2),
+        like("reciprocal_no_minus", no_minus, lambda ev: ev.dout / ev.inputs[0] ** 2, hint=2),
+        like("reciprocal_no_minus", no_minus, lambda ev: 1.0 / ev.inputs[0] ** 2, hint=2),
         like("reciprocal_wrong_power", "1/x gate: the local gradient is -1/x^2, not -1/x.",
-             lambda ev: -ev.dout / ev.inputs[0]),
+             lambda ev: -ev.dout / ev.inputs[0], hint=2),
         like("reciprocal_wrong_power", "1/x gate: the local gradient is -1/x^2, not -1/x.",
-             lambda ev: ev.dout / ev.inputs[0]),
+             lambda ev: ev.dout / ev.inputs[0], hint=2),
         like("reciprocal_used_output", "1/x gate: your backward treats the cached value as x, but it is "
                                        "the output out = 1/x (-dout / out**2 is -dout * x**2). Cache x, "
                                        "or use the output: -1/x^2 = -out**2.",
-             lambda ev: -ev.dout * ev.inputs[0] ** 2),
+             lambda ev: -ev.dout * ev.inputs[0] ** 2, hint=3),
+        like("reciprocal_precedence", "1/x gate: `-dout / x*x` divides by x and then multiplies by x "
+                                      "again (Python reads it left to right), which leaves -dout: write "
+                                      "-dout / x**2, or -dout / (x * x).", lambda ev: -ev.dout, hint=3),
     ]
-    check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True)
+    for k, shape in enumerate(_shapes(hidden)):
+        x = _away_from_zero(rng, shape)
+        _check_forward(forward, (x,), 1.0 / x, _name(forward, "reciprocal_forward"))
+        check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True, seed=k,
+                    reference=lambda x: 1.0 / x)
 
 
 @EXERCISES.check("add_const_gate")
 def add_const_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 340)
-    x = rng.standard_normal((4, 3))
-    c = np.array(-2.5 if hidden else 3.0)
-    _check_forward(forward, (x, c), x + c, getattr(forward, "__name__", "add_const_forward"),
-                   mistakes=[("add_const_forward_mul", "add-a-constant gate computes x + c, not c * x.", c * x)])
     mistakes = [
         like("add_const_scaled", "add-a-constant gate: the local gradient is 1, not the constant c.",
-             lambda ev: ev.dout * ev.inputs[1]),
+             lambda ev: ev.dout * ev.inputs[1], hint=2),
         like("add_const_added", "add-a-constant gate: dx = dout * 1; do not add c to the gradient.",
-             lambda ev: ev.dout + ev.inputs[1]),
+             lambda ev: ev.dout + ev.inputs[1], hint=2),
     ]
-    check_layer(forward, backward, x, c, wrt=[0], names=["x", "c"], mistakes=mistakes, quiet=True)
+    what = _name(backward, "add_const_backward")
+    for k, (shape, c) in enumerate(zip(_shapes(hidden), (-2.5, 4.0) if hidden else (3.0, -1.5))):
+        x, c = rng.standard_normal(shape), np.array(c)
+        _check_forward(forward, (x, c), x + c, _name(forward, "add_const_forward"),
+                       mistakes=[("add_const_forward_mul", "add-a-constant gate computes x + c, not c * x.", c * x)])
+        try:
+            check_layer(forward, backward, x, c, wrt=[0], names=["x", "c"], mistakes=mistakes, quiet=True,
+                        seed=k, reference=lambda x, c: x + c)
+        except CheckFailed as exc:
+            _constant_gradient(what, exc, "c")
 
 
 @EXERCISES.check("mul_const_gate")
 def mul_const_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 350)
-    x = rng.standard_normal((4, 3))
-    a = np.array(-1.0 if hidden else 2.5)
-    _check_forward(forward, (x, a), a * x, getattr(forward, "__name__", "mul_const_forward"),
-                   mistakes=[("mul_const_forward_add", "multiply-by-a-constant gate computes a * x, not x + a.",
-                              x + a)])
     mistakes = [
         like("mul_const_not_scaled", "multiply-by-a-constant gate: the local gradient is the "
-                                     "constant a: dx = a * dout.", lambda ev: ev.dout),
+                                     "constant a: dx = a * dout.", lambda ev: ev.dout, hint=2),
         like("mul_const_used_x", "multiply-by-a-constant gate: you multiplied by x; the local "
-                                 "gradient is the constant a.", lambda ev: ev.dout * ev.inputs[0]),
+                                 "gradient is the constant a.", lambda ev: ev.dout * ev.inputs[0], hint=3),
     ]
-    check_layer(forward, backward, x, a, wrt=[0], names=["x", "a"], mistakes=mistakes, quiet=True)
+    what = _name(backward, "mul_const_backward")
+    for k, (shape, a) in enumerate(zip(_shapes(hidden), (-1.0, 0.5) if hidden else (2.5, -3.0))):
+        x, a = rng.standard_normal(shape), np.array(a)
+        _check_forward(forward, (x, a), a * x, _name(forward, "mul_const_forward"),
+                       mistakes=[("mul_const_forward_add", "multiply-by-a-constant gate computes a * x, not x + a.",
+                                  x + a)])
+        try:
+            check_layer(forward, backward, x, a, wrt=[0], names=["x", "a"], mistakes=mistakes, quiet=True,
+                        seed=k, reference=lambda x, a: a * x)
+        except CheckFailed as exc:
+            _constant_gradient(what, exc, "a")
+
+
+MAX_INTEGERS = {False: ([[3, -1, 4], [0, 2, -5]], [[1, 2, -2], [3, -4, 6]]),
+                True: ([[2, -3], [5, 0], [-1, 4]], [[-6, 1], [2, 3], [0, -2]])}
+
+
+def _max_integers(forward, backward, hidden):
+    """Integer x and y (no ties): the gradients must still be real numbers, dout routed."""
+    x, y = (np.array(v, dtype=np.int64) for v in MAX_INTEGERS[hidden])
+    fwd, bwd = _name(forward, "max_forward"), _name(backward, "max_backward")
+    context = f", for the integer arrays x = {x.tolist()}, y = {y.tolist()}"
+    result = call(forward, x.copy(), y.copy(), what=fwd)
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise CheckFailed(f"{fwd} must return (out, cache), a tuple of 2.", key="bad_return")
+    if not _same(result[0], np.maximum(x, y)):
+        raise CheckFailed(f"{fwd}{context}: out is not np.maximum(x, y).", key="forward_wrong")
+    dout = np.random.default_rng(362 if hidden else 361).standard_normal(x.shape)
+    grads = call(backward, dout.copy(), result[1], what=bwd)
+    if not isinstance(grads, (tuple, list)) or len(grads) != 2:
+        raise CheckFailed(f"{bwd} must return (dx, dy), one gradient per input.", key="wrong_count")
+    for name, got, won in (("dx", grads[0], x > y), ("dy", grads[1], y > x)):
+        check_answer(bwd, got, dout * won, name=name, of=name[1:], context=context)
 
 
 @EXERCISES.check("max_gate")
 def max_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 360)
-    x = rng.standard_normal((4, 3))
-    # y differs from x by at least 0.2 everywhere: no ties, no kinks within the finite-difference step
-    y = x + _away_from_zero(rng, (4, 3), 0.2, 1.0)
-    what = getattr(forward, "__name__", "max_forward")
-    try:
-        _check_forward(forward, (x, y), np.maximum(x, y), what,
-                       mistakes=[("max_forward_min", "max gate returned the smaller input.", np.minimum(x, y))])
-    except CheckFailed as exc:
-        if exc.key == "exception" and "truth value of an array" in str(exc):
-            raise CheckFailed(f"{what}: Python's max(x, y) compares whole arrays and fails; "
-                              f"np.maximum(x, y) takes the max entry by entry.", key="max_python_max") from None
-        raise
+    what = _name(forward, "max_forward")
 
     def larger(ev):
         x_, y_ = ev.inputs
@@ -384,13 +498,31 @@ def max_gate(forward, backward, *, hidden=False):
 
     mistakes = [
         like("max_both", "max gate: gradient sent to both inputs; only the larger one gets dout "
-                         "(max routes).", lambda ev: ev.dout),
+                         "(max routes).", lambda ev: ev.dout, hint=2),
         like("max_to_smaller", "max gate: gradient sent to the smaller input; it belongs to the "
-                               "larger one.", lambda ev: ev.dout * ~larger(ev)),
+                               "larger one.", lambda ev: ev.dout * ~larger(ev), hint=2),
         like("max_value", "max gate: dx = dout where x is the larger input, else 0; "
-                          "not the max value itself.", lambda ev: ev.dout * np.maximum(*ev.inputs)),
+                          "not the max value itself.", lambda ev: ev.dout * np.maximum(*ev.inputs), hint=2),
+        like("max_mask_only", "max gate: the mask says where each input won; multiply it by dout "
+                              "(downstream = upstream x local): dx = dout * (x > y).",
+             lambda ev: larger(ev).astype(float), hint=3),
     ]
-    check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True)
+    for k, shape in enumerate(_shapes(hidden)):
+        x = rng.standard_normal(shape)
+        # y differs from x by at least 0.2 everywhere: no ties, no kinks within the finite-difference step
+        y = x + _away_from_zero(rng, shape, 0.2, 1.0)
+        try:
+            _check_forward(forward, (x, y), np.maximum(x, y), what,
+                           mistakes=[("max_forward_min", "max gate returned the smaller input.", np.minimum(x, y))])
+        except CheckFailed as exc:
+            if exc.key == "exception" and "truth value of an array" in str(exc):
+                raise CheckFailed(f"{what}: Python's max(x, y) compares whole arrays and fails; "
+                                  f"np.maximum(x, y) takes the max entry by entry.", key="max_python_max",
+                                  hint=3) from None
+            raise
+        check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
+                    reference=np.maximum)
+    _max_integers(forward, backward, hidden)
 
 
 # --- 4. a branch ---------------------------------------------------------------------------
@@ -398,15 +530,25 @@ def max_gate(forward, backward, *, hidden=False):
 @EXERCISES.check("branch")
 def branch(forward, backward, *, hidden=False):
     rng = _rng(hidden, 400)
-    x = _uniform(rng, (4, 3), -1.5, 1.5)
-    _check_forward(forward, (x,), x * np.exp(x), getattr(forward, "__name__", "branch_forward"))
     says = ("forgetting that gradients add at a branch: x feeds both the multiply gate and the "
             "exp gate, so dx = (gradient through mul) + (gradient through exp).")
     mistakes = [
-        like("branch_not_summed", says, lambda ev: ev.dout * np.exp(ev.inputs[0])),
-        like("branch_not_summed", says, lambda ev: ev.dout * ev.inputs[0] * np.exp(ev.inputs[0])),
+        like("branch_not_summed", says, lambda ev: ev.dout * np.exp(ev.inputs[0]), hint=2),
+        like("branch_not_summed", says, lambda ev: ev.dout * ev.inputs[0] * np.exp(ev.inputs[0]), hint=2),
+        like("exp_not_chained", "exp_backward must receive the gradient that reached e, de (what "
+                                "mul_backward returned for its input e), not dout: the path through "
+                                "exp is dout -> mul -> exp -> x.",
+             lambda ev: 2 * ev.dout * np.exp(ev.inputs[0]), hint=3),
+        like("mul_unpacked_swapped", "you unpacked mul_backward's two gradients in the wrong order: "
+                                     "mul_forward(x, e) makes mul_backward return (dx, de), in the "
+                                     "order of mul_forward's arguments.",
+             lambda ev: ev.dout * ev.inputs[0] + ev.dout * np.exp(2 * ev.inputs[0]), hint=3),
     ]
-    check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True)
+    for k, shape in enumerate(_shapes(hidden)):
+        x = _uniform(rng, shape, -1.5, 1.5)
+        _check_forward(forward, (x,), x * np.exp(x), _name(forward, "branch_forward"))
+        check_layer(forward, backward, x, names=["x"], mistakes=mistakes, quiet=True, seed=k,
+                    reference=lambda x: x * np.exp(x))
 
 
 # --- 5. worked examples ----------------------------------------------------------------------
@@ -452,9 +594,9 @@ def _diagnose_example(what, mine, truth, variants, names, table="", context=""):
         raise CheckFailed(f"{what}{context}: the forward value {names[0]} is wrong "
                           f"(yours {float(mine[0]):.4g}, expected {float(truth[0]):.4g}).{tail}",
                           key="forward_wrong")
-    for key, sentence, wrong in variants:
+    for key, sentence, wrong, *hint in variants:
         if all(_same(m, w) for m, w in zip(mine[1:], wrong)):
-            raise CheckFailed(f"{what}{context}: {sentence}{tail}", key=key)
+            raise CheckFailed(f"{what}{context}: {sentence}{tail}", key=key, hint=(hint or [None])[0])
     bad = [n for n, m, t in zip(names[1:], mine[1:], truth[1:]) if relative_error(m, t) > VALUE_RTOL * 1e3]
     raise CheckFailed(f"{what}{context}: wrong gradient{'s' if len(bad) > 1 else ''}: {', '.join(bad)}.{tail}",
                       key="wrong_values")
@@ -462,6 +604,11 @@ def _diagnose_example(what, mine, truth, variants, names, table="", context=""):
 
 def _fmt(values):
     return ", ".join(f"{v + 0.0:.2f}" for v in np.ravel(values))     # + 0.0: no "-0.00" for an exact -0
+
+
+def _v(key, sentence, wrong, hint=None):
+    """A worked example's named variant: (key, sentence, wrong values, the hint that addresses it)."""
+    return key, sentence, wrong, hint
 
 
 def _simple_variants(q, z):
@@ -481,30 +628,43 @@ def _simple_variants(q, z):
     else:
         dropped = ("add_dropped", "add gate: both x and y get the upstream gradient df/dq (add distributes).")
     return [
-        swapped + ([q, q, z],),
-        dropped + ([z, 0.0 * z, q],),
-        ("add_not_chained", "add_backward was given 1 as its upstream gradient; give it dq = df/dq, "
-                            "what mul_backward returned for q (downstream = upstream x local).", [1.0, 1.0, q]),
-        ("zero_start", "start the backward pass with df/df = 1 (the upstream gradient of the output).",
-         [0.0, 0.0, 0.0]),
+        _v(*swapped, [q, q, z], hint=2),
+        _v(*dropped, [z, 0.0 * z, q], hint=2),
+        _v("add_not_chained", "add_backward was given 1 as its upstream gradient; give it dq = df/dq, "
+                            "what mul_backward returned for q (downstream = upstream x local).", [1.0, 1.0, q], hint=2),
+        _v("zero_start", "start the backward pass with df/df = 1 (the upstream gradient of the output).",
+         [0.0, 0.0, 0.0], hint=1),
     ]
+
+
+SEED_SIMPLE = (-2.0, 5.0, -4.0)
+# The seed's point, then one with other numbers (integers, as a learner may type them), where
+# the seed's own numbers would be wrong; hidden: two more.
+SIMPLE_POINTS = {False: [SEED_SIMPLE, (3, -5, 4)], True: [(3.0, -1.5, 2.0), (-1, 4, -2)]}
 
 
 @EXERCISES.check("simple_example", uses=("add_gate", "mul_gate"))
 def simple_example(fn, *, hidden=False):
-    x, y, z = (3.0, -1.5, 2.0) if hidden else (-2.0, 5.0, -4.0)
     what = getattr(fn, "__name__", "simple_example")
     names = ["f", "df/dx", "df/dy", "df/dz"]
-    mine = _numbers(call(fn, x, y, z, what=what), what, names, [()] * 4, ["a single number"] * 4)
-    q = x + y
-    truth = [q * z, z, z, q]                                  # f = (x + y) z
-    table = "" if hidden else (
-        f"  seed (CS231n lecture 4, as in the Korean notes): f = -12, df/dx = -4, df/dy = -4, df/dz = 3\n"
-        f"  yours:                                           f = {_fmt(mine[0])}, df/dx = {_fmt(mine[1])}, "
-        f"df/dy = {_fmt(mine[2])}, df/dz = {_fmt(mine[3])}")
-    _diagnose_example(what, mine, truth, _simple_variants(q, z), names, table)
-    if table:
-        print(table)
+    shown = ""
+    for x, y, z in SIMPLE_POINTS[hidden]:
+        mine = _numbers(call(fn, x, y, z, what=what), what, names, [()] * 4, ["a single number"] * 4)
+        q = x + y
+        truth = [q * z, z, z, q]                                  # f = (x + y) z
+        seed_point = (x, y, z) == SEED_SIMPLE
+        table = "" if not seed_point else (
+            f"  seed (CS231n lecture 4, as in the Korean notes): f = -12, df/dx = -4, df/dy = -4, df/dz = 3\n"
+            f"  yours:                                           f = {_fmt(mine[0])}, df/dx = {_fmt(mine[1])}, "
+            f"df/dy = {_fmt(mine[2])}, df/dz = {_fmt(mine[3])}")
+        context = "" if seed_point else f", at x = {x}, y = {y}, z = {z}"
+        if not seed_point and all(_same(m, v) for m, v in zip(mine, (-12.0, -4.0, -4.0, 3.0))):
+            raise CheckFailed(f"{what}{context}: you returned the seed's numbers (-12, -4, -4, 3) at another "
+                              f"point: compute them from x, y and z with your gates.", key="hard_coded", hint=1)
+        _diagnose_example(what, mine, truth, _simple_variants(q, z), names, table, context)
+        shown = shown or table
+    if shown:
+        print(shown)
 
 
 def _neuron_truth(w, x):
@@ -523,42 +683,50 @@ def _neuron_variants(w, x, shortcut):
         return [df_dz * dz_dw, df_dz * dz_dx]
 
     swapped = [local * np.array([w[0], w[1], 1.0]), local * np.array([x[0], x[1]])]
-    rows = [("missing_sigmoid_derivative", "you forgot the sigmoid derivative: dz/dw must be multiplied "
-                                           "by df/dz = sigma(z)(1 - sigma(z)).", [dz_dw, dz_dx])]
+    if shortcut:
+        rows = [_v("missing_sigmoid_derivative", "you forgot the sigmoid derivative: dz/dw must be multiplied "
+                                               "by df/dz = sigma(z)(1 - sigma(z)), which sigmoid_backward(1.0, "
+                                               "its cache) returns.", [dz_dw, dz_dx], hint=1)]
+    else:
+        rows = [_v("missing_sigmoid_derivative", "your gradients are those of z = w0 x0 + w1 x1 + w2 alone: "
+                                               "the local gradients of the four gates after z never reached "
+                                               "them. Give each backward call the gradient the call before it "
+                                               "returned (not 1.0): dd = reciprocal_backward(1.0, ...), then "
+                                               "de = add_const_backward(dd, ...), and so on.", [dz_dw, dz_dx], hint=1)]
     if _passed("mul_gate"):
-        rows.append(("mul_unpacked_swapped",
+        rows.append(_v("mul_unpacked_swapped",
                      "you unpacked mul_backward's two gradients in the wrong order: mul_forward(w0, x0) "
                      "makes mul_backward return (df/dw0, df/dx0), in the order of mul_forward's "
-                     "arguments (your multiply gate passed its own check).", swapped))
+                     "arguments (your multiply gate passed its own check).", swapped, hint=2))
     else:
         rows.append(("mul_not_swapped", "multiply gate: you did not swap the inputs (df/dw0 = x0 * df/dz, "
                                         "df/dx0 = w0 * df/dz).", swapped))
     if shortcut:
-        rows.append(("sigmoid_backward_got_z",
+        rows.append(_v("sigmoid_backward_got_z",
                      "sigmoid_backward needs the cached output s = sigma(z), not z: pass it the cache "
                      "sigmoid_forward returned (you passed z, and z (1 - z) is not the sigmoid's "
-                     "derivative).", through(z * (1.0 - z))))
+                     "derivative).", through(z * (1.0 - z)), hint=2))
         return rows
     if _passed("reciprocal_gate", "mul_const_gate"):
-        rows.append(("sign_flipped", "every gradient has the wrong sign, and your 1/x and ×(-1) gates "
+        rows.append(_v("sign_flipped", "every gradient has the wrong sign, and your 1/x and ×(-1) gates "
                                      "passed their checks: is a backward call missing? Without "
                                      "mul_const_backward (the ×(-1) gate) the sign never flips back.",
-                     through(-local)))
+                     through(-local), hint=1))
     else:
         rows.append(("sign_flipped", "every gradient has the wrong sign: check the minus of the 1/x gate "
                                      "(-1/x^2) and the * (-1) gate.", through(-local)))
     if _passed("exp_gate"):
-        rows.append(("exp_skipped", "you skipped exp_backward: your df/dz is sigma(z)^2 instead of "
+        rows.append(_v("exp_skipped", "you skipped exp_backward: your df/dz is sigma(z)^2 instead of "
                                     "sigma(z)(1 - sigma(z)). Pass the gradient through every gate: "
-                                    "dn = exp_backward(de, exp_cache).", through(s * s)))
+                                    "dn = exp_backward(de, exp_cache).", through(s * s), hint=1))
     else:
         rows.append(("exp_passthrough", "exp gate: you passed the upstream gradient through; multiply it by "
                                         "exp(x) (your df/dz is sigma(z)^2 instead of sigma(z)(1 - sigma(z))).",
                      through(s * s)))
     if _passed("reciprocal_gate"):
-        rows.append(("reciprocal_skipped", "you skipped reciprocal_backward: the backward pass starts at the "
+        rows.append(_v("reciprocal_skipped", "you skipped reciprocal_backward: the backward pass starts at the "
                                            "last gate, dd = reciprocal_backward(1.0, its cache), and goes "
-                                           "through every gate in reverse order.", through(-np.exp(-z))))
+                                           "through every gate in reverse order.", through(-np.exp(-z)), hint=1))
     else:
         rows.append(("reciprocal_passthrough", "1/x gate: you passed the upstream gradient through; its local "
                                                "gradient is -1/x^2.", through(-np.exp(-z))))
@@ -614,31 +782,72 @@ def _sigmoid_points(hidden):
     return x
 
 
-@EXERCISES.check("sigmoid")
-def sigmoid(fn, *, hidden=False):
-    x = _sigmoid_points(hidden)
-    what = getattr(fn, "__name__", "sigmoid")
-    got = call(fn, x.copy(), what=what)
+# Then integers (an output started from np.zeros_like(x) would be truncated) and a single
+# number (np.float64, as neuron_shortcut passes z): code that indexes x with a mask fails there.
+SIGMOID_MORE = {False: [np.array([-1000, -3, 0, 2, 745, 40]), np.float64(-3.5)],
+                True: [np.array([[-800, 5], [0, -2], [1000, 1]]), np.float64(4.25)]}
+
+OVERFLOW = ("{what}: np.exp overflowed for x around 1000 (a RuntimeWarning; nbgrader gives 0 points to a "
+            "cell that prints one). exp(-x) overflows for large negative x, exp(x) for large positive x, "
+            "and np.where evaluates both of its branches everywhere: compute exp only of -|x| "
+            "(np.exp(-np.abs(x)) is at most 1), and build both forms from it.")
+
+
+def _sigmoid_case(fn, x, what):
+    given = x.copy() if isinstance(x, np.ndarray) else x
+    scalar = not isinstance(x, np.ndarray)
+    where = (f" for the single number x = {float(x):g} (np.float64)" if scalar
+             else f" for x of shape {x.shape}" + (" (integers)" if np.issubdtype(x.dtype, np.integer) else ""))
     try:
-        got = np.asarray(got, dtype=np.float64)
+        got = call(fn, given, what=what)
+    except CheckFailed as exc:
+        if exc.key == "warning" and "overflow" in str(exc):
+            raise CheckFailed(OVERFLOW.format(what=what), key="sigmoid_overflow", hint=2) from None
+        if exc.key == "exception" and "math module" in str(exc):
+            _math_module(exc, what, hint=3)
+        if scalar and exc.key == "exception":
+            raise CheckFailed(f"{what} failed{where}: {str(exc).splitlines()[0]}. Exercise 16 calls "
+                              f"sigmoid on single numbers: use operations that work on a number as on an "
+                              f"array (np.where, np.exp, np.abs), or start with x = np.asarray(x, dtype=float).",
+                              key="scalar_input", hint=3) from None
+        raise
+    if not scalar and not np.array_equal(given, x):
+        raise CheckFailed(f"{what} changed its input x in place; build a new array instead "
+                          f"(out = ..., not x[...] = ...).", key="mutated_input")
+    try:
+        arr = np.asarray(got)
+        values = arr.astype(np.float64)
     except (TypeError, ValueError):
         raise CheckFailed(f"{what} must return an array of numbers.", key="bad_return") from None
-    if got.shape != x.shape:
-        raise CheckFailed(f"{what}: output has shape {got.shape}, expected {x.shape} "
-                          f"(sigmoid works entry by entry).", key="wrong_shape")
-    if not np.all(np.isfinite(got)):
-        raise CheckFailed(f"{what}: the output contains nan or inf for large |x|: rewrite it so "
-                          f"that exp only sees numbers <= 0, e.g. np.exp(-np.abs(x)).", key="non_finite")
     want = _sigmoid(x)
+    if values.shape != want.shape:
+        raise CheckFailed(f"{what}: output has shape {values.shape}, expected {want.shape}{where} "
+                          f"(sigmoid works entry by entry).", key="wrong_shape")
+    if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
+        raise CheckFailed(f"{what}{where}: the output has integer dtype {arr.dtype}, so every value was cut to "
+                          f"0 or 1. Did you fill np.zeros_like(x) (or np.empty_like(x)) of an integer x? "
+                          f"Start from a float array: np.zeros(np.shape(x)), or x = np.asarray(x, dtype=float).",
+                          key="integer_dtype", hint=3)
+    if not np.all(np.isfinite(values)):
+        raise CheckFailed(f"{what}: the output contains nan or inf for large |x|: rewrite it so "
+                          f"that exp only sees numbers <= 0, e.g. np.exp(-np.abs(x)).", key="non_finite", hint=2)
     # atol: formulas such as 0.5 * (1 + tanh(x / 2)) are correct but only to ~1e-16 absolute
-    if np.allclose(got, want, rtol=1e-9, atol=1e-15):
+    if np.allclose(values, want, rtol=1e-9, atol=1e-15):
         return
-    if np.allclose(got, _sigmoid(-x), rtol=1e-9, atol=1e-15):
+    if np.allclose(values, _sigmoid(-np.asarray(x, dtype=np.float64)), rtol=1e-9, atol=1e-15):
         raise CheckFailed(f"{what}: you computed 1 / (1 + exp(x)) = sigma(-x); the exponent is -x.",
                           key="sigmoid_sign")
-    bad = np.argmax(np.abs(got - want) / np.maximum(np.abs(want), 1e-300))
-    raise CheckFailed(f"{what}: wrong value at x = {x.flat[bad]:g}: yours {got.flat[bad]:.6g}, "
-                      f"expected {want.flat[bad]:.6g}.", key="wrong_values")
+    flat_x, flat_got, flat_want = (np.ravel(np.asarray(v, dtype=np.float64)) for v in (x, values, want))
+    bad = np.argmax(np.abs(flat_got - flat_want) / np.maximum(np.abs(flat_want), 1e-300))
+    raise CheckFailed(f"{what}: wrong value at x = {flat_x[bad]:g}: yours {flat_got[bad]:.6g}, "
+                      f"expected {flat_want[bad]:.6g}.", key="wrong_values")
+
+
+@EXERCISES.check("sigmoid")
+def sigmoid(fn, *, hidden=False):
+    what = getattr(fn, "__name__", "sigmoid")
+    for x in [_sigmoid_points(hidden)] + SIGMOID_MORE[hidden]:
+        _sigmoid_case(fn, x, what)
 
 
 @EXERCISES.check("sigmoid_backward")
@@ -653,20 +862,20 @@ def sigmoid_backward(backward, *, hidden=False):
     s_of = _sigmoid
     mistakes = [
         like("missing_sigmoid_derivative", "you forgot the sigmoid derivative: dx = dout * s * (1 - s).",
-             lambda ev: ev.dout),
+             lambda ev: ev.dout, hint=2),
         like("sigma_of_cache", "sigmoid_backward used sigma(cache): the cache already holds "
                                "s = sigma(x); use it directly: dx = dout * s * (1 - s).",
-             lambda ev: ev.dout * s_of(s_of(ev.inputs[0])) * (1 - s_of(s_of(ev.inputs[0])))),
+             lambda ev: ev.dout * s_of(s_of(ev.inputs[0])) * (1 - s_of(s_of(ev.inputs[0]))), hint=1),
         like("sigma_of_dout", "sigmoid_backward used sigma(dout); the local gradient comes from the "
                               "cached output s: dx = dout * s * (1 - s).",
-             lambda ev: ev.dout * s_of(ev.dout) * (1 - s_of(ev.dout))),
+             lambda ev: ev.dout * s_of(ev.dout) * (1 - s_of(ev.dout)), hint=1),
         like("sigma_of_dout", "sigmoid_backward used sigma(dout); the local gradient comes from the "
                               "cached output s: dx = dout * s * (1 - s).",
-             lambda ev: s_of(ev.dout) * (1 - s_of(ev.dout))),
+             lambda ev: s_of(ev.dout) * (1 - s_of(ev.dout)), hint=1),
         like("missing_one_minus", "the sigmoid derivative is s * (1 - s); a factor is missing.",
-             lambda ev: ev.dout * s_of(ev.inputs[0])),
+             lambda ev: ev.dout * s_of(ev.inputs[0]), hint=2),
         like("missing_one_minus", "the sigmoid derivative is s * (1 - s); a factor is missing.",
-             lambda ev: ev.dout * (1 - s_of(ev.inputs[0]))),
+             lambda ev: ev.dout * (1 - s_of(ev.inputs[0])), hint=2),
     ]
     check_layer(sigmoid_reference_forward, backward, x, names=["x"], mistakes=mistakes,
                 seed=13 if hidden else 12, quiet=True)
@@ -679,4 +888,4 @@ def sigmoid_backward(backward, *, hidden=False):
     got = np.asarray(got[0] if isinstance(got, (tuple, list)) else got, dtype=np.float64)
     if got.shape != big.shape or not np.all(np.isfinite(got)) or not np.allclose(got, dout * s * (1 - s), atol=1e-15):
         raise CheckFailed(f"{what}: for |x| up to 1000 the gradient must be finite and ~0; "
-                          f"yours is {got.ravel()[:6]}.", key="unstable_backward")
+                          f"yours is {got.ravel()[:6]}.", key="unstable_backward", hint=1)

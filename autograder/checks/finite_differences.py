@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import Mistake, like
+from ..catalog import SAME
 from ..check import check_answer, check_grad
 from ..compare import relative_error as course_relative_error
 from ..guard import CheckFailed, call
@@ -9,6 +10,7 @@ from . import Exercises
 
 EXERCISES = Exercises("00_finite_differences", [
     ("central_difference", "Central-difference derivative of a scalar function", 2),
+    ("convergence_order", "The order of a difference formula, measured", 1),
     ("numerical_gradient", "Numerical gradient of a function of an array", 3),
     ("relative_error", "The course's relative error", 2),
     ("cauchy_loss_grad", "Your first analytic gradient, checked numerically", 1),
@@ -20,11 +22,13 @@ def _cube(t):
     return t ** 3
 
 
-# (label, f, exact derivative, x, h) — h=None means "call with the default h".
+# (label, f, exact derivative, x, h) — h=None means "call with the default h".  The visible
+# cases include an integer x (a learner may start from one) and functions other than sin (a
+# hard-coded np.sin passes the first case only).
 CD_CASES = {
     False: [("sin", np.sin, np.cos, 0.7, 1e-2),
             ("exp", np.exp, np.exp, -1.3, 1e-3),
-            ("t**3", _cube, lambda t: 3 * t ** 2, 2.5, 0.1),
+            ("t**3", _cube, lambda t: 3 * t ** 2, 2, 0.1),
             ("sin", np.sin, np.cos, 0.7, None)],
     True: [("tanh", np.tanh, lambda t: 1 - np.tanh(t) ** 2, 0.3, 0.05),
            ("log", np.log, lambda t: 1 / t, 2.0, 1e-2),
@@ -53,28 +57,37 @@ def _otherwise(sentence):
     return Mistake("wrong_values", sentence, lambda ev: True)
 
 
+def _of_sin(ev):
+    """The central difference of np.sin at the same x and h: a hard-coded sin (nan when f is sin)."""
+    f, x, h = ev.inputs[:3]
+    return np.nan if f is np.sin else _fd(np.sin, x, h, "central")
+
+
 CD_MISTAKES = [
     like("forward_difference",
          "this is the forward difference (f(x+h) - f(x)) / h; the central difference "
          "uses the two points x+h and x-h: (f(x+h) - f(x-h)) / (2h).",
-         lambda ev: _fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "forward")),
+         lambda ev: _fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "forward"), hint=1),
     like("backward_difference",
          "this is the backward difference (f(x) - f(x-h)) / h; use (f(x+h) - f(x-h)) / (2h).",
-         lambda ev: _fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "backward")),
+         lambda ev: _fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "backward"), hint=1),
     like("divided_by_h",
          "you divided by h, but x-h and x+h are 2h apart: divide by 2h.",
-         lambda ev: _fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "over_h")),
+         lambda ev: _fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "over_h"), hint=2),
     like("ignores_h",
          "your result does not use the h it was given (it matches h = 1e-5): use the argument h.",
          lambda ev: _fd(ev.inputs[0], ev.inputs[1], 1e-5, "central") if ev.inputs[2] != 1e-5 else np.nan),
+    like("ignores_f",
+         "your result is the central difference of np.sin, not of the function f it was given: "
+         "evaluate f itself, f(x + h) and f(x - h).", _of_sin),
     like("precedence",
          "`/ 2*h` divides by 2 and then MULTIPLIES by h (Python reads it left to right): "
          "write / (2 * h).",
-         lambda ev: _fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "precedence")),
+         lambda ev: _fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "precedence"), hint=3),
     like("sign_flipped",
          "the result has the wrong sign: the central difference is (f(x+h) - f(x-h)) / (2h), "
          "with f(x+h) first.",
-         lambda ev: -_fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "central")),
+         lambda ev: -_fd(ev.inputs[0], ev.inputs[1], ev.inputs[2], "central"), hint=3),
     # the default-h case comes last, so reaching it means every explicit h was used right
     Mistake("wrong_default_h",
             "your result is right for every h the check passed, but not with the default: the "
@@ -98,6 +111,77 @@ def central_difference(fn, *, hidden=False):
             expected, rtol, where = _fd(f, x, h, "central"), 1e-9, f", for f = {label} at x = {x}, h = {h}"
         check_answer("central_difference", raw, expected, name="the result", rtol=rtol,
                      mistakes=CD_MISTAKES, inputs=(f, x, used_h, h is None), context=where)
+
+
+def _five_point(f, x, h):
+    """A fourth-order formula, (-f(x+2h) + 8f(x+h) - 8f(x-h) + f(x-2h)) / 12h: an order the
+    learner has not been told, so only a measurement can give it."""
+    return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
+
+
+def _error(estimate, f, df, x, h):
+    return abs(estimate(f, x, h) - df(x))
+
+
+def _order(estimate, f, df, x, h, small=10.0):
+    """log10(E(h) / E(h / small)): the right answer with small = 10."""
+    return np.log10(_error(estimate, f, df, x, h) / _error(estimate, f, df, x, h / small))
+
+
+def _estimates_ratio(ev):
+    estimate, f, df, x, h = ev.inputs
+    return np.log10(abs(estimate(f, x, h) / estimate(f, x, h / 10)))
+
+
+def _central(f, x, h):
+    return _fd(f, x, h, "central")
+
+
+def _forward(f, x, h):
+    return _fd(f, x, h, "forward")
+
+
+# (label, the formula given to the learner's function, f, f', x, h): truncation-dominated steps,
+# formulas of orders 2, 1 and 4 (hidden: 1, 2, 4 at other points), so no constant passes.
+ORDER_CASES = {
+    False: [("the central difference", _central, "sin", np.sin, np.cos, 0.7, 1e-2),
+            ("the forward difference", _forward, "exp", np.exp, np.exp, -1.3, 1e-2),
+            ("a five-point formula", _five_point, "exp", np.exp, np.exp, 0.5, 0.2)],
+    True: [("the forward difference", _forward, "sin", np.sin, np.cos, 1.1, 1e-2),
+           ("the central difference", _central, "exp", np.exp, np.exp, 0.3, 2e-2),
+           ("a five-point formula", _five_point, "sin", np.sin, np.cos, -0.4, 0.3)],
+}
+
+ORDER_MISTAKES = [
+    like("ratio_inverted", "the ratio is upside down: with E proportional to h^p, E(h) / E(h/10) = 10^p, "
+                           "so the larger error, E(h), goes on top (yours is -p).",
+         lambda ev: -_order(*ev.inputs), hint=2),
+    like("natural_log", "np.log is the natural logarithm: the steps differ by a factor 10, so p is "
+                        "log10(E(h) / E(h/10)), np.log10 (or np.log(ratio) / np.log(10)).",
+         lambda ev: np.log(10.0) * _order(*ev.inputs), hint=2),
+    like("wrong_step", "the second step must be h / 10, ten times SMALLER; yours compares E(10 h) with "
+                       "E(h).", lambda ev: _order(ev.inputs[0], *ev.inputs[1:4], 10 * ev.inputs[4]), hint=2),
+    like("not_errors", "compare the ERRORS |estimate - f'(x)|, not the estimates themselves: two "
+                       "estimates of the same derivative are nearly equal, so their ratio is about 1.",
+         _estimates_ratio, hint=1),
+    like("ignores_estimate", "your result does not use the formula `estimate` it was given (it matches the "
+                             "central difference): call estimate(f, x, h) and estimate(f, x, h / 10).",
+         lambda ev: np.nan if ev.inputs[0] is _central else _order(_central, *ev.inputs[1:]), hint=3),
+    _otherwise("the result is not log10(E(h) / E(h/10)) with E(step) = |estimate(f, x, step) - df(x)|: "
+               "compare your code with that formula term by term."),
+]
+
+
+@EXERCISES.check("convergence_order", uses=("central_difference",))
+def convergence_order(fn, *, hidden=False):
+    for label, estimate, name, f, df, x, h in ORDER_CASES[hidden]:
+        raw = call(fn, estimate, f, df, x, h, what="convergence_order")
+        # rtol 1e-6: right answers written another way (h * 0.1 for h / 10, np.log(r) / np.log(10))
+        # differ by up to 2.7e-9 relative here (the five-point formula's small error at h / 10 is
+        # sensitive to the last bit of the step); the named mistakes are off by factors of 2 or more
+        check_answer("convergence_order", raw, _order(estimate, f, df, x, h), name="p", rtol=1e-6,
+                     mistakes=ORDER_MISTAKES, inputs=(estimate, f, df, x, h),
+                     context=f", for {label} of f = {name} at x = {x}, h = {h}")
 
 
 def _gradient_case(shape, seed):
@@ -158,6 +242,35 @@ def _simulate(f, x, h=1e-5, kind="central"):
     return g
 
 
+def _two_index_loops(f, x, h=1e-5, style="copy"):
+    """What two nested loops over x.shape[0] and x.shape[1] compute on an array of 3 dimensions:
+    x[i, j] is a whole row there, moved at once; style "copy" moves copies (xp[i, j] += h),
+    style "old" writes x[i, j] = old + h, old - h, old with old = x[i, j], a view of that row."""
+    x = np.array(x, dtype=np.float64)
+    g = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            if style == "copy":
+                xp, xm = x.copy(), x.copy()
+                xp[i, j] += h
+                xm[i, j] -= h
+                g[i, j] = (f(xp) - f(xm)) / (2 * h)
+            else:
+                old = x[i, j]
+                x[i, j] = old + h
+                fp = f(x)
+                x[i, j] = old - h
+                fm = f(x)
+                x[i, j] = old
+                g[i, j] = (fp - fm) / (2 * h)
+    return g
+
+
+FIXED_NDIM = ("your loops assume a 2-D array (x[i, j] with i < x.shape[0], j < x.shape[1]); x here has "
+              "shape {shape}. Visit every index of an array of any number of dimensions with "
+              "`for idx in np.ndindex(x.shape):` and move x[idx].")
+
+
 def _row_gradient(f, x, h=1e-5):
     """What a loop over range(len(x)) computes: one number per row, repeated along it."""
     x = np.array(x, dtype=np.float64)
@@ -191,21 +304,31 @@ def _fine_on_floats(ev):
 def _ng_mistakes():
     def sim(kind, h=None):
         return lambda ev: _simulate(ev.inputs[0], ev.inputs[1], ev.inputs[4] if h is None else h, kind)
+
+    def two_loops(style):
+        def test(ev):
+            x = ev.inputs[1]
+            if x.ndim != 3:
+                return False
+            wrong = _two_index_loops(ev.inputs[0], x, ev.inputs[4], style)
+            return wrong.shape == ev.yours.shape and course_relative_error(ev.yours, wrong) <= SAME
+        return Mistake("fixed_ndim", FIXED_NDIM, test, details=lambda ev: {"shape": ev.inputs[1].shape}, hint=2)
+
     return [
         like("forward_difference",
              "you used the forward difference (f(x+h) - f(x)) / h; use the central difference "
-             "(f(x+h) - f(x-h)) / (2h) for each entry.", sim("forward")),
-        like("entry_not_restored", NOT_RESTORED, sim("minus_last")),
-        like("entry_not_restored", NOT_RESTORED, sim("plus_last")),
+             "(f(x+h) - f(x-h)) / (2h) for each entry.", sim("forward"), hint=1),
+        like("entry_not_restored", NOT_RESTORED, sim("minus_last"), hint=2),
+        like("entry_not_restored", NOT_RESTORED, sim("plus_last"), hint=2),
         Mistake("all_zeros",
                 "the gradient is all zeros: f(x + h e_i) and f(x - h e_i) came out equal, or nothing "
                 "was written into the gradient. If you wrote `xp = x` and `xm = x`, those are the same "
                 "array as x (no copy), so both moves land on it before f is called: use x.copy().",
-                lambda ev: not np.any(ev.yours)),
+                lambda ev: not np.any(ev.yours), hint=3),
         like("aliased_copy",
              "f(x - h e_i) was evaluated at x itself: `xp = x` does not copy an array, so xp and xm "
              "are x, and the -h undid the +h. Copy with xp = x.copy(), or set x[i] = old + h, then "
-             "old - h, then old.", sim("aliased")),
+             "old - h, then old.", sim("aliased"), hint=3),
         like("precedence",
              "`/ 2*h` divides by 2 and then MULTIPLIES by h (Python reads it left to right): "
              "write / (2 * h).", sim("precedence")),
@@ -216,20 +339,23 @@ def _ng_mistakes():
              "every entry got the same number: you moved all of x at once. Perturb ONE entry "
              "x[i] at a time, keep the others fixed, then put x[i] back.",
              lambda ev: np.full(ev.want, (ev.inputs[0](ev.inputs[1] + ev.inputs[4])
-                                          - ev.inputs[0](ev.inputs[1] - ev.inputs[4])) / (2 * ev.inputs[4]))),
+                                          - ev.inputs[0](ev.inputs[1] - ev.inputs[4])) / (2 * ev.inputs[4])),
+             hint=1),
         like("whole_rows",
              "you moved whole rows at once: on a 2-D array x[i] is a row. Visit every entry with "
              "`for idx in np.ndindex(x.shape):` and perturb x[idx].",
-             lambda ev: _row_gradient(ev.inputs[0], ev.inputs[1], ev.inputs[4])),
+             lambda ev: _row_gradient(ev.inputs[0], ev.inputs[1], ev.inputs[4]), hint=2),
+        two_loops("copy"),
+        two_loops("old"),
         Mistake("float32",
                 "the gradient is float32: single precision leaves only ~7 digits, too few for a "
                 "finite difference (notebook section 2). Work in float64: x = np.array(x, dtype=float).",
-                lambda ev: np.asarray(ev.raw).dtype == np.float32),
+                lambda ev: np.asarray(ev.raw).dtype == np.float32, hint=3),
         Mistake("integer_input",
                 "integer array: the perturbation was truncated (x[i] += 1e-5 on an int array is cut "
                 "back to an integer, so f is not evaluated at x + h e_i): work on a float copy, "
                 "x = np.array(x, dtype=float). Your function is right on the same x given as floats.",
-                _fine_on_floats),
+                _fine_on_floats, hint=3),
     ]
 
 
@@ -238,10 +364,12 @@ def _central_gradient(f, x, h):
     return _simulate(f, x, h, "central")
 
 
-# (shape, seed, integer point or None, h or None for the default)
+# (shape, seed, integer point or None, h or None for the default).  Visible and hidden: arrays
+# of different numbers of dimensions (no two axes of the same length), an integer point, an
+# explicit h and the default.
 NG_CASES = {
-    False: [((3, 4), 3, None, 1e-3), ((2, 3), 4, [[2, -1, 3], [-2, 1, 4]], None)],
-    True: [((2, 3, 2), 7, None, 2e-3), ((3, 2), 8, [[1, -3], [2, 0], [-1, 5]], None)],
+    False: [((3, 4), 3, None, 1e-3), ((2, 3), 4, [[2, -1, 3], [-2, 1, 4]], None), ((4, 2, 3), 5, None, 2e-3)],
+    True: [((5,), 7, None, 2e-3), ((3, 2), 8, [[1, -3], [2, 0], [-1, 5]], None), ((2, 4, 3), 9, None, 1e-3)],
 }
 
 
@@ -255,11 +383,17 @@ def numerical_gradient(fn, *, hidden=False):
         kind = "an integer" if integer_point is not None else "a float"
         given = point.copy()
         args = (f, given) if h is None else (f, given, h)
-        raw = call(fn, *args, what="numerical_gradient")
+        try:
+            raw = call(fn, *args, what="numerical_gradient")
+        except CheckFailed as exc:
+            if exc.key == "exception" and "IndexError" in str(exc) and point.ndim != 2:
+                raise CheckFailed(f"numerical_gradient raised IndexError for an array of shape {point.shape}: "
+                                  + FIXED_NDIM.format(shape=point.shape), key="fixed_ndim", hint=2) from None
+            raise
         if not np.array_equal(given, point):
             raise CheckFailed("numerical_gradient changed x: after perturbing x[i], put the original "
                               "value back (or work on a copy), so that each entry is measured at the "
-                              "same point.", key="x_not_restored")
+                              "same point.", key="x_not_restored", hint=3)
         if h is None:
             # the default h: the answer must be the gradient itself (the central difference at
             # h = 1e-5 is within ~1e-10 of it), to 1e-7
@@ -275,18 +409,27 @@ def numerical_gradient(fn, *, hidden=False):
 # Each case separates some of the wrong formulas below from the right one: an entry near 0
 # (entrywise ratios), a largest magnitude that is negative (max without abs), differences of
 # mixed sign (max(a - b) without abs), a tiny pair (the floor), equal arrays.
+# Then: integer arrays, 0-d arrays (one number: Python's max() cannot iterate over them), and a
+# floor other than the default (a floor written as 1e-3 in the body instead of the argument).
+# A case with a third entry passes it as the floor.
 RE_CASES = {
     False: [(np.array([1.0, 2.0, 3.0]), np.array([1.2, 1.7, 3.05])),
             (np.array([[1e-3, -2.0], [4.0, 0.5]]), np.array([[1.1e-3, -2.0], [3.9, 0.5]])),
             (np.array([-5.0, 2.0]), np.array([5.0, 2.0])),
             (np.array([-4.0, 1.0, 0.5]), np.array([-3.0, 1.5, 0.5])),
             (np.array([2e-9, 1e-9]), np.array([1e-9, 1e-9])),
-            (np.array([0.25]), np.array([0.25]))],
+            (np.array([0.25]), np.array([0.25])),
+            (np.array([3, -1, 2, 0]), np.array([3, 1, 2, 1])),
+            (np.array(2.0), np.array(2.5)),
+            (np.array([2e-9, 1e-9]), np.array([1e-9, 1e-9]), 1e-8)],
     True: [(np.array([[3.0, -1.0], [0.0, 2.0]]), np.array([[2.0, -1.0], [0.0, 2.6]])),
            (np.array([0.5, -2.0, 1.0]), np.array([0.7, -2.5, 1.0])),
            (np.array([1e-6, 0.0, -3e-6]), np.array([0.0, 1e-6, -3e-6])),
            (np.array([-6.0, 0.02, 1.0]), np.array([-5.5, 0.025, 1.2])),
-           (np.array([100.0, -200.0]), np.array([100.5, -199.0]))],
+           (np.array([100.0, -200.0]), np.array([100.5, -199.0])),
+           (np.array([[4, 0, -2], [1, 5, 3]]), np.array([[4, 1, -2], [1, 3, 3]])),
+           (np.array(-1.5), np.array(-1.0)),
+           (np.array([3e-7, -1e-7]), np.array([1e-7, -1e-7]), 1e-5)],
 }
 
 
@@ -294,40 +437,39 @@ def _mx(v):
     return float(np.max(np.abs(v)))
 
 
-# (key, the formula as the learner wrote it, the wrong answer); the floor is 1e-3 unless the
-# form says otherwise (1e-8 is CS231n's gradient-check helper).
-_F = 1e-3
+# (key, the formula as the learner wrote it, the wrong answer of (a, b, floor)); 1e-8 is
+# CS231n's gradient-check helper.
 RE_VARIANTS = [
     ("no_abs", "max(a - b) without the absolute value",
-     lambda a, b: np.max(a - b) / max(_mx(a), _mx(b), _F)),
+     lambda a, b, F: np.max(a - b) / max(_mx(a), _mx(b), F)),
     ("entrywise", "max_i |a_i - b_i| / max(|a_i|, |b_i|, floor)",
-     lambda a, b: np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), _F))),
+     lambda a, b, F: np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), F))),
     ("entrywise", "max_i |a_i - b_i| / max(|a_i| + |b_i|, floor)",
-     lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), _F))),
+     lambda a, b, F: np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), F))),
     ("entrywise", "max_i |a_i - b_i| / max(|a_i| + |b_i|, 1e-8), CS231n's rel_error",
-     lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8))),
+     lambda a, b, F: np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8))),
     ("entrywise", "max_i |a_i - b_i| / (|a_i| + |b_i| + floor)",
-     lambda a, b: np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + _F))),
+     lambda a, b, F: np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + F))),
     ("entrywise", "max_i |a_i - b_i| / max(|b_i|, floor)",
-     lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(b), _F))),
+     lambda a, b, F: np.max(np.abs(a - b) / np.maximum(np.abs(b), F))),
     ("entrywise", "max_i |a_i - b_i| / max(|a_i|, floor)",
-     lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(a), _F))),
-    ("b_only", "max|a - b| / max(max|b|, floor)", lambda a, b: np.max(np.abs(a - b)) / max(_mx(b), _F)),
-    ("b_only", "max|a - b| / max(max|a|, floor)", lambda a, b: np.max(np.abs(a - b)) / max(_mx(a), _F)),
+     lambda a, b, F: np.max(np.abs(a - b) / np.maximum(np.abs(a), F))),
+    ("b_only", "max|a - b| / max(max|b|, floor)", lambda a, b, F: np.max(np.abs(a - b)) / max(_mx(b), F)),
+    ("b_only", "max|a - b| / max(max|a|, floor)", lambda a, b, F: np.max(np.abs(a - b)) / max(_mx(a), F)),
     ("denominator_no_abs", "max(max(a), max(b), floor)",
-     lambda a, b: np.max(np.abs(a - b)) / max(np.max(a), np.max(b), _F)),
+     lambda a, b, F: np.max(np.abs(a - b)) / max(np.max(a), np.max(b), F)),
     ("denominator_sum", "max|a| + max|b|",
-     lambda a, b: np.max(np.abs(a - b)) / max(_mx(a) + _mx(b), _F)),
+     lambda a, b, F: np.max(np.abs(a - b)) / max(_mx(a) + _mx(b), F)),
     ("floor_added", "max(max|a|, max|b|) + floor",
-     lambda a, b: np.max(np.abs(a - b)) / (max(_mx(a), _mx(b)) + _F)),
+     lambda a, b, F: np.max(np.abs(a - b)) / (max(_mx(a), _mx(b)) + F)),
     ("norms", "||a - b|| / max(||a||, ||b||, floor)",
-     lambda a, b: np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), _F)),
+     lambda a, b, F: np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), F)),
     ("norms", "||a - b|| / max(||a|| + ||b||, floor)",
-     lambda a, b: np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), _F)),
+     lambda a, b, F: np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), F)),
     ("mean_not_max", "mean |a - b|",
-     lambda a, b: np.mean(np.abs(a - b)) / max(_mx(a), _mx(b), _F)),
+     lambda a, b, F: np.mean(np.abs(a - b)) / max(_mx(a), _mx(b), F)),
     ("sum_not_max", "sum |a - b|",
-     lambda a, b: np.sum(np.abs(a - b)) / max(_mx(a), _mx(b), _F)),
+     lambda a, b, F: np.sum(np.abs(a - b)) / max(_mx(a), _mx(b), F)),
 ]
 
 RE_SAYS = {
@@ -348,11 +490,24 @@ RE_SAYS = {
 }
 
 
+# The hint of the exercise that addresses each kind of formula.
+RE_HINTS = {"no_abs": 1, "entrywise": 1, "b_only": 2, "denominator_no_abs": 2, "denominator_sum": 2,
+            "floor_added": 2, "norms": 1, "mean_not_max": 1, "sum_not_max": 1}
+
+
 def _rel_row(key, form, wrong):
-    return like(key, RE_SAYS[key].format(form=form), lambda ev: wrong(*ev.inputs))
+    return like(key, RE_SAYS[key].format(form=form), lambda ev: wrong(*ev.inputs), hint=RE_HINTS[key])
 
 
-RE_MISTAKES = [_rel_row(*variant) for variant in RE_VARIANTS] + [
+def _ignores_floor(ev):
+    a, b, floor = ev.inputs
+    return np.nan if floor == 1e-3 else course_relative_error(a, b, floor=1e-3)
+
+
+RE_MISTAKES = [
+    like("ignores_floor", "the floor is an argument: use the floor you are given, not 1e-3 written "
+                          "into the formula (this call passed floor={floor}).", _ignores_floor, hint=2),
+] + [_rel_row(*variant) for variant in RE_VARIANTS] + [
     _otherwise("the result is not max|a - b| / max(max|a|, max|b|, floor): compare your code with "
                "the formula term by term.")]
 
@@ -377,10 +532,29 @@ def relative_error(fn, *, hidden=False):
     if value is None or not np.isfinite(value) or float(value) != 0.0:
         raise CheckFailed(f"relative_error of two zero arrays must be 0, got {raw!r}: keep the floor "
                           f"in the denominator.", key="no_floor")
-    for a, b in RE_CASES[hidden]:
-        raw = call(fn, a.copy(), b.copy(), what="relative_error")
-        check_answer("relative_error", raw, course_relative_error(a, b), name="the result", rtol=1e-9,
-                     mistakes=RE_MISTAKES, inputs=(a, b), context=f", for a = {a.tolist()}, b = {b.tolist()}")
+    for a, b, *floor in RE_CASES[hidden]:
+        given = (a.copy(), b.copy(), *floor)
+        context = f", for a = {a.tolist()}, b = {b.tolist()}" + (f", floor = {floor[0]:g}" if floor else "")
+        try:
+            raw = call(fn, *given, what="relative_error")
+        except CheckFailed as exc:
+            text = str(exc)
+            if exc.key == "exception" and ("0-d" in text or "truth value" in text or "iteration over" in text):
+                raise CheckFailed(f"relative_error{context}: Python's max() walks along the first axis of "
+                                  f"an array: it cannot iterate over a 0-d array (one number), and on a 2-D "
+                                  f"array it compares whole rows. Use np.max, which takes the largest of "
+                                  f"all entries: np.max(np.abs(a - b)).\n  ({text.splitlines()[0]})",
+                                  key="python_max", hint=3) from None
+            raise
+        if not (np.array_equal(given[0], a) and np.array_equal(given[1], b)):
+            raise CheckFailed(f"relative_error changed a or b in place{context}; compute new arrays "
+                              f"(np.abs(a - b)), never write into the arrays you are given.", key="mutated_input")
+        floor_used = floor[0] if floor else 1e-3
+        rows = [Mistake(r.key, r.says.replace("{floor}", f"{floor_used:g}"), r.test, r.grads, r.details, r.hint)
+                for r in RE_MISTAKES]
+        check_answer("relative_error", raw, course_relative_error(a, b, floor=floor_used), name="the result",
+                     rtol=1e-9, mistakes=rows, inputs=(a.astype(np.float64), b.astype(np.float64), floor_used),
+                     context=context)
 
 
 def cauchy_loss(x):
@@ -392,20 +566,45 @@ def cauchy_loss(x):
 CAUCHY_MISTAKES = [
     like("missing_inner_derivative",
          "you forgot the inner derivative: d/dx log(1 + x^2) = 1/(1 + x^2) * 2x (chain rule).",
-         lambda ev: 1.0 / (1.0 + ev.inputs[0] ** 2)),
+         lambda ev: 1.0 / (1.0 + ev.inputs[0] ** 2), hint=2),
+    like("inner_derivative_wrong",
+         "the inner derivative is d/dx (1 + x^2) = 2x, not 2: the x is missing from the numerator.",
+         lambda ev: 2.0 / (1.0 + ev.inputs[0] ** 2), hint=2),
     like("missing_outer_derivative",
          "you forgot the outer derivative: d/du log(u) = 1/u, so divide 2x by (1 + x^2).",
-         lambda ev: 2.0 * ev.inputs[0]),
+         lambda ev: 2.0 * ev.inputs[0], hint=2),
+    like("kept_log",
+         "the outer derivative of log(u) is 1/u, not log(u) itself: divide 2x by (1 + x^2) instead of "
+         "multiplying it by log(1 + x^2).",
+         lambda ev: 2.0 * ev.inputs[0] * np.log1p(ev.inputs[0] ** 2), hint=2),
     like("squared_denominator",
          "the denominator is 1 + x^2, not (1 + x^2)^2: d/du log(u) = 1/u, with no square.",
-         lambda ev: 2.0 * ev.inputs[0] / (1.0 + ev.inputs[0] ** 2) ** 2),
+         lambda ev: 2.0 * ev.inputs[0] / (1.0 + ev.inputs[0] ** 2) ** 2, hint=2),
     like("precedence",
          "`2*x/1+x**2` is 2x + x^2: Python divides before it adds. Write 2 * x / (1 + x**2).",
-         lambda ev: 2.0 * ev.inputs[0] + ev.inputs[0] ** 2),
+         lambda ev: 2.0 * ev.inputs[0] + ev.inputs[0] ** 2, hint=3),
+    like("precedence",
+         "`2*x/(1+x)**2` squares 1 + x; the denominator is 1 + x**2 (the square of x only).",
+         lambda ev: 2.0 * ev.inputs[0] / (1.0 + ev.inputs[0]) ** 2, hint=3),
 ]
+
+# Visible: a 1-D and a 2-D point (no two axes of the same length), then integers, where a
+# gradient started from np.zeros_like(x) would be truncated.  Hidden: the same kinds again.
+CAUCHY_CASES = {
+    False: [(5, (6,)), (6, (2, 5)), ([[3, -1, 0], [2, -4, 1]], None)],
+    True: [(12, (4, 3)), (13, (7,)), ([-2, 5, 1, -3, 0], None)],
+}
 
 
 @EXERCISES.check("cauchy_loss_grad")
 def cauchy_loss_grad(fn, *, hidden=False):
-    x = np.random.default_rng(12 if hidden else 5).standard_normal((4, 3) if hidden else 6) * 2
-    check_grad(cauchy_loss, fn, x, mistakes=CAUCHY_MISTAKES, quiet=True)
+    for seed, shape in CAUCHY_CASES[hidden]:
+        if shape is not None:
+            x = np.random.default_rng(seed).standard_normal(shape) * 2
+            check_grad(cauchy_loss, fn, x, mistakes=CAUCHY_MISTAKES, quiet=True)
+            continue
+        x = np.array(seed, dtype=np.int64)             # integers: the gradient must still be real
+        raw = call(fn, x.copy(), what="cauchy_loss_grad")
+        xf = x.astype(np.float64)
+        check_answer("cauchy_loss_grad", raw, 2 * xf / (1 + xf ** 2), name="gradient", of="x",
+                     mistakes=CAUCHY_MISTAKES, inputs=(xf,), context=f", for the integer array x = {x.tolist()}")

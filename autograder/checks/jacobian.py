@@ -21,7 +21,7 @@ import tracemalloc
 import numpy as np
 
 from . import Exercises
-from .. import check_layer, like
+from .. import Mistake, check_layer, like
 from ..check import check_answer
 from ..compare import relative_error
 from ..guard import CheckFailed, call
@@ -34,7 +34,7 @@ EXERCISES = Exercises("02_jacobian", [
     ("linear_jacobian", "Jacobian of z = W x", 1),
     ("row_linear_jacobian", "Jacobian of z = x W (one batch row)", 1),
     ("softmax", "Stable softmax", 1),
-    ("softmax_jacobian", "Jacobian of softmax: diag(s) - s s^T", 2),
+    ("softmax_jacobian", "Jacobian of softmax, a full matrix", 2),
     ("chain_jacobian", "Jacobian of a composition: a product in order", 1),
     ("network_jacobian", "Jacobian of a two-layer network (seed 000)", 1),
     ("sigmoid_vjp", "VJP of the sigmoid", 1),
@@ -95,14 +95,15 @@ def _failed_on_shapes(exc):
                                       "could not broadcast"))
 
 
-def _attempt(run, *, what, context, probe=None, probe_context="", hint=""):
+def _attempt(run, *, what, context, probe=None, probe_context="", hint="", cite=None):
     """``run()``, a call of the learner's code or a whole comparison, with an honest diagnosis
     when a product inside the learner's code fails on shapes.
 
     A failed product is not by itself evidence of a wrong order (an identity of the wrong
     size fails the same way).  ``probe()`` runs the same comparison on inputs where every
     product fits, the wrong orders and the missing transposes included; if it names a
-    mistake, that is the diagnosis.  Otherwise the failure is reported as it is.
+    mistake, that is the diagnosis.  Otherwise the failure is reported as it is; ``cite`` is the
+    number of the exercise's hint about sizes, for that report.
     """
     try:
         return run()
@@ -128,12 +129,12 @@ def _attempt(run, *, what, context, probe=None, probe_context="", hint=""):
         honest += f" ({hint})." if hint else "."
     elif hint:
         honest += f"\n  hint: {hint}"
-    raise CheckFailed(honest, key="shapes_do_not_fit")
+    raise CheckFailed(honest, key="shapes_do_not_fit", hint=cite)
 
 
-def _call(fn, *args, what, context="", probe=None, probe_context="", hint=""):
+def _call(fn, *args, what, context="", probe=None, probe_context="", hint="", cite=None):
     return _attempt(lambda: call(fn, *args, what=what), what=what, context=context, probe=probe,
-                    probe_context=probe_context, hint=hint)
+                    probe_context=probe_context, hint=hint, cite=cite)
 
 
 def _safe(wrong_answer):
@@ -148,11 +149,13 @@ def _safe(wrong_answer):
 
 
 def _matrix(what, raw, expected, *, name="J", transposed=None, shape_mistakes=(), mistakes=(),
-            inputs=(), context=""):
+            inputs=(), context="", hint=None):
     """Compare a returned matrix with ``expected``.
 
     ``transposed``: the sentence for a result equal to expected.T (either shape);
-    ``shape_mistakes``: (key, sentence, wrong array) tried when the shape is wrong.
+    ``shape_mistakes``: (key, sentence, wrong array[, hint number]) tried when the shape is wrong;
+    ``hint``: the number of the exercise's hint about rows and columns, cited by a transposed or
+    wrongly shaped J.
     """
     expected = np.asarray(expected, dtype=np.float64)
     try:
@@ -161,12 +164,12 @@ def _matrix(what, raw, expected, *, name="J", transposed=None, shape_mistakes=()
         mine = None
     if mine is not None and mine.ndim == 2 and transposed and mine.shape == expected.T.shape \
             and relative_error(mine, expected.T) <= GRAD_RTOL and not _close(mine, expected):
-        raise CheckFailed(f"{what}{context}: {transposed}", key="jacobian_transposed")
+        raise CheckFailed(f"{what}{context}: {transposed}", key="jacobian_transposed", hint=hint)
     if mine is not None and mine.shape != expected.shape:
-        for key, sentence, wrong in shape_mistakes:
+        for key, sentence, wrong, *cited in shape_mistakes:
             wrong = np.asarray(wrong, dtype=np.float64)
             if mine.shape == wrong.shape and relative_error(mine, wrong) <= GRAD_RTOL:
-                raise CheckFailed(f"{what}{context}: {sentence}", key=key)
+                raise CheckFailed(f"{what}{context}: {sentence}", key=key, hint=(cited or [None])[0])
         if expected.ndim == 2 and _is_float_array(raw):
             # the generic shape rows speak of a gradient "with the shape of x"; a Jacobian's
             # shape comes from the output and the input
@@ -177,7 +180,7 @@ def _matrix(what, raw, expected, *, name="J", transposed=None, shape_mistakes=()
             raise CheckFailed(
                 f"{what}{context}: {name} has shape {shapes}: a Jacobian is a matrix with one row "
                 f"per output ({m} here) and one column per input ({n}).",
-                key="shape_transposed" if turned else "wrong_shape")
+                key="shape_transposed" if turned else "wrong_shape", hint=hint)
     return check_answer(what, raw, expected, name=name, mistakes=mistakes, inputs=inputs, context=context)
 
 
@@ -192,9 +195,9 @@ def _close(a, b):
     return a.shape == b.shape and relative_error(a, b) <= GRAD_RTOL
 
 
-def _unchanged(what, before, after, name, hint):
+def _unchanged(what, before, after, name, advice, hint=None):
     if not np.array_equal(before, after):
-        raise CheckFailed(f"{what} changed its input {name} in place; {hint}", key="mutated_input")
+        raise CheckFailed(f"{what} changed its input {name} in place; {advice}", key="mutated_input", hint=hint)
 
 
 def _as_layer(vjp, reference, what):
@@ -238,10 +241,10 @@ def _no_full_jacobian(vjp, args, what, network=False):
             f"{what} built a full Jacobian: for x and v of {d} numbers each and a hidden layer of "
             f"{hidden}, it used {size}, while W1 and W2 hold {hidden * d} numbers each. A VJP needs "
             f"no matrix larger than W1 or W2: pass v back through each function's VJP "
-            f"(sigma'(z) * v, W.T @ v), never form J or diag(sigma'(z)).", key="builds_full_jacobian")
+            f"(sigma'(z) * v, W.T @ v), never form J or diag(sigma'(z)).", key="builds_full_jacobian", hint=1)
     raise CheckFailed(f"{what} built a full Jacobian: for a vector of {d} numbers it used {size}. "
                       f"A VJP needs O({d}) memory: combine v with the local derivatives directly, "
-                      f"never form J.", key="builds_full_jacobian")
+                      f"never form J.", key="builds_full_jacobian", hint=1)
 
 
 # --- 1. numerical Jacobian -------------------------------------------------------------------
@@ -281,6 +284,27 @@ J_SHAPE = "J has one row per output, m = f(x).size, and one column per input, n 
 DIVIDE_2H = "yours is twice the Jacobian: divide by 2h, the distance between x+h and x-h, not by h."
 
 
+ONE_SIDED = ("you used a one-sided difference ((f(x+h) - f(x)) / h or (f(x) - f(x-h)) / h); "
+             "the course uses central differences (f(x+h) - f(x-h)) / (2h), whose error is "
+             "O(h^2) instead of O(h).")
+# Integer points (x = [2, -1, 1]): a copy that keeps the integer dtype truncates x_j + h back to x_j.
+NJ_INTEGERS = {False: [2, -1, 1], True: [1, 0, -2]}
+
+
+def _integer_input(fn, what):
+    """The answer for an integer x is wrong, and the same function is right on the same x as floats."""
+    def test(ev):
+        x = ev.inputs[0]
+        try:
+            again = np.asarray(call(fn, _f_smooth, x.astype(np.float64), what=what), dtype=np.float64)
+        except (CheckFailed, TypeError, ValueError):
+            return False
+        return again.shape == ev.want and ev.oracle.matches(again)
+    return Mistake("integer_input", "x holds integers, and your x_j + h was truncated back to an integer, so "
+                                    "f never moved: work on a float copy, x = np.asarray(x, dtype=float). Your "
+                                    "function is right on the same x given as floats.", test, hint=3)
+
+
 @EXERCISES.check("numerical_jacobian")
 def numerical_jacobian(fn, *, hidden=False):
     what = _name(fn, "numerical_jacobian")
@@ -288,47 +312,50 @@ def numerical_jacobian(fn, *, hidden=False):
     # (a) a smooth R^3 -> R^4 function at the default step: J has shape (4, 3)
     x = rng.uniform(-1.0, 1.0, size=3)
     before = x.copy()
-    raw = _call(fn, _f_smooth, x, what=what, context=" for f: R^3 -> R^4", hint=J_SHAPE)
-    _unchanged(what, before, x, "x", "nudge copies (xp = x.copy(); xp[j] += h) or restore x.")
+    raw = _call(fn, _f_smooth, x, what=what, context=" for f: R^3 -> R^4", hint=J_SHAPE, cite=2)
+    _unchanged(what, before, x, "x", "nudge copies (xp = x.copy(); xp[j] += h) or restore x.", hint=3)
     truth = _J_smooth(before)
     one_sided = [np.stack([(_f_smooth(before + 1e-5 * e) - _f_smooth(before)) / 1e-5 for e in np.eye(3)], axis=1),
                  np.stack([(_f_smooth(before) - _f_smooth(before - 1e-5 * e)) / 1e-5 for e in np.eye(3)], axis=1)]
-    one_sided_says = ("you used a one-sided difference ((f(x+h) - f(x)) / h or (f(x) - f(x-h)) / h); "
-                      "the course uses central differences (f(x+h) - f(x-h)) / (2h), whose error is "
-                      "O(h^2) instead of O(h).")
     _matrix(what, raw, truth, transposed="J[i, j] = dy_i/dx_j has one ROW per output and one COLUMN "
             "per input: nudging x_j fills column j. Yours is J.T (shape (3, 4) instead of (4, 3)).",
-            mistakes=[like("forward_difference", one_sided_says, lambda ev, k=k: one_sided[k]) for k in (0, 1)]
-            + [like("divided_by_h", DIVIDE_2H, lambda ev: 2 * truth),
-               like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_f_smooth, before, 1e-5))],
-            context=" for f: R^3 -> R^4")
+            mistakes=[like("forward_difference", ONE_SIDED, lambda ev, k=k: one_sided[k], hint=2) for k in (0, 1)]
+            + [like("divided_by_h", DIVIDE_2H, lambda ev: 2 * truth, hint=2),
+               like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_f_smooth, before, 1e-5), hint=1)],
+            context=" for f: R^3 -> R^4", hint=2)
     # (b) f(x) = A x^3 at h = 0.1, where the central difference is known exactly:
     # ((x+h)^3 - (x-h)^3) / (2h) = 3x^2 + h^2
     h = 0.2 if hidden else 0.1
     A = rng.standard_normal((2, 4))
     x = rng.uniform(-2.0, 2.0, size=4)           # |x_j| > 1 too: a step scaled by |x_j| shows
     raw = _call(fn, _cubic(A), x.copy(), h, what=what, context=f" for f: R^4 -> R^2 with h = {h}",
-                hint=J_SHAPE)
+                hint=J_SHAPE, cite=2)
     exact_central = A * (3 * x ** 2 + h ** 2)
     mistakes = [
         like("ignores_h", f"numerical_jacobian(f, x, h={h}) must use the step h it is given, the same "
                           f"for every entry; yours scales it by max(1, |x_j|), which is how the course's "
                           f"checker picks its own step.",
-             lambda ev: A * (3 * x ** 2 + (h * np.maximum(1.0, np.abs(x))) ** 2)),
+             lambda ev: A * (3 * x ** 2 + (h * np.maximum(1.0, np.abs(x))) ** 2), hint=3),
         like("ignores_h", f"numerical_jacobian(f, x, h={h}) must use the step h it is given; yours "
                           f"gives the same result as a tiny step (the exact Jacobian).",
-             lambda ev: A * (3 * x ** 2)),
+             lambda ev: A * (3 * x ** 2), hint=3),
         like("forward_difference", "you used a forward difference (f(x+h) - f(x)) / h; use the "
                                    "central difference (f(x+h) - f(x-h)) / (2h).",
-             lambda ev: A * (3 * x ** 2 + 3 * x * h + h ** 2)),
+             lambda ev: A * (3 * x ** 2 + 3 * x * h + h ** 2), hint=2),
         like("forward_difference", "you used a backward difference (f(x) - f(x-h)) / h; use the "
                                    "central difference (f(x+h) - f(x-h)) / (2h).",
-             lambda ev: A * (3 * x ** 2 - 3 * x * h + h ** 2)),
-        like("divided_by_h", DIVIDE_2H, lambda ev: 2 * exact_central),
-        like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_cubic(A), x, h)),
+             lambda ev: A * (3 * x ** 2 - 3 * x * h + h ** 2), hint=2),
+        like("divided_by_h", DIVIDE_2H, lambda ev: 2 * exact_central, hint=2),
+        like("nudged_all_inputs", ALL_AT_ONCE, lambda ev: _all_at_once(_cubic(A), x, h), hint=1),
     ]
     _matrix(what, raw, exact_central, transposed="J[i, j] = dy_i/dx_j: nudging x_j fills column j; "
-            "yours is J.T.", mistakes=mistakes, context=f" for f(x) = A x^3 with h = {h}")
+            "yours is J.T.", mistakes=mistakes, context=f" for f(x) = A x^3 with h = {h}", hint=2)
+    # (c) an integer point, the default step: the Jacobian itself
+    x = np.array(NJ_INTEGERS[hidden], dtype=np.int64)
+    context = f" for f: R^3 -> R^4 at the integer point x = {x.tolist()}"
+    raw = _call(fn, _f_smooth, x.copy(), what=what, context=context, hint=J_SHAPE, cite=2)
+    _matrix(what, raw, _J_smooth(x.astype(np.float64)), inputs=(x,), mistakes=[_integer_input(fn, what)],
+            context=context, hint=2)
 
 
 # --- 2. Jacobians of layers --------------------------------------------------------------------
@@ -337,28 +364,37 @@ def numerical_jacobian(fn, *, hidden=False):
 def sigmoid_jacobian(fn, *, hidden=False):
     what = _name(fn, "sigmoid_jacobian")
     rng = _rng(hidden, 610)
-    z = np.concatenate([rng.uniform(-3.0, 3.0, size=5 if hidden else 4), [800.0, -800.0]])
+    # two sizes each side, each with entries far out (the text promises |z| up to 1000)
+    for size in ((5, 2) if hidden else (4, 1)):
+        z = np.concatenate([rng.uniform(-3.0, 3.0, size=size), [800.0, -800.0]])
+        _sigmoid_jacobian_case(fn, z, what)
+
+
+def _sigmoid_jacobian_case(fn, z, what):
     raw = _call(fn, z.copy(), what=what)
     d = _dsigmoid(z)
     n = z.size
     _matrix(what, raw, np.diag(d), shape_mistakes=[
         ("returned_value", f"you returned sigma(z), the function's value; its Jacobian is the {n} x {n} "
-                           f"matrix diag(sigma'(z)), with sigma' = sigma(1 - sigma).", _sigmoid(z)),
+                           f"matrix diag(sigma'(z)), with sigma' = sigma(1 - sigma).", _sigmoid(z), 2),
         ("diagonal_as_vector", f"you returned the diagonal as a vector of shape ({n},); the Jacobian "
                                f"of a map R^{n} -> R^{n} is a {n} x {n} matrix: put the derivatives on "
-                               f"its diagonal (np.diag).", d),
+                               f"its diagonal (np.diag).", d, 3),
     ], mistakes=[
         like("missing_sigmoid_derivative", "the diagonal holds sigma(z); it must hold the derivative "
-                                           "sigma(z)(1 - sigma(z)).", lambda ev: np.diag(_sigmoid(z))),
+                                           "sigma(z)(1 - sigma(z)).", lambda ev: np.diag(_sigmoid(z)), hint=2),
+        like("used_z_as_s", "the diagonal holds z (1 - z): sigma' = s (1 - s) is written in the sigmoid's "
+                            "OUTPUT s = sigmoid(z) (notebook 01's sigmoid_backward received s); compute "
+                            "s = sigmoid(z) first.", lambda ev: np.diag(z * (1 - z)), hint=2),
         like("off_diagonal_nonzero", "an elementwise activation's Jacobian is diagonal: y_i depends on "
                                      "z_i only, so dy_i/dz_j = 0 for i != j.",
-             lambda ev: np.tile(d, (n, 1))),
+             lambda ev: np.tile(d, (n, 1)), hint=1),
         like("off_diagonal_nonzero", "an elementwise activation's Jacobian is diagonal: y_i depends on "
                                      "z_i only, so dy_i/dz_j = 0 for i != j.",
-             lambda ev: np.tile(d[:, None], (1, n))),
+             lambda ev: np.tile(d[:, None], (1, n)), hint=1),
         like("off_diagonal_nonzero", "an elementwise activation's Jacobian is diagonal: y_i depends on "
                                      "z_i only, so dy_i/dz_j = 0 for i != j (np.outer is not np.diag).",
-             lambda ev: np.outer(d, d)),
+             lambda ev: np.outer(d, d), hint=1),
     ], context=f" for z of size {n}")
 
 
@@ -366,61 +402,66 @@ TRANSPOSED_WX = ("J^T where J was asked: for z = W x, z_i = sum_j W[i, j] x_j, s
                  "J[i, j] = dz_i/dx_j = W[i, j]: J = W, of shape (len(z), len(x)).")
 TRANSPOSED_XW = ("J^T where J was asked: for z = x @ W, z_i = sum_j x_j W[j, i], so "
                  "J[i, j] = dz_i/dx_j = W[j, i]: J = W.T, of shape (len(z), len(x)).")
+# (rows, columns) of W: two shapes with no equal axes each side, then a square W, where a
+# transposed answer keeps its shape and is found by its values
+LINEAR_SHAPES = {False: [(3, 5), (6, 2), (4, 4)], True: [(2, 6), (5, 3), (4, 4)]}
 
 
 @EXERCISES.check("linear_jacobian")
 def linear_jacobian(fn, *, hidden=False):
     what = _name(fn, "linear_jacobian")
     rng = _rng(hidden, 620)
-    m, d = (2, 6) if hidden else (3, 5)
-    W, x = rng.standard_normal((m, d)), rng.standard_normal(d)
-    raw = _call(fn, W.copy(), x.copy(), what=what)
-    _matrix(what, raw, W, transposed=TRANSPOSED_WX, shape_mistakes=[
-        ("returned_value", "you returned z = W x, the function's value; its Jacobian is the matrix of "
-                           "derivatives dz_i/dx_j, one row per output and one column per input.", W @ x),
-    ], mistakes=[
-        like("used_x", "the Jacobian with respect to x does not contain x: z is linear in x, "
-                       "so dz_i/dx_j = W[i, j].", lambda ev: np.tile(x, (m, 1))),
-    ], context=f" for W of shape {W.shape}")
-    # square W: a transposed answer has the right shape and must still be found
-    W = rng.standard_normal((4, 4))
-    raw = _call(fn, W.copy(), rng.standard_normal(4), what=what)
-    _matrix(what, raw, W, transposed=TRANSPOSED_WX, context=" for a square W")
+    for m, d in LINEAR_SHAPES[hidden]:
+        W, x = rng.standard_normal((m, d)), rng.standard_normal(d)
+        raw = _call(fn, W.copy(), x.copy(), what=what)
+        _matrix(what, raw, W, transposed=TRANSPOSED_WX, shape_mistakes=[
+            ("returned_value", "you returned z = W x, the function's value; its Jacobian is the matrix of "
+                               "derivatives dz_i/dx_j, one row per output and one column per input.", W @ x, 1),
+        ], mistakes=[
+            like("used_x", "the Jacobian with respect to x does not contain x: z is linear in x, "
+                           "so dz_i/dx_j = W[i, j].", lambda ev: np.tile(x, (m, 1)), hint=2),
+        ], context=f" for W of shape {W.shape}" if m != d else " for a square W", hint=2)
 
 
 @EXERCISES.check("row_linear_jacobian")
 def row_linear_jacobian(fn, *, hidden=False):
     what = _name(fn, "row_linear_jacobian")
     rng = _rng(hidden, 630)
-    d, m = (6, 2) if hidden else (5, 3)
-    x, W = rng.standard_normal(d), rng.standard_normal((d, m))
-    raw = _call(fn, x.copy(), W.copy(), what=what)
-    _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, shape_mistakes=[
-        ("returned_value", "you returned z = x @ W, the function's value; its Jacobian is the matrix of "
-                           "derivatives dz_i/dx_j, one row per output and one column per input.", x @ W),
-    ], context=f" for x of shape {x.shape}, W of shape {W.shape}")
-    W = rng.standard_normal((4, 4))
-    raw = _call(fn, rng.standard_normal(4), W.copy(), what=what)
-    _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, context=" for a square W")
+    for m, d in LINEAR_SHAPES[hidden]:
+        x, W = rng.standard_normal(d), rng.standard_normal((d, m))
+        raw = _call(fn, x.copy(), W.copy(), what=what)
+        _matrix(what, raw, W.T, transposed=TRANSPOSED_XW, shape_mistakes=[
+            ("returned_value", "you returned z = x @ W, the function's value; its Jacobian is the matrix of "
+                               "derivatives dz_i/dx_j, one row per output and one column per input.", x @ W, 1),
+        ], mistakes=[
+            like("used_x", "the Jacobian with respect to x does not contain x: z is linear in x, "
+                           "so dz_i/dx_j = W[j, i].", lambda ev: np.tile(x, (m, 1)), hint=2),
+        ], context=f" for x of shape {x.shape}, W of shape {W.shape}" if m != d else " for a square W",
+            hint=2)
 
 
 # --- 3. softmax --------------------------------------------------------------------------------
 
 def _softmax_inputs(hidden):
+    """Ordinary scores and scores around 1000, of different sizes (5 and 6; hidden 6 and 4)."""
     rng = _rng(hidden, 640)
     z = rng.uniform(-3.0, 3.0, size=6 if hidden else 5)
     # max(z) - mean(z) > 709 and z[0] far below max(z): subtracting the mean, min(z) or z[0]
     # instead of the max overflows too
-    big = (np.array([-1000.0, 999.0, 1000.0, 998.5, -1000.0]) if not hidden
+    big = (np.array([-1000.0, 999.0, 1000.0, 998.5, -1000.0, -990.0]) if not hidden
            else np.array([-900.0, 750.0, 751.0, -950.0]))
     return z, big
 
 
-def _unstable(what, exc):
+# integer scores (an output filled into np.zeros_like(z) would be truncated)
+SOFTMAX_INTEGERS = {False: np.array([3, -1, 0, 2]), True: np.array([1, 4, -2])}
+
+
+def _unstable(what, exc, cite=None):
     if exc.key in ("warning", "exception") and ("overflow" in str(exc) or "invalid value" in str(exc)):
         raise CheckFailed(f"{what}: exp overflowed for z around 1000. Subtract max(z) first: "
                           f"softmax(z - c) = softmax(z) for any constant c, and then exp only sees "
-                          f"numbers <= 0.", key="softmax_overflow") from None
+                          f"numbers <= 0.", key="softmax_overflow", hint=cite) from None
     raise exc
 
 
@@ -428,25 +469,35 @@ def _unstable(what, exc):
 def softmax(fn, *, hidden=False):
     what = _name(fn, "softmax")
     z, big = _softmax_inputs(hidden)
-    for v in (z, big):
+    for v in (z, big, SOFTMAX_INTEGERS[hidden].copy()):
         before = v.copy()
         try:
             raw = call(fn, v, what=what)
         except CheckFailed as exc:
-            _unstable(what, exc)
-        _unchanged(what, before, v, "z", "write z - np.max(z) (a new array), not z -= np.max(z).")
+            _unstable(what, exc, cite=2)
+        _unchanged(what, before, v, "z", "write z - np.max(z) (a new array), not z -= np.max(z).", hint=3)
         try:
             mine = np.asarray(raw, dtype=np.float64)
         except (TypeError, ValueError):
             mine = None
         if mine is not None and mine.shape == v.shape and not np.all(np.isfinite(mine)):
-            _unstable(what, CheckFailed("overflow", key="warning"))
-        e = np.exp(before - before.max())
-        check_answer(what, raw, _softmax(before), name="s", context=f" for z = {np.round(before, 3)}", mistakes=[
+            _unstable(what, CheckFailed("overflow", key="warning"), cite=2)
+        zf = before.astype(np.float64)
+        e = np.exp(zf - zf.max())
+        check_answer(what, raw, _softmax(zf), name="s", context=f" for z = {np.round(before, 3)}", mistakes=[
             like("not_normalized", "divide by the sum: softmax(z)_i = exp(z_i) / sum_j exp(z_j), "
-                                   "so the entries add up to 1.", lambda ev: e),
+                                   "so the entries add up to 1.", _safe(lambda ev: e), hint=3),
             like("not_normalized", "divide by the sum: softmax(z)_i = exp(z_i) / sum_j exp(z_j), "
-                                   "so the entries add up to 1.", lambda ev: np.exp(before)),
+                                   "so the entries add up to 1.", _safe(lambda ev: np.exp(zf)), hint=3),
+            like("integer_input", "z holds integers, and your exponentials were stored into an integer "
+                                  "array (np.zeros_like(z) of an integer z) and cut to whole numbers: compute "
+                                  "them in a new float array, e = np.exp(z - np.max(z)).",
+                 _safe(lambda ev: np.trunc(e) / np.sum(np.trunc(e))) if np.issubdtype(before.dtype, np.integer)
+                 else (lambda ev: np.nan), hint=3),
+            like("mixed_shift", "the numerator is shifted and the denominator is not: "
+                                "exp(z - max z) / sum(exp(z)) is softmax(z) times exp(-max z). Shift both: "
+                                "compute e = np.exp(z - np.max(z)) once, then e / e.sum().",
+                 _safe(lambda ev: e / np.sum(np.exp(zf))), hint=2),
         ])
 
 
@@ -464,24 +515,24 @@ def _softmax_jacobian_forms(z, s):
     return [
         like("diag_not_matrix", "yours has (1 - s_i) s_j in every entry, as s - np.outer(s, s) (the vector "
                                 "s broadcast across every row) or np.outer(1 - s, s) give: " + off + one,
-             lambda ev: s - outer),
+             lambda ev: s - outer, hint=3),
         like("diag_not_matrix", "yours has s_i (1 - s_j) in every entry, as s[:, None] - np.outer(s, s) "
                                 "(s broadcast down every column) or np.outer(s, 1 - s) give: " + off + one,
-             lambda ev: s[:, None] - outer),
+             lambda ev: s[:, None] - outer, hint=3),
         like("squares_not_outer", squares.format("s * s (or s**2)", "s * s (the same as (np.eye(n) - s) * s)", "j"),
-             lambda ev: diag - s * s),
+             lambda ev: diag - s * s, hint=3),
         like("squares_not_outer", squares.format("(s * s)[:, None]", "(s * s)[:, None]", "i"),
-             lambda ev: diag - (s * s)[:, None]),
+             lambda ev: diag - (s * s)[:, None], hint=3),
         like("diagonal_twice", "the diagonal subtracts s_i^2 twice: diag(s * (1 - s)) already holds "
                                "-s_i^2, and - np.outer(s, s) takes it away again. The entries off the "
                                "diagonal are right; J = diag(s) - s s^T.",
-             lambda ev: np.diag(s * (1 - s)) - outer),
+             lambda ev: np.diag(s * (1 - s)) - outer, hint=3),
         like("dot_not_outer", "s @ s (and s.T @ s, s @ s.T, np.dot(s, s)) is one number, the sum of "
                               "s_k^2, not the matrix s s^T: a 1-D numpy array is neither a row nor a "
                               "column, and .T leaves it as it is. Use np.outer(s, s).",
-             lambda ev: diag - s @ s),
+             lambda ev: diag - s @ s, hint=3),
         like("used_z", "J is written in s = softmax(z), not in z: compute s = softmax(z) first.",
-             lambda ev: np.diag(z) - np.outer(z, z)),
+             lambda ev: np.diag(z) - np.outer(z, z), hint=1),
     ]
 
 
@@ -498,21 +549,21 @@ def softmax_jacobian(fn, *, hidden=False):
         diag, outer = np.diag(s), np.outer(s, s)
         _matrix(what, raw, diag - outer, shape_mistakes=[
             ("returned_value", f"you returned s = softmax(z), the function's value; its Jacobian is the "
-                               f"{s.size} x {s.size} matrix diag(s) - s s^T.", s),
+                               f"{s.size} x {s.size} matrix diag(s) - s s^T.", s, 3),
             ("softmax_as_elementwise", f"you returned a vector of shape {s.shape}; softmax is not "
                                        f"elementwise: every s_i depends on every z_j, so J is a full "
-                                       f"{s.size} x {s.size} matrix diag(s) - s s^T.", s * (1 - s)),
+                                       f"{s.size} x {s.size} matrix diag(s) - s s^T.", s * (1 - s), 1),
         ], mistakes=[
             like("softmax_as_elementwise",
                  "softmax treated as elementwise: you kept only the diagonal s_i(1 - s_i). Every s_i "
                  "depends on every z_j (through the sum), so the off-diagonal entries are -s_i s_j: "
-                 "J = diag(s) - s s^T.", lambda ev: np.diag(s * (1 - s))),
+                 "J = diag(s) - s s^T.", lambda ev: np.diag(s * (1 - s)), hint=1),
             like("missing_outer", "J = diag(s) - s s^T: the term -s s^T (np.outer(s, s)) is missing.",
-                 lambda ev: diag),
-            like("missing_diag", "J = diag(s) - s s^T: the term diag(s) is missing.", lambda ev: -outer),
+                 lambda ev: diag, hint=2),
+            like("missing_diag", "J = diag(s) - s s^T: the term diag(s) is missing.", lambda ev: -outer, hint=3),
             like("outer_sign", "J = diag(s) - s s^T: subtract the outer product, do not add it.",
-                 lambda ev: diag + outer),
-            like("sign_flipped", "J = diag(s) - s s^T; yours is s s^T - diag(s).", lambda ev: outer - diag),
+                 lambda ev: diag + outer, hint=2),
+            like("sign_flipped", "J = diag(s) - s s^T; yours is s s^T - diag(s).", lambda ev: outer - diag, hint=2),
         ] + _softmax_jacobian_forms(v, s), context=" for z of size %d%s" % (v.size, " around 1000" if v is big else ""))
 
 
@@ -549,26 +600,34 @@ def _chain_mistakes(jacs):
         return []
     missing = "one Jacobian is missing from the product: use all of them."
     return [
-        like("composition_order", ORDER, _safe(lambda ev: _fold(np.matmul, jacs))),
+        like("composition_order", ORDER, _safe(lambda ev: _fold(np.matmul, jacs)), hint=1),
         like("elementwise_product", "multiply Jacobians as matrices (@ or np.matmul), not entry by "
-                                    "entry (*).", _safe(lambda ev: _fold(np.multiply, jacs))),
+                                    "entry (*).", _safe(lambda ev: _fold(np.multiply, jacs)), hint=2),
         like("summed", "the chain rule multiplies the Jacobians; you added them.",
-             _safe(lambda ev: _fold(np.add, jacs))),
-    ] + [like("missing_factor", missing, _safe(lambda ev, k=k: _product(jacs[:k] + jacs[k + 1:])))
+             _safe(lambda ev: _fold(np.add, jacs)), hint=2),
+    ] + [like("missing_factor", missing, _safe(lambda ev, k=k: _product(jacs[:k] + jacs[k + 1:])), hint=3)
          for k in range(len(jacs))]
 
 
 def _chain_case(fn, jacs, what, context):
     """The learner's chain_jacobian on a copy of ``jacs`` against J_K @ ... @ J_1."""
     given = [J.copy() for J in jacs]
-    raw = call(fn, given, what=what)
+    try:
+        raw = call(fn, given, what=what)
+    except CheckFailed as exc:
+        if len(jacs) == 1 and exc.key == "exception" and not _failed_on_shapes(exc):
+            raise CheckFailed(f"{what}{context}: {str(exc).splitlines()[0]}. A chain of one function is "
+                              f"that function: its Jacobian is J_1 itself (np.linalg.multi_dot, for one, "
+                              f"needs at least two arrays; a loop over the list needs no special case).",
+                              key="one_jacobian", hint=3) from None
+        raise
     if len(given) != len(jacs) or any(not np.array_equal(a, b) for a, b in zip(given, jacs)):
         raise CheckFailed(f"{what} changed the list it was given (reverse() or pop() work in place); "
-                          f"use reversed(jacobians) or a copy.", key="mutated_input")
+                          f"use reversed(jacobians) or a copy.", key="mutated_input", hint=2)
     shape_mistakes = []
     if len(jacs) > 1:
         try:           # the wrong order may give another shape: J_1 @ J_2 is (5, 5) for (5, 3), (3, 5)
-            shape_mistakes = [("composition_order", ORDER, _fold(np.matmul, jacs))]
+            shape_mistakes = [("composition_order", ORDER, _fold(np.matmul, jacs), 1)]
         except ValueError:
             pass
     _matrix(what, raw, _product(jacs), shape_mistakes=shape_mistakes, mistakes=_chain_mistakes(jacs),
@@ -583,22 +642,24 @@ def chain_jacobian(fn, *, hidden=False):
     # product computes and is named by its values
     square = [rng.standard_normal((4, 4)) for _ in range(3)]
     _attempt(lambda: _chain_case(fn, square, what, " for three 4 x 4 Jacobians"), what=what,
-             context=" for three 4 x 4 Jacobians", hint=CHAIN_SIZES)
-    # shapes that differ on every axis: R^3 -> R^5 -> R^2 (-> R^4 for the hidden check).  If a
-    # product fails there, the probe has sizes 3, 5, 3, 5, ... where the reversed order fits too.
-    sizes = [3, 5, 2, 4] if hidden else [3, 5, 2]
-    jacs = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(len(sizes) - 1)]
-    alternating = [(3, 5)[k % 2] for k in range(len(sizes))]
-    probe = [rng.standard_normal((alternating[k + 1], alternating[k])) for k in range(len(sizes) - 1)]
-    shapes = lambda js: [J.shape for J in js]  # noqa: E731
-    context = f" for Jacobians of shapes {shapes(jacs)}"
-    probe_context = f"with Jacobians of shapes {shapes(probe)}"
-    _attempt(lambda: _chain_case(fn, jacs, what, context), what=what, context=context,
-             probe=lambda: _chain_case(fn, probe, what, " for Jacobians of shapes " + str(shapes(probe))),
-             probe_context=probe_context, hint=CHAIN_SIZES)
+             context=" for three 4 x 4 Jacobians", hint=CHAIN_SIZES, cite=2)
+    # shapes that differ on every axis, two lists of different lengths: R^3 -> R^5 -> R^2 and
+    # R^4 -> R^2 -> R^5 -> R^3 (hidden: R^3 -> R^5 -> R^2 -> R^4 and R^2 -> R^6).  If a product
+    # fails there, the probe has sizes 3, 5, 3, 5, ... where the reversed order fits too.
+    for sizes in ([[3, 5, 2, 4], [2, 6]] if hidden else [[3, 5, 2], [4, 2, 5, 3]]):
+        jacs = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(len(sizes) - 1)]
+        alternating = [(3, 5)[k % 2] for k in range(len(sizes))]
+        probe = [rng.standard_normal((alternating[k + 1], alternating[k])) for k in range(len(sizes) - 1)]
+        shapes = lambda js: [J.shape for J in js]  # noqa: E731
+        context = (f" for Jacobians of shapes {shapes(jacs)}" if len(jacs) > 1
+                   else f" for a list of one Jacobian, of shape {jacs[0].shape}")
+        probe_context = f"with Jacobians of shapes {shapes(probe)}"
+        _attempt(lambda: _chain_case(fn, jacs, what, context), what=what, context=context,
+                 probe=lambda: _chain_case(fn, probe, what, " for Jacobians of shapes " + str(shapes(probe))),
+                 probe_context=probe_context, hint=CHAIN_SIZES, cite=2)
     # one function: its own Jacobian
     _attempt(lambda: _chain_case(fn, jacs[:1], what, " for a list of one Jacobian"), what=what,
-             context=" for a list of one Jacobian", hint=CHAIN_SIZES)
+             context=" for a list of one Jacobian", hint=CHAIN_SIZES, cite=2)
 
 
 def _net_inputs(hidden, base, sizes=None):
@@ -629,14 +690,17 @@ def _network_mistakes(J):
     """Rows for a two-layer network; J(x, W1, b1, W2, b2, **variant) is the matrix to compare."""
     missing = "you left out the activation's Jacobian diag(sigma'(z)) of {}: J = D2 W2 D1 W1."
 
+    hints = {"missing_activation_jacobian": 2, "activation_at_output": 2, "activation_at_wrong_point": 2,
+             "composition_order": 3, "used_W_T": 3}
+
     def row(key, sentence, **variant):
-        return like(key, sentence, _safe(lambda ev: J(*ev.inputs[:5], **variant)))
+        return like(key, sentence, _safe(lambda ev: J(*ev.inputs[:5], **variant)), hint=hints[key])
 
     def no_bias(which):
         def wrong(ev):
             x, W1, b1, W2, b2 = ev.inputs[:5]
             return J(x, W1, 0 * b1 if "b1" in which else b1, W2, 0 * b2 if "b2" in which else b2)
-        return like("bias_left_out", BIAS.format(which), _safe(wrong))
+        return like("bias_left_out", BIAS.format(which), _safe(wrong), hint=1)
 
     return [
         row("missing_activation_jacobian", missing.format("both layers"), d1=False, d2=False),
@@ -666,16 +730,17 @@ def network_jacobian(fn, *, hidden=False):
     def case(inputs, context):
         raw = call(fn, *[a.copy() for a in inputs], what=what)
         _matrix(what, raw, _net_jacobian(*inputs), transposed=transposed,
-                mistakes=_network_mistakes(_net_jacobian), inputs=inputs, context=context)
+                mistakes=_network_mistakes(_net_jacobian), inputs=inputs, context=context, hint=3)
 
-    inputs = _net_inputs(hidden, 660)
     square = _net_inputs(hidden, 665, sizes=(4, 4, 4))
-    x, _, b1, _, b2 = inputs
-    context = f" for x of size {x.size}, hidden size {b1.size}, output size {b2.size}"
-    _attempt(lambda: case(inputs, context), what=what, context=context,
-             probe=lambda: case(square, " for x, hidden and output all of size 4"),
-             probe_context="with x, hidden and output all of size 4",
-             hint="W1 is (n1, n0), W2 is (n2, n1), diag(sigma'(z_n)) is (n_n, n_n)")
+    for base, sizes in ((660, None), (662, (2, 6, 3) if hidden else (3, 6, 2))):
+        inputs = _net_inputs(hidden, base, sizes=sizes)
+        x, _, b1, _, b2 = inputs
+        context = f" for x of size {x.size}, hidden size {b1.size}, output size {b2.size}"
+        _attempt(lambda: case(inputs, context), what=what, context=context,
+                 probe=lambda: case(square, " for x, hidden and output all of size 4"),
+                 probe_context="with x, hidden and output all of size 4",
+                 hint="W1 is (n1, n0), W2 is (n2, n1), diag(sigma'(z_n)) is (n_n, n_n)", cite=2)
 
 
 # --- 5. vector-Jacobian products ------------------------------------------------------------------
@@ -689,7 +754,7 @@ JV = ("you computed J v; a VJP multiplies by the transpose, J^T v (= v @ J): v h
 
 
 def _vjp_check(vjp, reference, inputs, names, wrt, mistakes, seed, what, *, context="",
-               probe_inputs=None, probe_context="", hint=""):
+               probe_inputs=None, probe_context="", hint="", cite=None):
     """The learner's VJP as the backward of ``reference``, through check_layer.  When a product
     inside it fails on shapes, the same check runs on ``probe_inputs`` (square: every product
     fits, J v too) to find out why."""
@@ -703,7 +768,7 @@ def _vjp_check(vjp, reference, inputs, names, wrt, mistakes, seed, what, *, cont
             raise
     probe = (lambda: run(probe_inputs)) if probe_inputs is not None else None
     _attempt(lambda: run(inputs), what=what, context=context, probe=probe,
-             probe_context=probe_context, hint=hint)
+             probe_context=probe_context, hint=hint, cite=cite)
 
 
 def _as_vjp_words(exc, what, names):
@@ -726,16 +791,22 @@ def _as_vjp_words(exc, what, names):
 def sigmoid_vjp(fn, *, hidden=False):
     what = _name(fn, "sigmoid_vjp")
     rng = _rng(hidden, 700)
-    z = rng.uniform(-3.0, 3.0, size=7 if hidden else 6)
     s = lambda ev: _sigmoid(ev.inputs[0])  # noqa: E731
-    _vjp_check(fn, _sigmoid, [z], ["z"], None, [
+    mistakes = [
         like("missing_sigmoid_derivative", "you forgot the sigmoid derivative: J^T v = sigma'(z) * v "
-                                           "with sigma' = sigma(1 - sigma).", lambda ev: ev.dout),
+                                           "with sigma' = sigma(1 - sigma).", lambda ev: ev.dout, hint=2),
         like("missing_sigmoid_derivative", "you multiplied v by sigma(z); the derivative is "
-                                           "sigma(z)(1 - sigma(z)).", lambda ev: ev.dout * s(ev)),
+                                           "sigma(z)(1 - sigma(z)).", lambda ev: ev.dout * s(ev), hint=2),
+        like("used_z_as_s", "sigma' = s (1 - s) is written in the sigmoid's OUTPUT s = sigmoid(z); you "
+                            "used z itself (notebook 01's sigmoid_backward received s): compute "
+                            "s = sigmoid(z) first.", lambda ev: ev.dout * ev.inputs[0] * (1 - ev.inputs[0]), hint=2),
         like("diagonal_summed", "J^T v for a diagonal J is v * diag(J), entry by entry; you summed "
-                                "over v.", lambda ev: np.sum(ev.dout) * _dsigmoid(ev.inputs[0])),
-    ], 17 if hidden else 16, what)
+                                "over v.", lambda ev: np.sum(ev.dout) * _dsigmoid(ev.inputs[0]), hint=1),
+    ]
+    for k, size in enumerate((7, 4) if hidden else (6, 3)):
+        z = rng.uniform(-3.0, 3.0, size=size)
+        _vjp_check(fn, _sigmoid, [z], ["z"], None, mistakes, (17 if hidden else 16) + 10 * k, what,
+                   context=f" for z of size {size}")
     _no_full_jacobian(fn, (rng.uniform(-3, 3, VJP_MEMORY_D), rng.standard_normal(VJP_MEMORY_D)), what)
 
 
@@ -744,12 +815,13 @@ def linear_vjp(fn, *, hidden=False):
     what = _name(fn, "linear_vjp")
     rng = _rng(hidden, 710)
     square = rng.standard_normal((4, 4)), rng.standard_normal(4)
-    for shape in [(4, 4), (2, 6) if hidden else (3, 5)]:
+    for shape in [(4, 4)] + ([(2, 6), (5, 3)] if hidden else [(3, 5), (6, 2)]):
         W, x = (square if shape == (4, 4) else (rng.standard_normal(shape), rng.standard_normal(shape[1])))
         _vjp_check(fn, lambda W, x: W @ x, [W, x], ["W", "x"], [1], [
-            like("jv_not_vjp", JV, lambda ev: ev.inputs[0] @ ev.dout),
+            like("jv_not_vjp", JV, lambda ev: ev.inputs[0] @ ev.dout, hint=2),
         ], 18 if hidden else 17, what, context=f" for W of shape {shape}", probe_inputs=list(square),
-            probe_context="with a square W of shape (4, 4)", hint="W is (m, n), x and the result (n,), v (m,)")
+            probe_context="with a square W of shape (4, 4)", hint="W is (m, n), x and the result (n,), v (m,)",
+            cite=2)
 
 
 @EXERCISES.check("row_linear_vjp")
@@ -757,44 +829,48 @@ def row_linear_vjp(fn, *, hidden=False):
     what = _name(fn, "row_linear_vjp")
     rng = _rng(hidden, 720)
     square = rng.standard_normal(4), rng.standard_normal((4, 4))
-    for shape in [(6, 2) if hidden else (5, 3), (4, 4)]:
+    for shape in ([(6, 2), (3, 5)] if hidden else [(5, 3), (2, 6)]) + [(4, 4)]:
         x, W = (square if shape == (4, 4) else (rng.standard_normal(shape[0]), rng.standard_normal(shape)))
         _vjp_check(fn, lambda x, W: x @ W, [x, W], ["x", "W"], None, [
             like("jv_not_vjp", "dx = W @ v (= v @ W.T): v has one entry per output z_i, dx one per "
                                "input x_j; you multiplied by W the other way round.",
-                 lambda ev: ev.dout @ ev.inputs[1], grads="dx"),
+                 lambda ev: ev.dout @ ev.inputs[1], grads="dx", hint=1),
             like("dW_transposed", "dW[j, i] = x_j v_i: dW = np.outer(x, v), with the shape of W; "
                                   "yours is np.outer(v, x).",
-                 lambda ev: np.outer(ev.dout, ev.inputs[0]), grads="dW"),
+                 lambda ev: np.outer(ev.dout, ev.inputs[0]), grads="dW", hint=2),
         ], 19 if hidden else 18, what, context=f" for x of size {shape[0]}, W of shape {shape}",
             probe_inputs=list(square), probe_context="with a square W of shape (4, 4)",
-            hint="x is (n,), W and dW (n, m), v (m,)")
+            hint="x is (n,), W and dW (n, m), v (m,)", cite=3)
 
 
 @EXERCISES.check("softmax_vjp", uses=("softmax",))
 def softmax_vjp(fn, *, hidden=False):
     what = _name(fn, "softmax_vjp")
     rng = _rng(hidden, 730)
-    z = rng.uniform(-2.0, 2.0, size=6 if hidden else 5)
     sm = lambda ev: _softmax(ev.inputs[0])  # noqa: E731
-    _vjp_check(fn, _softmax, [z], ["z"], None, [
+    mistakes = [
         like("softmax_as_elementwise",
              "softmax treated as elementwise: v * s * (1 - s) uses only the diagonal of J. With the "
              "full J = diag(s) - s s^T: J^T v = s * (v - v.s).",
-             lambda ev: ev.dout * sm(ev) * (1 - sm(ev))),
+             lambda ev: ev.dout * sm(ev) * (1 - sm(ev)), hint=1),
         like("missing_outer", "J^T v = s * (v - v.s): the term from -s s^T (subtracting v.s = "
-                              "np.dot(v, s)) is missing.", lambda ev: ev.dout * sm(ev)),
+                              "np.dot(v, s)) is missing.", lambda ev: ev.dout * sm(ev), hint=2),
         like("unweighted_sum", "subtract the s-weighted sum v.s = np.dot(v, s), not sum(v).",
-             lambda ev: sm(ev) * (ev.dout - np.sum(ev.dout))),
+             lambda ev: sm(ev) * (ev.dout - np.sum(ev.dout)), hint=2),
         like("missing_s_factor", "J^T v = s * (v - v.s): the factor s (from diag(s) and from s s^T) is "
-                                 "missing; yours is v - v.s.", lambda ev: ev.dout - np.dot(ev.dout, sm(ev))),
-    ], 21 if hidden else 20, what)
-    big = np.array([-1000.0, 999.0, 1000.0, 998.0, -1000.0])
-    v = np.array([0.5, -1.0, 2.0, 0.25, -0.75])
+                                 "missing; yours is v - v.s.", lambda ev: ev.dout - np.dot(ev.dout, sm(ev)), hint=2),
+    ]
+    for k, size in enumerate((6, 3) if hidden else (5, 2)):
+        z = rng.uniform(-2.0, 2.0, size=size)
+        _vjp_check(fn, _softmax, [z], ["z"], None, mistakes, (21 if hidden else 20) + 10 * k, what,
+                   context=f" for z of size {size}")
+    big = (np.array([-900.0, 750.0, 751.0, -950.0]) if hidden
+           else np.array([-1000.0, 999.0, 1000.0, 998.0, -1000.0, -990.0]))
+    v = np.array([0.5, -1.0, 2.0, 0.25, -0.75, 1.5])[:big.size]
     try:
         raw = call(fn, big.copy(), v.copy(), what=what)
     except CheckFailed as exc:
-        _unstable(what, exc)
+        _unstable(what, exc, cite=3)
     check_answer(what, raw, _softmax_jacobian(big).T @ v, name="dz", context=" for z around 1000")
     _no_full_jacobian(fn, (rng.uniform(-3, 3, VJP_MEMORY_D), rng.standard_normal(VJP_MEMORY_D)), what)
 
@@ -810,15 +886,15 @@ def _residual_vjp(x, W, b, v, *, skip=True, layer=True, T=True, d=True, bias=Tru
 def residual_vjp(fn, *, hidden=False):
     what = _name(fn, "residual_vjp")
     rng = _rng(hidden, 740)
-    d = 6 if hidden else 5
-    x, W, b = rng.standard_normal(d), rng.standard_normal((d, d)), rng.standard_normal(d) * 0.5
+    hints = {"branch_not_summed": 1, "jv_not_vjp": 2, "missing_sigmoid_derivative": 2, "bias_left_out": 2,
+             "activation_at_wrong_point": 2}
 
     def row(key, sentence, **variant):
-        return like(key, sentence, lambda ev: _residual_vjp(*ev.inputs, ev.dout, **variant))
+        return like(key, sentence, lambda ev: _residual_vjp(*ev.inputs, ev.dout, **variant), hint=hints[key])
 
     branch = ("forgetting that gradients add at a branch: x reaches y along two paths, the skip "
               "connection and the layer, so dx = v + W.T @ (sigma'(z) * v).")
-    _vjp_check(fn, lambda x, W, b: x + _sigmoid(W @ x + b), [x, W, b], ["x", "W", "b"], [0], [
+    mistakes = [
         row("branch_not_summed", branch, skip=False),
         row("branch_not_summed", branch, layer=False),
         row("jv_not_vjp", "in the layer path use W.T: dx = v + W.T @ (sigma'(z) * v); yours has W.", T=False),
@@ -831,8 +907,13 @@ def residual_vjp(fn, *, hidden=False):
         like("skip_passes_x", "the skip path y = x + ... passes the upstream gradient back unchanged "
                               "(its Jacobian is the identity, so its VJP is v), not x: "
                               "dx = v + W.T @ (sigma'(z) * v).",
-             lambda ev: ev.inputs[0] + _residual_vjp(*ev.inputs, ev.dout, skip=False)),
-    ], 23 if hidden else 22, what, hint="W is (n, n); x, b, v and the result are (n,)")
+             lambda ev: ev.inputs[0] + _residual_vjp(*ev.inputs, ev.dout, skip=False), hint=2),
+    ]
+    for k, d in enumerate((6, 2) if hidden else (5, 3)):
+        x, W, b = rng.standard_normal(d), rng.standard_normal((d, d)), rng.standard_normal(d) * 0.5
+        _vjp_check(fn, lambda x, W, b: x + _sigmoid(W @ x + b), [x, W, b], ["x", "W", "b"], [0], mistakes,
+                   (23 if hidden else 22) + 10 * k, what, context=f" for x of size {d}",
+                   hint="W is (n, n); x, b, v and the result are (n,)")
 
 
 def _net_vjp(x, W1, b1, W2, b2, v, *, d1=True, d2=True, at_output=False, T=True, forward_order=False):
@@ -849,11 +930,14 @@ def _net_vjp(x, W1, b1, W2, b2, v, *, d1=True, d2=True, at_output=False, T=True,
 def _network_vjp_mistakes():
     missing = "you left out sigma'(z) of {}: dx = W1.T @ (sigma'(z1) * (W2.T @ (sigma'(z2) * v)))."
 
+    hints = {"missing_activation_derivative": 2, "activation_at_output": 2, "bias_left_out": 1, "jv_not_vjp": 2,
+             "vjp_order": 1}
+
     def row(key, sentence, b1=True, b2=True, **variant):
         def wrong(ev):
             x, W1, B1, W2, B2 = ev.inputs
             return _net_vjp(x, W1, B1 if b1 else 0 * B1, W2, B2 if b2 else 0 * B2, ev.dout, **variant)
-        return like(key, sentence, _safe(wrong))
+        return like(key, sentence, _safe(wrong), hint=hints[key])
 
     return [
         row("missing_activation_derivative", missing.format("both layers"), d1=False, d2=False),
@@ -875,15 +959,16 @@ def _network_vjp_mistakes():
 @EXERCISES.check("network_vjp", uses=("sigmoid_vjp", "linear_vjp"))
 def network_vjp(fn, *, hidden=False):
     what = _name(fn, "network_vjp")
-    inputs = _net_inputs(hidden, 750)
     square = _net_inputs(hidden, 755, sizes=(4, 4, 4))
-    x, _, b1, _, b2 = inputs
-    _vjp_check(fn, lambda *a: _net(*a)[3], list(inputs), ["x", "W1", "b1", "W2", "b2"], [0],
-               _network_vjp_mistakes(), 25 if hidden else 24, what,
-               context=f" for x of size {x.size}, hidden size {b1.size}, output size {b2.size}",
-               probe_inputs=list(square), probe_context="with x, hidden and output all of size 4",
-               hint="W1 is (n1, n0), W2 is (n2, n1); v and the VJP through layer 2 are (n2,), "
-                    "through layer 1 (n1,), dx (n0,)")
+    for k, sizes in enumerate((None, (2, 6, 3) if hidden else (3, 6, 2))):
+        inputs = _net_inputs(hidden, 750 + k, sizes=sizes)
+        x, _, b1, _, b2 = inputs
+        _vjp_check(fn, lambda *a: _net(*a)[3], list(inputs), ["x", "W1", "b1", "W2", "b2"], [0],
+                   _network_vjp_mistakes(), (25 if hidden else 24) + 10 * k, what,
+                   context=f" for x of size {x.size}, hidden size {b1.size}, output size {b2.size}",
+                   probe_inputs=list(square), probe_context="with x, hidden and output all of size 4",
+                   hint="W1 is (n1, n0), W2 is (n2, n1); v and the VJP through layer 2 are (n2,), "
+                        "through layer 1 (n1,), dx (n0,)", cite=2)
     # at a width where building the (n2, n0) Jacobian costs 32 MB, and W1, W2 stay small
     n0, n1, n2 = VJP_NETWORK_SIZES
     rng = _rng(hidden, 756)
@@ -938,12 +1023,12 @@ def _wx_rows():
     constant = "d(q_i^2)/dq_i = 2 q_i: you used {} instead of 2 q."
     return [
         like("dW_transposed", "df/dW = 2 q x^T: dW[i, j] = 2 q_i x_j (np.outer(q, x)); yours is its "
-                              "transpose 2 x q^T.", lambda ev: dW("2q")(ev).T, grads="dW"),
+                              "transpose 2 x q^T.", lambda ev: dW("2q")(ev).T, grads="dW", hint=2),
         like("jv_not_vjp", "df/dx = 2 W^T q: multiply by W.T, not W.",
-             lambda ev: ev.inputs[0] @ dq(ev, "2q"), grads="dx"),
-        like("scaled_half", half, dW("q"), grads="dW"),
-        like("scaled_half", half, dx("q"), grads="dx"),
-    ] + [like("forgot_square_rule", constant.format(k), g(k), grads=n)
+             _safe(lambda ev: ev.inputs[0] @ dq(ev, "2q")), grads="dx", hint=2),
+        like("scaled_half", half, dW("q"), grads="dW", hint=2),
+        like("scaled_half", half, dx("q"), grads="dx", hint=2),
+    ] + [like("forgot_square_rule", constant.format(k), g(k), grads=n, hint=2)
          for k in ("2", "1") for g, n in ((dW, "dW"), (dx, "dx"))]
 
 
@@ -954,19 +1039,19 @@ def _wx_case(forward, backward, W, x, fwd, bwd, hidden):
     q = W @ x
     is_number = "f = ||W x||^2 is a number: sum the squares, np.sum(q**2)."
     _matrix(fwd, result[0], np.sum(q ** 2), name="f", context=f" for W of shape {W.shape}", shape_mistakes=[
-        ("f_not_summed", f"{is_number} Yours is the vector q**2, of shape {q.shape}.", q ** 2),
-        ("f_not_summed", f"{is_number} Yours is q = W x itself, of shape {q.shape}.", q),
+        ("f_not_summed", f"{is_number} Yours is the vector q**2, of shape {q.shape}.", q ** 2, 1),
+        ("f_not_summed", f"{is_number} Yours is q = W x itself, of shape {q.shape}.", q, 1),
     ], mistakes=[
-        like("forgot_square", "f = ||W x||^2 is the sum of the SQUARES of q = W x.", lambda ev: np.sum(q)),
+        like("forgot_square", "f = ||W x||^2 is the sum of the SQUARES of q = W x.", lambda ev: np.sum(q), hint=1),
         like("norm_not_squared", "f = ||W x||^2 = sum(q**2), the squared norm, not the norm.",
-             lambda ev: np.sqrt(np.sum(q ** 2))),
+             lambda ev: np.sqrt(np.sum(q ** 2)), hint=1),
         like("square_of_sum", "f = sum_i q_i^2, the sum of the squares; yours is (sum_i q_i)^2, the "
-                              "square of the sum.", lambda ev: np.sum(q) ** 2),
+                              "square of the sum.", lambda ev: np.sum(q) ** 2, hint=1),
         like("row_product", "q = W @ x, W times the column x; x @ W computes W.T @ x.",
-             _safe(lambda ev: np.sum((x @ W) ** 2))),
+             _safe(lambda ev: np.sum((x @ W) ** 2)), hint=1),
     ])
     check_layer(forward, backward, W, x, names=["W", "x"], batch=NO_BATCH, quiet=True,
-                seed=27 if hidden else 26, mistakes=_wx_rows())
+                seed=27 if hidden else 26, mistakes=_wx_rows(), reference=lambda W, x: np.sum((W @ x) ** 2))
 
 
 @EXERCISES.check("wx_norm")
@@ -976,7 +1061,8 @@ def wx_norm(forward, backward, *, hidden=False):
     # square first (a transposed dW or W used for W.T keeps the shape and can be named), then
     # shapes that differ on every axis
     square = rng.standard_normal((3, 3)), rng.standard_normal(3)
-    cases = [square, (rng.standard_normal((3, 4)), rng.standard_normal(4))]
+    cases = [square] + [(rng.standard_normal(shape), rng.standard_normal(shape[1]))
+                        for shape in ([(4, 3), (2, 5)] if hidden else [(3, 4), (5, 2)])]
     if not hidden:
         cases.insert(0, (SEED_W, SEED_X))
     try:
@@ -985,7 +1071,7 @@ def wx_norm(forward, backward, *, hidden=False):
                      context=f" for W of shape {W.shape}",
                      probe=lambda: _wx_case(forward, backward, *square, fwd, bwd, hidden),
                      probe_context="with a square W of shape (3, 3)",
-                     hint="W is (m, n), x and dx (n,), q = W x and dq (m,), dW (m, n)")
+                     hint="W is (m, n), x and dx (n,), q = W x and dq (m,), dW (m, n)", cite=2)
     except CheckFailed as exc:
         if hidden or exc.key == "not_implemented":
             raise

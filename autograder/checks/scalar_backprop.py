@@ -11,11 +11,21 @@ output activation / error pairs:
 
 References are closed forms written here with numpy products (never the learner's loops).
 Backward passes are judged against central differences of the learner's own loop forward
-(``backward_loops``, ``batch_gradients``) or of a reference forward (the layer-sized parts).
-Every case that can hide a swapped index runs on a square matrix first, where the mistake is
-visible in the values; the non-square case after it then only fails with an IndexError when a
-loop runs over the wrong layer's size.
+(``backward_loops``) or of a reference forward (the layer-sized parts, ``batch_gradients``).
+
+Inputs are not kind (issue 18): every check runs at least two cases whose sizes differ from each
+other and within each case (a square case first wherever a swapped index would otherwise raise
+an IndexError instead of showing in the values), every output branch, integer inputs where a
+learner could start an array from them (the CS231n neuron, one-hot and whole-number targets, an
+input x of whole numbers), inputs that must come back unchanged, and saturated neurons (u = +-800)
+wherever the notebook promises stable formulas.
+
+Each named mistake points to the hint of its exercise that addresses it (``hint=N``: the N-th
+``<details>`` block of the exercise's markdown; ``tests/test_scalar_backprop_notebook.py`` keeps
+every number used here present in the notebook).
 """
+from contextlib import contextmanager
+
 import numpy as np
 
 from . import Exercises
@@ -32,15 +42,17 @@ EXERCISES = Exercises("03_scalar_backprop", [
     ("delta_identity_mse", "Output delta: identity output, squared error", 1),
     ("delta_sigmoid_mse", "Output delta: sigmoid output, squared error", 1),
     ("delta_softmax_ce", "Output delta: softmax output, cross-entropy", 2),
-    ("layer_backward", "dw_jk = y_j delta_k, db_k = delta_k, dy_j = sum_r delta_r w_jr", 2),
-    ("hidden_delta", "Hidden delta: delta_j = dy_j sigma'(u_j)", 1),
+    ("layer_backward", "A layer's gradients from its deltas: dW, db and the gradient sent back", 2),
+    ("hidden_delta", "Hidden delta from the gradient sent back", 1),
     ("backward_loops", "The whole backward pass, output layer then hidden layer", 2),
     ("batch_gradients", "A batch: the mean of the per-sample gradients", 2),
+    ("dz_from_deltas", "The seeds' per-sample deltas and the course's batch gradient dz", 1),
 ])
 progress = EXERCISES.progress
 
 OUTPUTS = ("identity", "sigmoid", "softmax")
 CACHE_KEYS = ("u_hidden", "y_hidden", "u_out", "y_out")
+SATURATED = 800.0          # exp(800) overflows float64; the notebook's sigmoid and softmax do not
 
 
 # --- references (closed forms) ------------------------------------------------------------------
@@ -50,10 +62,11 @@ def _activate(u, output):
         return np.array(u, dtype=np.float64)
     if output == "sigmoid":
         return _sigmoid(u)
-    return _softmax(u)
+    return _softmax(np.asarray(u, dtype=np.float64))
 
 
 def _error(y, t, output):
+    y, t = np.asarray(y, dtype=np.float64), np.asarray(t, dtype=np.float64)
     if output == "softmax":
         return -float(np.sum(t * np.log(y)))
     return 0.5 * float(np.sum((y - t) ** 2))
@@ -74,9 +87,12 @@ def _net(x, W1, b1, W2, b2, output):
     return u1, y1, u2, _activate(u2, output)
 
 
-def _backprop(x, W1, b1, W2, b2, delta_out, variant=None):
+def _backprop(x, W1, b1, W2, b2, delta_out, variant=None, output="identity"):
     """Reference backward pass from the output deltas; ``variant`` plants one mistake."""
-    u1, y1, _, _ = _net(x, W1, b1, W2, b2, "identity")
+    u1, y1, u2, _ = _net(x, W1, b1, W2, b2, "identity")
+    if variant == "output_derivative_twice":
+        y2 = _activate(u2, output)
+        delta_out = delta_out * y2 * (1.0 - y2)
     y_in = {"u_as_input": u1, "x_as_input": x}.get(variant, y1)
     if y_in.shape != y1.shape:
         return None
@@ -95,11 +111,17 @@ def _sample(rng, l, m, n, output):
     return x, W1, b1, W2, b2, _target(rng, n, output)
 
 
-def _target(rng, n, output):
+def _target(rng, n, output, integer=False):
+    """A target for the pair: one-hot for softmax, in (0, 1) for sigmoid, real for identity.
+    ``integer``: as whole numbers of integer dtype (class labels one-hot, 0/1 labels, counts)."""
     if output == "softmax":
-        return np.eye(n)[rng.integers(n)]
+        return np.eye(n, dtype=np.int64 if integer else np.float64)[rng.integers(n)]
     if output == "sigmoid":
+        if integer:
+            return (np.arange(n) % 2 == rng.integers(2)).astype(np.int64)
         return rng.uniform(0.05, 0.95, size=n)
+    if integer:
+        return rng.integers(-3, 4, size=n)
     return rng.standard_normal(n)
 
 
@@ -115,59 +137,145 @@ def _sizes(l, m, n):
     return f"l={l}, m={m}, n={n}"
 
 
-# --- named mistakes shared by several checks ------------------------------------------------------
-
-def _skipped_neuron(labels):
-    """A loop that stops one short (range(n - 1)) or starts at 1 leaves one neuron's entries at 0.
-
-    ``labels[name]`` gives, per axis of the gradient, (who, letter, count): for dW2
-    [("hidden neuron", "j", "m"), ("output neuron", "k", "n")].
-    """
-    def find(ev):
-        truth = getattr(ev.oracle, "expected", None)
-        if truth is None or ev.yours.ndim == 0:
-            return None
-        for axis in range(ev.yours.ndim):
-            size = ev.yours.shape[axis]
-            for idx in (size - 1, 0):
-                cut = tuple(idx if a == axis else slice(None) for a in range(ev.yours.ndim))
-                if size < 2 or np.any(ev.yours[cut]) or not np.any(truth[cut]):
-                    continue
-                repaired = ev.yours.copy()
-                repaired[cut] = truth[cut]
-                if ev.oracle.matches(repaired):
-                    return axis, idx, size
-        return None
+def row(key, says, wrong_answer, grads=None, hint=None):
+    """``like``, but a wrong answer that cannot be computed for these inputs (a shape that does
+    not fit, an index out of range) only means the row does not apply: it never ends the check."""
+    base = like(key, says, wrong_answer, grads=grads, hint=hint)
 
     def test(ev):
-        found = find(ev)
-        ev.extra["skipped"] = found
-        return found is not None
-
-    def details(ev):
-        axis, idx, size = ev.extra["skipped"]
-        who, letter, count = labels[ev.name][axis]
-        index = ", ".join(str(idx) if a == axis else ":" for a in range(ev.yours.ndim))
-        if idx == size - 1:
-            why = (f"{who} {letter} = {idx}, the last of {count} = {size}, was never reached: the loop "
-                   f"`for {letter} in range({count} - 1)` stops one short; range({count}) runs "
-                   f"{letter} = 0, ..., {count} - 1")
-        else:
-            why = (f"{who} {letter} = 0 was never reached: a loop that starts at 1, "
-                   f"`range(1, {count})`, skips it (Python counts from 0)")
-        return {"where": f"{ev.name}[{index}]", "why": why}
-
-    return Mistake("neuron_skipped", "{where} is all zero: {why}.", test, grads=tuple(labels),
-                   details=details)
+        try:
+            return bool(base.test(ev))
+        except Exception:  # noqa: BLE001 (a row that cannot be computed does not match)
+            return False
+    return Mistake(base.key, base.says, test, grads=base.grads, hint=hint)
 
 
 def _never():
-    """A wrong answer that does not apply to these shapes (like() then never matches)."""
+    """A wrong answer that does not apply to these shapes (a row then never matches)."""
     return None
 
 
 def _square(A):
     return A.ndim == 2 and A.shape[0] == A.shape[1]
+
+
+@contextmanager
+def _hints(mapping):
+    """Give a failure whose key the catalog shares with every notebook (integer_dtype,
+    mutated_input, ...) the number of this exercise's hint that addresses it."""
+    try:
+        yield
+    except CheckFailed as exc:
+        if exc.hint is None and exc.key in mapping:
+            raise CheckFailed(str(exc), key=exc.key, keys=exc.keys, hint=mapping[exc.key]) from None
+        raise
+
+
+UNSTABLE_KEYS = ("warning", "non_finite", "bad_output")
+
+
+def _saturated(run, key, sentence, hint):
+    """Run a case with saturated neurons; a warning, nan/inf or an OverflowError there is the
+    unstable formula ``sentence`` names (correct code is finite and silent at any u)."""
+    try:
+        run()
+    except CheckFailed as exc:
+        first = str(exc).splitlines()[0]
+        if exc.key in UNSTABLE_KEYS or (exc.key == "exception" and "OverflowError" in first):
+            raise CheckFailed(f"{sentence}\n  ({first})", key=key, hint=hint) from None
+        raise
+
+
+def _unchanged(what, given, kept, advice, hint=None):
+    """The learner's function must leave its arguments as it got them: ``given`` the arrays it was
+    called with, ``kept`` copies taken before the call, both {name: array}."""
+    for name, before in kept.items():
+        after = given[name]
+        if not (isinstance(after, np.ndarray) and after.shape == before.shape and after.dtype == before.dtype
+                and np.array_equal(after, before)):
+            raise CheckFailed(f"{what} changed its argument {name} in place: {advice}", key="mutated_input",
+                              hint=hint)
+
+
+# --- loop bounds: a neuron skipped, or a loop run over another layer's size ------------------------
+
+def _truncation(ev):
+    """(axis, start, stop) when ``yours`` is right except for a block of entries left at 0 along one
+    axis: the first entry (a loop from 1), or every entry from ``start`` on (a loop stopped early)."""
+    truth = getattr(ev.oracle, "expected", None)
+    yours = ev.yours
+    if truth is None or yours is None or yours.ndim == 0 or yours.shape != truth.shape:
+        return None
+    for axis in range(yours.ndim):
+        size = yours.shape[axis]
+        if size < 2:
+            continue
+        blocks = [(0, 1)] + [(start, size) for start in range(size - 1, 0, -1)]
+        for start, stop in blocks:
+            cut = tuple(slice(start, stop) if a == axis else slice(None) for a in range(yours.ndim))
+            if np.any(yours[cut]) or not np.any(truth[cut]):
+                continue
+            repaired = yours.copy()
+            repaired[cut] = truth[cut]
+            if ev.oracle.matches(repaired):
+                return axis, start, stop
+    return None
+
+
+def _loop_rows(labels, sizes_of, hint=None):
+    """Two rows over one detection: ``neuron_skipped`` (the last neuron, or the first, never reached)
+    and ``wrong_loop_bound`` (the loop ran over range(b) with b another layer's size).
+
+    ``labels[name]`` gives, per axis of the gradient, (who, letter, count): for dW2
+    [("hidden neuron", "j", "m"), ("output neuron", "k", "n")]; ``sizes_of(ev)`` the sizes
+    {"l": 4, "m": 5, "n": 3} of the case.
+    """
+    def found(ev):
+        if "truncated" not in ev.extra:
+            ev.extra["truncated"] = _truncation(ev) if ev.name in labels else None
+        return ev.extra["truncated"]
+
+    def skipped(ev):
+        hit = found(ev)
+        return hit is not None and (hit[1] == 0 or hit[1] == hit[2] - 1)
+
+    def bound(ev):
+        hit = found(ev)
+        return hit is not None and 0 < hit[1] < hit[2] - 1
+
+    def where(ev):
+        axis, start, stop = ev.extra["truncated"]
+        index = ", ".join((str(start) if stop - start == 1 else f"{start}:") if a == axis else ":"
+                          for a in range(ev.yours.ndim))
+        return axis, start, stop, f"{ev.name}[{index}]"
+
+    def skipped_details(ev):
+        axis, start, stop, at = where(ev)
+        who, letter, count = labels[ev.name][axis]
+        if start > 0:
+            why = (f"{who} {letter} = {start}, the last of {count} = {stop}, was never reached: the loop "
+                   f"`for {letter} in range({count} - 1)` stops one short; range({count}) runs "
+                   f"{letter} = 0, ..., {count} - 1")
+        else:
+            why = (f"{who} {letter} = 0 was never reached: a loop that starts at 1, "
+                   f"`range(1, {count})`, skips it (Python counts from 0)")
+        return {"where": at, "why": why}
+
+    def bound_details(ev):
+        axis, start, stop, at = where(ev)
+        who, letter, count = labels[ev.name][axis]
+        sizes = sizes_of(ev)
+        others = [c for c, v in sizes.items() if v == start and c != count]
+        ran = (f"range({others[0]}) = range({start}), the size of another layer," if others
+               else f"range({start})")
+        return {"where": at, "why": f"the loop over the {who}s {letter} ran over {ran} instead of "
+                                    f"range({count}) = range({stop}): each index has its own range "
+                                    f"(i in range(l), j in range(m), k in range(n))"}
+
+    return [Mistake("neuron_skipped", "{where} is all zero: {why}.", skipped, grads=tuple(labels),
+                    details=skipped_details, hint=hint),
+            Mistake("wrong_loop_bound", "{where} is all zero: {why}.", bound, grads=tuple(labels),
+                    details=bound_details, hint=hint)]
 
 
 INDEX_RANGE = ("{what} works when {shape_word} square but raises IndexError for {shapes}: a loop "
@@ -176,14 +284,15 @@ INDEX_RANGE = ("{what} works when {shape_word} square but raises IndexError for 
                "(row = the neuron the weight comes from, column = the neuron it goes to).")
 
 
-def _non_square(run, what, shape_word, shapes):
+def _non_square(run, what, shape_word, shapes, hint=None):
     """Run a non-square case after the square one passed; name an IndexError there."""
     try:
         run()
     except CheckFailed as exc:
         if exc.key == "exception" and "IndexError" in str(exc):
             raise CheckFailed(INDEX_RANGE.format(what=what, shape_word=shape_word, shapes=shapes)
-                              + f"\n  ({str(exc).splitlines()[0]})", key="index_out_of_range") from None
+                              + f"\n  ({str(exc).splitlines()[0]})", key="index_out_of_range",
+                              hint=hint) from None
         raise
 
 
@@ -208,11 +317,14 @@ def _check_order(raw, wanted, what):
 
 # --- 1. one neuron: CS231n's sigmoid neuron with the delta rule ------------------------------------
 
-SEED_NEURON = (np.array([-1.0, -2.0]), np.array([2.0, -3.0]), -3.0, 1.0)   # x, w, b, dE/dy
+# CS231n's numbers are whole numbers: given as integer arrays, as a learner would type them.
+SEED_NEURON = (np.array([-1, -2]), np.array([2, -3]), -3, 1.0)   # x, w, b, dE/dy
 NEURON_FIELDS = ("y", "delta", "dw", "db", "dx")
+NEURON_HINTS = {"integer_dtype": 3, "mutated_input": 3}
 
 
 def _neuron_truth(x, w, b, dE_dy):
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
     u = float(np.dot(w, x) + b)
     y = float(_sigmoid(u))
     delta = dE_dy * y * (1.0 - y)
@@ -252,33 +364,54 @@ def _neuron_table(mine):
 
 
 def _neuron_mistakes(x, w, b, dE_dy, field):
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
     truth = _neuron_truth(x, w, b, dE_dy)
     y = truth["y"]
     at_output = dE_dy * float(_dsigmoid(y))
     two = float(_sigmoid(x[0] * w[0] + x[1] * w[1] + b)) if len(x) > 2 else None
     rows = {
-        "y": [like("fixed_input_count", "u = sum_p x_p w_p + b sums over ALL P = len(x) inputs (this neuron "
-                                        "has %d); yours uses only the first two." % len(x),
-                   lambda ev: _never() if two is None else two)],
+        "y": [row("fixed_input_count", "u = sum_p x_p w_p + b sums over ALL P = len(x) inputs (this neuron "
+                                       "has %d); yours uses only the first two." % len(x),
+                  lambda ev: _never() if two is None else two)],
         "delta": [
-            like("missing_activation_derivative", "delta = dE/dy * dy/du: the sigmoid's derivative "
-                                                  "y (1 - y) is missing (yours is dE/dy alone).",
-                 lambda ev: dE_dy),
-            like("derivative_at_output", "sigma' must be taken at u, the neuron's input: "
-                                         "sigma'(u) = y (1 - y). Yours is sigma'(y) = sigma(y)(1 - sigma(y)).",
-                 lambda ev: at_output),
-            like("ignores_upstream", "delta = dE/dy * y (1 - y): multiply by dE/dy (the check passes "
-                                     "dE/dy = %g here)." % dE_dy, lambda ev: y * (1 - y)),
+            row("missing_activation_derivative", "delta = dE/dy * dy/du: the sigmoid's derivative "
+                                                 "y (1 - y) is missing (yours is dE/dy alone).",
+                lambda ev: dE_dy, hint=1),
+            row("derivative_at_output", "sigma' must be taken at u, the neuron's input: "
+                                        "sigma'(u) = y (1 - y). Yours is sigma'(y) = sigma(y)(1 - sigma(y)).",
+                lambda ev: at_output, hint=1),
+            row("ignores_upstream", "delta = dE/dy * y (1 - y): multiply by dE/dy (the check passes "
+                                    "dE/dy = %g here)." % dE_dy, lambda ev: y * (1 - y), hint=1),
         ],
-        "dw": [like("dw_dx_swapped", "dw_p = y_p delta = x_p delta (the input on the weight's edge); "
-                                     "yours is w_p delta, which is dx.", lambda ev: w * truth["delta"]),
-               like("missing_delta", "dw_p = x_p delta: yours is x_p without delta.", lambda ev: x)],
-        "dx": [like("dw_dx_swapped", "dx_p = w_p delta (the weight on the input's edge); yours is "
-                                     "x_p delta, which is dw.", lambda ev: x * truth["delta"])],
-        "db": [like("bias_gradient_includes_input", "db = delta (du/db = 1); yours multiplies delta by "
-                                                    "an input.", lambda ev: x[-1] * truth["delta"])],
+        "dw": [row("dw_dx_swapped", "dw_p = y_p delta = x_p delta (the input on the weight's edge); "
+                                    "yours is w_p delta, which is dx.", lambda ev: w * truth["delta"], hint=2),
+               row("missing_delta", "dw_p = x_p delta: yours is x_p without delta (the chain rule "
+                                    "multiplies the local derivative du/dw_p = x_p by delta).",
+                   lambda ev: x, hint=2)],
+        "dx": [row("dw_dx_swapped", "dx_p = w_p delta (the weight on the input's edge); yours is "
+                                    "x_p delta, which is dw.", lambda ev: x * truth["delta"], hint=2),
+               row("missing_delta", "dx_p = w_p delta: yours is w_p without delta (the chain rule "
+                                    "multiplies the local derivative du/dx_p = w_p by delta).",
+                   lambda ev: w, hint=2)],
+        "db": [row("bias_gradient_includes_input", "db = delta (du/db = 1); yours multiplies delta by "
+                                                   "an input.", lambda ev: x[-1] * truth["delta"], hint=2)],
     }
     return rows.get(field, [])
+
+
+def _neuron_case(fn, case, context, what):
+    x, w, b, dE_dy = case
+    args = [x.copy(), w.copy(), b, dE_dy]
+    raw = call(fn, *args, what=what)
+    _unchanged(what, {"x": args[0], "w": args[1]}, {"x": x, "w": w},
+               "compute new arrays (dw = np.zeros(len(x)), then fill it) and leave x and w as they are.",
+               hint=3)
+    mine = _neuron_values(raw, what)
+    truth = _neuron_truth(x, w, b, dE_dy)
+    for field in NEURON_FIELDS:
+        check_answer(what, mine[field], truth[field], name=field, of={"dw": "w", "dx": "x"}.get(field, field),
+                     mistakes=_neuron_mistakes(x, w, b, dE_dy, field), context=context)
+    return mine
 
 
 @EXERCISES.check("sigmoid_neuron")
@@ -286,22 +419,29 @@ def sigmoid_neuron(fn, *, hidden=False):
     what = _name(fn, "sigmoid_neuron")
     if hidden:
         cases = [(np.array([1.3, -0.4]), np.array([-0.6, 1.7]), 0.25, 2.5),
-                 (np.array([0.7, 0.2, -1.1, 0.45]), np.array([0.5, -1.3, 0.8, 2.2]), -0.6, -1.5)]
+                 (np.array([0.7, 0.2, -1.1, 0.45]), np.array([0.5, -1.3, 0.8, 2.2]), -0.6, -1.5),
+                 (np.array([2, 1, -1]), np.array([300, 150, -90]), 10, 3.0)]           # u = +850
     else:
-        cases = [SEED_NEURON, (np.array([0.5, -1.2, 0.8]), np.array([0.3, 0.9, -1.1]), 0.4, -0.7)]
+        cases = [SEED_NEURON, (np.array([0.5, -1.2, 0.8]), np.array([0.3, 0.9, -1.1]), 0.4, -0.7),
+                 (np.array([3.0, -2.0, 1.5, 0.5]), np.array([-120.0, 80.0, -60.0, 40.0]), -210.0, 1.5)]
     seed_values = None
     try:
-        for case_no, (x, w, b, dE_dy) in enumerate(cases):
-            raw = call(fn, x.copy(), w.copy(), b, dE_dy, what=what)
-            mine = _neuron_values(raw, what)
-            if not hidden and case_no == 0:
-                seed_values = mine
-            truth = _neuron_truth(x, w, b, dE_dy)
-            context = (" for CS231n's neuron" if not hidden and case_no == 0 else
-                       f" for x = {x.tolist()}, w = {w.tolist()}, b = {b}, dE/dy = {dE_dy}")
-            for field in NEURON_FIELDS:
-                check_answer(what, mine[field], truth[field], name=field, of={"dw": "w", "dx": "x"}.get(field, field),
-                             mistakes=_neuron_mistakes(x, w, b, dE_dy, field), context=context)
+        with _hints(NEURON_HINTS):
+            for case_no, case in enumerate(cases):
+                x, w, b, dE_dy = case
+                context = (" for CS231n's neuron" if not hidden and case_no == 0 else
+                           f" for x = {x.tolist()}, w = {w.tolist()}, b = {b}, dE/dy = {dE_dy}")
+                u = float(np.dot(np.asarray(w, dtype=np.float64), x) + b)
+                if abs(u) >= SATURATED:
+                    _saturated(lambda case=case, context=context: _neuron_case(fn, case, context, what),
+                               "unstable_sigmoid",
+                               f"{what} fails for a saturated neuron (u = {u:g}){context}: exp(-u) overflows "
+                               f"in the formula 1 / (1 + exp(-u)). Use the notebook's sigmoid, which is "
+                               f"stable for any u.", hint=3)
+                    continue
+                mine = _neuron_case(fn, case, context, what)
+                if not hidden and case_no == 0:
+                    seed_values = mine
     except CheckFailed as exc:
         if hidden or exc.key == "not_implemented":
             raise
@@ -311,6 +451,9 @@ def sigmoid_neuron(fn, *, hidden=False):
 
 
 # --- 2. forward pass with loops --------------------------------------------------------------------
+
+FORWARD_HINTS = {"integer_dtype": 2, "mutated_input": 1}
+
 
 def _forward_result(raw, what):
     if not isinstance(raw, tuple) or len(raw) != 2:
@@ -323,57 +466,73 @@ def _forward_result(raw, what):
     return y, cache
 
 
+def _softmax_running(u2):
+    """softmax applied inside the loop over k, before the later u_r were computed (still 0)."""
+    y = np.zeros_like(u2)
+    for k in range(len(u2)):
+        v = u2.copy()
+        v[k + 1:] = 0.0
+        y[k] = _softmax(v)[k]
+    return y
+
+
 def _forward_mistakes(x, W1, b1, W2, b2, output):
     u1, y1, u2, y2 = _net(x, W1, b1, W2, b2, output)
     labels = {"u_hidden": [("hidden neuron", "j", "m")], "y_hidden": [("hidden neuron", "j", "m")],
               "u_out": [("output neuron", "k", "n")], "y_out": [("output neuron", "k", "n")]}
-    skipped = _skipped_neuron(labels)
+    sizes = {"l": W1.shape[0], "m": W1.shape[1], "n": W2.shape[1]}
+    loops = _loop_rows(labels, lambda ev: sizes, hint=2)
     transposed = ("w_pj is W[p, j]: the row is the neuron the weight comes from, the column the neuron "
                   "it goes to (shape (fan_in, fan_out)); you used W[j, p].")
     hidden_rows = [
-        like("transposed_weight_index", transposed,
-             lambda ev: W1 @ x + b1 if _square(W1) else _never(), grads="u_hidden"),
-        like("missing_bias", "u_j = sum_p y_p w_pj + b_j: the bias b_j is missing.",
-             lambda ev: x @ W1, grads="u_hidden"),
-        like("sum_overwritten", "u_j = sum_p y_p w_pj + b_j adds ALL l inputs; yours keeps only the last "
-                                "one, p = l - 1 (did `=` overwrite instead of `+=` adding?).",
-             lambda ev: x[-1] * W1[-1] + b1, grads="u_hidden"),
-        like("bias_added_per_input", "add the bias b_j once, outside the loop over the inputs p; yours "
-                                     "adds it l times.", lambda ev: x @ W1 + len(x) * b1, grads="u_hidden"),
-        like("missing_hidden_activation", "the hidden layer's output is y_j = sigma(u_j); yours is u_j.",
-             lambda ev: u1, grads="y_hidden"),
+        row("transposed_weight_index", transposed,
+            lambda ev: W1 @ x + b1 if _square(W1) else _never(), grads="u_hidden", hint=2),
+        row("missing_bias", "u_j = sum_p y_p w_pj + b_j: the bias b_j is missing.",
+            lambda ev: x @ W1, grads="u_hidden", hint=1),
+        row("sum_overwritten", "u_j = sum_p y_p w_pj + b_j adds ALL l inputs; yours keeps only the last "
+                               "one, p = l - 1 (did `=` overwrite instead of `+=` adding?).",
+            lambda ev: x[-1] * W1[-1] + b1, grads="u_hidden", hint=1),
+        row("bias_added_per_input", "add the bias b_j once, outside the loop over the inputs p; yours "
+                                    "adds it l times.", lambda ev: x @ W1 + len(x) * b1, grads="u_hidden", hint=1),
+        row("missing_hidden_activation", "the hidden layer's output is y_j = sigma(u_j); yours is u_j.",
+            lambda ev: u1, grads="y_hidden", hint=1),
     ]
     out_rows = [
-        like("used_u_not_y", "the output layer's inputs are the hidden OUTPUTS y_j = sigma(u_j), "
-                             "not the pre-activations u_j.", lambda ev: u1 @ W2 + b2, grads="u_out"),
-        like("transposed_weight_index", transposed.replace("pj", "qk").replace("[p, j]", "[q, k]")
-             .replace("W[j, p]", "W[k, q]"),
-             lambda ev: W2 @ y1 + b2 if _square(W2) else _never(), grads="u_out"),
-        like("missing_bias", "u_k = sum_q y_q w_qk + b_k: the bias b_k is missing.",
-             lambda ev: y1 @ W2, grads="u_out"),
-        like("sum_overwritten", "u_k = sum_q y_q w_qk + b_k adds ALL m hidden outputs; yours keeps only "
-                                "the last one, q = m - 1 (did `=` overwrite instead of `+=` adding?).",
-             lambda ev: y1[-1] * W2[-1] + b2, grads="u_out"),
-        like("bias_added_per_input", "add the bias b_k once, outside the loop over the inputs q; yours "
-                                     "adds it m times.", lambda ev: y1 @ W2 + len(y1) * b2, grads="u_out"),
+        row("used_u_not_y", "the output layer's inputs are the hidden OUTPUTS y_j = sigma(u_j), "
+                            "not the pre-activations u_j.", lambda ev: u1 @ W2 + b2, grads="u_out", hint=1),
+        row("transposed_weight_index", transposed.replace("pj", "qk").replace("[p, j]", "[q, k]")
+            .replace("W[j, p]", "W[k, q]"),
+            lambda ev: W2 @ y1 + b2 if _square(W2) else _never(), grads="u_out", hint=2),
+        row("missing_bias", "u_k = sum_q y_q w_qk + b_k: the bias b_k is missing.",
+            lambda ev: y1 @ W2, grads="u_out", hint=1),
+        row("sum_overwritten", "u_k = sum_q y_q w_qk + b_k adds ALL m hidden outputs; yours keeps only "
+                               "the last one, q = m - 1 (did `=` overwrite instead of `+=` adding?).",
+            lambda ev: y1[-1] * W2[-1] + b2, grads="u_out", hint=1),
+        row("bias_added_per_input", "add the bias b_k once, outside the loop over the inputs q; yours "
+                                    "adds it m times.", lambda ev: y1 @ W2 + len(y1) * b2, grads="u_out", hint=1),
     ]
     act_rows = {
-        "identity": [like("identity_output_activated", "with output='identity' the output neurons apply "
-                                                       "no function: y_k = u_k.",
-                          lambda ev: _sigmoid(u2), grads="y_out")],
-        "sigmoid": [like("missing_output_activation", "with output='sigmoid', y_k = sigma(u_k); yours is u_k.",
-                         lambda ev: u2, grads="y_out")],
-        "softmax": [like("softmax_as_elementwise", "softmax is not applied neuron by neuron: "
-                                                   "y_k = exp(u_k) / sum_r exp(u_r) divides by a sum over "
-                                                   "ALL output neurons. Yours is sigma(u_k).",
-                         lambda ev: _sigmoid(u2), grads="y_out"),
-                    like("softmax_not_normalized", "softmax divides exp(u_k) by sum_r exp(u_r); yours is "
-                                                   "not divided (the outputs must sum to 1).",
-                         lambda ev: np.exp(u2), grads="y_out"),
-                    like("missing_output_activation", "with output='softmax', y = softmax(u); yours is u.",
-                         lambda ev: u2, grads="y_out")],
+        "identity": [row("identity_output_activated", "with output='identity' the output neurons apply "
+                                                      "no function: y_k = u_k (check the branch your "
+                                                      "`if` takes for 'identity').",
+                         lambda ev: _sigmoid(u2), grads="y_out", hint=3)],
+        "sigmoid": [row("missing_output_activation", "with output='sigmoid', y_k = sigma(u_k); yours is u_k.",
+                        lambda ev: u2, grads="y_out", hint=3)],
+        "softmax": [row("softmax_as_elementwise", "softmax is not applied neuron by neuron: "
+                                                  "y_k = exp(u_k) / sum_r exp(u_r) divides by a sum over "
+                                                  "ALL output neurons. Yours is sigma(u_k).",
+                        lambda ev: _sigmoid(u2), grads="y_out", hint=3),
+                    row("softmax_before_all_u", "softmax needs every u_r: yours applied it inside the loop "
+                                                "over k, while the later u_r were still 0. Fill u_out first, "
+                                                "then apply softmax(u_out) once, after the loop.",
+                        lambda ev: _softmax_running(u2), grads="y_out", hint=3),
+                    row("softmax_not_normalized", "softmax divides exp(u_k) by sum_r exp(u_r); yours is "
+                                                  "not divided (the outputs must sum to 1).",
+                        lambda ev: np.exp(u2), grads="y_out", hint=3),
+                    row("missing_output_activation", "with output='softmax', y = softmax(u); yours is u.",
+                        lambda ev: u2, grads="y_out", hint=3)],
     }[output]
-    return hidden_rows + out_rows + act_rows + [skipped]
+    return hidden_rows + out_rows + act_rows + loops
 
 
 def _check_forward_case(fn, x, W1, b1, W2, b2, output, what):
@@ -384,7 +543,7 @@ def _check_forward_case(fn, x, W1, b1, W2, b2, output, what):
     for name, a, c in zip(["x", "W1", "b1", "W2", "b2"], args, copies):
         if not np.array_equal(a, c):
             raise CheckFailed(f"{what} changed its input {name} in place; write into the arrays "
-                              f"u_hidden, y_hidden, u_out, y_out instead.", key="mutated_input")
+                              f"u_hidden, y_hidden, u_out, y_out instead.", key="mutated_input", hint=1)
     y, cache = _forward_result(raw, what)
     truth = dict(zip(CACHE_KEYS, _net(x, W1, b1, W2, b2, output)))
     mistakes = _forward_mistakes(x, W1, b1, W2, b2, output)
@@ -395,87 +554,161 @@ def _check_forward_case(fn, x, W1, b1, W2, b2, output, what):
 
 
 def forward_cases(hidden):
-    """(x, W1, b1, W2, b2, t, output) for the forward and backward checks: a square case first."""
+    """(x, W1, b1, W2, b2, t, output) for the forward and backward checks: a square case first,
+    then sizes that differ from each other and between cases; every output once."""
     rng = _rng(hidden, 900)
-    shapes = [(3, 3, 3), (5, 3, 4), (3, 4, 2)] if hidden else [(4, 4, 4), (4, 5, 3), (4, 5, 3)]
+    shapes = [(3, 3, 3), (6, 4, 2), (2, 5, 3)] if hidden else [(4, 4, 4), (4, 5, 3), (5, 3, 2)]
     outputs = ["sigmoid", "softmax", "identity"] if hidden else ["identity", "sigmoid", "softmax"]
     return [_sample(rng, *s, out) + (out,) for s, out in zip(shapes, outputs)]
+
+
+def saturated_case(hidden):
+    """A network whose hidden and output neurons are saturated: pre-activations near -800 and +800 in
+    both layers, where an exp of the wrong sign overflows; softmax output (sigmoid in the hidden half)."""
+    rng = _rng(hidden, 905)
+    if hidden:
+        x = np.array([1.0, -1.0, 0.5])
+        W1 = np.array([[400.0, -400.0, 400.0, 200.0, -200.0], [-400.0, 400.0, 400.0, -200.0, 200.0],
+                       [0.0, 0.0, 0.0, 400.0, -400.0]])           # u_hidden about 800, -800, 0, 600, -600
+    else:
+        x = np.array([1.0, -1.0])
+        W1 = np.array([[400.0, -400.0, 400.0], [-400.0, 400.0, 400.0]])   # u_hidden about 800, -800, 0
+    m = W1.shape[1]
+    n = 2 if hidden else 4
+    b1 = rng.uniform(-1.0, 1.0, size=m)
+    W2 = rng.standard_normal((m, n))
+    b2 = np.linspace(-SATURATED, SATURATED, n)
+    output = "sigmoid" if hidden else "softmax"
+    return x, W1, b1, W2, b2, _target(rng, n, output), output
 
 
 @EXERCISES.check("forward_loops")
 def forward_loops(fn, *, hidden=False):
     what = _name(fn, "forward_loops")
     cases = forward_cases(hidden)
-    if not hidden:                                   # the visible check tries all three outputs
-        cases = cases + [cases[1][:6] + ("identity",)]
     square, rest = cases[0], cases[1:]
-    _check_forward_case(fn, *square[:5], square[6], what)
-    for case in rest:
-        W1, W2 = case[1], case[3]
-        _non_square(lambda case=case: _check_forward_case(fn, *case[:5], case[6], what), what,
-                    "W1 and W2 are", f"W1 of shape {W1.shape} and W2 of shape {W2.shape}")
+    with _hints(FORWARD_HINTS):
+        _check_forward_case(fn, *square[:5], square[6], what)
+        for case in rest:
+            W1, W2 = case[1], case[3]
+            _non_square(lambda case=case: _check_forward_case(fn, *case[:5], case[6], what), what,
+                        "W1 and W2 are", f"W1 of shape {W1.shape} and W2 of shape {W2.shape}", hint=2)
+        case = saturated_case(hidden)
+        u1, _, u2, _ = _net(*case[:5], "identity")
+        _saturated(lambda: _check_forward_case(fn, *case[:5], case[6], what), "unstable_activation",
+                   f"{what} fails for a saturated network (u_hidden from {u1.min():.0f} to {u1.max():.0f}, "
+                   f"u_out from {u2.min():.0f} to {u2.max():.0f}, output={case[6]!r}): an exp overflows. "
+                   f"Use the notebook's sigmoid and softmax, which are stable for any u.", hint=3)
 
 
 # --- 3. the error E ---------------------------------------------------------------------------------
 
 def _loss_mistakes(y, t, output):
+    y, t = np.asarray(y, dtype=np.float64), np.asarray(t, dtype=np.float64)
     if output == "softmax":
         return [
-            like("cross_entropy_sign", "E = -sum_k t_k log y_k: the minus makes E positive "
-                                       "(log y_k < 0 for probabilities).", lambda ev: -_error(y, t, output)),
-            like("binary_cross_entropy", "the softmax pair's E is -sum_k t_k log y_k only; the terms "
-                                         "(1 - t_k) log(1 - y_k) belong to a sigmoid output per class.",
-                 lambda ev: -float(np.sum(t * np.log(y) + (1 - t) * np.log(1 - y)))),
-            like("squared_error_for_softmax", "with output='softmax' E is the cross-entropy "
-                                              "-sum_k t_k log y_k, not the squared error.",
-                 lambda ev: 0.5 * float(np.sum((y - t) ** 2))),
+            row("cross_entropy_sign", "E = -sum_k t_k log y_k: the minus makes E positive "
+                                      "(log y_k < 0 for probabilities).", lambda ev: -_error(y, t, output), hint=3),
+            row("binary_cross_entropy", "the softmax pair's E is -sum_k t_k log y_k only; the terms "
+                                        "(1 - t_k) log(1 - y_k) belong to a sigmoid output per class.",
+                lambda ev: -float(np.sum(t * np.log(y) + (1 - t) * np.log(1 - y))), hint=3),
+            row("squared_error_for_softmax", "with output='softmax' E is the cross-entropy "
+                                             "-sum_k t_k log y_k, not the squared error.",
+                lambda ev: 0.5 * float(np.sum((y - t) ** 2)), hint=1),
+            row("mean_not_sum", "E sums over the output neurons k; yours divides by n (a mean).",
+                lambda ev: _error(y, t, output) / len(y), hint=3),
         ]
-    return [
-        like("missing_half", "E = 1/2 sum_k (y_k - t_k)^2: the 1/2 is missing (it is there so that "
-                             "dE/dy_k = y_k - t_k, without a 2).", lambda ev: float(np.sum((y - t) ** 2))),
-        like("mean_not_sum", "E sums over the output neurons k; yours divides by n (a mean).",
-             lambda ev: 0.5 * float(np.mean((y - t) ** 2))),
-        like("not_squared", "E = 1/2 sum_k (y_k - t_k)^2: square each difference.",
-             lambda ev: 0.5 * float(np.sum(y - t))),
+    rows = [
+        row("missing_half", "E = 1/2 sum_k (y_k - t_k)^2: the 1/2 is missing (it is there so that "
+                            "dE/dy_k = y_k - t_k, without a 2).", lambda ev: float(np.sum((y - t) ** 2)), hint=2),
+        row("mean_not_sum", "E sums over the output neurons k; yours divides by n (a mean).",
+            lambda ev: 0.5 * float(np.mean((y - t) ** 2)), hint=2),
+        row("not_squared", "E = 1/2 sum_k (y_k - t_k)^2: square each difference.",
+            lambda ev: 0.5 * float(np.sum(y - t)), hint=2),
+        row("squared_before_sum", "E = 1/2 sum_k (y_k - t_k)^2 squares each difference, then adds: yours "
+                                  "squares the sum of the differences.",
+            lambda ev: 0.5 * float(np.sum(y - t)) ** 2, hint=2),
     ]
+    if output == "sigmoid":
+        rows.append(row("cross_entropy_for_sigmoid", "with output='sigmoid' E is the squared error "
+                                                     "1/2 sum_k (y_k - t_k)^2; the cross-entropy goes with "
+                                                     "output='softmax' only (check the condition of your `if`).",
+                        lambda ev: -float(np.sum(t * np.log(y))), hint=1))
+        rows.append(row("cross_entropy_for_sigmoid", "with output='sigmoid' E is the squared error "
+                                                     "1/2 sum_k (y_k - t_k)^2, not a binary cross-entropy; "
+                                                     "the cross-entropy goes with output='softmax' only.",
+                        lambda ev: -float(np.sum(t * np.log(y) + (1 - t) * np.log(1 - y))), hint=1))
+    return rows
 
 
 @EXERCISES.check("loss")
 def loss(fn, *, hidden=False):
     what = _name(fn, "loss")
     rng = _rng(hidden, 910)
-    n = 4 if hidden else 3
-    for output in OUTPUTS:
-        u = rng.uniform(-2.0, 2.0, size=n)
-        y, t = _activate(u, output), _target(rng, n, output)
-        raw = call(fn, y.copy(), t.copy(), output, what=what)
-        try:
-            per_neuron = np.asarray(raw, dtype=np.float64)
-        except (TypeError, ValueError):
-            per_neuron = None
-        if per_neuron is not None and per_neuron.shape == (n,):
-            raise CheckFailed(f"{what} (output={output!r}): E is one number, the sum over the {n} output "
-                              f"neurons; yours has shape ({n},): add the terms up.", key="not_summed")
-        check_answer(what, raw, _error(y, t, output), name="E", of="E",
-                     mistakes=_loss_mistakes(y, t, output), context=f" (output={output!r})")
+    sizes = {"identity": (4, 2), "sigmoid": (3, 6), "softmax": (5, 3)} if hidden else \
+        {"identity": (3, 5), "sigmoid": (4, 2), "softmax": (5, 3)}
+    with _hints({"mutated_input": 2, "integer_dtype": 2}):
+        for case in range(2):
+            for output in OUTPUTS:
+                n = sizes[output][case]
+                u = rng.uniform(-2.0, 2.0, size=n)
+                y, t = _activate(u, output), _target(rng, n, output, integer=case == 1)
+                args = [y.copy(), t.copy()]
+                raw = call(fn, *args, output, what=what)
+                _unchanged(what, {"y": args[0], "t": args[1]}, {"y": y, "t": t},
+                           "E is one number computed from y and t; leave both arrays as they are "
+                           "(y -= t, or y[k] = ..., changes the caller's outputs).")
+                try:
+                    per_neuron = np.asarray(raw, dtype=np.float64)
+                except (TypeError, ValueError):
+                    per_neuron = None
+                if per_neuron is not None and per_neuron.shape == (n,):
+                    raise CheckFailed(f"{what} (output={output!r}): E is one number, the sum over the {n} "
+                                      f"output neurons; yours has shape ({n},): add the terms up.",
+                                      key="not_summed", hint=2)
+                kind = "integer targets, " if case == 1 else ""
+                check_answer(what, raw, _error(y, t, output), name="E", of="E",
+                             mistakes=_loss_mistakes(y, t, output),
+                             context=f" ({kind}n={n}, output={output!r})")
 
 
 # --- 4-6. output deltas: one per loss/activation pair -----------------------------------------------
 
-def _check_delta(fn, output, hidden, base, mistakes_of):
+DELTA_HINTS = {"integer_dtype": 3, "mutated_input": 3}
+NEW_ARRAY = ("write the deltas into a new float array (delta = np.zeros(len(y))); `delta = y` makes "
+             "delta another name for the array y, so delta[k] = ... writes into y.")
+
+
+def _check_delta(fn, output, hidden, base, mistakes_of, saturated=None):
+    """Two cases of different sizes (the second with integer targets), then ``saturated``:
+    (u, t, key, sentence) for a case where the pair's formula must stay finite."""
     what = _name(fn, "delta")
     rng = _rng(hidden, base)
-    for n in ([5, 4] if hidden else [3, 4]):
-        u = rng.uniform(-2.5, 2.5, size=n)
-        t = _target(rng, n, output)
+    with _hints(DELTA_HINTS):
+        for case, n in enumerate([5, 4] if hidden else [3, 5]):
+            u = rng.uniform(-2.5, 2.5, size=n)
+            t = _target(rng, n, output, integer=case == 1)
+            y = _activate(u, output)
+            args = [u.copy(), y.copy(), t.copy()]
+            call(fn, *args, what=what)
+            _unchanged(what, dict(zip("uyt", args)), dict(zip("uyt", (u, y, t))), NEW_ARRAY, hint=3)
 
-        def E(v, t=t):
-            return _error(_activate(v, output), t, output)
+            def E(v, t=t):
+                return _error(_activate(v, output), t, output)
 
-        def learner(v, t=t):
-            return fn(v.copy(), _activate(v, output), t.copy())
-        learner.__name__ = what
-        check_grad(E, learner, u, name="delta", mistakes=mistakes_of(t), quiet=True)
+            def learner(v, t=t):
+                return fn(v.copy(), _activate(v, output), t.copy())
+            learner.__name__ = what
+            check_grad(E, learner, u, name="delta", mistakes=mistakes_of(t), quiet=True)
+        if saturated is not None:
+            u, t, key, sentence = saturated
+            y = _activate(u, output)
+
+            def run():
+                raw = call(fn, u.copy(), y.copy(), t.copy(), what=what)
+                check_answer(what, raw, _delta_out(u, t, output), name="delta", of="u",
+                             mistakes=mistakes_of(t), context=f" at u = {np.array2string(u, precision=1)}")
+            _saturated(run, key, sentence, hint=3)
 
 
 SIGN = "the sign of (y_k - t_k) is flipped: E grows when y_k moves away from t_k, so dE/dy_k = y_k - t_k."
@@ -490,17 +723,17 @@ def delta_identity_mse(fn, *, hidden=False):
     def mistakes(t):
         y = lambda ev: _y(ev, "identity")  # noqa: E731
         return [
-            like("sign_of_error_flipped", SIGN, lambda ev: t - y(ev)),
-            like("missing_half_cancel", "d/dy_k of 1/2 (y_k - t_k)^2 is y_k - t_k: the 2 of the square "
-                                        "cancels the 1/2.", lambda ev: 2 * (y(ev) - t)),
-            like("identity_has_derivative_1", "the identity output y_k = u_k has dy_k/du_k = 1: "
-                                              "delta_k = y_k - t_k, with no y_k (1 - y_k).",
-                 lambda ev: (y(ev) - t) * y(ev) * (1 - y(ev))),
-            like("identity_has_derivative_1", "the identity output y_k = u_k has dy_k/du_k = 1: "
-                                              "delta_k = y_k - t_k, with no sigma'(u_k).",
-                 lambda ev: (y(ev) - t) * _dsigmoid(ev.inputs[0])),
-            like("error_not_delta", "delta_k is the derivative dE/du_k = y_k - t_k, not the error "
-                                    "1/2 (y_k - t_k)^2 itself.", lambda ev: 0.5 * (y(ev) - t) ** 2),
+            row("sign_of_error_flipped", SIGN, lambda ev: t - y(ev), hint=2),
+            row("missing_half_cancel", "d/dy_k of 1/2 (y_k - t_k)^2 is y_k - t_k: the 2 of the square "
+                                       "cancels the 1/2.", lambda ev: 2 * (y(ev) - t), hint=2),
+            row("identity_has_derivative_1", "the identity output y_k = u_k has dy_k/du_k = 1: "
+                                             "delta_k = y_k - t_k, with no y_k (1 - y_k).",
+                lambda ev: (y(ev) - t) * y(ev) * (1 - y(ev)), hint=2),
+            row("identity_has_derivative_1", "the identity output y_k = u_k has dy_k/du_k = 1: "
+                                             "delta_k = y_k - t_k, with no sigma'(u_k).",
+                lambda ev: (y(ev) - t) * _dsigmoid(ev.inputs[0]), hint=2),
+            row("error_not_delta", "delta_k is the derivative dE/du_k, not the error "
+                                   "1/2 (y_k - t_k)^2 itself.", lambda ev: 0.5 * (y(ev) - t) ** 2, hint=1),
         ]
     _check_delta(fn, "identity", hidden, 920, mistakes)
 
@@ -510,20 +743,29 @@ def delta_sigmoid_mse(fn, *, hidden=False):
     def mistakes(t):
         y = lambda ev: _y(ev, "sigmoid")  # noqa: E731
         return [
-            like("sigmoid_pair_without_derivative", "with a sigmoid output, delta_k = (y_k - t_k) * "
-                                                    "y_k (1 - y_k): the factor dy_k/du_k = y_k (1 - y_k) is "
-                                                    "missing (y_k - t_k alone is the identity pair's delta).",
-                 lambda ev: y(ev) - t),
-            like("derivative_at_output", "sigma' must be taken at u_k: sigma'(u_k) = y_k (1 - y_k). Yours "
-                                         "is sigma'(y_k) = sigma(y_k)(1 - sigma(y_k)), the derivative at the "
-                                         "output.", lambda ev: (y(ev) - t) * _dsigmoid(y(ev))),
-            like("sign_of_error_flipped", SIGN, lambda ev: (t - y(ev)) * y(ev) * (1 - y(ev))),
-            like("missing_one_minus", "sigma'(u) = y (1 - y); a factor is missing.",
-                 lambda ev: (y(ev) - t) * y(ev)),
-            like("missing_one_minus", "sigma'(u) = y (1 - y); a factor is missing.",
-                 lambda ev: (y(ev) - t) * (1 - y(ev))),
+            row("sigmoid_pair_without_derivative", "with a sigmoid output, delta_k = (y_k - t_k) * "
+                                                   "y_k (1 - y_k): the factor dy_k/du_k = y_k (1 - y_k) is "
+                                                   "missing (y_k - t_k alone is the identity pair's delta).",
+                lambda ev: y(ev) - t, hint=1),
+            row("derivative_at_output", "sigma' must be taken at u_k: sigma'(u_k) = y_k (1 - y_k). Yours "
+                                        "is sigma'(y_k) = sigma(y_k)(1 - sigma(y_k)), the derivative at the "
+                                        "output.", lambda ev: (y(ev) - t) * _dsigmoid(y(ev)), hint=2),
+            row("u_as_y", "sigma'(u_k) = y_k (1 - y_k) with the OUTPUT y_k = sigma(u_k); yours is "
+                          "u_k (1 - u_k): the pre-activation went where the output belongs.",
+                lambda ev: (y(ev) - t) * ev.inputs[0] * (1 - ev.inputs[0]), hint=2),
+            row("sign_of_error_flipped", SIGN, lambda ev: (t - y(ev)) * y(ev) * (1 - y(ev)), hint=1),
+            row("missing_one_minus", "sigma'(u_k) = y_k (1 - y_k); yours multiplies by y_k alone.",
+                lambda ev: (y(ev) - t) * y(ev), hint=2),
+            row("missing_one_minus", "sigma'(u_k) = y_k (1 - y_k); yours multiplies by (1 - y_k) alone.",
+                lambda ev: (y(ev) - t) * (1 - y(ev)), hint=2),
         ]
-    _check_delta(fn, "sigmoid", hidden, 930, mistakes)
+    rng = _rng(hidden, 935)
+    u = np.array([-SATURATED, 2.0, SATURATED, -0.5, 1.5]) if hidden else np.array([SATURATED, -1.0, -SATURATED])
+    saturated = (u, _target(rng, len(u), "sigmoid"), "unstable_sigmoid",
+                 "delta_sigmoid_mse fails for saturated output neurons (u_k = -800 or 800): an exp of the "
+                 "wrong sign overflows. Write sigma'(u_k) with the given output, y_k (1 - y_k), which is "
+                 "finite for any u.")
+    _check_delta(fn, "sigmoid", hidden, 930, mistakes, saturated)
 
 
 @EXERCISES.check("delta_softmax_ce")
@@ -534,64 +776,90 @@ def delta_softmax_ce(fn, *, hidden=False):
                        "sum_r dE/dy_r * dy_r/du_k, with the full Jacobian dy_r/du_k = y_r (1[r = k] - y_k). "
                        "{}The sum collapses to delta_k = y_k - t_k.")
         return [
-            like("softmax_as_elementwise", elementwise.format("You used only its diagonal y_k (1 - y_k). "),
-                 lambda ev: -t * (1 - y(ev))),
-            like("softmax_as_elementwise", elementwise.format("Yours is the sigmoid pair's formula "
-                                                              "(y_k - t_k) y_k (1 - y_k). "),
-                 lambda ev: (y(ev) - t) * y(ev) * (1 - y(ev))),
-            like("missing_softmax_jacobian", "dE/dy_k = -t_k / y_k is only the first factor: multiply by "
-                                             "the softmax Jacobian and sum over r, which gives y_k - t_k.",
-                 lambda ev: -t / y(ev)),
-            like("sign_of_error_flipped", SIGN.replace("dE/dy_k = y_k - t_k", "delta_k = y_k - t_k"),
-                 lambda ev: t - y(ev)),
+            row("softmax_as_elementwise", elementwise.format("You used only its diagonal y_k (1 - y_k). "),
+                lambda ev: -t * (1 - y(ev)), hint=2),
+            row("softmax_as_elementwise", elementwise.format("Yours is the sigmoid pair's formula "
+                                                             "(y_k - t_k) y_k (1 - y_k). "),
+                lambda ev: (y(ev) - t) * y(ev) * (1 - y(ev)), hint=2),
+            row("missing_softmax_jacobian", "dE/dy_k = -t_k / y_k is only the first factor: multiply by "
+                                            "the softmax Jacobian and sum over r, which gives y_k - t_k.",
+                lambda ev: -t / y(ev), hint=2),
+            row("jacobian_index_slip", "dy_r/du_k = y_r (1[r = k] - y_k): the probability subtracted is "
+                                       "y_k, that of the neuron k you differentiate by; yours subtracts y_r "
+                                       "(inside the sum over r the two letters are easy to swap).",
+                lambda ev: float(np.sum(t * y(ev))) - t, hint=2),
+            row("sign_of_error_flipped", SIGN.replace("dE/dy_k = y_k - t_k", "delta_k = y_k - t_k"),
+                lambda ev: t - y(ev), hint=3),
         ]
-    _check_delta(fn, "softmax", hidden, 940, mistakes)
+    rng = _rng(hidden, 945)
+    n = 4 if hidden else 3
+    c = int(rng.integers(n))
+    u = rng.uniform(-1.0, 1.0, size=n)
+    u[c] = -SATURATED                    # the true class: y_c underflows to 0 in float64
+    saturated = (u, np.eye(n)[c], "unstable_double_loop",
+                 "delta_softmax_ce fails where the network gives the true class a probability that "
+                 "underflows to 0 (y_c = 0 in float64): the derivation's double loop divides -t_c / y_c "
+                 "by 0. Hand in the collapsed form y_k - t_k, which is finite for any u.")
+    _check_delta(fn, "softmax", hidden, 940, mistakes, saturated)
 
 
 # --- 7. one layer's weights, bias and the gradient sent back ------------------------------------------
 
 LAYER_LABELS = {"dW": [("input neuron", "j", "m"), ("neuron", "k", "n")], "db": [("neuron", "k", "n")],
                 "dy_in": [("input neuron", "j", "m")]}
+LAYER_HINTS = {"integer_dtype": 3}
+
+
+def _layer_sizes(ev):
+    W = ev.inputs[1]
+    return {"m": W.shape[0], "n": W.shape[1]}
 
 
 def _layer_mistakes():
     only_one = ("dy_in[j] = sum_r delta_r w_jr sums over ALL n neurons r of the layer: neuron j feeds "
-                "every one of them. Yours uses only {}; accumulate with += over r in range(n).")
+                "every one of them. Yours uses only {}.")
     y_in = lambda ev: ev.inputs[0]  # noqa: E731
     W = lambda ev: ev.inputs[1]  # noqa: E731
     return [
-        like("transposed_weight_index", "dy_in[j] = sum_r delta_r w_jr uses W[j, r] (row j: the weights "
-                                        "leaving neuron j); yours uses W[r, j], the transposed index.",
-             lambda ev: ev.dout @ W(ev) if _square(W(ev)) else _never(), grads="dy_in"),
-        like("missing_sum_over_next_layer", only_one.format("r = n - 1, the last one (did `=` overwrite "
-                                                            "instead of `+=` adding?)"),
-             lambda ev: ev.dout[-1] * W(ev)[:, -1], grads="dy_in"),
-        like("missing_sum_over_next_layer", only_one.format("r = 0"),
-             lambda ev: ev.dout[0] * W(ev)[:, 0], grads="dy_in"),
-        like("missing_sum_over_next_layer", only_one.format("r = j"),
-             lambda ev: ev.dout * np.diag(W(ev)) if _square(W(ev)) else _never(), grads="dy_in"),
-        like("missing_weight", "du_r/dy_j = w_jr: each delta_r is multiplied by the weight w_jr "
-                               "before summing.", lambda ev: np.full(W(ev).shape[0], ev.dout.sum()),
-             grads="dy_in"),
-        like("bias_gradient_includes_input", "db_k = delta_k: du_k/db_k = 1, so no y_j enters db. Yours "
-                                             "is y_j delta_k for the last j (the bias is not on any "
-                                             "input's edge).", lambda ev: y_in(ev)[-1] * ev.dout, grads="db"),
-        like("bias_gradient_includes_input", "db_k = delta_k: du_k/db_k = 1, so no y_j enters db. Yours "
-                                             "adds y_j delta_k over j.", lambda ev: y_in(ev).sum() * ev.dout,
-             grads="db"),
-        like("dW_missing_input", "dw_jk = y_j delta_k: the input y_j on the weight's edge is missing.",
-             lambda ev: np.tile(ev.dout, (W(ev).shape[0], 1)), grads="dW"),
-        _skipped_neuron(LAYER_LABELS),
-    ]
+        row("transposed_weight_index", "dy_in[j] = sum_r delta_r w_jr uses W[j, r] (row j: the weights "
+                                       "leaving neuron j); yours uses W[r, j], the transposed index.",
+            lambda ev: ev.dout @ W(ev) if _square(W(ev)) else _never(), grads="dy_in", hint=2),
+        row("missing_sum_over_next_layer", only_one.format("r = n - 1, the last one: `=` overwrote what "
+                                                           "`+=` should have added over r in range(n)"),
+            lambda ev: ev.dout[-1] * W(ev)[:, -1], grads="dy_in", hint=3),
+        row("missing_sum_over_next_layer", only_one.format("r = 0; accumulate with += over r in range(n)"),
+            lambda ev: ev.dout[0] * W(ev)[:, 0], grads="dy_in", hint=2),
+        row("missing_sum_over_next_layer", only_one.format("r = j; accumulate with += over r in range(n)"),
+            lambda ev: ev.dout * np.diag(W(ev)) if _square(W(ev)) else _never(), grads="dy_in", hint=2),
+        row("missing_weight", "du_r/dy_j = w_jr: each delta_r is multiplied by the weight w_jr "
+                              "before summing.", lambda ev: np.full(W(ev).shape[0], ev.dout.sum()),
+            grads="dy_in", hint=2),
+        row("bias_gradient_includes_input", "db_k = delta_k: du_k/db_k = 1, so no y_j enters db. Yours "
+                                            "is y_j delta_k for the last j (the bias is not on any "
+                                            "input's edge).", lambda ev: y_in(ev)[-1] * ev.dout, grads="db",
+            hint=2),
+        row("bias_gradient_includes_input", "db_k = delta_k: du_k/db_k = 1, so no y_j enters db. Yours "
+                                            "adds y_j delta_k over j.", lambda ev: y_in(ev).sum() * ev.dout,
+            grads="db", hint=2),
+        row("dW_missing_input", "dw_jk = y_j delta_k: the input y_j on the weight's edge is missing.",
+            lambda ev: np.tile(ev.dout, (W(ev).shape[0], 1)), grads="dW", hint=2),
+        row("dW_indices_swapped", "dw_jk = y_j delta_k: the input of the weight's row j times the delta "
+                                  "of its column k; yours is y_k delta_j (k and j swapped: seed 003's "
+                                  "margin note, k임 j아님).",
+            lambda ev: np.outer(ev.dout, y_in(ev)) if _square(W(ev)) else _never(), grads="dW", hint=1),
+    ] + _loop_rows(LAYER_LABELS, _layer_sizes, hint=3)
 
 
-def _layer_case(fn, y_in, W, b, seed, what):
+def _layer_case(fn, y_in, W, b, seed, what, integer=False):
+    """``integer``: the cache holds y_in as an integer array (an input x of whole numbers)."""
     def layer_forward(y_in, W, b):
-        return y_in @ W + b, (y_in.copy(), W.copy())
+        kept = y_in.astype(np.int64) if integer and np.array_equal(y_in, np.round(y_in)) else y_in.copy()
+        return y_in @ W + b, (kept, W.copy())
 
     def backward(dout, cache):
         return fn(dout, cache[0], cache[1])
     backward.__name__ = what
+
     probe = call(fn, np.linspace(-1.0, 1.0, W.shape[1]), y_in.copy(), W.copy(), what=what)
     _check_order(probe, [("dy_in", y_in.shape), ("dW", W.shape), ("db", b.shape)], what)
     check_layer(layer_forward, backward, y_in, W, b, names=["y_in", "W", "b"],
@@ -602,26 +870,55 @@ def _layer_case(fn, y_in, W, b, seed, what):
 def layer_backward(fn, *, hidden=False):
     what = _name(fn, "layer_backward")
     rng = _rng(hidden, 950)
-    shapes = [(3, 3), (3, 5), (6, 2)] if hidden else [(4, 4), (5, 3)]
+    shapes = [(3, 3), (3, 5), (6, 2)] if hidden else [(4, 4), (5, 3), (2, 6)]
 
     def case(shape, k):
-        y_in = rng.uniform(0.05, 0.95, size=shape[0])      # a sigmoid layer's outputs
-        return y_in, rng.standard_normal(shape), 0.5 * rng.standard_normal(shape[1]), (41 if hidden else 40) + k
+        if k == len(shapes) - 1:
+            y_in = rng.integers(1, 4, size=shape[0]) * rng.choice([-1, 1], size=shape[0])  # whole numbers
+        else:
+            y_in = rng.uniform(0.05, 0.95, size=shape[0])      # a sigmoid layer's outputs
+        return (y_in.astype(np.float64), rng.standard_normal(shape), 0.5 * rng.standard_normal(shape[1]),
+                (41 if hidden else 40) + k)
 
-    _layer_case(fn, *case(shapes[0], 0), what)
-    for k, shape in enumerate(shapes[1:], start=1):
-        args = case(shape, k)
-        _non_square(lambda args=args: _layer_case(fn, *args, what), what, "W is",
-                    f"W of shape {shape} (m = {shape[0]} inputs j, n = {shape[1]} neurons k)")
+    with _hints(LAYER_HINTS):
+        _layer_case(fn, *case(shapes[0], 0), what)
+        for k, shape in enumerate(shapes[1:], start=1):
+            args = case(shape, k)
+            integer = k == len(shapes) - 1
+            _non_square(lambda args=args, integer=integer: _layer_case(fn, *args, what, integer=integer), what,
+                        "W is", f"W of shape {shape} (m = {shape[0]} inputs j, n = {shape[1]} neurons k)", hint=3)
 
 
 # --- 8. the hidden delta --------------------------------------------------------------------------
+
+HIDDEN_HINTS = {"mutated_input": 3, "mutated_cache": 3}
+
+
+def _hidden_delta_mistakes():
+    s = lambda ev: _sigmoid(ev.inputs[0])  # noqa: E731
+    return [
+        row("missing_activation_derivative", "delta_j = dy_j * dy_j/du_j: the sigmoid's derivative "
+                                             "y_j (1 - y_j) is missing.", lambda ev: ev.dout, hint=1),
+        row("derivative_at_output", "sigma' must be taken at u_j, the neuron's input: sigma'(u_j) = "
+                                    "y_j (1 - y_j). Yours is sigma'(y_j) = sigma(y_j)(1 - sigma(y_j)), "
+                                    "the derivative evaluated at the output.",
+            lambda ev: ev.dout * _dsigmoid(s(ev)), hint=2),
+        row("u_as_y", "sigma'(u_j) = y_j (1 - y_j) with the OUTPUT y_j = sigma(u_j); yours is "
+                      "u_j (1 - u_j): the pre-activation went where the output belongs (the arguments "
+                      "are hidden_delta(dy, u, y)).", lambda ev: ev.dout * ev.inputs[0] * (1 - ev.inputs[0]),
+            hint=2),
+        row("missing_one_minus", "dy_j/du_j = sigma'(u_j) = y_j (1 - y_j); yours multiplies by y_j = "
+                                 "sigma(u_j) alone (the sigmoid, not its derivative).", lambda ev: ev.dout * s(ev),
+            hint=2),
+        row("missing_one_minus", "sigma'(u_j) = y_j (1 - y_j); yours multiplies by (1 - y_j) alone.",
+            lambda ev: ev.dout * (1 - s(ev)), hint=2),
+    ]
+
 
 @EXERCISES.check("hidden_delta")
 def hidden_delta(fn, *, hidden=False):
     what = _name(fn, "hidden_delta")
     rng = _rng(hidden, 960)
-    u = rng.uniform(-3.0, 3.0, size=6 if hidden else 5)
 
     def sigmoid_layer(u):
         y = _sigmoid(u)
@@ -630,21 +927,20 @@ def hidden_delta(fn, *, hidden=False):
     def backward(dout, cache):
         return fn(dout, cache[0], cache[1])
     backward.__name__ = what
-    s = lambda ev: _sigmoid(ev.inputs[0])  # noqa: E731
-    mistakes = [
-        like("missing_activation_derivative", "delta_j = dy_j * dy_j/du_j: the sigmoid's derivative "
-                                              "y_j (1 - y_j) is missing.", lambda ev: ev.dout),
-        like("derivative_at_output", "sigma' must be taken at u_j, the neuron's input: sigma'(u_j) = "
-                                     "y_j (1 - y_j). Yours is sigma'(y_j) = sigma(y_j)(1 - sigma(y_j)), "
-                                     "the derivative evaluated at the output.",
-             lambda ev: ev.dout * _dsigmoid(s(ev))),
-        like("missing_one_minus", "dy_j/du_j = sigma'(u_j) = y_j (1 - y_j); yours multiplies by y_j = "
-                                  "sigma(u_j) alone (the sigmoid, not its derivative).", lambda ev: ev.dout * s(ev)),
-        like("missing_one_minus", "sigma'(u) = y (1 - y); a factor is missing.",
-             lambda ev: ev.dout * (1 - s(ev))),
-    ]
-    check_layer(sigmoid_layer, backward, u, names=["u"], mistakes=mistakes, seed=43 if hidden else 42,
-                quiet=True)
+    sizes = [6, 4] if hidden else [5, 3]
+    with _hints(HIDDEN_HINTS):
+        for k, m in enumerate(sizes):
+            u = rng.uniform(-3.0, 3.0, size=m)
+            check_layer(sigmoid_layer, backward, u, names=["u"], mistakes=_hidden_delta_mistakes(),
+                        seed=(43 if hidden else 42) + 2 * k, quiet=True)
+        u = np.array([SATURATED, -1.3, -SATURATED, 0.4]) if hidden else np.array([-SATURATED, 0.7, SATURATED])
+        _saturated(lambda: check_layer(sigmoid_layer, backward, u, names=["u"],
+                                       mistakes=_hidden_delta_mistakes(), seed=47 if hidden else 46,
+                                       quiet=True),
+                   "unstable_sigmoid_derivative",
+                   f"{what} fails for saturated hidden neurons (u_j = -800 or 800): an exp of the wrong "
+                   f"sign overflows in sigma'(u_j). Write it with the given output, y_j (1 - y_j), or the "
+                   f"notebook's sigmoid_derivative(u_j): both are finite for any u.", hint=3)
 
 
 # --- 9. the whole backward pass -------------------------------------------------------------------
@@ -652,37 +948,54 @@ def hidden_delta(fn, *, hidden=False):
 NET_LABELS = {"dx": [("input", "i", "l")], "dW1": [("input", "i", "l"), ("hidden neuron", "j", "m")],
               "db1": [("hidden neuron", "j", "m")], "dW2": [("hidden neuron", "j", "m"), ("output neuron", "k", "n")],
               "db2": [("output neuron", "k", "n")]}
+BACKWARD_HINTS = {}
 
 
-def _variant_row(key, sentence, variant, grads):
+def _net_sizes(ev):
+    W1, W2 = ev.inputs[1], ev.inputs[3]
+    return {"l": W1.shape[0], "m": W1.shape[1], "n": W2.shape[1]}
+
+
+def _variant_row(key, sentence, variant, grads, hint=None, output="identity"):
     def wrong(ev):
-        ref = _backprop(*ev.inputs, ev.dout, variant=variant)
+        ref = _backprop(*ev.inputs, ev.dout, variant=variant, output=output)
         return _never() if ref is None else ref[ev.name]
-    return like(key, sentence, wrong, grads=grads)
+    return row(key, sentence, wrong, grads=grads, hint=hint)
 
 
-def _network_mistakes():
+def _network_mistakes(output):
     hidden_grads = ("dx", "dW1", "db1")
-    return [
+    rows = [
         _variant_row("used_u_not_y", "the output layer's input is the hidden OUTPUT y_j = sigma(u_j): "
-                                     "dw_jk = y_j delta_k, not u_j delta_k.", "u_as_input", "dW2"),
+                                     "dw_jk = y_j delta_k, not u_j delta_k.", "u_as_input", "dW2", hint=2),
         _variant_row("wrong_layer_input", "the output layer's input is the hidden output y_j, not x: "
-                                          "dw_jk = y_j delta_k.", "x_as_input", "dW2"),
+                                          "dw_jk = y_j delta_k.", "x_as_input", "dW2", hint=2),
         _variant_row("missing_activation_derivative", "the hidden delta is delta_j = dy_j * sigma'(u_j): "
-                                                      "the sigmoid's derivative is missing.",
-                     "no_derivative", hidden_grads),
+                                                      "the sigmoid's derivative is missing (was hidden_delta "
+                                                      "skipped?).", "no_derivative", hidden_grads, hint=1),
         _variant_row("derivative_at_output", "sigma' must be taken at u_j: sigma'(u_j) = y_j (1 - y_j). "
                                              "Yours is sigma'(y_j), the derivative at the output.",
                      "derivative_at_output", hidden_grads),
         _variant_row("u_as_y", "sigma'(u_j) = y_j (1 - y_j) with the OUTPUT y_j = sigma(u_j); yours is "
                                "u_j (1 - u_j): the pre-activation went where the output belongs (check the "
-                               "order of the arguments of hidden_delta(dy, u, y)).", "u_as_y", hidden_grads),
-        _skipped_neuron(NET_LABELS),
+                               "order of the arguments of hidden_delta(dy, u, y)).", "u_as_y", hidden_grads,
+                     hint=2),
     ]
+    if output != "identity":
+        rows.append(_variant_row(
+            "output_derivative_twice",
+            f"backward_loops receives delta_out = dE/du_k, which already holds the output activation's "
+            f"derivative (section 4); for output={output!r} yours multiplies it by y_k (1 - y_k) once more.",
+            "output_derivative_twice", ("dx", "dW1", "db1", "dW2", "db2"), hint=3, output=output))
+    return rows + _loop_rows(NET_LABELS, _net_sizes)
 
 
-def _loop_forward(forward, output, what):
-    return through(forward, lambda x, W1, b1, W2, b2: ((x, W1, b1, W2, b2, output), {}), lambda out: out, what)
+def _u_out_forward(forward, output, what):
+    """The learner's forward pass seen from its cached u_out: delta_out = dE/du_out is the upstream
+    gradient of u_out for every output pair, so finite differences of <u_out, dout> judge backward."""
+    def post(result):
+        return result[1]["u_out"], result[1]
+    return through(forward, lambda x, W1, b1, W2, b2: ((x, W1, b1, W2, b2, output), {}), post, what)
 
 
 def _forward_is_right(forward, case, what):
@@ -698,12 +1011,17 @@ def _forward_is_right(forward, case, what):
 def _backward_case(forward, backward, case, seed, fwd_name):
     _forward_is_right(forward, case, fwd_name)
     x, W1, b1, W2, b2 = case[:5]
-    _, cache = call(forward, *[a.copy() for a in case[:5]], "identity", what=fwd_name)
+    output = case[6]
+    _, cache = call(forward, *[a.copy() for a in case[:5]], output, what=fwd_name)
     probe = call(backward, np.linspace(-1.0, 1.0, W2.shape[1]), cache, what=_name(backward, "backward_loops"))
     _check_order(probe, [("dx", x.shape), ("dW1", W1.shape), ("db1", b1.shape), ("dW2", W2.shape),
                          ("db2", b2.shape)], _name(backward, "backward_loops"))
-    check_layer(_loop_forward(forward, "identity", fwd_name), backward, *case[:5],
-                names=["x", "W1", "b1", "W2", "b2"], mistakes=_network_mistakes(), seed=seed, quiet=True)
+
+    def reference(x, W1, b1, W2, b2):
+        return _net(x, W1, b1, W2, b2, output)[2]
+    check_layer(_u_out_forward(forward, output, fwd_name), backward, *case[:5],
+                names=["x", "W1", "b1", "W2", "b2"], mistakes=_network_mistakes(output), seed=seed, quiet=True,
+                reference=reference)
 
 
 @EXERCISES.check("backward_loops", uses=("forward_loops", "layer_backward", "hidden_delta"))
@@ -711,14 +1029,18 @@ def backward_loops(forward, backward, *, hidden=False):
     fwd, bwd = _name(forward, "forward_loops"), _name(backward, "backward_loops")
     cases = forward_cases(hidden)
     base = 45 if hidden else 44
-    _backward_case(forward, backward, cases[0], base, fwd)
-    for k, case in enumerate(cases[1:], start=1):
-        W1, W2 = case[1], case[3]
-        _non_square(lambda case=case, k=k: _backward_case(forward, backward, case, base + 10 * k, fwd),
-                    bwd, "W1 and W2 are", f"W1 of shape {W1.shape} and W2 of shape {W2.shape}")
+    with _hints(BACKWARD_HINTS):
+        _backward_case(forward, backward, cases[0], base, fwd)
+        for k, case in enumerate(cases[1:], start=1):
+            W1, W2 = case[1], case[3]
+            _non_square(lambda case=case, k=k: _backward_case(forward, backward, case, base + 10 * k, fwd),
+                        bwd, "W1 and W2 are", f"W1 of shape {W1.shape} and W2 of shape {W2.shape}")
 
 
 # --- 10. a batch ----------------------------------------------------------------------------------
+
+BATCH_HINTS = {"scaled_N": 2, "mutated_input": 2, "integer_dtype": 2}
+
 
 def _sample_grads(x, t, W1, b1, W2, b2, output):
     u1, y1, u2, y2 = _net(x, W1, b1, W2, b2, output)
@@ -727,7 +1049,7 @@ def _sample_grads(x, t, W1, b1, W2, b2, output):
 
 
 def _batch_mistakes(X, T, output):
-    N = X.shape[0]
+    N, l = X.shape
     slot = {"dW1": 0, "db1": 1, "dW2": 2, "db2": 3}
 
     def last_sample(scale):
@@ -735,9 +1057,21 @@ def _batch_mistakes(X, T, output):
             return ev.dout * scale * _sample_grads(X[-1], T[-1], *ev.inputs, output)[slot[ev.name]]
         return wrong
 
+    def first_samples(count):
+        def wrong(ev):
+            total = sum(_sample_grads(X[s], T[s], *ev.inputs, output)[slot[ev.name]] for s in range(count))
+            return ev.dout * total / count
+        return wrong
+
     says = ("only the last sample's gradient survived: inside the loop over samples s, add each "
             "sample's gradient (dW += ...), do not overwrite it (dW = ...); then divide by N = {}.".format(N))
-    rows = [like("not_accumulated", says, last_sample(1.0)), like("not_accumulated", says, last_sample(1.0 / N))]
+    rows = [row("not_accumulated", says, last_sample(1.0), hint=2),
+            row("not_accumulated", says, last_sample(1.0 / N), hint=2)]
+    if l < N:
+        rows.append(row("sample_loop_bound", f"the loop over samples ran over range({l}), the number of "
+                                             f"inputs l = X.shape[1], instead of range(N) with N = X.shape[0] "
+                                             f"= {N}, the number of rows (one sample per row).",
+                        first_samples(l), hint=1))
     if output == "sigmoid":
         def identity_delta(ev):
             total = 0.0
@@ -745,35 +1079,59 @@ def _batch_mistakes(X, T, output):
                 u1, y1, u2, y2 = _net(x, *ev.inputs, output)
                 total = total + _backprop(x, *ev.inputs, y2 - t)[ev.name]
             return ev.dout * total / N
-        rows.append(like("delta_ignores_pair", "with output='sigmoid' the output delta is (y_k - t_k) y_k (1 - y_k), "
-                                               "not y_k - t_k: take it from OUTPUT_DELTA[output].", identity_delta))
+        rows.append(row("delta_ignores_pair", "with output='sigmoid' the output delta is (y_k - t_k) y_k (1 - y_k), "
+                                              "not y_k - t_k: take it from OUTPUT_DELTA[output].", identity_delta,
+                        hint=1))
     return rows
 
 
 def _batch_case(fn, X, T, params, output, seed, what):
-    N = X.shape[0]
+    N, l = X.shape
 
     def batch_loss(W1, b1, W2, b2):
         # The course's own forward pass and error, which the learner's L has just matched: finite
         # differences of them need no call of the learner's code (thousands of calls otherwise,
-        # each a round trip to the learner's process in trusted grading).
-        return float(np.mean([_error(_net(X[s], W1, b1, W2, b2, output)[3], T[s], output) for s in range(N)])), None
+        # each a round trip to the learner's process in trusted grading).  All N rows at once.
+        return _batch_error(X, T, W1, b1, W2, b2, output), None
     batch_loss.__name__ = "the batch's mean loss"
 
-    result = call(fn, X.copy(), T.copy(), *[p.copy() for p in params], output, what=what)
+    given = [X.copy(), T.copy()] + [p.copy() for p in params]
+    try:
+        result = call(fn, *given, output, what=what)
+    except CheckFailed as exc:
+        first = str(exc).splitlines()[0]
+        if exc.key == "exception" and "IndexError" in first and l > N:
+            raise CheckFailed(f"{what} raised IndexError for N = {N} samples of l = {l} inputs ({first}): does "
+                              f"the loop over samples run over range(X.shape[1]) = range({l})? N is "
+                              f"X.shape[0] = {N}, the number of rows (one sample per row).",
+                              key="sample_loop_bound", hint=1) from None
+        raise
+    _unchanged(what, dict(zip(["X", "targets", "W1", "b1", "W2", "b2"], given)),
+               dict(zip(["X", "targets", "W1", "b1", "W2", "b2"], [X, T] + list(params))),
+               "the gradients go into new arrays (dW1 = np.zeros_like(W1), ...); the inputs and the "
+               "parameters must come back as they were given.")
     if not isinstance(result, (tuple, list)) or len(result) != 5:
         raise CheckFailed(f"{what} must return (L, dW1, db1, dW2, db2), a tuple of 5.", key="bad_return")
-    truth_L = np.mean([_error(_net(X[s], *params, output)[3], T[s], output) for s in range(N)])
-    check_answer(what, result[0], truth_L, name="L", of="L", context=f" (N={N}, output={output!r})", mistakes=[
-        like("L_summed", f"L is the MEAN of the per-sample errors E over the batch: divide the sum by N = {N}.",
-             lambda ev: N * truth_L),
-        like("not_accumulated", "L is the mean over ALL samples: add each sample's E inside the loop "
-                                "(L += ...), then divide by N.",
-             lambda ev: _error(_net(X[-1], *params, output)[3], T[-1], output) / N),
-        like("not_accumulated", "L is the mean over ALL samples: add each sample's E inside the loop "
-                                "(L += ...), then divide by N.",
-             lambda ev: _error(_net(X[-1], *params, output)[3], T[-1], output)),
-    ])
+    errors = [_error(_net(X[s], *params, output)[3], T[s], output) for s in range(N)]
+    truth_L = float(np.mean(errors))
+    L_rows = [
+        row("L_summed", f"L is the MEAN of the per-sample errors E over the batch: divide the sum by N = {N}.",
+            lambda ev: N * truth_L, hint=2),
+        row("not_accumulated", "L is the mean over ALL samples: add each sample's E inside the loop "
+                               "(L += ...), then divide by N.", lambda ev: errors[-1] / N, hint=2),
+        row("not_accumulated", "L is the mean over ALL samples: add each sample's E inside the loop "
+                               "(L += ...), then divide by N.", lambda ev: errors[-1], hint=2),
+    ]
+    if l < N:
+        L_rows.append(row("sample_loop_bound", f"L is the mean over all N = X.shape[0] = {N} samples (the rows); "
+                                               f"yours averages the first l = X.shape[1] = {l} only.",
+                          lambda ev: float(np.mean(errors[:l])), hint=1))
+    L_rows.append(row("divided_by_wrong_size", f"L is the sum of the per-sample errors divided by N = "
+                                               f"X.shape[0] = {N}, the number of samples; yours divides by "
+                                               f"l = X.shape[1] = {l}.", lambda ev: N * truth_L / l, hint=1))
+    kind = ", one-hot targets as integers" if np.issubdtype(T.dtype, np.integer) else ""
+    check_answer(what, result[0], truth_L, name="L", of="L", context=f" (N={N}, output={output!r}{kind})",
+                 mistakes=L_rows)
 
     def backward(dL, cache):
         scaled = []
@@ -785,29 +1143,98 @@ def _batch_case(fn, X, T, params, output, seed, what):
         return tuple(scaled)
     backward.__name__ = what
     check_layer(batch_loss, backward, *params, names=["W1", "b1", "W2", "b2"], batch=N,
-                mistakes=_batch_mistakes(X, T, output) + [_skipped_neuron({k: v for k, v in NET_LABELS.items()
-                                                                            if k != "dx"})],
+                mistakes=_batch_mistakes(X, T, output) + _loop_rows({k: v for k, v in NET_LABELS.items()
+                                                                    if k != "dx"}, _net_sizes_of(params)),
                 seed=seed, quiet=True)
+
+
+def _batch_error(X, T, W1, b1, W2, b2, output):
+    """L = (1/N) sum_s E_s for the rows of X and T, the course's forward pass on all rows at once."""
+    U = _sigmoid(X @ W1 + b1) @ W2 + b2
+    T = np.asarray(T, dtype=np.float64)
+    if output == "softmax":
+        shifted = U - U.max(axis=1, keepdims=True)
+        log_y = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(np.mean(-np.sum(T * log_y, axis=1)))
+    Y = _sigmoid(U) if output == "sigmoid" else U
+    return float(np.mean(0.5 * np.sum((Y - T) ** 2, axis=1)))
+
+
+def _net_sizes_of(params):
+    sizes = {"l": params[0].shape[0], "m": params[0].shape[1], "n": params[2].shape[1]}
+    return lambda ev: sizes
+
+
+BATCH_CASES = {   # (output, N, l, m, n): N differs between cases, no two sizes equal within one
+    False: [("identity", 3, 4, 5, 2), ("sigmoid", 5, 3, 4, 2), ("softmax", 2, 5, 3, 4)],
+    True: [("sigmoid", 3, 5, 4, 2), ("softmax", 4, 2, 3, 5), ("identity", 2, 3, 5, 4)],
+}
 
 
 @EXERCISES.check("batch_gradients", uses=("forward_loops", "loss", "delta_identity_mse", "delta_sigmoid_mse",
                                           "delta_softmax_ce", "backward_loops"))
 def batch_gradients(forward, loss_fn, fn, *, hidden=False):
-    """``fn(X, T, W1, b1, W2, b2, output) -> (L, dW1, db1, dW2, db2)``: L against the course's own
-    forward pass and error, then the gradients against finite differences of that loss.  The
+    """``fn(X, targets, W1, b1, W2, b2, output) -> (L, dW1, db1, dW2, db2)``: L against the course's
+    own forward pass and error, then the gradients against finite differences of that loss.  The
     learner's ``forward`` and ``loss_fn``, which ``fn`` builds on, are called once each first, so
     that a stub among them is named as such; their values are checked by their own exercises."""
     fwd, lname, what = _name(forward, "forward_loops"), _name(loss_fn, "loss"), _name(fn, "batch_gradients")
     rng = _rng(hidden, 970)
-    N, (l, m, n) = (3, (5, 4, 2)) if hidden else (5, (3, 4, 2))      # small: 3 outputs x 2 douts x FD
-    outputs = ["sigmoid", "softmax", "identity"] if hidden else ["identity", "sigmoid", "softmax"]
-    for k, output in enumerate(outputs):
-        X = rng.uniform(-1.5, 1.5, size=(N, l))
-        T = np.stack([_target(rng, n, output) for _ in range(N)])
-        params = [rng.standard_normal((l, m)), 0.5 * rng.standard_normal(m),
-                  rng.standard_normal((m, n)), 0.5 * rng.standard_normal(n)]
-        if k == 0:
-            made = call(forward, X[0].copy(), *[p.copy() for p in params], output, what=fwd)
-            if isinstance(made, tuple) and len(made) == 2:
-                call(loss_fn, made[0], T[0].copy(), output, what=lname)
-        _batch_case(fn, X, T, params, output, (47 if hidden else 46) + 10 * k, what)
+    with _hints(BATCH_HINTS):
+        for k, (output, N, l, m, n) in enumerate(BATCH_CASES[hidden]):
+            X = rng.uniform(-1.5, 1.5, size=(N, l))
+            T = np.stack([_target(rng, n, output, integer=output == "softmax") for _ in range(N)])
+            params = [rng.standard_normal((l, m)), 0.5 * rng.standard_normal(m),
+                      rng.standard_normal((m, n)), 0.5 * rng.standard_normal(n)]
+            if k == 0:
+                made = call(forward, X[0].copy(), *[p.copy() for p in params], output, what=fwd)
+                if isinstance(made, tuple) and len(made) == 2:
+                    call(loss_fn, made[0], T[0].copy(), output, what=lname)
+            _batch_case(fn, X, T, params, output, (47 if hidden else 46) + 10 * k, what)
+
+
+# --- 11. the seeds' per-sample deltas and the course's dz -----------------------------------------
+
+@EXERCISES.check("dz_from_deltas")
+def dz_from_deltas(fn, *, hidden=False):
+    """``fn(deltas) -> dz``: deltas (N, n) holds seed 003's delta_k of each sample s in row s (the
+    derivative of that sample's error E_s); dz = dL/du for the course's L = (1/N) sum_s E_s is
+    deltas / N, row by row (only E_s depends on sample s's u)."""
+    what = _name(fn, "dz_from_deltas")
+    rng = _rng(hidden, 990)
+    for N, n in ([(3, 4), (5, 2)] if hidden else [(4, 3), (2, 5)]):
+        deltas = rng.standard_normal((N, n))
+        given = deltas.copy()
+        raw = call(fn, given, what=what)
+        _unchanged(what, {"deltas": given}, {"deltas": deltas},
+                   "return a new array (dz = deltas / N), leaving deltas as it is (deltas /= N changes it).",
+                   hint=3)
+        context = f" (N={N} samples, n={n} output neurons)"
+        try:
+            shape = np.shape(raw)
+        except Exception:  # noqa: BLE001 (a learner's object may refuse np.shape)
+            shape = None
+        collapsed = [("averaged_over_samples", deltas.mean(axis=0), "the mean of the deltas over the samples"),
+                     ("summed_over_samples", deltas.sum(axis=0), "the sum of the deltas over the samples")]
+        if shape == (n,):
+            for key, value, said in collapsed:
+                try:
+                    same = np.allclose(np.asarray(raw, dtype=np.float64), value, rtol=1e-9, atol=0.0)
+                except (TypeError, ValueError):
+                    same = False
+                if same:
+                    raise CheckFailed(
+                        f"{what}{context}: yours has shape ({n},), {said}. dz keeps one row per sample, "
+                        f"shape ({N}, {n}) like deltas: the course's dz[s, k] is the derivative of L by sample "
+                        f"s's u_k, and only sample s's error contains it. (A sum over the samples comes later: "
+                        f"it is db = dz.sum(axis=0).)", key=key, hint=3)
+        check_answer(what, raw, deltas / N, name="dz", of="deltas", context=context, mistakes=[
+            row("missing_1_over_N", f"dz = dL/du for L = (1/N) sum_s E_s: the 1/N of the mean is missing "
+                                    f"(N = {N} here); yours is the seed's per-sample delta itself.",
+                lambda ev: deltas, hint=2),
+            row("times_N", f"the course's L is the mean over the N = {N} samples, so dz = delta / N; yours "
+                           f"multiplies by N (delta = N * dz reads the other way).",
+                lambda ev: N * deltas, hint=2),
+            row("divided_by_outputs", f"divide by N = {N}, the number of samples (rows), not by n = {n}, "
+                                      f"the number of output neurons.", lambda ev: deltas / n, hint=2),
+        ])

@@ -4,26 +4,41 @@ One check per graded cell.  The references are written here from the formulas (a
 with softmax cross-entropy, its gradients, the update, the loop), never taken from the notebook;
 the notebook's given layers are not used either, so a check does not depend on them.
 
+Inputs are not kind: every check sees at least two cases in which no two dimensions are equal
+and N differs from case to case; dicts arrive in more than one key order (a step that pairs
+``params.values()`` with ``grads.values()`` by position is named, not left to break three
+exercises later); an integer start value; buffers that still hold the previous step's numbers;
+and a generator whose use is checked wherever one is passed.
+
 Besides the course's catalog, these checks name the mistakes of training code and run the
 sanity checks a practitioner runs before training:
 
 * the update: wrong sign (w += lr * dw), the learning rate applied twice (lr**2), the bias
-  forgotten, seed 001's transpose applied to our W, seed 001's bias typo (the bias updated with
-  the weight gradient), a copy returned instead of an update in place;
+  forgotten, two layers hard-coded, gradients paired with parameters by position, seed 001's
+  transpose applied to our W, seed 001's bias typo, a copy returned instead of an update in place;
 * seed 001's accumulation: the sum over the T examples used instead of the mean (a step T times
-  too large), the gradient buffers not zeroed between steps, the mean taken twice;
+  too large), the buffers not zeroed, overwritten instead of added to, or rebound (the caller's
+  never written), the update made inside the example loop, the mean taken twice;
 * initialisation: all-zero or all-equal weights (the hidden units' columns are identical, so
-  symmetry is never broken), an initial loss far above ln(C) (the scale is too big), other scales;
-* the network's gradients: ReLU on the scores, no ReLU, ReLU skipped on the way back, two layers
-  hard-coded; finite differences that are one-sided, over h, on a copy, or never put back;
-* accuracy with argmax over the wrong axis (or none); a convergence test that never stops or stops
-  at once;
-* the loop: no shuffling, labels not shuffled with the inputs, the last partial batch dropped,
-  too many progress lines, no early stop; and, when nothing named fits, whether the loop can
-  overfit 20 examples at all.
+  symmetry is never broken), an initial loss far above ln(C) (the scale is too big), other scales,
+  2-D biases, the generator ignored;
+* the network's gradients: ReLU on the scores, no ReLU, ReLU skipped on the way back, the loss's
+  gradient never passed down, a 1/N taken twice, two layers hard-coded; finite differences that
+  are one-sided, over eps, with 2 * eps multiplied, on a copy, over whole rows, or never put back;
+* accuracy with max for argmax or argmax over the wrong axis (or none); a convergence test that
+  compares the wrong losses, never stops or stops at once;
+* the loop: no shuffling, labels not shuffled with the inputs, the data shuffled in place, the
+  last batch dropped, the generator ignored or replaced, too many progress lines, no early stop;
+  and, when nothing named fits, whether the loop can overfit 20 examples at all.
+
+A named mistake points to the hint of its exercise that addresses it (``HINTS``: data, one table
+per part); ``tests/test_training_notebook.py`` keeps every hint number cited here present in the
+exercise's markdown.
 """
 import contextlib
+import functools
 import io
+import re
 
 import numpy as np
 
@@ -32,7 +47,7 @@ from .. import like
 from ..check import check_answer
 from ..compare import relative_error
 from ..datasets import load_digits, standardize, train_test_split
-from ..guard import CheckFailed, call
+from ..guard import CheckFailed, CheckSetupError, call
 from ..tolerances import GRAD_RTOL
 
 EXERCISES = Exercises("05_training", [
@@ -49,6 +64,57 @@ EXERCISES = Exercises("05_training", [
     ("fit_digits", "A digit classifier: at least 95% test accuracy", 2),
 ])
 progress = EXERCISES.progress
+
+# Which hint of its exercise (the notebook's "Hint N" blocks) addresses each named mistake.
+HINTS = {
+    "gradient_descent": dict(wrong_sign=1, stale_gradient=1, missing_start=2, one_step_short=2, only_final=2,
+                             integer_path=2, appended_before_update=2, lr_twice=3, lr_ignored=3, returned_list=3),
+    "sgd_step": dict(not_in_place=1, paired_by_order=2, fixed_layers=2, bias_not_updated=2, wrong_sign=3,
+                     lr_twice=3, lr_ignored=3, mutated_input=3, cmu_transpose=3, bias_used_weight_gradient=3),
+    "init_params": dict(zero_init=1, equal_init=1, ignores_rng=1, wrong_keys=1, cmu_layout=2, bias_2d=2,
+                        bias_not_zero=2, standard_normal_args=2, not_centered=2, initial_loss_too_large=3,
+                        xavier_scale=3, fan_out=3, forgot_sqrt=3, sqrt_precedence=3,
+                        small_constant_scale=3, wrong_scale=3),
+    "loss_and_grads": dict(fixed_depth=1, wrong_keys=1, relu_on_scores=2, no_relu=2, missing_relu_backward=2,
+                           dh_not_passed=2, paired_by_order=2, divided_by_N_again=3),
+    "numerical_grads": dict(nudged_a_copy=1, not_restored=1, nudged_whole_array=2, nudged_rows=2,
+                            forward_difference=3, divided_by_eps=3, times_eps=3, ignores_eps=3),
+    "per_example_step": dict(update_per_example=1, update_in_loop=1, grads_not_zeroed=2,
+                             overwrote_accumulator=2, buffers_rebound=2, buffers_hold_mean=2,
+                             example_not_batch=2, paired_by_order=2, sum_not_mean=3, divided_twice=3,
+                             returned_sum_loss=3, cmu_transpose=3, bias_used_weight_gradient=3, wrong_sign=3,
+                             lr_twice=3, bias_not_updated=3, mutated_input=2),
+    "minibatch_step": dict(divided_by_N_again=1, sum_not_mean=1, loss_after_update=2, wrong_sign=3,
+                           lr_twice=3, lr_ignored=3, bias_not_updated=3, cmu_transpose=3),
+    "accuracy": dict(max_not_argmax=1, argmax_axis0=2, argmax_no_axis=2, percent=3, count_not_fraction=3,
+                     error_rate=3, not_a_number=3),
+    "has_converged": dict(compares_ends=1, compares_last_before=1, mean_not_min=1, abs_gain=1,
+                          short_history=2, window_off_by_one=2, stops_at_once=3, never_stops=3,
+                          inverted_comparison=3),
+    "train": dict(params_not_updated=1, history_per_step=1, no_shuffle=2, shuffles_once=2,
+                  labels_not_shuffled=2, drops_last_batch=2, loop_bound=2, ignores_rng=2, seeds_own_rng=2,
+                  mutated_input=2, last_batch_loss=3, full_loss_after_epoch=3, weighted_mean=3,
+                  prints_every_epoch=3, prints_wrong_epochs=3, prints_with_zero=3, print_every_zero=3, silent=3,
+                  no_early_stop=3, stops_wrong_epoch=3),
+    "fit_digits": dict(ignores_rng=1, low_accuracy=2, diverged=2),
+}
+
+
+def _part(key, uses=()):
+    """``EXERCISES.check(key, uses)``, with the hint of ``HINTS[key]`` attached to a named mistake."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def with_hint(*args, **kwargs):
+            __tracebackhide__ = True  # noqa: F841
+            try:
+                return fn(*args, **kwargs)
+            except CheckFailed as exc:
+                failure = exc
+            hint = failure.hint if failure.hint is not None else HINTS.get(key, {}).get(failure.key)
+            raise CheckFailed(str(failure), key=failure.key, keys=failure.keys, hint=hint) from None
+        return EXERCISES.check(key, uses=uses)(with_hint)
+    return decorate
+
 
 # fit_digits must reach this test accuracy.  Measured (benchmarks/training.py): the notebook's
 # solution reaches 97.1% on the visible split and 97.3% on the hidden one (the check's rngs), and
@@ -69,11 +135,11 @@ def _depth(params):
 def _forward(params, X, relu=True, relu_last=False):
     """Pre-activations and activations of every layer: hs[0] = X, hs[-1] = the scores."""
     hs, zs = [np.asarray(X, dtype=np.float64).reshape(len(X), -1)], []
-    L = _depth(params)
-    for k in range(1, L + 1):
+    K = _depth(params)
+    for k in range(1, K + 1):
         z = hs[-1] @ params[f"W{k}"] + params[f"b{k}"]
         zs.append(z)
-        last = k == L
+        last = k == K
         hs.append(np.maximum(z, 0.0) if (relu and not last) or (last and relu_last) else z)
     return zs, hs
 
@@ -92,24 +158,26 @@ def _loss(params, X, labels, **kw):
     return float(-np.mean(logp[np.arange(len(labels)), labels]))
 
 
-def _loss_grads(params, X, labels, relu=True, relu_last=False, mask=True):
-    """L = mean over the batch of -log softmax(scores)[label]; every dL/dW_k, dL/db_k."""
+def _loss_grads(params, X, labels, relu=True, relu_last=False, mask=True, pass_down=True):
+    """L = mean over the batch of -log softmax(scores)[label]; every dL/dW_k, dL/db_k.
+    ``pass_down=False``: the wrong variant in which every layer's backward gets dscores."""
     zs, hs = _forward(params, X, relu=relu, relu_last=relu_last)
     N = len(labels)
     logp = _log_softmax(hs[-1])
     loss = float(-np.mean(logp[np.arange(N), labels]))
     onehot = np.zeros_like(logp)
     onehot[np.arange(N), labels] = 1.0
-    dh = (np.exp(logp) - onehot) / N
+    dscores = (np.exp(logp) - onehot) / N
+    dh = dscores
     grads = {}
-    L = _depth(params)
-    for k in range(L, 0, -1):
-        last = k == L
+    K = _depth(params)
+    for k in range(K, 0, -1):
+        last = k == K
         active = (relu and not last) or (last and relu_last)
         dz = dh * (zs[k - 1] > 0) if active and mask else dh
         grads[f"W{k}"] = hs[k - 1].T @ dz
         grads[f"b{k}"] = dz.sum(axis=0)
-        dh = dz @ params[f"W{k}"].T
+        dh = dz @ params[f"W{k}"].T if pass_down else dscores
     return loss, grads
 
 
@@ -133,8 +201,28 @@ def _random_params(sizes, rng, bias=0.5):
 def _problem(rng, N, sizes):
     """Inputs, labels and parameters for a network of layer widths ``sizes``."""
     X = rng.standard_normal((N, sizes[0]))
-    labels = rng.permutation(np.arange(N) % sizes[-1])     # every class present
+    labels = rng.permutation(np.arange(N) % sizes[-1])     # every class present when N >= C
     return X, labels, _random_params(sizes, rng)
+
+
+def _reordered(d, order):
+    """``d`` with its keys in another order: "reversed", "weights_first", "biases_first" or
+    "backward" (W_K, b_K, ..., W1, b1: the order a backward pass fills its grads in)."""
+    keys = list(d)
+    if order == "backward":
+        keys = [f"{n}{k}" for k in range(_depth(d), 0, -1) for n in "Wb"]
+    elif order == "reversed":
+        keys = keys[::-1]
+    elif order == "weights_first":
+        keys = [k for k in keys if k.startswith("W")] + [k for k in keys if not k.startswith("W")]
+    elif order == "biases_first":
+        keys = [k for k in keys if k.startswith("b")] + [k for k in keys if not k.startswith("b")]
+    return {k: d[k] for k in keys}
+
+
+def _by_layer(d):
+    """``d`` in the order W1, b1, W2, b2, ..."""
+    return {f"{n}{k}": d[f"{n}{k}"] for k in range(1, _depth(d) + 1) for n in "Wb"}
 
 
 def _rng(hidden, base):
@@ -143,6 +231,22 @@ def _rng(hidden, base):
 
 def _name(fn, default):
     return getattr(fn, "__name__", default)
+
+
+def _passes(judge, *args):
+    """Does ``judge(*args)`` pass (raise no CheckFailed)?"""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            judge(*args)
+    except CheckFailed:
+        return False
+    return True
+
+
+PAIRED_BY_ORDER = ("{what}{context}: it works only when {a} and {b} list their keys in the same order: "
+                   "{b} here arrives as {order}. Pair each parameter with its gradient by name, "
+                   "{pairing}, not by position (zip({a}.values(), {b}.values()) pairs W1 with whatever "
+                   "comes first in {b}).")
 
 
 # --- comparing dicts of parameters ---------------------------------------------------------
@@ -216,8 +320,8 @@ def _named_shape_error(exc, params, what):
     text = str(exc)
     if exc.key != "exception" or "broadcast" not in text:
         return exc
-    L = _depth(params)
-    for k in range(1, L + 1):
+    K = _depth(params)
+    for k in range(1, K + 1):
         W = np.shape(params[f"W{k}"])
         b = _shape_text(np.shape(params[f"b{k}"]))
         w_texts = {_shape_text(W), _shape_text(W[::-1])}
@@ -264,21 +368,25 @@ def _gd_reference(grad, w0, lr, steps, sign=-1.0, stale=False):
     return np.array(path)
 
 
-@EXERCISES.check("gradient_descent")
+def _gd_cases(hidden):
+    """(grad, w0, lr, steps, the path, where): a quadratic with its closed form, then a loss that is
+    not quadratic (its gradient is not linear in w).  The starts are integers (a path made with
+    np.full(steps + 1, w0) is an integer array that rounds every step)."""
+    a, c, w0, lr, steps = (2.0, -1.5, 3, 0.15, 7) if hidden else (3.0, 2.0, -1, 0.1, 6)
+    shift, w1, lr1, steps1 = (-1.0, -2, 0.7, 4) if hidden else (0.5, 3, 0.8, 5)
+    g2 = lambda w: np.tanh(w - shift) + 0.2 * w  # noqa: E731
+    return [
+        (lambda w: a * (w - c), w0, lr, steps, c + (1 - lr * a) ** np.arange(steps + 1) * (w0 - c),
+         f"E(w) = {a / 2:g} (w - {c:g})^2 from the integer w0 = {w0} with lr = {lr:g}"),
+        (g2, w1, lr1, steps1, _gd_reference(g2, w1, lr1, steps1),
+         f"E(w) = log cosh(w - {shift:g}) + 0.1 w^2 from the integer w0 = {w1} with lr = {lr1:g}"),
+    ]
+
+
+@_part("gradient_descent")
 def gradient_descent(fn, *, hidden=False):
     what = _name(fn, "gradient_descent")
-    # E(w) = a/2 (w - c)^2 has the closed form w_k = c + (1 - lr a)^k (w0 - c); then a
-    # non-quadratic loss, E(w) = log cosh(w - c) + 0.1 w^2, whose gradient is not linear in w.
-    a, c, w0, lr, steps = (3.0, 2.0, -1.0, 0.1, 6) if not hidden else (2.0, -1.5, 2.5, 0.15, 7)
-    shift = 0.5 if not hidden else -1.0
-    g2 = lambda w: np.tanh(w - shift) + 0.2 * w  # noqa: E731
-    cases = [
-        (lambda w: a * (w - c), w0, lr, steps, c + (1 - lr * a) ** np.arange(steps + 1) * (w0 - c),
-         f"E(w) = {a / 2:g} (w - {c:g})^2 from w0 = {w0:g} with lr = {lr:g}"),
-        (g2, 3.0, 0.8, 5, _gd_reference(g2, 3.0, 0.8, 5),
-         f"E(w) = log cosh(w - {shift:g}) + 0.1 w^2 from w0 = 3 with lr = 0.8"),
-    ]
-    for grad, w_start, lr_used, n, want, where in cases:
+    for grad, w_start, lr_used, n, want, where in _gd_cases(hidden):
         raw = call(fn, grad, w_start, lr_used, n, what=what)
         try:
             mine = np.asarray(raw, dtype=np.float64)
@@ -288,6 +396,14 @@ def gradient_descent(fn, *, hidden=False):
             raise CheckFailed(f"{what} for {where}: it returned one number; return the whole path, an array "
                               f"of steps + 1 = {n + 1} positions from w0 to the last w (the plots need every "
                               f"step).", key="only_final")
+        if isinstance(raw, (list, tuple)):
+            raise CheckFailed(f"{what} for {where}: it returned a {type(raw).__name__}; return a numpy array, "
+                              f"np.array(path) (the plots compute with it: path - 1 fails on a list).",
+                              key="returned_list")
+        if mine is not None and np.issubdtype(np.asarray(raw).dtype, np.integer):
+            raise CheckFailed(f"{what} for {where}: the path is an array of integers ({np.asarray(raw).dtype}), "
+                              f"so every step was rounded: np.full(steps + 1, w0) or np.zeros_like of an integer "
+                              f"takes w0's type. Start from float(w0) (or dtype=float).", key="integer_path")
         if mine is not None and mine.shape == (n,):
             if _close(mine, want[1:]):
                 raise CheckFailed(f"{what} for {where}: the first entry must be the start w0 = {w_start:g}; "
@@ -309,6 +425,10 @@ def gradient_descent(fn, *, hidden=False):
             like("stale_gradient", "every step used the gradient at w0: evaluate dE/dw at the "
                                    "current w before each step.",
                  lambda ev: _gd_reference(grad, w_start, lr_used, n, stale=True)),
+            like("appended_before_update", "w0 appears twice and the last position is missing: each "
+                                           "step appended w before updating it. Update w, then append the "
+                                           "new w (the path is w0, w1, ..., w_steps).",
+                 lambda ev: np.concatenate([want[:1], want[:-1]])),
         ])
 
 
@@ -316,7 +436,7 @@ def gradient_descent(fn, *, hidden=False):
 
 def _update_alternatives(params, grads, lr):
     """Whole-dict wrong answers of an update p <- p - lr * g."""
-    L = _depth(params)
+    K = _depth(params)
     no_bias = {k: (params[k] - lr * grads[k]) if k.startswith("W") else params[k] for k in params}
     rows = [
         ("wrong_sign", "the update has the wrong sign: the loss goes up. Step against the gradient: "
@@ -325,9 +445,14 @@ def _update_alternatives(params, grads, lr):
                      "(is lr also folded into the gradients, or applied in two places?).",
          _step(params, grads, lr * lr)),
         ("lr_ignored", "the learning rate is missing: p -= lr * dp, not p -= dp.", _step(params, grads, 1.0)),
-        ("bias_not_updated", f"the biases ({', '.join(f'b{k}' for k in range(1, L + 1))}) did not move: "
+        ("bias_not_updated", f"the biases ({', '.join(f'b{k}' for k in range(1, K + 1))}) did not move: "
                              f"update every parameter, the biases too (b -= lr * db).", no_bias),
     ]
+    if K > 2:
+        two = {k: (params[k] - lr * grads[k]) if k in ("W1", "b1", "W2", "b2") else params[k] for k in params}
+        rows.append(("fixed_layers", f"only W1, b1, W2 and b2 moved; this network has {K} layers. Walk the "
+                                     f"keys of the dict (for name in params), however many there are, "
+                                     f"rather than naming two layers.", two))
     square = [k for k in params if k.startswith("W") and params[k].shape[0] == params[k].shape[1]]
     if square:   # a transposed dW only computes for a square W; the others fail with a named shape error
         rows.append(("cmu_transpose", CMU_TRANSPOSE,
@@ -335,32 +460,51 @@ def _update_alternatives(params, grads, lr):
     return rows
 
 
-@EXERCISES.check("sgd_step")
+def _sgd_cases(hidden):
+    """(layer widths, the order params arrives in, the order grads arrives in): no two widths
+    equal, so a gradient paired with the wrong parameter cannot go unnoticed; two and three layers."""
+    if hidden:
+        return [([6, 2, 5], "biases_first", "weights_first"), ([3, 7, 4, 2], None, "reversed")]
+    return [([5, 3, 4], None, "reversed"), ([6, 2, 7, 3], "biases_first", "weights_first")]
+
+
+def _judge_sgd_step(fn, what, params, grads, lr, context):
+    given, given_grads = _copy(params), _copy(grads)
+    returned = _call_update(fn, given, given_grads, lr, params=params, what=what)
+    _unchanged(what, grads, given_grads, "grads", "the gradients are only read: compute "
+               "lr * grads[name] as a new array.")
+    _bias_shape_typo(what, given, params)
+    want = _step(params, grads, lr)
+    if isinstance(given, dict) and _dict_close(_as_dict(what, given, params, "params"), params, 0.0):
+        copy_sent = isinstance(returned, dict) and set(returned) == set(params) and _dict_close(
+            _as_dict(what, returned, params, "the returned dict"), want)
+        raise CheckFailed(f"{what}{context}: params did not change"
+                          + (": you returned updated copies instead. " if copy_sent else ". ")
+                          + "Update the dict you are given, in place (params[name] -= lr * "
+                          "grads[name]): the training loop keeps using that dict.", key="not_in_place")
+    _check_dict(what, given, want, context=context, alternatives=_update_alternatives(params, grads, lr))
+
+
+@_part("sgd_step")
 def sgd_step(fn, *, hidden=False):
     what = _name(fn, "sgd_step")
     rng = _rng(hidden, 500)
     lr = 0.7 if hidden else 0.3
-    # square layers first (a transposed dW keeps the shape and can be named), then widths that
-    # differ on every axis
-    for sizes in ([4, 4, 4], [6, 3, 5] if hidden else [5, 3, 4]):
+    for sizes, p_order, g_order in _sgd_cases(hidden):
         _, _, params = _problem(rng, 2, sizes)
         grads = {k: rng.standard_normal(v.shape) for k, v in params.items()}
-        given, given_grads = _copy(params), _copy(grads)
-        returned = _call_update(fn, given, given_grads, lr, params=params, what=what)
-        _unchanged(what, grads, given_grads, "grads", "the gradients are only read: compute "
-                   "lr * grads[name] as a new array.")
+        params, grads = _reordered(params, p_order), _reordered(grads, g_order)
         context = f" (layers {sizes}, lr = {lr:g})"
-        _bias_shape_typo(what, given, params)
-        want = _step(params, grads, lr)
-        if isinstance(given, dict) and _dict_close(_as_dict(what, given, params, "params"), params, 0.0):
-            copy_sent = isinstance(returned, dict) and set(returned) == set(params) and _dict_close(
-                _as_dict(what, returned, params, "the returned dict"), want)
-            raise CheckFailed(f"{what}{context}: params did not change"
-                              + (": you returned updated copies instead. " if copy_sent else ". ")
-                              + "Update the dict you are given, in place (params[name] -= lr * "
-                              "grads[name]): the training loop keeps using that dict.", key="not_in_place")
-        _check_dict(what, given, want, context=context,
-                    alternatives=_update_alternatives(params, grads, lr))
+        try:
+            _judge_sgd_step(fn, what, params, grads, lr, context)
+        except CheckFailed as exc:
+            in_step = {k: grads[k] for k in params}          # grads listed as params is
+            if _passes(_judge_sgd_step, fn, what, params, in_step, lr, context):
+                raise CheckFailed(PAIRED_BY_ORDER.format(
+                    what=what, context=context, a="params", b="grads", order=", ".join(grads),
+                    pairing="params[name] -= lr * grads[name] for name in params"),
+                    key="paired_by_order") from None
+            raise exc from None
 
 
 # --- 3. initialisation ---------------------------------------------------------------------------
@@ -380,6 +524,9 @@ def _std_rows(fan_in, fan_out):
          "fan_in = W.shape[0]."),
         ("forgot_sqrt", (2.0 / fan_in) / he, "std 2 / fan_in: that is the variance; the standard "
                                              "deviation is its square root, sqrt(2 / fan_in)."),
+        ("sqrt_precedence", (np.sqrt(2.0) / fan_in) / he,
+         "std sqrt(2) / fan_in: the square root covers the whole ratio, np.sqrt(2 / fan_in); "
+         "np.sqrt(2) / fan_in divides by fan_in outside it."),
         ("small_constant_scale", 0.01 / he, "std 0.01 (a fixed small number): it does not adapt to the "
                                             "layer's width; use sqrt(2 / fan_in)."),
     ]
@@ -390,16 +537,37 @@ def _initial_loss(params):
     return _loss(params, X[:300], labels[:300])
 
 
-@EXERCISES.check("init_params")
+def _shapes(sizes):
+    out = {}
+    for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        out[f"W{k}"], out[f"b{k}"] = np.zeros((fan_in, fan_out)), np.zeros(fan_out)
+    return out
+
+
+def _call_init(fn, sizes, rng, what):
+    given = list(sizes)
+    try:
+        got = call(fn, given, rng, what=what)
+    except CheckFailed as exc:
+        if exc.key == "exception" and "as a data type" in str(exc):
+            raise CheckFailed(f"{what}({sizes}, rng): rng.standard_normal takes the shape as ONE tuple, "
+                              f"rng.standard_normal((fan_in, fan_out)); a second number is read as the dtype."
+                              f"\n  ({str(exc).splitlines()[0]})", key="standard_normal_args") from None
+        raise
+    if given != list(sizes):
+        raise CheckFailed(f"{what}({sizes}, rng) changed the list sizes it was given (now {given}): only read "
+                          f"it.", key="mutated_input")
+    return got
+
+
+@_part("init_params")
 def init_params(fn, *, hidden=False):
     what = _name(fn, "init_params")
     seed = 5011 if hidden else 5010
-    # 1. keys and shapes, for two and three layers
-    for sizes in ([6, 5, 4, 3], [5, 7, 2]) if hidden else ([5, 4, 3], [6, 5, 4, 3]):
-        got = call(fn, list(sizes), np.random.default_rng(seed), what=what)
-        expected = {}
-        for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            expected[f"W{k}"], expected[f"b{k}"] = np.zeros((fan_in, fan_out)), np.zeros(fan_out)
+    # 1. keys and shapes, for two and three layers, no two widths equal
+    for sizes in ([6, 5, 4, 3], [5, 7, 2]) if hidden else ([5, 4, 3], [6, 5, 7, 2]):
+        got = _call_init(fn, sizes, np.random.default_rng(seed), what)
+        expected = _shapes(sizes)
         mine = _as_dict(what, got, expected, f"init_params({sizes}, rng)")
         for k, want in expected.items():
             if mine[k].shape != want.shape:
@@ -407,13 +575,17 @@ def init_params(fn, *, hidden=False):
                     raise CheckFailed(f"{what}({sizes}, rng): {k} has shape {mine[k].shape}, seed 001's "
                                       f"layout (fan_out, fan_in); the course stores W as (fan_in, fan_out) "
                                       f"= {want.shape}, so that a layer is x @ W + b.", key="cmu_layout")
+                if k.startswith("b") and mine[k].shape in ((1,) + want.shape, want.shape + (1,)):
+                    raise CheckFailed(f"{what}({sizes}, rng): {k} has shape {mine[k].shape}; a bias is a 1-D "
+                                      f"array of shape {want.shape} (np.zeros(fan_out)), added to every row "
+                                      f"of x @ W.", key="bias_2d")
                 raise CheckFailed(f"{what}({sizes}, rng): {k} has shape {mine[k].shape}, expected {want.shape}.",
                                   key="wrong_shape")
     # 2. the rng is used: the same seed gives the same weights, another seed others
     sizes = [300, 200, 100] if hidden else [400, 300, 100]
-    a = _as_dict(what, call(fn, list(sizes), np.random.default_rng(seed), what=what), _shapes(sizes), "params")
-    b = _as_dict(what, call(fn, list(sizes), np.random.default_rng(seed), what=what), _shapes(sizes), "params")
-    c = _as_dict(what, call(fn, list(sizes), np.random.default_rng(seed + 7), what=what), _shapes(sizes), "params")
+    a = _as_dict(what, _call_init(fn, sizes, np.random.default_rng(seed), what), _shapes(sizes), "params")
+    b = _as_dict(what, _call_init(fn, sizes, np.random.default_rng(seed), what), _shapes(sizes), "params")
+    c = _as_dict(what, _call_init(fn, sizes, np.random.default_rng(seed + 7), what), _shapes(sizes), "params")
     if not all(np.array_equal(a[k], b[k]) for k in a):
         raise CheckFailed(f"{what}: two calls with np.random.default_rng({seed}) gave different weights: draw "
                           f"them from the rng you are given (rng.standard_normal(...)), not from "
@@ -429,7 +601,7 @@ def init_params(fn, *, hidden=False):
                 f"others (symmetry is never broken); "
                 + ("with ReLU, all-zero weights also give zero gradients, so nothing learns. "
                    if kind == "all zero" else "the layer works like a single unit. ")
-                + "Draw the weights at random: rng.standard_normal((fan_in, fan_out)) * np.sqrt(2 / fan_in).",
+                + "Draw the weights at random from the rng you are given.",
                 key="zero_init" if kind == "all zero" else "equal_init")
         if np.any(bias != 0):
             raise CheckFailed(f"{what}: b{k} is not zero. Start the biases at 0: the random weights already "
@@ -439,9 +611,10 @@ def init_params(fn, *, hidden=False):
                               f"draw from a distribution centred on 0 (rng.standard_normal, not rng.random).",
                               key="not_centered")
     if all(np.array_equal(a[k], c[k]) for k in a):
-        raise CheckFailed(f"{what}: two different rngs gave the same weights: draw them from the rng you "
-                          f"are given.", key="ignores_rng")
-    digits = call(fn, [64, 64, 10], np.random.default_rng(seed), what=what)
+        raise CheckFailed(f"{what}: two different rngs gave the same weights: you seeded a generator of your "
+                          f"own (or np.random); draw from the rng you are given, so that the caller's seed "
+                          f"decides.", key="ignores_rng")
+    digits = _call_init(fn, [64, 64, 10], np.random.default_rng(seed), what)
     digits = _as_dict(what, digits, _shapes([64, 64, 10]), "params")
     start = _initial_loss(digits)
     if start > np.log(10) + INITIAL_LOSS_MARGIN:
@@ -469,68 +642,107 @@ def init_params(fn, *, hidden=False):
           f"(ln 10 = {np.log(10):.3f})")
 
 
-def _shapes(sizes):
-    out = {}
-    for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        out[f"W{k}"], out[f"b{k}"] = np.zeros((fan_in, fan_out)), np.zeros(fan_out)
-    return out
-
-
 # --- 4. loss and gradients of the network ---------------------------------------------------------
+
+GRAD_MISTAKES = {
+    "relu_on_scores": "ReLU was applied to the last layer too: the scores go into softmax cross-entropy as "
+                      "they are (they may be negative); ReLU only between layers.",
+    "no_relu": "there is no ReLU between the layers: without it the network is one linear map. Apply "
+               "relu_forward after every affine layer but the last (and relu_backward on the way back).",
+    "missing_relu_backward": "the forward pass has its ReLUs but the backward pass skips them: call "
+                             "relu_backward with each ReLU's cache before the affine_backward below it "
+                             "(the gradient is 0 where the ReLU's input was negative).",
+    "dh_not_passed": "every layer's backward pass got dscores: pass down what each affine_backward returns "
+                     "first (its dx, the gradient at that layer's input) to the layer below.",
+}
+
 
 def _grad_alternatives(params, X, labels):
     def grads_of(**kw):
-        return _loss_grads(params, X, labels, **kw)[1]
+        try:            # a wrong variant may not compute for these widths: then it does not apply
+            return _loss_grads(params, X, labels, **kw)[1]
+        except ValueError:
+            return None
+    N = len(X)
+    mean = grads_of()
     return [
-        ("relu_on_scores", "ReLU was applied to the last layer too: the scores go into softmax "
-                           "cross-entropy as they are (they may be negative); ReLU only between layers.",
-         grads_of(relu_last=True)),
-        ("no_relu", "there is no ReLU between the layers: without it the network is one linear map. "
-                    "Apply relu_forward after every affine layer but the last (and relu_backward on "
-                    "the way back).", grads_of(relu=False)),
-        ("missing_relu_backward", "the forward pass has its ReLUs but the backward pass skips them: call "
-                                  "relu_backward with each ReLU's cache before the affine_backward below it "
-                                  "(the gradient is 0 where the ReLU's input was negative).",
-         grads_of(mask=False)),
+        ("relu_on_scores", GRAD_MISTAKES["relu_on_scores"], grads_of(relu_last=True)),
+        ("no_relu", GRAD_MISTAKES["no_relu"], grads_of(relu=False)),
+        ("missing_relu_backward", GRAD_MISTAKES["missing_relu_backward"], grads_of(mask=False)),
+        ("dh_not_passed", GRAD_MISTAKES["dh_not_passed"], grads_of(pass_down=False)),
+        ("divided_by_N_again", f"every gradient is N={N} times too small: softmax_cross_entropy's dscores "
+                               f"already holds the 1/N of the mean loss; do not divide again.",
+         {k: v / N for k, v in mean.items()}),
     ]
 
 
-@EXERCISES.check("loss_and_grads")
+def _judge_loss_and_grads(fn, what, params, X, labels, context):
+    given_X, given_labels, given = X.copy(), labels.copy(), _copy(params)
+    result = call(fn, given, given_X, given_labels, what=what)
+    _unchanged(what, params, given, "params", "the forward and backward passes only read the parameters.")
+    if not np.array_equal(X, given_X) or not np.array_equal(labels, given_labels):
+        raise CheckFailed(f"{what} changed X or labels in place.", key="mutated_input")
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise CheckFailed(f"{what} must return (loss, grads), a tuple of 2.", key="bad_return")
+    loss, grads = result
+    K = _depth(params)
+    if isinstance(grads, dict) and K > 2 and f"W{K}" not in grads and "W1" in grads:
+        raise CheckFailed(f"{what}{context}: grads has no W{K}, b{K}: the network has {K} layers. "
+                          f"Loop over them (K = len(params) // 2) rather than writing out two.",
+                          key="fixed_depth")
+    ref_loss, ref_grads = _loss_grads(params, X, labels)
+    check_answer(what, loss, ref_loss, name="loss", context=context, mistakes=[
+        like("relu_on_scores", "the loss is that of ReLU(scores): ReLU belongs between layers, not "
+                               "on the scores.", lambda ev: _loss(params, X, labels, relu_last=True)),
+        like("no_relu", "the loss is that of the network without ReLU: apply relu_forward after "
+                        "every affine layer but the last.", lambda ev: _loss(params, X, labels, relu=False)),
+    ])
+    _check_dict(what, grads, ref_grads, label="grads", context=context,
+                alternatives=_grad_alternatives(params, X, labels))
+
+
+def _probe_square(fn, what, C, rng):
+    """A mistake that raised on layers of different widths, named on a network whose widths all
+    equal C (there the shapes fit and the wrong values can be compared): the key, or None."""
+    X, labels, params = _problem(rng, C + 2, [C, C, C, C])
+    try:
+        _judge_loss_and_grads(fn, what, params, X, labels, "")
+    except CheckFailed as exc:
+        return exc.key if exc.key in GRAD_MISTAKES else None
+    return None
+
+
+@_part("loss_and_grads")
 def loss_and_grads(fn, *, hidden=False):
     what = _name(fn, "loss_and_grads")
     rng = _rng(hidden, 520)
-    cases = ([(7, [6, 5, 3]), (9, [4, 6, 5, 3])] if hidden else [(6, [5, 4, 3]), (8, [5, 7, 4, 3])])
-    for N, sizes in cases:
+    cases = ([(7, [6, 5, 3], None), (9, [4, 6, 5, 2], "reversed")] if hidden else
+             [(6, [5, 4, 3], None), (8, [5, 7, 4, 3], "reversed")])
+    for N, sizes, order in cases:
         X, labels, params = _problem(rng, N, sizes)
-        given_X, given_labels, given = X.copy(), labels.copy(), _copy(params)
-        result = call(fn, given, given_X, given_labels, what=what)
-        _unchanged(what, params, given, "params", "the forward and backward passes only read the parameters.")
-        if not np.array_equal(X, given_X) or not np.array_equal(labels, given_labels):
-            raise CheckFailed(f"{what} changed X or labels in place.", key="mutated_input")
-        if not isinstance(result, tuple) or len(result) != 2:
-            raise CheckFailed(f"{what} must return (loss, grads), a tuple of 2.", key="bad_return")
-        loss, grads = result
+        params = _reordered(params, order)
         context = f" for layer widths {sizes}, N = {N}"
-        if isinstance(grads, dict) and len(sizes) > 3 and "W3" not in grads and "W1" in grads:
-            raise CheckFailed(f"{what}{context}: grads has no W3, b3: the network has {len(sizes) - 1} layers. "
-                              f"Loop over them (L = len(params) // 2) rather than writing out two.",
-                              key="fixed_depth")
-        ref_loss, ref_grads = _loss_grads(params, X, labels)
-        check_answer(what, loss, ref_loss, name="loss", context=context, mistakes=[
-            like("relu_on_scores", "the loss is that of ReLU(scores): ReLU belongs between layers, not "
-                                   "on the scores.", lambda ev: _loss(params, X, labels, relu_last=True)),
-            like("no_relu", "the loss is that of the network without ReLU: apply relu_forward after "
-                            "every affine layer but the last.", lambda ev: _loss(params, X, labels, relu=False)),
-        ])
-        _check_dict(what, grads, ref_grads, label="grads", context=context,
-                    alternatives=_grad_alternatives(params, X, labels))
+        try:
+            _judge_loss_and_grads(fn, what, params, X, labels, context)
+        except CheckFailed as exc:
+            if order is not None and _passes(_judge_loss_and_grads, fn, what, _by_layer(params), X, labels, context):
+                raise CheckFailed(f"{what}{context}: it works only when params lists its keys as W1, b1, W2, "
+                                  f"b2, ...; here it arrives as {', '.join(params)}. Take each layer's "
+                                  f"parameters by name, params[f'W{{k}}'] and params[f'b{{k}}'], not by "
+                                  f"position in params.values().", key="paired_by_order") from None
+            if exc.key == "exception" and ("matmul" in str(exc) or "shape" in str(exc)):
+                named = _probe_square(fn, what, sizes[-1], np.random.default_rng(529))
+                if named is not None:
+                    raise CheckFailed(f"{what}{context}: {GRAD_MISTAKES[named]}\n  (on these widths it raised: "
+                                      f"{str(exc).splitlines()[0]})", key=named) from None
+            raise exc from None
 
 
 # --- 5. finite differences of a whole network's loss ---------------------------------------------
 
 def _fd_function(params, rng):
     """f(params) = sum_k c_k sum(p_k^3) + (sum_k <a_k, p_k>)^2: not separable, and its central
-    difference with step h is known exactly: c_k (3 p^2 + h^2) + 2 a_k <a, p>."""
+    difference with step eps is known exactly: c_k (3 p^2 + eps^2) + 2 a_k <a, p>."""
     cs = {k: rng.uniform(0.5, 1.5) for k in params}
     As = {k: rng.standard_normal(v.shape) for k, v in params.items()}
 
@@ -538,89 +750,113 @@ def _fd_function(params, rng):
         cube = sum(cs[k] * np.sum(np.asarray(p[k]) ** 3) for k in cs)
         return float(cube + sum(np.sum(As[k] * p[k]) for k in As) ** 2)
 
-    def central(p, h):
+    def central(p, eps):
         dot = sum(np.sum(As[k] * p[k]) for k in As)
-        return {k: cs[k] * (3 * p[k] ** 2 + h * h) + 2 * As[k] * dot for k in p}
+        return {k: cs[k] * (3 * p[k] ** 2 + eps * eps) + 2 * As[k] * dot for k in p}
 
-    def one_sided(p, h, sign):
+    def one_sided(p, eps, sign):
         out = {}
         for k in p:
             g = np.zeros_like(p[k])
             for i in np.ndindex(p[k].shape):
                 q = _copy(p)
-                q[k][i] += sign * h
-                g[i] = sign * (f(q) - f(p)) / h
+                q[k][i] += sign * eps
+                g[i] = sign * (f(q) - f(p)) / eps
             out[k] = g
         return out
 
-    def whole_array(p, h):
+    def blocks(p, eps, rows):
+        """Every entry of an array (rows=False) or of a row (rows=True) nudged at once."""
         out = {}
         for k in p:
-            up, down = _copy(p), _copy(p)
-            up[k] += h
-            down[k] -= h
-            out[k] = np.full(p[k].shape, (f(up) - f(down)) / (2 * h))
+            g = np.zeros_like(p[k])
+            for i in (range(len(p[k])) if rows else [...]):
+                up, down = _copy(p), _copy(p)
+                up[k][i] += eps
+                down[k][i] -= eps
+                g[i] = (f(up) - f(down)) / (2 * eps)
+            out[k] = g
         return out
 
-    return f, central, one_sided, whole_array
+    return f, central, one_sided, blocks
 
 
-@EXERCISES.check("numerical_grads")
+@_part("numerical_grads")
 def numerical_grads(fn, *, hidden=False):
     what = _name(fn, "numerical_grads")
     rng = _rng(hidden, 530)
     sizes = [4, 3, 2] if hidden else [3, 4, 2]
-    params = _random_params(sizes, rng)
-    f, central, one_sided, whole_array = _fd_function(params, rng)
-    h = 0.05 if hidden else 0.1
+    params = _reordered(_random_params(sizes, rng), "reversed" if hidden else "weights_first")
+    f, central, one_sided, blocks = _fd_function(params, rng)
+    eps = 0.05 if hidden else 0.1
     given = _copy(params)
-    got = call(fn, f, given, h, what=what)
-    # old + h - 2h + h is not always old in floating point: restoring by arithmetic is allowed
+    got = call(fn, f, given, eps, what=what)
+    # old + eps - 2 eps + eps is not always old in floating point: restoring by arithmetic is allowed
     if not all(np.shape(given[k]) == params[k].shape
                and np.max(np.abs(given[k] - params[k]) / np.maximum(1.0, np.abs(params[k]))) <= 1e-12
                for k in params):
-        raise CheckFailed(f"{what} left params changed: after nudging an entry by +h and -h, put its "
+        raise CheckFailed(f"{what} left params changed: after nudging an entry by +eps and -eps, put its "
                           f"old value back (the caller's network must be as it was).", key="not_restored")
-    want = central(params, h)
-    _check_dict(what, got, want, label="grads", context=f" for a cubic f with h = {h}", rtol=1e-8,
+    want = central(params, eps)
+    _check_dict(what, got, want, label="grads", context=f" for a cubic f with eps = {eps}", rtol=1e-8,
                 alternatives=[
-        ("forward_difference", "you used a one-sided difference (f(p+h) - f(p)) / h; use the central "
-                               "difference (f(p+h) - f(p-h)) / (2h).", one_sided(params, h, +1.0)),
-        ("forward_difference", "you used a one-sided difference (f(p) - f(p-h)) / h; use the central "
-                               "difference (f(p+h) - f(p-h)) / (2h).", one_sided(params, h, -1.0)),
-        ("divided_by_h", "yours is twice the central difference: divide by 2h, the distance between "
-                         "p+h and p-h.", {k: 2 * v for k, v in want.items()}),
-        ("ignores_h", f"numerical_grads(f, params, h={h}) must use the step h it is given; yours gives "
-                      f"the exact gradient (a tiny step).", central(params, 0.0)),
+        ("forward_difference", "you used a one-sided difference (f(p+eps) - f(p)) / eps; use the central "
+                               "difference (f(p+eps) - f(p-eps)) / (2 eps).", one_sided(params, eps, +1.0)),
+        ("forward_difference", "you used a one-sided difference (f(p) - f(p-eps)) / eps; use the central "
+                               "difference (f(p+eps) - f(p-eps)) / (2 eps).", one_sided(params, eps, -1.0)),
+        ("divided_by_eps", "yours is twice the central difference: divide by 2 eps, the distance between "
+                           "p+eps and p-eps.", {k: 2 * v for k, v in want.items()}),
+        ("times_eps", "yours is the central difference times eps**2: (up - down) / 2 * eps divides by 2 and "
+                      "then MULTIPLIES by eps; write (up - down) / (2 * eps).",
+         {k: v * eps * eps for k, v in want.items()}),
+        ("ignores_eps", f"numerical_grads(f, params, eps={eps}) must use the step eps it is given; yours gives "
+                        f"the exact gradient (a tiny step).", central(params, 0.0)),
         ("nudged_a_copy", "every entry is 0: f never saw your nudges. f(params) reads the dict it is "
                           "given, so nudge params[name][i] itself (then put the old value back), not an "
                           "entry of a copy.", {k: np.zeros_like(v) for k, v in params.items()}),
         ("nudged_whole_array", "every entry of an array got the same number: you nudged the whole array "
-                               "by h at once. Nudge one entry at a time (p[i] = old + h for i in "
-                               "np.ndindex(p.shape)).", whole_array(params, h)),
+                               "by eps at once. Nudge one entry at a time (p[i] = old + eps for i in "
+                               "np.ndindex(p.shape)).", blocks(params, eps, rows=False)),
+        ("nudged_rows", "the entries of each row of a matrix got the same number: for i in range(len(p)) "
+                        "visits the rows, and p[i] += eps nudges a whole row. np.ndindex(p.shape) visits "
+                        "every entry, (i, j) of a matrix.", blocks(params, eps, rows=True)),
     ])
     # the same routine on a network's loss agrees with the reference gradients; no hidden
-    # pre-activation within 1e-3 of ReLU's kink, where a difference with h = 1e-5 would straddle it
+    # pre-activation within 1e-3 of ReLU's kink, where a difference with eps = 1e-5 would straddle it
+    N, net_sizes = (6, [5, 3, 2]) if hidden else (5, [4, 2, 3])
     while True:
-        X, labels, net = _problem(rng, 5, [3, 4, 3])
+        X, labels, net = _problem(rng, N, net_sizes)
         if np.min(np.abs(_forward(net, X)[0][0])) > 1e-3:
             break
     got = call(fn, lambda p: _loss(p, X, labels), _copy(net), 1e-5, what=what)
     _check_dict(what, got, _loss_grads(net, X, labels)[1], label="grads",
-                context=" for a network's loss with h = 1e-5")
+                context=f" for a network's loss (layers {net_sizes}, N = {N}) with eps = 1e-5")
 
 
 # --- 6. seed 001's algorithm, example by example --------------------------------------------------
 
-def _zero_buffers(params, rng):
-    """Gradient buffers holding the previous step's leftovers."""
+def _leftovers(params, rng):
+    """Gradient buffers holding the previous step's numbers."""
     return {k: rng.standard_normal(v.shape) for k, v in params.items()}
+
+
+def _in_loop(params, X, labels, lr, running):
+    """The update made inside the example loop, after each example: with that example's gradient
+    (running=False) or with the running sum of the buffers (running=True)."""
+    p, T = _copy(params), len(X)
+    total = {k: np.zeros_like(v) for k, v in p.items()}
+    for t in range(T):
+        _, g = _loss_grads(p, X[t:t + 1], labels[t:t + 1])
+        total = {k: total[k] + g[k] for k in total}
+        p = _step(p, total if running else g, lr / T)
+    return p
 
 
 def _per_example_alternatives(params, X, labels, lr, leftovers):
     T = len(X)
     _, mean = _loss_grads(params, X, labels)
     total = {k: T * v for k, v in mean.items()}
+    _, last = _loss_grads(params, X[-1:], labels[-1:])
     rows = [
         ("sum_not_mean", f"the step is T={T} times too large: Loss = sum of the T divergences, and seed "
                          f"001 divides by T in the update, W <- W - (eta/T) grad Loss. Divide the "
@@ -630,99 +866,184 @@ def _per_example_alternatives(params, X, labels, lr, leftovers):
                              "'initialize grad Loss = 0': set every buffer to 0 before the loop "
                              "(grads[name][...] = 0).",
          _step(params, {k: leftovers[k] + total[k] for k in params}, lr / T)),
+        ("overwrote_accumulator", f"the step used the last example's gradient alone: each example's "
+                                  f"gradient replaced the one before (grads[name] = g[name]) instead of being "
+                                  f"added to it (grads[name] += g[name]), so {T - 1} of the T={T} examples "
+                                  f"count for nothing.", _step(params, last, lr / T)),
+        ("update_per_example", f"the parameters were updated inside the example loop, once per example "
+                               f"({T} small steps, each at new weights). Seed 001 updates once, after the "
+                               f"loop over all T examples: accumulate first, then step.",
+         _in_loop(params, X, labels, lr, running=False)),
+        ("update_in_loop", f"the update sits inside the example loop: the running sum of the buffers was "
+                           f"applied after every example ({T} steps). Move the update after the loop over "
+                           f"the T examples, once per call.", _in_loop(params, X, labels, lr, running=True)),
         ("divided_twice", f"the step is T={T} times too small: the per-example gradients were averaged "
                           f"and then divided by T again.", _step(params, mean, lr / T)),
     ]
     return rows + _update_alternatives(params, mean, lr)
 
 
-@EXERCISES.check("per_example_step", uses=("loss_and_grads", "sgd_step"))
+def _per_example_cases(hidden):
+    """(T, layer widths, the order the buffers arrive in): no two dimensions equal in a case."""
+    if hidden:
+        return [(6, [5, 3, 7], "reversed"), (3, [7, 5, 2, 4], "weights_first")]
+    return [(5, [6, 4, 3], "reversed"), (7, [4, 6, 2, 3], "weights_first")]
+
+
+def _judge_per_example(fn, what, params, X, labels, lr, leftovers, context):
+    given, buffers = _copy(params), {k: np.array(v) for k, v in leftovers.items()}
+    given_X, given_labels = X.copy(), labels.copy()
+    try:
+        loss = call(fn, given, buffers, given_X, given_labels, lr, what=what)
+    except CheckFailed as exc:
+        named = _named_shape_error(exc, params, what)
+        if named is exc and exc.key == "exception" and "mismatch" in str(exc):
+            raise CheckFailed(f"{what}: a matrix product failed. Each example must go through the "
+                              f"network as a batch of one: X[t:t+1] has shape (1, D), X[t] has shape "
+                              f"(D,).\n  ({str(exc).splitlines()[0]})", key="example_not_batch") from None
+        raise named from None
+    if not (np.array_equal(given_X, X) and np.array_equal(given_labels, labels)):
+        raise CheckFailed(f"{what} changed X or labels in place: only read them.", key="mutated_input")
+    _bias_shape_typo(what, given, params)
+    T = len(X)
+    ref_loss, mean = _loss_grads(params, X, labels)
+    _check_dict(what, given, _step(params, mean, lr), context=context,
+                alternatives=_per_example_alternatives(params, X, labels, lr, leftovers))
+    # the caller's buffers now hold seed 001's grad Loss: the sum of the T example gradients
+    mine = _as_dict(what, buffers, leftovers, "grads (the buffers)")
+    total = {k: T * v for k, v in mean.items()}
+    if not _dict_close(mine, total):
+        if _dict_close(mine, leftovers, 0.0):
+            raise CheckFailed(f"{what}{context}: the caller's buffers still hold the previous step's numbers: "
+                              f"`grads = {{...}}` (or a dict of np.zeros_like) made a new dict the caller never "
+                              f"sees. Zero the buffers you are given in place (grads[name][...] = 0) and add "
+                              f"into them: the caller reads grad Loss from them, as from PyTorch's .grad.",
+                              key="buffers_rebound")
+        if _dict_close(mine, mean):
+            raise CheckFailed(f"{what}{context}: the buffers hold the mean gradient (grad Loss / T): leave seed "
+                              f"001's grad Loss, the sum over the T examples, in them, and divide by T in the "
+                              f"update only (params[name] -= (lr / T) * grads[name]).", key="buffers_hold_mean")
+        _check_dict(what, buffers, total, label="grads", context=context + " (the buffers after the call)")
+    check_answer(what, loss, ref_loss, name="the returned loss", context=context, mistakes=[
+        like("returned_sum_loss", f"return Loss / T, the mean of the T divergences (the course's L); "
+                                  f"yours is the sum Loss.", lambda ev: T * ref_loss),
+    ])
+
+
+@_part("per_example_step", uses=("loss_and_grads", "sgd_step"))
 def per_example_step(fn, *, hidden=False):
     what = _name(fn, "per_example_step")
     rng = _rng(hidden, 540)
     lr = 0.4 if hidden else 0.3
-    for T, sizes in ([(5, [4, 4, 4]), (7, [6, 3, 5])] if hidden else [(6, [4, 4, 4]), (6, [5, 3, 4])]):
+    for T, sizes, order in _per_example_cases(hidden):
         X, labels, params = _problem(rng, T, sizes)
-        leftovers = _zero_buffers(params, rng)
-        given, buffers = _copy(params), _copy(leftovers)
+        leftovers = _reordered(_leftovers(params, rng), order)
         context = f" (T = {T} examples, layers {sizes}, lr = {lr:g})"
         try:
-            loss = call(fn, given, buffers, X.copy(), labels.copy(), lr, what=what)
+            _judge_per_example(fn, what, params, X, labels, lr, leftovers, context)
         except CheckFailed as exc:
-            named = _named_shape_error(exc, params, what)
-            if named is exc and exc.key == "exception" and "mismatch" in str(exc):
-                raise CheckFailed(f"{what}: a matrix product failed. Each example must go through the "
-                                  f"network as a batch of one: X[t:t+1] has shape (1, D), X[t] has shape "
-                                  f"(D,).\n  ({str(exc).splitlines()[0]})", key="example_not_batch") from None
-            raise named from None
-        _bias_shape_typo(what, given, params)
-        ref_loss, mean = _loss_grads(params, X, labels)
-        _check_dict(what, given, _step(params, mean, lr), context=context,
-                    alternatives=_per_example_alternatives(params, X, labels, lr, leftovers))
-        check_answer(what, loss, ref_loss, name="the returned loss", context=context, mistakes=[
-            like("returned_sum_loss", f"return Loss / T, the mean of the T divergences (the course's L); "
-                                      f"yours is the sum Loss.", lambda ev: T * ref_loss),
-        ])
+            for other in (None, "backward", "reversed"):   # params' order, a backward pass's
+                listed = {k: leftovers[k] for k in _reordered(params, other)}
+                if _passes(_judge_per_example, fn, what, params, X, labels, lr, listed, context):
+                    raise CheckFailed(f"{what}{context}: it works only when the buffers grads list their keys in "
+                                      f"one particular order; here they arrive as {', '.join(leftovers)}. Pair "
+                                      f"each buffer with its gradient and its parameter by name (grads[name] += "
+                                      f"g[name], params[name] -= ... * grads[name]), not by position "
+                                      f"(zip(grads.values(), g.values()) pairs whatever comes first in each).",
+                                      key="paired_by_order") from None
+            raise exc from None
 
 
 # --- 7. the vectorised step -------------------------------------------------------------------------
 
-@EXERCISES.check("minibatch_step", uses=("loss_and_grads", "sgd_step"))
+def _judge_minibatch(fn, what, params, X, labels, lr, context):
+    N = len(X)
+    given, given_X, given_labels = _copy(params), X.copy(), labels.copy()
+    loss = _call_update(fn, given, given_X, given_labels, lr, params=params, what=what)
+    if not (np.array_equal(given_X, X) and np.array_equal(given_labels, labels)):
+        raise CheckFailed(f"{what} changed X or labels in place: only read them.", key="mutated_input")
+    _bias_shape_typo(what, given, params)
+    ref_loss, grads = _loss_grads(params, X, labels)
+    want = _step(params, grads, lr)
+    after = _loss(want, X, labels)
+    rows = [
+        ("divided_by_N_again", f"the step is N={N} times too small: L is already the mean over the "
+                               f"batch, so its gradient carries the 1/N; seed 001's eta/T belongs to a "
+                               f"summed Loss. Use lr, not lr / N.", _step(params, grads, lr / N)),
+        ("sum_not_mean", f"the step is N={N} times too large: the gradient of the summed loss was used; "
+                         f"the course's L is the mean over the batch.", _step(params, grads, lr * N)),
+    ] + _update_alternatives(params, grads, lr)
+    uphill = _step(params, grads, -lr)
+    mine = _as_dict(what, given, params, "params")
+    if all(mine[k].shape == params[k].shape for k in params) and _dict_close(mine, uphill):
+        rises = _loss(uphill, X, labels)
+        raise CheckFailed(f"{what}{context}: the loss went up after the step ({ref_loss:.4f} -> "
+                          f"{rises:.4f}; a correct step gives {after:.4f}): the update has the wrong "
+                          f"sign, w += lr * dw. Step against the gradient: w -= lr * dw.", key="wrong_sign")
+    _check_dict(what, given, want, context=context, alternatives=rows)
+    check_answer(what, loss, ref_loss, name="the returned loss", context=context, mistakes=[
+        like("loss_after_update", "return the loss computed before the update (the one whose gradient "
+                                  "you stepped along), not the loss after it.", lambda ev: after),
+    ])
+
+
+@_part("minibatch_step", uses=("loss_and_grads", "sgd_step"))
 def minibatch_step(fn, *, hidden=False):
     what = _name(fn, "minibatch_step")
     rng = _rng(hidden, 550)
     lr = 0.4 if hidden else 0.3
-    for N, sizes in ([(7, [6, 6, 4]), (5, [6, 3, 5])] if hidden else [(6, [4, 4, 4]), (8, [5, 3, 4])]):
+    cases = ([(6, [4, 7, 3], None), (9, [3, 5, 2, 8], "biases_first")] if hidden else
+             [(7, [5, 3, 4], None), (3, [6, 2, 7, 5], "biases_first")])
+    for N, sizes, order in cases:
         X, labels, params = _problem(rng, N, sizes)
-        given = _copy(params)
-        context = f" (N = {N}, layers {sizes}, lr = {lr:g})"
-        loss = _call_update(fn, given, X.copy(), labels.copy(), lr, params=params, what=what)
-        _bias_shape_typo(what, given, params)
-        ref_loss, grads = _loss_grads(params, X, labels)
-        want = _step(params, grads, lr)
-        after = _loss(want, X, labels)
-        rows = [
-            ("divided_by_N_again", f"the step is N={N} times too small: L is already the mean over the "
-                                   f"batch, so its gradient carries the 1/N; seed 001's eta/T belongs to a "
-                                   f"summed Loss. Use lr, not lr / N.", _step(params, grads, lr / N)),
-            ("sum_not_mean", f"the step is N={N} times too large: the gradient of the summed loss was used; "
-                             f"the course's L is the mean over the batch.", _step(params, grads, lr * N)),
-        ] + _update_alternatives(params, grads, lr)
-        uphill = _step(params, grads, -lr)
-        mine = _as_dict(what, given, params, "params")
-        if all(mine[k].shape == params[k].shape for k in params) and _dict_close(mine, uphill):
-            rises = _loss(uphill, X, labels)
-            raise CheckFailed(f"{what}{context}: the loss went up after the step ({ref_loss:.4f} -> "
-                              f"{rises:.4f}; a correct step gives {after:.4f}): the update has the wrong "
-                              f"sign, w += lr * dw. Step against the gradient: w -= lr * dw.", key="wrong_sign")
-        _check_dict(what, given, want, context=context, alternatives=rows)
-        check_answer(what, loss, ref_loss, name="the returned loss", context=context, mistakes=[
-            like("loss_after_update", "return the loss computed before the update (the one whose gradient "
-                                      "you stepped along), not the loss after it.", lambda ev: after),
-        ])
+        params = _reordered(params, order)
+        _judge_minibatch(fn, what, params, X, labels, lr, f" (N = {N}, layers {sizes}, lr = {lr:g})")
 
 
 # --- 8. accuracy --------------------------------------------------------------------------------
 
-@EXERCISES.check("accuracy")
-def accuracy(fn, *, hidden=False):
-    what = _name(fn, "accuracy")
+def _accuracy_answers(scores, labels):
+    """The right accuracy and what each named mistake gives (None: not computable for this shape)."""
+    N, C = scores.shape
+    right = float(np.mean(np.argmax(scores, axis=1) == labels))
+    return dict(right=right, error_rate=1 - right,
+                argmax_axis0=float(np.mean(np.argmax(scores, axis=0) == labels)) if N == C else None,
+                argmax_no_axis=float(np.mean(np.argmax(scores) == labels)),
+                max_not_argmax=float(np.mean(np.max(scores, axis=1) == labels)),
+                count_not_fraction=N * right, percent=100 * right)
+
+
+def _accuracy_cases(hidden):
+    """N != C, twice, with different N (argmax over the wrong axis fails on shapes, and is named from
+    the error); then square scores (argmax over the wrong axis computes, and is named by its value).
+    Drawn again until every named mistake gives its own number."""
     rng = _rng(hidden, 560)
-    # square scores (argmax over the wrong axis computes, and is named by its value) and N != C
-    # (argmax over the wrong axis fails on shapes, and is named from the error); both orders
-    for N, C in ([(9, 4), (6, 6)] if hidden else [(5, 5), (7, 4)]):
-        for _ in range(100):
+    cases = []
+    for N, C in ([(9, 4), (3, 7), (6, 6)] if hidden else [(7, 4), (3, 5), (5, 5)]):
+        for _ in range(10_000):
             scores = rng.standard_normal((N, C))
             labels = rng.integers(0, C, size=N)
-            right = float(np.mean(np.argmax(scores, axis=1) == labels))
-            wrong_axis = float(np.mean(np.argmax(scores, axis=0) == labels)) if N == C else None
-            no_axis = float(np.mean(np.argmax(scores) == labels))
-            answers = [right, 1 - right, wrong_axis, no_axis]
-            if 0.0 < right < 1.0 and len(set(answers)) == len(answers):     # every mistake shows
+            answers = _accuracy_answers(scores, labels)
+            values = [v for v in answers.values() if v is not None]
+            if 0.0 < answers["right"] < 1.0 and len(set(values)) == len(values):
                 break
+        else:
+            raise CheckSetupError(f"accuracy: no scores of shape {(N, C)} in 10000 draws tell every mistake apart")
+        cases.append((scores, labels, answers))
+    return cases
+
+
+@_part("accuracy")
+def accuracy(fn, *, hidden=False):
+    what = _name(fn, "accuracy")
+    for scores, labels, answers in _accuracy_cases(hidden):
+        N, C = scores.shape
+        right, wrong_axis = answers["right"], answers["argmax_axis0"]
+        no_axis, max_value = answers["argmax_no_axis"], answers["max_not_argmax"]
         context = f" for scores of shape {scores.shape}"
+        given_scores, given_labels = scores.copy(), labels.copy()
         try:
-            raw = call(fn, scores.copy(), labels.copy(), what=what)
+            raw = call(fn, given_scores, given_labels, what=what)
         except CheckFailed as exc:
             if exc.key == "exception" and "broadcast" in str(exc) and f"({C},)" in str(exc):
                 raise CheckFailed(f"{what}{context}: argmax over axis 0 picks, for each class, the sample "
@@ -732,6 +1053,9 @@ def accuracy(fn, *, hidden=False):
             raise
         mistakes = [
             like("percent", "return a fraction between 0 and 1, not a percentage.", lambda ev: 100 * right),
+            like("max_not_argmax", "np.max gives each row's largest SCORE, which is never a label; the "
+                                   "predicted class is the POSITION of that score: np.argmax(scores, axis=1).",
+                 lambda ev: max_value),
             like("argmax_no_axis", "np.argmax(scores) without an axis gives ONE index into the flattened "
                                    "array; each row's prediction is np.argmax(scores, axis=1).",
                  lambda ev: no_axis),
@@ -745,6 +1069,9 @@ def accuracy(fn, *, hidden=False):
                                                     "the highest score; each sample's prediction is the argmax "
                                                     "over its row: np.argmax(scores, axis=1).",
                                     lambda ev: wrong_axis))
+        if not (np.array_equal(given_scores, scores) and np.array_equal(given_labels, labels)):
+            raise CheckFailed(f"{what}{context} changed scores or labels in place: only read them.",
+                              key="mutated_input")
         if np.ndim(raw) != 0 and np.size(raw) == N:
             raise CheckFailed(f"{what}{context}: return one number, the fraction of correct predictions "
                               f"(np.mean of the comparison), not the comparison itself.", key="not_a_number")
@@ -762,6 +1089,10 @@ def _convergence_cases(hidden):
     noisy = list(1.0 - 0.02 * np.arange(2 * w) + 0.015 * np.array([0, 1] * w))
     noisy[-1] = noisy[-w - 1] + 0.01          # the window ends higher than it started, yet has a new low
     rising = [1.0, 1.1, 1.3, 1.8, 2.5, 4.0, 7.0, 12.0][: max(w + 2, 6)]
+    # a low, then a bump: the epoch just before the window is high, the best before it is lower than
+    # anything in the window
+    bump = [1.0, 0.6, 0.5, 0.9, 0.95] + list(0.56 + 0.01 * np.arange(w))[::-1]
+    one_before = [1.0] + list(1.0 + 0.01 * np.arange(1, w + 1))
     never = "never_stops"
     once = "stops_at_once"
     return w, tol, [
@@ -770,6 +1101,8 @@ def _convergence_cases(hidden):
          f"return False (keep training)."),
         (list(falling[:w]), False, once,
          f"with exactly window = {w} losses there is nothing before the window yet: return False."),
+        (one_before, True, never, f"one epoch before the window ({len(one_before)} losses), and no loss of the "
+                                  f"window is below it: stop."),
         (falling, False, once, "the loss still falls a lot over the last window: keep training."),
         (plateau, True, never, "the loss has been flat (changes of about 1e-4) over the whole window: stop."),
         (slow, True, never, f"the best loss of the window improves on the best before it by only "
@@ -779,13 +1112,51 @@ def _convergence_cases(hidden):
                                         "best loss of the window, min(history[-window:]), with the best "
                                         "before it, min(history[:-window])."),
         (rising, True, never, "the loss has gone up: no improvement over the window is a reason to stop."),
+        (bump, True, never, "the best loss before the window (0.5) is lower than anything in the window: "
+                            "no improvement, stop."),
     ]
 
 
-@EXERCISES.check("has_converged")
+def _guarded(rule):
+    def test(h, w, tol):
+        h = [float(v) for v in h]
+        return False if len(h) <= w else bool(rule(h, w, tol))
+    return test
+
+
+# Wrong convergence tests: when the answers to every case are those of one of these, it is named.
+CONVERGENCE_VARIANTS = [
+    ("compares_ends", "it compares the first and last losses around the window (history[-window-1] - "
+                      "history[-1]); a mini-batch loss goes up and down, so compare the BEST losses: "
+                      "min(history[:-window]) - min(history[-window:]) <= tol.",
+     _guarded(lambda h, w, tol: h[-w - 1] - h[-1] <= tol)),
+    ("compares_last_before", "it compares the window with the single epoch before it (history[-window-1]), "
+                             "not with the best loss before it: after a bump, that epoch is high and the "
+                             "window looks like progress. Use min(history[:-window]).",
+     _guarded(lambda h, w, tol: h[-w - 1] - min(h[-w:]) <= tol)),
+    ("abs_gain", "it takes the absolute value of the change: a loss that went UP by more than tol is not an "
+                 "improvement, so training has converged. Compare the signed gain "
+                 "min(history[:-window]) - min(history[-window:]) with tol.",
+     _guarded(lambda h, w, tol: abs(min(h[:-w]) - min(h[-w:])) <= tol)),
+    ("mean_not_min", "it compares mean losses; the rule compares the best ones, min(history[:-window]) "
+                     "with min(history[-window:]) (a mean before the window still holds the first, high "
+                     "epochs).",
+     _guarded(lambda h, w, tol: np.mean(h[:-w]) - np.mean(h[-w:]) <= tol)),
+    ("inverted_comparison", "the comparison is the wrong way round: it says True while the loss still "
+                            "improves by more than tol and False once it stops. Converged means the gain "
+                            "min(history[:-window]) - min(history[-window:]) is at most tol (<= tol).",
+     _guarded(lambda h, w, tol: min(h[:-w]) - min(h[-w:]) > tol)),
+    ("window_off_by_one", "its window is one epoch too long: history[-window:] holds the last `window` "
+                          "losses, history[:-window] everything before them.",
+     lambda h, w, tol: False if len(h) <= w + 1 else bool(min(h[:-w - 1]) - min(h[-w - 1:]) <= tol)),
+]
+
+
+@_part("has_converged")
 def has_converged(fn, *, hidden=False):
     what = _name(fn, "has_converged")
     window, tol, cases = _convergence_cases(hidden)
+    answers, first_wrong = [], None
     for history, want, key, why in cases:
         for kind in (list, np.array):
             given = kind(history)
@@ -806,12 +1177,20 @@ def has_converged(fn, *, hidden=False):
             if np.ndim(raw) != 0:
                 raise CheckFailed(f"{what} returned an array of shape {np.shape(raw)}: return one True or "
                                   f"False.", key="not_a_bool")
-            if bool(raw) != want:
+            if kind is list:
+                answers.append(bool(raw))
+            if bool(raw) != want and first_wrong is None:
                 shown = ", ".join(f"{v:.4f}" for v in history[-(window + 3):])
                 more = "..., " if len(history) > window + 3 else ""
-                raise CheckFailed(f"{what}(history, window={window}, tol={tol:g}) returned {bool(raw)} for "
-                                  f"history = [{more}{shown}] ({len(history)} epochs); expected {want}: {why}",
-                                  key=key)
+                first_wrong = (f"{what}(history, window={window}, tol={tol:g}) returned {bool(raw)} for "
+                               f"history = [{more}{shown}] ({len(history)} epochs); expected {want}", why, key)
+    if first_wrong is None:
+        return
+    said, why, key = first_wrong
+    for name, sentence, rule in CONVERGENCE_VARIANTS:
+        if answers == [rule(h, window, tol) for h, _, _, _ in cases]:
+            raise CheckFailed(f"{said}: {sentence}", key=name)
+    raise CheckFailed(f"{said}: {why}", key=key)
 
 
 # --- 10. the training loop ------------------------------------------------------------------------
@@ -828,19 +1207,22 @@ def _ref_train(params, X, labels, lr, epochs, batch_size, seed, window=5, tol=No
             order = np.arange(N)
         elif variant != "shuffles_once":
             order = rng.permutation(N)
-        stop = N - batch_size + 1 if variant == "drops_last_batch" else N
-        losses = []
+        stop = {"drops_last_batch": N - batch_size + 1, "loop_bound": N - batch_size}.get(variant, N)
+        losses, sizes = [], []
         for start in range(0, stop, batch_size):
             idx = order[start:start + batch_size]
             lab = labels[start:start + batch_size] if variant == "labels_not_shuffled" else labels[idx]
             loss, grads = _loss_grads(p, X[idx], lab)
             p = _step(p, grads, lr)
             losses.append(loss)
+            sizes.append(len(idx))
         steps += losses
         if variant == "last_batch_loss":
             history.append(losses[-1])
         elif variant == "full_loss_after_epoch":
             history.append(_loss(p, X, labels))
+        elif variant == "weighted_mean":
+            history.append(float(np.dot(losses, sizes) / np.sum(sizes)))
         else:
             history.append(float(np.mean(losses)))
         if tol is not None and len(history) > window and \
@@ -856,13 +1238,20 @@ TRAIN_VARIANTS = [
                       "rng.permutation(N) at the start of every epoch."),
     ("labels_not_shuffled", "the labels were not shuffled with the inputs: X[idx] was paired with "
                             "labels[start:start + batch_size]. Index both with the same idx."),
-    ("drops_last_batch", "the last, smaller batch of each epoch was dropped: range(0, N, batch_size) "
+    ("drops_last_batch", "the last, smaller batch of each epoch was dropped (range(0, N - batch_size + 1, ...), "
+                         "N // batch_size batches, or a bound of N - batch_size): range(0, N, batch_size) "
                          "gives every sample a turn, the last batch with the N % batch_size left over."),
+    ("loop_bound", "the batches stop one short: with N a multiple of batch_size, range(0, N - batch_size, "
+                   "batch_size) leaves out the last full batch. range(0, N, batch_size) gives every sample a "
+                   "turn."),
     ("last_batch_loss", "history holds the last batch's loss of each epoch: record the mean of all the "
                         "losses minibatch_step returned during the epoch."),
     ("full_loss_after_epoch", "history holds the loss of the whole set after each epoch; record the mean "
                               "of the losses minibatch_step returned during the epoch (what the model "
                               "saw while training, at no extra cost)."),
+    ("weighted_mean", "history holds the mean of the epoch's step losses weighted by batch size; the rule "
+                      "is their plain mean, np.mean(losses), each step counting once (the last, smaller "
+                      "batch too)."),
 ]
 
 
@@ -886,9 +1275,10 @@ def _overfits(fn, hidden, what):
 
 def _run_train(fn, params, X, labels, lr, epochs, batch_size, seed, print_every, window=5, tol=None, *, what):
     out = io.StringIO()
+    given_X, given_labels = X.copy(), labels.copy()
     with contextlib.redirect_stdout(out):
         try:
-            history = call(fn, params, X.copy(), labels.copy(), lr, epochs, batch_size,
+            history = call(fn, params, given_X, given_labels, lr, epochs, batch_size,
                            np.random.default_rng(seed), print_every, window, tol, what=what)
         except CheckFailed as exc:
             if print_every == 0 and "ZeroDivisionError" in str(exc):
@@ -896,6 +1286,10 @@ def _run_train(fn, params, X, labels, lr, epochs, batch_size, seed, print_every,
                                   f"nothing; test it first (if print_every and epoch % print_every == 0)."
                                   f"\n  ({str(exc).splitlines()[0]})", key="print_every_zero") from None
             raise
+    if not (np.array_equal(given_X, X) and np.array_equal(given_labels, labels)):
+        raise CheckFailed(f"{what} changed the caller's X or labels in place (rng.shuffle(X) reorders the "
+                          f"data itself, and shuffling X and labels one after the other unpairs them): "
+                          f"index both with order = rng.permutation(N) instead.", key="mutated_input")
     lines = [line for line in out.getvalue().splitlines() if line.strip()]
     return history, lines
 
@@ -915,13 +1309,17 @@ def _history(what, raw, context):
     return h
 
 
-@EXERCISES.check("train", uses=("minibatch_step", "has_converged"))
-def train(fn, *, hidden=False):
-    what = _name(fn, "train")
-    rng = _rng(hidden, 580)
-    N, sizes, batch, epochs, every = (45, [4, 7, 3], 10, 8, 4) if hidden else (40, [3, 6, 3], 12, 9, 3)
-    X, labels, params = _problem(rng, N, sizes)
-    lr, seed = 0.5, 7
+def _train_cases(hidden):
+    """(N, layer widths, batch size, epochs, print_every): first N % batch_size == 0 (a loop that stops
+    one batch short shows), then N % batch_size != 0 (the last batch is smaller); no two dimensions
+    equal in a case."""
+    if hidden:
+        return [(28, [6, 5, 2], 7, 5, 2), (45, [4, 7, 3], 10, 8, 4)]
+    return [(24, [4, 7, 2], 6, 4, 2), (40, [5, 6, 3], 12, 9, 3)]
+
+
+def _judge_train_case(fn, what, hidden, X, labels, params, batch, epochs, every, lr, seed):
+    N = len(X)
     context = f" (N = {N}, batch_size = {batch}, {epochs} epochs)"
     given = _copy(params)
     raw, lines = _run_train(fn, given, X, labels, lr, epochs, batch, seed, every, what=what)
@@ -948,6 +1346,12 @@ def train(fn, *, hidden=False):
             raise CheckFailed(f"{what}{context}: two runs with np.random.default_rng({seed}) gave different "
                               f"histories: shuffle with the rng you are given (rng.permutation(N)), not "
                               f"np.random, so that a run can be repeated.", key="ignores_rng")
+        other, _ = _run_train(fn, _copy(params), X, labels, lr, epochs, batch, seed + 1, every, what=what)
+        if np.array_equal(np.asarray(other, dtype=np.float64), history):
+            raise CheckFailed(f"{what}{context}: np.random.default_rng({seed}) and np.random.default_rng"
+                              f"({seed + 1}) gave the same history: the loop shuffles with a generator of its "
+                              f"own. Use the rng you are given, so that the caller's seed decides the order.",
+                              key="seeds_own_rng")
         acc = _overfits(fn, hidden, what)
         if acc is not None and acc < 1.0:
             raise CheckFailed(f"{what}: the loop cannot overfit 20 digits (training accuracy {acc:.0%} after "
@@ -961,17 +1365,37 @@ def train(fn, *, hidden=False):
                           f"range(0, N, batch_size); history gets the mean of the step losses."
                           + (" (It can overfit 20 digits, so the updates work; the bookkeeping differs.)"
                              if acc == 1.0 else ""), key="wrong_history")
-    most = epochs // every + 1
-    if len(lines) > most:
-        raise CheckFailed(f"{what}{context}: it printed {len(lines)} lines for {epochs} epochs with print_every = "
-                          f"{every}; print one line every print_every epochs ({epochs // every} here), so "
-                          f"that a run of thousands of epochs stays readable.", key="prints_every_epoch")
+    expected = epochs // every
+    marks = [str(every * i) for i in range(1, expected + 1)]
     if not lines:
         raise CheckFailed(f"{what}{context}: it printed nothing; print one short line (epoch, loss) every "
                           f"print_every = {every} epochs.", key="silent")
-    # with a tolerance, the loop stops once has_converged says so
+    if len(lines) >= epochs > expected:
+        raise CheckFailed(f"{what}{context}: it printed {len(lines)} lines for {epochs} epochs with print_every = "
+                          f"{every}; print one line every print_every epochs ({expected} here), so that a run "
+                          f"of thousands of epochs stays readable.", key="prints_every_epoch")
+    named = all(re.search(rf"(?<![\d.])0*{m}(?![\d.])", line) for m, line in zip(marks, lines))
+    if len(lines) != expected or not named:
+        shown = " | ".join(lines[:4]) + (" | ..." if len(lines) > 4 else "")
+        raise CheckFailed(f"{what}{context}: with print_every = {every}, the progress lines come after epochs "
+                          f"{', '.join(marks)} (epochs counted from 1), one line each, naming the epoch; yours "
+                          f"printed {len(lines)}: {shown}", key="prints_wrong_epochs")
+
+
+@_part("train", uses=("minibatch_step", "has_converged"))
+def train(fn, *, hidden=False):
+    what = _name(fn, "train")
+    rng = _rng(hidden, 580)
+    lr, seed = 0.5, 7
+    problems = []
+    for N, sizes, batch, epochs, every in _train_cases(hidden):
+        X, labels, params = _problem(rng, N, sizes)
+        problems.append((X, labels, params, batch))
+        _judge_train_case(fn, what, hidden, X, labels, params, batch, epochs, every, lr, seed)
+    # with a tolerance, the loop stops once has_converged says so (and prints nothing with print_every=0)
+    X, labels, params, batch = problems[-1]
     window, tol, long = (3, 0.02, 60) if hidden else (4, 0.02, 60)
-    raw, _ = _run_train(fn, _copy(params), X, labels, lr, long, batch, seed, 0, window, tol, what=what)
+    raw, lines = _run_train(fn, _copy(params), X, labels, lr, long, batch, seed, 0, window, tol, what=what)
     stopped = _history(what, raw, f" with window = {window}, tol = {tol}")
     ref_stop, _, _ = _ref_train(params, X, labels, lr, long, batch, seed, window, tol)
     if len(stopped) != len(ref_stop):
@@ -979,6 +1403,10 @@ def train(fn, *, hidden=False):
         raise CheckFailed(f"{what} with tol = {tol}, window = {window}: it ran {len(stopped)} epochs; "
                           f"has_converged(history, window, tol) is True after epoch {len(ref_stop)}, so the "
                           f"loop should stop there (check it after appending each epoch's loss).", key=key)
+    if lines:
+        raise CheckFailed(f"{what}(..., print_every=0, tol={tol}) printed {len(lines)} line(s) ({lines[0][:60]}): "
+                          f"print_every = 0 means print nothing, the line saying it converged too.",
+                          key="prints_with_zero")
 
 
 # --- 11. the digits ------------------------------------------------------------------------------
@@ -992,18 +1420,21 @@ def _digits_split(hidden):
     return X_train, labels_train, X_test, labels_test
 
 
-@EXERCISES.check("fit_digits", uses=("init_params", "train"))
+@_part("fit_digits", uses=("init_params", "train"))
 def fit_digits(fn, *, hidden=False):
     what = _name(fn, "fit_digits")
     X_train, labels_train, X_test, labels_test = _digits_split(hidden)
     given_X, given_labels = X_train.copy(), labels_train.copy()
+    seed = 2024 if hidden else 2023
+    rng = np.random.default_rng(seed)
+    untouched = np.random.default_rng(seed).bit_generator.state
     with contextlib.redirect_stdout(io.StringIO()):
-        params = call(fn, given_X, given_labels, np.random.default_rng(2024 if hidden else 2023), what=what)
+        params = call(fn, given_X, given_labels, rng, what=what)
     if not (np.array_equal(given_X, X_train) and np.array_equal(given_labels, labels_train)):
         raise CheckFailed(f"{what} changed the training data in place.", key="mutated_input")
     layers = len(params) // 2 if isinstance(params, dict) else 0
     if not layers or set(params) != {f"{n}{k}" for k in range(1, layers + 1) for n in "Wb"}:
-        raise CheckFailed(f"{what} must return the trained params, a dict {{'W1', 'b1', ..., 'WL', 'bL'}}.",
+        raise CheckFailed(f"{what} must return the trained params, a dict {{'W1', 'b1', ..., 'WK', 'bK'}}.",
                           key="not_a_dict")
     try:
         params = _copy(params)
@@ -1014,13 +1445,17 @@ def fit_digits(fn, *, hidden=False):
     if scores_test.shape[1] != 10:
         raise CheckFailed(f"{what}: the network gives {scores_test.shape[1]} scores per image; the digits have "
                           f"10 classes.", key="wrong_shape")
+    if rng.bit_generator.state == untouched:
+        raise CheckFailed(f"{what} never drew from the rng it was given: pass it to init_params and to train "
+                          f"(not a generator of your own), so that the caller's seed decides the run.",
+                          key="ignores_rng")
     if not (np.all(np.isfinite(scores_train)) and np.all(np.isfinite(scores_test))):
         raise CheckFailed(f"{what}: the trained network's scores contain nan or inf: training diverged. "
                           f"Lower the learning rate (the learning-rate sweep of section 6 shows where it blows up).",
                           key="diverged")
     acc_train = float(np.mean(np.argmax(scores_train, axis=1) == labels_train))
     acc_test = float(np.mean(np.argmax(scores_test, axis=1) == labels_test))
-    where = "the hidden split" if hidden else "the notebook's split"
+    where = "another split of the digits" if hidden else "the notebook's split"
     if acc_test < DIGITS_THRESHOLD:
         if acc_train < 0.2:
             why = ("That is chance level (1 in 10): the network learned nothing. Run the sanity checks of "
@@ -1031,6 +1466,6 @@ def fit_digits(fn, *, hidden=False):
         else:
             why = (f"Training accuracy is {acc_train:.1%} but test accuracy lags: the network overfits. Use "
                    f"fewer epochs or a smaller network.")
-        raise CheckFailed(f"{what}: test accuracy {acc_test:.1%} on {where} (450 images); at least "
-                          f"{DIGITS_THRESHOLD:.0%} is needed. {why}", key="low_accuracy")
+        raise CheckFailed(f"{what}: test accuracy {acc_test:.1%} on {where} ({len(labels_test)} images); at "
+                          f"least {DIGITS_THRESHOLD:.0%} is needed. {why}", key="low_accuracy")
     print(f"{what}: test accuracy {acc_test:.1%} on {where} (training accuracy {acc_train:.1%}).")

@@ -1,29 +1,41 @@
 """Checks for 04_vector_backprop: layers, batches and a network.
 
 One check per graded cell.  Gradients are judged against central differences of
-the learner's own forward pass (``check_layer``); loss values, parameter vectors
-and byte counts against closed forms written here, never the learner's code.
-The named mistakes are this notebook's: dW transposed (also for a square W), db
-not summed over the batch, the batch mean taken twice or never, the activation
-derivative missing or taken at the output, ReLU's mask from the wrong array or
-written into dout, dx not reshaped back, softmax cross-entropy overflowing, the
-hinge loss counting the correct class's own margin, the regularisation gradient
-missing or without its 2, the parameter vector in the wrong order.
+the learner's own forward pass (``check_layer``, with the course's forward as
+``reference``); loss values, parameter vectors and byte counts against closed
+forms written here, never the learner's code.  A named mistake points to the hint
+of its exercise that addresses it, where one does (``hint=N``: "see hint N of
+Exercise M"; tests/test_checks_vector_backprop.py keeps every cited hint existing).
+
+Inputs are not kind (issue 18): every check of arrays runs at least two cases whose
+dimensions all differ (and whose batch sizes N differ), every branch of an exercise
+(each activation, each loss), integer inputs where a learner could start from
+one, the inputs and caches compared before and after each call, and the extreme
+inputs the text promises stability for (sigmoid and tanh at +-800, softmax at
+scores of 1000).  The hidden half is a second sample of the same rules.
 
 Every input is away from a kink: ReLU inputs and hinge margins are at least 0.05
 from 0, so a central difference never straddles one.
+
+A catalog row that cannot be computed for some inputs (a product whose shapes do
+not fit) does not apply there: ``like`` below turns its exception into "no match".
 """
+import contextlib
 import functools
+import re
+import sys
+import warnings
 
 import numpy as np
 
 from . import Exercises
-from .. import check_layer, like
+from .. import check_layer, like as _like
 from ..check import check_answer, through
 from ..guard import CheckFailed, call
 from .reference import sigmoid as _sigmoid, sigmoid_derivative as _dsigmoid
 
 EXERCISES = Exercises("04_vector_backprop", [
+    ("layer_questions", "Where the sums, the transposes and the 1/N come from", 1),
     ("affine", "Affine layer: x @ W + b for a batch, any input shape", 3),
     ("sigmoid", "Sigmoid layer", 1),
     ("tanh", "Tanh layer", 1),
@@ -32,7 +44,7 @@ EXERCISES = Exercises("04_vector_backprop", [
     ("softmax_cross_entropy", "Softmax cross-entropy: value and dscores, stable", 2),
     ("collapse_linear", "Two linear layers are one (seed 004)", 1),
     ("two_layer_net", "Two-layer network from the layers: loss and gradients", 3),
-    ("flatten", "Parameter vector theta = [vec(W); b] and back (seed 000)", 2),
+    ("flatten", "Parameter vector theta = [W1.ravel(); b1; ...] and back (seed 000)", 2),
     ("layer_theta_grad", "dL/dtheta of one layer: an outer product and a sum", 1),
     ("hinge_loss", "CS231n's multiclass hinge loss with L2 regularisation", 3),
     ("cache_bytes", "What the forward pass keeps: bytes of a cache", 1),
@@ -43,6 +55,22 @@ progress = EXERCISES.progress
 # (a weight matrix, a parameter vector) no "N times" diagnosis applies.
 NO_BATCH = 0
 KINK_MARGIN = 0.05   # ReLU inputs and hinge margins stay this far from 0
+
+# a wrong answer that cannot be computed for these inputs: a shape no answer has
+_NOT_APPLICABLE = np.empty((0,) * 7)
+
+
+def like(key, says, wrong_answer, grads=None, hint=None):
+    """``autograder.like`` whose wrong answer never raises: a row that cannot be computed for the
+    check's inputs (a product whose shapes do not fit, an index out of range) simply does not match."""
+    def safe(ev):
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                return np.asarray(wrong_answer(ev), dtype=np.float64)
+        except Exception:  # a row that does not apply to these inputs
+            return _NOT_APPLICABLE
+    return _like(key, says, safe, grads=grads, hint=hint)
 
 
 # --- references (closed forms) -----------------------------------------------------------------
@@ -163,11 +191,41 @@ def _answer(what, raw, expected, *, name, context="", mistakes=()):
     return check_answer(what, raw, expected, name=name, of=name, context=context, mistakes=mistakes)
 
 
-def _forward_value(forward, inputs, expected, what, name="out", mistakes=(), context=""):
+def _forward_value(forward, inputs, expected, what, name="out", mistakes=(), context="", names=None, hint=None):
     """forward(*inputs) returns (out, cache) with out equal to ``expected``; returns the cache."""
-    result = _pair(what, call(forward, *[np.array(v) for v in inputs], what=what), name, "cache")
+    given = [np.array(v) for v in inputs]
+    result = _pair(what, call(forward, *given, what=what), name, "cache")
+    _unchanged(what, inputs, given, names=names, hint=hint)
     _answer(what, result[0], expected, name=name, mistakes=mistakes, context=context)
     return result[1]
+
+
+def _unchanged(what, originals, given, names=None, hint=None):
+    """The arrays a learner's function was given must be as they were (the caller still needs them)."""
+    for k, (before, after) in enumerate(zip(originals, given)):
+        if not isinstance(before, np.ndarray):
+            continue
+        try:
+            same = np.array_equal(np.asarray(after), before)
+        except Exception:  # a value that cannot be compared is not ours to judge here
+            same = True
+        if not same:
+            label = names[k] if names else f"its input number {k + 1}"
+            raise CheckFailed(f"{what} changed {label} in place: the caller's array is now wrong for everything "
+                              f"that still uses it. Build a new array instead ({label}[...] = ..., {label} -= ... "
+                              f"and {label} *= ... write into the caller's array).",
+                              key="mutated_input", hint=hint)
+
+
+@contextlib.contextmanager
+def _hints(**by_key):
+    """A failure whose key is one of ``by_key`` (and that names no hint yet) points to that hint."""
+    try:
+        yield
+    except CheckFailed as exc:
+        if exc.hint is None and exc.key in by_key:
+            raise CheckFailed(str(exc), key=exc.key, keys=exc.keys, hint=by_key[exc.key]) from None
+        raise
 
 
 def _with_name(fn, name):
@@ -175,16 +233,107 @@ def _with_name(fn, name):
     return fn
 
 
-def _overflowed(what, exc, key, sentence):
+def _overflowed(what, exc, key, sentence, hint=None):
     """Re-raise a warning or exception about overflow / log(0) as a named mistake."""
     text = str(exc)
     if exc.key in ("warning", "exception") and any(w in text for w in ("overflow", "divide by zero",
                                                                        "invalid value")):
-        raise CheckFailed(f"{what}: {sentence}\n  ({text.splitlines()[0]})", key=key) from None
+        raise CheckFailed(f"{what}: {sentence}\n  ({text.splitlines()[0]})", key=key, hint=hint) from None
     raise exc
 
 
-# --- 1. affine ---------------------------------------------------------------------------------
+def _broadcast_shapes(text):
+    """The operand shapes of numpy's 'could not be broadcast together with shapes (a,b) (c,)' message."""
+    found = re.findall(r"\(([\d, ]*)\)", text.split("shapes", 1)[-1]) if "broadcast" in text else []
+    return [tuple(int(v) for v in f.replace(" ", "").split(",") if v) for f in found[:2]]
+
+
+def _number(value):
+    """A plain number from what a learner returned, or None."""
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return None
+    try:
+        if np.ndim(value) != 0:
+            return None
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- 1. where the sums come from -----------------------------------------------------------------
+
+QUESTIONS = ("db_axis", "dW_terms", "dh_terms", "delta_per_dz")
+
+
+def _right_answers(n, d, m):
+    return {"db_axis": 0, "dW_terms": n, "dh_terms": m, "delta_per_dz": n}
+
+
+def _question_sentence(key, value, n, d, m):
+    """(mistake key, sentence, hint) for a wrong answer to one question."""
+    size = {n: "N", d: "D", m: "M"}
+    if key == "db_axis":
+        return ("db_axis", f"db_axis is {value:g}: b[j] is added to z[s, j] of every sample s, so db[j] = "
+                f"sum over s of dz[s, j], a sum over the samples, which run along axis 0 of dz (axis 1 "
+                f"runs over the outputs j).", 2)
+    if key == "dW_terms":
+        wrong = size.get(value)
+        why = (f" ({wrong} counts the {'inputs i' if wrong == 'D' else 'outputs j'}, but i and j are fixed in "
+               f"one entry dW[i, j])" if wrong in ("D", "M") else "")
+        return ("dW_terms", f"dW_terms is {value:g}, N={n} was expected: W[i, j] is one number shared by the "
+                f"samples; it enters z[s, j] once for each sample s, so dW[i, j] sums N terms h[s, i] dz[s, j]"
+                f"{why}. That sum over the batch is where the transpose in dW comes from.", 2)
+    if key == "dh_terms":
+        wrong = size.get(value)
+        why = (" (s and i are fixed in one entry dh[s, i])" if wrong in ("N", "D") else "")
+        return ("dh_terms", f"dh_terms is {value:g}, M={m} was expected: h[s, i] enters z[s, j] of its own "
+                f"sample for every output j, so dh[s, i] sums M terms dz[s, j] W[i, j]{why}.", 2)
+    if np.isclose(value, 1.0 / n):
+        why = "you inverted it: dz[s] is the smaller one, 1/N of the seed's delta"
+    elif np.isclose(value, 1.0):
+        why = "they agree only at N = 1"
+    else:
+        why = "the factor is the batch size"
+    return ("delta_factor", f"delta_per_dz is {value:g}, N={n} was expected: the seed's delta for sample s is "
+            f"the gradient of that sample's own loss, d l_s / dz[s]; L = (1/N) sum_s l_s gives dz[s] = "
+            f"(1/N) d l_s / dz[s], so delta = N * dz[s] ({why}).", 3)
+
+
+@EXERCISES.check("layer_questions")
+def layer_questions(fn, *, hidden=False):
+    what = _name(fn, "layer_questions")
+    cases = [(3, 6, 2), (7, 4, 5)] if hidden else [(5, 3, 4), (2, 7, 6)]
+    answers = []
+    for n, d, m in cases:
+        raw = call(fn, n, d, m, what=what)
+        if not isinstance(raw, dict):
+            raise CheckFailed(f"{what}(N={n}, D={d}, M={m}) must return a dict with the keys "
+                              f"{', '.join(QUESTIONS)}; it returned {type(raw).__name__}.", key="bad_return")
+        missing = [k for k in QUESTIONS if k not in raw]
+        if missing:
+            raise CheckFailed(f"{what}: the dict has no {', '.join(repr(k) for k in missing)}; it needs one "
+                              f"answer for each of {', '.join(QUESTIONS)}.", key="missing_key")
+        answers.append(raw)
+    for k, ((n, d, m), raw) in enumerate(zip(cases, answers)):
+        right = _right_answers(n, d, m)
+        for key in QUESTIONS:
+            value = _number(raw[key])
+            if value is None:
+                raise CheckFailed(f"{what}(N={n}, D={d}, M={m}): {key} must be a number; got "
+                                  f"{type(raw[key]).__name__}.", key="not_numeric")
+            if np.isclose(value, right[key], rtol=1e-12, atol=1e-12):
+                continue
+            others = [_right_answers(*c)[key] for j, c in enumerate(cases) if j != k]
+            if any(np.isclose(value, o) for o in others):
+                raise CheckFailed(f"{what}(N={n}, D={d}, M={m}): {key} is {value:g}, which was the answer for "
+                                  f"other sizes: return an expression of N, D and M (the check asks for "
+                                  f"several sizes), not a number worked out for one of them.",
+                                  key="hard_coded", hint=1)
+            mistake, sentence, hint = _question_sentence(key, value, n, d, m)
+            raise CheckFailed(f"{what}(N={n}, D={d}, M={m}): {sentence}", key=mistake, hint=hint)
+
+
+# --- 2. affine ---------------------------------------------------------------------------------
 
 def _flat(x):
     return x.reshape(x.shape[0], -1)
@@ -198,28 +347,61 @@ def _affine_rows():
     return [
         like("dW_transposed", "dW = x.T @ dout has the shape of W, (fan_in, fan_out); yours is its "
                               "transpose dout.T @ x. With a square W the shapes cannot tell you: "
-                              "dW[i, j] = sum_s x[s, i] dout[s, j].", square_transposed, grads="dW"),
-        like("dx_used_W", "dx = dout @ W.T: each input x[s, i] reached every output through "
-                          "W[i, :]; you multiplied by W instead of W.T.",
-             lambda ev: (ev.dout @ ev.inputs[1]).reshape(ev.inputs[0].shape), grads="dx"),
+                              "dW[i, j] = sum_s x[s, i] dout[s, j].", square_transposed, grads="dW", hint=2),
+        like("dx_used_W", "dx = dout @ W.T: each input x[s, i] reached every output j through "
+                          "W[i, j], a sum over j, the second axis of W; you multiplied by W instead of W.T.",
+             lambda ev: (ev.dout @ ev.inputs[1]).reshape(ev.inputs[0].shape), grads="dx", hint=2),
         like("mean_in_layer", "{name} is N={N} times too small: a layer does not average. The 1/N "
                               "of the batch mean is already inside dout (the loss put it there), "
-                              "so sum over the batch: dW = x.T @ dout, db = dout.sum(axis=0).",
-             lambda ev: (_flat(ev.inputs[0]).T @ ev.dout) / ev.inputs[0].shape[0], grads="dW"),
+                              "so sum over the batch.",
+             lambda ev: (_flat(ev.inputs[0]).T @ ev.dout) / ev.inputs[0].shape[0], grads="dW", hint=3),
         like("mean_in_layer", "{name} is N={N} times too small: a layer does not average. The 1/N "
                               "of the batch mean is already inside dout (the loss put it there), "
-                              "so sum over the batch: db = dout.sum(axis=0).",
-             lambda ev: ev.dout.mean(axis=0), grads="db"),
+                              "so sum over the batch.",
+             lambda ev: ev.dout.mean(axis=0), grads="db", hint=3),
+        like("mean_in_layer", "{name} is N={N} times too small: a layer does not average (the 1/N is "
+                              "already inside dout); dx has no 1/N at all.",
+             lambda ev: (ev.dout @ ev.inputs[1].T).reshape(ev.inputs[0].shape) / ev.inputs[0].shape[0],
+             grads="dx", hint=3),
     ]
 
 
-def _affine_case(forward, backward, x, W, b, seed):
+def _affine_shapes(bwd, grads, x, W):
+    """Name the wrong shapes the generic catalog would only call 'wrong shape'."""
+    n, (d, m) = x.shape[0], W.shape
+    if not isinstance(grads, (tuple, list)) or len(grads) != 3:
+        return
+    dx, dW, db = (np.shape(g) for g in grads)
+    if x.ndim > 2 and dx == (n, d):
+        raise CheckFailed(f"{bwd}: dx has shape {dx}, the flattened rows; x had shape {x.shape}. Reshape it "
+                          f"back: dx.reshape(x.shape) (keep x itself in the cache, not its flattened "
+                          f"copy).", key="dx_not_reshaped", hint=3)
+    if x.ndim > 2 and dW in (x.shape[1:] + (m,), x.shape[1:][::-1] + (m,)):
+        raise CheckFailed(f"{bwd}: dW has shape {dW}, W has shape {W.shape}: x.T of a batch of shape {x.shape} "
+                          f"reverses every axis. Flatten each sample to a row first, x2 = x.reshape(N, -1) of "
+                          f"shape ({n}, {d}), then x2.T @ dout.", key="dW_not_flattened", hint=2)
+    if dW == (m, d) and m != d:
+        raise CheckFailed(f"{bwd}: dW has shape {dW}, the transpose of W's {W.shape}: dW[i, j] = sum_s x[s, i] "
+                          f"dout[s, j] has W's layout, x.T @ dout; yours is dout.T @ x.",
+                          key="dW_transposed", hint=2)
+    if db == ():
+        raise CheckFailed(f"{bwd}: db is one number, b has shape {(m,)}: np.sum(dout) adds every entry. db[j] "
+                          f"sums dout[:, j] over the samples only: axis 0.", key="db_summed_all", hint=2)
+    if db == (n,) and n != m:
+        raise CheckFailed(f"{bwd}: db has shape {db}, one number per sample; b has shape {(m,)}. db[j] sums "
+                          f"dout[:, j] over the samples, axis 0; yours summed over the outputs (axis 1).",
+                          key="db_axis", hint=2)
+
+
+def _affine_case(forward, backward, x, W, b, seed, x_given=None):
     fwd, bwd = _name(forward, "affine_forward"), _name(backward, "affine_backward")
     n = x.shape[0]
-    context = f" for x of shape {x.shape}, W of shape {W.shape}"
+    x_given = x if x_given is None else x_given
+    context = f" for x of shape {x.shape}{' (integers)' if x_given.dtype.kind in 'iu' else ''}, W of shape {W.shape}"
     try:
-        cache = _forward_value(forward, (x, W, b), _flat(x) @ W + b, fwd, context=context, mistakes=[
-            like("forgot_bias", "out = x @ W + b: the bias b is missing.", lambda ev: _flat(x) @ W),
+        cache = _forward_value(forward, (x_given, W, b), _flat(x_given) @ W + b, fwd, context=context,
+                               names=["x", "W", "b"], mistakes=[
+            like("forgot_bias", "out = x @ W + b: the bias b is missing.", lambda ev: _flat(x_given) @ W),
         ])
     except CheckFailed as exc:
         if x.ndim > 2 and exc.key == "exception":
@@ -227,121 +409,177 @@ def _affine_case(forward, backward, x, W, b, seed):
                               f"x.reshape(x.shape[0], -1) of shape ({n}, {W.shape[0]}), then x @ W + b."
                               f"\n  ({str(exc).splitlines()[0]})", key="x_not_flattened") from None
         raise
-    if x.ndim > 2:
-        # dx must come back in x's own shape; the catalog would only say "wrong shape"
-        dout = np.random.default_rng(seed).standard_normal((n, W.shape[1]))
-        grads = call(backward, dout, cache, what=bwd)
-        if isinstance(grads, (tuple, list)) and len(grads) == 3 and np.shape(grads[0]) == (n, W.shape[0]):
-            raise CheckFailed(f"{bwd}: dx has shape {np.shape(grads[0])}, the flattened rows; x had shape "
-                              f"{x.shape}. Reshape it back: dx.reshape(x.shape) (keep x, or its shape, "
-                              f"in the cache).", key="dx_not_reshaped")
     try:
+        dout = np.random.default_rng(seed).standard_normal((n, W.shape[1]))
+        _affine_shapes(bwd, call(backward, dout, cache, what=bwd), x, W)
         check_layer(forward, backward, x, W, b, names=["x", "W", "b"], mistakes=_affine_rows(),
-                    seed=seed, quiet=True)
+                    seed=seed, quiet=True, reference=lambda x_, W_, b_: _flat(x_) @ W_ + b_)
     except CheckFailed as exc:
         text = str(exc)
         if exc.key == "exception" and text.startswith(bwd) and ("mismatch" in text or "not aligned" in text):
             raise CheckFailed(f"{bwd}: a matrix product's sizes do not fit. With dout ({n}, {W.shape[1]}), "
-                              f"x2 = x.reshape(N, -1) ({n}, {W.shape[0]}) and W {W.shape}: dx = dout @ W.T "
-                              f"and dW = x2.T @ dout.\n  ({text.splitlines()[0]})", key="backward_shapes") from None
+                              f"x2 = x.reshape(N, -1) ({n}, {W.shape[0]}) and W {W.shape}: which axis does "
+                              f"each gradient sum over?\n  ({text.splitlines()[0]})", key="backward_shapes",
+                              hint=2) from None
         raise
 
 
 @EXERCISES.check("affine")
 def affine(forward, backward, *, hidden=False):
     rng = _rng(hidden, 400)
-    # shapes that differ on every axis, a square W (a transposed dW keeps its shape), and a
-    # batch of 3-D inputs (images) flattened to rows
-    shapes = [((5, 3, 6), None), ((5, 4, 4), None), ((4, 6, 5), (2, 3))] if hidden else \
-        [((4, 5, 3), None), ((3, 4, 4), None), ((4, 12, 5), (2, 3, 2))]
+    # shapes that differ on every axis, N differing between cases, a square W (a transposed dW
+    # keeps its shape), and a batch of 3-D inputs (images) flattened to rows, given as integers
+    shapes = [((5, 3, 6), None), ((6, 4, 4), None), ((3, 8, 7), (2, 4))] if hidden else \
+        [((4, 5, 3), None), ((3, 4, 4), None), ((2, 12, 5), (3, 4))]
     for k, ((n, d, m), sample) in enumerate(shapes):
-        x = rng.standard_normal((n,) + (sample or (d,)))
+        if sample:
+            x_given = rng.integers(-3, 4, size=(n,) + sample)
+            x = x_given.astype(np.float64)
+        else:
+            x = x_given = rng.standard_normal((n, d))
         W, b = rng.standard_normal((d, m)), rng.standard_normal(m)
-        _affine_case(forward, backward, x, W, b, seed=(41 if hidden else 40) + 10 * k)
+        _affine_case(forward, backward, x, W, b, seed=(41 if hidden else 40) + 10 * k, x_given=x_given)
 
 
-# --- 2-4. activations --------------------------------------------------------------------------
+# --- 3-5. activations --------------------------------------------------------------------------
 
-def _activation_value(forward, z, expected, what, overflow_sentence=None):
+def _activation(forward, backward, *, what_f, what_b, fn, derivative, cases, big, seeds, rows,
+                overflow_forward, overflow_backward, mistakes_forward=()):
+    """An elementwise layer: its output at extreme inputs (no overflow), then check_layer on every
+    case, then its backward pass at the extreme inputs (finite, warning-free, right)."""
     try:
-        _forward_value(forward, (z,), expected, what, context=f" for z of shape {z.shape}")
+        _forward_value(forward, (big,), fn(big), what_f, context=f" for z of shape {big.shape} with entries "
+                       f"up to {np.max(np.abs(big)):g} in size", mistakes=mistakes_forward, names=["z"])
     except CheckFailed as exc:
-        if overflow_sentence:
-            _overflowed(what, exc, "overflow", overflow_sentence)
-        raise
+        _overflowed(what_f, exc, "overflow", overflow_forward)
+    for z, seed in zip(cases, seeds):
+        check_layer(forward, backward, z, names=["z"], seed=seed, quiet=True, mistakes=rows, reference=fn)
+    dout = np.random.default_rng(seeds[0]).standard_normal(big.shape)
+    result = _pair(what_f, call(forward, big.copy(), what=what_f), "out", "cache")
+    try:
+        dz = call(backward, dout.copy(), result[1], what=what_b)
+    except CheckFailed as exc:
+        _overflowed(what_b, exc, "backward_overflow", overflow_backward[0], hint=overflow_backward[1])
+    _answer(what_b, dz, dout * derivative(big), name="dz",
+            context=f" for z with entries up to {np.max(np.abs(big)):g} in size")
 
 
 @EXERCISES.check("sigmoid")
 def sigmoid(forward, backward, *, hidden=False):
-    fwd = _name(forward, "sigmoid_forward")
     rng = _rng(hidden, 410)
     big = np.array([[800.0, -800.0, 3.0], [-40.0, 0.5, 40.0]])
-    _activation_value(forward, big, _sigmoid(big), fwd,
-                      "exp overflowed for z = -800: use a stable sigmoid (the `sigmoid` of the setup "
-                      "cell) so exp only ever sees numbers <= 0.")
-    z = rng.uniform(-3.0, 3.0, size=(5, 3) if hidden else (4, 3))
-    check_layer(forward, backward, z, names=["z"], seed=43 if hidden else 42, quiet=True, mistakes=[
-        like("missing_activation_derivative", "you forgot the sigmoid's derivative: dz = dout * "
-             "sigma(z) * (1 - sigma(z)), not dout.", lambda ev: ev.dout),
-        like("derivative_at_output", "sigma' is taken at the layer's input z, not at its output: "
-             "with out = sigma(z) cached, dz = dout * out * (1 - out); yours computes "
-             "sigma(out) * (1 - sigma(out)).", lambda ev: ev.dout * _dsigmoid(_sigmoid(ev.inputs[0]))),
-        like("not_derivative", "you multiplied dout by sigma(z); its derivative is sigma(z) * (1 - sigma(z)).",
-             lambda ev: ev.dout * _sigmoid(ev.inputs[0])),
-    ])
+    if hidden:
+        big = np.array([[-750.0, 2.0], [0.25, 760.0], [-30.0, 35.0]])
+    shapes = [(5, 3), (3, 4)] if hidden else [(4, 3), (2, 5)]
+    _activation(
+        forward, backward, what_f=_name(forward, "sigmoid_forward"), what_b=_name(backward, "sigmoid_backward"),
+        fn=_sigmoid, derivative=_dsigmoid, big=big, cases=[rng.uniform(-3.0, 3.0, size=s) for s in shapes],
+        seeds=[43, 63] if hidden else [42, 62],
+        overflow_forward="exp overflowed for z = -800: use a stable sigmoid (the `sigmoid` of the setup "
+                         "cell) so exp only ever sees numbers <= 0.",
+        overflow_backward=("the backward pass overflowed at z = -800: it recomputes the sigmoid with a plain "
+                           "exp. Cache what forward computed (out = sigmoid(z)) and build sigma'(z) from "
+                           "it, or call the setup cell's stable sigmoid.", 2),
+        rows=[
+            like("missing_activation_derivative", "you forgot the sigmoid's derivative: dz is dout times "
+                 "the local derivative sigma'(z), entry by entry.", lambda ev: ev.dout, hint=1),
+            like("derivative_at_output", "sigma' is taken at the layer's input z, not at its output: with "
+                 "out = sigma(z) cached, sigma(z) IS out; yours computes sigma(out) * (1 - sigma(out)).",
+                 lambda ev: ev.dout * _dsigmoid(_sigmoid(ev.inputs[0])), hint=2),
+            like("not_derivative", "you multiplied dout by sigma(z); its derivative is sigma(z) * (1 - sigma(z)).",
+                 lambda ev: ev.dout * _sigmoid(ev.inputs[0]), hint=2),
+            like("derivative_without_dout", "dz = dout * sigma'(z): you returned sigma'(z) alone; the "
+                 "chain rule multiplies it by the upstream gradient.",
+                 lambda ev: _dsigmoid(ev.inputs[0]), hint=1),
+        ])
 
 
 @EXERCISES.check("tanh")
 def tanh(forward, backward, *, hidden=False):
-    fwd = _name(forward, "tanh_forward")
     rng = _rng(hidden, 420)
     big = np.array([[800.0, -800.0, 1.5], [-3.0, 0.25, 30.0]])
-    _activation_value(forward, big, np.tanh(big), fwd,
-                      "exp overflowed for large |z|: np.tanh is stable, use it.")
-    z = rng.uniform(-2.0, 2.0, size=(3, 5) if hidden else (4, 3))
+    if hidden:
+        big = np.array([[-900.0, 0.75], [2.0, 850.0], [-25.0, 0.1]])
+    shapes = [(3, 5), (6, 2)] if hidden else [(4, 3), (2, 5)]
     t = lambda ev: np.tanh(ev.inputs[0])  # noqa: E731
-    check_layer(forward, backward, z, names=["z"], seed=45 if hidden else 44, quiet=True, mistakes=[
-        like("missing_activation_derivative", "you forgot tanh's derivative: dz = dout * (1 - tanh(z)**2).",
-             lambda ev: ev.dout),
-        like("derivative_at_output", "tanh' is taken at the layer's input z, not at its output: with "
-             "out = tanh(z) cached, dz = dout * (1 - out**2); yours computes 1 - tanh(out)**2.",
-             lambda ev: ev.dout * (1 - np.tanh(t(ev)) ** 2)),
-        like("forgot_square", "tanh'(z) = 1 - tanh(z)**2: the square is missing.",
-             lambda ev: ev.dout * (1 - t(ev))),
-    ])
+    _activation(
+        forward, backward, what_f=_name(forward, "tanh_forward"), what_b=_name(backward, "tanh_backward"),
+        fn=np.tanh, derivative=lambda z: 1.0 - np.tanh(z) ** 2, big=big,
+        cases=[rng.uniform(-2.0, 2.0, size=s) for s in shapes], seeds=[45, 65] if hidden else [44, 64],
+        overflow_forward="exp overflowed for large |z|: np.tanh is stable, use it.",
+        overflow_backward=("the backward pass overflowed for large |z|: it recomputes tanh with exp. Use "
+                           "the cached out = tanh(z), or np.tanh.", 2),
+        rows=[
+            like("missing_activation_derivative", "you forgot tanh's derivative: dz is dout times the "
+                 "local derivative tanh'(z), entry by entry.", lambda ev: ev.dout, hint=1),
+            like("derivative_at_output", "tanh' is taken at the layer's input z, not at its output: with "
+                 "out = tanh(z) cached, tanh(z) IS out; yours computes 1 - tanh(out)**2.",
+                 lambda ev: ev.dout * (1 - np.tanh(t(ev)) ** 2), hint=2),
+            like("forgot_square", "tanh'(z) = 1 - tanh(z)**2: the square is missing.",
+                 lambda ev: ev.dout * (1 - t(ev)), hint=2),
+            like("derivative_without_dout", "dz = dout * tanh'(z): you returned tanh'(z) alone; the chain "
+                 "rule multiplies it by the upstream gradient.", lambda ev: 1 - t(ev) ** 2, hint=1),
+        ])
 
 
 @EXERCISES.check("relu")
 def relu(forward, backward, *, hidden=False):
     fwd = _name(forward, "relu_forward")
     rng = _rng(hidden, 430)
-    z = _away_from_zero(rng, (5, 4) if hidden else (4, 3))
-    _forward_value(forward, (z,), _relu(z), fwd, context=f" for z of shape {z.shape}", mistakes=[
+    # integers, as a learner might start from: relu's output keeps them (no kink is crossed here)
+    z_int = rng.integers(-4, 5, size=(3, 7) if hidden else (3, 4))
+    forward_rows = lambda z: [  # noqa: E731
         like("relu_inverted", "relu(z) = max(0, z) keeps the positive entries and zeroes the negative "
-             "ones; yours does the opposite.", lambda ev: np.minimum(z, 0.0)),
+             "ones; yours does the opposite.", lambda ev: np.minimum(z, 0.0), hint=2),
         like("relu_scalar_max", "use np.maximum(z, 0) (entry by entry); np.max(z) is the largest entry.",
-             lambda ev: np.full(z.shape, max(z.max(), 0.0))),
-    ])
+             lambda ev: np.full(z.shape, max(z.max(), 0.0)), hint=2),
+        like("relu_abs", "relu(z) = max(0, z) is 0 for z < 0; yours gives |z| there.",
+             lambda ev: np.abs(z), hint=2),
+    ]
+    given = z_int.copy()
+    result = _pair(fwd, call(forward, given, what=fwd), "out", "cache")
+    _unchanged(fwd, (z_int,), (given,), names=["z"], hint=3)
+    if np.shape(result[0]) in (z_int.shape[1:], z_int.shape[:1]):
+        raise CheckFailed(f"{fwd}: out has shape {np.shape(result[0])}, z has shape {z_int.shape}: np.max(z, 0) takes "
+                          f"the largest entry along axis 0 (the 0 is an axis). np.maximum(z, 0) compares each "
+                          f"entry with 0.", key="relu_max_axis", hint=2)
+    try:
+        out = np.asarray(result[0], dtype=np.float64)   # integers in, integers out is right
+    except (TypeError, ValueError):
+        out = result[0]
+    _answer(fwd, out, _relu(z_int), name="out", context=f" for integer z of shape {z_int.shape}",
+            mistakes=forward_rows(z_int))
     mask = lambda ev: ev.inputs[0] > 0  # noqa: E731
-    check_layer(forward, backward, z, names=["z"], seed=47 if hidden else 46, quiet=True, mistakes=[
+    rows = [
         like("missing_relu_mask", "you passed dout through unchanged: ReLU's local derivative is 1 "
-             "where z > 0 and 0 elsewhere, so dz = dout * (z > 0).", lambda ev: ev.dout),
-        like("mask_from_dout", "the mask must come from the layer's input z (or its output): "
-             "dz = dout * (z > 0). Yours, dout * (dout > 0), keeps the positive upstream gradients.",
-             lambda ev: ev.dout * (ev.dout > 0)),
+             "where z > 0 and 0 elsewhere, so dz must be 0 wherever the unit is off.", lambda ev: ev.dout, hint=1),
+        like("mask_from_dout", "the mask must come from the layer's input z (or its output), never from "
+             "dout: yours, dout * (dout > 0), keeps the positive upstream gradients.",
+             lambda ev: ev.dout * (ev.dout > 0), hint=2),
         like("mask_inverted", "the mask is inverted: the gradient flows where z > 0 and stops where z < 0.",
-             lambda ev: ev.dout * (ev.inputs[0] < 0)),
+             lambda ev: ev.dout * (ev.inputs[0] < 0), hint=2),
         like("mask_without_dout", "dz = dout * (z > 0): you returned the mask alone, without dout.",
-             lambda ev: mask(ev).astype(np.float64)),
-    ])
+             lambda ev: mask(ev).astype(np.float64), hint=3),
+        like("mask_times_z", "the local derivative is the mask (z > 0), 1 or 0; yours multiplies dout by "
+             "relu(z) itself.", lambda ev: ev.dout * _relu(ev.inputs[0]), hint=1),
+    ]
+    shapes = [(5, 4), (3, 7)] if hidden else [(4, 3), (2, 5)]
+    for k, shape in enumerate(shapes):
+        z = _away_from_zero(rng, shape)
+        _forward_value(forward, (z,), _relu(z), fwd, context=f" for z of shape {z.shape}",
+                       mistakes=forward_rows(z), names=["z"], hint=3)
+        with _hints(mutated_input=3, mutated_cache=3, ignores_upstream=1):
+            check_layer(forward, backward, z, names=["z"], seed=(47 if hidden else 46) + 20 * k, quiet=True,
+                        mistakes=rows, reference=_relu)
 
 
-# --- 5-6. losses -------------------------------------------------------------------------------
+# --- 6-7. losses -------------------------------------------------------------------------------
 
 def _loss_layer(fn, what, grad_name, *fixed):
     """The learner's loss fn(y, *fixed) -> (loss, dy) as a layer for check_layer: its forward
     is the learner's own loss value, its backward dout * dy."""
-    forward = through(fn, lambda y: ((y,) + fixed, {}), lambda out: _pair(what, out, "loss", grad_name), what)
+    forward = through(fn, lambda y: ((y,) + tuple(f.copy() for f in fixed), {}),
+                      lambda out: _pair(what, out, "loss", grad_name), what)
 
     def backward(dout, dy):
         try:
@@ -353,104 +591,167 @@ def _loss_layer(fn, what, grad_name, *fixed):
     return forward, _with_name(backward, what)
 
 
-def _mean_rows(n, grad):
+def _mean_rows(n, grad, hint):
     """Wrong answers of a batch-mean loss's gradient: the mean never or twice."""
     return [
         like("mean_never", "{name} is N={N} times too large: the loss is the MEAN over the batch, "
-             "so its gradient carries a 1/N: divide by N.", lambda ev: ev.dout * n * grad(ev)),
+             "so its gradient carries a 1/N: divide by N.", lambda ev: ev.dout * n * grad(ev), hint=hint),
         like("mean_twice", "{name} is N={N} times too small: the 1/N of the batch mean is there twice "
-             "(once is enough: loss = sum / N, so d loss = (...) / N).", lambda ev: ev.dout * grad(ev) / n),
+             "(once is enough: loss = sum / N, so d loss = (...) / N).", lambda ev: ev.dout * grad(ev) / n,
+             hint=hint),
     ]
+
+
+def _call_loss(fn, what, first, second, names, grad_name, hint):
+    """fn(first, second) on copies; the copies must come back unchanged and the gradient real."""
+    given = [first.copy(), second.copy()]
+    result = _pair(what, call(fn, *given, what=what), "loss", grad_name)
+    _unchanged(what, (first, second), given, names=names, hint=hint)
+    grad = result[1]
+    if isinstance(grad, np.ndarray) and grad.dtype.kind in "iub":
+        raise CheckFailed(f"{what}: {grad_name} has integer dtype {grad.dtype} (the targets here are integers): "
+                          f"a gradient is made of real numbers; compute it from the float arrays (y - t is "
+                          f"one) instead of filling np.zeros_like of an integer array.", key="integer_dtype")
+    return result
 
 
 @EXERCISES.check("mse_loss")
 def mse_loss(fn, *, hidden=False):
     what = _name(fn, "mse_loss")
     rng = _rng(hidden, 440)
-    n, m = (5, 3) if hidden else (4, 3)
-    y, t = rng.standard_normal((n, m)), rng.standard_normal((n, m))
-    result = _pair(what, call(fn, y.copy(), t.copy(), what=what), "loss", "dy")
-    sq = np.sum((y - t) ** 2)
-    ref = _mse(y, t)
-    _answer(what, result[0], ref, name="loss", context=f" for y, t of shape {y.shape}", mistakes=[
-        like("mean_never", "the loss is the MEAN over the batch: 0.5 * sum((y - t)**2) / N. Yours is "
-             "the sum over the batch (N times too large).", lambda ev: 0.5 * sq),
-        like("mean_twice", "the loss divides by N once: 0.5 * sum((y - t)**2) / N. Yours divides twice.",
-             lambda ev: 0.5 * sq / n ** 2),
-        like("missing_half", "the loss is HALF the squared error, 0.5 * sum((y - t)**2) / N (seed 003's "
-             "E = 1/2 sum (y - t)^2), so that dy = (y - t) / N has no factor 2.", lambda ev: sq / n),
+    # two batches of different N whose dimensions all differ; the second has integer targets
+    cases = [(5, 3), (3, 6)] if hidden else [(4, 3), (2, 5)]
+    for k, (n, m) in enumerate(cases):
+        y = rng.standard_normal((n, m))
+        t = rng.integers(-2, 3, size=(n, m)) if k == 1 else rng.standard_normal((n, m))
+        _mse_case(fn, what, y, t, seed=(49 if hidden else 48) + 10 * k)
+
+
+def _mse_case(fn, what, y, t, seed):
+    n, m = y.shape
+    result = _call_loss(fn, what, y, t, ["y", "t"], "dy", hint=None)
+    sq = float(np.sum((y - t) ** 2))
+    context = f" for y, t of shape {y.shape}" + (" (integer targets t)" if t.dtype.kind in "iu" else "")
+    four = [] if n == 4 else [
+        like("hard_coded_batch", f"the loss divides by 4 for a batch of N={n}: take N from the batch, "
+             f"y.shape[0].", lambda ev: 0.5 * sq / 4, hint=2)]
+    _answer(what, result[0], _mse(y, t), name="loss", context=context, mistakes=four + [
+        like("mean_never", "the loss is the MEAN over the batch: divide the sum over the batch by N. Yours "
+             "is the sum (N times too large).", lambda ev: 0.5 * sq, hint=3),
+        like("mean_twice", "the loss divides by N once; yours divides twice.", lambda ev: 0.5 * sq / n ** 2,
+             hint=3),
+        like("missing_half", "the loss is HALF the squared error summed over the outputs, averaged over the "
+             "batch (seed 003's E = 1/2 sum (y - t)^2): yours is twice that.", lambda ev: sq / n, hint=1),
+        like("n_from_wrong_axis", f"the loss divides by y.shape[1] = {m}, the number of outputs; N is the "
+             f"number of rows, y.shape[0] = {n}.", lambda ev: 0.5 * sq / m, hint=2),
         like("mean_over_outputs", "average over the batch only: sum the squared errors over the outputs "
-             "of each sample, 0.5 * sum((y - t)**2) / N. np.mean averages over the outputs too.",
-             lambda ev: 0.5 * sq / (n * m)),
-        like("mean_over_outputs", "average over the batch only: 0.5 * sum((y - t)**2) / N. "
-             "np.mean((y - t)**2) averages over the outputs too, and drops the 1/2.",
-             lambda ev: sq / (n * m)),
+             "of each sample. np.mean (or y.size) averages over the outputs too.",
+             lambda ev: 0.5 * sq / (n * m), hint=2),
+        like("mean_over_outputs", "average over the batch only: np.mean((y - t)**2) averages over the "
+             "outputs too, and drops the 1/2.", lambda ev: sq / (n * m), hint=2),
     ])
-    forward, backward = _loss_layer(fn, what, "dy", t.copy())
+    forward, backward = _loss_layer(fn, what, "dy", t)
     grad = lambda ev: (ev.inputs[0] - t) / n  # noqa: E731
-    check_layer(forward, backward, y, names=["y"], seed=49 if hidden else 48, quiet=True, batch=n,
-                mistakes=_mean_rows(n, grad) + [
-        like("dy_sign", "dy = (y - t) / N: you have (t - y) / N, the sign is flipped.",
-             lambda ev: -ev.dout * grad(ev)),
-    ])
+    rows = _mean_rows(n, grad, hint=3) + [
+        like("dy_sign", "dy = dL/dy: you have it with the sign flipped, (t - y) instead of (y - t).",
+             lambda ev: -ev.dout * grad(ev), hint=1),
+        like("n_from_wrong_axis", f"dy divides by y.shape[1] = {m}, the number of outputs; N is the number "
+             f"of rows, y.shape[0] = {n}.", lambda ev: ev.dout * (ev.inputs[0] - t) / m, hint=2),
+        like("mean_over_outputs", "dy divides by N * M (y.size): the loss averages over the batch only, so "
+             "dy has a 1/N and no 1/M.", lambda ev: ev.dout * grad(ev) / m, hint=2),
+        like("missing_half", "dy is twice the gradient of the loss: the 1/2 of the loss cancels the 2 of "
+             "the square.", lambda ev: 2 * ev.dout * grad(ev), hint=1),
+    ] + ([] if n == 4 else [
+        like("hard_coded_batch", f"dy divides by 4 for a batch of N={n}: take N from the batch, y.shape[0].",
+             lambda ev: ev.dout * (ev.inputs[0] - t) / 4, hint=2)])
+    with _hints(ignores_upstream=1):
+        check_layer(forward, backward, y, names=["y"], seed=seed, quiet=True, batch=n, mistakes=rows,
+                    reference=lambda y_: _mse(y_, t))
 
 
 SOFTMAX_OVERFLOW = ("exp overflowed for scores around 1000: subtract each row's max first (softmax "
                     "does not change, and exp then only sees numbers <= 0).")
 LOG_OF_ZERO = ("log(p) met p = 0: a probability of exp(-2000) underflows to 0 and log(0) = -inf. "
                "Compute log p without p: log softmax = (s - max) - log(sum(exp(s - max))).")
-
-
-def _ce_inputs(hidden):
-    rng = _rng(hidden, 450)
-    n, c = (5, 4) if hidden else (4, 3)
-    scores = rng.uniform(-2.0, 2.0, size=(n, c))
-    labels = rng.permutation(np.arange(n) % c)
-    return scores, labels
+GLOBAL_MAX = ("a row whose scores all lie 800 below the batch's largest score got exp = 0 in every entry "
+              "(then 0/0 or log 0): subtract each row's OWN max, scores.max(axis=1, keepdims=True), not "
+              "the max of the whole batch.")
 
 
 def _call_ce(fn, scores, labels, what):
     try:
-        return _pair(what, call(fn, scores.copy(), labels.copy(), what=what), "loss", "dscores")
+        return _call_loss(fn, what, scores, labels, ["scores", "labels"], "dscores", hint=3)
     except CheckFailed as exc:
         if "log" in str(exc) and "divide by zero" in str(exc):
-            raise CheckFailed(f"{what}: {LOG_OF_ZERO}", key="log_of_zero") from None
-        _overflowed(what, exc, "softmax_overflow", SOFTMAX_OVERFLOW)
+            raise CheckFailed(f"{what}: {LOG_OF_ZERO}", key="log_of_zero", hint=3) from None
+        _overflowed(what, exc, "softmax_overflow", SOFTMAX_OVERFLOW, hint=3)
+
+
+def _ce_case(fn, what, scores, labels, seed):
+    n, c = scores.shape
+    ref = _ce(scores, labels)
+    result = _call_ce(fn, scores, labels, what)
+    log_p = _log_softmax_rows(scores)
+    picked = log_p[np.arange(n), labels]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    over_batch = shifted - np.log(np.exp(shifted).sum())
+    _answer(what, result[0], ref, name="loss", context=f" for scores of shape {scores.shape}", mistakes=[
+        like("mean_never", "the loss is the MEAN over the batch of -log p[label]; yours is the sum "
+             "(N times too large).", lambda ev: -np.sum(picked), hint=2),
+        like("sign_flipped", "the loss is -log p[label] (positive); yours is +log p[label].",
+             lambda ev: np.mean(picked), hint=1),
+        like("mean_over_classes", "average over the batch only: -log p[label] is one number per sample; "
+             "you divided by the number of classes too.", lambda ev: ref / c, hint=3),
+        like("labels_not_used", "pick each sample's own label: -log p[s, labels[s]]; yours averages over "
+             "every class.", lambda ev: float(-np.mean(log_p)), hint=3),
+        like("labels_as_columns", "log_p[:, labels] takes whole columns (an N x N table: every sample at "
+             "every sample's label); pick one entry per row, log_p[np.arange(N), labels].",
+             lambda ev: float(-np.mean(log_p[:, labels])), hint=3),
+        like("normalised_over_batch", "softmax normalises each ROW: sum exp over the classes of one sample "
+             "(axis=1, keepdims=True); yours sums over the whole batch.",
+             lambda ev: float(-np.mean(over_batch[np.arange(n), labels])), hint=3),
+    ])
+    forward, backward = _loss_layer(fn, what, "dscores", labels)
+    grad = lambda ev: _ce_grad(ev.inputs[0], labels)  # noqa: E731
+    p = lambda ev: _softmax_rows(ev.inputs[0])  # noqa: E731
+    rows = _mean_rows(n, grad, hint=2) + [
+        like("onehot_not_subtracted", "dscores = (p - onehot) / N: the one-hot of the labels is not "
+             "subtracted.", lambda ev: ev.dout * p(ev) / n, hint=2),
+        like("dscores_sign", "dscores has the sign flipped: (onehot - p) / N instead of (p - onehot) / N.",
+             lambda ev: -ev.dout * grad(ev), hint=2),
+    ]
+    with _hints(ignores_upstream=1):
+        check_layer(forward, backward, scores, names=["scores"], seed=seed, quiet=True, batch=n, mistakes=rows,
+                    reference=lambda s_: _ce(s_, labels))
 
 
 @EXERCISES.check("softmax_cross_entropy")
 def softmax_cross_entropy(fn, *, hidden=False):
     what = _name(fn, "softmax_cross_entropy")
-    scores, labels = _ce_inputs(hidden)
-    n, c = scores.shape
-    ref = _ce(scores, labels)
-    result = _call_ce(fn, scores, labels, what)
-    logp = _log_softmax_rows(scores)[np.arange(n), labels]
-    _answer(what, result[0], ref, name="loss", context=f" for scores of shape {scores.shape}", mistakes=[
-        like("mean_never", "the loss is the MEAN over the batch of -log p[label]; yours is the sum "
-             "(N times too large).", lambda ev: -np.sum(logp)),
-        like("sign_flipped", "the loss is -log p[label] (positive); yours is +log p[label].",
-             lambda ev: np.mean(logp)),
-        like("mean_over_classes", "average over the batch only: -log p[label] is one number per sample; "
-             "you divided by the number of classes too.", lambda ev: ref / c),
-        like("labels_not_used", "pick each sample's own label: -log p[s, labels[s]] (index with "
-             "p[np.arange(N), labels]); yours averages over every class.",
-             lambda ev: float(-np.mean(_log_softmax_rows(scores)))),
-    ])
-    forward, backward = _loss_layer(fn, what, "dscores", labels.copy())
-    grad = lambda ev: _ce_grad(ev.inputs[0], labels)  # noqa: E731
-    p = lambda ev: _softmax_rows(ev.inputs[0])  # noqa: E731
-    check_layer(forward, backward, scores, names=["scores"], seed=51 if hidden else 50, quiet=True,
-                batch=n, mistakes=_mean_rows(n, grad) + [
-        like("onehot_not_subtracted", "dscores = (p - onehot) / N: the one-hot of the labels is not "
-             "subtracted.", lambda ev: ev.dout * p(ev) / n),
-        like("dscores_sign", "dscores = (p - onehot) / N; yours is (onehot - p) / N.",
-             lambda ev: -ev.dout * grad(ev)),
-    ])
+    rng = _rng(hidden, 450)
+    cases = [(3, 5), (6, 4)] if hidden else [(5, 3), (2, 4)]
+    for k, (n, c) in enumerate(cases):
+        scores = rng.uniform(-2.0, 2.0, size=(n, c))
+        labels = rng.permutation(np.arange(n) % c)
+        _ce_case(fn, what, scores, labels, seed=(51 if hidden else 50) + 10 * k)
+    # rows 800 apart: no exp overflows unshifted, but a shift by the batch's max empties a row
+    spread = np.array([[700.0, 699.0, 698.0], [-100.0, -101.0, -99.0]])
+    spread_labels = np.array([1, 2])
+    if hidden:
+        spread, spread_labels = spread[::-1] + 3.0, spread_labels[::-1].copy()
+    try:
+        result = _call_loss(fn, what, spread, spread_labels, ["scores", "labels"], "dscores", hint=3)
+    except CheckFailed as exc:
+        _overflowed(what, exc, "global_max", GLOBAL_MAX, hint=3)
+    context = " for scores 800 apart between rows"
+    _answer(what, result[0], _ce(spread, spread_labels), name="loss", context=context)
+    _answer(what, result[1], _ce_grad(spread, spread_labels), name="dscores", context=context)
     # scores of size 1000: finite and warning-free, with a label whose probability is exp(-2000)
     big = np.array([[1000.0, 999.0, -1000.0], [-1000.0, 1000.0, 0.0], [500.0, -500.0, 998.0],
                     [3.0, 1.0, 2.0]])
     big_labels = np.array([0, 0, 2, 1])
+    if hidden:
+        big, big_labels = big[[2, 0, 3, 1]] * 0.999, big_labels[[2, 0, 3, 1]]
     result = _call_ce(fn, big, big_labels, what)
     context = " for scores around 1000"
     for label, value in zip(("loss", "dscores"), result):
@@ -459,55 +760,71 @@ def softmax_cross_entropy(fn, *, hidden=False):
         except (TypeError, ValueError):
             finite = True       # not numbers: check_answer names that below
         if not finite:
-            raise CheckFailed(f"{what}{context}: {label} is not finite. {LOG_OF_ZERO}", key="log_of_zero")
+            raise CheckFailed(f"{what}{context}: {label} is not finite. {LOG_OF_ZERO}", key="log_of_zero", hint=3)
     exact = _ce(big, big_labels)
-    try:
-        yours = float(np.asarray(result[0], dtype=np.float64))
-    except (TypeError, ValueError):
-        yours = None
+    yours = _number(result[0])
     if yours is not None and abs(yours - exact) > 1e-6 * exact:
         raise CheckFailed(f"{what}{context}: the loss is {yours:.6g}, the exact value {exact:.6g}: where p "
                           f"underflows to 0, log(p + eps) or np.clip(p, eps, 1) is far off. Compute log p "
-                          f"without p: (s - max) - log(sum(exp(s - max))).", key="log_clipped")
+                          f"without p.", key="log_clipped", hint=3)
     _answer(what, result[0], exact, name="loss", context=context)
     _answer(what, result[1], _ce_grad(big, big_labels), name="dscores", context=context)
 
 
-# --- 7. two linear layers collapse ---------------------------------------------------------------
+# --- 8. two linear layers collapse ---------------------------------------------------------------
 
 ORDER = ("x @ W1 @ W2 = x @ (W1 @ W2): the first layer's matrix stands on the LEFT in the course's "
          "row convention (seed 004 writes W2 W1 x for columns, the same map transposed).")
+
+
+def _collapse_exception(what, exc, W1, W2):
+    """Name the mistakes whose shapes make numpy raise: W2 @ W1, W1 * W2, b1 + b2."""
+    text = str(exc)
+    first = text.splitlines()[0]
+    if exc.key != "exception":
+        raise exc
+    if "mismatch" in text or "not aligned" in text:
+        raise CheckFailed(f"{what}: {ORDER}\n  ({first})", key="composition_order", hint=2) from None
+    shapes = _broadcast_shapes(text)
+    (d, h), m = W1.shape, W2.shape[1]
+    if set(shapes) == {(d, h), (h, m)}:
+        raise CheckFailed(f"{what}: W1 * W2 multiplies entry by entry (shapes {W1.shape} and {W2.shape} do "
+                          f"not even match); two layers compose with a matrix product.\n  ({first})",
+                          key="elementwise_product", hint=1) from None
+    if set(shapes) == {(h,), (m,)}:
+        raise CheckFailed(f"{what}: b1 has {h} entries and b2 has {m}: b1 + b2 cannot be the new bias. b1 is "
+                          f"added before the second layer, so it goes through W2 too.\n  ({first})",
+                          key="bias_not_carried", hint=1) from None
+    raise exc
 
 
 @EXERCISES.check("collapse_linear")
 def collapse_linear(fn, *, hidden=False):
     what = _name(fn, "collapse_linear")
     rng = _rng(hidden, 460)
-    sizes = [(4, 4, 4), (3, 6, 2)] if hidden else [(4, 4, 4), (5, 6, 3)]
+    sizes = [(2, 4, 3), (5, 3, 7)] if hidden else [(3, 5, 2), (4, 2, 6)]
     for d, h, m in sizes:
         W1, b1 = rng.standard_normal((d, h)), rng.standard_normal(h)
         W2, b2 = rng.standard_normal((h, m)), rng.standard_normal(m)
+        given = [W1.copy(), b1.copy(), W2.copy(), b2.copy()]
         try:
-            result = _pair(what, call(fn, W1.copy(), b1.copy(), W2.copy(), b2.copy(), what=what), "W", "b")
+            result = _pair(what, call(fn, *given, what=what), "W", "b")
         except CheckFailed as exc:
-            if exc.key == "exception" and ("mismatch" in str(exc) or "not aligned" in str(exc)):
-                raise CheckFailed(f"{what}: {ORDER}\n  ({str(exc).splitlines()[0]})", key="composition_order") from None
-            raise
+            _collapse_exception(what, exc, W1, W2)
+        _unchanged(what, (W1, b1, W2, b2), given, names=["W1", "b1", "W2", "b2"])
         context = f" for W1 {W1.shape}, W2 {W2.shape}"
         _answer(what, result[0], W1 @ W2, name="W", context=context, mistakes=[
-            like("composition_order", ORDER, lambda ev: W2 @ W1),
-            like("elementwise_product", "compose with a matrix product, W1 @ W2, not entry by entry.",
-                 lambda ev: W1 * W2),
+            like("composition_order", ORDER, lambda ev: W2 @ W1, hint=2),
         ])
         _answer(what, result[1], b1 @ W2 + b2, name="b", context=context, mistakes=[
-            like("bias_not_carried", "b1 goes through the second layer too: (x @ W1 + b1) @ W2 + b2 = "
-                 "x @ (W1 @ W2) + (b1 @ W2 + b2).", lambda ev: b2),
-            like("bias_not_carried", "b1 goes through the second layer: b = b1 @ W2 + b2, not b1 + b2.",
-                 lambda ev: b1 + b2 if b1.shape == b2.shape else np.full(b2.shape, np.nan)),
+            like("bias_not_carried", "b1 goes through the second layer too: the new bias is what the two "
+                 "layers give for x = 0, and b1 alone is not that.", lambda ev: b2, hint=1),
+            like("second_bias_missing", "b2 is added after the second layer: it belongs to the new bias too.",
+                 lambda ev: b1 @ W2, hint=1),
         ])
 
 
-# --- 8. the two-layer network --------------------------------------------------------------------
+# --- 9. the two-layer network --------------------------------------------------------------------
 
 PARAMS = ("W1", "b1", "W2", "b2")
 
@@ -538,31 +855,81 @@ def _net_rows(t, hidden, loss):
     derivative = {"relu": "ReLU's mask (z1 > 0)", "sigmoid": "the sigmoid's derivative",
                   "tanh": "tanh's derivative"}[hidden]
     return [
-        like("missing_activation_derivative", f"{{name}}: the backward pass skipped {derivative}: "
-             f"dz1 = dh1 * a'(z1) before dW1 = x.T @ dz1.", variant("x", variant="no_derivative"),
-             grads=("dW1", "db1")),
+        like("missing_activation_derivative", f"{{name}}: the backward pass skipped {derivative}: the "
+             f"activation's backward comes between the two affine backwards.", variant("x", variant="no_derivative"),
+             grads=("dW1", "db1"), hint=2),
         like("derivative_at_output", "{name}: a'(z1) is taken at the hidden layer's input z1, not at its "
-             "output h1 = a(z1).", variant("x", variant="at_output"), grads=("dW1", "db1")),
+             "output h1 = a(z1).", variant("x", variant="at_output"), grads=("dW1", "db1"), hint=2),
         like("mean_twice", "{name} is N={N} times too small: the loss's gradient already carries the 1/N "
-             "of the batch mean; the layers must not divide again.", scaled(lambda n: 1.0 / n)),
+             "of the batch mean; the layers must not divide again.", scaled(lambda n: 1.0 / n), hint=2),
         like("mean_never", "{name} is N={N} times too large: the loss is the mean over the batch, so "
-             "dscores carries a 1/N (your loss's gradient must divide by N).", scaled(lambda n: n)),
+             "dscores carries a 1/N (your loss's gradient must divide by N).", scaled(lambda n: n), hint=2),
     ]
 
 
-def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed):
+def _net_exception(what, exc, loss, n, c):
+    """Name an exception of the learner's network: a backward fed the wrong gradient or cache, or
+    the other loss's function."""
+    text = str(exc)
+    first = text.splitlines()[0]
+    if exc.key != "exception":
+        raise exc
+    if loss == "mse" and "IndexError" in text:
+        raise CheckFailed(f"{what}: with loss='mse' the targets t are real numbers of the scores' shape; your "
+                          f"network indexed with them as labels: use the loss named by the argument `loss` "
+                          f"(loss_fn picks it).\n  ({first})", key="ignored_loss_argument") from None
+    if loss == "softmax" and {(n, c), (n,)} <= set(_broadcast_shapes(text)):
+        raise CheckFailed(f"{what}: with loss='softmax' t holds one integer label per sample; your network "
+                          f"subtracted it from the scores as if it were targets: use the loss named by the "
+                          f"argument `loss` (loss_fn picks it).\n  ({first})",
+                          key="ignored_loss_argument") from None
+    if any(w in text for w in ("broadcast", "mismatch", "not aligned", "unpack", "shapes")):
+        raise CheckFailed(f"{what}: a backward call got arrays that do not fit together. Each layer's backward "
+                          f"takes the gradient of THAT layer's output and the cache THAT layer's forward "
+                          f"returned, in the reverse order of the forward pass.\n  ({first})",
+                          key="backward_wiring", hint=2) from None
+    raise exc
+
+
+def _mislabelled(what, grads, ref, params):
+    """A grads dict whose entries belong to other parameters (paired by position, say)."""
+    for k in PARAMS:
+        try:
+            mine = np.asarray(grads[k], dtype=np.float64)
+        except (TypeError, ValueError):
+            return
+        if mine.shape == params[k].shape and np.allclose(mine, ref[k], rtol=1e-6, atol=1e-9):
+            continue
+        for other in PARAMS:
+            if other != k and mine.shape == ref[other].shape and np.allclose(mine, ref[other], rtol=1e-6,
+                                                                             atol=1e-9):
+                raise CheckFailed(f"{what}: grads[{k!r}] holds the gradient of {other}. Build the dict with "
+                                  f"explicit keys, {{'W1': dW1, 'b1': db1, ...}}: pairing gradients with "
+                                  f"params by position (zip(params, ...)) depends on the order the caller's "
+                                  f"dict happens to have.", key="grads_mislabelled", hint=3)
+
+
+def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed, order):
     kwargs = dict(hidden=hidden, loss=loss)
+    n, c = x.shape[0], W2.shape[1]
     context = f" (hidden={hidden!r}, loss={loss!r}, x of shape {x.shape})"
     params = dict(zip(PARAMS, (W1, b1, W2, b2)))
-    given = {k: v.copy() for k, v in params.items()}
-    result = _pair(what, call(functools.partial(fn, **kwargs), x.copy(), np.array(t), given, what=what),
-                   "loss", "grads")
+    given = {k: params[k].copy() for k in order}
+    x_given = x.copy()
+    try:
+        result = _pair(what, call(functools.partial(fn, **kwargs), x_given, np.array(t), given, what=what),
+                       "loss", "grads")
+    except CheckFailed as exc:
+        _net_exception(what, exc, loss, n, c)
+    _unchanged(what, [x] + [params[k] for k in PARAMS], [x_given] + [given[k] for k in PARAMS],
+               names=["x"] + [f"params[{k!r}]" for k in PARAMS])
     value, grads = result
     if not isinstance(grads, dict) or any(k not in grads for k in PARAMS):
         have = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
         raise CheckFailed(f"{what}: grads must be a dict with the keys 'W1', 'b1', 'W2', 'b2' (one gradient "
-                          f"per parameter); got {have}.", key="bad_grads")
-    ref_value = _net(x, W1, b1, W2, b2, t, hidden, loss)[0]
+                          f"per parameter); got {have}.", key="bad_grads", hint=3)
+    ref_value, ref_grads = _net(x, W1, b1, W2, b2, t, hidden, loss)
+    _mislabelled(what, grads, ref_grads, params)
     _answer(what, value, ref_value, name="loss", context=context, mistakes=[
         like("ignored_hidden_argument", f"the loss is the one of a network with hidden={other!r}: use the "
              f"activation named by the argument `hidden` ({hidden!r} here).",
@@ -582,24 +949,30 @@ def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed):
                 out.append(grads_[k])
         return tuple(out)
 
-    check_layer(forward, _with_name(backward, what), x, W1, b1, W2, b2,
-                names=["x", "W1", "b1", "W2", "b2"], wrt=[1, 2, 3, 4], seed=seed, quiet=True,
-                mistakes=_net_rows(t, hidden, loss))
+    with _hints(ignores_upstream=2, batch_not_summed=3, shape_transposed=3):
+        check_layer(forward, _with_name(backward, what), x, W1, b1, W2, b2,
+                    names=["x", "W1", "b1", "W2", "b2"], wrt=[1, 2, 3, 4], seed=seed, quiet=True,
+                    mistakes=_net_rows(t, hidden, loss),
+                    reference=lambda x_, W1_, b1_, W2_, b2_: _net(x_, W1_, b1_, W2_, b2_, t, hidden, loss)[0])
 
 
 @EXERCISES.check("two_layer_net", uses=("affine", "sigmoid", "tanh", "relu", "mse_loss", "softmax_cross_entropy"))
 def two_layer_net(fn, *, hidden=False):
     what = _name(fn, "two_layer_net")
     rng = _rng(hidden, 470)
-    cases = [((5, 3, 6, 4), "relu", "softmax"), ((4, 6, 5, 2), "sigmoid", "mse"),
-             ((3, 4, 5, 6), "tanh", "softmax")] if hidden else \
-        [((4, 5, 6, 3), "relu", "softmax"), ((4, 3, 5, 2), "sigmoid", "mse")]
-    for k, ((n, d, h, c), act, loss) in enumerate(cases):
+    # every activation and every loss, N differing between cases, params in varied orders
+    cases = [((5, 3, 4, 2), "relu", "mse", ("b2", "W1", "W2", "b1")),
+             ((2, 4, 3, 5), "sigmoid", "softmax", PARAMS),
+             ((6, 2, 5, 3), "tanh", "mse", ("W2", "b2", "W1", "b1"))] if hidden else \
+        [((4, 3, 5, 2), "relu", "softmax", PARAMS),
+         ((3, 2, 4, 5), "sigmoid", "mse", ("b2", "W2", "b1", "W1")),
+         ((5, 4, 3, 2), "tanh", "softmax", ("W2", "b1", "b2", "W1"))]
+    for k, ((n, d, h, c), act, loss, order) in enumerate(cases):
         x, W1, b1, W2, b2, t = _net_case(rng, n, d, h, c, loss)
-        _check_net(fn, what, x, W1, b1, W2, b2, t, act, loss, seed=(53 if hidden else 52) + 10 * k)
+        _check_net(fn, what, x, W1, b1, W2, b2, t, act, loss, seed=(53 if hidden else 52) + 10 * k, order=order)
 
 
-# --- 9. the parameter vector ---------------------------------------------------------------------
+# --- 10. the parameter vector ---------------------------------------------------------------------
 
 def _layers(rng, sizes):
     return [(rng.standard_normal((a, b)), rng.standard_normal(b)) for a, b in zip(sizes[:-1], sizes[1:])]
@@ -609,27 +982,57 @@ def _theta(layers, order="C"):
     return np.concatenate([np.concatenate([W.ravel(order=order), b]) for W, b in layers])
 
 
+def _unflatten_variant(theta, shapes, variant):
+    """A wrong unflatten, for the rows: the learner's slips with the offset and the order."""
+    out, k = [], 0
+    for wshape, bshape in shapes:
+        w, nb = int(np.prod(wshape)), int(np.prod(bshape))
+        if variant == "bias_first":
+            b, W = theta[k:k + nb], theta[k + nb:k + nb + w]
+            k += w + nb
+        elif variant == "offset_skips_bias":       # k += W.size only: the next W starts inside b
+            W, b = theta[k:k + w], theta[k + w:k + w + nb]
+            k += w
+        elif variant == "bias_at_weights":         # b read before k moved past W
+            W, b = theta[k:k + w], theta[k:k + nb]
+            k += w + nb
+        else:
+            raise ValueError(variant)
+        if W.size != w or b.size != nb:
+            return None
+        out.append((W.reshape(wshape), b.reshape(bshape)))
+    return out
+
+
 @EXERCISES.check("flatten")
 def flatten(flatten_fn, unflatten_fn, *, hidden=False):
-    fwhat, uwhat = _name(flatten_fn, "flatten"), _name(unflatten_fn, "unflatten")
     rng = _rng(hidden, 480)
-    sizes = [3, 5, 2, 4] if hidden else [4, 5, 3]
-    layers = _layers(rng, sizes)
+    for sizes in ([[3, 5, 2, 4], [6, 2, 3]] if hidden else [[4, 5, 3], [2, 6, 7, 3]]):
+        _flatten_case(flatten_fn, unflatten_fn, _layers(rng, sizes), rng)
+
+
+def _flatten_case(flatten_fn, unflatten_fn, layers, rng):
+    fwhat, uwhat = _name(flatten_fn, "flatten"), _name(unflatten_fn, "unflatten")
     given = [(W.copy(), b.copy()) for W, b in layers]
     raw = call(flatten_fn, given, what=fwhat)
     if any(not (np.array_equal(W, W0) and np.array_equal(b, b0)) for (W, b), (W0, b0) in zip(given, layers)):
         raise CheckFailed(f"{fwhat} changed the arrays it was given; build a new vector "
                           f"(np.concatenate makes one).", key="mutated_input")
     context = f" for layers of shapes {[(W.shape, b.shape) for W, b in layers]}"
+    weights = sum(W.size for W, _ in layers)
+    if isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.size == weights:
+        raise CheckFailed(f"{fwhat}{context}: theta has {weights} entries, the weights only; theta_n = [vec(W_n.T); "
+                          f"b_n] holds each layer's bias too: {_theta(layers).size} entries.",
+                          key="bias_missing", hint=2)
     _answer(fwhat, raw, _theta(layers), name="theta", context=context, mistakes=[
-        like("bias_first", "theta_n = [vec(W_n); b_n]: the weights of each layer come first, then its bias.",
-             lambda ev: np.concatenate([np.concatenate([b, W.ravel()]) for W, b in layers])),
-        like("column_major", "vec(W) here is W.ravel() (row by row): the seed's W_n is our W.T, and "
-             "stacking the columns of W.T is reading W row by row. Yours stacks W's columns.",
-             lambda ev: _theta(layers, order="F")),
-        like("weights_then_biases", "keep each layer together: [vec(W1); b1; vec(W2); b2; ...], not "
+        like("bias_first", "theta_n = [vec(W_n.T); b_n]: the weights of each layer come first, then its bias.",
+             lambda ev: np.concatenate([np.concatenate([b, W.ravel()]) for W, b in layers]), hint=2),
+        like("column_major", "vec stacks columns, and the seed's W_n is our W.T: the columns of W.T are the "
+             "rows of W, so vec(W_n) is W.ravel() (row by row). Yours stacks W's columns.",
+             lambda ev: _theta(layers, order="F"), hint=1),
+        like("weights_then_biases", "keep each layer together: [W1.ravel(); b1; W2.ravel(); b2; ...], not "
              "all weights first and then all biases.",
-             lambda ev: np.concatenate([W.ravel() for W, _ in layers] + [b for _, b in layers])),
+             lambda ev: np.concatenate([W.ravel() for W, _ in layers] + [b for _, b in layers]), hint=2),
     ])
     # unflatten: a different theta, shapes taken from `like` (whose values must not leak through)
     theta = rng.standard_normal(_theta(layers).size)
@@ -643,17 +1046,29 @@ def flatten(flatten_fn, unflatten_fn, *, hidden=False):
                           f"it returned {type(out).__name__}"
                           f"{' of length %d' % len(out) if isinstance(out, (list, tuple)) else ''}.",
                           key="bad_return")
+    shapes = [(W.shape, b.shape) for W, b in layers]
+    variants = {v: _unflatten_variant(before, shapes, v) for v in ("bias_first", "offset_skips_bias",
+                                                                   "bias_at_weights")}
+    offset_rows = lambda k, part: [  # noqa: E731
+        like("offset_skips_bias", "the offset into theta must move past each layer's b too: after "
+             "reading W (k += W.size) and b (k += b.size). Yours starts the next W inside the bias.",
+             lambda ev: variants["offset_skips_bias"][k][part], hint=3),
+        like("bias_at_weights", "read b after W: move the offset past W (k += W.size) before slicing b. "
+             "Yours slices b where W starts.", lambda ev: variants["bias_at_weights"][k][part], hint=3),
+        like("bias_first", "each layer is [W.ravel(); b] in theta: read W first, then b.",
+             lambda ev: variants["bias_first"][k][part], hint=3),
+    ]
     offset = 0
     for k, ((W, b), pair) in enumerate(zip(layers, out)):
         got = _pair(f"{uwhat} (layer {k + 1})", pair, "W", "b")
-        w_flat = theta[offset:offset + W.size]
-        b_flat = theta[offset + W.size:offset + W.size + b.size]
+        w_flat = before[offset:offset + W.size]
+        b_flat = before[offset + W.size:offset + W.size + b.size]
         ctx = f", layer {k + 1} of {len(layers)}"
         _answer(uwhat, got[0], w_flat.reshape(W.shape), name=f"W{k + 1}", context=ctx, mistakes=[
             like("column_major", "read W row by row: theta[...].reshape(W.shape) (the default, row-major "
-                 "order), the inverse of W.ravel().", lambda ev: w_flat.reshape(W.shape, order="F")),
-        ])
-        _answer(uwhat, got[1], b_flat, name=f"b{k + 1}", context=ctx)
+                 "order), the inverse of W.ravel().", lambda ev: w_flat.reshape(W.shape, order="F"), hint=1),
+        ] + offset_rows(k, 0))
+        _answer(uwhat, got[1], b_flat, name=f"b{k + 1}", context=ctx, mistakes=offset_rows(k, 1))
         offset += W.size + b.size
     back = call(unflatten_fn, call(flatten_fn, layers, what=fwhat), layers, what=uwhat)
     for (W, b), (W2, b2) in zip(layers, back):
@@ -666,7 +1081,7 @@ def flatten(flatten_fn, unflatten_fn, *, hidden=False):
 def layer_theta_grad(fn, *, hidden=False):
     what = _name(fn, "layer_theta_grad")
     rng = _rng(hidden, 490)
-    for n, d, m in ([(5, 3, 4), (1, 4, 3)] if hidden else [(4, 5, 3), (1, 3, 2)]):
+    for k, (n, d, m) in enumerate([(5, 3, 4), (3, 6, 2)] if hidden else [(4, 5, 3), (2, 3, 6)]):
         h = rng.standard_normal((n, d))
         theta = rng.standard_normal(d * m + m)
 
@@ -677,27 +1092,45 @@ def layer_theta_grad(fn, *, hidden=False):
         def backward(dout, h_):
             return fn(h_.copy(), dout)
 
-        grads = call(fn, h.copy(), rng.standard_normal((n, m)), what=what)
+        dz = rng.standard_normal((n, m))
+        given = [h.copy(), dz.copy()]
+        grads = call(fn, *given, what=what)
+        _unchanged(what, (h, dz), given, names=["h", "dz"])
         size = np.size(grads) if grads is not None else 0
         if np.ndim(grads) == 1 and size == d * m:
-            raise CheckFailed(f"{what}: dtheta has {size} entries, only vec(dW); theta = [vec(W); b] has "
-                              f"{d * m + m}: append db = dz.sum(axis=0).", key="bias_missing")
-        if np.ndim(grads) == 1 and size == d * m + n * m and n > 1:
+            raise CheckFailed(f"{what}: dtheta has {size} entries, only the weights' part; theta = [W.ravel(); b] "
+                              f"has {d * m + m}: the bias's gradient goes after it.", key="bias_missing", hint=1)
+        if np.ndim(grads) == 1 and size == d * m + n * m:
             raise CheckFailed(f"{what}: dtheta has {size} entries: db still has the batch axis. A bias is "
-                              f"shared by all N={n} samples: db = dz.sum(axis=0), {m} numbers.",
-                              key="batch_not_summed")
-        check_layer(_with_name(forward, "h @ W + b"), _with_name(backward, what), theta, names=["theta"],
-                    seed=55 if hidden else 54, quiet=True, batch=NO_BATCH, mistakes=[
-            like("outer_transposed", "vec(dW) comes from dW = h.T @ dz (shape (fan_in, fan_out)), the sum "
-                 "of the outer products outer(h[s], dz[s]); yours ravels dz.T @ h, its transpose.",
-                 lambda ev: np.concatenate([(ev.dout.T @ h).ravel(), ev.dout.sum(axis=0)])),
-            like("mean_in_layer", "dtheta is N times too small: sum over the batch (h.T @ dz, dz.sum(0)); "
-                 "the 1/N of the loss is already in dz.",
-                 lambda ev: np.concatenate([(h.T @ ev.dout).ravel(), ev.dout.sum(axis=0)]) / n),
-        ])
+                              f"shared by all N={n} samples: its gradient sums dz over them, {m} numbers.",
+                              key="batch_not_summed", hint=2)
+        if np.ndim(grads) == 2 and np.shape(grads) == (d, m):
+            raise CheckFailed(f"{what}: dtheta has shape {np.shape(grads)}, dW alone and not flattened: return the "
+                              f"1-D [dW.ravel(); db] of {d * m + m} entries.", key="not_flattened", hint=1)
+        with _hints(ignores_upstream=2, all_zeros=2):
+            check_layer(_with_name(forward, "h @ W + b"), _with_name(backward, what), theta, names=["theta"],
+                        seed=(55 if hidden else 54) + 10 * k, quiet=True, batch=NO_BATCH, mistakes=[
+                like("outer_transposed", "dW = h.T @ dz has W's layout (fan_in, fan_out), and theta holds it "
+                     "as dW.ravel(); yours ravels its transpose (dz.T @ h, or a column-by-column ravel).",
+                     lambda ev: np.concatenate([(ev.dout.T @ h).ravel(), ev.dout.sum(axis=0)]), hint=2),
+                like("mean_in_layer", "dtheta is N times too small: sum over the batch; the 1/N of the loss is "
+                     "already in dz.", lambda ev: np.concatenate([(h.T @ ev.dout).ravel(), ev.dout.sum(axis=0)]) / n,
+                     hint=2),
+                like("mean_in_layer", "the bias part of dtheta is N times too small: db sums dz over the "
+                     "samples; the 1/N of the loss is already in dz.",
+                     lambda ev: np.concatenate([(h.T @ ev.dout).ravel(), ev.dout.mean(axis=0)]), hint=2),
+                like("outer_of_sums", "dW is the SUM of the outer products of each sample, sum_s "
+                     "outer(h[s], dz[s]) = h.T @ dz; yours is the outer product of the sums, "
+                     "outer(h.sum(0), dz.sum(0)), which mixes the samples.",
+                     lambda ev: np.concatenate([np.outer(h.sum(axis=0), ev.dout.sum(axis=0)).ravel(),
+                                         ev.dout.sum(axis=0)]), hint=2),
+                like("one_sample_only", "dW sums the outer products of ALL N samples; yours has the first "
+                     "sample's only.", lambda ev: np.concatenate([np.outer(h[0], ev.dout[0]).ravel(),
+                                                          ev.dout.sum(axis=0)]), hint=2),
+            ])
 
 
-# --- 10. the hinge loss ----------------------------------------------------------------------------
+# --- 12. the hinge loss ----------------------------------------------------------------------------
 
 def _hinge_case(rng, n, d, c):
     """Data whose margins s_j - s_y + 1 (j != y) are all at least KINK_MARGIN from 0, some positive
@@ -713,85 +1146,150 @@ def _hinge_case(rng, n, d, c):
             return x, W, labels
 
 
+HINGE_CASES = {False: [((5, 4, 3), 0.1), ((3, 2, 6), 0.05)], True: [((6, 3, 4), 0.15), ((4, 5, 2), 0.08)]}
+
+
 @EXERCISES.check("hinge_loss")
 def hinge_loss(fn, *, hidden=False):
-    what = _name(fn, "hinge_loss")
     rng = _rng(hidden, 500)
-    reg = 0.15 if hidden else 0.1
-    for n, d, c in ([(6, 3, 4), (4, 4, 4)] if hidden else [(5, 4, 3), (4, 3, 3)]):
+    for k, ((n, d, c), reg) in enumerate(HINGE_CASES[hidden]):
         x, W, labels = _hinge_case(rng, n, d, c)
-        result = _pair(what, call(fn, W.copy(), x.copy(), labels.copy(), reg, what=what), "loss", "dW")
-        ref = _hinge(W, x, labels, reg)[0]
-        data = ref - reg * np.sum(W * W)
-        context = f" for x of shape {x.shape}, W of shape {W.shape}, reg = {reg}"
-        _answer(what, result[0], ref, name="loss", context=context, mistakes=[
-            like("own_margin_counted", "the loss is exactly 1 too large: L_i sums over j != y_i only. "
-                 "The correct class's own margin s_y - s_y + 1 = 1 is always positive; zero it "
-                 "(margins[np.arange(N), labels] = 0). Its gradient cancels, so only the loss shows it.",
-                 lambda ev: ref + 1.0),
-            like("reg_missing", "L = (1/N) sum_i L_i + reg * sum(W**2): the regularisation term is missing.",
-                 lambda ev: data),
-            like("mean_never", "L = (1/N) sum_i L_i + R: the data loss is the mean over the N samples; "
-                 "yours is the sum.", lambda ev: data * n + reg * np.sum(W * W)),
-            like("no_max", "L_i = sum_j max(0, s_j - s_y + 1): margins below 0 count as 0 (the hinge); "
-                 "you summed them unclamped.",
-                 lambda ev: float(np.sum(np.delete((x @ W - (x @ W)[np.arange(n), labels][:, None] + 1).ravel(),
-                                                   np.arange(n) * c + labels))) / n + reg * np.sum(W * W)),
-        ])
+        _hinge_check(fn, x, W, labels, reg, seed=(57 if hidden else 56) + 10 * k)
 
-        forward = through(fn, lambda W_, x=x, labels=labels: ((W_, x.copy(), labels.copy(), reg), {}),
-                          lambda out: _pair(what, out, "loss", "dW"), what)
 
-        def backward(dout, dW):
-            try:
-                return (dout * np.asarray(dW, dtype=np.float64),)
-            except (TypeError, ValueError):
-                return (dW,)
+def _hinge_check(fn, x, W, labels, reg, seed):
+    what = _name(fn, "hinge_loss")
+    n, c = x.shape[0], W.shape[1]
+    given = [W.copy(), x.copy(), labels.copy()]
+    result = _pair(what, call(fn, *given, reg, what=what), "loss", "dW")
+    _unchanged(what, (W, x, labels), given, names=["W", "x", "labels"])
+    ref = _hinge(W, x, labels, reg)[0]
+    penalty = reg * np.sum(W * W)
+    data = ref - penalty
+    s = x @ W
+    unclamped = np.delete((s - s[np.arange(n), labels][:, None] + 1).ravel(), np.arange(n) * c + labels)
+    context = f" for x of shape {x.shape}, W of shape {W.shape}, reg = {reg}"
+    _answer(what, result[0], ref, name="loss", context=context, mistakes=[
+        like("own_margin_counted", "the loss is exactly 1 too large: L_s sums over the wrong classes "
+             "j != labels[s] only. The correct class's own margin is always 1; leave it out. Its gradient "
+             "cancels, so only the loss shows it.", lambda ev: ref + 1.0),
+        like("reg_missing", "L = data loss + R: the regularisation term R = reg * sum(W**2) is missing.",
+             lambda ev: data),
+        like("mean_never", "the data loss is the mean over the N samples; yours is the sum.",
+             lambda ev: data * n + penalty),
+        like("mean_over_classes", "the data loss is the mean over the N samples of a sum over the classes; "
+             "yours also divides by the number of classes (np.mean over the whole margin table).",
+             lambda ev: data / c + penalty),
+        like("no_max", "L_s = sum_j max(0, margin_j): margins below 0 count as 0 (the hinge); you summed "
+             "them unclamped.", lambda ev: float(np.sum(unclamped)) / n + penalty),
+        like("reg_half", "R = reg * sum(W**2) here (some texts put a 1/2 in front; this notebook does "
+             "not): yours has half of it.", lambda ev: data + 0.5 * penalty),
+        like("reg_not_squared", "R = reg * sum(W**2), the sum of the SQUARED weights; yours sums W itself.",
+             lambda ev: data + reg * np.sum(W)),
+    ])
 
-        variant = lambda v: lambda ev: ev.dout * _hinge(ev.inputs[0], x, labels, reg, variant=v)[1]  # noqa: E731
-        check_layer(forward, _with_name(backward, what), W, names=["W"], batch=NO_BATCH,
-                    seed=57 if hidden else 56, quiet=True, mistakes=[
-            like("reg_grad_missing", "dW is missing the regularisation's gradient: d(reg * sum W**2)/dW "
-                 "= 2 * reg * W.", variant("reg_grad_missing")),
-            like("reg_grad_no_2", "the regularisation's gradient is 2 * reg * W (the derivative of W**2 is "
-                 "2W); yours has reg * W.", variant("reg_grad_no_2")),
+    forward = through(fn, lambda W_: ((W_, x.copy(), labels.copy(), reg), {}),
+                      lambda out: _pair(what, out, "loss", "dW"), what)
+
+    def backward(dout, dW):
+        try:
+            return (dout * np.asarray(dW, dtype=np.float64),)
+        except (TypeError, ValueError):
+            return (dW,)
+
+    variant = lambda v: lambda ev: ev.dout * _hinge(ev.inputs[0], x, labels, reg, variant=v)[1]  # noqa: E731
+    with _hints(ignores_upstream=2, shape_transposed=2):
+        check_layer(forward, _with_name(backward, what), W, names=["W"], batch=NO_BATCH, seed=seed, quiet=True,
+                    reference=lambda W_: _hinge(W_, x, labels, reg)[0], mistakes=[
+            like("reg_grad_missing", "dW is missing the regulariser's branch: W feeds R too, and "
+                 "d(reg * sum W**2)/dW = 2 * reg * W is added to the data part.", variant("reg_grad_missing"),
+                 hint=1),
+            like("reg_grad_no_2", "the regulariser's gradient is 2 * reg * W (the derivative of W**2 is "
+                 "2W); yours has reg * W.", variant("reg_grad_no_2"), hint=1),
             like("correct_class_not_subtracted", "the correct class's column is missing its part: each "
-                 "positive margin has s_j - s_y, so besides adding x_i to column j it subtracts x_i from "
-                 "column y_i (once per positive margin).", variant("not_subtracted")),
-            like("mean_never", "dW is N times too large in its data part: the data loss is the mean over "
-                 "the samples, so divide x.T @ mask by N.",
-                 lambda ev: ev.dout * (n * (_hinge(ev.inputs[0], x, labels, 0.0)[1]) + 2 * reg * ev.inputs[0])),
+                 "positive margin has -s_labels[s] in it, so besides adding x[s] to column j it subtracts "
+                 "x[s] from column labels[s] (once per positive margin).", variant("not_subtracted"), hint=2),
+            like("mean_never", "dW is N times too large in its data part: the data loss is the mean over the "
+                 "samples, so that part has a 1/N.",
+                 lambda ev: ev.dout * (n * (_hinge(ev.inputs[0], x, labels, 0.0)[1]) + 2 * reg * ev.inputs[0]),
+                 hint=2),
+            like("subtracted_once", "the correct class's column gets -x[s] once for EACH positive margin of "
+                 "sample s (the count), not once per sample.",
+                 lambda ev: ev.dout * _hinge_subtracted_once(ev.inputs[0], x, labels, reg), hint=2),
         ])
 
 
-# --- 11. memory ----------------------------------------------------------------------------------
+def _hinge_subtracted_once(W, x, labels, reg):
+    n = x.shape[0]
+    rows = np.arange(n)
+    s = x @ W
+    margins = s - s[rows, labels][:, None] + 1.0
+    margins[rows, labels] = 0.0
+    mask = (margins > 0).astype(np.float64)
+    mask[rows, labels] = -(mask.sum(axis=1) > 0).astype(np.float64)
+    return x.T @ mask / n + 2 * reg * W
 
-def _arrays(cache):
-    """Every array a nested cache refers to, once per occurrence."""
+
+# --- 13. memory ----------------------------------------------------------------------------------
+
+def _arrays(cache, into=("list", "tuple", "dict"), dict_values=True):
+    """Every array a nested cache refers to, once per occurrence; ``into`` and ``dict_values`` give the
+    wrong walks (a container kind skipped, a dict walked by its keys)."""
     if isinstance(cache, np.ndarray):
         return [cache]
     if isinstance(cache, dict):
-        cache = list(cache.values())
-    if isinstance(cache, (list, tuple)):
-        return [a for item in cache for a in _arrays(item)]
-    return []
+        if "dict" not in into:
+            return []
+        cache = list(cache.values()) if dict_values else list(cache)
+    elif isinstance(cache, (list, tuple)):
+        if type(cache).__name__ not in into:
+            return []
+    else:
+        return []
+    return [a for item in cache for a in _arrays(item, into, dict_values)]
+
+
+def _distinct(arrays):
+    return list({id(a): a for a in arrays}.values())
 
 
 def _cache_answers(cache):
-    """The right byte count and the counts of the named mistakes."""
+    """The right byte count and the counts of the named mistakes, with the hint for each."""
     every = _arrays(cache)
-    once = list({id(a): a for a in every}.values())
+    once = _distinct(every)
     top = cache if isinstance(cache, (list, tuple)) else list(cache.values()) if isinstance(cache, dict) else [cache]
     return sum(a.nbytes for a in once), [
         ("counted_twice", "an array that the cache holds twice is one array in memory: count each array "
-         "once (remember the id() of each array you counted).", sum(a.nbytes for a in every)),
+         "once (remember the id() of each array you counted).", sum(a.nbytes for a in every), 2),
         ("counted_entries", "count bytes, not entries: a.nbytes (a.size * a.itemsize), not a.size.",
-         sum(a.size for a in once)),
+         sum(a.size for a in once), None),
         ("assumed_8_bytes", "not every array has 8 bytes per entry (float32 has 4, bool 1): use a.nbytes.",
-         sum(8 * a.size for a in once)),
+         sum(8 * a.size for a in once), None),
+        ("getsizeof", "sys.getsizeof(a) adds the array object's own header to its data; count the data: "
+         "a.nbytes.", sum(sys.getsizeof(a) for a in once), None),
         ("not_recursive", "look inside every list, tuple and dict of the cache, however deeply nested "
-         "(a recursive function does it).", sum(a.nbytes for a in top if isinstance(a, np.ndarray))),
+         "(a recursive function does it).", sum(a.nbytes for a in top if isinstance(a, np.ndarray)), 1),
+        ("dict_keys", "a dict is walked by its VALUES (cache.values()): iterating over a dict gives its "
+         "keys, which hold no arrays.", sum(a.nbytes for a in _distinct(_arrays(cache, dict_values=False))), 1),
+        ("tuples_skipped", "a tuple is a container too (a layer's cache is often (x, W)): look inside "
+         "tuples as well as lists and dicts.",
+         sum(a.nbytes for a in _distinct(_arrays(cache, into=("list", "dict"))))
+         if isinstance(cache, (list, dict)) else 0, 1),
     ]
+
+
+def _shared_default(fn, what):
+    """A mutable default (seen=set()) that an earlier call has filled: later calls share it."""
+    try:
+        defaults = getattr(fn, "__defaults__", None) or ()
+        filled = [d for d in defaults if type(d).__name__ in ("set", "list", "dict") and len(d) > 0]
+    except Exception:  # a learner's object may answer in any way
+        return
+    if filled:
+        raise CheckFailed(f"{what}: its default argument (seen={type(filled[0]).__name__}()) was made once, when "
+                          f"the def ran, and every call shares it: it still holds the ids an earlier call "
+                          f"counted, so a later call counts those arrays as 0 bytes. Use seen=None and make a "
+                          f"new set inside when seen is None.", key="shared_default", hint=2)
 
 
 @EXERCISES.check("cache_bytes")
@@ -802,16 +1300,21 @@ def cache_bytes(fn, *, hidden=False):
     out = rng.standard_normal((4, 3))
     small = rng.standard_normal((6, 2)).astype(np.float32)
     mask = rng.standard_normal((4, 3)) > 0
+    counts = rng.integers(0, 9, size=7).astype(np.int16)
     cases = [
         ((x, W), "(x, W)"),
         ([(x, W), (out,), {"out": out, "mask": mask, "n": 4, "name": "relu"}, None, 2.5, [small]],
          "nested lists, tuples and dicts holding one array twice, a bool mask and a float32 array"),
     ]
     if hidden:
-        cases.append(({"layers": [(x, W), (x, out)], "count": 3, "x": x}, "a dict whose layers share x"))
+        cases.append(({"layers": [(x, W), (x, out)], "count": counts, "x": x}, "a dict whose layers share x"))
+    else:
+        cases.append(({"relu": (out, mask), "affine": [x, W], "sizes": counts}, "a dict of a tuple, a list "
+                      "and an int16 array"))
     for cache, label in cases:
         expected, named = _cache_answers(cache)
         raw = call(fn, cache, what=what)
+        _shared_default(fn, what)
         try:
             if np.ndim(raw) != 0 or isinstance(raw, (bool, np.bool_)):
                 raise TypeError
@@ -821,9 +1324,9 @@ def cache_bytes(fn, *, hidden=False):
                               f"{type(raw).__name__}.", key="not_numeric") from None
         if yours == expected:
             continue
-        for key, sentence, value in named:
+        for key, sentence, value, hint in named:
             if value != expected and yours == value:
                 raise CheckFailed(f"{what} for {label}: {sentence}\n  yours {yours:g} bytes, "
-                                  f"expected {expected:g}", key=key)
+                                  f"expected {expected:g}", key=key, hint=hint)
         raise CheckFailed(f"{what} for {label}: yours {yours:g} bytes, expected {expected:g}.",
                           key="wrong_values")

@@ -16,6 +16,7 @@ import copy
 import importlib
 import json
 import pkgutil
+import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -125,3 +126,99 @@ def replay(assignment, mistake, seconds=30.0):
     graded = grade_notebook(path, seconds=seconds, nb=with_mistake(nb, mistake))
     row = next(run for run in graded.tests if run.grade_id == f"test_{mistake.part}")
     return Outcome(caught=not row.passed, key="" if row.passed else (row.key or ""), message=row.message or "")
+
+
+# --- the same, through the real check cell in a kernel ------------------------------------------
+
+HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+class Kernel:
+    """One Jupyter kernel (this Python, ipykernel) working in a notebook's folder, reused for many
+    runs: ``run(code)`` executes one cell and returns what it printed and raised, as a learner's
+    JupyterLab would see it.  Use as a context manager."""
+
+    def __init__(self, folder, seconds=120.0):
+        self.folder, self.seconds = Path(folder), seconds
+
+    def __enter__(self):
+        import os
+        from jupyter_client.manager import KernelManager
+        env = dict(os.environ, MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
+        env.setdefault("AUTOGRADER_CALL_SECONDS", "3")
+        self.manager = KernelManager(kernel_name="python3")
+        self.manager.kernel_spec.argv[0] = sys.executable   # this venv's Python, whatever is on PATH
+        self.manager.start_kernel(cwd=str(self.folder), env=env, extra_arguments=["--HistoryManager.enabled=False"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+        return self
+
+    def __exit__(self, *exc):
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+    def run(self, code):
+        """{"stdout", "stderr", "error": (ename, evalue) or None} of one cell."""
+        msg_id = self.client.execute(code, store_history=True, allow_stdin=False)
+        out = {"stdout": "", "stderr": "", "error": None}
+        while True:
+            msg = self.client.get_iopub_msg(timeout=self.seconds)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out[content["name"]] += content["text"]
+            elif kind == "error":
+                out["error"] = (content["ename"], content["evalue"])
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+        self.client.get_shell_msg(timeout=self.seconds)
+        return out
+
+    def verdict(self):
+        """The hooks' record of the last cell (autograder.checks.last_verdict), or None."""
+        got = self.run("import json as _j, autograder.checks as _c\n"
+                       "print(_j.dumps(_c.last_verdict()))\ndel _j, _c")
+        return json.loads(got["stdout"].strip().splitlines()[-1])
+
+    def fresh(self):
+        """As a new kernel: the learner's names gone, no check run, no cell failed."""
+        self.run("%reset -f")
+        self.run("import autograder.checks as _c\n_c.forget_cells()\ndel _c")
+
+
+def code_cells(nb, hidden=True):
+    """The sources of the code cells, test cells with their hidden tests (as nbgrader runs them
+    when grading) or without (as the learner's copy has them)."""
+    sources = []
+    for cell in nb["cells"]:
+        if cell.get("cell_type") != "code":
+            continue
+        text = _text(cell)
+        if not hidden and HIDDEN[0] in text:
+            text = text[:text.index(HIDDEN[0])] + text[text.index(HIDDEN[1]) + len(HIDDEN[1]):]
+        sources.append(text)
+    return sources
+
+
+def replay_in_kernel(kernel, assignment, mistake):
+    """The mistake's notebook (cut after its part's test cell) run cell by cell in ``kernel``, after
+    ``kernel.fresh()``; the outcome of the part's test cell, with the key of the CheckFailed it
+    raised (read from the kernel).  The earlier parts' check cells run as the learner's copy has
+    them (visible checks only, which is also quicker); the part's own cell as nbgrader runs it,
+    hidden tests included."""
+    _, nb = solution_notebook(assignment)
+    kernel.fresh()
+    cut = with_mistake(nb, mistake)
+    cells, learner = code_cells(cut), code_cells(cut, hidden=False)
+    for source in learner[:-1]:
+        kernel.run(source)
+    last = kernel.run(cells[-1])
+    if last["error"] is None and not last["stderr"].strip():
+        return Outcome(caught=False, key="", message="")
+    verdict = kernel.verdict() if last["error"] is not None else None
+    if verdict is None:   # no exception, but stderr: nbgrader scores the cell 0
+        return Outcome(caught=True, key="stderr", message=last["stderr"])
+    return Outcome(caught=True, key=verdict["key"] or "", message=verdict["message"])
