@@ -328,6 +328,14 @@ RELU_FORWARD = nbedit.source(nbedit.read(solution_path(V)), "relu").split("def r
     solution_path(V).exists()) else ""
 
 RELU_AUTOGRAD = RELU_FORWARD + '''
+def relu_backward(dout, cache):
+    from autograd import grad
+    import autograd.numpy as anp
+    z = cache
+    return grad(lambda z: anp.sum(anp.maximum(z, 0) * dout))(z)
+'''
+
+RELU_AUTOGRAD_AT_THE_TOP = RELU_FORWARD + '''
 from autograd import grad
 import autograd.numpy as anp
 
@@ -423,6 +431,18 @@ def test_a_gradient_the_learner_did_not_derive_earns_nothing(cheat, key, tmp_pat
         assert all(r["passed"] for g, r in by.items() if g not in ("test_relu", "test_two_layer_net")), by
         verdicts.append({g: (r["passed"], r["key"]) for g, r in by.items()})
     assert verdicts[0] == verdicts[1], "the same verdict in trusted grading and in one process"
+
+
+@needs_04
+def test_an_autodiff_import_at_the_top_of_a_cell_earns_nothing(tmp_path):
+    """The import refused (trusted grading) or missing (a kernel without autograd): the cell
+    stops before relu_backward is defined.  0 for that part in both; trusted grading names it."""
+    nb = solved_04()
+    nbedit.set_source(nb, "relu", RELU_AUTOGRAD_AT_THE_TOP)
+    path = write(nb, tmp_path, V)
+    rows = {r["grade_id"]: r for r in trusted.grade(path, solution_path(V))}
+    assert rows["test_relu"]["key"] == "uses_autodiff" and "imports autograd" in rows["test_relu"]["message"]
+    assert not {r["grade_id"]: r for r in in_process_rows(path, V)}["test_relu"]["passed"]
 
 
 @needs_04
