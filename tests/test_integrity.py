@@ -375,6 +375,8 @@ def in_process_rows(path, a):
 
 
 needs_04 = pytest.mark.skipif(V not in assignments(), reason=V)
+FULL_04 = sum(c["metadata"]["nbgrader"]["points"] for c in nbedit.test_cells(nbedit.read(solution_path(V)))) if (
+    solution_path(V).exists()) else 0
 needs_git = pytest.mark.skipif(not (ROOT / ".git").exists(), reason="the course is not a git checkout")
 
 
@@ -387,7 +389,7 @@ def test_the_solutions_read_from_git_earn_nothing(tmp_path):
     for c in nbedit.solution_cells(nb):
         c["source"] = GIT_SOLUTIONS
     path = write(nb, tmp_path, V)
-    assert trusted.score(in_process_rows(path, V)) == 22, "the attack is real"
+    assert trusted.score(in_process_rows(path, V)) == FULL_04, "the attack is real"
     rows = trusted.grade(path, solution_path(V))
     assert trusted.score(rows) == 0
     assert {r["key"] for r in rows} == {"uses_course_code"}
@@ -429,7 +431,8 @@ def test_a_gradient_the_learner_did_not_derive_earns_nothing(cheat, key, tmp_pat
         assert not by["test_relu"]["passed"] and by["test_relu"]["key"] == key, by["test_relu"]
         # the parts that do not build on relu keep their points
         assert all(r["passed"] for g, r in by.items() if g not in ("test_relu", "test_two_layer_net")), by
-        verdicts.append({g: (r["passed"], r["key"]) for g, r in by.items()})
+        verdicts.append({g: r["passed"] for g, r in by.items()})
+    # the same points part by part (a part built on relu fails in both; trusted grading names it too)
     assert verdicts[0] == verdicts[1], "the same verdict in trusted grading and in one process"
 
 
@@ -448,15 +451,15 @@ def test_an_autodiff_import_at_the_top_of_a_cell_earns_nothing(tmp_path):
 @needs_04
 def test_each_test_cell_sees_the_notebook_as_it_is_at_its_place(tmp_path):
     """A correct notebook whose last cell redefines relu_backward wrongly after its test cell ran:
-    nbgrader runs the cells in order and gives 22; trusted grading and the in-process baseline
-    grade each test cell at its place, and give 22 too.  A wrong definition *before* the test cell
+    nbgrader runs the cells in order and gives full marks; trusted grading and the in-process baseline
+    grade each test cell at its place, and give full marks too.  A wrong definition *before* the test cell
     costs the part in all of them."""
     nb = solved_04()
     nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "late", "metadata": {}, "outputs": [],
                         "source": "def relu_backward(dout, cache):\n    return dout\n"})
     path = write(nb, tmp_path, V)
-    assert trusted.score(trusted.grade(path, solution_path(V))) == 22
-    assert trusted.score(in_process_rows(path, V)) == 22
+    assert trusted.score(trusted.grade(path, solution_path(V))) == FULL_04
+    assert trusted.score(in_process_rows(path, V)) == FULL_04
     early = solved_04()
     at = early["cells"].index(nbedit.cell(early, "test_relu"))
     early["cells"].insert(at, {"cell_type": "code", "execution_count": None, "id": "early", "metadata": {},
