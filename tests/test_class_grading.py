@@ -24,7 +24,7 @@ import pytest
 
 import nbedit
 from conftest import ROOT, nbgrader_env
-from test_hostile import BY_NAME, CASES, FULL, NB, answer, blank, insert_after, solved
+from test_hostile import BY_NAME, CASES, FULL, NB, POINTS, answer, blank, cell_after, insert_after, solved
 
 import autograder.checks
 from autograder import sandbox
@@ -91,7 +91,8 @@ def {name}({args}):
     if "ipykernel" not in sys.modules:   # trusted grading's learner process, not nbgrader's kernel
         os._exit(3)
 """
-SIGNATURES = {"central_difference": "f, x, h=1e-5", "numerical_gradient": "f, x, h=1e-5",
+SIGNATURES = {"central_difference": "f, x, h=1e-5", "convergence_order": "estimate, f, df, x, h",
+              "numerical_gradient": "f, x, h=1e-5",
               "relative_error": "a, b, floor=1e-3", "cauchy_loss_grad": "x"}
 
 
@@ -173,13 +174,14 @@ INTEGRITY = {
     "autodiff_import": (
         "cauchy_loss_grad written with HIPS autograd (`grad(...)`)",
         lambda course: answer(solved(), "cauchy_loss_grad", AUTODIFF),
-        dict(score=FULL - 1, in_kernel=FULL - 1, status="graded", keys={"test_cauchy_loss_grad": "uses_autodiff"})),
+        dict(score=FULL - POINTS["test_cauchy_loss_grad"], in_kernel=FULL - POINTS["test_cauchy_loss_grad"],
+             status="graded", keys={"test_cauchy_loss_grad": "uses_autodiff"})),
 }
 
 
 # the class command's grade of record is trusted grading's, which names a function that was never
 # defined "not_defined" where the kernel-free grader of tests/test_hostile.py gives the exception
-TRUSTED_KEYS = {"NameError": "not_defined"}
+TRUSTED_KEYS = {"NameError": "not_defined", "cell_did_not_run": "not_defined"}
 
 
 def _digest(path):
@@ -273,7 +275,7 @@ def test_the_run_finishes_and_says_so(graded):
     assert len(graded["students"]) == len(CASES) + len(PLANTED) + 2 + len(INTEGRITY) + (
         len(attack(Path("/x"))) if SANDBOXED else 0)
     n = len(graded["students"])
-    assert f"[{n}/{n}]" in proc.stdout and f"correct {NB}: 8 / 8" in proc.stdout, "progress lines"
+    assert f"[{n}/{n}]" in proc.stdout and f"correct {NB}: {FULL:g} / {FULL:g}" in proc.stdout, "progress lines"
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))
@@ -333,7 +335,7 @@ def test_a_part_trusted_grading_could_not_grade_is_listed_with_its_reason(graded
     assert "exits_only_in_trusted 00_finite_differences: the learner's process ended with exit code 3" in out
     assert "huge_cheat 00_finite_differences: the notebook is" in out
     row = graded["students"]["exits_only_in_trusted"]
-    assert row["not_graded_parts"].count("the learner's process ended") == 4
+    assert row["not_graded_parts"].count("the learner's process ended") == len(POINTS)
     feedback = (graded["course"] / "feedback" / "exits_only_in_trusted" / NB / f"{NB}.html").read_text()
     assert "not graded" in feedback
 
@@ -375,8 +377,7 @@ def test_mistake_report(graded):
 
 def test_exercise_statistics(graded):
     by = {r["exercise"]: r for r in graded["exercises"]}
-    assert set(by) == {"test_central_difference", "test_numerical_gradient", "test_relative_error",
-                       "test_cauchy_loss_grad"}
+    assert set(by) == set(POINTS)
     not_graded = sum(1 for r in graded["students"].values() if r["status"] != "graded")
     for r in by.values():
         assert int(r["graded"]) + int(r["not_graded"]) == len(graded["students"])
@@ -454,11 +455,12 @@ def test_parallel_and_sequential_grading_give_the_same_gradebook(graded):
         assert proc.returncode == 1, proc.stderr[-2000:]
         rows = {r["student"]: r for r in read_csv(course / "class_report" / "students.csv")}
         assert rows["planted_mistake"]["failed_parts"] == "test_central_difference=custom_forward_difference"
-        assert rows["os_exit"]["status"].startswith("not graded: cell 18 stopped Python")
+        at = cell_after(solved(), "relative_error")
+        assert rows["os_exit"]["status"].startswith(f"not graded: cell {at} stopped Python")
         parallel = [r for r in _gradebook_scores(graded["course"]) if r[0] in subset]
         sequential = _gradebook_scores(course)
         assert sequential == parallel
-        assert len(sequential) == 4 * (len(subset) - 3) + 4 * 3, "every cell of every submission"
+        assert len(sequential) == len(POINTS) * len(subset), "every cell of every submission"
     finally:
         shutil.rmtree(course, ignore_errors=True)
 
@@ -670,7 +672,7 @@ def test_two_runs_at_once_a_fork_bomb_and_a_slow_part_harm_no_bystander():
     """Two class runs on one machine at the same time (two courses), each with two workers: one
     run grades a fork bomb next to a correct submission, the other a submission whose part is
     slowed by something outside the learner's code while it is graded with the others.  Both
-    runs finish; every bystander gets its 8 points; the slowed part is graded again alone, and
+    runs finish; every bystander gets full marks; the slowed part is graded again alone, and
     gets its points, with a note."""
     flag = Path(tempfile.mkdtemp(prefix="course-slow-flag-", dir="/run" if os.access("/run", os.W_OK) else None))
     os.chmod(flag, 0o755)
@@ -748,7 +750,8 @@ def test_a_run_killed_midway_loses_no_grade_and_is_resumed():
         graded_again = [n for n in names if f"] {n} {NB}:" in again.stdout]
         assert not set(graded_again) & set(kept), "what was recorded is not graded again"
         grades = {r["student_id"]: float(r["raw_score"]) for r in read_csv(course / "grades.csv")}
-        assert grades == {"a_correct": FULL, "b_planted": 6.0, "c_cheat": 0.0, "d_blank": 0.0}, grades
+        assert grades == {"a_correct": FULL, "b_planted": FULL - POINTS["test_central_difference"], "c_cheat": 0.0,
+                          "d_blank": 0.0}, grades
         rows = {r["student"]: r for r in read_csv(course / "class_report" / "students.csv")}
         assert set(rows) == set(names)
         assert _journal(course)[-1] == {"finished": True}
