@@ -997,8 +997,7 @@ def _child(opts, argv, slot, root, uid, gid, found, isolated, libc, go_r, st_w):
         private = "/tmp/sandbox"
         os.mkdir(private, 0o700)
     else:
-        if root:
-            _own_dir(SCRATCH)
+        _own_dir(SCRATCH)
         base = os.path.join(SCRATCH, str(slot))
         _own_dir(base)
         import tempfile
