@@ -11,13 +11,15 @@ Both pass silently except for one printed line, or raise ``CheckFailed``
 (an ``AssertionError``) whose message names the gradient, the mistake, the
 worst entry and the relative error.
 """
+import contextlib
 import functools
 import inspect
 import itertools
+import sys
 
 import numpy as np
 
-from . import numeric, remote
+from . import autodiff_libs, numeric, remote
 from .catalog import Evidence, RETURN_MISTAKES, SHAPE_MISTAKES, VALUE_MISTAKES, first_match
 from .compare import DirectionalOracle, FullOracle, relative_error
 from .guard import CheckFailed, CheckSetupError, call
@@ -266,6 +268,11 @@ def check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fals
 
     >>> check_grad(lambda x: np.sum(x ** 3), lambda x: 3 * x ** 2, np.array([1.0, -2.0]))
     """
+    with _autodiff_named(grad_f):
+        _check_grad(f, grad_f, x, name=name, mistakes=mistakes, seed=seed, quiet=quiet)
+
+
+def _check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=False):
     x = np.array(x, dtype=np.float64)
     before = x.copy()
     what = getattr(grad_f, "__name__", "grad_f")
@@ -604,9 +611,99 @@ def _steps_everywhere(forward, xs, i, names, out, fwd_name, seed):
                           key="forward_steps")
 
 
+# --- a backward pass that is not backpropagation ------------------------------------------
+
+def _learner_function(fn):
+    """The learner's own function behind ``fn`` (a wrapper of the checks names it in ``through``)."""
+    spec = getattr(fn, "through", None)
+    if spec is not None:
+        return spec[0]
+    return getattr(fn, "__wrapped__", fn)
+
+
+class _CallCounter:
+    """``with _CallCounter(fn) as c: ...``: ``c.calls`` is how many times ``fn``'s code ran in the
+    body (a profile hook of this thread, put back after)."""
+
+    def __init__(self, fn):
+        self.code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+        self.calls = 0
+
+    def _profile(self, frame, event, arg):
+        if event == "call" and frame.f_code is self.code:
+            self.calls += 1
+
+    def __enter__(self):
+        if self.code is not None:
+            self.previous = sys.getprofile()
+            sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc):
+        if self.code is not None:
+            sys.setprofile(self.previous)
+        return False
+
+
+def forward_calls(forward):
+    """A context manager whose ``.calls`` counts the calls of the learner's forward pass made in
+    its body, in one process and (through the learner's process) in trusted grading."""
+    target = _learner_function(forward)
+    if remote.is_remote(target):
+        return remote.counting(target)
+    return _CallCounter(target)
+
+
+def _finite_differences_backward(calls, xs, wrt, fwd_name, bwd_name):
+    """A backward pass that calls its forward pass about once per input entry (or twice: central
+    differences) computes the gradient numerically, not by the chain rule."""
+    entries = sum(int(xs[i].size) for i in wrt)
+    if calls >= 2 and calls >= entries:
+        raise CheckFailed(f"{bwd_name} called {fwd_name} {calls} times for one backward pass ({entries} input "
+                          f"entries): that is finite differences (two forward calls per entry), not "
+                          f"backpropagation. A backward pass computes the gradients from dout and the "
+                          f"cache with the chain rule, and calls no forward pass.",
+                          key="finite_differences_backward")
+
+
+@contextlib.contextmanager
+def _autodiff_named(*fns):
+    """A failure of a learner whose functions reach a library that differentiates for them (or
+    whose notebook imports one) is named ``uses_autodiff``, as trusted grading names it (its
+    learner process refuses the import)."""
+    learner = [_learner_function(f) for f in fns]
+    if any(remote.is_remote(f) for f in learner):
+        yield       # trusted grading: the learner's process refuses the import and reports it
+        return
+    lib = autodiff_libs.in_reach(*learner)
+    if lib:
+        raise CheckFailed(f"{getattr(learner[-1], '__name__', 'your function')} uses {lib}, which computes "
+                          f"derivatives for you: graded answers cannot use it; write the derivative "
+                          f"yourself.", key="uses_autodiff")
+    try:
+        yield
+    except CheckFailed as exc:
+        libs = [] if exc.key == "not_implemented" else [
+            lib for fn in learner for lib in autodiff_libs.notebook_imports(fn)]
+        if not libs:
+            raise
+        raise CheckFailed(f"your notebook imports {', '.join(dict.fromkeys(libs))}, which computes derivatives "
+                          f"for you: graded answers cannot use it; write the derivative yourself.\n{exc}",
+                          key="uses_autodiff") from None
+
+
 @public
-def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch=None,
-                names=None, quiet=False, reference=None):
+def check_layer(forward, backward, *inputs, **options):
+    """Check a layer's backward pass against central differences of its forward pass: see
+    ``_check_layer``.  A backward pass that is finite differences of the forward pass, or that
+    comes from a library that differentiates, is named (``finite_differences_backward``,
+    ``uses_autodiff``)."""
+    with _autodiff_named(forward, backward):
+        _check_layer(forward, backward, *inputs, **options)
+
+
+def _check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch=None,
+                 names=None, quiet=False, reference=None):
     """Check a layer's backward pass against central differences of its forward pass.
 
     ``forward(*inputs)`` returns ``(out, cache)``; ``backward(dout, cache)``
@@ -638,7 +735,9 @@ def check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batch
     loss_at_x = float(np.sum(out * dout))
     grad_names = [names[i] for i in wrt]
     before = _snapshot(cache)
-    grads = _kept(_gradients(backward, dout, cache, len(wrt), grad_names, bwd_name))
+    with forward_calls(forward) as counted:
+        grads = _kept(_gradients(backward, dout, cache, len(wrt), grad_names, bwd_name))
+    _finite_differences_backward(counted.calls, xs, wrt, fwd_name, bwd_name)
     _check_cache_kept(backward, dout, cache, grads, before, len(wrt), grad_names, bwd_name, xs, names, out,
                       fresh_cache=lambda: _run_forward(forward, xs, names, fwd_name)[1])
     _, cache_again = _run_forward(forward, xs, names, fwd_name)

@@ -231,10 +231,12 @@ class Student:
         self.logs = logs
         os.environ["AUTOGRADER_SANDBOX_SLOT"] = str(slot)
 
-    def wrap(self, argv):
+    def wrap(self, argv, learner=False):
+        """``argv`` in the sandbox of this worker's slot; ``learner=True`` for trusted grading's
+        learner process (its view shows neither the course's package nor a network)."""
         if not self.sandboxed:
             return argv
-        return sandbox.wrap(argv, workdir=sandbox.PRIVATE_DIR, slot=self.slot)
+        return sandbox.wrap(argv, workdir=sandbox.PRIVATE_DIR, slot=self.slot, learner=learner)
 
     def path(self, kind, student, assignment):
         folder = {"submitted": self.coursedir.submitted_directory, "source": self.coursedir.source_directory,
@@ -267,8 +269,14 @@ class Student:
                 if record["nbgrader_ok"] and self.grader is None:
                     result = self.kernel_free(student, [record["assignment"]], [record])[0]
             combine(record, result)
-            if self.grader is not None and record["nbgrader_ok"] and result.get("status") == "graded":
+            if self.grader is not None and record["nbgrader_ok"]:
                 self.reconcile(record)
+                missed = record.get("not_graded_parts", [])
+                if missed and len(missed) == len(record["rows"]):
+                    # no part graded by the grader of record: the notebook is not graded, whatever
+                    # nbgrader's kernel said (its score is not recorded)
+                    record["status"] = f"not graded: {missed[0][1]}"
+                    record["recovered"] = None
             record["kernel_free_seconds"] = kf_seconds / max(1, len(records))
             if self.feedback:
                 self.write_feedback(record)
@@ -279,14 +287,40 @@ class Student:
     def autograde(self, student, assignment):
         """nbgrader autograde for one submission: its record (status, score, per-cell grades)."""
         t0 = time.perf_counter()
+        refused = refuse_links(self.path("submitted", student, assignment).parent) or self.refuse_source(
+            student, assignment)
+        if refused:
+            # nbgrader (as root) would copy what a link points to: the solutions, the gradebook,
+            # another student's notebook.  Nothing of it is read.
+            record = {"student": student, "assignment": assignment, "nbgrader_ok": False,
+                      "nbgrader_reason": refused, "nbgrader_seconds": 0.0, "refused": refused}
+            with gradebook(self.cfg) as gb:      # in grades.csv, with 0 for this assignment
+                gb.update_or_create_student(student)
+            record.update(self.read_gradebook(student, assignment))
+            self.zero_gradebook(record, refused)
+            return record
         outcome = self.api.autograde(assignment, student, force=True, create=True)
         self.save_log(student, assignment, outcome)
+        text = (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")
         record = {"student": student, "assignment": assignment, "nbgrader_ok": bool(outcome["success"]),
-                  "nbgrader_reason": "" if outcome["success"] else nbgrader_reason(
-                      (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")),
+                  "nbgrader_reason": "" if outcome["success"] else nbgrader_reason(text),
                   "nbgrader_seconds": time.perf_counter() - t0}
+        if not outcome["success"] and "SubmissionRejected" in text:
+            # not this assignment's notebook (another's, the instructor's own): nothing to grade
+            record["refused"] = record["nbgrader_reason"]
         record.update(self.read_gradebook(student, assignment))
         return record
+
+    def refuse_source(self, student, assignment):
+        """Why the submission is not graded when it is the instructor's own source notebook (it
+        holds the hidden tests; `nbgrader collect` follows an inbound link to ``solutions/``)."""
+        from . import submission
+        try:
+            nb = submission.read(self.path("submitted", student, assignment))
+            source = submission.read(self.path("source", student, assignment))
+        except submission.NotANotebook:
+            return ""
+        return submission.SOURCE_NOTEBOOK if submission.holds_hidden_tests(nb, source) else ""
 
     def save_log(self, student, assignment, outcome):
         """nbgrader's log of one submission: ``<logs>/<student>/<assignment>.log``."""
@@ -324,7 +358,21 @@ class Student:
             return results
         results = []
         for i, ((sub, src), a) in enumerate(zip(pairs, assignments)):
-            rows = self.grader(sub, src, seconds=self.cell_seconds, wrap=self.wrap)
+            record = records[i] if records else None
+            if record is not None and record.get("refused"):
+                why = f"not graded: {record['refused']}"
+                rows = [{"grade_id": gid, "points": top, "passed": False, "key": "not_graded",
+                         "message": record["refused"], "status": why} for gid, top in _source_parts(src)]
+                results.append({"assignment": a, "path": str(sub), "status": why, "rows": rows, "notes": [],
+                                "errors": [], "max": float(sum(r["points"] for r in rows)), "score": 0.0,
+                                "recovered": None})
+                continue
+            try:
+                rows = self.grader(sub, src, seconds=self.cell_seconds, wrap=self.wrap)
+            except Exception as exc:    # never the kernel's word instead: every part is not graded
+                why = f"the grader failed ({type(exc).__name__}: {str(exc)[:200]})"
+                rows = [{"grade_id": gid, "points": top, "passed": False, "key": "not_graded", "message": why,
+                         "status": f"not graded: {why}"} for gid, top in _source_parts(src)]
             status = next((r["status"] for r in rows if r["status"] != "graded"), "graded")
             passed = float(sum(r["points"] for r in rows if r["passed"]))
             notes = runner.prepare(sub, assignment=a, source=src).get("notes", [])
@@ -332,7 +380,6 @@ class Student:
                       "errors": [], "max": float(sum(r["points"] for r in rows)),
                       "score": 0.0 if status != "graded" else passed,
                       "recovered": passed if status != "graded" else None}
-            record = records[i] if records else None
             if record is not None and not record["nbgrader_ok"]:
                 # nbgrader could not grade it: the kernel-free runner, which runs the notebook cell
                 # by cell as a kernel does, names the cell and what it did ("cell 7 calls exit()")
@@ -353,11 +400,18 @@ class Student:
         a, student = record["assignment"], record["student"]
         record["in_kernel_score"] = record["score"]
         overridden = []
+        graded = {row["grade_id"] for row in record["rows"]}
+        # a part the grader of record gave no row for (a test cell the source does not have)
+        rows = record["rows"] + [{"grade_id": gid, "points": top, "passed": False, "key": "not_graded",
+                                  "message": "the grader of record gave no verdict for this part",
+                                  "status": "not graded: the grader of record gave no verdict for this part"}
+                                 for gid, (_, top) in record.get("cells", {}).items() if gid not in graded]
+        record["rows"] = rows
         with gradebook(self.cfg) as gb:
-            for row in record["rows"]:
-                if row.get("status", "graded") != "graded":
-                    continue
-                want = float(row["points"]) if row["passed"] else 0.0
+            for row in rows:
+                # only a part the grader of record passed earns points: one it could not grade is
+                # recorded as 0 (not the kernel's score), and said so
+                want = float(row["points"]) if row["passed"] and row.get("status", "graded") == "graded" else 0.0
                 try:
                     grade = gb.find_grade(row["grade_id"], a, a, student)
                 except MissingEntry:
@@ -370,13 +424,39 @@ class Student:
                 gb.db.commit()
         record["trusted_changes"] = [
             {"grade_id": row["grade_id"], "points": float(row["points"]), "in_kernel": auto, "trusted": want,
-             "key": row.get("key") or "", "message": row.get("message") or ""} for row, auto, want in overridden]
+             "key": row.get("key") or "", "message": row.get("message") or "",
+             "not_graded": row.get("status", "graded") != "graded"} for row, auto, want in overridden]
+        record["not_graded_parts"] = [(row["grade_id"], row["status"][len("not graded: "):])
+                                      for row in rows if row.get("status", "graded") != "graded"]
         if overridden:
             record.update(self.read_gradebook(student, a))
             record["notes"] = record["notes"] + [
                 f"trusted grading: {row['grade_id']} scored {'nothing' if auto is None else f'{auto:g}'} in "
-                f"nbgrader's kernel, {want:g} trusted" + (f" ({row['key']})" if row.get("key") else "")
+                f"nbgrader's kernel, {want:g} trusted" + (
+                    f" (not graded: {row['status'][len('not graded: '):][:160]})" if row.get("status", "graded") != "graded"
+                    else f" ({row['key']})" if row.get("key") else "")
                 for row, auto, want in overridden]
+
+    def zero_gradebook(self, record, why):
+        """Every part of a submission that could not be graded at all: 0 in the gradebook (the
+        kernel's score, when nbgrader ran, is not the grade of record)."""
+        from nbgrader.api import MissingEntry
+        a, student = record["assignment"], record["student"]
+        changed = False
+        with gradebook(self.cfg) as gb:
+            try:
+                sub = gb.find_submission(a, student)
+            except MissingEntry:
+                return
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    if grade.cell_type == "code" and grade.max_score and (grade.auto_score or grade.manual_score):
+                        grade.manual_score = 0.0
+                        changed = True
+            if changed:
+                gb.db.commit()
+        if changed:
+            record.update(self.read_gradebook(student, a))
 
     def rows_from_nbgrader(self, record):
         """Rows from nbgrader's graded notebook when every part either got full marks or failed
@@ -416,8 +496,9 @@ class Student:
             for nb in sub.notebooks:
                 for grade in nb.grades:
                     if grade.cell_type == "code" and grade.max_score:
-                        cells[grade.name] = (None if grade.auto_score is None else float(grade.auto_score),
-                                             float(grade.max_score))
+                        # the manual score, where the grader of record wrote one, else nbgrader's
+                        score = grade.manual_score if grade.manual_score is not None else grade.auto_score
+                        cells[grade.name] = (None if score is None else float(score), float(grade.max_score))
             return {"score": float(sub.score), "max": float(sub.max_score), "cells": cells}
 
     def explain_changes(self, record):
@@ -431,7 +512,8 @@ class Student:
         page.write_text(text[:at] + "\n" + trusted_section(record["trusted_changes"]) + text[at:], encoding="utf-8")
 
     def write_feedback(self, record):
-        if record["nbgrader_ok"]:
+        # nbgrader's page shows the kernel's run: only for a notebook the grader of record graded
+        if record["nbgrader_ok"] and record.get("status", "graded") == "graded":
             outcome = self.api.generate_feedback(record["assignment"], record["student"], force=True)
             if outcome["success"]:
                 if record.get("trusted_changes"):
@@ -447,12 +529,51 @@ class Student:
                 shutil.copy(submitted / name, page.parent / name)
 
 
+def refuse_links(folder):
+    """Why a submitted folder cannot be graded without following a link, or "": its notebook must
+    be a regular file, and nothing in it may be a symbolic link or a special file (a FIFO would
+    stop nbgrader's copy; a link would make it copy, as root, what the link points to)."""
+    import stat
+    folder = Path(folder)
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        return ""
+    if stat.S_ISLNK(st.st_mode):
+        return f"the submitted folder {folder.name} is a symbolic link (to {os.readlink(folder)}): links are not graded"
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            path = os.path.join(dirpath, name)
+            mode = os.lstat(path).st_mode
+            rel = os.path.relpath(path, folder)
+            if stat.S_ISLNK(mode):
+                return (f"{rel} is a symbolic link (to {os.readlink(path)}): a submission must hold "
+                        f"files, not links, and nothing of it was read")
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                return f"{rel} is not a regular file: nothing of the submission was read"
+    return ""
+
+
+def _source_parts(source):
+    """[(grade_id, points)] of the test cells of a source notebook (for rows of a grader that
+    failed); [] when the source cannot be read."""
+    try:
+        from .trusted import read_notebook, source_tests
+        tests, _ = source_tests(read_notebook(source))
+    except Exception:
+        return []
+    return [(gid, points) for gid, points, _ in tests]
+
+
 def trusted_section(changes):
     """The part of a feedback page that says which scores trusted grading changed, and why."""
     items = []
     for c in changes:
         before = "nothing" if c["in_kernel"] is None else f"{c['in_kernel']:g}"
         first = c["message"].strip().splitlines()[0] if c["message"].strip() else ""
+        if c.get("not_graded"):
+            first = "not graded (" + first + "); 0 is recorded, ask your instructor" if first else "not graded"
         items.append(f"<li><code>{html.escape(c['grade_id'])}</code>: {c['trusted']:g} of {c['points']:g} points "
                      f"(the notebook's own run gave {before})" + (f": {html.escape(first)}" if first else "") + "</li>")
     return ("<div class=\"course-trusted\" style=\"border:2px solid #b00;padding:0.5em 1em;margin:1em 0\">"
@@ -503,7 +624,22 @@ def feedback_page(record):
 
 # --- the workers ---------------------------------------------------------------------------------
 
+def _die_with_parent():
+    """A worker whose class run is killed stops too (and, through the sandbox's supervisors, so
+    does everything it started): no orphan grades into the gradebook behind a resumed run."""
+    parent = os.getppid()
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)      # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
+    return parent
+
+
 def _worker(course, options, slot, tasks, results):
+    parent = _die_with_parent()
     for name, value in SINGLE_THREADED.items():   # for the kernels and learner processes it starts
         os.environ.setdefault(name, value)
     if options.get("log"):  # nbgrader's log and the kernels' messages: to a file, not the screen
@@ -529,6 +665,8 @@ def _worker(course, options, slot, tasks, results):
         try:
             task = tasks.get(timeout=1)
         except queue.Empty:
+            if os.getppid() != parent:
+                return
             continue
         if task is None:
             results.put(("bye", slot, None))
@@ -537,10 +675,16 @@ def _worker(course, options, slot, tasks, results):
         try:
             records = grader.grade(student, assignments)
         except BaseException as exc:  # one student never stops the class
+            why = f"the grader failed ({type(exc).__name__}: {str(exc)[:300]})"
             records = [{"student": student, "assignment": a, "nbgrader_ok": False, "status":
-                        f"not graded: the grader failed ({type(exc).__name__}: {exc})", "score": None,
+                        f"not graded: {why}", "score": None,
                         "max": None, "recovered": None, "rows": [], "notes": [], "cells": {},
                         "nbgrader_reason": str(exc)} for a in assignments]
+            for record in records:   # nbgrader may have recorded the kernel's score: not the grade
+                try:
+                    grader.zero_gradebook(record, why)
+                except Exception:
+                    pass
         results.put(("done", slot, records))
 
 
@@ -558,10 +702,16 @@ SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM
 
 
 def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, feedback=False,
-                sandboxed=None, cell_seconds=KERNEL_FREE_CELL_SECONDS, grader=None, say=print, log=None):
+                sandboxed=None, cell_seconds=KERNEL_FREE_CELL_SECONDS, grader=None, say=print, log=None,
+                journal=None, resume=True):
     """Grade every submission of ``assignments``; returns the list of records (one per
     submission) and the run's facts.  ``grader``: a per-notebook rows function with the
-    signature of ``autograder.runner.grade`` (default: the kernel-free grader, batched)."""
+    signature of ``autograder.runner.grade`` (default: the kernel-free grader, batched).
+
+    ``journal``: a file where each submission's record is written as soon as it is final (its
+    grades in the gradebook); a run that was stopped (killed, the machine restarted) is resumed
+    from it by the next run over the same assignments (``resume``): what it had graded is kept,
+    not graded again."""
     course = Path(course).resolve()
     started = time.perf_counter()
     if sandboxed is None:
@@ -571,6 +721,101 @@ def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, 
     cell_seconds = min(cell_seconds, float(nbgrader_timeout))
     from nbgrader.coursedir import CourseDirectory
     coursedir = CourseDirectory(config=cfg)
+    run_lock = lock_class_run(course)
+    try:
+        return _grade_class(course, assignments, cfg, coursedir, students=students, jobs=jobs, timeout=timeout,
+                            feedback=feedback, sandboxed=sandboxed, cell_seconds=cell_seconds, grader=grader,
+                            say=say, log=log, journal=journal, resume=resume, started=started)
+    finally:
+        os.close(run_lock)
+
+
+def lock_class_run(course):
+    """One class run per course at a time: a second one stops at once and says why (two runs would
+    grade the same submissions into one gradebook).  Runs over different courses are independent
+    (each sandboxed program has its own namespaces, cgroup and leased sandbox user)."""
+    fd = os.open(os.path.join(course, ".class-run.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+        except OSError:
+            holder = "?"
+        os.close(fd)
+        raise ClassRunBusy(f"another `course-check class` is grading {course} (process {holder}); "
+                           f"wait for it to finish") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+class ClassRunBusy(RuntimeError):
+    """Another class run holds this course."""
+
+
+def read_journal(path, header):
+    """The records of an unfinished run over the same work (``header``), from its journal:
+    {(student, assignment): record}; {} when the last run finished or did other work."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    runs = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue          # a line cut by the run's death
+        if "run" in entry:
+            runs.append([entry["run"], {}, False])
+        elif runs and "done" in entry and isinstance(entry["done"], dict):
+            rec = entry["done"]
+            runs[-1][1][(rec.get("student"), rec.get("assignment"))] = rec
+        elif runs and entry.get("finished"):
+            runs[-1][2] = True
+    # consecutive unfinished runs of the same work add up (a run resumed and stopped again)
+    kept = {}
+    for run, done, finished in runs:
+        if finished or run != header:
+            kept = {}
+            continue
+        kept.update(done)
+    return kept
+
+
+class Journal:
+    """Append-only, one JSON line per final record, flushed to disk each time."""
+
+    def __init__(self, path, header, fresh):
+        self.path = Path(path) if path else None
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "w" if fresh else "a", encoding="utf-8")
+        self.write({"run": header, "pid": os.getpid(), "time": time.strftime("%Y-%m-%d %H:%M:%S")})
+
+    def write(self, entry):
+        if self.path is None:
+            return
+        self.fh.write(json.dumps(entry, default=str) + "\n")
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+
+    def done(self, records):
+        for record in records:
+            self.write({"done": record})
+
+    def close(self, finished):
+        if self.path is None:
+            return
+        if finished:
+            self.write({"finished": True})
+        self.fh.close()
+
+
+def _grade_class(course, assignments, cfg, coursedir, *, students, jobs, timeout, feedback, sandboxed,
+                 cell_seconds, grader, say, log, journal, resume, started):
     lock_gradebook(str(course))
     added = ensure_gradebook(course, cfg, assignments, say)
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
@@ -578,7 +823,7 @@ def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, 
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()) if submitted.is_dir() else []:
         if students and student_dir.name not in students:
             continue
-        mine = [a for a in assignments if (student_dir / a).is_dir()]
+        mine = [a for a in assignments if (student_dir / a).is_dir() or (student_dir / a).is_symlink()]
         if mine:
             tasks[student_dir.name] = mine
     facts = {"students": len(tasks), "submissions": sum(map(len, tasks.values())), "added": added,
@@ -587,50 +832,97 @@ def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, 
         return [], facts
     if sandboxed:
         facts["protected"] = sandbox.protect(str(course))
+        sandbox.hide(course)          # the course's folder is covered in every sandboxed view
+        facts["layers"] = sandbox.layers()
     # one task per submission (student, assignment), the slowest notebooks first, so that the
     # workers share out even one student's course
     work = sorted(((s, a) for s, mine in tasks.items() for a in mine),
                   key=lambda sa: (-runner.COST.get(sa[1], 5.0), sa[0]))
+    header = {"assignments": sorted(assignments), "students": sorted(students or []),
+              "grader": _grader_name(grader)}
+    kept = read_journal(journal, header) if (journal and resume) else {}
+    if kept:
+        lost = {(r["student"], r["assignment"]) for r in verify(cfg, list(kept.values()))}
+        kept = {k: r for k, r in kept.items() if k not in lost and k in set(work)}
+    if kept:
+        say(f"resuming a class run that was stopped: {len(kept)} submission(s) it graded are kept "
+            f"(their grades are in the gradebook), {len(work) - len(kept)} to grade")
+        facts["resumed"] = len(kept)
+    work = [w for w in work if w not in kept]
+    log_book = Journal(journal, header, fresh=not kept)
+    records = list(kept.values())
+    try:
+        records += _run_workers(course, work, jobs, timeout, sandboxed, feedback, cell_seconds, grader, log,
+                                say, facts, log_book, len(kept))
+        records = _finish(course, cfg, records, timeout, sandboxed, feedback, cell_seconds, grader, say,
+                          facts, log_book)
+    except BaseException:
+        log_book.close(finished=False)
+        raise
+    log_book.close(finished=True)
+    facts["lost"] = len(verify(cfg, records))
+    records.sort(key=lambda r: (r["assignment"], r["student"]))
+    facts["seconds"] = time.perf_counter() - started
+    return records, facts
+
+
+def _grader_name(grader):
+    if grader is None:
+        return "autograder.runner:grade"
+    return f"{getattr(grader, '__module__', '?')}:{getattr(grader, '__qualname__', '?')}"
+
+
+def _run_workers(course, work, jobs, timeout, sandboxed, feedback, cell_seconds, grader, log, say, facts,
+                 log_book, already):
+    if not work:
+        facts.setdefault("workers", 0)
+        return []
     workers = max(1, min(jobs or default_jobs(), len(work)))
     facts["workers"] = workers
     options = {"timeout": timeout, "sandboxed": sandboxed, "feedback": feedback, "cell_seconds": cell_seconds,
                "grader": grader, "log": str(log) if log else None}
     if log:
         Path(log).parent.mkdir(parents=True, exist_ok=True)
-    if sandboxed:
-        for slot in range(workers):
-            sandbox.ensure_user(slot)
-            sandbox.kill_all(slot)
-    ctx = multiprocessing.get_context("fork")
-    task_q, result_q = ctx.Queue(), ctx.Queue()
-    for student, a in work:
-        task_q.put((student, [a]))
-    procs = {slot: ctx.Process(target=_worker, args=(course, options, slot, task_q, result_q), daemon=True)
-             for slot in range(workers)}
-    for proc in procs.values():
-        proc.start()
-    for _ in procs:
-        task_q.put(None)
-    records, done, alive = [], 0, set(procs)
-    while alive:
-        try:
-            kind, slot, payload = result_q.get(timeout=5)
-        except queue.Empty:
-            for slot in list(alive):
-                if not procs[slot].is_alive():
-                    alive.discard(slot)
-                    say(f"worker {slot} stopped (exit code {procs[slot].exitcode})")
-            continue
-        if kind == "done":
-            records.extend(payload)
-            done += 1
-            say(progress_line(done, len(work), payload))
-        else:
-            alive.discard(slot)
-            if kind == "dead":
-                say(f"worker {slot} could not start: {payload}")
-    for proc in procs.values():
-        proc.join(timeout=10)
+    # each worker has a sandbox slot of its own, leased for this run: another run on this machine
+    # (another course, the test suite) never uses the same sandbox user at the same time
+    held = sandbox.lease(workers) if sandboxed else [(i, None) for i in range(workers)]
+    slots = [slot for slot, _ in held]
+    facts["slots"] = slots
+    try:
+        ctx = multiprocessing.get_context("fork")
+        task_q, result_q = ctx.Queue(), ctx.Queue()
+        for student, a in work:
+            task_q.put((student, [a]))
+        procs = {slot: ctx.Process(target=_worker, args=(course, options, slot, task_q, result_q), daemon=True)
+                 for slot in slots}
+        for proc in procs.values():
+            proc.start()
+        for _ in procs:
+            task_q.put(None)
+        records, done, alive = [], already, set(procs)
+        while alive:
+            try:
+                kind, slot, payload = result_q.get(timeout=5)
+            except queue.Empty:
+                for slot in list(alive):
+                    if not procs[slot].is_alive():
+                        alive.discard(slot)
+                        say(f"worker {slot} stopped (exit code {procs[slot].exitcode})")
+                continue
+            if kind == "done":
+                records.extend(payload)
+                log_book.done(payload)
+                done += 1
+                say(progress_line(done, len(work) + already, payload))
+            else:
+                alive.discard(slot)
+                if kind == "dead":
+                    say(f"worker {slot} could not start: {payload}")
+        for proc in procs.values():
+            proc.join(timeout=10)
+    finally:
+        if sandboxed:
+            sandbox.release(held)
     # submissions a dead worker took with it
     graded = {(r["student"], r["assignment"]) for r in records}
     for student, a in work:
@@ -638,22 +930,66 @@ def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, 
             records.append({"student": student, "assignment": a, "nbgrader_ok": False, "status":
                             "not graded: its worker stopped", "score": None, "max": None, "recovered": None,
                             "rows": [], "notes": [], "cells": {}, "nbgrader_reason": ""})
+    return records
+
+
+def _timed_out(record):
+    """The parts (or the reason) of a submission that ran out of time."""
+    parts = [row["grade_id"] for row in record.get("rows", []) if row.get("key") == "timeout"]
+    if not parts and "did not finish" in record.get("status", ""):
+        parts = ["(the notebook)"]
+    return parts
+
+
+def _finish(course, cfg, records, timeout, sandboxed, feedback, cell_seconds, grader, say, facts, log_book):
+    """After the workers: submissions missing from the gradebook, and submissions with a part that
+    timed out while others were graded at once, graded again one at a time."""
     lost = verify(cfg, records)
-    if lost:
-        say(f"{len(lost)} graded submission(s) missing from the gradebook: grading them again, one at a time")
-        again = Student(course, load_config(course, timeout=timeout, sandboxed=sandboxed), slot=0,
+    slow = [r for r in records if _timed_out(r) and r not in lost]
+    if not lost and not slow:
+        return records
+    held = sandbox.lease(1) if sandboxed else [(0, None)]
+    try:
+        again = Student(course, load_config(course, timeout=timeout, sandboxed=sandboxed), slot=held[0][0],
                         sandboxed=sandboxed, feedback=feedback, cell_seconds=cell_seconds, grader=grader)
-        redo = {}
-        for r in lost:
-            redo.setdefault(r["student"], []).append(r["assignment"])
-        fresh = [rec for s, a in redo.items() for rec in again.grade(s, a)]
-        keep = {(r["student"], r["assignment"]) for r in fresh}
-        records = [r for r in records if (r["student"], r["assignment"]) not in keep] + fresh
-        facts["regraded"] = len(fresh)
-    facts["lost"] = len(verify(cfg, records))
-    records.sort(key=lambda r: (r["assignment"], r["student"]))
-    facts["seconds"] = time.perf_counter() - started
-    return records, facts
+        if lost:
+            say(f"{len(lost)} graded submission(s) missing from the gradebook: grading them again, one at a time")
+            fresh = [rec for r in lost for rec in again.grade(r["student"], [r["assignment"]])]
+            log_book.done(fresh)
+            keep = {(r["student"], r["assignment"]) for r in fresh}
+            records = [r for r in records if (r["student"], r["assignment"]) not in keep] + fresh
+            facts["regraded"] = len(fresh)
+        if slow:
+            load = _load()
+            say(f"{len(slow)} submission(s) with a part that ran out of time while {facts.get('workers', 1)} were "
+                f"graded at once (load average {load}): grading them again, alone")
+            fresh = []
+            for r in slow:
+                (second,) = again.grade(r["student"], [r["assignment"]])
+                before, after = _timed_out(r), _timed_out(second)
+                if after:
+                    second["notes"] = second.get("notes", []) + [
+                        f"graded again alone: {', '.join(after)} ran out of time both times (the learner's code)"]
+                else:
+                    second["notes"] = second.get("notes", []) + [
+                        f"graded again alone: {', '.join(before)} ran out of time while {facts.get('workers', 1)} "
+                        f"submissions were graded at once (load average {load}), and not alone"]
+                fresh.append(second)
+            log_book.done(fresh)
+            keep = {(r["student"], r["assignment"]) for r in fresh}
+            records = [r for r in records if (r["student"], r["assignment"]) not in keep] + fresh
+            facts["timeouts_regraded"] = len(fresh)
+    finally:
+        if sandboxed:
+            sandbox.release(held)
+    return records
+
+
+def _load():
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
 
 
 def verify(cfg, records):
@@ -710,7 +1046,7 @@ def exercise_stats(records):
             key = (r["assignment"], row["grade_id"])
             s = stats.setdefault(key, {"points": row["points"], "scores": [], "passed": 0, "failed": 0,
                                        "not_graded": 0})
-            if r["status"] != "graded":
+            if r["status"] != "graded" or row.get("status", "graded") != "graded":
                 s["not_graded"] += 1
                 continue
             score = r.get("cells", {}).get(row["grade_id"], (None, None))[0]
@@ -746,14 +1082,16 @@ def write_reports(out, records, facts):
     with open(out / "students.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["student", "assignment", "status", "score", "max_score", "in_kernel_score",
-                    "recovered_kernel_free", "failed_parts", "integrity", "changes_to_notebook"])
+                    "recovered_kernel_free", "failed_parts", "integrity", "changes_to_notebook",
+                    "not_graded_parts"])
         for r in records:
             failed = "; ".join(f"{row['grade_id']}={row['key']}" for row in r["rows"] if not row["passed"])
             integrity = "; ".join(f"{row['grade_id']}={row['key']}" for row in r["rows"]
                                   if row.get("key") in INTEGRITY_KEYS)
             w.writerow([r["student"], r["assignment"], r["status"], _num(r["score"]), _num(r["max"]),
                         _num(r.get("in_kernel_score")), _num(r.get("recovered")), failed, integrity,
-                        " | ".join(r.get("notes", []))])
+                        " | ".join(r.get("notes", [])),
+                        "; ".join(f"{gid}: {why}" for gid, why in r.get("not_graded_parts", []))])
     stats = exercise_stats(records)
     submitted = collections.Counter(r["assignment"] for r in records)
     with open(out / "exercises.csv", "w", newline="", encoding="utf-8") as fh:
@@ -850,6 +1188,11 @@ def print_summary(records, facts, files, say=print):
         for r in missed:
             rec = "" if r.get("recovered") is None else f" [kernel-free, without that cell: {r['recovered']:g}/{r['max']:g}]"
             say(f"  {r['student']} {r['assignment']}: {r['status'][len('not graded: '):]}{rec}")
+    partly = [(r, gid, why) for r in records if r["status"] == "graded" for gid, why in r.get("not_graded_parts", [])]
+    if partly:
+        say("\nParts not graded (0 recorded, not the kernel's score; this is not a genuine zero):")
+        for r, gid, why in partly:
+            say(f"  {r['student']} {r['assignment']} {gid}: {why}")
     changed = [(r, n) for r in records for n in r.get("notes", [])]
     if changed:
         say("\nNotebooks the learner changed (restored before grading):")
@@ -916,9 +1259,21 @@ def main_from_args(args):
         import importlib
         module, _, name = choice.partition(":")
         grader = getattr(importlib.import_module(module), name or "grade")
-    records, facts = grade_class(course, assignments, students=args.student, jobs=args.jobs,
-                                 timeout=args.timeout, feedback=args.feedback, sandboxed=sandboxed, say=say,
-                                 log=out / "logs" / "worker{slot}.log", grader=grader)
+    if sandboxed:
+        layers = sandbox.layers()
+        missing = [k for k, v in layers.items() if v is not True]
+        say("sandbox: " + sandbox.describe_layers(layers))
+        if missing:
+            print(f"WARNING: the sandbox runs without {', '.join(missing)} on this machine "
+                  f"(docs/integrity.md says what each layer stops)", file=sys.stderr)
+    try:
+        records, facts = grade_class(course, assignments, students=args.student, jobs=args.jobs,
+                                     timeout=args.timeout, feedback=args.feedback, sandboxed=sandboxed, say=say,
+                                     log=out / "logs" / "worker{slot}.log", grader=grader,
+                                     journal=out / "progress.jsonl", resume=not getattr(args, "restart", False))
+    except ClassRunBusy as exc:
+        print(f"course-check class: {exc}", file=sys.stderr)
+        return 2
     if not records:
         print(f"course-check class: no submissions of {', '.join(assignments)} under submitted/", file=sys.stderr)
         return 2

@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from . import remote
+from . import autodiff_libs, remote
 
 CELL_SECONDS = 60.0
 OUTPUT_LIMIT = 1 << 16
@@ -158,24 +158,45 @@ _PATH_EVENTS = ("open", "os.listdir", "os.scandir", "os.chdir", "shutil.copyfile
                 "os.truncate", "os.mkdir", "os.remove", "os.rmdir")
 
 
+# modules through which a program can be started without an audit event (subprocess's own core)
+_BLOCKED_MODULES = ("_posixsubprocess",)
+
+
 def install_guard(deny, allow):
     """An audit hook (it cannot be removed) that refuses to open, list or touch anything under the
     ``deny`` roots (the course's package and its folder: the checks, the references, the source
     notebooks with their hidden tests, other submissions) except under the ``allow`` roots (the
-    Python installation, this host directory), and refuses to start programs or call C through
-    ctypes (which would bypass it).  Not a sandbox on its own (see docs/integrity.md): the
-    operating system's isolation (``wrap``) is; this closes the easy routes when there is none."""
-    norm = os.path.normpath
-    deny = [norm(d) for d in deny if d]
-    allow = [norm(a) for a in allow if a]
+    Python installation, this host directory), whatever the spelling of the path (``//course``,
+    ``/proc/self/root/course``, a symlink: the real path is compared); refuses to start programs
+    (``subprocess``, ``os.fork``, ``_posixsubprocess``, whose ``fork_exec`` has no audit event of
+    its own) or to call C through ctypes (which would bypass it); and refuses to import libraries
+    that compute derivatives (``autodiff_libs``).  Not a sandbox on its own (see
+    docs/integrity.md): the operating system's isolation (``wrap``) is; this closes the easy
+    routes when there is none, and names what was tried."""
+    folders = {}
+
+    def real(path):
+        """os.path.realpath, its folder part remembered (L opens hundreds of module files; graded
+        code can neither make a link nor move a folder, so a folder's real path stays true)."""
+        head, tail = os.path.split(path)
+        where = folders.get(head)
+        if where is None:
+            where = os.path.realpath(head)
+            if len(folders) < 10_000:
+                folders[head] = where
+        full = os.path.join(where, tail)
+        return os.path.realpath(full) if tail in ("", ".", "..") or os.path.islink(full) else full
+
+    deny = [os.path.realpath(d) for d in deny if d]
+    allow = [os.path.realpath(a) for a in allow if a]
 
     def under(path, roots):
-        return any(path == r or path.startswith(r + os.sep) for r in roots)
+        return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
-    def refuse(what):
+    def refuse(what, error=PermissionError):
         if len(DENIED) < 100_000:
             DENIED.append(what)
-        raise PermissionError(f"graded code cannot {what}")
+        raise error(f"graded code cannot {what}")
 
     def hook(event, args):
         if event in _PATH_EVENTS:
@@ -184,12 +205,30 @@ def install_guard(deny, allow):
                 path = os.fsdecode(path)
             if not isinstance(path, str):
                 return
-            full = norm(os.path.join(os.getcwd(), path)) if not os.path.isabs(path) else norm(path)
+            full = real(os.path.normpath(os.path.join(os.getcwd(), path)))
             if under(full, deny[:1]) or (under(full, deny[1:]) and not under(full, allow)):
                 refuse(f"read the course's files ({full})")
+        elif event == "import":
+            name = args[0] if args else None
+            lib = autodiff_libs.is_autodiff(name)
+            if lib:
+                refuse(f"import {lib} (it computes derivatives for you)", ImportError)
+            if name in _BLOCKED_MODULES:     # the stub below was taken out of sys.modules
+                refuse(f"import {name} (it starts programs)", ImportError)
         elif event in _BLOCKED_EVENTS or event.startswith("ctypes."):
             refuse(f"use {event}")
 
+    # ``subprocess`` stays importable (libraries import it), but its core is a stub that refuses
+    for name in _BLOCKED_MODULES:
+        stub = types.ModuleType(name)
+
+        def blocked(*args, _name=name, **kwargs):
+            refuse(f"use {_name}.fork_exec (it starts programs)")
+        stub.fork_exec = blocked
+        sys.modules[name] = stub
+        sub = sys.modules.get("subprocess")
+        if sub is not None and hasattr(sub, name):
+            setattr(sub, name, stub)
     sys.addaudithook(hook)
 
 
@@ -227,11 +266,19 @@ class LearnerContext:
     recorded (the grader re-emits them where its check can see them), output collected, the peak
     memory traced when the grader traces, and uses of the stub reported."""
 
-    def __init__(self, header, sidecar):
+    def __init__(self, header, sidecar, count=None):
         self.header, self.sidecar = header, sidecar
+        self.count = getattr(getattr(count, "__func__", count), "__code__", None)
+
+    def _profile(self, frame, event, arg):
+        if event == "call" and frame.f_code is self.count:
+            self.calls += 1
 
     def __enter__(self):
         self.uses, self.denied = len(USES), len(DENIED)
+        if self.count is not None:    # the grader counts the calls of one function (a forward pass)
+            self.calls, self.previous_profile = 0, sys.getprofile()
+            sys.setprofile(self._profile)
         self.warn = warnings.catch_warnings(record=True)
         self.caught = self.warn.__enter__()
         warnings.simplefilter("always")
@@ -250,6 +297,9 @@ class LearnerContext:
         return self
 
     def __exit__(self, *exc):
+        if self.count is not None:
+            sys.setprofile(self.previous_profile)
+            self.sidecar["fc"] = self.calls
         if self.trace:
             self.sidecar["pk"] = max(0, tracemalloc.get_traced_memory()[1] - self.base)
             if self.started:
@@ -374,24 +424,44 @@ def _main(host):
     sys.stdout, sys.stderr = OUT, ERR
     wire = remote.Wire(rfd, wfd, nonblocking=False)
     header, _ = wire.recv(None)
-    cells = header.get("cells", [])
+    cells = [c for c in header.get("cells", []) if isinstance(c, list) and len(c) == 2]
     seconds = float(header.get("seconds", CELL_SECONDS))
     skip = set(header.get("skip", []))
+    until = header.get("until")
     install_stub(os.path.join(host, "autograder"))
     guard = header.get("guard")
     if isinstance(guard, dict):
         install_guard(list(guard.get("deny", [])), list(guard.get("allow", [])) + [host])
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    failed = []
-    for index, source in cells:
-        if index in skip:
-            continue
-        wire.send({"note": "cell", "i": index})
-        message = run_cell(source, namespace, index, seconds)
-        if message:
-            failed.append([index, message])
+    # the cells run in order, up to the next test cell's place in the notebook (as nbgrader runs
+    # them): the grader asks for the rest, test by test ("advance")
+    pending = [c for c in cells if c[0] not in skip]
+
+    def run_until(limit, note=None):
+        failed = []
+        while pending and (limit is None or pending[0][0] < limit):
+            index, source = pending.pop(0)
+            if note is not None:
+                note(index)
+            message = run_cell(source, namespace, index, seconds)
+            if message:
+                failed.append([index, message])
+        return failed
+
+    failed = run_until(until, lambda index: wire.send({"note": "cell", "i": index}))
     endpoint = remote.Endpoint(wire, trusted=False, namespace=namespace, context=LearnerContext)
+    seen = len(DENIED)
+
+    def advance(args):
+        nonlocal seen
+        limit = args.get("u")
+        done = run_until(limit if isinstance(limit, int) else None)
+        denied, seen = DENIED[seen:], len(DENIED)
+        return {"failed": done, "denied": list(dict.fromkeys(denied))[:20]}
+
+    endpoint.ops["advance"] = advance
     wire.send({"ready": 1, "failed": failed, "denied": list(dict.fromkeys(DENIED))[:20]})
+    seen = len(DENIED)
     endpoint.serve_forever()
 
 

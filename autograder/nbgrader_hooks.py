@@ -9,18 +9,24 @@
   "submission changed: ..." warning per real edit and nothing for an honest notebook (stock
   nbgrader logs "checksum has changed" for every test cell that had hidden tests).  A notebook
   that holds none of the assignment's answer cells (another assignment's notebook) is refused
-  with ``SubmissionRejected``.
+  with ``SubmissionRejected``, and so is a notebook that holds more of another assignment's
+  answer cells than of this one's.  (``course-check class`` also refuses the instructor's own
+  source notebook; nbgrader run by hand still grades it, as an author checking the assignment
+  expects.)
 * ``LimitOutputSize``: nbgrader's ``LimitOutput`` counts lines, so one 5 MB line went into the
   autograded notebook and the feedback whole; this cuts each output to ``max_chars``.
 * ``SandboxedExecute``: nbgrader's ``Execute`` with kernels started through
   ``autograder.sandbox.wrap`` (as the sandbox user of slot ``$AUTOGRADER_SANDBOX_SLOT``).
 """
 import os
+import shutil
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.utils import ignore_patterns
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
@@ -52,9 +58,11 @@ class CourseSanitize(NbGraderPreprocessor):
         cells, notes, rejected = submission.sanitize_cells(list(nb.cells), known, order,
                                                            make_cell=nbformat.from_dict,
                                                            assignment=assignment_id)
+        if other and other != assignment_id:
+            # more of another assignment's answer cells than of this one's: an exercise both
+            # share would otherwise be graded with the other notebook's answer
+            rejected = f"this is {other}'s notebook, not {assignment_id}'s"
         if rejected:
-            if other and other != assignment_id:
-                rejected = f"this is {other}'s notebook, not {assignment_id}'s"
             raise SubmissionRejected(f"not graded: {rejected}")
         for cell in cells:
             cell["metadata"] = nbformat.from_dict(cell.get("metadata", {}))
@@ -118,7 +126,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
-        return sandbox.wrap(cmd, slot=int(os.environ.get("AUTOGRADER_SANDBOX_SLOT", "0")))
+        # the kernel runs in the sandbox's own scratch folder: nbgrader's (the autograded copy of the
+        # submission, next to other students' folders) is not in its view
+        return sandbox.wrap(cmd, workdir=sandbox.PRIVATE_DIR, slot=int(os.environ.get("AUTOGRADER_SANDBOX_SLOT", "0")))
 
 
 class SandboxedExecute(Execute):
@@ -128,3 +138,36 @@ class SandboxedExecute(Execute):
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
+
+
+class LinkSafeCollect(ExchangeCollect):
+    """``nbgrader collect`` that copies a link in a learner's inbound submission as a link, never
+    what it points to (stock ``collect`` follows it: a notebook linked to ``solutions/`` was
+    collected as the solutions, one linked to another student's submission as that student's
+    work).  ``course-check class`` then refuses the submission and says why.  Configure it with
+    ``c.ExchangeFactory.collect = "autograder.nbgrader_hooks.LinkSafeCollect"``."""
+
+    def do_copy(self, src, dest, log=None):
+        links = [os.path.join(d, n) for d, dirs, files in os.walk(src) for n in dirs + files
+                 if os.path.islink(os.path.join(d, n))]
+        if links:
+            self.log.warning("submission %s holds links (%s): copied as links, not followed; "
+                             "course-check class will not grade it", src, ", ".join(links[:5]))
+        if self.get_size(src) > 1000 * self.coursedir.max_dir_size:
+            raise RuntimeError(f"Directory size is too big. Size is {self.get_size(src)}, "
+                               f"maximum size is {1000 * self.coursedir.max_dir_size}")
+        shutil.copytree(src, dest, symlinks=True,
+                        ignore=ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
+                                               max_file_size=self.coursedir.max_file_size, log=self.log))
+        if self.coursedir.groupshared:
+            for dirname, _, filenames in os.walk(dest):
+                for path in [dirname] + [os.path.join(dirname, f) for f in filenames]:
+                    if os.path.islink(path):
+                        continue             # never the mode of what a link points to
+                    mode = os.stat(path).st_mode
+                    want = 0o2770 if os.path.isdir(path) else 0o660
+                    if mode & want != want:
+                        try:
+                            os.chmod(path, (mode | want) & (0o2777 if os.path.isdir(path) else 0o777))
+                        except PermissionError:
+                            self.log.warning("Could not update permissions of %s to make it groupshared", path)

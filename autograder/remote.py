@@ -421,6 +421,27 @@ class _Now:
         return results
 
 
+class counting:
+    """G: ``with remote.counting(fn) as c: ...`` -- ``c.calls``: how many times the learner's
+    function ``fn`` (a proxy) was called in L while the body ran (L counts with a profile hook
+    around each request; a backward pass that calls its forward pass 2P times is finite
+    differences)."""
+
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __enter__(self):
+        self.ep = _ep(self.fn)
+        self.outer = (self.ep.counting, self.ep.counted)
+        self.ep.counting, self.ep.counted = self.fn, 0
+        return self
+
+    def __exit__(self, *exc):
+        self.calls = self.ep.counted
+        self.ep.counting, self.ep.counted = self.outer[0], self.outer[1] + self.calls
+        return False
+
+
 def is_remote(obj):
     """True for a proxy of a learner's object or class (the grader's side of trusted grading)."""
     return isinstance(obj, RemoteObject) or (isinstance(obj, RemoteMeta) and "_cls_ep" in obj.__dict__)
@@ -552,8 +573,16 @@ class Endpoint:
         self._perm_ids = {}
         self._described = set()
         self._types = {}                  # G: remote class id -> mirror class
+        self._stale_types = set()         # G: mirror classes L will describe again (``forget_types``)
         self._batch_out = None            # G: the batch being sent
         self._batch_in = None             # L: the results of the batch being run
+        self.ops = {}                     # L: more operations G may ask for (learner_host's "advance")
+        self._pinned = {}                 # L: id -> the learner's named objects G looked up (``names``):
+        #                                   their handles outlive ``reset`` (a check keeps the arguments a
+        #                                   part passed with, and runs it again from a later test cell)
+        self._perm_proxies = {}           # G: peer id -> proxy of a pinned object, for every test cell
+        self.counting = None              # G: the learner function whose calls L counts (``counting``)
+        self.counted = 0
         self._reset_tables()
 
     def _reset_tables(self):
@@ -620,7 +649,7 @@ class Endpoint:
             cls = type(target)
             if cls._cls_ps and name not in cls._cls_dd and not (name.startswith("__") and name.endswith("__")):
                 self._usable()
-                if object.__getattribute__(target, "_rpc_epoch") != self.epoch:
+                if object.__getattribute__(target, "_rpc_epoch") not in (self.epoch, None):
                     raise ValueError("cannot send this value to the other process: a proxy from an earlier test")
                 self._writes.append((target, name, value))
                 rid = object.__getattribute__(target, "_rpc_id")
@@ -652,6 +681,13 @@ class Endpoint:
             return inspect.Signature(params)
         except (TypeError, ValueError):
             return None
+
+    def forget_types(self):
+        """G: after more of the learner's cells ran in L (``advance``), its classes may have new
+        methods (notebook 06 adds ``Value.__pow__`` in a later cell): L describes them again, and
+        each mirror class is brought up to date in place (the same class object, so that a check
+        holding it from an earlier test cell still finds its instances with ``isinstance``)."""
+        self._stale_types = set(self._types)
 
     def names(self, names):
         """The values of these global names of the learner's namespace (missing ones left out)."""
@@ -721,6 +757,8 @@ class Endpoint:
         self.seq += 1
         seq = self.seq
         msg = {"q": seq, "op": op}
+        if self.trusted and self.counting is not None and op in ("call", "batch", "sp", "ga"):
+            fields = dict(fields, fc=self.counting)     # L counts the calls of this function
         try:
             ctx = self._build(msg, fields)
         except ProtocolError as exc:
@@ -729,6 +767,7 @@ class Endpoint:
             msg["es"] = np.geterr()
             if tracemalloc.is_tracing():
                 msg["tm"] = 1
+
         self.inflight += 1
         self._send(msg, ctx)
         while True:
@@ -809,6 +848,9 @@ class Endpoint:
             category, module, message, filename, lineno = item
             warnings.warn_explicit(str(message)[:2000], _warning_class(category, module),
                                    f"<learner's code: {str(filename)[:200]}>", int(lineno))
+        calls = header.get("fc")
+        if isinstance(calls, int) and calls > 0 and self.counting is not None:
+            self.counted += calls
         peak = header.get("pk")
         if isinstance(peak, int) and peak > 0 and tracemalloc.is_tracing():
             # malloc'd, never touched: the pages are not used, tracemalloc sees the size
@@ -932,7 +974,11 @@ class Endpoint:
             self.epoch += 1
             return None
         if op == "names":
-            return {n: self.namespace[n] for n in args["n"] if isinstance(n, str) and n in self.namespace}
+            found = {n: self.namespace[n] for n in args["n"] if isinstance(n, str) and n in self.namespace}
+            for value in found.values():
+                if len(self._pinned) < MAX_ITEMS:
+                    self._pinned[id(value)] = value
+            return found
         if op == "sig":
             try:
                 sig = inspect.signature(args["o"])
@@ -948,8 +994,19 @@ class Endpoint:
         if op == "sa" and _plain_write(obj, args["n"]):
             obj.__dict__[args["n"]] = args["v"]
             return None
+        if op in self.ops:
+            self._dirty = True
+            try:
+                return self.ops[op](args)
+            finally:          # the learner's cells may have changed its classes: described anew
+                self._described.clear()
         self._dirty = True
-        context = self.context(header, sidecar) if self.context is not None else _nullcontext()
+        if self.context is None:
+            context = _nullcontext()
+        elif "fc" in args:
+            context = self.context(header, sidecar, args.pop("fc"))
+        else:
+            context = self.context(header, sidecar)
         with context:
             if op == "batch":
                 return self._run_batch(header.get("s"), args.get("w"), ctx)
@@ -1056,6 +1113,14 @@ class Endpoint:
     # --- encoding -----------------------------------------------------------------------------------------
 
     def _export(self, obj):
+        if not self.trusted and self._pinned.get(id(obj)) is obj:
+            rid = self._perm_ids.get(id(obj))
+            if rid is None or self._perm.get(rid) is not obj:
+                rid = self._next
+                self._next += 1
+                self._perm[rid] = obj
+                self._perm_ids[id(obj)] = rid
+            return rid
         rid = self._export_ids.get(id(obj))
         if rid is None or self._exports.get(rid) is not obj:
             rid = self._next
@@ -1104,7 +1169,7 @@ class Endpoint:
                 raise ProtocolError("a proxy of another connection")
             if isinstance(obj, type):
                 return {"@": "r", "id": obj._cls_id}
-            if object.__getattribute__(obj, "_rpc_epoch") != self.epoch:
+            if object.__getattribute__(obj, "_rpc_epoch") not in (self.epoch, None):
                 raise ProtocolError("a proxy from an earlier test (the learner's process was reset)")
             return {"@": "r", "id": object.__getattribute__(obj, "_rpc_id")}
         if isinstance(obj, (int, float, str, bool)) and not isinstance(obj, np.generic):
@@ -1192,7 +1257,7 @@ class Endpoint:
                     "n": str(getattr(obj, "__name__", type(obj).__name__))[:MAX_NAME]}
             hints = _closure_proxies(obj) if callable(obj) else []
             hints = [h for h in hints if object.__getattribute__(h, "_rpc_ep") is self
-                     and object.__getattribute__(h, "_rpc_epoch") == self.epoch]
+                     and object.__getattribute__(h, "_rpc_epoch") in (self.epoch, None)]
             if hints:
                 desc["pf"] = [{"@": "r", "id": object.__getattribute__(h, "_rpc_id")} for h in hints]
             return desc
@@ -1201,6 +1266,8 @@ class Endpoint:
         tid = self._describe(type(obj), ctx)
         if rid not in self._snapped and _snapshottable(obj):
             ctx.snapq.append((obj, rid, level))
+        if self._perm.get(rid) is obj:
+            return {"@": "h", "x": rid, "t": tid, "p": 1}     # pinned: valid in every test cell
         return {"@": "h", "x": rid, "t": tid}
 
     def _describe(self, cls, ctx):
@@ -1486,7 +1553,8 @@ class Endpoint:
         rid = v["x"]
         if not isinstance(rid, int):
             raise ProtocolError("a handle without an id")
-        proxy = self._proxies.get(rid)
+        pinned = self.trusted and v.get("p") == 1
+        proxy = (self._perm_proxies if pinned else self._proxies).get(rid)
         if proxy is not None:
             return proxy
         if self.trusted:
@@ -1500,10 +1568,11 @@ class Endpoint:
             object.__setattr__(proxy, "_rpc_hints", hints)
         object.__setattr__(proxy, "_rpc_ep", self)
         object.__setattr__(proxy, "_rpc_id", rid)
-        object.__setattr__(proxy, "_rpc_epoch", self.epoch)
-        if len(self._proxies) >= MAX_ITEMS:
+        object.__setattr__(proxy, "_rpc_epoch", None if pinned else self.epoch)
+        table = self._perm_proxies if pinned else self._proxies
+        if len(table) >= MAX_ITEMS:
             raise ProtocolError(f"more than {MAX_ITEMS:,} objects in one test")
-        self._proxies[rid] = proxy
+        table[rid] = proxy
         return proxy
 
     # --- G: mirror classes ----------------------------------------------------------------------------
@@ -1515,6 +1584,10 @@ class Endpoint:
             raise ProtocolError("too many classes")
         for d in descs:
             tid = d["id"]
+            if isinstance(tid, int) and tid in self._stale_types:
+                self._stale_types.discard(tid)
+                self._update_mirror(self._types[tid], d)
+                continue
             if not isinstance(tid, int) or tid in self._types:
                 raise ProtocolError("a class described twice")
             name, qual, module = (_name(d.get(k)) for k in ("n", "q", "m"))
@@ -1539,6 +1612,23 @@ class Endpoint:
             except TypeError:
                 cls = RemoteMeta(name, (RemoteObject,), ns)
             self._types[tid] = cls
+
+    def _update_mirror(self, cls, d):
+        """A class described again (more of the learner's cells ran): its special methods and
+        attribute kinds as L has them now."""
+        dd = d.get("dd", [])
+        if not isinstance(dd, list) or len(dd) > 1000:
+            raise ProtocolError("a malformed class description")
+        specials = {sp for sp in d.get("sp", []) if sp in SPECIALS}
+        for special in SPECIALS:
+            has = special in cls.__dict__
+            if special in specials and not has:
+                setattr(cls, special, _forwarder(special))
+            elif has and special not in specials and special != "__hash__":
+                delattr(cls, special)
+        type.__setattr__(cls, "_cls_pg", d.get("pg") is True)
+        type.__setattr__(cls, "_cls_ps", d.get("ps") is True)
+        type.__setattr__(cls, "_cls_dd", frozenset(str(x) for x in dd))
 
     def _mirror_class(self, tid):
         if not self.trusted:

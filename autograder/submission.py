@@ -178,6 +178,35 @@ def all_exercises():
     return found
 
 
+def hidden_bodies(sources):
+    """The text of every hidden-test block of these test-cell sources (the instructor's)."""
+    bodies = []
+    for source in sources:
+        for block in source.split(BEGIN_HIDDEN)[1:]:
+            body = block.split(END_HIDDEN)[0]
+            body = "\n".join(body.split("\n")[1:-1]).strip()    # the lines between the markers
+            if len(body) >= 20:
+                bodies.append(body)
+    return bodies
+
+
+def holds_hidden_tests(nb, source_nb=None, *, sources=None):
+    """True when ``nb`` holds a hidden test of the source notebook (or of ``sources``, the test
+    cells' sources): it is the instructor's own notebook (a learner never sees the hidden tests),
+    for example one collected through a link to ``solutions/``."""
+    if sources is None:
+        sources = [source_text(c) for c in (source_nb or {}).get("cells", [])
+                   if (nbgrader_meta(c) or {}).get("grade") and BEGIN_HIDDEN in source_text(c)]
+    bodies = hidden_bodies(sources)
+    if not bodies:
+        return False
+    text = "\n".join(source_text(c) for c in nb.get("cells", []) if isinstance(c, dict))
+    return any(body in text for body in bodies)
+
+
+SOURCE_NOTEBOOK = "this is the instructor's source notebook (it holds the hidden tests), not a learner's submission"
+
+
 def looks_like(nb):
     """The assignment whose answer cells ``nb`` holds most of, or None."""
     ids = {m.get("grade_id") for m in map(nbgrader_meta, nb.get("cells", [])) if m}
@@ -329,12 +358,13 @@ def sanitize(nb, *, assignment, source_nb=None, exercises=None):
         return Sanitized(nb, [f"no source notebook and no checks module for {assignment}: "
                               f"graded as it is"], None)
     _, notes, rejected = sanitize_cells(nb["cells"], known, order, assignment=assignment)
-    if rejected is not None:
-        other = looks_like(original)
-        if other and other != assignment:
-            rejected = f"this is {other}'s notebook, not {assignment}'s"
-        else:
-            rejected = f"{rejected}: another notebook saved under this name, or every answer cell deleted"
+    other = looks_like(original)
+    if other and other != assignment:
+        # more of another assignment's answer cells than of this one's (an exercise both share
+        # would otherwise be graded with the other notebook's answer)
+        rejected = f"this is {other}'s notebook, not {assignment}'s"
+    elif rejected is not None:
+        rejected = f"{rejected}: another notebook saved under this name, or every answer cell deleted"
     return Sanitized(nb, notes_extra + notes, rejected)
 
 

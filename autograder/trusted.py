@@ -141,6 +141,43 @@ def learner_cells(sub_nb, test_ids=()):
     return cells
 
 
+def plan(sub_nb, source_nb, test_ids):
+    """([[index, code]] of the learner's cells, {grade_id: place}): a test cell is graded after
+    every learner cell before its place in the notebook and before any after it, as nbgrader runs
+    the notebook top to bottom.  A deleted test cell is put back where nbgrader's restore puts it
+    (after the graded cell before it: ``submission.sanitize_cells``)."""
+    from . import submission
+    cells = learner_cells(sub_nb, test_ids)
+    tagged = []
+    for index, cell in enumerate(sub_nb["cells"]):
+        if isinstance(cell, dict):
+            cell = dict(cell, metadata=dict(cell.get("metadata") or {}) if isinstance(cell.get("metadata"), dict)
+                        else {}, _index=index)
+            tagged.append(cell)
+    known, order = submission.known_from_source(source_nb)
+    restored, _, _ = submission.sanitize_cells(tagged, known, order)
+    place, last = {}, 0
+    for cell in restored:
+        gid = str(_meta(cell).get("grade_id", ""))
+        if "_index" in cell:
+            last = cell["_index"] + 1
+        if gid in test_ids and gid not in place and _meta(cell).get("grade"):
+            place[gid] = cell.get("_index", last)
+    return cells, place
+
+
+def refusal(sub_nb, assignment):
+    """Why this notebook cannot be graded as ``assignment`` ("" when it can): it holds more of
+    another assignment's answer cells than of this one's (an exercise both share would be graded
+    with the other notebook's answer).  (The class command also refuses the instructor's own
+    source notebook, in nbgrader's restore: ``nbgrader_hooks.CourseSanitize``.)"""
+    from . import submission
+    other = submission.looks_like(sub_nb)
+    if other and assignment and other != assignment:
+        return f"this is {other}'s notebook, not {assignment}'s"
+    return ""
+
+
 # --- what a submission tries (named in the feedback, although none of it reaches the grader) -----------
 
 _GUARDED = {"autograder", "check", "importlib", "builtins", "sys", "np", "numpy", "IPython", "warnings",
@@ -165,10 +202,11 @@ def tampering(cells, topic):
     for index, code in cells:
         try:
             tree = ast.parse(code)
-        except SyntaxError:
-            continue
+            nodes = list(ast.walk(tree))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue      # not Python the parser can take (20,000 terms in one expression): runs in L only
         lines = code.splitlines()
-        for node in ast.walk(tree):
+        for node in nodes:
             hit = False
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
                 targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
@@ -197,7 +235,7 @@ def tampering(cells, topic):
                 elif name == "get_ipython" or name in _GUARDED_CALLS:
                     hit = True
                 elif isinstance(func, ast.Attribute) and name in ("insert", "append", "extend", "update",
-                                                                   "__setitem__", "pop", "clear") \
+                                                                   "__setitem__", "pop", "clear", "remove") \
                         and isinstance(func.value, ast.Attribute) and _root_name(func.value) == "sys" \
                         and func.value.attr in ("meta_path", "path_hooks", "modules"):
                     hit = True
@@ -210,7 +248,7 @@ def tampering(cells, topic):
 def _free_names(code):
     try:
         tree = ast.parse(code)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return sorted(names - set(BASE_NAMES))
@@ -239,9 +277,19 @@ def _site_paths():
 
 
 def _fontlist():
-    """matplotlib's font cache of this user, so that L need not build its own (seconds)."""
+    """matplotlib's font cache of this user, so that L need not build its own (seconds, and by
+    running ``fc-list``, which L refuses: every failed part would be named for it).  A user
+    without one yet (a fresh account) gets it built here, once."""
     from .sandbox import font_list
     found = font_list()
+    if found is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                import matplotlib.font_manager  # noqa: F401 (builds and saves the font list)
+        except Exception:
+            return None
+        found = font_list()
     return Path(found) if found else None
 
 
@@ -254,7 +302,7 @@ class Host:
         pkg = self.root / "_course_host"
         pkg.mkdir()
         (pkg / "__init__.py").write_text("")
-        for name in ("remote.py", "learner_host.py"):
+        for name in ("remote.py", "learner_host.py", "autodiff_libs.py"):
             shutil.copyfile(HERE / name, pkg / name)
         stub = self.root / "autograder"
         (stub / "data").mkdir(parents=True)
@@ -325,12 +373,13 @@ class LearnerSession:
         self.gave_up = None
         self.startup_seconds = []
         self.denied = []               # what the submission's cells tried and were refused
+        self.until = None              # L has run every learner cell before this index (None: all)
 
     # -- starting --
     def _spawn(self):
         argv = [sys.executable, "-S", "-E", "-s", "-c", _boot(), str(self.host.root), json.dumps(_site_paths())]
         if self.wrap is not None:
-            argv = list(self.wrap(argv))
+            argv = list(_wrap_learner(self.wrap, argv))
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.host.work), "TMPDIR": str(self.host.work),
                "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(self.host.mpl),
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -343,9 +392,10 @@ class LearnerSession:
         wire = remote.Wire(self.proc.stdout.fileno(), self.proc.stdin.fileno(), nonblocking=True)
         return wire
 
-    def _start(self):
-        """Start L and run the submission's cells; skip a cell that ends or hangs the process and
-        start again.  Returns the endpoint, or raises NotGraded."""
+    def _start(self, until=None):
+        """Start L and run the submission's cells before ``until`` (a cell index; None: all);
+        skip a cell that ends or hangs the process and start again.  Returns the endpoint, or
+        raises NotGraded."""
         while True:
             if self.starts >= MAX_STARTS:
                 self.gave_up = (f"the learner's process could not be started ({MAX_STARTS} attempts; "
@@ -357,7 +407,7 @@ class LearnerSession:
             current, why = None, None
             try:
                 wire.send({"cells": self.cells, "seconds": self.seconds, "skip": sorted(self.skip),
-                           "guard": _guard_roots()}, deadline=time.monotonic() + START_SECONDS)
+                           "guard": _guard_roots(), "until": until}, deadline=time.monotonic() + START_SECONDS)
                 deadline = time.monotonic() + START_SECONDS
                 while True:
                     header, _ = wire.recv(deadline)
@@ -386,6 +436,7 @@ class LearnerSession:
             self.startup_seconds.append(time.monotonic() - began)
             if why is None:
                 self.endpoint = remote.Endpoint(wire, trusted=True, on_lost=self._on_lost)
+                self.until = until
                 return self.endpoint
             self._kill()
             self.gave_up = why
@@ -448,15 +499,48 @@ class LearnerSession:
                 errfile.close()
 
     # -- used by grade() --
-    def connect(self):
+    def connect(self, until=None):
+        """L with every learner cell before ``until`` run (None: every cell), and none after."""
         if self.gave_up is not None and self.starts >= MAX_STARTS:
             raise NotGraded(self.gave_up)
         ep = self.endpoint
         if ep is not None and ep.broken is None and self.proc.poll() is None:
-            return ep
-        if ep is not None:
+            if self._behind(until) and not self._advance(ep, until):
+                return self.connect(until)
+            if not self._ahead(until):
+                return ep
+        if self.endpoint is not None:
             self._kill()
-        return self._start()
+        return self._start(until)
+
+    def _behind(self, until):
+        return self.until is not None and (until is None or until > self.until)
+
+    def _ahead(self, until):
+        return until is not None and (self.until is None or self.until > until)
+
+    def _advance(self, ep, until):
+        """Run the learner cells from where L stopped up to ``until``; False when L was lost
+        doing it (the next start replays them, one at a time, and finds the culprit)."""
+        todo = sum(1 for index, _ in self.cells if index not in self.skip
+                   and index >= self.until and (until is None or index < until))
+        ep.deadline = time.monotonic() + todo * (self.seconds + 10.0) + 10.0
+        try:
+            done = ep.request("advance", {"u": until})
+        except remote.RemoteLost:
+            self._kill()
+            return False
+        ep.forget_types()
+        self.until = until
+        if isinstance(done, dict):
+            for item in done.get("failed", []) or []:
+                if isinstance(item, (list, tuple)) and len(item) == 2:
+                    self.failed_cells.append((item[0], item[1]))
+                    if "did not finish" in str(item[1]):
+                        self.skip.setdefault(item[0], str(item[1])[:200])
+            more = [str(x)[:300] for x in (done.get("denied") or [])[:20]]
+            self.denied = list(dict.fromkeys(self.denied + more))[:20]
+        return True
 
     def end_test(self):
         """Between two test cells: forget this cell's handles, or replace a process that is busy."""
@@ -481,6 +565,19 @@ class LearnerSession:
         self._release()
         if self.own_host:
             self.host.cleanup()
+
+
+def _wrap_learner(wrap, argv):
+    """``wrap(argv, learner=True)`` when the wrapper takes it (``autograder.sandbox.wrap``: L needs
+    neither the course's package nor a network, so its view shows neither), else ``wrap(argv)``."""
+    import inspect
+    try:
+        params = inspect.signature(wrap).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "learner" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return wrap(argv, learner=True)
+    return wrap(argv)
 
 
 def _guard_roots():
@@ -577,7 +674,10 @@ def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memo
     ``seconds``: the limit for each of the submission's cells in L and for each test cell here;
     ``call_scale``: the checks' limit for one call of learner code (``AUTOGRADER_CALL_SECONDS``,
     20 s by default) is multiplied by it; ``wrap(argv) -> argv`` starts L (for example as another
-    user); ``memory``: L's address space in bytes."""
+    user); ``memory``: L's address space in bytes.
+
+    Each test cell is graded against the learner's names as the notebook leaves them at that test
+    cell's place: the cells before it have run, the cells after it not yet (nbgrader's order)."""
     source = read_notebook(source_path)
     tests, topic = source_tests(source)
     if topic is None:
@@ -587,24 +687,40 @@ def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memo
     except ValueError as exc:
         why = f"not graded: {exc}"
         return [_row(g, p, False, "not_graded", str(exc), why) for g, p, _ in tests]
-    cells = learner_cells(sub, {g for g, _, _ in tests})
+    refused = refusal(sub, Path(source_path).parent.name if Path(source_path).stem == Path(source_path).parent.name
+                      else None)
+    if refused:
+        return [_row(g, p, False, "not_graded", refused, f"not graded: {refused}") for g, p, _ in tests]
+    test_ids = {g for g, _, _ in tests}
+    cells, place = plan(sub, source, test_ids)
     tampered = tampering(cells, topic)
+    autodiff = _autodiff_imports(cells)
     namespace = {"__name__": "__main__", "autograder": importlib.import_module("autograder"), "np": np, "numpy": np,
                  "check": fresh_checks(topic)}
     session = LearnerSession(cells, seconds=seconds, wrap=wrap, memory=memory)
-    rows = []
+    order = sorted(range(len(tests)), key=lambda k: (place.get(tests[k][0], float("inf")), k))
+    rows = [None] * len(tests)
     try:
         with _call_limit(call_scale):
-            for grade_id, points, code in tests:
-                rows.append(_grade_one(session, namespace, grade_id, points, code, seconds, tampered))
+            for k in order:
+                grade_id, points, code = tests[k]
+                until = place.get(grade_id)
+                rows[k] = _grade_one(session, namespace, grade_id, points, code, seconds, tampered, until,
+                                     autodiff)
     finally:
         session.close()
     return rows
 
 
-def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=()):
+def _autodiff_imports(cells):
+    """[(cell index, library)] of the submission's imports of libraries that differentiate for it."""
+    from .autodiff_libs import imports_in
+    return [(index, lib) for index, code in cells for lib in imports_in(code)]
+
+
+def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=(), until=None, autodiff=()):
     try:
-        ep = session.connect()
+        ep = session.connect(until)
     except NotGraded as exc:
         return _row(grade_id, points, False, "not_graded", str(exc), f"not graded: {exc}")
     ep.deadline = time.monotonic() + seconds
@@ -621,7 +737,9 @@ def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=())
     if isinstance(error, remote.RemoteLost) and error.kind == "died" and session.lost_reason:
         error = remote.RemoteLost(session.lost_reason, "died")
     passed, key, message, status = _verdict(error, stderr, seconds)
-    uses = list(dict.fromkeys(ep.course_code + session.denied))
+    refused_autodiff = [d for d in session.denied if "computes derivatives" in d]
+    denied = [d for d in session.denied if d not in refused_autodiff]
+    uses = list(dict.fromkeys(ep.course_code + denied))
     if tampered and not passed and status == "graded":
         key = "tampering"
         where = "; ".join(f"cell {i}: {line}" for i, line in tampered[:3])
@@ -629,9 +747,9 @@ def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=())
                    f"grade, which comes from the course's own checks run apart from your code.\n{message}")
     if uses and not passed and key != "not_implemented":   # a stub not yet written is just that
         key = "uses_course_code"
-        read = [d for d in session.denied if d.startswith("read the course's files")]
+        read = [d for d in denied if d.startswith("read the course's files")]
         code = list(dict.fromkeys(ep.course_code + read))
-        other = [d for d in session.denied if d not in read]
+        other = [d for d in denied if d not in read]
         what = []
         if code:
             what.append(f"used the course's own code ({'; '.join(code)}), which graded answers cannot "
@@ -639,6 +757,11 @@ def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=())
         if other:
             what.append(f"tried what graded code may not do ({'; '.join(other)})")
         message = f"your notebook {' and '.join(what)}.\n{message}"
+    libs = list(dict.fromkeys([lib for _, lib in autodiff] + [d.split()[1] for d in refused_autodiff]))
+    if libs and not passed and status == "graded" and key != "not_implemented":
+        key = "uses_autodiff"
+        message = (f"your notebook imports {', '.join(libs)}, which computes derivatives for you: graded "
+                   f"answers cannot use it (the import is refused); write the derivative yourself.\n{message}")
     session.end_test()
     return _row(grade_id, points, passed, key, message, status)
 
@@ -646,18 +769,32 @@ def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=())
 # --- the baseline: the same test cells in this process, after the submission's cells ----------------------
 
 def grade_in_process(submission_path, source_path, *, seconds=CELL_SECONDS):
-    """What a kernel would say: the submission's cells, then the source's test cells, in this
-    process.  For parity tests and benchmarks; it runs the learner's code here."""
-    from .loader import load_notebook
+    """What a kernel would say: the submission's cells and the source's test cells, each at its
+    place in the notebook, in this process.  For parity tests and benchmarks; it runs the
+    learner's code here."""
+    from . import loader
     source = read_notebook(source_path)
     tests, topic = source_tests(source)
     fresh_checks(topic)
-    nb = load_notebook(submission_path, seconds=seconds)
-    rows = []
-    for grade_id, points, code in tests:
-        error, _, stderr = _run_test(code, nb.namespace, grade_id)
+    sub = read_notebook(submission_path)
+    cells, place = plan(sub, source, {g for g, _, _ in tests})
+    namespace = {"__name__": "__main__", "__file__": os.path.abspath(str(submission_path))}
+    stops = namespace["__stops__"] = []
+    namespace["exit"], namespace["quit"] = loader._StopsKernel(stops, "exit"), loader._StopsKernel(stops, "quit")
+    label = os.path.basename(str(submission_path))
+    pending = list(cells)
+    history = namespace["_ih"] = []       # the cells run so far, as IPython keeps them (autodiff_libs)
+    rows = [None] * len(tests)
+    for k in sorted(range(len(tests)), key=lambda k: (place.get(tests[k][0], float("inf")), k)):
+        grade_id, points, code = tests[k]
+        until = place.get(grade_id)
+        while pending and (until is None or pending[0][0] < until):
+            index, text = pending.pop(0)
+            history.append(text)
+            loader._run_cell(loader._source({"source": text}), namespace, index, label, seconds)
+        error, _, stderr = _run_test(code, namespace, grade_id)
         passed, key, message, status = _verdict(error, stderr, seconds)
-        rows.append(_row(grade_id, points, passed, key, message, status))
+        rows[k] = _row(grade_id, points, passed, key, message, status)
     return rows
 
 

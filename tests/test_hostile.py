@@ -21,7 +21,11 @@ from autograder import runner, submission
 from conftest import ROOT, learner_path, solution_path
 
 NB = "00_finite_differences"
-FULL = 8.0
+# the parts of 00 and their points, read from the instructor's notebook (the notebook's authors
+# change them; a case's expected score is FULL minus the points of the part it gets wrong)
+POINTS = {c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"]["points"])
+          for c in nbedit.test_cells(nbedit.read(solution_path(NB)))}
+FULL = sum(POINTS.values())
 
 
 def solved():
@@ -47,6 +51,15 @@ def insert_after(nb, grade_id, source, cell_id="extra"):
 
 def answer(nb, grade_id, source):
     return nbedit.set_source(nb, grade_id, source)
+
+
+def points_of(assignment):
+    return sum(float(c["metadata"]["nbgrader"]["points"]) for c in nbedit.test_cells(nbedit.read(solution_path(assignment))))
+
+
+def cell_after(nb, grade_id):
+    """The index a cell inserted after ``grade_id``'s cell gets (insert_after)."""
+    return nb["cells"].index(nbedit.cell(nb, grade_id)) + 1
 
 
 GOOD_GRADIENT = '''def _good(f, x, h=1e-5):
@@ -136,20 +149,23 @@ CASES = [
     Case("correct", "every answer right", solved, FULL),
     Case("blank", "nothing answered (a genuine 0)", blank, 0.0,
          keys={"test_central_difference": "not_implemented"}),
-    Case("partial", "two of four parts answered",
+    Case("partial", "two of the parts answered",
          lambda: answer(answer(blank(), "central_difference", nbedit.source(nbedit.read(solution_path(NB)), "central_difference")),
-                        "relative_error", nbedit.source(nbedit.read(solution_path(NB)), "relative_error")), 4.0,
+                        "relative_error", nbedit.source(nbedit.read(solution_path(NB)), "relative_error")),
+         POINTS["test_central_difference"] + POINTS["test_relative_error"],
          keys={"test_numerical_gradient": "not_implemented"}),
     Case("planted_mistake", "the forward difference where the central one is asked",
          lambda: answer(solved(), "central_difference",
-                        "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x)) / h\n"), 6.0,
+                        "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x)) / h\n"),
+         FULL - POINTS["test_central_difference"],
          keys={"test_central_difference": "forward_difference"}),
     Case("loop_in_function", "an infinite loop inside an answer function",
          lambda: answer(solved(), "numerical_gradient",
-                        "def numerical_gradient(f, x, h=1e-5):\n    while True:\n        pass\n"), 5.0,
+                        "def numerical_gradient(f, x, h=1e-5):\n    while True:\n        pass\n"),
+         FULL - POINTS["test_numerical_gradient"],
          keys={"test_numerical_gradient": "timeout"}),
     Case("loop_in_cell", "an infinite loop at the top level of an answer cell (interrupted)",
-         lambda: answer(solved(), "relative_error", "while True:\n    pass\n"), 6.0,
+         lambda: answer(solved(), "relative_error", "while True:\n    pass\n"), FULL - POINTS["test_relative_error"],
          keys={"test_relative_error": "NameError"}),
     Case("loop_ignoring_interrupt", "a top-level loop that catches KeyboardInterrupt",
          lambda: insert_after(solved(), "relative_error", KBI_LOOP), 0.0, "kept running after it was interrupted",
@@ -162,26 +178,27 @@ CASES = [
                         + nbedit.source(nbedit.read(solution_path(NB)), "cauchy_loss_grad").replace(
                             "def cauchy_loss_grad(x):", "def _cauchy(x):")
                         + "\ndef cauchy_loss_grad(x):\n    print('debugging', file=sys.stderr)\n    return _cauchy(x)\n"),
-         7.0, keys={"test_cauchy_loss_grad": "stderr"}),
+         FULL - POINTS["test_cauchy_loss_grad"], keys={"test_cauchy_loss_grad": "stderr"}),
     Case("numpy_warning", "a correct value computed with a numpy overflow warning",
          lambda: answer(solved(), "cauchy_loss_grad", "_grad = None\n"
                         + nbedit.source(nbedit.read(solution_path(NB)), "cauchy_loss_grad").replace(
                             "def cauchy_loss_grad(x):", "def _cauchy(x):")
                         + "\ndef cauchy_loss_grad(x):\n    np.exp(np.float64(1000.0))\n    return _cauchy(x)\n"),
-         7.0, keys={"test_cauchy_loss_grad": "warning"}),
+         FULL - POINTS["test_cauchy_loss_grad"], keys={"test_cauchy_loss_grad": "warning"}),
     Case("exception_at_definition", "an answer cell that raises before its def",
          lambda: answer(solved(), "relative_error", "raise ValueError('not yet')\n"
-                        + nbedit.source(nbedit.read(solution_path(NB)), "relative_error")), 6.0,
-         keys={"test_relative_error": "NameError"}),
-    Case("returns_nan", "a gradient full of NaN", returns("np.full_like(_good(f, x, h), np.nan)"), 5.0,
+                        + nbedit.source(nbedit.read(solution_path(NB)), "relative_error")),
+         FULL - POINTS["test_relative_error"],
+         keys={"test_relative_error": "cell_did_not_run"}),
+    Case("returns_nan", "a gradient full of NaN", returns("np.full_like(_good(f, x, h), np.nan)"), FULL - POINTS["test_numerical_gradient"],
          keys={"test_numerical_gradient": "non_finite"}),
-    Case("returns_inf", "a gradient full of inf", returns("np.full_like(_good(f, x, h), np.inf)"), 5.0,
+    Case("returns_inf", "a gradient full of inf", returns("np.full_like(_good(f, x, h), np.inf)"), FULL - POINTS["test_numerical_gradient"],
          keys={"test_numerical_gradient": "non_finite"}),
-    Case("returns_int", "an integer gradient", returns("_good(f, x, h).astype(int)"), 5.0,
+    Case("returns_int", "an integer gradient", returns("_good(f, x, h).astype(int)"), FULL - POINTS["test_numerical_gradient"],
          keys={"test_numerical_gradient": "integer_dtype"}),
     Case("returns_list", "the right numbers as a nested list (accepted: the check converts it)",
          returns("_good(f, x, h).tolist()"), FULL),
-    Case("wrong_shape", "a gradient with an extra axis", returns("_good(f, x, h)[..., None]"), 5.0,
+    Case("wrong_shape", "a gradient with an extra axis", returns("_good(f, x, h)[..., None]"), FULL - POINTS["test_numerical_gradient"],
          keys={"test_numerical_gradient": "kept_axis"}),
     Case("exit_call", "exit() in a cell (it shuts the kernel down)",
          lambda: insert_after(solved(), "setup", "exit()\n"), 0.0, "calls exit()", recovered=FULL,
@@ -265,8 +282,7 @@ def test_each_case_kernel_free(kernel_free, name):
 def test_rows_have_the_trusted_format(tmp_path):
     path = write(BY_NAME["planted_mistake"], tmp_path / NB / f"{NB}.ipynb")
     rows = runner.grade(path, solution_path(NB), seconds=5)
-    assert [r["grade_id"] for r in rows] == ["test_central_difference", "test_numerical_gradient",
-                                            "test_relative_error", "test_cauchy_loss_grad"]
+    assert [r["grade_id"] for r in rows] == list(POINTS)
     first = rows[0]
     assert first["passed"] is False and first["key"] == "forward_difference" and first["status"] == "graded"
     assert "forward difference" in first["message"]
@@ -281,7 +297,7 @@ def test_an_honest_notebook_is_left_alone():
         done = submission.sanitize(nb, assignment=NB, source_nb=nbedit.read(solution_path(NB)))
         assert done.notes == [] and done.rejected is None
         hidden = [c for c in done.nb["cells"] if "BEGIN HIDDEN TESTS" in submission.source_text(c)]
-        assert len(hidden) == 4, "the instructor's test cells (hidden half included) run"
+        assert len(hidden) == len(POINTS), "the instructor's test cells (hidden half included) run"
 
 
 @pytest.mark.parametrize("assignment", ["01_chain_rule", "02_jacobian", "03_scalar_backprop", "04_vector_backprop",
@@ -350,23 +366,24 @@ def test_progress_reports_each_broken_notebook_in_one_line(hostile_course):
     proc = cli("progress", str(hostile_course / "notebooks"))
     out = proc.stdout
     assert proc.returncode == 1, "a notebook that cannot be graded makes progress exit 1"
-    assert "00_finite_differences" in out and "0 / 8 points" in out
+    assert "00_finite_differences" in out and f"0 / {FULL:g} points" in out
     assert "! not graded: cell" in out and "stopped Python" in out
-    assert "without that cell, the rest earns 8 / 8" in out
+    assert f"without that cell, the rest earns {FULL:g} / {FULL:g}" in out
     assert "zz_not_json" in out and "is not a notebook" in out
-    assert "01_chain_rule" in out and "18 / 18 points" in out
-    assert "02_jacobian" in out and "19 / 19 points" in out
-    assert "total: 37 / 45 points" in out
+    p01, p02 = points_of("01_chain_rule"), points_of("02_jacobian")
+    assert "01_chain_rule" in out and f"{p01:g} / {p01:g} points" in out
+    assert "02_jacobian" in out and f"{p02:g} / {p02:g} points" in out
+    assert f"total: {p01 + p02:g} / {FULL + p01 + p02:g} points" in out
 
 
 def test_progress_json(hostile_course):
     proc = cli("progress", str(hostile_course / "notebooks"), "--json")
     data = json.loads(proc.stdout)
     by = {Path(r["path"]).parent.name: r for r in data["notebooks"]}
-    assert by[NB]["status"].startswith("not graded: ") and by[NB]["recovered"] == 8.0
-    assert by["01_chain_rule"]["status"] == "graded" and by["01_chain_rule"]["score"] == 18.0
+    assert by[NB]["status"].startswith("not graded: ") and by[NB]["recovered"] == FULL
+    assert by["01_chain_rule"]["status"] == "graded" and by["01_chain_rule"]["score"] == points_of("01_chain_rule")
     assert by["zz_not_json"]["score"] == 0.0
-    assert data["score"] == 37.0
+    assert data["score"] == points_of("01_chain_rule") + points_of("02_jacobian")
     for row in by["01_chain_rule"]["rows"]:
         assert set(row) == {"grade_id", "points", "passed", "key", "message", "status"}
 
@@ -381,7 +398,7 @@ def test_progress_names_the_mistake_of_each_failed_part(tmp_path):
     at = next(i for i, ln in enumerate(lines) if "test_central_difference" in ln)
     assert lines[at].startswith("  [ ]") and "0/2" in lines[at] and lines[at].endswith("failed")
     assert "this is the forward difference" in lines[at + 1], "the named mistake, in one line"
-    assert "test_numerical_gradient" in lines[at + 2], "one line per failure"
+    assert list(POINTS)[1] in lines[at + 2], "one line per failure: then the next part"
     assert cli("progress", str(root / "notebooks"), "--strict").returncode == 1
 
 
@@ -398,10 +415,8 @@ def test_progress_counts_points_from_the_checks_module_not_the_notebook(tmp_path
     nbedit.write(nb, root / "notebooks" / NB / f"{NB}.ipynb")   # no solutions/: the checks module decides
     data = json.loads(cli("progress", str(root / "notebooks"), "--json").stdout)
     (result,) = data["notebooks"]
-    assert result["max"] == 8.0 and result["score"] == 8.0
-    assert {r["grade_id"]: r["points"] for r in result["rows"]} == {
-        "test_central_difference": 2.0, "test_numerical_gradient": 3.0, "test_relative_error": 2.0,
-        "test_cauchy_loss_grad": 1.0}
+    assert result["max"] == FULL and result["score"] == FULL
+    assert {r["grade_id"]: r["points"] for r in result["rows"]} == POINTS
     assert any("points 100" in n for n in result["notes"])
 
 
@@ -414,7 +429,8 @@ def test_a_notebook_that_blocks_every_interruption_runs_out_of_time_once(tmp_pat
     nbedit.write(nb, path)
     job = runner.prepare(path, source=solution_path(NB))
     (result,) = runner.run([job], cell_seconds=1, notebook_seconds=4)
-    assert result["status"] == "not graded: cell 18 did not finish within 4 s", "one reason: not run again"
+    at = cell_after(nb, "relative_error")
+    assert result["status"] == f"not graded: cell {at} did not finish within 4 s", "one reason: not run again"
 
 
 def test_progress_ignores_a_scratch_notebook(tmp_path):
@@ -422,4 +438,4 @@ def test_progress_ignores_a_scratch_notebook(tmp_path):
     write(BY_NAME["correct"], tmp_path / "notebooks" / NB / f"{NB}.ipynb")
     (tmp_path / "notebooks" / NB / "scratch.ipynb").write_text("{}", encoding="utf-8")
     proc = cli("progress", str(tmp_path / "notebooks"))
-    assert proc.returncode == 0 and "scratch" not in proc.stdout and "total: 8 / 8 points" in proc.stdout
+    assert proc.returncode == 0 and "scratch" not in proc.stdout and f"total: {FULL:g} / {FULL:g} points" in proc.stdout

@@ -156,6 +156,16 @@ ANSWERS = {
 }
 
 
+# the same file through other spellings of its path (issue 19: they passed the audit hook)
+REFERENCE = ROOT / "autograder" / "checks" / "reference.py"
+ANSWERS.update({
+    "the course's reference read through a path that starts with //": (
+        "01_chain_rule", "sigmoid", f"exec(open('/' + {str(REFERENCE)!r}).read())\n", "test_sigmoid"),
+    "the course's reference read through /proc/self/root": (
+        "01_chain_rule", "sigmoid", f"exec(open('/proc/self/root' + {str(REFERENCE)!r}).read())\n", "test_sigmoid"),
+})
+
+
 def setup_index(nb):
     for i, cell in enumerate(nb["cells"]):
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "setup":
@@ -294,3 +304,176 @@ def test_every_test_cell_has_a_hidden_half_that_runs_a_fresh_copy_of_the_checks(
     for grade_id, _, code in tests:
         assert f'check = autograder.checks.fresh("{topic}")' in code, grade_id
         assert "hidden=True" in code.split("### BEGIN HIDDEN TESTS")[1], grade_id
+
+
+# --- issue 19: around the audit hook, points for gradients the learner did not derive, order -------------
+
+V = "04_vector_backprop"
+
+GIT_SOLUTIONS = f'''
+import json, subprocess
+_text = subprocess.run(["git", "-C", {str(ROOT)!r}, "show", "HEAD:solutions/{V}/{V}.ipynb"],
+                       capture_output=True, text=True, timeout=60).stdout
+for _c in json.loads(_text)["cells"]:
+    if _c["metadata"].get("nbgrader", {{}}).get("solution"):
+        exec("".join(_c["source"]))
+'''
+
+FORK_EXEC = '''
+import _posixsubprocess
+_posixsubprocess.fork_exec(["git", "show", "HEAD:solutions"])
+'''
+
+RELU_FORWARD = nbedit.source(nbedit.read(solution_path(V)), "relu").split("def relu_backward")[0] if (
+    solution_path(V).exists()) else ""
+
+RELU_AUTOGRAD = RELU_FORWARD + '''
+def relu_backward(dout, cache):
+    from autograd import grad
+    import autograd.numpy as anp
+    z = cache
+    return grad(lambda z: anp.sum(anp.maximum(z, 0) * dout))(z)
+'''
+
+RELU_AUTOGRAD_AT_THE_TOP = RELU_FORWARD + '''
+from autograd import grad
+import autograd.numpy as anp
+
+
+def relu_backward(dout, cache):
+    z = cache
+    return grad(lambda z: anp.sum(anp.maximum(z, 0) * dout))(z)
+'''
+
+RELU_FINITE_DIFFERENCES = RELU_FORWARD + '''
+def relu_backward(dout, cache):
+    z, h = cache, 1e-6
+    dz = np.zeros_like(z)
+    for i in np.ndindex(z.shape):
+        up, down = z.copy(), z.copy()
+        up[i] += h
+        down[i] -= h
+        dz[i] = np.sum((relu_forward(up)[0] - relu_forward(down)[0]) * dout) / (2 * h)
+    return dz
+'''
+
+
+def solved_04():
+    nb = nbedit.read(learner_path(V))
+    sol = nbedit.read(solution_path(V))
+    for c in nbedit.solution_cells(sol):
+        gid = c["metadata"]["nbgrader"]["grade_id"]
+        nbedit.set_source(nb, gid, nbedit.source(sol, gid))
+    return nb
+
+
+def in_process_rows(path, a):
+    proc = subprocess.run([sys.executable, "-m", "autograder.trusted", "inprocess", str(path), str(solution_path(a))],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+needs_04 = pytest.mark.skipif(V not in assignments(), reason=V)
+FULL_04 = sum(c["metadata"]["nbgrader"]["points"] for c in nbedit.test_cells(nbedit.read(solution_path(V)))) if (
+    solution_path(V).exists()) else 0
+needs_git = pytest.mark.skipif(not (ROOT / ".git").exists(), reason="the course is not a git checkout")
+
+
+@needs_04
+@needs_git
+def test_the_solutions_read_from_git_earn_nothing(tmp_path):
+    """Every answer cell runs `git show HEAD:solutions/...` and the instructor's answers: full marks
+    in one process (a kernel without the sandbox), 0 in trusted grading, named."""
+    nb = nbedit.read(learner_path(V))
+    for c in nbedit.solution_cells(nb):
+        c["source"] = GIT_SOLUTIONS
+    path = write(nb, tmp_path, V)
+    assert trusted.score(in_process_rows(path, V)) == FULL_04, "the attack is real"
+    rows = trusted.grade(path, solution_path(V))
+    assert trusted.score(rows) == 0
+    assert {r["key"] for r in rows} == {"uses_course_code"}
+    assert "use subprocess.Popen" in rows[0]["message"]
+
+
+@needs_04
+def test_a_program_started_through_posixsubprocess_is_refused(tmp_path):
+    """_posixsubprocess.fork_exec starts a program without an audit event: in trusted grading's
+    learner process it is a stub that refuses, and so is importing the real one again."""
+    nb = solved_04()
+    nb["cells"].insert(setup_index(nb) + 1, {"cell_type": "code", "execution_count": None, "id": "fork",
+                                             "metadata": {}, "outputs": [], "source": FORK_EXEC})
+    nb["cells"].insert(setup_index(nb) + 2, {"cell_type": "code", "execution_count": None, "id": "again",
+                                             "metadata": {}, "outputs": [],
+                                             "source": "import sys\ndel sys.modules['_posixsubprocess']\n"
+                                                       "import _posixsubprocess\n"})
+    nbedit.set_source(nb, "relu", "raise RuntimeError('a part that fails')\n")
+    rows = {r["grade_id"]: r for r in trusted.grade(write(nb, tmp_path, V), solution_path(V))}
+    assert rows["test_relu"]["key"] == "uses_course_code"
+    message = rows["test_relu"]["message"]
+    assert "use _posixsubprocess.fork_exec" in message and "import _posixsubprocess" in message, message
+    assert rows["test_affine"]["passed"], "the other parts keep their points"
+
+
+@needs_04
+@pytest.mark.parametrize("cheat, key", [(RELU_AUTOGRAD, "uses_autodiff"),
+                                        (RELU_FINITE_DIFFERENCES, "finite_differences_backward")])
+def test_a_gradient_the_learner_did_not_derive_earns_nothing(cheat, key, tmp_path):
+    """relu_backward by HIPS autograd, or by central differences of relu_forward (2 forward calls
+    per entry): 0 for that part, with the same name in one process and in trusted grading; the
+    other parts keep their points."""
+    nb = solved_04()
+    nbedit.set_source(nb, "relu", cheat)
+    path = write(nb, tmp_path, V)
+    verdicts = []
+    for rows in (trusted.grade(path, solution_path(V)), in_process_rows(path, V)):
+        by = {r["grade_id"]: r for r in rows}
+        assert not by["test_relu"]["passed"] and by["test_relu"]["key"] == key, by["test_relu"]
+        # the parts that do not build on relu keep their points
+        assert all(r["passed"] for g, r in by.items() if g not in ("test_relu", "test_two_layer_net")), by
+        verdicts.append({g: r["passed"] for g, r in by.items()})
+    # the same points part by part (a part built on relu fails in both; trusted grading names it too)
+    assert verdicts[0] == verdicts[1], "the same verdict in trusted grading and in one process"
+
+
+@needs_04
+def test_an_autodiff_import_at_the_top_of_a_cell_earns_nothing(tmp_path):
+    """The import refused (trusted grading) or missing (a kernel without autograd): the cell
+    stops before relu_backward is defined.  0 for that part in both; trusted grading names it."""
+    nb = solved_04()
+    nbedit.set_source(nb, "relu", RELU_AUTOGRAD_AT_THE_TOP)
+    path = write(nb, tmp_path, V)
+    rows = {r["grade_id"]: r for r in trusted.grade(path, solution_path(V))}
+    assert rows["test_relu"]["key"] == "uses_autodiff" and "imports autograd" in rows["test_relu"]["message"]
+    assert not {r["grade_id"]: r for r in in_process_rows(path, V)}["test_relu"]["passed"]
+
+
+@needs_04
+def test_each_test_cell_sees_the_notebook_as_it_is_at_its_place(tmp_path):
+    """A correct notebook whose last cell redefines relu_backward wrongly after its test cell ran:
+    nbgrader runs the cells in order and gives full marks; trusted grading and the in-process baseline
+    grade each test cell at its place, and give full marks too.  A wrong definition *before* the test cell
+    costs the part in all of them."""
+    nb = solved_04()
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "late", "metadata": {}, "outputs": [],
+                        "source": "def relu_backward(dout, cache):\n    return dout\n"})
+    path = write(nb, tmp_path, V)
+    assert trusted.score(trusted.grade(path, solution_path(V))) == FULL_04
+    assert trusted.score(in_process_rows(path, V)) == FULL_04
+    early = solved_04()
+    at = early["cells"].index(nbedit.cell(early, "test_relu"))
+    early["cells"].insert(at, {"cell_type": "code", "execution_count": None, "id": "early", "metadata": {},
+                               "outputs": [], "source": "def relu_backward(dout, cache):\n    return dout\n"})
+    path = write(early, tmp_path, V)
+    for rows in (trusted.grade(path, solution_path(V)), in_process_rows(path, V)):
+        by = {r["grade_id"]: r for r in rows}
+        assert not by["test_relu"]["passed"]
+        assert all(r["passed"] for g, r in by.items() if g not in ("test_relu", "test_two_layer_net")), by
+
+
+@needs_04
+def test_another_assignment_s_notebook_shares_an_exercise_and_earns_nothing(tmp_path):
+    """01's notebook submitted for 04 (both have an answer cell `sigmoid`): not graded."""
+    rows = trusted.grade(solution_path("01_chain_rule"), solution_path(V))
+    assert trusted.score(rows) == 0
+    assert {r["status"] for r in rows} == {f"not graded: this is 01_chain_rule's notebook, not {V}'s"}

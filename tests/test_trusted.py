@@ -1,8 +1,8 @@
 """trusted.grade on broken and hostile submissions: nothing stops the grading, a part that cannot be
 graded says why ("not graded: ..."), the others are graded, and every wait is bounded.
 
-The base is the solution of 00_finite_differences (8 points in four parts); each case breaks one
-part, or the whole file.
+The base is the solution of 00_finite_differences (its parts and points read from it); each case
+breaks one part, or the whole file.
 """
 import json
 import time
@@ -15,8 +15,8 @@ from conftest import learner_path, solution_path
 from autograder import trusted
 
 NB = "00_finite_differences"
-POINTS = {"test_central_difference": 2, "test_numerical_gradient": 3, "test_relative_error": 2,
-          "test_cauchy_loss_grad": 1}
+POINTS = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"]["points"]
+          for c in nbedit.test_cells(nbedit.read(solution_path(NB)))}
 
 
 def solved_with(tmp_path, **sources):
@@ -101,10 +101,13 @@ def test_a_file_that_is_not_a_notebook_is_not_graded(tmp_path, content):
         assert not row["passed"] and row["status"].startswith("not graded: ")
 
 
-def test_another_assignment_s_notebook_gets_nothing(tmp_path):
+def test_another_assignment_s_notebook_is_not_graded(tmp_path):
+    """01's solved notebook submitted as 00: not graded, and said why (an exercise both share
+    would otherwise earn the other notebook's points)."""
     rows, _ = grade(solution_path("01_chain_rule"))
     assert trusted.score(list(rows.values())) == 0
-    assert {r["key"] for r in rows.values()} == {"not_defined"}
+    assert {r["key"] for r in rows.values()} == {"not_graded"}
+    assert {r["status"] for r in rows.values()} == {f"not graded: this is 01_chain_rule's notebook, not {NB}'s"}
 
 
 def test_deleted_duplicated_and_edited_test_cells_change_nothing(tmp_path):
