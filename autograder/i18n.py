@@ -244,7 +244,7 @@ def language_of_file(path):
 # --- the sentences a learner reads: tr("template {field}", field=value) -----------------------------
 #
 # Every sentence the checks, the progress table and the graders show is a ``str.format`` template
-# written in English in the code and looked up in ``i18n/<lang>/messages.po`` (gettext's format:
+# written in English in the code and looked up in ``i18n/<lang>/messages/<module>.po`` (gettext's format:
 # msgid the English template, msgstr its translation) for the language of the notebook being
 # checked.  ``tr(template, **fields)`` translates and formats at once; ``N_(template)`` only marks a
 # template that is formatted later (a catalog row's sentence, an exercise's title), and
@@ -286,8 +286,26 @@ def _session_language(path):
     return _SESSION[path]
 
 
-def messages_path(root, lang):
-    return Path(root) / "i18n" / lang / "messages.po"
+def messages_dir(root, lang):
+    """The folder of ``lang``'s message files: one gettext PO file per module of the package
+    (``checks/training.py`` -> ``checks.training.po``), so translators of different modules never
+    edit the same file."""
+    return Path(root) / "i18n" / lang / "messages"
+
+
+def messages_path(root, lang, module):
+    """The PO file of the templates first met in ``module`` (a path relative to the course)."""
+    stem = Path(module).with_suffix("").as_posix().removeprefix("autograder/").replace("/", ".")
+    return messages_dir(root, lang) / f"{stem}.po"
+
+
+def read_messages(root, lang):
+    """Every entry of ``lang``'s message files, {msgid: Entry}."""
+    out = {}
+    for path in sorted(messages_dir(root, lang).glob("*.po")):
+        for entry in read_po(path):
+            out.setdefault(entry.msgid, entry)
+    return out
 
 
 def catalog(lang):
@@ -296,8 +314,7 @@ def catalog(lang):
     if lang == SOURCE_LANGUAGE:
         return {}
     if lang not in _CATALOGS:
-        path = messages_path(_course_root(), lang)
-        entries = read_po(path) if path.exists() else []
+        entries = read_messages(_course_root(), lang).values()
         _CATALOGS[lang] = {e.msgid: e.msgstr for e in entries if e.msgstr and "fuzzy" not in e.flags}
     return _CATALOGS[lang]
 
@@ -465,17 +482,25 @@ def code_templates(root=None):
 
 
 def update_messages(lang, root=None):
-    """Bring i18n/<lang>/messages.po in step with the code: a new template gets an empty msgstr,
-    a template gone from the code is dropped, references are refreshed, translations kept."""
+    """Bring i18n/<lang>/messages/*.po in step with the code: a new template gets an empty msgstr
+    in the file of the module it is first met in, a template gone from the code is dropped,
+    references are refreshed, translations kept (wherever they were)."""
     root = Path(root or _course_root())
-    path = messages_path(root, lang)
-    old = {e.msgid: e for e in (read_po(path) if path.exists() else [])}
+    old = read_messages(root, lang)
+    files = {}
     entries = []
     for template, refs in code_templates(root).items():
         kept = old.get(template)
-        entries.append(Entry(template, kept.msgstr if kept else "", kept.flags if kept else (),
-                             tuple(refs), kept.comments if kept else ()))
-    write_po(path, entries, lang)
+        entry = Entry(template, kept.msgstr if kept else "", kept.flags if kept else (),
+                      tuple(refs), kept.comments if kept else ())
+        files.setdefault(messages_path(root, lang, refs[0].rsplit(":", 1)[0]), []).append(entry)
+        entries.append(entry)
+    for path in messages_dir(root, lang).glob("*.po"):
+        if path not in files:
+            path.unlink()
+    for path, group in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_po(path, group, lang)
     _CATALOGS.pop(lang, None)
     return entries
 
@@ -484,8 +509,7 @@ def message_problems(lang, root=None):
     """Sentences saying what is wrong with ``lang``'s messages: untranslated, fuzzy, stale
     templates, and translations whose fields are not among the English template's."""
     root = Path(root or _course_root())
-    path = messages_path(root, lang)
-    entries = {e.msgid: e for e in (read_po(path) if path.exists() else [])}
+    entries = read_messages(root, lang)
     problems = []
     code = code_templates(root)
     for template, refs in code.items():
