@@ -16,6 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .compare import relative_error
+from .i18n import translated
 
 # Two arrays this close are "the same answer" when we match a wrong-answer
 # candidate; 1e-6 is the gradient tolerance, the same yardstick.
@@ -78,7 +79,7 @@ class Mistake:
         fields = ev.fields()
         if self.details is not None:
             fields.update(self.details(ev))
-        return self.says.format(**fields)
+        return translated(self.says).format(**fields)
 
 
 def like(key, says, wrong_answer, grads=None, hint=None):
