@@ -1362,7 +1362,7 @@ def _convergence_cases(hidden):
         (noisy, False, "compares_ends", tr("the window reached a new low, more than tol below everything "
                                         "before it, even though it ends higher than it started: compare the "
                                         "best loss of the window, min(history[-window:]), with the best "
-                                        "before it, min(history[:-window])).")),
+                                        "before it, min(history[:-window]).")),
         (rising, True, never, tr("the loss has gone up: no improvement over the window is a reason to stop.")),
         (bump, True, never, tr("the best loss before the window (0.5) is lower than anything in the window: "
                             "no improvement, stop.")),
