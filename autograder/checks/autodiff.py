@@ -46,6 +46,7 @@ from ..catalog import Evidence, Mistake
 from ..check import diagnose, explain
 from ..compare import FullOracle, relative_error
 from ..guard import MATH_ON_ARRAY, CheckFailed, call
+from ..i18n import N_, tr
 from ..tolerances import GRAD_RTOL, VALUE_RTOL
 from .reference import sigmoid as _sigmoid
 
@@ -246,48 +247,54 @@ def _run(what, fn, *args, deep=None, rules=False):
     if not isinstance(result, _Hit):
         return result
     if result.kind == "stub":
-        raise CheckFailed(f"{_label(result.detail)} is not implemented yet: replace `raise "
-                          f"NotImplementedError()` with your code, run that cell, then run this check "
-                          f"again.", key="not_implemented")
+        raise CheckFailed(tr("{label_result_detail} is not implemented yet: replace `raise NotImplementedError()` "
+                             "with your code, run that cell, then run this check again.",
+                             label_result_detail=_label(result.detail)), key="not_implemented")
     if result.kind == "recursion":
         if deep:
             raise CheckFailed(
-                f"{what} hit Python's recursion limit on a graph {deep:,} nodes deep: a recursive walk "
-                f"needs one stack frame per node, and Python allows about {sys.getrecursionlimit():,}. "
-                f"Walk the graph with an explicit stack (a list you append to and pop from).",
+                tr("{what} hit Python's recursion limit on a graph {deep:,} nodes deep: a recursive walk "
+                   "needs one stack frame per node, and Python allows about {sys_getrecursionlimit:,}. Walk "
+                   "the graph with an explicit stack (a list you append to and pop from).",
+                   what=what, deep=deep, sys_getrecursionlimit=sys.getrecursionlimit()),
                 key="recursion_depth")
-        raise CheckFailed(f"{what} raised RecursionError: an operator calls itself without end. In a "
-                          f"reflected operator `other` is the plain number, so `other + self` or "
-                          f"`other - self` asks Python for the same __radd__ / __rsub__ again: write "
-                          f"self + other (+ and * commute) or as_value(other) - self.", key="recursion")
+        raise CheckFailed(tr("{what} raised RecursionError: an operator calls itself without end. In a reflected "
+                             "operator `other` is the plain number, so `other + self` or `other - self` asks Python "
+                             "for the same __radd__ / __rsub__ again: write self + other (+ and * commute) or "
+                             "as_value(other) - self.",
+                             what=what), key="recursion")
     if result.kind == "summed_back":
-        raise CheckFailed(f"{what}: a gradient was added into a .grad of a smaller shape (numpy: "
-                          f"{result.detail}). Broadcasting copied that operand, so sum out.grad back to "
-                          f"its shape first: unbroadcast(out.grad, self.shape) for self, "
-                          f"unbroadcast(out.grad, other.shape) for other.", key="not_summed_back")
+        raise CheckFailed(tr("{what}: a gradient was added into a .grad of a smaller shape (numpy: {result_detail}). "
+                             "Broadcasting copied that operand, so sum out.grad back to its shape first: "
+                             "unbroadcast(out.grad, self.shape) for self, unbroadcast(out.grad, other.shape) for "
+                             "other.",
+                             what=what, result_detail=result.detail), key="not_summed_back")
     if result.kind == "zero_division":
-        raise CheckFailed(f"{what}: a rule divided by zero ({result.detail}) where an input is 0: a local "
-                          f"derivative written as a quotient, out.data / self.data, is 0 / 0 there, yet the "
-                          f"derivative exists. Write it from the inputs themselves: for a * b it is the other "
-                          f"factor (other.data for self, self.data for other); for x ** n, n * x ** (n - 1).",
+        raise CheckFailed(tr("{what}: a rule divided by zero ({result_detail}) where an input is 0: a local "
+                             "derivative written as a quotient, out.data / self.data, is 0 / 0 there, yet the "
+                             "derivative exists. Write it from the inputs themselves: for a * b it is the other "
+                             "factor (other.data for self, self.data for other); for x ** n, n * x ** (n - 1).",
+                             what=what, result_detail=result.detail),
                           key="derivative_by_division")
     if result.kind == "overflow":
-        raise CheckFailed(f"{what} raised OverflowError ({result.detail}): math.exp overflows above "
-                          f"about 709. Rewrite the formula so that exp only ever sees numbers <= 0.",
+        raise CheckFailed(tr("{what} raised OverflowError ({result_detail}): math.exp overflows above about 709. "
+                             "Rewrite the formula so that exp only ever sees numbers <= 0.",
+                             what=what, result_detail=result.detail),
                           key="overflow")
     if result.kind == "math_on_array":
         raise CheckFailed(f"{what}: {MATH_ON_ARRAY} ({result.detail}).", key="math_on_array")
     if result.kind == "python_on_array":
-        raise CheckFailed(f"{what}: an `if`, `and`, `or` or Python's max() met a whole array "
-                          f"({result.detail}): choose entry by entry with np.maximum, np.where or a "
-                          f"boolean mask.", key="python_on_array")
+        raise CheckFailed(tr("{what}: an `if`, `and`, `or` or Python's max() met a whole array ({result_detail}): "
+                             "choose entry by entry with np.maximum, np.where or a boolean mask.",
+                             what=what, result_detail=result.detail), key="python_on_array")
     if result.kind == "node_in_rule":
-        raise CheckFailed(f"{what}: a rule computed with a node where it needs a number ({result.detail}). "
-                          f"Inside _backward, use the values: self.data, other.data, out.data and out.grad "
-                          f"(numbers for a Value, arrays for a Tensor), so that every .grad stays a number "
-                          f"or an array.", key="rule_used_node")
-    raise CheckFailed(f"{what}: a plain number reached code that expects a node ({result.detail}): "
-                      f"wrap numbers first, other = as_value(other) (as_tensor(other) for a Tensor).",
+        raise CheckFailed(tr("{what}: a rule computed with a node where it needs a number ({result_detail}). Inside "
+                             "_backward, use the values: self.data, other.data, out.data and out.grad (numbers for a "
+                             "Value, arrays for a Tensor), so that every .grad stays a number or an array.",
+                             what=what, result_detail=result.detail), key="rule_used_node")
+    raise CheckFailed(tr("{what}: a plain number reached code that expects a node ({result_detail}): wrap numbers "
+                         "first, other = as_value(other) (as_tensor(other) for a Tensor).",
+                         what=what, result_detail=result.detail),
                       key="constant_not_wrapped")
 
 
@@ -302,21 +309,22 @@ def _is_node(obj):
 def _expect_node(out, cls, what):
     if not isinstance(out, cls):
         got = "None" if out is None else type(out).__name__
-        raise CheckFailed(f"{what} returned {got}, not a {cls.__name__}: build the result as a node, "
-                          f"out = {cls.__name__}(data, (self, other), op), so the graph remembers how it "
-                          f"was made.", key="not_a_node")
+        raise CheckFailed(tr("{what} returned {got}, not a {cls_name}: build the result as a node, out = "
+                             "{cls_name}(data, (self, other), op), so the graph remembers how it was made.",
+                             what=what, got=got, cls_name=cls.__name__), key="not_a_node")
 
 
 def _parents(node, what):
     try:
         parents = tuple(node.parents)
     except TypeError:
-        raise CheckFailed(f"{what}: a node's parents must be a tuple of nodes; got "
-                          f"{type(node.parents).__name__}.", key="parent_not_a_node") from None
+        raise CheckFailed(tr("{what}: a node's parents must be a tuple of nodes; got {type_node_parents_name}.",
+                             what=what, type_node_parents_name=type(node.parents).__name__), key="parent_not_a_node") from None
     for p in parents:
         if not _is_node(p):
-            raise CheckFailed(f"{what}: out.parents holds a {type(p).__name__}, not a node: every parent "
-                              f"must be a node (wrap numbers with as_value / as_tensor before using them).",
+            raise CheckFailed(tr("{what}: out.parents holds a {type_p_name}, not a node: every parent must be a node "
+                                 "(wrap numbers with as_value / as_tensor before using them).",
+                                 what=what, type_p_name=type(p).__name__),
                               key="parent_not_a_node")
     return parents
 
@@ -366,11 +374,13 @@ def _rules_left_alone(what, names, leaves):
     for name, leaf in zip(names, leaves):
         if not _rule_is_default(leaf):
             raise CheckFailed(
-                f"{what}: the operation replaced {name}._backward, the rule of its INPUT {name} (a leaf, whose "
-                f"rule does nothing): self._backward = _backward attaches the rule to the wrong node. Attach it to "
-                f"the node you return, out._backward = _backward. With the rule on self, a node that takes "
-                f"part in two operations keeps only the last rule (f = x*y + x*z at x, y, z = 2, 3, 5 gives "
-                f"x.grad = 5 and y.grad = 0 instead of 8 and 2), and the output's own rule never runs.", key="rule_on_input")
+                tr("{what}: the operation replaced {name}._backward, the rule of its INPUT {name} (a leaf, "
+                   "whose rule does nothing): self._backward = _backward attaches the rule to the wrong "
+                   "node. Attach it to the node you return, out._backward = _backward. With the rule on "
+                   "self, a node that takes part in two operations keeps only the last rule (f = x*y + x*z "
+                   "at x, y, z = 2, 3, 5 gives x.grad = 5 and y.grad = 0 instead of 8 and 2), and the "
+                   "output's own rule never runs.",
+                   what=what, name=name), key="rule_on_input")
 
 
 # --- judging a gradient -----------------------------------------------------------------------------
@@ -394,14 +404,14 @@ def _judge_array(what, ev, rows):
                       hint=row.hint)
 
 
-def _judge_leaves(what, names, raw, truth, rows=(), label="numeric"):
+def _judge_leaves(what, names, raw, truth, rows=(), label=N_("numeric")):
     """Judge the gradients of a few named leaves: rows about them all first (shown as a list), then
     each leaf alone, so a message names the leaf that is off."""
     truth = np.asarray(truth, dtype=np.float64)
     if not isinstance(raw, np.ndarray) or raw.shape != truth.shape:
-        _judge_array(what, _evidence("the gradients", ", ".join(names), raw, truth), [])
+        _judge_array(what, _evidence(tr("the gradients"), ", ".join(names), raw, truth), [])
         return
-    ev = _evidence("the gradients", ", ".join(names), raw, truth)
+    ev = _evidence(tr("the gradients"), ", ".join(names), raw, truth)
     ev.yours = raw.astype(np.float64)
     if ev.oracle.matches(ev.yours):
         return
@@ -410,8 +420,9 @@ def _judge_leaves(what, names, raw, truth, rows=(), label="numeric"):
         return ", ".join(f"{n}.grad = {v:.6g}" for n, v in zip(names, values))
     for row in rows:
         if row.test(ev):
-            width = max(len(label), len("yours"))
-            raise CheckFailed(f"{what}: {row.sentence(ev)}\n  {'yours':<{width}}  {listing(ev.yours)}\n"
+            yours, label = tr("yours"), tr(label)
+            width = max(len(label), len(yours))
+            raise CheckFailed(f"{what}: {row.sentence(ev)}\n  {yours:<{width}}  {listing(ev.yours)}\n"
                               f"  {label:<{width}}  {listing(truth)}", key=row.key, hint=row.hint)
     for i, name in enumerate(names):
         _judge_array(what, _evidence(f"{name}.grad", name, raw[i], truth[i]), [])
@@ -428,8 +439,10 @@ def _judge_points(what, ev, rows, points, names):
         k = int(np.argmax(np.abs(ev.yours - ev.oracle.expected)))
         at = ", ".join(f"{n} = {v:.4g}" for n, v in zip(names, points[k]))
         upstream = f" (out.grad = {float(ev.dout[k]):.4g})" if ev.dout is not None else ""
-        lines.append(f"  at {at}{upstream}: yours {ev.yours[k]:.6g}, numeric {ev.oracle.expected[k]:.6g}")
-        lines.append(f"  relative error {ev.oracle.error(ev.yours):.1e} (tolerance {GRAD_RTOL:.0e})")
+        lines.append(tr("  at {at}{upstream}: yours {yours:.6g}, numeric {numeric:.6g}", at=at, upstream=upstream,
+                        yours=ev.yours[k], numeric=ev.oracle.expected[k]))
+        lines.append(tr("  relative error {error:.1e} (tolerance {rtol:.0e})", error=ev.oracle.error(ev.yours),
+                        rtol=GRAD_RTOL))
     raise CheckFailed("\n".join(lines), key=row.key, keys={ev.name: row.key}, hint=row.hint)
 
 
@@ -453,7 +466,7 @@ def _generic_rows(name_of):
     ]
 
 
-_NODE_GRAD = ("{what}: {name}.grad holds a {cls} node, not a number: a rule computed with a node where it "
+_NODE_GRAD = N_("{what}: {name}.grad holds a {cls} node, not a number: a rule computed with a node where it "
               "needs its value. Inside _backward, use self.data, other.data, out.data and out.grad, so that "
               "every .grad stays a number (an array for a Tensor).")
 
@@ -463,10 +476,11 @@ def _grad_minus(leaf_grads, presets, name, what):
     out = []
     for g, p in zip(leaf_grads, presets):
         if g is None:
-            raise CheckFailed(f"{what}: {name}.grad is None after the backward pass: gradients start "
-                              f"at 0 and grow with +=.", key="grad_none")
+            raise CheckFailed(tr("{what}: {name}.grad is None after the backward pass: gradients start at 0 and grow with "
+                                 "+=.",
+                                 what=what, name=name), key="grad_none")
         if _is_node(g):
-            raise CheckFailed(_NODE_GRAD.format(what=what, name=name, cls=type(g).__name__), key="rule_used_node")
+            raise CheckFailed(tr(_NODE_GRAD, what=what, name=name, cls=type(g).__name__), key="rule_used_node")
         try:
             out.append(float(g) - float(p))
         except (TypeError, ValueError):
@@ -496,14 +510,17 @@ def _check_scalar_value(what, label, got, expected, variants=()):
     try:
         got = float(got)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what}: {label} must be a number; got {type(got).__name__}.",
+        raise CheckFailed(tr("{what}: {label} must be a number; got {type_got_name}.",
+                             what=what, label=label, type_got_name=type(got).__name__),
                           key="forward_wrong") from None
     if abs(got - expected) <= VALUE_RTOL * 1e3 * max(1.0, abs(expected)):
         return
     for key, sentence, wrong in variants:
         if abs(got - wrong) <= 1e-9 * max(1.0, abs(wrong)):
-            raise CheckFailed(f"{what}: {sentence} ({label} is {got:.6g}, expected {expected:.6g}).", key=key)
-    raise CheckFailed(f"{what}: {label} is {got:.6g}, expected {expected:.6g}: the forward value is wrong.",
+            raise CheckFailed(tr("{what}: {sentence} ({label} is {got:.6g}, expected {expected:.6g}).",
+                                 what=what, sentence=sentence, label=label, got=got, expected=expected), key=key)
+    raise CheckFailed(tr("{what}: {label} is {got:.6g}, expected {expected:.6g}: the forward value is wrong.",
+                         what=what, label=label, got=got, expected=expected),
                       key="forward_wrong")
 
 
@@ -513,8 +530,9 @@ def _check_parents(out, names, leaves, what):
     ids = {id(p) for p in _parents(out, what)}
     missing = [nm for nm, leaf in zip(names, leaves) if id(leaf) not in ids]
     if missing:
-        raise CheckFailed(f"{what}: out.parents must hold the inputs ({', '.join(names)}) so the "
-                          f"backward pass can reach them; {', '.join(missing)} is missing.",
+        raise CheckFailed(tr("{what}: out.parents must hold the inputs ({join_names}) so the backward pass can reach "
+                             "them; {join_missing} is missing.",
+                             what=what, join_names=', '.join(names), join_missing=', '.join(missing)),
                           key="parents_missing")
 
 
@@ -542,8 +560,9 @@ def _scalar_case(Value, what, build, f, points, rng, *, names, rows=(), single_o
         order = _graph(out, what)
         _run(what, _reference_backward, order, out, float(upstream[k]), rules=True)
         if single_op and _rule_is_default(out) and all(leaf.grad == p for leaf, p in zip(leaves, presets[k])):
-            raise CheckFailed(f"{what}: out._backward is still the do-nothing rule from __init__: define the "
-                              f"rule, then attach it with out._backward = _backward.",
+            raise CheckFailed(tr("{what}: out._backward is still the do-nothing rule from __init__: define the rule, then "
+                                 "attach it with out._backward = _backward.",
+                                 what=what),
                               key="backward_not_attached")
         _unchanged_scalars(what, names, leaves, point)
         for i, leaf in enumerate(leaves):
@@ -589,18 +608,20 @@ def _reads_grad(what, name, first, contribution, presets, exc):
         return
     if second.shape == first.shape and relative_error(second, np.asarray(first, dtype=np.float64)) > 1e-9:
         raise CheckFailed(
-            f"{what}: what the rule adds to {name}.grad depends on the gradients that were stored in the inputs "
-            f"before it ran (the check ran it again with other numbers in the .grad fields, and it added "
-            f"something else): the rule reads a .grad (self.grad or other.grad) where it needs a value. A local "
-            f"derivative is computed from the inputs' .data (and out.data); the only gradient a rule reads is "
-            f"out.grad.", key="rule_reads_grad") from None
+            tr("{what}: what the rule adds to {name}.grad depends on the gradients that were stored in "
+               "the inputs before it ran (the check ran it again with other numbers in the .grad "
+               "fields, and it added something else): the rule reads a .grad (self.grad or other.grad) "
+               "where it needs a value. A local derivative is computed from the inputs' .data (and "
+               "out.data); the only gradient a rule reads is out.grad.",
+               what=what, name=name), key="rule_reads_grad") from None
 
 
 def _changed_input(what, name, when):
-    return CheckFailed(f"{what}: {name}.data changed {when}: an operation must leave its inputs' data as it "
-                       f"found them (the caller, a training loop or another use of {name}, still needs it). "
-                       f"Compute into a new array (shifted = self.data - m, not self.data -= m; "
-                       f"np.maximum(self.data, 0.0), not with out=self.data).", key="changed_input")
+    return CheckFailed(tr("{what}: {name}.data changed {when}: an operation must leave its inputs' data as it "
+                          "found them (the caller, a training loop or another use of {name}, still needs it). "
+                          "Compute into a new array (shifted = self.data - m, not self.data -= m; "
+                          "np.maximum(self.data, 0.0), not with out=self.data).",
+                          what=what, name=name, when=when), key="changed_input")
 
 
 def _unchanged_scalars(what, names, leaves, point):
@@ -610,7 +631,7 @@ def _unchanged_scalars(what, names, leaves, point):
         except (TypeError, ValueError):
             same = False
         if not same:
-            raise _changed_input(what, name, "during the forward or the backward pass")
+            raise _changed_input(what, name, tr("during the forward or the backward pass"))
 
 
 def _points(rng, n, k=K_POINTS, low=0.5, high=2.0, positive=False):
@@ -637,7 +658,7 @@ def value_mul(Value, *, hidden=False):
                  "(a.grad += b.data * out.grad).", lambda ev: ev.dout * ev.inputs[other] * ev.inputs[i]),
         ]
 
-    _scalar_case(Value, "Value.__mul__, out = x * x (one node used twice)", lambda x: x * x,
+    _scalar_case(Value, tr("Value.__mul__, out = x * x (one node used twice)"), lambda x: x * x,
                  lambda x: x * x, _points(rng, 1), rng, names=["x"], rows=[
                      _like("overwrote_grad", "{name}: x * x must give x.grad += 2 x out.grad, one "
                            "contribution per operand. With = instead of += the second assignment "
@@ -651,10 +672,10 @@ def value_mul(Value, *, hidden=False):
                  ])
     points = _points(rng, 2)
     points[1, 0] = points[2, 1] = 0.0      # the rule must hold where an input is 0 (no out.data / self.data)
-    _scalar_case(Value, "Value.__mul__, out = a * b (with a = 0 at one point, b = 0 at another)",
+    _scalar_case(Value, tr("Value.__mul__, out = a * b (with a = 0 at one point, b = 0 at another)"),
                  lambda a, b: a * b, lambda a, b: a * b, points, rng, names=["a", "b"], rows=mul_rows)
     c = -1.5 if hidden else 3          # an int: as_value makes a float node of it
-    _scalar_case(Value, f"Value.__mul__, out = a * {c} (a plain number on the right)", lambda a: a * c,
+    _scalar_case(Value, tr("Value.__mul__, out = a * {c} (a plain number on the right)", c=c), lambda a: a * c,
                  lambda a: a * c, _points(rng, 1), rng, names=["a"], rows=[
                      _like("mul_not_swapped", "{name}: a.grad += (the other factor) * out.grad; yours "
                            "used a itself.", lambda ev: ev.dout * ev.inputs[0])], single_op=False)
@@ -689,11 +710,11 @@ def value_pow(Value, *, hidden=False):
         points = _points(rng, 1, positive=positive)
         if isinstance(n, int) and n >= 2:   # x = 0 too: n * x ** (n - 1) holds there, a quotient does not
             points[1, 0] = 0.0
-            what += " (x = 0 at one point)"
+            what += tr(" (x = 0 at one point)")
         _scalar_case(Value, what, lambda x, n=n: x ** n, lambda x, n=n: x ** n,
                      points, rng, names=["x"], rows=rows,
-                     forward_variants=lambda x, n=n: [("pow_forward_times", "x ** n is x raised to the "
-                                                       "power n, not x * n", x * n)])
+                     forward_variants=lambda x, n=n: [("pow_forward_times", tr("x ** n is x raised to the "
+                                                                               "power n, not x * n"), x * n)])
 
 
 # --- 3. the rest of the arithmetic, with numbers on either side ------------------------------------------
@@ -703,7 +724,7 @@ def value_pow(Value, *, hidden=False):
 def value_arithmetic(Value, *, hidden=False):
     rng = np.random.default_rng(621 if hidden else 620)
     c = 1.5 if hidden else 2.5
-    swap = "in __r{op}__(self, other), self is the Value on the RIGHT of the operator: return {fix}"
+    swap = N_("in __r{op}__(self, other), self is the Value on the RIGHT of the operator: return {fix}")
     def div_rows(i):
         if i == 0:
             return [_like("div_rule", "{name}: d(x / y)/dx = 1 / y.", lambda ev: ev.dout * ev.inputs[1])]
@@ -716,15 +737,15 @@ def value_arithmetic(Value, *, hidden=False):
         ("-x (__neg__)", lambda x: -x, lambda x: -x, 1, False, (), None),
         ("x - y (__sub__)", lambda x, y: x - y, lambda x, y: x - y, 2, False, (), None),
         ("x / y (__truediv__)", lambda x, y: x / y, lambda x, y: x / y, 2, False, div_rows, None),
-        (f"x - {c} (__sub__ with a number)", lambda x: x - c, lambda x: x - c, 1, False, (), None),
-        ("x / 4 (__truediv__ with an int)", lambda x: x / 4, lambda x: x / 4, 1, False, (), None),
+        (tr("x - {c} (__sub__ with a number)", c=c), lambda x: x - c, lambda x: x - c, 1, False, (), None),
+        (tr("x / 4 (__truediv__ with an int)"), lambda x: x / 4, lambda x: x / 4, 1, False, (), None),
         (f"{c} + x (__radd__)", lambda x: c + x, lambda x: c + x, 1, False, (), None),
-        ("3 * x (__rmul__ with an int)", lambda x: 3 * x, lambda x: 3 * x, 1, False, (), None),
+        (tr("3 * x (__rmul__ with an int)"), lambda x: 3 * x, lambda x: 3 * x, 1, False, (), None),
         (f"{c} - x (__rsub__)", lambda x: c - x, lambda x: c - x, 1, False, (),
-         lambda x: [("reflected_swapped", swap.format(op="sub", fix="as_value(other) - self"), x - c)]),
+         lambda x: [("reflected_swapped", tr(swap, op="sub", fix="as_value(other) - self"), x - c)]),
         (f"{c} / x (__rtruediv__)", lambda x: c / x, lambda x: c / x, 1, False, (),
-         lambda x: [("reflected_swapped", swap.format(op="truediv", fix="as_value(other) / self"), x / c)]),
-        ("sum([x, y, x]) (Python's sum starts from 0, so 0 + x needs __radd__)", lambda x, y: sum([x, y, x]),
+         lambda x: [("reflected_swapped", tr(swap, op="truediv", fix="as_value(other) / self"), x / c)]),
+        (tr("sum([x, y, x]) (Python's sum starts from 0, so 0 + x needs __radd__)"), lambda x, y: sum([x, y, x]),
          lambda x, y: 2 * x + y, 2, False, (), None),
     ]
     if hidden:
@@ -812,31 +833,32 @@ def value_functions(Value, *, hidden=False):
                      lambda x, f=f: float(f(x)), pts, rng, names=["x"], rows=rows, forward_variants=variants)
     # the text asks for the stable sigmoid: it must hold where 1 / (1 + exp(-x)) overflows
     extreme = np.array([[-1000.0], [1000.0]]) if not hidden else np.array([[710.5], [-745.5]])
-    at = " and ".join(f"{v:g}" for v in extreme[:, 0])
+    at = tr("{a:g} and {b:g}", a=extreme[0, 0], b=extreme[1, 0])
     try:
-        _scalar_case(Value, f"Value.sigmoid at x = {at}", lambda x: x.sigmoid(), lambda x: float(_sigmoid(x)),
+        _scalar_case(Value, tr("Value.sigmoid at x = {at}", at=at), lambda x: x.sigmoid(), lambda x: float(_sigmoid(x)),
                      extreme, rng, names=["x"], forward_variants=_sigmoid_branch)
     except CheckFailed as exc:
         if exc.key != "overflow":
             raise
-        raise CheckFailed(f"Value.sigmoid at x = {at}: math.exp overflowed (OverflowError). "
-                          f"The stable sigmoid uses two forms, 1 / (1 + exp(-x)) for x >= 0 and "
-                          f"exp(x) / (1 + exp(x)) for x < 0, so that exp only ever sees numbers <= 0 (in the "
-                          f"rule too: use s * (1 - s) with the output s).", key="sigmoid_overflow") from None
+        raise CheckFailed(tr("Value.sigmoid at x = {at}: math.exp overflowed (OverflowError). The stable sigmoid uses "
+                             "two forms, 1 / (1 + exp(-x)) for x >= 0 and exp(x) / (1 + exp(x)) for x < 0, so that "
+                             "exp only ever sees numbers <= 0 (in the rule too: use s * (1 - s) with the output s).",
+                             at=at), key="sigmoid_overflow") from None
     # tanh too: written from its exp definition it overflows where tanh is +-1 to every digit
     extreme = np.array([[1000.0], [-1000.0]]) if not hidden else np.array([[-725.5], [812.0]])
-    at = " and ".join(f"{v:g}" for v in extreme[:, 0])
+    at = tr("{a:g} and {b:g}", a=extreme[0, 0], b=extreme[1, 0])
     try:
-        _scalar_case(Value, f"Value.tanh at x = {at}", lambda x: x.tanh(), lambda x: float(np.tanh(x)),
+        _scalar_case(Value, tr("Value.tanh at x = {at}", at=at), lambda x: x.tanh(), lambda x: float(np.tanh(x)),
                      extreme, rng, names=["x"])
     except CheckFailed as exc:
         if exc.key != "overflow":
             raise
-        raise CheckFailed(TANH_OVERFLOW.format(what=f"Value.tanh at x = {at}", said="math.exp overflowed "
-                                               "(OverflowError)", use="math.tanh"), key="tanh_overflow") from None
+        raise CheckFailed(tr(TANH_OVERFLOW, what=tr("Value.tanh at x = {at}", at=at),
+                             said=tr("math.exp overflowed (OverflowError)"), use="math.tanh"),
+                          key="tanh_overflow") from None
 
 
-TANH_OVERFLOW = ("{what}: {said}. tanh written from its definition, (e^x - e^-x) / (e^x + e^-x), overflows "
+TANH_OVERFLOW = N_("{what}: {said}. tanh written from its definition, (e^x - e^-x) / (e^x + e^-x), overflows "
                  "for |x| above about 709 (355 with e^(2x)), where tanh(x) is +-1 to every digit. Use {use}, "
                  "which never overflows; the rule 1 - t**2, with the output t, needs no exp either.")
 
@@ -845,8 +867,8 @@ def _sigmoid_branch(x):
     """The stable sigmoid's x < 0 form written as 1 / (1 + exp(x)) gives sigmoid(-x)."""
     if x >= 0:
         return []
-    return [("sigmoid_branch", "for x < 0 the stable form is exp(x) / (1 + exp(x)); yours gives "
-             "1 / (1 + exp(x)) = sigmoid(-x)", float(_sigmoid(-x)))]
+    return [("sigmoid_branch", tr("for x < 0 the stable form is exp(x) / (1 + exp(x)); yours gives "
+                                  "1 / (1 + exp(x)) = sigmoid(-x)"), float(_sigmoid(-x)))]
 
 
 # --- 5. topological order ----------------------------------------------------------------------------------
@@ -1071,38 +1093,43 @@ def _is_topological(seq):
 
 
 def _op_name(node):
-    return repr(getattr(node, "op", "")) if getattr(node, "op", "") else "a leaf"
+    return repr(getattr(node, "op", "")) if getattr(node, "op", "") else tr("a leaf")
 
 
 def _validate_order(result, root, what, label):
     nodes = _graph(root, what)
     ids = {id(n) for n in nodes}
     if result is None:
-        raise CheckFailed(f"{what} returned None: return the list of nodes. Did you forget `return`?",
+        raise CheckFailed(tr("{what} returned None: return the list of nodes. Did you forget `return`?",
+                             what=what),
                           key="returned_none")
     try:
         seq = list(result)
     except TypeError:
-        raise CheckFailed(f"{what} must return a list of nodes; got {type(result).__name__}.",
+        raise CheckFailed(tr("{what} must return a list of nodes; got {type_result_name}.",
+                             what=what, type_result_name=type(result).__name__),
                           key="not_a_list") from None
     foreign = [item for item in seq if id(item) not in ids]
     if foreign:
-        raise CheckFailed(f"{what} returned {len(foreign)} item(s) that are not nodes of the graph (for "
-                          f"example a {type(foreign[0]).__name__}): return the nodes themselves.",
+        raise CheckFailed(tr("{what} returned {len_foreign} item(s) that are not nodes of the graph (for example a "
+                             "{type_foreign_0_name}): return the nodes themselves.",
+                             what=what, len_foreign=len(foreign), type_foreign_0_name=type(foreign[0]).__name__),
                           key="foreign_items")
     counts = {}
     for item in seq:
         counts[id(item)] = counts.get(id(item), 0) + 1
     twice = [n for n in nodes if counts.get(id(n), 0) > 1]
     if twice:
-        raise CheckFailed(f"{what}: {len(twice)} node(s) of the {label} graph appear more than once (one "
-                          f"with op {_op_name(twice[0])}, {counts[id(twice[0])]} times): a node reached "
-                          f"along two paths is listed once; keep a set of the nodes already visited.",
+        raise CheckFailed(tr("{what}: {len_twice} node(s) of the {label} graph appear more than once (one with op "
+                             "{op_name_twice_0}, {counts_id_twice_0} times): a node reached along two paths is listed "
+                             "once; keep a set of the nodes already visited.",
+                             what=what, len_twice=len(twice), label=label, op_name_twice_0=_op_name(twice[0]), counts_id_twice_0=counts[id(twice[0])]),
                           key="duplicates")
     missing = [n for n in nodes if id(n) not in counts]
     if missing:
-        raise CheckFailed(f"{what} left out {len(missing)} of the {len(nodes)} nodes of the {label} graph "
-                          f"(for example {_op_name(missing[0])}): follow every parent of every node.",
+        raise CheckFailed(tr("{what} left out {len_missing} of the {len_nodes} nodes of the {label} graph (for "
+                             "example {op_name_missing_0}): follow every parent of every node.",
+                             what=what, len_missing=len(missing), len_nodes=len(nodes), label=label, op_name_missing_0=_op_name(missing[0])),
                           key="missing_nodes")
     ok, bad = _is_topological(seq)
     if ok:
@@ -1110,39 +1137,39 @@ def _validate_order(result, root, what, label):
     got = [id(n) for n in seq]
     for rev in (False, True):
         if got == [id(n) for n in _queue_walk(root, rev)]:
-            raise CheckFailed(f"{what} takes the OLDEST entry off its stack (stack.pop(0) uses the list as a queue): "
-                              f"(node, True) comes up again before the parents pushed after it, so a node is "
-                              f"appended before its parents and the root comes first. Take the NEWEST entry, "
-                              f"stack.pop(): then the parents pushed after (node, True) are finished before it "
-                              f"comes up again.", key="queue_not_stack")
+            raise CheckFailed(tr("{what} takes the OLDEST entry off its stack (stack.pop(0) uses the list as a queue): "
+                                 "(node, True) comes up again before the parents pushed after it, so a node is appended "
+                                 "before its parents and the root comes first. Take the NEWEST entry, stack.pop(): then "
+                                 "the parents pushed after (node, True) are finished before it comes up again.",
+                                 what=what), key="queue_not_stack")
     if _is_topological(seq[::-1])[0]:
-        raise CheckFailed(f"{what} lists the root first and the inputs last: return the opposite order "
-                          f"(every node after all of its parents, the root last); backward() walks it "
-                          f"reversed.", key="root_first")
+        raise CheckFailed(tr("{what} lists the root first and the inputs last: return the opposite order (every node "
+                             "after all of its parents, the root last); backward() walks it reversed.",
+                             what=what), key="root_first")
     for key, walk, sentence in [
         ("bfs_order", _bfs,
-         "a breadth-first (level by level) order: a node reached along a short path and along a longer "
+         tr("a breadth-first (level by level) order: a node reached along a short path and along a longer "
          "one lands before some of the nodes that use it, so backward would read its gradient before "
          "every consumer has added to it. Append a node only after all of its parents (depth-first "
-         "postorder)."),
+         "postorder).")),
         ("preorder", _preorder,
-         "a depth-first PREorder (each node listed when first reached): a node can still land before a "
+         tr("a depth-first PREorder (each node listed when first reached): a node can still land before a "
          "node that uses it. Append a node when all of its parents are done (postorder), not when you "
-         "first reach it."),
+         "first reach it.")),
         ("visited_on_push", _visited_on_push,
-         f"an order in which a node comes before its parent (in the {label} graph): you mark a node visited "
-         "when you PUSH it, so when a node's parent has already been pushed by another node, the node "
-         "skips it and is finished first. Mark a node visited when you pop it to expand it (and skip it "
-         "then if it was already expanded), not when you push it."),
+         tr("an order in which a node comes before its parent (in the {label} graph): you mark a node visited "
+            "when you PUSH it, so when a node's parent has already been pushed by another node, the node "
+            "skips it and is finished first. Mark a node visited when you pop it to expand it (and skip it "
+            "then if it was already expanded), not when you push it.", label=label)),
     ]:
         for rev in (False, True):
             walked = [id(n) for n in walk(root, rev)]
             if got in (walked, walked[::-1]):
-                raise CheckFailed(f"{what} returned {sentence}", key=key)
+                raise CheckFailed(tr("{what} returned {sentence}", what=what, sentence=sentence), key=key)
     i, node, j, parent = bad
-    raise CheckFailed(f"{what}: in the {label} graph, node {i} (op {_op_name(node)}) comes before its "
-                      f"parent, node {j} (op {_op_name(parent)}): every node must come after all of its "
-                      f"parents.", key="not_topological")
+    raise CheckFailed(tr("{what}: in the {label} graph, node {i} (op {op_name_node}) comes before its parent, "
+                         "node {j} (op {op_name_parent}): every node must come after all of its parents.",
+                         what=what, label=label, i=i, op_name_node=_op_name(node), j=j, op_name_parent=_op_name(parent)), key="not_topological")
 
 
 @EXERCISES.check("topo_order")
@@ -1152,7 +1179,7 @@ def topo_order(fn, Value, *, hidden=False):
     rng = np.random.default_rng(641 if hidden else 640)
     leaf = _make(Value, what, 1.0)
     result = _run(what, fn, leaf)
-    _validate_order(result, leaf, what, "one-leaf")
+    _validate_order(result, leaf, what, tr("one-leaf"))
 
     def diamond():
         x, w = Value(0.8), Value(-1.3)
@@ -1167,9 +1194,9 @@ def topo_order(fn, Value, *, hidden=False):
         a = OPS.mul(x, w)
         return OPS.add(OPS.mul(a, w), OPS.mul(x, a))
 
-    graphs = [("a = x * w; y = a * w + x * a", shared), ("long-and-short-path", diamond)]
+    graphs = [("a = x * w; y = a * w + x * a", shared), (tr("long-and-short-path"), diamond)]
     if hidden:
-        graphs.append(("random", lambda: _random_dag(Value, rng)))
+        graphs.append((tr("random"), lambda: _random_dag(Value, rng)))
     for label, build in graphs:
         root = _run(what, build)
         _validate_order(_run(what, fn, root), root, what, label)
@@ -1178,22 +1205,22 @@ def topo_order(fn, Value, *, hidden=False):
     with _deep_graph() as graphs:
         end = _run(what, _bare_chain, Value, DEEP)
         graphs.append(end)
-        _validate_order(_run(what, fn, end, deep=DEEP), end, what, f"{DEEP:,}-node chain")
+        _validate_order(_run(what, fn, end, deep=DEEP), end, what, tr("{count:,}-node chain", count=DEEP))
 
 
 # --- 6. backward -------------------------------------------------------------------------------------
 
 BACKWARD_CASES = [
     # (label, builder(ops, *leaves), numpy twin, leaf names, points(rng))
-    ("DeZero's chain y = (exp(x**2))**2", lambda o, x: o.square(o.exp(o.square(x))),
+    (N_("DeZero's chain y = (exp(x**2))**2"), lambda o, x: o.square(o.exp(o.square(x))),
      lambda x: np.exp(x * x) ** 2, ["x"], lambda rng: _points(rng, 1, 3, low=0.2, high=1.0)),
-    ("a node used twice, y = x * x", lambda o, x: o.mul(x, x), lambda x: x * x, ["x"],
+    (N_("a node used twice, y = x * x"), lambda o, x: o.mul(x, x), lambda x: x * x, ["x"],
      lambda rng: _points(rng, 1, 3)),
-    ("a value feeding two branches, y = x * exp(x)", lambda o, x: o.mul(x, o.exp(x)),
+    (N_("a value feeding two branches, y = x * exp(x)"), lambda o, x: o.mul(x, o.exp(x)),
      lambda x: x * np.exp(x), ["x"], lambda rng: _points(rng, 1, 3)),
-    ("a diamond with a long and a short path", _long_and_short, _long_and_short_np, ["x", "w"],
+    (N_("a diamond with a long and a short path"), _long_and_short, _long_and_short_np, ["x", "w"],
      lambda rng: _points(rng, 2, 3, low=0.3, high=1.2)),
-    ("constants as leaves, y = 3 * x + 2", lambda o, x: o.add(o.mul(o.const(x, 3.0), x), o.const(x, 2.0)),
+    (N_("constants as leaves, y = 3 * x + 2"), lambda o, x: o.add(o.mul(o.const(x, 3.0), x), o.const(x, 2.0)),
      lambda x: 3.0 * x + 2.0, ["x"], lambda rng: _points(rng, 1, 3)),
 ]
 
@@ -1236,28 +1263,28 @@ def _simulate(build, point, kind):
 
 BACKWARD_MISTAKES = [
     ("not_seeded", "not_seeded",
-     "{name} is 0: the backward pass must start from dy/dy = 1: set self.grad = 1.0 before running "
+     N_("{name} is 0: the backward pass must start from dy/dy = 1: set self.grad = 1.0 before running "
      "the rules, and after resetting the intermediate gradients (the output has parents, so a reset "
-     "after the seed sets it back to 0)."),
+     "after the seed sets it back to 0).")),
     ("forward_order", "forward_order",
-     "{name}: the rules ran in topological order (inputs first); backward runs them reversed, output "
-     "first: for node in reversed(topo_order(self))."),
-    ("bfs_order", "bfs", "{name}: the rules ran in breadth-first order, so a node used along a short "
+     N_("{name}: the rules ran in topological order (inputs first); backward runs them reversed, output "
+     "first: for node in reversed(topo_order(self)).")),
+    ("bfs_order", "bfs", N_("{name}: the rules ran in breadth-first order, so a node used along a short "
      "and a long path pushed its gradient down before every consumer had added to it. Use "
-     "reversed(topo_order(self))."),
-    ("bfs_order", "bfs_rev", "{name}: the rules ran in breadth-first order, so a node used along a short "
+     "reversed(topo_order(self)).")),
+    ("bfs_order", "bfs_rev", N_("{name}: the rules ran in breadth-first order, so a node used along a short "
      "and a long path pushed its gradient down before every consumer had added to it. Use "
-     "reversed(topo_order(self))."),
-    ("preorder", "preorder", "{name}: the rules ran in depth-first preorder, so a node pushed its "
-     "gradient down before every consumer had added to it. Use reversed(topo_order(self))."),
-    ("preorder", "preorder_rev", "{name}: the rules ran in depth-first preorder, so a node pushed its "
-     "gradient down before every consumer had added to it. Use reversed(topo_order(self))."),
-    ("visited_twice", "every_path", "{name}: a node's rule ran once per path from the output "
+     "reversed(topo_order(self)).")),
+    ("preorder", "preorder", N_("{name}: the rules ran in depth-first preorder, so a node pushed its "
+     "gradient down before every consumer had added to it. Use reversed(topo_order(self)).")),
+    ("preorder", "preorder_rev", N_("{name}: the rules ran in depth-first preorder, so a node pushed its "
+     "gradient down before every consumer had added to it. Use reversed(topo_order(self)).")),
+    ("visited_twice", "every_path", N_("{name}: a node's rule ran once per path from the output "
      "(recursing into every parent), so a value used twice pushed its gradient down more than once. "
-     "Run each node's _backward exactly once, in reversed(topo_order(self))."),
-    ("visited_twice", "every_path_rev", "{name}: a node's rule ran once per path from the output "
+     "Run each node's _backward exactly once, in reversed(topo_order(self)).")),
+    ("visited_twice", "every_path_rev", N_("{name}: a node's rule ran once per path from the output "
      "(recursing into every parent), so a value used twice pushed its gradient down more than once. "
-     "Run each node's _backward exactly once, in reversed(topo_order(self))."),
+     "Run each node's _backward exactly once, in reversed(topo_order(self)).")),
 ]
 
 
@@ -1288,6 +1315,7 @@ def value_backward(Value, *, hidden=False):
     what = "Value.backward"
     rng = np.random.default_rng(651 if hidden else 650)
     for label, build, f, names, points_of in BACKWARD_CASES:
+        label = tr(label)
         points = points_of(rng)
         got, roots = [], []
         for point in points:
@@ -1304,19 +1332,21 @@ def value_backward(Value, *, hidden=False):
             ev = _evidence(f"{name}.grad", name, raw, truth[:, i], inputs=inputs)
             _judge_points(f"{what} ({label})", ev, _backward_rows(sims, i, seeded), points, names)
         if not seeded:
-            raise CheckFailed(f"{what} ({label}): after backward() the output's grad is {float(roots[0]):g}; "
-                              f"it must be dy/dy = 1 (set it after resetting the intermediate gradients: "
-                              f"the output has parents too).", key="not_seeded")
+            raise CheckFailed(tr("{what} ({label}): after backward() the output's grad is {float_roots_0:g}; it must be "
+                                 "dy/dy = 1 (set it after resetting the intermediate gradients: the output has parents "
+                                 "too).",
+                                 what=what, label=label, float_roots_0=float(roots[0])), key="not_seeded")
 
     # twice: the leaves accumulate, the intermediate results do not
     label, build, f, names, points_of = BACKWARD_CASES[3]
+    label = tr(label)
     point = points_of(rng)[0]
     leaves, root = _learner_backward(Value, build, point, what)
     _run(what, root.backward)
     truth = numeric.gradient(lambda v: float(f(*v)), point)
     raw = _grad_minus([leaf.grad for leaf in leaves], np.zeros(2), "x", what)
     micro = _simulate(build, point, "micrograd_twice")
-    _judge_leaves(f"{what} called twice on {label}", names, raw, 2 * truth, label="2 x numeric", rows=[
+    _judge_leaves(tr("{what} called twice on {label}", what=what, label=label), names, raw, 2 * truth, label=N_("2 x numeric"), rows=[
         _like("backward_resets_leaves", "after two backward() calls the leaves hold the gradient once, "
              "not twice: backward must not reset the leaves (only zero_grad does); gradients "
              "accumulate across backward calls, as in PyTorch.", lambda ev: truth),
@@ -1336,7 +1366,8 @@ def value_backward(Value, *, hidden=False):
         _run(what, end.backward, deep=DEEP)
         got = x_leaf.grad
     expected = numeric.derivative(lambda v: v * 1.0001 ** DEEP, 0.7)
-    _check_scalar_value(f"{what} on a chain of {DEEP:,} nodes (each * 1.0001)", "x.grad", got, expected)
+    _check_scalar_value(tr("{what} on a chain of {count:,} nodes (each * 1.0001)", what=what, count=DEEP), "x.grad",
+                        got, expected)
 
 
 # --- 7. zero_grad ----------------------------------------------------------------------------------------
@@ -1347,6 +1378,7 @@ def value_zero_grad(Value, *, hidden=False):
     what = "Value.zero_grad"
     rng = np.random.default_rng(661 if hidden else 660)
     label, build, f, names, points_of = BACKWARD_CASES[3 if not hidden else 0]
+    label = tr(label)
     point = points_of(rng)[0]
     leaves = _run(what, lambda: [Value(float(v)) for v in point])
     root = _run(what, build, OPS, *leaves)
@@ -1360,36 +1392,39 @@ def value_zero_grad(Value, *, hidden=False):
     blown[0].grad, blown[1].grad = float("inf"), float("nan")
     _run(what, root.zero_grad)
     if any(n.grad is None for n in order):
-        raise CheckFailed(f"{what} set grad to None: set it to 0.0 (backward adds to it with +=).",
+        raise CheckFailed(tr("{what} set grad to None: set it to 0.0 (backward adds to it with +=).",
+                             what=what),
                           key="grad_none")
     if [float(n.data) for n in order] != data_before:
-        raise CheckFailed(f"{what} changed data: reset the gradients only.", key="changed_data")
+        raise CheckFailed(tr("{what} changed data: reset the gradients only.", what=what), key="changed_data")
     kept = [n for n in order if float(n.grad) != 0.0]
     if len(kept) == len(blown) and all(any(n is b for b in kept) and np.isnan(float(n.grad)) for n in blown):
-        raise CheckFailed(f"{what} on {label}: the nodes whose grad was inf or nan (as a diverging step leaves "
-                          f"them) still hold nan, every other node was cleared: node.grad *= 0 (or "
-                          f"node.grad -= node.grad) cannot clear them, since inf * 0 and nan * 0 are nan. "
-                          f"Assign: node.grad = 0.0.", key="scaled_not_assigned")
+        raise CheckFailed(tr("{what} on {label}: the nodes whose grad was inf or nan (as a diverging step leaves "
+                             "them) still hold nan, every other node was cleared: node.grad *= 0 (or node.grad -= "
+                             "node.grad) cannot clear them, since inf * 0 and nan * 0 are nan. Assign: node.grad = "
+                             "0.0.",
+                             what=what, label=label), key="scaled_not_assigned")
     if kept:
         is_leaf = [not tuple(n.parents) for n in kept]
         if all(is_leaf):
-            key, why = "leaves_kept", ("the leaves (the inputs and parameters, whose gradients accumulate) "
-                                      "still hold a gradient")
+            key, why = "leaves_kept", tr("the leaves (the inputs and parameters, whose gradients accumulate) "
+                                         "still hold a gradient")
         elif len(kept) == 1 and kept[0] is root:
-            key, why = "root_kept", "the output node itself still holds a gradient"
+            key, why = "root_kept", tr("the output node itself still holds a gradient")
         elif len(kept) == len(order):
-            key, why = "nothing_zeroed", ("no node was reset (did the loop compare, node.grad == 0.0, "
+            key, why = "nothing_zeroed", tr("no node was reset (did the loop compare, node.grad == 0.0, "
                                           "instead of assigning, node.grad = 0.0?)")
         elif len(kept) == len(order) - 1 and all(n is not root for n in kept):
-            key, why = "root_only", "only the node you called it on was reset"
+            key, why = "root_only", tr("only the node you called it on was reset")
         else:
-            key, why = "not_all_zeroed", f"{len(kept)} of the {len(order)} nodes still hold a gradient"
-        raise CheckFailed(f"{what} on {label}: {why}; set grad = 0.0 on every node that "
-                          f"topo_order(self) returns.", key=key)
+            key, why = "not_all_zeroed", tr("{kept} of the {count} nodes still hold a gradient", kept=len(kept),
+                                            count=len(order))
+        raise CheckFailed(tr("{what} on {label}: {why}; set grad = 0.0 on every node that topo_order(self) returns.",
+                             what=what, label=label, why=why), key=key)
     _run(what, _reference_backward, order, root, 1.0)
     truth = numeric.gradient(lambda v: float(f(*v)), point)
     raw = _grad_minus([leaf.grad for leaf in leaves], np.zeros(len(leaves)), "x", what)
-    _judge_leaves(f"{what}, then backward()", names, raw, truth)
+    _judge_leaves(tr("{what}, then backward()", what=what), names, raw, truth)
 
 
 # --- 8. worked examples ------------------------------------------------------------------------------------
@@ -1426,48 +1461,49 @@ def _example_specs(hidden):
         return fn([leaves[i * n:(i + 1) * n] for i in range(m)], leaves[m * n:])
 
     return [
-        ("DeZero, y = (exp(x^2))^2", "the number DeZero prints for this chain, quoted in notebook 01",
+        ("DeZero, y = (exp(x^2))^2", tr("the number DeZero prints for this chain, quoted in notebook 01"),
          lambda fn, lv: fn(*lv), lambda x: float(np.exp(x * x) ** 2), x0, ["x"],
          "x.grad = 3.297442541400256", lambda x: [
-             ("chain_missing_step", "y = C(B(A(x))) = (exp(x**2))**2: square, exp, then square again; the "
-              "last square is missing", float(np.exp(x * x))),
-             ("chain_order", "y = C(B(A(x))) applies A first: square x, then exp, then square, "
-              "(x ** 2).exp() ** 2; yours is exp(x)**4 (the exp came first)", float(np.exp(x) ** 4))]),
-        ("CS231n, f = (x + y) z at x = -2, y = 5, z = -4", "seed 004 (CS231n lecture 4 notes)",
+             ("chain_missing_step", tr("y = C(B(A(x))) = (exp(x**2))**2: square, exp, then square again; the "
+                                       "last square is missing"), float(np.exp(x * x))),
+             ("chain_order", tr("y = C(B(A(x))) applies A first: square x, then exp, then square, "
+                                "(x ** 2).exp() ** 2; yours is exp(x)**4 (the exp came first)"), float(np.exp(x) ** 4))]),
+        ("CS231n, f = (x + y) z at x = -2, y = 5, z = -4", tr("seed 004 (CS231n lecture 4 notes)"),
          lambda fn, lv: fn(*lv), lambda x, y, z: (x + y) * z, xyz, ["x", "y", "z"],
          "f = -12; x.grad, y.grad, z.grad = -4, -4, 3", lambda x, y, z: [
-             ("missing_parentheses", "f = (x + y) * z needs the parentheses; yours is x + y * z", x + y * z)]),
+             ("missing_parentheses", tr("f = (x + y) * z needs the parentheses; yours is x + y * z"), x + y * z)]),
         ("CS231n sigmoid neuron, w = (2, -3, -3), x = (-1, -2)",
-         "the CS231n lecture 4 slides (seed 004 shows -0.53, -0.2, 0.2 on the way)",
+         tr("the CS231n lecture 4 slides (seed 004 shows -0.53, -0.2, 0.2 on the way)"),
          lambda fn, lv: fn(lv[:3], lv[3:]), neuron_np, neuron, ["w0", "w1", "w2", "x0", "x1"],
          "f = 0.73; w.grad = (-0.20, -0.39, 0.20); x.grad = (0.39, -0.59)",
          lambda w0, w1, w2, a0, a1: [
-             ("neuron_no_bias", "the neuron is sigmoid(w0 x0 + w1 x1 + w2): the bias w2 is missing",
+             ("neuron_no_bias", tr("the neuron is sigmoid(w0 x0 + w1 x1 + w2): the bias w2 is missing"),
               neuron_np(w0, w1, 0.0, a0, a1)),
-             ("neuron_exp_sign", "sigmoid(z) = 1 / (1 + exp(-z)): the exponent is -z",
+             ("neuron_exp_sign", tr("sigmoid(z) = 1 / (1 + exp(-z)): the exponent is -z"),
               float(_sigmoid(-(w0 * a0 + w1 * a1 + w2)))),
-             ("neuron_no_sigmoid", "f is the sigmoid of z = w0 x0 + w1 x1 + w2, not z itself",
+             ("neuron_no_sigmoid", tr("f is the sigmoid of z = w0 x0 + w1 x1 + w2, not z itself"),
               w0 * a0 + w1 * a1 + w2),
-             ("neuron_precedence", "1 / 1 + (-z).exp() is (1 / 1) + exp(-z), since / binds tighter than +: "
-              "the denominator needs its parentheses, 1 / (1 + (-z).exp())",
+             ("neuron_precedence", tr("1 / 1 + (-z).exp() is (1 / 1) + exp(-z), since / binds tighter than +: "
+                                      "the denominator needs its parentheses, 1 / (1 + (-z).exp())"),
               1.0 + float(np.exp(-(w0 * a0 + w1 * a1 + w2))))]),
         ("CS231n, f = ||W x||^2, W = [[0.1, 0.5], [-0.3, 0.8]], x = (0.2, 0.4)",
-         "seed 004 gives df/dq = (0.44, 0.52); f, W.grad and x.grad are from the CS231n slides",
+         tr("seed 004 gives df/dq = (0.44, 0.52); f, W.grad and x.grad are from the CS231n slides"),
          wx_call, wx_np, list(W.ravel()) + list(xv), [f"W{i}{j}" for i in range(m) for j in range(n)]
          + [f"x{j}" for j in range(n)],
          "f = 0.116; W.grad = [[0.088, 0.176], [0.104, 0.208]]; x.grad = (-0.112, 0.636)",
          lambda *v: [
-             ("wx_not_squared", "f = ||W x||^2 = sum of the SQUARES of q_i = sum_j W[i][j] x[j]",
+             ("wx_not_squared", tr("f = ||W x||^2 = sum of the SQUARES of q_i = sum_j W[i][j] x[j]"),
               float(np.sum(np.reshape(v[:m * n], (m, n)) @ np.array(v[m * n:])))),
-             ("wx_norm_not_squared", "f is the squared norm sum(q_i**2), not the norm",
+             ("wx_norm_not_squared", tr("f is the squared norm sum(q_i**2), not the norm"),
               float(np.sqrt(wx_np(*v)))),
-             ("wx_columns", "q_i = sum_j W[i][j] x[j] uses ROW i of W; yours used column i",
+             ("wx_columns", tr("q_i = sum_j W[i][j] x[j] uses ROW i of W; yours used column i"),
               _wx_by_columns(np.reshape(v[:m * n], (m, n)), np.array(v[m * n:]))),
-             ("wx_square_inside", "f squares each row's whole sum, q_i = sum_j W[i][j] x[j], then adds the "
-              "squares; yours squares each product W[i][j] x[j] before summing (sum_j (W[i][j] x[j])**2)",
+             ("wx_square_inside", tr("f squares each row's whole sum, q_i = sum_j W[i][j] x[j], then adds the "
+                                     "squares; yours squares each product W[i][j] x[j] before summing "
+                                     "(sum_j (W[i][j] x[j])**2)"),
               float(np.sum((np.reshape(v[:m * n], (m, n)) * np.array(v[m * n:])) ** 2))),
-             ("wx_square_of_sum", "f is the sum of the squares, sum_i q_i**2; yours squares the sum of all the "
-              "q_i, (sum_i q_i)**2", float(np.sum(np.reshape(v[:m * n], (m, n)) @ np.array(v[m * n:])) ** 2))]),
+             ("wx_square_of_sum", tr("f is the sum of the squares, sum_i q_i**2; yours squares the sum of all "
+                                     "the q_i, (sum_i q_i)**2"), float(np.sum(np.reshape(v[:m * n], (m, n)) @ np.array(v[m * n:])) ** 2))]),
     ]
 
 
@@ -1486,9 +1522,9 @@ NO_GRAPH = Mistake(
 
 def _yours_text(title, f_value, grads):
     if f_value is None:
-        return "(could not be computed)"
+        return tr("(could not be computed)")
     if grads is None:
-        return f"f = {f_value:.6g} (no gradients)"
+        return tr("f = {f_value:.6g} (no gradients)", f_value=f_value)
     g = np.asarray(grads, dtype=np.float64)
     if title.startswith("DeZero"):
         return f"x.grad = {float(g[0])!r}"
@@ -1524,18 +1560,19 @@ def worked_examples(dezero_chain, simple_example, sigmoid_neuron, wx_norm, Value
             if fn is wx_norm and exc.key == "exception" and "IndexError" in str(exc):
                 m, n = np.shape(WX[hidden][0])
                 exc = CheckFailed(
-                    f"{what} raised IndexError with W of {m} rows and {n} columns: q_i = sum_j W[i][j] x[j] "
-                    f"takes row i, W[i] (i over the {m} rows, len(W)), and runs j over its {n} entries "
-                    f"(len(x)); an index run over the wrong one of the two lengths, as in W[j][i], goes out "
-                    f"of range.", key="wx_columns")
+                    tr("{what} raised IndexError with W of {m} rows and {n} columns: q_i = sum_j W[i][j] x[j] "
+                       "takes row i, W[i] (i over the {m} rows, len(W)), and runs j over its {n} entries "
+                       "(len(x)); an index run over the wrong one of the two lengths, as in W[j][i], goes out "
+                       "of range.",
+                       what=what, m=m, n=n), key="wx_columns")
             failures.append(exc)
         lines.append((title, source, expected, _yours_text(title, f_value, grads)))
     if not hidden:
-        print("The course's worked examples through your engine:")
+        print(tr("The course's worked examples through your engine:"))
         for title, source, expected, yours in lines:
             print(f"  {title}  [{source}]")
-            print(f"    expected  {expected}")
-            print(f"    yours     {yours}")
+            print(tr("    expected  {expected}", expected=expected))
+            print(tr("    yours     {yours}", yours=yours))
     if failures:
         raise failures[0]
 
@@ -1564,34 +1601,38 @@ def _tensor_case(Tensor, what, build, f, arrays, rng, *, names, rows=(), batch=N
     expected = np.asarray(f(*arrays), dtype=np.float64)
     got = np.asarray(out.data, dtype=np.float64)
     if got.shape != expected.shape:
-        raise CheckFailed(f"{what}: out.data has shape {got.shape}, expected {expected.shape}.",
+        raise CheckFailed(tr("{what}: out.data has shape {got_shape}, expected {expected_shape}.",
+                             what=what, got_shape=got.shape, expected_shape=expected.shape),
                           key="forward_shape")
     if relative_error(got, expected) > VALUE_RTOL * 1e3:
         for key, sentence, wrong in forward_variants:
             if np.shape(wrong) == got.shape and relative_error(got, wrong) <= 1e-9:
                 raise CheckFailed(f"{what}: {sentence}.", key=key)
         if not np.all(np.isfinite(got)):
-            raise CheckFailed(f"{what}: out.data holds {'nan' if np.any(np.isnan(got)) else 'inf'} where "
-                              f"the right values are finite: a formula overflowed or took the log of 0.",
+            raise CheckFailed(tr("{what}: out.data holds {v} where the right values are finite: a formula overflowed or "
+                                 "took the log of 0.",
+                                 what=what, v='nan' if np.any(np.isnan(got)) else 'inf'),
                               key="not_finite")
-        raise CheckFailed(f"{what}: out.data has the right shape but wrong values (relative error "
-                          f"{relative_error(got, expected):.1e}): the forward value is wrong.", key="forward_wrong")
-    _unchanged_arrays(what, names, leaves, arrays, "in the forward pass")
+        raise CheckFailed(tr("{what}: out.data has the right shape but wrong values (relative error {v:.1e}): the "
+                             "forward value is wrong.",
+                             what=what, v=relative_error(got, expected)), key="forward_wrong")
+    _unchanged_arrays(what, names, leaves, arrays, tr("in the forward pass"))
     if single_op:
         _check_parents(out, names, leaves, what)
     upstream = rng.standard_normal(expected.shape)
     order = _graph(out, what)
     _run(what, _reference_backward, order, out, upstream.copy(), rules=True)
     if single_op and _rule_is_default(out) and all(np.array_equal(leaf.grad, p) for leaf, p in zip(leaves, presets)):
-        raise CheckFailed(f"{what}: out._backward is still the do-nothing rule from __init__: define the "
-                          f"rule, then attach it with out._backward = _backward.", key="backward_not_attached")
+        raise CheckFailed(tr("{what}: out._backward is still the do-nothing rule from __init__: define the rule, then "
+                             "attach it with out._backward = _backward.",
+                             what=what), key="backward_not_attached")
     firsts = []
     for i, (name, leaf, p) in enumerate(zip(names, leaves, presets)):
         g = leaf.grad
         if g is None:
-            raise CheckFailed(f"{what}: {name}.grad is None after the backward pass.", key="grad_none")
+            raise CheckFailed(tr("{what}: {name}.grad is None after the backward pass.", what=what, name=name), key="grad_none")
         if _is_node(g):
-            raise CheckFailed(_NODE_GRAD.format(what=what, name=name, cls=type(g).__name__), key="rule_used_node")
+            raise CheckFailed(tr(_NODE_GRAD, what=what, name=name, cls=type(g).__name__), key="rule_used_node")
         g = np.asarray(g)
         raw = g - p if g.shape == p.shape and np.issubdtype(g.dtype, np.number) else leaf.grad
 
@@ -1621,18 +1662,18 @@ def _tensor_case(Tensor, what, build, f, arrays, rng, *, names, rows=(), batch=N
             _reads_grad(what, name, raw, lambda moved: again(moved), presets, exc)
             raise
         firsts.append(np.array(g, dtype=np.float64))
-    _unchanged_arrays(what, names, leaves, arrays, "in the backward pass")
+    _unchanged_arrays(what, names, leaves, arrays, tr("in the backward pass"))
     # the same graph, backward again: every leaf gets the same contribution a second time
     _run(what, _reference_backward, order, out, upstream.copy(), rules=True)
     for name, leaf, first, p in zip(names, leaves, firsts, presets):
         again = np.asarray(leaf.grad, dtype=np.float64) - first
         if again.shape != first.shape or relative_error(again, first - p) > GRAD_RTOL:
             raise CheckFailed(
-                f"{what}: a second backward pass through the same graph added a different gradient to "
-                f"{name}.grad (relative error {relative_error(again, first - p):.1e} against the first): "
-                f"the rule changed an array it keeps (edited in place with -=, += or [...] =), so it "
-                f"cannot run twice. Work on a new array in the rule (for example p = np.exp(log_p), "
-                f"then p[...] -= 1).", key="rule_changed_cache")
+                tr("{what}: a second backward pass through the same graph added a different gradient to "
+                   "{name}.grad (relative error {v:.1e} against the first): the rule changed an array it "
+                   "keeps (edited in place with -=, += or [...] =), so it cannot run twice. Work on a new "
+                   "array in the rule (for example p = np.exp(log_p), then p[...] -= 1).",
+                   what=what, name=name, v=relative_error(again, first - p)), key="rule_changed_cache")
 
 
 def _unchanged_arrays(what, names, leaves, arrays, when):
@@ -1665,7 +1706,7 @@ def tensor_matmul(Tensor, *, hidden=False):
                       lambda ev: ev.dout @ ev.inputs[0].T)]
 
     for xs, ws in shapes:
-        _tensor_case(Tensor, f"Tensor.__matmul__, out = x @ W with x {xs}, W {ws}", lambda x, W: x @ W,
+        _tensor_case(Tensor, tr("Tensor.__matmul__, out = x @ W with x {xs}, W {ws}", xs=xs, ws=ws), lambda x, W: x @ W,
                      lambda x, W: x @ W, [rng.standard_normal(xs), rng.standard_normal(ws)], rng,
                      names=["x", "W"], rows=rows)
     if hidden:
@@ -1674,11 +1715,12 @@ def tensor_matmul(Tensor, *, hidden=False):
     Wt, xt = _run("Tensor", lambda: (Tensor(W.copy()), Tensor(x.copy())))
     q = _run("Tensor.__matmul__", lambda: Wt @ xt)
     _run("Tensor.__matmul__", _reference_backward, _graph(q, "Tensor.__matmul__"), q, 2 * (W @ x), rules=True)
-    print("CS231n's ||W x||^2 through your @, with the upstream gradient df/dq = 2q = (0.44, 0.52) from "
-          "seed 004:")
-    print("  expected  W.grad = [[0.088, 0.176], [0.104, 0.208]], x.grad = (-0.112, 0.636)  [CS231n slides]")
-    print(f"  yours     W.grad = {np.round(np.asarray(Wt.grad, dtype=float), 3).tolist()}, "
-          f"x.grad = ({_fmt(np.asarray(xt.grad, dtype=float), 3)})")
+    print(tr("CS231n's ||W x||^2 through your @, with the upstream gradient df/dq = 2q = (0.44, 0.52) "
+             "from seed 004:"))
+    print(tr("  expected  W.grad = [[0.088, 0.176], [0.104, 0.208]], x.grad = (-0.112, 0.636)  "
+             "[CS231n slides]"))
+    print(tr("  yours     W.grad = {v}, x.grad = ({v2})",
+             v=np.round(np.asarray(Wt.grad, dtype=float), 3).tolist(), v2=_fmt(np.asarray(xt.grad, dtype=float), 3)))
 
 
 def _unbroadcast_cases(hidden):
@@ -1698,23 +1740,34 @@ def _unbroadcast_shape(ub, raw, out_shape, shape):
         return
     lead = len(out_shape) - len(shape)
     ones = [i for i, s in enumerate(shape) if s == 1 and out_shape[lead + i] != 1]
-    need = (f"sum over the {lead} leading ax{'is' if lead == 1 else 'es'} broadcasting added" if lead else "")
+    need = ""
+    if lead:
+        need = (tr("sum over the {lead} leading axis broadcasting added", lead=lead) if lead == 1 else
+                tr("sum over the {lead} leading axes broadcasting added", lead=lead))
     if ones:
-        need += (", then " if need else "sum ") + f"over ax{'is' if len(ones) == 1 else 'es'} " \
-            f"{', '.join(map(str, ones))} with keepdims=True (where shape has a 1)"
+        listed = ", ".join(map(str, ones))
+        if need and len(ones) == 1:
+            need += tr(", then over axis {ones} with keepdims=True (where shape has a 1)", ones=listed)
+        elif need:
+            need += tr(", then over axes {ones} with keepdims=True (where shape has a 1)", ones=listed)
+        elif len(ones) == 1:
+            need = tr("sum over axis {ones} with keepdims=True (where shape has a 1)", ones=listed)
+        else:
+            need = tr("sum over axes {ones} with keepdims=True (where shape has a 1)", ones=listed)
     if ones and got == tuple(out_shape[lead:]):
-        key, what = "unbroadcast_ones_not_summed", ("did not sum over the axes where shape has a 1 (numpy "
+        key, what = "unbroadcast_ones_not_summed", tr("did not sum over the axes where shape has a 1 (numpy "
                                                    "stretched those to the result's length)")
     elif got == tuple(out_shape):
-        key, what = "unbroadcast_nothing_summed", "returned grad with its shape unchanged"
+        key, what = "unbroadcast_nothing_summed", tr("returned grad with its shape unchanged")
     elif len(got) < len(shape):
-        key, what = "unbroadcast_lost_axis", "summed away an axis of length 1 that must stay (keepdims=True)"
+        key, what = "unbroadcast_lost_axis", tr("summed away an axis of length 1 that must stay (keepdims=True)")
     elif len(got) > len(shape):
-        key, what = "unbroadcast_leading_axes", "kept an axis that broadcasting added in front"
+        key, what = "unbroadcast_leading_axes", tr("kept an axis that broadcasting added in front")
     else:
-        key, what = "unbroadcast_wrong_axes", "summed over the wrong axes"
-    raise CheckFailed(f"{ub}(grad of shape {out_shape}, {shape}) returned shape {got}, but it must have "
-                      f"the operand's shape {tuple(shape)}: it {what}. What it must do: {need}.", key=key)
+        key, what = "unbroadcast_wrong_axes", tr("summed over the wrong axes")
+    raise CheckFailed(tr("{ub}(grad of shape {out_shape}, {shape}) returned shape {got}, but it must have the "
+                         "operand's shape {tuple_shape}: it {what}. What it must do: {need}.",
+                         ub=ub, out_shape=out_shape, shape=shape, got=got, tuple_shape=tuple(shape), what=what, need=need), key=key)
 
 
 @EXERCISES.check("tensor_add")
@@ -1731,9 +1784,9 @@ def tensor_add(Tensor, unbroadcast, *, hidden=False):
         axes = tuple(range(len(out_shape) - len(shape))) + tuple(
             len(out_shape) - len(shape) + i for i, s in enumerate(shape) if s == 1)
         mean = np.mean(g, axis=axes, keepdims=True).reshape(shape) if axes else g
-        ev = _evidence(f"{ub}(grad, {shape})", f"an operand of shape {shape}", raw, truth,
+        ev = _evidence(f"{ub}(grad, {shape})", tr("an operand of shape {shape}", shape=shape), raw, truth,
                        batch=out_shape[0] if len(shape) < len(out_shape) else None)
-        _judge_array(f"{ub} for grad of shape {out_shape}", ev, [
+        _judge_array(tr("{ub} for grad of shape {out_shape}", ub=ub, out_shape=out_shape), ev, [
             _like("mean_not_sum", "broadcasting copies the operand to every position, so its gradient is "
                  "the SUM over the copies, not the mean.", lambda ev: mean)])
     cases = [("x (4, 3) + b (3,)", (4, 3), (3,)), ("x (4, 3) + b (1, 3)", (4, 3), (1, 3)),
@@ -1747,9 +1800,9 @@ def tensor_add(Tensor, unbroadcast, *, hidden=False):
                      [rng.standard_normal(xs), rng.standard_normal(bs)], rng, names=["x", "b"],
                      batch=max(xs[0], bs[0]))
     c = 2 if not hidden else -0.75        # an int: as_tensor makes a float array of it
-    _tensor_case(Tensor, f"Tensor.__add__, out = x + {c} (a plain number)", lambda x: x + c,
+    _tensor_case(Tensor, tr("Tensor.__add__, out = x + {c} (a plain number)", c=c), lambda x: x + c,
                  lambda x: x + c, [rng.standard_normal((4, 3))], rng, names=["x"], single_op=False)
-    _tensor_case(Tensor, "Tensor.__add__, out = x + x (one node used twice)", lambda x: x + x,
+    _tensor_case(Tensor, tr("Tensor.__add__, out = x + x (one node used twice)"), lambda x: x + x,
                  lambda x: x + x, [rng.standard_normal((4, 3))], rng, names=["x"], rows=[
                      _like("overwrote_grad", "{name}: x + x must add out.grad to x.grad twice, once per "
                           "operand; with = the second overwrote the first: accumulate with +=.",
@@ -1767,33 +1820,34 @@ def tensor_activations(Tensor, *, hidden=False):
             f, rows = cases[name]
             x = _signed(rng, shape, KINK_MARGIN, 2.5)
             variants = _sigmoid_branch_array(x) if name == "sigmoid" else ()
-            _tensor_case(Tensor, f"Tensor.{name}, out = x.{name}() for x of shape {shape}",
+            _tensor_case(Tensor, tr("Tensor.{name}, out = x.{name}() for x of shape {shape}", name=name, shape=shape),
                          lambda t, m=name: getattr(t, m)(), f, [x], rng, names=["x"], rows=rows,
                          forward_variants=variants)
     # the text asks for the stable sigmoid: it must hold where np.exp(-x) or np.exp(x) overflows
     big = (np.array([[-1000.0, -745.0, 3.0], [1000.0, 40.0, -40.0]]) if not hidden
            else np.array([[710.0, -0.5], [-900.0, 12.0], [-711.0, 800.0]]))
     try:
-        _tensor_case(Tensor, "Tensor.sigmoid at |x| up to 1000", lambda t: t.sigmoid(), _sigmoid, [big], rng,
+        _tensor_case(Tensor, tr("Tensor.sigmoid at |x| up to 1000"), lambda t: t.sigmoid(), _sigmoid, [big], rng,
                      names=["x"], forward_variants=_sigmoid_branch_array(big))
     except CheckFailed as exc:
         if not (exc.key in ("warning", "overflow", "not_finite") and ("overflow" in str(exc) or "inf" in str(exc)
                                                                       or "nan" in str(exc))):
             raise
         raise CheckFailed(
-            "Tensor.sigmoid at |x| up to 1000: exp overflowed. 1 / (1 + np.exp(-x)) overflows for x below "
-            "about -709 and np.exp(x) / (1 + np.exp(x)) above 709; np.where(x >= 0, one, other) computes BOTH "
-            "forms on every entry before it chooses, so it overflows too. Compute e = np.exp(-np.abs(x)) once "
-            "(never above 1), then s = np.where(x >= 0, 1 / (1 + e), e / (1 + e))." + _said(exc),
+            tr("Tensor.sigmoid at |x| up to 1000: exp overflowed. 1 / (1 + np.exp(-x)) overflows for x "
+               "below about -709 and np.exp(x) / (1 + np.exp(x)) above 709; np.where(x >= 0, one, "
+               "other) computes BOTH forms on every entry before it chooses, so it overflows too. "
+               "Compute e = np.exp(-np.abs(x)) once (never above 1), then s = np.where(x >= 0, 1 / (1 + "
+               "e), e / (1 + e)).") + _said(exc),
             key="sigmoid_overflow") from None
     try:
-        _tensor_case(Tensor, "Tensor.tanh at |x| up to 1000", lambda t: t.tanh(), np.tanh, [big], rng, names=["x"])
+        _tensor_case(Tensor, tr("Tensor.tanh at |x| up to 1000"), lambda t: t.tanh(), np.tanh, [big], rng, names=["x"])
     except CheckFailed as exc:
         if not (exc.key in ("warning", "overflow", "not_finite") and ("overflow" in str(exc) or "inf" in str(exc)
                                                                       or "nan" in str(exc))):
             raise
-        raise CheckFailed(TANH_OVERFLOW.format(what="Tensor.tanh at |x| up to 1000", said="exp overflowed"
-                                               + _said(exc), use="np.tanh"), key="tanh_overflow") from None
+        raise CheckFailed(tr(TANH_OVERFLOW, what=tr("Tensor.tanh at |x| up to 1000"),
+                             said=tr("exp overflowed") + _said(exc), use="np.tanh"), key="tanh_overflow") from None
 
 
 def _said(exc):
@@ -1805,8 +1859,8 @@ def _said(exc):
 def _sigmoid_branch_array(x):
     """The x < 0 form written as 1 / (1 + exp(x)): sigmoid(-x) on the negative entries."""
     wrong = np.where(x >= 0, _sigmoid(x), _sigmoid(-x))
-    return [("sigmoid_branch", "for x < 0 the stable form is exp(x) / (1 + exp(x)); yours gives "
-             "1 / (1 + exp(x)) = sigmoid(-x) on the negative entries", wrong)]
+    return [("sigmoid_branch", tr("for x < 0 the stable form is exp(x) / (1 + exp(x)); yours gives "
+                                  "1 / (1 + exp(x)) = sigmoid(-x) on the negative entries"), wrong)]
 
 
 def _ce(scores, labels):
@@ -1833,7 +1887,7 @@ def softmax_cross_entropy(Tensor, *, hidden=False):
         def loss(s, labels=labels):
             return s.softmax_cross_entropy(labels.copy())
 
-        _tensor_case(Tensor, f"{what}, scores of shape {scores.shape}", loss, lambda s, labels=labels: _ce(s, labels),
+        _tensor_case(Tensor, tr("{what}, scores of shape {shape}", what=what, shape=scores.shape), loss, lambda s, labels=labels: _ce(s, labels),
                      [scores], rng, names=["scores"], rows=rows, batch=n,
                      forward_variants=_ce_forward_variants(scores, labels))
         if k:
@@ -1844,28 +1898,29 @@ def softmax_cross_entropy(Tensor, *, hidden=False):
         big = scores.copy()
         big[0] += 1000.0
         try:
-            _tensor_case(Tensor, f"{what}, scores with entries near 1000", loss,
+            _tensor_case(Tensor, tr("{what}, scores with entries near 1000", what=what), loss,
                          lambda s: _ce(s, labels), [big], rng, names=["scores"], rows=rows, batch=n,
                          fd_arrays=[scores])
         except CheckFailed as exc:
             if exc.key in ("warning", "forward_wrong", "exception", "not_finite") and (
                     "overflow" in str(exc) or "nan" in str(exc) or "invalid" in str(exc)):
-                raise CheckFailed(f"{what}: with scores near 1000, exp overflowed: subtract each row's max "
-                                  f"before exp (softmax does not change, and exp never sees a number > 0)."
-                                  + _said(exc), key="softmax_overflow") from None
+                raise CheckFailed(tr("{what}: with scores near 1000, exp overflowed: subtract each row's max before exp "
+                                     "(softmax does not change, and exp never sees a number > 0).",
+                                     what=what) + _said(exc), key="softmax_overflow") from None
             raise
         far = scores.copy()
         far[1, labels[1]] -= 800.0
         try:
-            _tensor_case(Tensor, f"{what}, a label's score 800 below its row's max", loss,
+            _tensor_case(Tensor, tr("{what}, a label's score 800 below its row's max", what=what), loss,
                          lambda s: _ce(s, labels), [far], rng, names=["scores"], rows=rows, batch=n)
         except CheckFailed as exc:
             if exc.key in ("warning", "forward_wrong", "exception", "not_finite") and (
                     "divide by zero" in str(exc) or "inf" in str(exc) or "log" in str(exc)):
-                raise CheckFailed(f"{what}: with a label's score 800 below its row's max, p[label] = "
-                                  f"exp(-800) / ... is 0 in float64 and log(p) is -inf. Take the log first: "
-                                  f"log p = shifted - log(sum(exp(shifted))) never computes p itself; the "
-                                  f"loss is about 800 / N there, large but finite." + _said(exc),
+                raise CheckFailed(tr("{what}: with a label's score 800 below its row's max, p[label] = exp(-800) / ... is 0 "
+                                     "in float64 and log(p) is -inf. Take the log first: log p = shifted - "
+                                     "log(sum(exp(shifted))) never computes p itself; the loss is about 800 / N there, large "
+                                     "but finite.",
+                                     what=what) + _said(exc),
                                   key="ce_log_underflow") from None
             raise
 
@@ -1875,15 +1930,17 @@ def _ce_forward_variants(scores, labels):
     n, c = scores.shape
     log_p = _log_softmax_rows(scores)
     return [
-        ("ce_sum_not_mean", "the loss is the MEAN over the batch of -log p[label]; yours is the sum",
+        ("ce_sum_not_mean", tr("the loss is the MEAN over the batch of -log p[label]; yours is the sum"),
          _ce(scores, labels) * n),
-        ("ce_divided_by_C", f"the loss is divided by N * C = {n * c}: np.mean over the whole (N, C) array, "
-         f"the one-hot's zeros included, divides by every entry. Take the N numbers -log_p[np.arange(N), "
-         f"labels] first, then their mean (divided by N = {n})", _ce(scores, labels) / c),
-        ("ce_no_onehot", "the loss averages -log p over every class of each row; it takes each row's own "
-         "label only: -log_p[np.arange(N), labels].mean()", float(np.mean(-log_p))),
-        ("ce_onehot_indexing", "log_p[:, labels] takes those columns in EVERY row (an (N, N) array); the loss "
-         "needs one entry per row, log_p[np.arange(N), labels]", float(np.mean(-log_p[:, labels]))),
+        ("ce_divided_by_C", tr("the loss is divided by N * C = {NC}: np.mean over the whole (N, C) array, "
+                               "the one-hot's zeros included, divides by every entry. Take the N numbers "
+                               "-log_p[np.arange(N), labels] first, then their mean (divided by N = {N})",
+                               NC=n * c, N=n), _ce(scores, labels) / c),
+        ("ce_no_onehot", tr("the loss averages -log p over every class of each row; it takes each row's own "
+                            "label only: -log_p[np.arange(N), labels].mean()"), float(np.mean(-log_p))),
+        ("ce_onehot_indexing", tr("log_p[:, labels] takes those columns in EVERY row (an (N, N) array); the "
+                                  "loss needs one entry per row, log_p[np.arange(N), labels]"),
+         float(np.mean(-log_p[:, labels]))),
     ]
 
 
@@ -1901,8 +1958,8 @@ def _ce_rows(n, c, labels):
         _like("ce_onehot_indexing", "{name}: subtract 1 only at each row's own label, "
               "p[np.arange(N), labels] -= 1; p[:, labels] -= 1 hits those columns in every row.",
               lambda ev: ev.dout * (_softmax_rows(ev.inputs[0]) - np.isin(np.arange(c), labels)) / n),
-        _like("ce_divided_by_C", "{name} is divided by the number of classes C = %d; the loss is a mean "
-              "over the N = {N} rows of the batch, so divide by N = scores.shape[0]." % c,
+        _like("ce_divided_by_C", tr("{{name}} is divided by the number of classes C = {C}; the loss is a mean "
+                                    "over the N = {{N}} rows of the batch, so divide by N = scores.shape[0].", C=c),
               lambda ev: ev.dout * (_softmax_rows(ev.inputs[0]) - np.eye(c)[labels]) / c
               if c != n else np.nan),
     ]
@@ -1944,42 +2001,50 @@ def two_layer_net(fn, Tensor, *, hidden=False):
                 if exc.key not in ("exception", "constant_not_wrapped", "python_on_array", "math_on_array"):
                     raise
                 raise CheckFailed(
-                    f"{what} failed when x came as a plain numpy array (of ints), as the docstring allows "
-                    f"(with x a Tensor it ran): in x @ W1, numpy's own @ runs first and does not know your "
-                    f"Tensor. Wrap x first: as_tensor(x) @ W1 (as_tensor leaves a Tensor as it is).\n  "
-                    f"{str(exc).splitlines()[0]}", key="x_not_wrapped") from None
+                    tr("{what} failed when x came as a plain numpy array (of ints), as the docstring allows "
+                       "(with x a Tensor it ran): in x @ W1, numpy's own @ runs first and does not know your "
+                       "Tensor. Wrap x first: as_tensor(x) @ W1 (as_tensor leaves a Tensor as it is).\n  "
+                       "{str_exc_splitlines_0}",
+                       what=what, str_exc_splitlines_0=str(exc).splitlines()[0]), key="x_not_wrapped") from None
         else:
             x_leaf = _run(what, lambda: Tensor(x.copy()))
             loss = _run(what, fn, x_leaf, labels.copy(), *leaves)
         _expect_node(loss, Tensor, what)
-        label = f"{what} with x {'a plain int array' if plain else 'a Tensor'} of shape {x.shape}"
+        label = (tr("{what} with x a plain int array of shape {shape}", what=what, shape=x.shape) if plain else
+                 tr("{what} with x a Tensor of shape {shape}", what=what, shape=x.shape))
         expected = _net_np(x, labels, *params)
         hidden_z = x @ W1 + b1
         variants = [
-            ("net_no_relu", "the hidden layer needs relu: scores = relu(x @ W1 + b1) @ W2 + b2",
+            ("net_no_relu", tr("the hidden layer needs relu: scores = relu(x @ W1 + b1) @ W2 + b2"),
              _ce(hidden_z @ W2 + b2, labels)),
-            ("net_no_bias", "a bias is missing: scores = relu(x @ W1 + b1) @ W2 + b2",
+            ("net_no_bias", tr("a bias is missing: scores = relu(x @ W1 + b1) @ W2 + b2"),
              _ce(np.maximum(x @ W1, 0) @ W2 + b2, labels)),
-            ("net_no_bias", "a bias is missing: scores = relu(x @ W1 + b1) @ W2 + b2",
+            ("net_no_bias", tr("a bias is missing: scores = relu(x @ W1 + b1) @ W2 + b2"),
              _ce(np.maximum(hidden_z, 0) @ W2, labels)),
-            ("net_sigmoid", "the hidden layer of this network is relu, not sigmoid",
+            ("net_sigmoid", tr("the hidden layer of this network is relu, not sigmoid"),
              _ce(_sigmoid(hidden_z) @ W2 + b2, labels)),
-            ("net_relu_on_scores", "the scores are relu(x @ W1 + b1) @ W2 + b2, with no relu after the "
-             "second layer: the softmax takes scores of any sign", _ce(np.maximum(np.maximum(hidden_z, 0) @ W2 + b2, 0),
+            ("net_relu_on_scores", tr("the scores are relu(x @ W1 + b1) @ W2 + b2, with no relu after the "
+                                      "second layer: the softmax takes scores of any sign"), _ce(np.maximum(np.maximum(hidden_z, 0) @ W2 + b2, 0),
                                                                      labels)),
         ]
-        _check_scalar_value(label, "the loss", np.asarray(loss.data, dtype=np.float64), expected, variants)
+        _check_scalar_value(label, tr("the loss"), np.asarray(loss.data, dtype=np.float64), expected, variants)
         in_graph = {id(node) for node in _graph(loss, what)}
         cut = [name for name, leaf in zip(["W1", "b1", "W2", "b2"], leaves) if id(leaf) not in in_graph]
         if cut:
             them = ", ".join(cut)
-            raise CheckFailed(
-                f"{label}: the loss is right, but {them} {'is' if len(cut) == 1 else 'are'} not in its graph: no "
-                f"chain of .parents leads from the loss back to {'it' if len(cut) == 1 else 'them'}, so "
-                f"backward() cannot reach {'it' if len(cut) == 1 else 'them'} and "
-                f"{'its' if len(cut) == 1 else 'their'} grad stays 0. A value computed from .data (numpy on "
-                f"{cut[0]}.data, then wrapped in a new Tensor) is a leaf with no parents: compute with the "
-                f"Tensors themselves, as_tensor(x) @ W1 + b1, then .relu(), @ W2 + b2.", key="param_not_in_graph")
+            if len(cut) == 1:
+                said = tr("{label}: the loss is right, but {them} is not in its graph: no chain of .parents "
+                          "leads from the loss back to it, so backward() cannot reach it and its grad stays 0. "
+                          "A value computed from .data (numpy on {first}.data, then wrapped in a new Tensor) is "
+                          "a leaf with no parents: compute with the Tensors themselves, as_tensor(x) @ W1 + b1, "
+                          "then .relu(), @ W2 + b2.", label=label, them=them, first=cut[0])
+            else:
+                said = tr("{label}: the loss is right, but {them} are not in its graph: no chain of .parents "
+                          "leads from the loss back to them, so backward() cannot reach them and their grad "
+                          "stays 0. A value computed from .data (numpy on {first}.data, then wrapped in a new "
+                          "Tensor) is a leaf with no parents: compute with the Tensors themselves, "
+                          "as_tensor(x) @ W1 + b1, then .relu(), @ W2 + b2.", label=label, them=them, first=cut[0])
+            raise CheckFailed(said, key="param_not_in_graph")
         _run(what, loss.backward, rules=True)
         for i, name in enumerate(["W1", "b1", "W2", "b2"]):
             args = [x, labels] + params

@@ -55,6 +55,7 @@ from ..check import check_answer
 from ..compare import relative_error
 from ..datasets import load_digits, standardize, train_test_split
 from ..guard import CheckFailed, CheckSetupError, _OutOfTime, call, time_limit
+from ..i18n import N_, tr
 from ..tolerances import GRAD_RTOL, call_seconds
 
 EXERCISES = Exercises("05_training", [
@@ -260,10 +261,10 @@ def _passes(judge, *args):
     return True
 
 
-PAIRED_BY_ORDER = ("{what}{context}: it works only when {a} and {b} list their keys in the same order: "
-                   "{b} here arrives as {order}. Pair each parameter with its gradient by name, "
-                   "{pairing}, not by position (zip({a}.values(), {b}.values()) pairs W1 with whatever "
-                   "comes first in {b}).")
+PAIRED_BY_ORDER = N_("{what}{context}: it works only when {a} and {b} list their keys in the same order: "
+                     "{b} here arrives as {order}. Pair each parameter with its gradient by name, "
+                     "{pairing}, not by position (zip({a}.values(), {b}.values()) pairs W1 with whatever "
+                     "comes first in {b}).")
 
 
 # --- comparing dicts of parameters ---------------------------------------------------------
@@ -280,26 +281,29 @@ def _dict_close(got, want, rtol=GRAD_RTOL):
 def _as_dict(what, got, expected, label):
     """got as a dict of float64 arrays with expected's keys, or a CheckFailed saying what is off."""
     if got is None:
-        raise CheckFailed(f"{what}: {label} is None: did you forget a `return` statement?", key="returned_none")
+        raise CheckFailed(tr("{what}: {label} is None: did you forget a `return` statement?",
+                             what=what, label=label), key="returned_none")
     if not isinstance(got, dict):
-        raise CheckFailed(f"{what}: {label} must be a dict like {{'W1': ..., 'b1': ...}}, got "
-                          f"{type(got).__name__}.", key="not_a_dict")
+        raise CheckFailed(tr("{what}: {label} must be a dict like {{'W1': ..., 'b1': ...}}, got {type_got_name}.",
+                             what=what, label=label, type_got_name=type(got).__name__), key="not_a_dict")
     missing = [k for k in expected if k not in got]
     extra = [k for k in got if k not in expected]
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"missing {', '.join(missing)}")
+            parts.append(tr("missing {keys}", keys=", ".join(missing)))
         if extra:
-            parts.append(f"unexpected {', '.join(map(str, extra))}")
-        raise CheckFailed(f"{what}: {label} has the wrong keys ({'; '.join(parts)}); expected "
-                          f"{', '.join(expected)}, one per parameter.", key="wrong_keys")
+            parts.append(tr("unexpected {keys}", keys=", ".join(map(str, extra))))
+        raise CheckFailed(tr("{what}: {label} has the wrong keys ({join_parts}); expected {join_expected}, one per "
+                             "parameter.",
+                             what=what, label=label, join_parts='; '.join(parts), join_expected=', '.join(expected)), key="wrong_keys")
     out = {}
     for k in expected:
         try:
             out[k] = np.asarray(got[k], dtype=np.float64)
         except (TypeError, ValueError):
-            raise CheckFailed(f"{what}: {label}['{k}'] is not an array of numbers.", key="not_numeric") from None
+            raise CheckFailed(tr("{what}: {label}['{k}'] is not an array of numbers.",
+                                 what=what, label=label, k=k), key="not_numeric") from None
     return out
 
 
@@ -334,14 +338,15 @@ def _skipped_params(what, context, mine, want, before, rtol=GRAD_RTOL):
     layers = sorted({int(k[1:]) for k in stayed})
     whole = set(stayed) == {f"{n}{k}" for k in layers for n in "Wb"}
     if whole and layers == [K]:
-        why = (f"the last layer (W{K}, b{K}) never moved: a loop over range(1, K) stops before K = {K}; "
-               f"range(1, K + 1) reaches it (or walk the keys, for name in params)")
+        why = tr("the last layer (W{K}, b{K}) never moved: a loop over range(1, K) stops before K = {K}; "
+                 "range(1, K + 1) reaches it (or walk the keys, for name in params)", K=K)
     elif whole and layers == [1]:
-        why = ("the first layer (W1, b1) never moved: the layers are numbered from 1, so a loop must start "
+        why = tr("the first layer (W1, b1) never moved: the layers are numbered from 1, so a loop must start "
                "at 1 (range(1, K + 1)), not at 2 (or walk the keys, for name in params)")
     else:
-        why = (f"{', '.join(sorted(stayed))} never moved while every other parameter took its step: walk every "
-               f"key of the dict (for name in params), however many there are, and update each one")
+        why = tr("{stayed} never moved while every other parameter took its step: walk every "
+                 "key of the dict (for name in params), however many there are, and update each one",
+                 stayed=", ".join(sorted(stayed)))
     raise CheckFailed(f"{what}{context}: {why}.", key="params_skipped")
 
 
@@ -351,10 +356,10 @@ def _shape_text(shape):
     return "(" + ",".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-CMU_TRANSPOSE = ("seed 001's transpose applied to our W: the notes store W_k as (fan_out, fan_in) and "
+CMU_TRANSPOSE = N_("seed 001's transpose applied to our W: the notes store W_k as (fan_out, fan_in) and "
                  "their gradient y_(k-1) grad_z Div as (fan_in, fan_out), hence their (.)^T; our W is "
                  "(fan_in, fan_out) and dW already has its shape. Update with W -= lr * dW, no .T.")
-BIAS_TYPO = ("the bias was updated with the weight gradient: that is seed 001's typo "
+BIAS_TYPO = N_("the bias was updated with the weight gradient: that is seed 001's typo "
              "(b_k = b_k - (eta/T)(grad_W_k Loss)^T). The bias moves along its own gradient: "
              "b -= lr * db.")
 
@@ -370,9 +375,9 @@ def _named_shape_error(exc, params, what):
         b = _shape_text(np.shape(params[f"b{k}"]))
         w_texts = {_shape_text(W), _shape_text(W[::-1])}
         if b in text and any(w in text for w in w_texts):
-            return CheckFailed(f"{what}: {BIAS_TYPO}\n  ({text.splitlines()[0]})", key="bias_used_weight_gradient")
+            return CheckFailed(f"{what}: {tr(BIAS_TYPO)}\n  ({text.splitlines()[0]})", key="bias_used_weight_gradient")
         if W[0] != W[1] and _shape_text(W) in text and _shape_text(W[::-1]) in text:
-            return CheckFailed(f"{what}: {CMU_TRANSPOSE}\n  ({text.splitlines()[0]})", key="cmu_transpose")
+            return CheckFailed(f"{what}: {tr(CMU_TRANSPOSE)}\n  ({text.splitlines()[0]})", key="cmu_transpose")
     return exc
 
 
@@ -391,14 +396,16 @@ def _bias_shape_typo(what, got, params):
         b = got.get(f"b{k}")
         W = np.shape(params[f"W{k}"])
         if b is not None and np.ndim(b) == 2 and np.shape(b) in (W, W[::-1]):
-            raise CheckFailed(f"{what}: b{k} now has shape {np.shape(b)}, the shape of W{k}: {BIAS_TYPO}",
+            raise CheckFailed(tr("{what}: b{k} now has shape {np_shape_b}, the shape of W{k}: {BIAS_TYPO}",
+                                 what=what, k=k, np_shape_b=np.shape(b), BIAS_TYPO=tr(BIAS_TYPO)),
                               key="bias_used_weight_gradient")
 
 
 def _unchanged(what, before, after, name, hint):
     for k in before:
         if not np.array_equal(before[k], after[k]):
-            raise CheckFailed(f"{what} changed {name}['{k}'] in place; {hint}", key="mutated_input")
+            raise CheckFailed(tr("{what} changed {name}['{k}'] in place; {hint}",
+                                 what=what, name=name, k=k, hint=hint), key="mutated_input")
 
 
 # --- 1. gradient descent on one weight (seed 003) ------------------------------------------------
@@ -421,9 +428,11 @@ def _gd_cases(hidden):
     g2 = lambda w: np.tanh(w - shift) + 0.2 * w  # noqa: E731
     return [
         (lambda w: a * (w - c), w0, lr, steps, c + (1 - lr * a) ** np.arange(steps + 1) * (w0 - c),
-         f"E(w) = {a / 2:g} (w - {c:g})^2 from the integer w0 = {w0} with lr = {lr:g}"),
+         tr("E(w) = {half_a:g} (w - {c:g})^2 from the integer w0 = {w0} with lr = {lr:g}", half_a=a / 2, c=c,
+            w0=w0, lr=lr)),
         (g2, w1, lr1, steps1, _gd_reference(g2, w1, lr1, steps1),
-         f"E(w) = log cosh(w - {shift:g}) + 0.1 w^2 from the integer w0 = {w1} with lr = {lr1:g}"),
+         tr("E(w) = log cosh(w - {shift:g}) + 0.1 w^2 from the integer w0 = {w0} with lr = {lr:g}", shift=shift,
+            w0=w1, lr=lr1)),
     ]
 
 
@@ -432,12 +441,14 @@ def _aliased_path(what, where, mine, want):
     object several times, a 0-d array updated in place, so each append stored the same array."""
     tail = mine[1:] if _close(mine[:1], want[:1]) else mine
     if np.all(tail == mine[-1]) and _close(mine[-1:], want[-1:]):
-        which = "after w0 is" if tail is not mine else "is"
+        positions = tr("every position after w0") if tail is not mine else tr("every position")
         raise CheckFailed(
-            f"{what} for {where}: every position {which} the last one, {want[-1]:.6g}: the path holds the same "
-            f"object {len(tail)} times. A 0-d array (np.array(w0, dtype=float)) updated in place with -= (or "
-            f"w[...] =) is one object, and each append stored a reference to it, so every entry shows its final "
-            f"value. Append a new number each step: w = w - lr * grad(w) makes a new object (or append float(w)).",
+            tr("{what} for {where}: {positions} is the last one, {want_1:.6g}: the path holds "
+               "the same object {len_tail} times. A 0-d array (np.array(w0, dtype=float)) updated in "
+               "place with -= (or w[...] =) is one object, and each append stored a reference to it, so "
+               "every entry shows its final value. Append a new number each step: w = w - lr * grad(w) "
+               "makes a new object (or append float(w)).",
+               what=what, where=where, positions=positions, want_1=want[-1], len_tail=len(tail)),
             key="path_aliased")
 
 
@@ -451,33 +462,37 @@ def gradient_descent(fn, *, hidden=False):
         except (TypeError, ValueError):
             mine = None
         if mine is not None and mine.ndim == 0:
-            raise CheckFailed(f"{what} for {where}: it returned one number; return the whole path, an array "
-                              f"of steps + 1 = {n + 1} positions from w0 to the last w (the plots need every "
-                              f"step).", key="only_final")
+            raise CheckFailed(tr("{what} for {where}: it returned one number; return the whole path, an array of steps + "
+                                 "1 = {n_1} positions from w0 to the last w (the plots need every step).",
+                                 what=what, where=where, n_1=n + 1), key="only_final")
         if isinstance(raw, (list, tuple)):
-            raise CheckFailed(f"{what} for {where}: it returned a {type(raw).__name__}; return a numpy array, "
-                              f"np.array(path) (the plots compute with it: path - 1 fails on a list).",
+            raise CheckFailed(tr("{what} for {where}: it returned a {type_raw_name}; return a numpy array, np.array(path) "
+                                 "(the plots compute with it: path - 1 fails on a list).",
+                                 what=what, where=where, type_raw_name=type(raw).__name__),
                               key="returned_list")
         if mine is not None and np.issubdtype(np.asarray(raw).dtype, np.integer):
-            raise CheckFailed(f"{what} for {where}: the path is an array of integers ({np.asarray(raw).dtype}), "
-                              f"so every step was rounded: np.full(steps + 1, w0) or np.zeros_like of an integer "
-                              f"takes w0's type. Start from float(w0) (or dtype=float).", key="integer_path")
+            raise CheckFailed(tr("{what} for {where}: the path is an array of integers ({np_asarray_raw_dtype}), so every "
+                                 "step was rounded: np.full(steps + 1, w0) or np.zeros_like of an integer takes w0's "
+                                 "type. Start from float(w0) (or dtype=float).",
+                                 what=what, where=where, np_asarray_raw_dtype=np.asarray(raw).dtype), key="integer_path")
         if mine is not None and mine.shape == (n,):
             if _close(mine, want[1:]):
-                raise CheckFailed(f"{what} for {where}: the first entry must be the start w0 = {w_start:g}; "
-                                  f"yours starts at the first update (return steps + 1 = {n + 1} positions).",
+                raise CheckFailed(tr("{what} for {where}: the first entry must be the start w0 = {w_start:g}; yours starts at "
+                                     "the first update (return steps + 1 = {n_1} positions).",
+                                     what=what, where=where, w_start=w_start, n_1=n + 1),
                                   key="missing_start")
             if _close(mine, want[:-1]):
-                raise CheckFailed(f"{what} for {where}: you made {n - 1} updates; steps = {n} updates "
-                                  f"give {n + 1} positions, w0 first.", key="one_step_short")
+                raise CheckFailed(tr("{what} for {where}: you made {n_1} updates; steps = {n} updates give {n_12} positions, "
+                                     "w0 first.",
+                                     what=what, where=where, n_1=n - 1, n=n, n_12=n + 1), key="one_step_short")
         if mine is not None and mine.shape == (n + 2,) and _close(mine[:-1], want) and \
                 _close(mine, _gd_reference(grad, w_start, lr_used, n + 1)):
-            raise CheckFailed(f"{what} for {where}: you made {n + 1} updates; steps = {n} updates give {n + 1} "
-                              f"positions, w0 first (range(steps) runs steps times; range(steps + 1) once "
-                              f"more).", key="one_step_long")
+            raise CheckFailed(tr("{what} for {where}: you made {n_1} updates; steps = {n} updates give {n_1} positions, "
+                                 "w0 first (range(steps) runs steps times; range(steps + 1) once more).",
+                                 what=what, where=where, n_1=n + 1, n=n), key="one_step_long")
         if mine is not None and mine.shape == (n + 1,) and n >= 2 and not _close(mine, want):
             _aliased_path(what, where, mine, want)
-        check_answer(what, raw, want, name="path", context=f" for {where}", mistakes=[
+        check_answer(what, raw, want, name="path", context=tr(" for {where}", where=where), mistakes=[
             like("wrong_sign", "the path climbs the loss: the step must go against the gradient, "
                                "w <- w - lr * dE/dw (seed 003: dE/dw > 0, decrease w; dE/dw < 0, "
                                "increase it). Yours adds lr * dE/dw.",
@@ -504,23 +519,23 @@ def _update_alternatives(params, grads, lr):
     K = _depth(params)
     no_bias = {k: (params[k] - lr * grads[k]) if k.startswith("W") else params[k] for k in params}
     rows = [
-        ("wrong_sign", "the update has the wrong sign: the loss goes up. Step against the gradient: "
-                       "p -= lr * dp (yours adds lr * dp).", _step(params, grads, -lr)),
-        ("lr_twice", "the learning rate is applied twice: yours moved by lr**2 * dp. Multiply by lr once "
-                     "(is lr also folded into the gradients, or applied in two places?).",
+        ("wrong_sign", tr("the update has the wrong sign: the loss goes up. Step against the gradient: "
+                       "p -= lr * dp (yours adds lr * dp)."), _step(params, grads, -lr)),
+        ("lr_twice", tr("the learning rate is applied twice: yours moved by lr**2 * dp. Multiply by lr once "
+                     "(is lr also folded into the gradients, or applied in two places?)."),
          _step(params, grads, lr * lr)),
-        ("lr_ignored", "the learning rate is missing: p -= lr * dp, not p -= dp.", _step(params, grads, 1.0)),
-        ("bias_not_updated", f"the biases ({', '.join(f'b{k}' for k in range(1, K + 1))}) did not move: "
-                             f"update every parameter, the biases too (b -= lr * db).", no_bias),
+        ("lr_ignored", tr("the learning rate is missing: p -= lr * dp, not p -= dp."), _step(params, grads, 1.0)),
+        ("bias_not_updated", tr("the biases ({biases}) did not move: update every parameter, the biases too "
+                                "(b -= lr * db).", biases=", ".join(f"b{k}" for k in range(1, K + 1))), no_bias),
     ]
     if K > 2:
         two = {k: (params[k] - lr * grads[k]) if k in ("W1", "b1", "W2", "b2") else params[k] for k in params}
-        rows.append(("fixed_layers", f"only W1, b1, W2 and b2 moved; this network has {K} layers. Walk the "
-                                     f"keys of the dict (for name in params), however many there are, "
-                                     f"rather than naming two layers.", two))
+        rows.append(("fixed_layers", tr("only W1, b1, W2 and b2 moved; this network has {K} layers. Walk the "
+                                        "keys of the dict (for name in params), however many there are, "
+                                        "rather than naming two layers.", K=K), two))
     square = [k for k in params if k.startswith("W") and params[k].shape[0] == params[k].shape[1]]
     if square:   # a transposed dW only computes for a square W; the others fail with a named shape error
-        rows.append(("cmu_transpose", CMU_TRANSPOSE,
+        rows.append(("cmu_transpose", tr(CMU_TRANSPOSE),
                      {k: params[k] - lr * (grads[k].T if k in square else grads[k]) for k in params}))
     return rows
 
@@ -536,17 +551,22 @@ def _sgd_cases(hidden):
 def _judge_sgd_step(fn, what, params, grads, lr, context):
     given, given_grads = _copy(params), _copy(grads)
     returned = _call_update(fn, given, given_grads, lr, params=params, what=what)
-    _unchanged(what, grads, given_grads, "grads", "the gradients are only read: compute "
-               "lr * grads[name] as a new array.")
+    _unchanged(what, grads, given_grads, "grads", tr("the gradients are only read: compute "
+                                                     "lr * grads[name] as a new array."))
     _bias_shape_typo(what, given, params)
     want = _step(params, grads, lr)
     if isinstance(given, dict) and _dict_close(_as_dict(what, given, params, "params"), params, 0.0):
         copy_sent = isinstance(returned, dict) and set(returned) == set(params) and _dict_close(
-            _as_dict(what, returned, params, "the returned dict"), want)
-        raise CheckFailed(f"{what}{context}: params did not change"
-                          + (": you returned updated copies instead. " if copy_sent else ". ")
-                          + "Update the dict you are given, in place (params[name] -= lr * "
-                          "grads[name]): the training loop keeps using that dict.", key="not_in_place")
+            _as_dict(what, returned, params, tr("the returned dict")), want)
+        if copy_sent:
+            said = tr("{what}{context}: params did not change: you returned updated copies instead. Update the "
+                      "dict you are given, in place (params[name] -= lr * grads[name]): the training loop keeps "
+                      "using that dict.", what=what, context=context)
+        else:
+            said = tr("{what}{context}: params did not change. Update the dict you are given, in place "
+                      "(params[name] -= lr * grads[name]): the training loop keeps using that dict.",
+                      what=what, context=context)
+        raise CheckFailed(said, key="not_in_place")
     _check_dict(what, given, want, context=context, alternatives=_update_alternatives(params, grads, lr),
                 before=params)
 
@@ -560,13 +580,13 @@ def sgd_step(fn, *, hidden=False):
         _, _, params = _problem(rng, 2, sizes)
         grads = {k: rng.standard_normal(v.shape) for k, v in params.items()}
         params, grads = _reordered(params, p_order), _reordered(grads, g_order)
-        context = f" (layers {sizes}, lr = {lr:g})"
+        context = tr(" (layers {sizes}, lr = {lr:g})", sizes=sizes, lr=lr)
         try:
             _judge_sgd_step(fn, what, params, grads, lr, context)
         except CheckFailed as exc:
             in_step = {k: grads[k] for k in params}          # grads listed as params is
             if _passes(_judge_sgd_step, fn, what, params, in_step, lr, context):
-                raise CheckFailed(PAIRED_BY_ORDER.format(
+                raise CheckFailed(tr(PAIRED_BY_ORDER,
                     what=what, context=context, a="params", b="grads", order=", ".join(grads),
                     pairing="params[name] -= lr * grads[name] for name in params"),
                     key="paired_by_order") from None
@@ -580,21 +600,21 @@ def _std_rows(fan_in, fan_out):
     he = np.sqrt(2.0 / fan_in)
     return [
         ("xavier_scale", np.sqrt(1.0 / fan_in) / he,
-         "std sqrt(1 / fan_in) (Xavier/LeCun's scale, made for tanh); ReLU zeroes half of its inputs, "
-         "so it needs twice the variance: He's sqrt(2 / fan_in)."),
+         tr("std sqrt(1 / fan_in) (Xavier/LeCun's scale, made for tanh); ReLU zeroes half of its inputs, "
+            "so it needs twice the variance: He's sqrt(2 / fan_in).")),
         ("xavier_scale", np.sqrt(2.0 / (fan_in + fan_out)) / he,
-         "std sqrt(2 / (fan_in + fan_out)) (Glorot's scale, made for tanh); for ReLU use He's "
-         "sqrt(2 / fan_in)."),
+         tr("std sqrt(2 / (fan_in + fan_out)) (Glorot's scale, made for tanh); for ReLU use He's "
+            "sqrt(2 / fan_in).")),
         ("fan_out", np.sqrt(2.0 / fan_out) / he,
-         "std sqrt(2 / fan_out): the variance is divided by the number of INPUTS of the layer, "
-         "fan_in = W.shape[0]."),
-        ("forgot_sqrt", (2.0 / fan_in) / he, "std 2 / fan_in: that is the variance; the standard "
-                                             "deviation is its square root, sqrt(2 / fan_in)."),
+         tr("std sqrt(2 / fan_out): the variance is divided by the number of INPUTS of the layer, "
+            "fan_in = W.shape[0].")),
+        ("forgot_sqrt", (2.0 / fan_in) / he, tr("std 2 / fan_in: that is the variance; the standard "
+                                                "deviation is its square root, sqrt(2 / fan_in).")),
         ("sqrt_precedence", (np.sqrt(2.0) / fan_in) / he,
-         "std sqrt(2) / fan_in: the square root covers the whole ratio, np.sqrt(2 / fan_in); "
-         "np.sqrt(2) / fan_in divides by fan_in outside it."),
-        ("small_constant_scale", 0.01 / he, "std 0.01 (a fixed small number): it does not adapt to the "
-                                            "layer's width; use sqrt(2 / fan_in)."),
+         tr("std sqrt(2) / fan_in: the square root covers the whole ratio, np.sqrt(2 / fan_in); "
+            "np.sqrt(2) / fan_in divides by fan_in outside it.")),
+        ("small_constant_scale", 0.01 / he, tr("std 0.01 (a fixed small number): it does not adapt to the "
+                                               "layer's width; use sqrt(2 / fan_in).")),
     ]
 
 
@@ -616,13 +636,14 @@ def _call_init(fn, sizes, rng, what):
         got = call(fn, given, rng, what=what)
     except CheckFailed as exc:
         if exc.key == "exception" and "as a data type" in str(exc):
-            raise CheckFailed(f"{what}({sizes}, rng): rng.standard_normal takes the shape as ONE tuple, "
-                              f"rng.standard_normal((fan_in, fan_out)); a second number is read as the dtype."
-                              f"\n  ({str(exc).splitlines()[0]})", key="standard_normal_args") from None
+            raise CheckFailed(tr("{what}({sizes}, rng): rng.standard_normal takes the shape as ONE tuple, "
+                                 "rng.standard_normal((fan_in, fan_out)); a second number is read as the dtype.\n  "
+                                 "({str_exc_splitlines_0})",
+                                 what=what, sizes=sizes, str_exc_splitlines_0=str(exc).splitlines()[0]), key="standard_normal_args") from None
         raise
     if given != list(sizes):
-        raise CheckFailed(f"{what}({sizes}, rng) changed the list sizes it was given (now {given}): only read "
-                          f"it.", key="mutated_input")
+        raise CheckFailed(tr("{what}({sizes}, rng) changed the list sizes it was given (now {given}): only read it.",
+                             what=what, sizes=sizes, given=given), key="mutated_input")
     return got
 
 
@@ -638,14 +659,16 @@ def init_params(fn, *, hidden=False):
         for k, want in expected.items():
             if mine[k].shape != want.shape:
                 if mine[k].ndim == 2 and mine[k].shape == want.shape[::-1]:
-                    raise CheckFailed(f"{what}({sizes}, rng): {k} has shape {mine[k].shape}, seed 001's "
-                                      f"layout (fan_out, fan_in); the course stores W as (fan_in, fan_out) "
-                                      f"= {want.shape}, so that a layer is x @ W + b.", key="cmu_layout")
+                    raise CheckFailed(tr("{what}({sizes}, rng): {k} has shape {mine_k_shape}, seed 001's layout (fan_out, "
+                                         "fan_in); the course stores W as (fan_in, fan_out) = {want_shape}, so that a layer is x "
+                                         "@ W + b.",
+                                         what=what, sizes=sizes, k=k, mine_k_shape=mine[k].shape, want_shape=want.shape), key="cmu_layout")
                 if k.startswith("b") and mine[k].shape in ((1,) + want.shape, want.shape + (1,)):
-                    raise CheckFailed(f"{what}({sizes}, rng): {k} has shape {mine[k].shape}; a bias is a 1-D "
-                                      f"array of shape {want.shape} (np.zeros(fan_out)), added to every row "
-                                      f"of x @ W.", key="bias_2d")
-                raise CheckFailed(f"{what}({sizes}, rng): {k} has shape {mine[k].shape}, expected {want.shape}.",
+                    raise CheckFailed(tr("{what}({sizes}, rng): {k} has shape {mine_k_shape}; a bias is a 1-D array of shape "
+                                         "{want_shape} (np.zeros(fan_out)), added to every row of x @ W.",
+                                         what=what, sizes=sizes, k=k, mine_k_shape=mine[k].shape, want_shape=want.shape), key="bias_2d")
+                raise CheckFailed(tr("{what}({sizes}, rng): {k} has shape {mine_k_shape}, expected {want_shape}.",
+                                     what=what, sizes=sizes, k=k, mine_k_shape=mine[k].shape, want_shape=want.shape),
                                   key="wrong_shape")
     # 2. the rng is used: the same seed gives the same weights, another seed others
     sizes = [300, 200, 100] if hidden else [400, 300, 100]
@@ -653,43 +676,52 @@ def init_params(fn, *, hidden=False):
     b = _as_dict(what, _call_init(fn, sizes, np.random.default_rng(seed), what), _shapes(sizes), "params")
     c = _as_dict(what, _call_init(fn, sizes, np.random.default_rng(seed + 7), what), _shapes(sizes), "params")
     if not all(np.array_equal(a[k], b[k]) for k in a):
-        raise CheckFailed(f"{what}: two calls with np.random.default_rng({seed}) gave different weights: draw "
-                          f"them from the rng you are given (rng.standard_normal(...)), not from "
-                          f"np.random, so that a run can be repeated.", key="ignores_rng")
+        raise CheckFailed(tr("{what}: two calls with np.random.default_rng({seed}) gave different weights: draw them "
+                             "from the rng you are given (rng.standard_normal(...)), not from np.random, so that a "
+                             "run can be repeated.",
+                             what=what, seed=seed), key="ignores_rng")
     # 3. symmetry, biases, the initial loss, the scale
     for k in range(1, len(sizes)):
         W, bias = a[f"W{k}"], a[f"b{k}"]
         if np.all(W == W[:, :1]):
-            kind = "all zero" if not np.any(W) else "all equal"
+            if not np.any(W):
+                raise CheckFailed(
+                    tr("{what}: W{k} is all zero, so its {columns} columns are identical: every hidden unit "
+                       "computes the same function, receives the same gradient and stays identical to the "
+                       "others (symmetry is never broken); with ReLU, all-zero weights also give zero "
+                       "gradients, so nothing learns. Draw the weights at random from the rng you are given.",
+                       what=what, k=k, columns=W.shape[1]), key="zero_init")
             raise CheckFailed(
-                f"{what}: W{k} is {kind}, so its {W.shape[1]} columns are identical: every hidden unit "
-                f"computes the same function, receives the same gradient and stays identical to the "
-                f"others (symmetry is never broken); "
-                + ("with ReLU, all-zero weights also give zero gradients, so nothing learns. "
-                   if kind == "all zero" else "the layer works like a single unit. ")
-                + "Draw the weights at random from the rng you are given.",
-                key="zero_init" if kind == "all zero" else "equal_init")
+                tr("{what}: W{k} is all equal, so its {columns} columns are identical: every hidden unit "
+                   "computes the same function, receives the same gradient and stays identical to the "
+                   "others (symmetry is never broken); the layer works like a single unit. Draw the "
+                   "weights at random from the rng you are given.",
+                   what=what, k=k, columns=W.shape[1]), key="equal_init")
         if np.any(bias != 0):
-            raise CheckFailed(f"{what}: b{k} is not zero. Start the biases at 0: the random weights already "
-                              f"break the symmetry.", key="bias_not_zero")
+            raise CheckFailed(tr("{what}: b{k} is not zero. Start the biases at 0: the random weights already break the "
+                                 "symmetry.",
+                                 what=what, k=k), key="bias_not_zero")
         if abs(float(np.mean(W))) > 0.05 * float(np.std(W)):
-            raise CheckFailed(f"{what}: W{k}'s mean is {np.mean(W):.3g}, not 0 (its std is {np.std(W):.3g}): "
-                              f"draw from a distribution centred on 0 (rng.standard_normal, not rng.random).",
+            raise CheckFailed(tr("{what}: W{k}'s mean is {np_mean_W:.3g}, not 0 (its std is {np_std_W:.3g}): draw from a "
+                                 "distribution centred on 0 (rng.standard_normal, not rng.random).",
+                                 what=what, k=k, np_mean_W=np.mean(W), np_std_W=np.std(W)),
                               key="not_centered")
     if all(np.array_equal(a[k], c[k]) for k in a):
-        raise CheckFailed(f"{what}: two different rngs gave the same weights: you seeded a generator of your "
-                          f"own (or np.random); draw from the rng you are given, so that the caller's seed "
-                          f"decides.", key="ignores_rng")
+        raise CheckFailed(tr("{what}: two different rngs gave the same weights: you seeded a generator of your own "
+                             "(or np.random); draw from the rng you are given, so that the caller's seed decides.",
+                             what=what), key="ignores_rng")
     digits = _call_init(fn, [64, 64, 10], np.random.default_rng(seed), what)
     digits = _as_dict(what, digits, _shapes([64, 64, 10]), "params")
     start = _initial_loss(digits)
     if start > np.log(10) + INITIAL_LOSS_MARGIN:
         ratio = float(np.std(digits["W1"])) / np.sqrt(2.0 / 64)
         raise CheckFailed(
-            f"{what}: the initial loss on the digits is {start:.2f}, far above ln(10) = {np.log(10):.2f}, "
-            f"the loss of a network that does not yet prefer any class. The weights are too large "
-            f"(W1's standard deviation is {ratio:.3g} times He's sqrt(2 / fan_in)): the scores are big, "
-            f"softmax is confident and mostly wrong. Scale the weights by np.sqrt(2 / fan_in).",
+            tr("{what}: the initial loss on the digits is {start:.2f}, far above ln(10) = "
+               "{np_log_10:.2f}, the loss of a network that does not yet prefer any class. The weights "
+               "are too large (W1's standard deviation is {ratio:.3g} times He's sqrt(2 / fan_in)): the "
+               "scores are big, softmax is confident and mostly wrong. Scale the weights by np.sqrt(2 / "
+               "fan_in).",
+               what=what, start=start, np_log_10=np.log(10), ratio=ratio),
             key="initial_loss_too_large")
     for k in range(1, len(sizes)):
         W = a[f"W{k}"]
@@ -700,26 +732,29 @@ def init_params(fn, *, hidden=False):
             continue
         for key, r, sentence in _std_rows(fan_in, fan_out):
             if abs(ratio / r - 1.0) <= 0.05:
-                raise CheckFailed(f"{what}: W{k} of shape {W.shape} has {sentence}", key=key)
-        raise CheckFailed(f"{what}: W{k} of shape {W.shape} has standard deviation {np.std(W):.4g}; He's "
-                          f"initialisation is sqrt(2 / fan_in) = {he:.4g} (yours is {ratio:.3g} times that).",
+                raise CheckFailed(tr("{what}: W{k} of shape {W_shape} has {sentence}",
+                                     what=what, k=k, W_shape=W.shape, sentence=sentence), key=key)
+        raise CheckFailed(tr("{what}: W{k} of shape {W_shape} has standard deviation {np_std_W:.4g}; He's "
+                             "initialisation is sqrt(2 / fan_in) = {he:.4g} (yours is {ratio:.3g} times that).",
+                             what=what, k=k, W_shape=W.shape, np_std_W=np.std(W), he=he, ratio=ratio),
                           key="wrong_scale")
-    print(f"initial loss on 300 digits with init_params([64, 64, 10], rng): {start:.3f} "
-          f"(ln 10 = {np.log(10):.3f})")
+    print(tr("initial loss on 300 digits with init_params([64, 64, 10], rng): {start:.3f} (ln 10 = "
+             "{np_log_10:.3f})",
+             start=start, np_log_10=np.log(10)))
 
 
 # --- 4. loss and gradients of the network ---------------------------------------------------------
 
 GRAD_MISTAKES = {
-    "relu_on_scores": "ReLU was applied to the last layer too: the scores go into softmax cross-entropy as "
-                      "they are (they may be negative); ReLU only between layers.",
-    "no_relu": "there is no ReLU between the layers: without it the network is one linear map. Apply "
-               "relu_forward after every affine layer but the last (and relu_backward on the way back).",
-    "missing_relu_backward": "the forward pass has its ReLUs but the backward pass skips them: call "
-                             "relu_backward with each ReLU's cache before the affine_backward below it "
-                             "(the gradient is 0 where the ReLU's input was negative).",
-    "dh_not_passed": "every layer's backward pass got dscores: pass down what each affine_backward returns "
-                     "first (its dx, the gradient at that layer's input) to the layer below.",
+    "relu_on_scores": N_("ReLU was applied to the last layer too: the scores go into softmax cross-entropy as "
+                         "they are (they may be negative); ReLU only between layers."),
+    "no_relu": N_("there is no ReLU between the layers: without it the network is one linear map. Apply "
+                  "relu_forward after every affine layer but the last (and relu_backward on the way back)."),
+    "missing_relu_backward": N_("the forward pass has its ReLUs but the backward pass skips them: call "
+                                "relu_backward with each ReLU's cache before the affine_backward below it "
+                                "(the gradient is 0 where the ReLU's input was negative)."),
+    "dh_not_passed": N_("every layer's backward pass got dscores: pass down what each affine_backward returns "
+                        "first (its dx, the gradient at that layer's input) to the layer below."),
 }
 
 
@@ -732,12 +767,12 @@ def _grad_alternatives(params, X, labels):
     N = len(X)
     mean = grads_of()
     return [
-        ("relu_on_scores", GRAD_MISTAKES["relu_on_scores"], grads_of(relu_last=True)),
-        ("no_relu", GRAD_MISTAKES["no_relu"], grads_of(relu=False)),
-        ("missing_relu_backward", GRAD_MISTAKES["missing_relu_backward"], grads_of(mask=False)),
-        ("dh_not_passed", GRAD_MISTAKES["dh_not_passed"], grads_of(pass_down=False)),
-        ("divided_by_N_again", f"every gradient is N={N} times too small: softmax_cross_entropy's dscores "
-                               f"already holds the 1/N of the mean loss; do not divide again.",
+        ("relu_on_scores", tr(GRAD_MISTAKES["relu_on_scores"]), grads_of(relu_last=True)),
+        ("no_relu", tr(GRAD_MISTAKES["no_relu"]), grads_of(relu=False)),
+        ("missing_relu_backward", tr(GRAD_MISTAKES["missing_relu_backward"]), grads_of(mask=False)),
+        ("dh_not_passed", tr(GRAD_MISTAKES["dh_not_passed"]), grads_of(pass_down=False)),
+        ("divided_by_N_again", tr("every gradient is N={N} times too small: softmax_cross_entropy's dscores "
+                                  "already holds the 1/N of the mean loss; do not divide again.", N=N),
          {k: v / N for k, v in mean.items()}),
     ]
 
@@ -745,20 +780,22 @@ def _grad_alternatives(params, X, labels):
 def _judge_loss_and_grads(fn, what, params, X, labels, context):
     given_X, given_labels, given = X.copy(), labels.copy(), _copy(params)
     result = call(fn, given, given_X, given_labels, what=what)
-    _unchanged(what, params, given, "params", "the forward and backward passes only read the parameters.")
+    _unchanged(what, params, given, "params", tr("the forward and backward passes only read the parameters."))
     if not np.array_equal(X, given_X) or not np.array_equal(labels, given_labels):
-        raise CheckFailed(f"{what} changed X or labels in place.", key="mutated_input")
+        raise CheckFailed(tr("{what} changed X or labels in place.", what=what), key="mutated_input")
     if not isinstance(result, tuple) or len(result) != 2:
-        raise CheckFailed(f"{what} must return (loss, grads), a tuple of 2.", key="bad_return")
+        raise CheckFailed(tr("{what} must return (loss, grads), a tuple of 2.", what=what), key="bad_return")
     loss, grads = result
     if isinstance(loss, dict) and not isinstance(grads, dict):
-        raise CheckFailed(f"{what}{context}: it returned (grads, loss); return them the other way round, "
-                          f"(loss, grads), as the callers unpack them: loss, grads = {what}(...).",
+        raise CheckFailed(tr("{what}{context}: it returned (grads, loss); return them the other way round, (loss, "
+                             "grads), as the callers unpack them: loss, grads = {what}(...).",
+                             what=what, context=context),
                           key="swapped_return")
     K = _depth(params)
     if isinstance(grads, dict) and K > 2 and f"W{K}" not in grads and "W1" in grads:
-        raise CheckFailed(f"{what}{context}: grads has no W{K}, b{K}: the network has {K} layers. "
-                          f"Loop over them (K = len(params) // 2) rather than writing out two.",
+        raise CheckFailed(tr("{what}{context}: grads has no W{K}, b{K}: the network has {K} layers. Loop over them (K "
+                             "= len(params) // 2) rather than writing out two.",
+                             what=what, context=context, K=K),
                           key="fixed_depth")
     ref_loss, ref_grads = _loss_grads(params, X, labels)
     check_answer(what, loss, ref_loss, name="loss", context=context, mistakes=[
@@ -823,28 +860,29 @@ def loss_and_grads(fn, *, hidden=False):
     for N, sizes, order in cases:
         X, labels, params = _problem(rng, N, sizes)
         params = _reordered(params, order)
-        context = f" for layer widths {sizes}, N = {N}"
+        context = tr(" for layer widths {sizes}, N = {N}", sizes=sizes, N=N)
         try:
             _judge_loss_and_grads(fn, what, params, X, labels, context)
         except CheckFailed as exc:
             if order is not None and _passes(_judge_loss_and_grads, fn, what, _by_layer(params), X, labels, context):
-                raise CheckFailed(f"{what}{context}: it works only when params lists its keys as W1, b1, W2, "
-                                  f"b2, ...; here it arrives as {', '.join(params)}. Take each layer's "
-                                  f"parameters by name, params[f'W{{k}}'] and params[f'b{{k}}'], not by "
-                                  f"position in params.values().", key="paired_by_order") from None
+                raise CheckFailed(tr("{what}{context}: it works only when params lists its keys as W1, b1, W2, b2, ...; here "
+                                     "it arrives as {join_params}. Take each layer's parameters by name, params[f'W{{k}}'] "
+                                     "and params[f'b{{k}}'], not by position in params.values().",
+                                     what=what, context=context, join_params=', '.join(params)), key="paired_by_order") from None
             if exc.key == "exception" and _cache_mixup(fn, str(exc), params, X, labels):
                 K = len(sizes) - 1
-                raise CheckFailed(f"{what}{context}: a layer's backward pass did not get its own cache. The "
-                                  f"forward pass of a hidden layer makes two caches, affine_forward's and then "
-                                  f"relu_forward's, and the last layer one: keep all {2 * K - 1} of them in one "
-                                  f"list (append each right after the call that returns it) and pop them in "
-                                  f"reverse order, relu_backward's before affine_backward's.\n  "
-                                  f"({str(exc).splitlines()[0]})", key="caches_mixed_up") from None
+                raise CheckFailed(tr("{what}{context}: a layer's backward pass did not get its own cache. The forward pass of "
+                                     "a hidden layer makes two caches, affine_forward's and then relu_forward's, and the last "
+                                     "layer one: keep all {v} of them in one list (append each right after the call that "
+                                     "returns it) and pop them in reverse order, relu_backward's before affine_backward's.\n  "
+                                     "({str_exc_splitlines_0})",
+                                     what=what, context=context, v=2 * K - 1, str_exc_splitlines_0=str(exc).splitlines()[0]), key="caches_mixed_up") from None
             if exc.key == "exception" and ("matmul" in str(exc) or "shape" in str(exc)):
                 named = _probe_square(fn, what, sizes[-1], np.random.default_rng(529))
                 if named is not None:
-                    raise CheckFailed(f"{what}{context}: {GRAD_MISTAKES[named]}\n  (on these widths it raised: "
-                                      f"{str(exc).splitlines()[0]})", key=named) from None
+                    raise CheckFailed(tr("{what}{context}: {GRAD_MISTAKES_named}\n  (on these widths it raised: "
+                                         "{str_exc_splitlines_0})",
+                                         what=what, context=context, GRAD_MISTAKES_named=tr(GRAD_MISTAKES[named]), str_exc_splitlines_0=str(exc).splitlines()[0]), key=named) from None
             raise exc from None
 
 
@@ -905,31 +943,32 @@ def numerical_grads(fn, *, hidden=False):
     if not all(np.shape(given[k]) == params[k].shape
                and np.max(np.abs(given[k] - params[k]) / np.maximum(1.0, np.abs(params[k]))) <= 1e-12
                for k in params):
-        raise CheckFailed(f"{what} left params changed: after nudging an entry by +eps and -eps, put its "
-                          f"old value back (the caller's network must be as it was).", key="not_restored")
+        raise CheckFailed(tr("{what} left params changed: after nudging an entry by +eps and -eps, put its old value "
+                             "back (the caller's network must be as it was).",
+                             what=what), key="not_restored")
     want = central(params, eps)
-    _check_dict(what, got, want, label="grads", context=f" for a cubic f with eps = {eps}", rtol=1e-8,
+    _check_dict(what, got, want, label="grads", context=tr(" for a cubic f with eps = {eps}", eps=eps), rtol=1e-8,
                 alternatives=[
-        ("forward_difference", "you used a one-sided difference (f(p+eps) - f(p)) / eps; use the central "
-                               "difference (f(p+eps) - f(p-eps)) / (2 eps).", one_sided(params, eps, +1.0)),
-        ("forward_difference", "you used a one-sided difference (f(p) - f(p-eps)) / eps; use the central "
-                               "difference (f(p+eps) - f(p-eps)) / (2 eps).", one_sided(params, eps, -1.0)),
-        ("divided_by_eps", "yours is twice the central difference: divide by 2 eps, the distance between "
-                           "p+eps and p-eps.", {k: 2 * v for k, v in want.items()}),
-        ("times_eps", "yours is the central difference times eps**2: (up - down) / 2 * eps divides by 2 and "
-                      "then MULTIPLIES by eps; write (up - down) / (2 * eps).",
+        ("forward_difference", tr("you used a one-sided difference (f(p+eps) - f(p)) / eps; use the central "
+                               "difference (f(p+eps) - f(p-eps)) / (2 eps)."), one_sided(params, eps, +1.0)),
+        ("forward_difference", tr("you used a one-sided difference (f(p) - f(p-eps)) / eps; use the central "
+                               "difference (f(p+eps) - f(p-eps)) / (2 eps)."), one_sided(params, eps, -1.0)),
+        ("divided_by_eps", tr("yours is twice the central difference: divide by 2 eps, the distance between "
+                           "p+eps and p-eps."), {k: 2 * v for k, v in want.items()}),
+        ("times_eps", tr("yours is the central difference times eps**2: (up - down) / 2 * eps divides by 2 and "
+                      "then MULTIPLIES by eps; write (up - down) / (2 * eps)."),
          {k: v * eps * eps for k, v in want.items()}),
-        ("ignores_eps", f"numerical_grads(f, params, eps={eps}) must use the step eps it is given; yours gives "
-                        f"the exact gradient (a tiny step).", central(params, 0.0)),
-        ("nudged_a_copy", "every entry is 0: f never saw your nudges. f(params) reads the dict it is "
+        ("ignores_eps", tr("numerical_grads(f, params, eps={eps}) must use the step eps it is given; yours "
+                           "gives the exact gradient (a tiny step).", eps=eps), central(params, 0.0)),
+        ("nudged_a_copy", tr("every entry is 0: f never saw your nudges. f(params) reads the dict it is "
                           "given, so nudge params[name][i] itself (then put the old value back), not an "
-                          "entry of a copy.", {k: np.zeros_like(v) for k, v in params.items()}),
-        ("nudged_whole_array", "every entry of an array got the same number: you nudged the whole array "
+                          "entry of a copy."), {k: np.zeros_like(v) for k, v in params.items()}),
+        ("nudged_whole_array", tr("every entry of an array got the same number: you nudged the whole array "
                                "by eps at once. Nudge one entry at a time (p[i] = old + eps for i in "
-                               "np.ndindex(p.shape)).", blocks(params, eps, rows=False)),
-        ("nudged_rows", "the entries of each row of a matrix got the same number: for i in range(len(p)) "
+                               "np.ndindex(p.shape))."), blocks(params, eps, rows=False)),
+        ("nudged_rows", tr("the entries of each row of a matrix got the same number: for i in range(len(p)) "
                         "visits the rows, and p[i] += eps nudges a whole row. np.ndindex(p.shape) visits "
-                        "every entry, (i, j) of a matrix.", blocks(params, eps, rows=True)),
+                        "every entry, (i, j) of a matrix."), blocks(params, eps, rows=True)),
     ])
     # the same routine on a network's loss agrees with the reference gradients; no hidden
     # pre-activation within 1e-3 of ReLU's kink, where a difference with eps = 1e-5 would straddle it
@@ -940,7 +979,7 @@ def numerical_grads(fn, *, hidden=False):
             break
     got = call(fn, lambda p: _loss(p, X, labels), _copy(net), 1e-5, what=what)
     _check_dict(what, got, _loss_grads(net, X, labels)[1], label="grads",
-                context=f" for a network's loss (layers {net_sizes}, N = {N}) with eps = 1e-5")
+                context=tr(" for a network's loss (layers {sizes}, N = {N}) with eps = 1e-5", sizes=net_sizes, N=N))
 
 
 # --- 6. seed 001's algorithm, example by example --------------------------------------------------
@@ -968,31 +1007,31 @@ def _per_example_alternatives(params, X, labels, lr, leftovers):
     total = {k: T * v for k, v in mean.items()}
     _, last = _loss_grads(params, X[-1:], labels[-1:])
     rows = [
-        ("sum_not_mean", f"the step is T={T} times too large: Loss = sum of the T divergences, and seed "
-                         f"001 divides by T in the update, W <- W - (eta/T) grad Loss. Divide the "
-                         f"accumulated gradients by T (or lr by T).", _step(params, total, lr)),
-        ("grads_not_zeroed", "the gradient buffers were not zeroed first: the previous step's gradients "
+        ("sum_not_mean", tr("the step is T={T} times too large: Loss = sum of the T divergences, and seed "
+                         "001 divides by T in the update, W <- W - (eta/T) grad Loss. Divide the "
+                         "accumulated gradients by T (or lr by T).", T=T), _step(params, total, lr)),
+        ("grads_not_zeroed", tr("the gradient buffers were not zeroed first: the previous step's gradients "
                              "were added to this step's. Seed 001 starts each pass with "
                              "'initialize grad Loss = 0': set every buffer to 0 before the loop "
-                             "(grads[name][...] = 0).",
+                             "(grads[name][...] = 0)."),
          _step(params, {k: leftovers[k] + total[k] for k in params}, lr / T)),
-        ("overwrote_accumulator", f"the step used the last example's gradient alone: each example's "
-                                  f"gradient replaced the one before (grads[name] = g[name]) instead of being "
-                                  f"added to it (grads[name] += g[name]), so {T - 1} of the T={T} examples "
-                                  f"count for nothing.", _step(params, last, lr / T)),
-        ("update_per_example", f"the parameters were updated inside the example loop, once per example "
-                               f"({T} small steps, each at new weights). Seed 001 updates once, after the "
-                               f"loop over all T examples: accumulate first, then step.",
+        ("overwrote_accumulator", tr("the step used the last example's gradient alone: each example's "
+                                  "gradient replaced the one before (grads[name] = g[name]) instead of being "
+                                  "added to it (grads[name] += g[name]), so {T_minus_1} of the T={T} examples "
+                                  "count for nothing.", T=T, T_minus_1=T - 1), _step(params, last, lr / T)),
+        ("update_per_example", tr("the parameters were updated inside the example loop, once per example "
+                               "({T} small steps, each at new weights). Seed 001 updates once, after the "
+                               "loop over all T examples: accumulate first, then step.", T=T),
          _in_loop(params, X, labels, lr, running=False)),
-        ("update_per_example", f"the parameters took T={T} steps, one per example, each at the full lr "
-                               f"along that example's gradient. Seed 001 updates once, after the loop over "
-                               f"all T examples: accumulate first, then step with lr / T.",
+        ("update_per_example", tr("the parameters took T={T} steps, one per example, each at the full lr "
+                               "along that example's gradient. Seed 001 updates once, after the loop over "
+                               "all T examples: accumulate first, then step with lr / T.", T=T),
          _per_row(params, X, labels, lr)),
-        ("update_in_loop", f"the update sits inside the example loop: the running sum of the buffers was "
-                           f"applied after every example ({T} steps). Move the update after the loop over "
-                           f"the T examples, once per call.", _in_loop(params, X, labels, lr, running=True)),
-        ("divided_twice", f"the step is T={T} times too small: the per-example gradients were averaged "
-                          f"and then divided by T again.", _step(params, mean, lr / T)),
+        ("update_in_loop", tr("the update sits inside the example loop: the running sum of the buffers was "
+                           "applied after every example ({T} steps). Move the update after the loop over "
+                           "the T examples, once per call.", T=T), _in_loop(params, X, labels, lr, running=True)),
+        ("divided_twice", tr("the step is T={T} times too small: the per-example gradients were averaged "
+                          "and then divided by T again.", T=T), _step(params, mean, lr / T)),
     ]
     return rows + _update_alternatives(params, mean, lr)
 
@@ -1012,42 +1051,44 @@ def _judge_per_example(fn, what, params, X, labels, lr, leftovers, context):
     except CheckFailed as exc:
         named = _named_shape_error(exc, params, what)
         if named is exc and exc.key == "exception" and "mismatch" in str(exc):
-            raise CheckFailed(f"{what}: a matrix product failed. Each example must go through the "
-                              f"network as a batch of one: X[t:t+1] has shape (1, D), X[t] has shape "
-                              f"(D,).\n  ({str(exc).splitlines()[0]})", key="example_not_batch") from None
+            raise CheckFailed(tr("{what}: a matrix product failed. Each example must go through the network as a batch of "
+                                 "one: X[t:t+1] has shape (1, D), X[t] has shape (D,).\n  ({str_exc_splitlines_0})",
+                                 what=what, str_exc_splitlines_0=str(exc).splitlines()[0]), key="example_not_batch") from None
         raise named from None
     if not (np.array_equal(given_X, X) and np.array_equal(given_labels, labels)):
-        raise CheckFailed(f"{what} changed X or labels in place: only read them.", key="mutated_input")
+        raise CheckFailed(tr("{what} changed X or labels in place: only read them.", what=what), key="mutated_input")
     _bias_shape_typo(what, given, params)
     T = len(X)
     ref_loss, mean = _loss_grads(params, X, labels)
     _check_dict(what, given, _step(params, mean, lr), context=context,
                 alternatives=_per_example_alternatives(params, X, labels, lr, leftovers), before=params)
     # the caller's buffers now hold seed 001's grad Loss: the sum of the T example gradients
-    mine = _as_dict(what, buffers, leftovers, "grads (the buffers)")
+    mine = _as_dict(what, buffers, leftovers, tr("grads (the buffers)"))
     total = {k: T * v for k, v in mean.items()}
     if not _dict_close(mine, total):
         if _dict_close(mine, leftovers, 0.0):
-            raise CheckFailed(f"{what}{context}: the caller's buffers still hold the previous step's numbers: "
-                              f"`grads = {{...}}` (or a dict of np.zeros_like) made a new dict the caller never "
-                              f"sees. Zero the buffers you are given in place (grads[name][...] = 0) and add "
-                              f"into them: the caller reads grad Loss from them, as from PyTorch's .grad.",
+            raise CheckFailed(tr("{what}{context}: the caller's buffers still hold the previous step's numbers: `grads = "
+                                 "{{...}}` (or a dict of np.zeros_like) made a new dict the caller never sees. Zero the "
+                                 "buffers you are given in place (grads[name][...] = 0) and add into them: the caller "
+                                 "reads grad Loss from them, as from PyTorch's .grad.",
+                                 what=what, context=context),
                               key="buffers_rebound")
         if _dict_close(mine, mean):
-            raise CheckFailed(f"{what}{context}: the buffers hold the mean gradient (grad Loss / T): leave seed "
-                              f"001's grad Loss, the sum over the T examples, in them, and divide by T in the "
-                              f"update only (params[name] -= (lr / T) * grads[name]).", key="buffers_hold_mean")
-        _check_dict(what, buffers, total, label="grads", context=context + " (the buffers after the call)")
+            raise CheckFailed(tr("{what}{context}: the buffers hold the mean gradient (grad Loss / T): leave seed 001's "
+                                 "grad Loss, the sum over the T examples, in them, and divide by T in the update only "
+                                 "(params[name] -= (lr / T) * grads[name]).",
+                                 what=what, context=context), key="buffers_hold_mean")
+        _check_dict(what, buffers, total, label="grads", context=context + tr(" (the buffers after the call)"))
     _check_returned_loss(what, loss, ref_loss, context, [
-        like("returned_sum_loss", f"return Loss / T, the mean of the T divergences (the course's L); "
-                                  f"yours is the sum Loss.", lambda ev: T * ref_loss),
-        like("loss_overwritten", f"the returned loss is the last example's divergence divided by T: "
-                                 f"Loss = div replaced the running sum at every example, so {T - 1} of the "
-                                 f"T={T} divergences count for nothing. Add them, Loss += div (as the "
-                                 f"gradients are added), and return Loss / T.", lambda ev: _loss(params, X[-1:], labels[-1:]) / T),
-        like("loss_overwritten", f"the returned loss is the last example's divergence alone: Loss = div "
-                                 f"replaced the running sum at every example. Add them, Loss += div, and "
-                                 f"return Loss / T, the mean over the T={T} examples.", lambda ev: _loss(params, X[-1:], labels[-1:])),
+        like("returned_sum_loss", tr("return Loss / T, the mean of the T divergences (the course's L); yours is the sum Loss."), lambda ev: T * ref_loss),
+        like("loss_overwritten", tr("the returned loss is the last example's divergence divided by T: Loss = div replaced "
+                                    "the running sum at every example, so {T_1} of the T={T} divergences count for nothing. "
+                                    "Add them, Loss += div (as the gradients are added), and return Loss / T.",
+                                    T_1=T - 1, T=T), lambda ev: _loss(params, X[-1:], labels[-1:]) / T),
+        like("loss_overwritten", tr("the returned loss is the last example's divergence alone: Loss = div replaced the "
+                                    "running sum at every example. Add them, Loss += div, and return Loss / T, the mean over "
+                                    "the T={T} examples.",
+                                    T=T), lambda ev: _loss(params, X[-1:], labels[-1:])),
     ])
 
 
@@ -1059,18 +1100,18 @@ def per_example_step(fn, *, hidden=False):
     for T, sizes, order in _per_example_cases(hidden):
         X, labels, params = _problem(rng, T, sizes)
         leftovers = _reordered(_leftovers(params, rng), order)
-        context = f" (T = {T} examples, layers {sizes}, lr = {lr:g})"
+        context = tr(" (T = {T} examples, layers {sizes}, lr = {lr:g})", T=T, sizes=sizes, lr=lr)
         try:
             _judge_per_example(fn, what, params, X, labels, lr, leftovers, context)
         except CheckFailed as exc:
             for other in (None, "backward", "reversed"):   # params' order, a backward pass's
                 listed = {k: leftovers[k] for k in _reordered(params, other)}
                 if _passes(_judge_per_example, fn, what, params, X, labels, lr, listed, context):
-                    raise CheckFailed(f"{what}{context}: it works only when the buffers grads list their keys in "
-                                      f"one particular order; here they arrive as {', '.join(leftovers)}. Pair "
-                                      f"each buffer with its gradient and its parameter by name (grads[name] += "
-                                      f"g[name], params[name] -= ... * grads[name]), not by position "
-                                      f"(zip(grads.values(), g.values()) pairs whatever comes first in each).",
+                    raise CheckFailed(tr("{what}{context}: it works only when the buffers grads list their keys in one particular "
+                                         "order; here they arrive as {join_leftovers}. Pair each buffer with its gradient and its "
+                                         "parameter by name (grads[name] += g[name], params[name] -= ... * grads[name]), not by "
+                                         "position (zip(grads.values(), g.values()) pairs whatever comes first in each).",
+                                         what=what, context=context, join_leftovers=', '.join(leftovers)),
                                       key="paired_by_order") from None
             raise exc from None
 
@@ -1084,10 +1125,16 @@ def _check_returned_loss(what, loss, ref_loss, context, mistakes):
         except (TypeError, ValueError):
             right = False
         kinds = ", ".join(type(v).__name__ for v in loss)
-        raise CheckFailed(f"{what}{context}: it returned a {type(loss).__name__} of {len(loss)} ({kinds})"
-                          + (", the right loss first" if right else "") + "; return the loss alone, one number, as the "
-                          f"docstring says.", key="returned_tuple")
-    check_answer(what, loss, ref_loss, name="the returned loss", context=context, mistakes=mistakes)
+        if right:
+            said = tr("{what}{context}: it returned a {type_name} of {count} ({kinds}), the right loss first; "
+                      "return the loss alone, one number, as the docstring says.",
+                      what=what, context=context, type_name=type(loss).__name__, count=len(loss), kinds=kinds)
+        else:
+            said = tr("{what}{context}: it returned a {type_name} of {count} ({kinds}); return the loss alone, "
+                      "one number, as the docstring says.",
+                      what=what, context=context, type_name=type(loss).__name__, count=len(loss), kinds=kinds)
+        raise CheckFailed(said, key="returned_tuple")
+    check_answer(what, loss, ref_loss, name=tr("the returned loss"), context=context, mistakes=mistakes)
 
 
 # --- 7. the vectorised step -------------------------------------------------------------------------
@@ -1105,30 +1152,34 @@ def _judge_minibatch(fn, what, params, X, labels, lr, context):
     given, given_X, given_labels = _copy(params), X.copy(), labels.copy()
     loss = _call_update(fn, given, given_X, given_labels, lr, params=params, what=what)
     if not (np.array_equal(given_X, X) and np.array_equal(given_labels, labels)):
-        raise CheckFailed(f"{what} changed X or labels in place: only read them.", key="mutated_input")
+        raise CheckFailed(tr("{what} changed X or labels in place: only read them.", what=what), key="mutated_input")
     _bias_shape_typo(what, given, params)
     ref_loss, grads = _loss_grads(params, X, labels)
     want = _step(params, grads, lr)
     after = _loss(want, X, labels)
     rows = [
-        ("divided_by_N_again", f"the step is N={N} times too small: L is already the mean over the "
-                               f"batch, so its gradient carries the 1/N; seed 001's eta/T belongs to a "
-                               f"summed Loss. Use lr, not lr / N.", _step(params, grads, lr / N)),
-        ("sum_not_mean", f"the step is N={N} times too large: the gradient of the summed loss was used; "
-                         f"the course's L is the mean over the batch.", _step(params, grads, lr * N)),
+        ("divided_by_N_again", tr("the step is N={N} times too small: L is already the mean over the "
+                               "batch, so its gradient carries the 1/N; seed 001's eta/T belongs to a "
+                               "summed Loss. Use lr, not lr / N.", N=N), _step(params, grads, lr / N)),
+        ("sum_not_mean", tr("the step is N={N} times too large: the gradient of the summed loss was used; "
+                         "the course's L is the mean over the batch.", N=N), _step(params, grads, lr * N)),
     ] + _update_alternatives(params, grads, lr) + [
-        ("step_per_example", f"the parameters took N={N} steps, one per row of the batch (each with that "
-                             f"row's gradient{', at lr / N' if scale != 1 else ''}): minibatch_step takes ONE "
-                             f"step, along the mean gradient of the whole batch: one call "
-                             f"loss_and_grads(params, X, labels) on all N rows, then one sgd_step.",
+        ("step_per_example",
+         tr("the parameters took N={N} steps, one per row of the batch (each with that row's gradient): "
+            "minibatch_step takes ONE step, along the mean gradient of the whole batch: one call "
+            "loss_and_grads(params, X, labels) on all N rows, then one sgd_step.", N=N) if scale == 1 else
+         tr("the parameters took N={N} steps, one per row of the batch (each with that row's gradient, at "
+            "lr / N): minibatch_step takes ONE step, along the mean gradient of the whole batch: one call "
+            "loss_and_grads(params, X, labels) on all N rows, then one sgd_step.", N=N),
          _per_row(params, X, labels, lr * scale)) for scale in (1.0, 1.0 / N)]
     uphill = _step(params, grads, -lr)
     mine = _as_dict(what, given, params, "params")
     if all(mine[k].shape == params[k].shape for k in params) and _dict_close(mine, uphill):
         rises = _loss(uphill, X, labels)
-        raise CheckFailed(f"{what}{context}: the loss went up after the step ({ref_loss:.4f} -> "
-                          f"{rises:.4f}; a correct step gives {after:.4f}): the update has the wrong "
-                          f"sign, w += lr * dw. Step against the gradient: w -= lr * dw.", key="wrong_sign")
+        raise CheckFailed(tr("{what}{context}: the loss went up after the step ({ref_loss:.4f} -> {rises:.4f}; a "
+                             "correct step gives {after:.4f}): the update has the wrong sign, w += lr * dw. Step "
+                             "against the gradient: w -= lr * dw.",
+                             what=what, context=context, ref_loss=ref_loss, rises=rises, after=after), key="wrong_sign")
     _check_dict(what, given, want, context=context, alternatives=rows, before=params)
     _check_returned_loss(what, loss, ref_loss, context, [
         like("loss_after_update", "return the loss computed before the update (the one whose gradient "
@@ -1146,7 +1197,8 @@ def minibatch_step(fn, *, hidden=False):
     for N, sizes, order in cases:
         X, labels, params = _problem(rng, N, sizes)
         params = _reordered(params, order)
-        _judge_minibatch(fn, what, params, X, labels, lr, f" (N = {N}, layers {sizes}, lr = {lr:g})")
+        _judge_minibatch(fn, what, params, X, labels, lr, tr(" (N = {N}, layers {sizes}, lr = {lr:g})", N=N,
+                                                             sizes=sizes, lr=lr))
 
 
 # --- 8. accuracy --------------------------------------------------------------------------------
@@ -1189,16 +1241,16 @@ def accuracy(fn, *, hidden=False):
         N, C = scores.shape
         right, wrong_axis = answers["right"], answers["argmax_axis0"]
         no_axis, max_value = answers["argmax_no_axis"], answers["max_not_argmax"]
-        context = f" for scores of shape {scores.shape}"
+        context = tr(" for scores of shape {shape}", shape=scores.shape)
         given_scores, given_labels = scores.copy(), labels.copy()
         try:
             raw = call(fn, given_scores, given_labels, what=what)
         except CheckFailed as exc:
             if exc.key == "exception" and "broadcast" in str(exc) and f"({C},)" in str(exc):
-                raise CheckFailed(f"{what}{context}: argmax over axis 0 picks, for each class, the sample "
-                                  f"with the highest score ({C} numbers); the prediction for each sample "
-                                  f"is the argmax over its row: np.argmax(scores, axis=1).\n  "
-                                  f"({str(exc).splitlines()[0]})", key="argmax_axis0") from None
+                raise CheckFailed(tr("{what}{context}: argmax over axis 0 picks, for each class, the sample with the highest "
+                                     "score ({C} numbers); the prediction for each sample is the argmax over its row: "
+                                     "np.argmax(scores, axis=1).\n  ({str_exc_splitlines_0})",
+                                     what=what, context=context, C=C, str_exc_splitlines_0=str(exc).splitlines()[0]), key="argmax_axis0") from None
             raise
         mistakes = [
             like("percent", "return a fraction between 0 and 1, not a percentage.", lambda ev: 100 * right),
@@ -1214,21 +1266,22 @@ def accuracy(fn, *, hidden=False):
                                "label.", lambda ev: 1 - right),
         ]
         mistakes += [row for row, value in [
-            (like("divided_by_size", f"the count of correct predictions was divided by scores.size = N * C = "
-                                    f"{N * C}; the fraction is over the N = {N} examples: divide by N = "
-                                    f"len(labels), or take np.mean of the N comparisons.",
+            (like("divided_by_size", tr("the count of correct predictions was divided by scores.size = N * C = {N_C}; the "
+                                        "fraction is over the N = {N} examples: divide by N = len(labels), or take np.mean of "
+                                        "the N comparisons.",
+                                        N_C=N * C, N=N),
                  lambda ev: right / C), right / C),
-            (like("divided_by_size", f"the count of correct predictions was divided by the number of classes "
-                                     f"C = {C} (scores.shape[1], or len(scores[0])); the fraction is over the "
-                                     f"N = {N} examples, scores.shape[0].", lambda ev: N * right / C), N * right / C),
+            (like("divided_by_size", tr("the count of correct predictions was divided by the number of classes C = {C} "
+                                        "(scores.shape[1], or len(scores[0])); the fraction is over the N = {N} examples, "
+                                        "scores.shape[0].",
+                                        C=C, N=N), lambda ev: N * right / C), N * right / C),
         ] if N != C and value not in answers.values()]
         paired = float(np.mean(np.argmax(scores, axis=1)[None, :] == labels[:, None]))
         if paired not in answers.values():
-            mistakes.append(like("compared_as_matrix", f"the comparison broadcast to an (N, N) = ({N}, {N}) "
-                                                       f"array: a column of labels (labels[:, None], or a "
-                                                       f"reshape) met the row of predictions, and every label "
-                                                       f"was compared with every prediction. Compare the two "
-                                                       f"flat arrays of N entries entry by entry.",
+            mistakes.append(like("compared_as_matrix", tr("the comparison broadcast to an (N, N) = ({N}, {N}) array: a column of labels (labels[:, "
+                                                          "None], or a reshape) met the row of predictions, and every label was compared with "
+                                                          "every prediction. Compare the two flat arrays of N entries entry by entry.",
+                                                          N=N),
                                  lambda ev: paired))
         if wrong_axis is not None:
             mistakes.insert(0, like("argmax_axis0", "argmax over axis 0 picks, for each class, the sample with "
@@ -1236,15 +1289,18 @@ def accuracy(fn, *, hidden=False):
                                                     "over its row: np.argmax(scores, axis=1).",
                                     lambda ev: wrong_axis))
         if not (np.array_equal(given_scores, scores) and np.array_equal(given_labels, labels)):
-            raise CheckFailed(f"{what}{context} changed scores or labels in place: only read them.",
+            raise CheckFailed(tr("{what}{context} changed scores or labels in place: only read them.",
+                                 what=what, context=context),
                               key="mutated_input")
         if isinstance(raw, (int, np.integer)) and not isinstance(raw, (bool, np.bool_)):
-            raise CheckFailed(f"{what}{context}: it returned the integer {raw}: a fraction of N = {N} is a float "
-                              f"between 0 and 1 (count // N, floor division, is 0 unless every row is right): "
-                              f"divide with /, or take np.mean of the comparison.", key="integer_dtype")
+            raise CheckFailed(tr("{what}{context}: it returned the integer {raw}: a fraction of N = {N} is a float "
+                                 "between 0 and 1 (count // N, floor division, is 0 unless every row is right): divide "
+                                 "with /, or take np.mean of the comparison.",
+                                 what=what, context=context, raw=raw, N=N), key="integer_dtype")
         if np.ndim(raw) != 0 and np.size(raw) == N:
-            raise CheckFailed(f"{what}{context}: return one number, the fraction of correct predictions "
-                              f"(np.mean of the comparison), not the comparison itself.", key="not_a_number")
+            raise CheckFailed(tr("{what}{context}: return one number, the fraction of correct predictions (np.mean of the "
+                                 "comparison), not the comparison itself.",
+                                 what=what, context=context), key="not_a_number")
         check_answer(what, raw, right, name="accuracy", context=context, mistakes=mistakes)
     _accuracy_ties(fn, what, hidden)
 
@@ -1265,13 +1321,13 @@ def _accuracy_ties(fn, what, hidden):
     right = float(np.mean(np.argmax(scores, axis=1) == labels))
     ties = float(np.mean(scores[np.arange(N), labels] == scores.max(axis=1)))
     raw = call(fn, scores.copy(), labels.copy(), what=what)
-    context = f" for scores of shape {scores.shape} in which rows {', '.join(map(str, tied))} tie"
+    context = tr(" for scores of shape {shape} in which rows {rows} tie", shape=scores.shape,
+                 rows=", ".join(map(str, tied)))
     check_answer(what, raw, right, name="accuracy", context=context, mistakes=[
-        like("ties_counted", f"a row whose scores all tie counted as correct: scores[rows, labels] == "
-                             f"scores.max(axis=1) is True for every class of such a row, so a network that "
-                             f"has learned nothing (all-zero weights: every row ties) would score 100%. "
-                             f"Predict one class per row, np.argmax(scores, axis=1), and compare it with the "
-                             f"label.", lambda ev: ties)])
+        like("ties_counted", tr("a row whose scores all tie counted as correct: scores[rows, labels] == "
+                                "scores.max(axis=1) is True for every class of such a row, so a network that has learned "
+                                "nothing (all-zero weights: every row ties) would score 100%. Predict one class per row, "
+                                "np.argmax(scores, axis=1), and compare it with the label."), lambda ev: ties)])
 
 
 # --- 9. convergence test -------------------------------------------------------------------------
@@ -1293,23 +1349,23 @@ def _convergence_cases(hidden):
     once = "stops_at_once"
     return w, tol, [
         (list(falling[: w - 1]), False, once,
-         f"with {w - 1} losses and window {w} there is nothing before the window to compare with: "
-         f"return False (keep training)."),
+         tr("with {count} losses and window {w} there is nothing before the window to compare with: "
+            "return False (keep training).", count=w - 1, w=w)),
         (list(falling[:w]), False, once,
-         f"with exactly window = {w} losses there is nothing before the window yet: return False."),
-        (one_before, True, never, f"one epoch before the window ({len(one_before)} losses), and no loss of the "
-                                  f"window is below it: stop."),
-        (falling, False, once, "the loss still falls a lot over the last window: keep training."),
-        (plateau, True, never, "the loss has been flat (changes of about 1e-4) over the whole window: stop."),
-        (slow, True, never, f"the best loss of the window improves on the best before it by only "
-                            f"{0.1 * tol * w:.1e}, not more than tol = {tol:g}: stop."),
-        (noisy, False, "compares_ends", "the window reached a new low, more than tol below everything "
+         tr("with exactly window = {w} losses there is nothing before the window yet: return False.", w=w)),
+        (one_before, True, never, tr("one epoch before the window ({count} losses), and no loss of the "
+                                     "window is below it: stop.", count=len(one_before))),
+        (falling, False, once, tr("the loss still falls a lot over the last window: keep training.")),
+        (plateau, True, never, tr("the loss has been flat (changes of about 1e-4) over the whole window: stop.")),
+        (slow, True, never, tr("the best loss of the window improves on the best before it by only "
+                               "{gain:.1e}, not more than tol = {tol:g}: stop.", gain=0.1 * tol * w, tol=tol)),
+        (noisy, False, "compares_ends", tr("the window reached a new low, more than tol below everything "
                                         "before it, even though it ends higher than it started: compare the "
                                         "best loss of the window, min(history[-window:]), with the best "
-                                        "before it, min(history[:-window])."),
-        (rising, True, never, "the loss has gone up: no improvement over the window is a reason to stop."),
-        (bump, True, never, "the best loss before the window (0.5) is lower than anything in the window: "
-                            "no improvement, stop."),
+                                        "before it, min(history[:-window]).")),
+        (rising, True, never, tr("the loss has gone up: no improvement over the window is a reason to stop.")),
+        (bump, True, never, tr("the best loss before the window (0.5) is lower than anything in the window: "
+                            "no improvement, stop.")),
     ]
 
 
@@ -1322,28 +1378,28 @@ def _guarded(rule):
 
 # Wrong convergence tests: when the answers to every case are those of one of these, it is named.
 CONVERGENCE_VARIANTS = [
-    ("compares_ends", "it compares the first and last losses around the window (history[-window-1] - "
+    ("compares_ends", N_("it compares the first and last losses around the window (history[-window-1] - "
                       "history[-1]); a mini-batch loss goes up and down, so compare the BEST losses: "
-                      "min(history[:-window]) - min(history[-window:]) <= tol.",
+                      "min(history[:-window]) - min(history[-window:]) <= tol."),
      _guarded(lambda h, w, tol: h[-w - 1] - h[-1] <= tol)),
-    ("compares_last_before", "it compares the window with the single epoch before it (history[-window-1]), "
+    ("compares_last_before", N_("it compares the window with the single epoch before it (history[-window-1]), "
                              "not with the best loss before it: after a bump, that epoch is high and the "
-                             "window looks like progress. Use min(history[:-window]).",
+                             "window looks like progress. Use min(history[:-window])."),
      _guarded(lambda h, w, tol: h[-w - 1] - min(h[-w:]) <= tol)),
-    ("abs_gain", "it takes the absolute value of the change: a loss that went UP by more than tol is not an "
+    ("abs_gain", N_("it takes the absolute value of the change: a loss that went UP by more than tol is not an "
                  "improvement, so training has converged. Compare the signed gain "
-                 "min(history[:-window]) - min(history[-window:]) with tol.",
+                 "min(history[:-window]) - min(history[-window:]) with tol."),
      _guarded(lambda h, w, tol: abs(min(h[:-w]) - min(h[-w:])) <= tol)),
-    ("mean_not_min", "it compares mean losses; the rule compares the best ones, min(history[:-window]) "
+    ("mean_not_min", N_("it compares mean losses; the rule compares the best ones, min(history[:-window]) "
                      "with min(history[-window:]) (a mean before the window still holds the first, high "
-                     "epochs).",
+                     "epochs)."),
      _guarded(lambda h, w, tol: np.mean(h[:-w]) - np.mean(h[-w:]) <= tol)),
-    ("inverted_comparison", "the comparison is the wrong way round: it says True while the loss still "
+    ("inverted_comparison", N_("the comparison is the wrong way round: it says True while the loss still "
                             "improves by more than tol and False once it stops. Converged means the gain "
-                            "min(history[:-window]) - min(history[-window:]) is at most tol (<= tol).",
+                            "min(history[:-window]) - min(history[-window:]) is at most tol (<= tol)."),
      _guarded(lambda h, w, tol: min(h[:-w]) - min(h[-w:]) > tol)),
-    ("window_off_by_one", "its window is one epoch too long: history[-window:] holds the last `window` "
-                          "losses, history[:-window] everything before them.",
+    ("window_off_by_one", N_("its window is one epoch too long: history[-window:] holds the last `window` "
+                          "losses, history[:-window] everything before them."),
      lambda h, w, tol: False if len(h) <= w + 1 else bool(min(h[:-w - 1]) - min(h[-w - 1:]) <= tol)),
 ]
 
@@ -1361,32 +1417,34 @@ def has_converged(fn, *, hidden=False):
                 raw = call(fn, given, window, tol, what=what)
             except CheckFailed as exc:
                 if exc.key == "exception" and len(history) <= window:
-                    raise CheckFailed(f"{what}(history, window={window}, tol={tol:g}) raised an error for a "
-                                      f"history of {len(history)} losses: with len(history) <= window there "
-                                      f"is nothing before the window; return False before taking any min."
-                                      f"\n  ({str(exc).splitlines()[0]})", key="short_history") from None
+                    raise CheckFailed(tr("{what}(history, window={window}, tol={tol:g}) raised an error for a history of "
+                                         "{len_history} losses: with len(history) <= window there is nothing before the window; "
+                                         "return False before taking any min.\n  ({str_exc_splitlines_0})",
+                                         what=what, window=window, tol=tol, len_history=len(history), str_exc_splitlines_0=str(exc).splitlines()[0]), key="short_history") from None
                 raise
             if list(given) != before:
-                raise CheckFailed(f"{what} changed the history it was given: only read it.", key="mutated_input")
+                raise CheckFailed(tr("{what} changed the history it was given: only read it.", what=what), key="mutated_input")
             if raw is None:
-                raise CheckFailed(f"{what} returned None: return True or False.", key="returned_none")
+                raise CheckFailed(tr("{what} returned None: return True or False.", what=what), key="returned_none")
             if np.ndim(raw) != 0:
-                raise CheckFailed(f"{what} returned an array of shape {np.shape(raw)}: return one True or "
-                                  f"False.", key="not_a_bool")
+                raise CheckFailed(tr("{what} returned an array of shape {np_shape_raw}: return one True or False.",
+                                     what=what, np_shape_raw=np.shape(raw)), key="not_a_bool")
             if kind is list:
                 answers.append(bool(raw))
             if bool(raw) != want and first_wrong is None:
                 shown = ", ".join(f"{v:.4f}" for v in history[-(window + 3):])
                 more = "..., " if len(history) > window + 3 else ""
-                first_wrong = (f"{what}(history, window={window}, tol={tol:g}) returned {bool(raw)} for "
-                               f"history = [{more}{shown}] ({len(history)} epochs); expected {want}", why, key)
+                first_wrong = (tr("{what}(history, window={window}, tol={tol:g}) returned {got} for "
+                                  "history = [{more}{shown}] ({epochs} epochs); expected {want}", what=what,
+                                  window=window, tol=tol, got=bool(raw), more=more, shown=shown,
+                                  epochs=len(history), want=want), why, key)
     if first_wrong is None:
         _converged_at_tol(fn, what, window, hidden)
         return
     said, why, key = first_wrong
     for name, sentence, rule in CONVERGENCE_VARIANTS:
         if answers == [rule(h, window, tol) for h, _, _, _ in cases]:
-            raise CheckFailed(f"{said}: {sentence}", key=name)
+            raise CheckFailed(f"{said}: {tr(sentence)}", key=name)
     raise CheckFailed(f"{said}: {why}", key=key)
 
 
@@ -1399,10 +1457,11 @@ def _converged_at_tol(fn, what, window, hidden):
     for kind in (list, np.array):
         raw = call(fn, kind(history), window, tol, what=what)
         if np.ndim(raw) == 0 and not bool(raw):
-            raise CheckFailed(f"{what}(history, window={window}, tol={tol:g}) returned False for history = "
-                              f"[{shown}]: the best loss of the window, 0.5, is exactly tol below the best "
-                              f"before it, {0.5 + tol:g}. 'No improvement larger than tol' includes a gain of "
-                              f"exactly tol: converged means gain <= tol, not gain < tol.", key="strict_tol")
+            raise CheckFailed(tr("{what}(history, window={window}, tol={tol:g}) returned False for history = [{shown}]: "
+                                 "the best loss of the window, 0.5, is exactly tol below the best before it, {v:g}. 'No "
+                                 "improvement larger than tol' includes a gain of exactly tol: converged means gain <= "
+                                 "tol, not gain < tol.",
+                                 what=what, window=window, tol=tol, shown=shown, v=0.5 + tol), key="strict_tol")
 
 
 # --- 10. the training loop ------------------------------------------------------------------------
@@ -1445,28 +1504,28 @@ def _ref_train(params, X, labels, lr, epochs, batch_size, seed, window=5, tol=No
 
 
 TRAIN_VARIANTS = [
-    ("no_shuffle", "the mini-batches are the same every epoch: shuffle at the start of each epoch with "
-                   "order = rng.permutation(N), then take order[start:start + batch_size]."),
-    ("shuffles_once", "the data was shuffled once, before the first epoch: draw a new order = "
-                      "rng.permutation(N) at the start of every epoch."),
-    ("labels_not_shuffled", "the labels were not shuffled with the inputs: X[idx] was paired with "
-                            "labels[start:start + batch_size]. Index both with the same idx."),
-    ("inputs_not_shuffled", "the inputs were not shuffled with the labels: X[start:start + batch_size] was "
-                            "paired with labels[idx]. Index both with the same idx."),
-    ("drops_last_batch", "the last, smaller batch of each epoch was dropped (range(0, N - batch_size + 1, ...), "
+    ("no_shuffle", N_("the mini-batches are the same every epoch: shuffle at the start of each epoch with "
+                   "order = rng.permutation(N), then take order[start:start + batch_size].")),
+    ("shuffles_once", N_("the data was shuffled once, before the first epoch: draw a new order = "
+                      "rng.permutation(N) at the start of every epoch.")),
+    ("labels_not_shuffled", N_("the labels were not shuffled with the inputs: X[idx] was paired with "
+                            "labels[start:start + batch_size]. Index both with the same idx.")),
+    ("inputs_not_shuffled", N_("the inputs were not shuffled with the labels: X[start:start + batch_size] was "
+                            "paired with labels[idx]. Index both with the same idx.")),
+    ("drops_last_batch", N_("the last, smaller batch of each epoch was dropped (range(0, N - batch_size + 1, ...), "
                          "N // batch_size batches, or a bound of N - batch_size): range(0, N, batch_size) "
-                         "gives every sample a turn, the last batch with the N % batch_size left over."),
-    ("loop_bound", "the batches stop one short: with N a multiple of batch_size, range(0, N - batch_size, "
+                         "gives every sample a turn, the last batch with the N % batch_size left over.")),
+    ("loop_bound", N_("the batches stop one short: with N a multiple of batch_size, range(0, N - batch_size, "
                    "batch_size) leaves out the last full batch. range(0, N, batch_size) gives every sample a "
-                   "turn."),
-    ("last_batch_loss", "history holds the last batch's loss of each epoch: record the mean of all the "
-                        "losses minibatch_step returned during the epoch."),
-    ("full_loss_after_epoch", "history holds the loss of the whole set after each epoch; record the mean "
+                   "turn.")),
+    ("last_batch_loss", N_("history holds the last batch's loss of each epoch: record the mean of all the "
+                        "losses minibatch_step returned during the epoch.")),
+    ("full_loss_after_epoch", N_("history holds the loss of the whole set after each epoch; record the mean "
                               "of the losses minibatch_step returned during the epoch (what the model "
-                              "saw while training, at no extra cost)."),
-    ("weighted_mean", "history holds the mean of the epoch's step losses weighted by batch size; the rule "
+                              "saw while training, at no extra cost).")),
+    ("weighted_mean", N_("history holds the mean of the epoch's step losses weighted by batch size; the rule "
                       "is their plain mean, np.mean(losses), each step counting once (the last, smaller "
-                      "batch too)."),
+                      "batch too).")),
 ]
 
 
@@ -1497,29 +1556,32 @@ def _run_train(fn, params, X, labels, lr, epochs, batch_size, seed, print_every,
                            np.random.default_rng(seed), print_every, window, tol, what=what)
         except CheckFailed as exc:
             if print_every == 0 and "ZeroDivisionError" in str(exc):
-                raise CheckFailed(f"{what}(..., print_every=0) divided by zero: print_every = 0 means print "
-                                  f"nothing; test it first (if print_every and epoch % print_every == 0)."
-                                  f"\n  ({str(exc).splitlines()[0]})", key="print_every_zero") from None
+                raise CheckFailed(tr("{what}(..., print_every=0) divided by zero: print_every = 0 means print nothing; test "
+                                     "it first (if print_every and epoch % print_every == 0).\n  ({str_exc_splitlines_0})",
+                                     what=what, str_exc_splitlines_0=str(exc).splitlines()[0]), key="print_every_zero") from None
             raise
     if not (np.array_equal(given_X, X) and np.array_equal(given_labels, labels)):
-        raise CheckFailed(f"{what} changed the caller's X or labels in place (rng.shuffle(X) reorders the "
-                          f"data itself, and shuffling X and labels one after the other unpairs them): "
-                          f"index both with order = rng.permutation(N) instead.", key="mutated_input")
+        raise CheckFailed(tr("{what} changed the caller's X or labels in place (rng.shuffle(X) reorders the data "
+                             "itself, and shuffling X and labels one after the other unpairs them): index both with "
+                             "order = rng.permutation(N) instead.",
+                             what=what), key="mutated_input")
     lines = [line for line in out.getvalue().splitlines() if line.strip()]
     return history, lines
 
 
 def _history(what, raw, context):
     if raw is None:
-        raise CheckFailed(f"{what}{context}: returned None: return the history, a list with one loss per "
-                          f"epoch.", key="returned_none")
+        raise CheckFailed(tr("{what}{context}: returned None: return the history, a list with one loss per epoch.",
+                             what=what, context=context), key="returned_none")
     try:
         h = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what}{context}: the history must be a list of numbers, one loss per epoch.",
+        raise CheckFailed(tr("{what}{context}: the history must be a list of numbers, one loss per epoch.",
+                             what=what, context=context),
                           key="not_numeric") from None
     if h.ndim != 1:
-        raise CheckFailed(f"{what}{context}: the history must be a flat list of losses, got shape {h.shape}.",
+        raise CheckFailed(tr("{what}{context}: the history must be a flat list of losses, got shape {h_shape}.",
+                             what=what, context=context, h_shape=h.shape),
                           key="wrong_shape")
     return h
 
@@ -1535,66 +1597,77 @@ def _train_cases(hidden):
 
 def _judge_train_case(fn, what, hidden, X, labels, params, batch, epochs, every, lr, seed):
     N = len(X)
-    context = f" (N = {N}, batch_size = {batch}, {epochs} epochs)"
+    context = tr(" (N = {N}, batch_size = {batch}, {epochs} epochs)", N=N, batch=batch, epochs=epochs)
     given = _copy(params)
     raw, lines = _run_train(fn, given, X, labels, lr, epochs, batch, seed, every, what=what)
     history = _history(what, raw, context)
     ref_h, ref_p, ref_steps = _ref_train(params, X, labels, lr, epochs, batch, seed)
     if len(history) == len(ref_steps) != epochs:
-        raise CheckFailed(f"{what}{context}: the history has {len(history)} entries, one per step; record one "
-                          f"per epoch ({epochs}): the mean of that epoch's step losses.", key="history_per_step")
+        raise CheckFailed(tr("{what}{context}: the history has {len_history} entries, one per step; record one per "
+                             "epoch ({epochs}): the mean of that epoch's step losses.",
+                             what=what, context=context, len_history=len(history), epochs=epochs), key="history_per_step")
     if len(history) != epochs:
-        raise CheckFailed(f"{what}{context}: the history has {len(history)} entries; expected one per epoch, "
-                          f"{epochs} (no tol was given, so every epoch runs).", key="wrong_length")
+        raise CheckFailed(tr("{what}{context}: the history has {len_history} entries; expected one per epoch, "
+                             "{epochs} (no tol was given, so every epoch runs).",
+                             what=what, context=context, len_history=len(history), epochs=epochs), key="wrong_length")
     mine = _as_dict(what, given, params, "params")
     if _dict_close(mine, params, 0.0):
-        raise CheckFailed(f"{what}{context}: the params dict you were given did not change: train it in place "
-                          f"(minibatch_step updates the dict it gets), so the caller's model is trained.",
+        raise CheckFailed(tr("{what}{context}: the params dict you were given did not change: train it in place "
+                             "(minibatch_step updates the dict it gets), so the caller's model is trained.",
+                             what=what, context=context),
                           key="params_not_updated")
     if not (_close(history, ref_h) and _dict_close(mine, ref_p)):
         for key, sentence in TRAIN_VARIANTS:
             alt_h, alt_p, _ = _ref_train(params, X, labels, lr, epochs, batch, seed, variant=key)
             if _close(history, alt_h) and _dict_close(mine, alt_p):
-                raise CheckFailed(f"{what}{context}: {sentence}", key=key)
+                raise CheckFailed(f"{what}{context}: {tr(sentence)}", key=key)
         again, _ = _run_train(fn, _copy(params), X, labels, lr, epochs, batch, seed, every, what=what)
         if not np.array_equal(np.asarray(again, dtype=np.float64), history):
-            raise CheckFailed(f"{what}{context}: two runs with np.random.default_rng({seed}) gave different "
-                              f"histories: shuffle with the rng you are given (rng.permutation(N)), not "
-                              f"np.random, so that a run can be repeated.", key="ignores_rng")
+            raise CheckFailed(tr("{what}{context}: two runs with np.random.default_rng({seed}) gave different histories: "
+                                 "shuffle with the rng you are given (rng.permutation(N)), not np.random, so that a run "
+                                 "can be repeated.",
+                                 what=what, context=context, seed=seed), key="ignores_rng")
         other, _ = _run_train(fn, _copy(params), X, labels, lr, epochs, batch, seed + 1, every, what=what)
         if np.array_equal(np.asarray(other, dtype=np.float64), history):
-            raise CheckFailed(f"{what}{context}: np.random.default_rng({seed}) and np.random.default_rng"
-                              f"({seed + 1}) gave the same history: the loop shuffles with a generator of its "
-                              f"own. Use the rng you are given, so that the caller's seed decides the order.",
+            raise CheckFailed(tr("{what}{context}: np.random.default_rng({seed}) and np.random.default_rng({seed_1}) gave "
+                                 "the same history: the loop shuffles with a generator of its own. Use the rng you are "
+                                 "given, so that the caller's seed decides the order.",
+                                 what=what, context=context, seed=seed, seed_1=seed + 1),
                               key="seeds_own_rng")
         acc = _overfits(fn, hidden, what)
         if acc is not None and acc < 1.0:
-            raise CheckFailed(f"{what}: the loop cannot overfit 20 digits (training accuracy {acc:.0%} after "
-                              f"50 epochs with lr = 0.5; a working loop reaches 100%). The updates do not "
-                              f"lower the loss: check the batches, the labels that go with them and the step.",
+            raise CheckFailed(tr("{what}: the loop cannot overfit 20 digits (training accuracy {acc:.0%} after 50 epochs "
+                                 "with lr = 0.5; a working loop reaches 100%). The updates do not lower the loss: check "
+                                 "the batches, the labels that go with them and the step.",
+                                 what=what, acc=acc),
                               key="cannot_overfit")
         worst = int(np.argmax(np.abs(history - ref_h)))
-        raise CheckFailed(f"{what}{context}: the history differs from the expected one (epoch {worst + 1}: "
-                          f"yours {history[worst]:.6g}, expected {ref_h[worst]:.6g}). Each epoch: order = "
-                          f"rng.permutation(N); batches order[start:start + batch_size] for start in "
-                          f"range(0, N, batch_size); history gets the mean of the step losses."
-                          + (" (It can overfit 20 digits, so the updates work; the bookkeeping differs.)"
+        raise CheckFailed(tr("{what}{context}: the history differs from the expected one (epoch {worst_1}: yours "
+                             "{history_worst:.6g}, expected {ref_h_worst:.6g}). Each epoch: order = "
+                             "rng.permutation(N); batches order[start:start + batch_size] for start in range(0, N, "
+                             "batch_size); history gets the mean of the step losses.",
+                             what=what, context=context, worst_1=worst + 1, history_worst=history[worst],
+                             ref_h_worst=ref_h[worst])
+                          + (tr(" (It can overfit 20 digits, so the updates work; the bookkeeping differs.)")
                              if acc == 1.0 else ""), key="wrong_history")
     expected = epochs // every
     marks = [str(every * i) for i in range(1, expected + 1)]
     if not lines:
-        raise CheckFailed(f"{what}{context}: it printed nothing; print one short line (epoch, loss) every "
-                          f"print_every = {every} epochs.", key="silent")
+        raise CheckFailed(tr("{what}{context}: it printed nothing; print one short line (epoch, loss) every "
+                             "print_every = {every} epochs.",
+                             what=what, context=context, every=every), key="silent")
     if len(lines) >= epochs > expected:
-        raise CheckFailed(f"{what}{context}: it printed {len(lines)} lines for {epochs} epochs with print_every = "
-                          f"{every}; print one line every print_every epochs ({expected} here), so that a run "
-                          f"of thousands of epochs stays readable.", key="prints_every_epoch")
+        raise CheckFailed(tr("{what}{context}: it printed {len_lines} lines for {epochs} epochs with print_every = "
+                             "{every}; print one line every print_every epochs ({expected} here), so that a run of "
+                             "thousands of epochs stays readable.",
+                             what=what, context=context, len_lines=len(lines), epochs=epochs, every=every, expected=expected), key="prints_every_epoch")
     named = all(re.search(rf"(?<![\d.])0*{m}(?![\d.])", line) for m, line in zip(marks, lines))
     if len(lines) != expected or not named:
         shown = " | ".join(lines[:4]) + (" | ..." if len(lines) > 4 else "")
-        raise CheckFailed(f"{what}{context}: with print_every = {every}, the progress lines come after epochs "
-                          f"{', '.join(marks)} (epochs counted from 1), one line each, naming the epoch; yours "
-                          f"printed {len(lines)}: {shown}", key="prints_wrong_epochs")
+        raise CheckFailed(tr("{what}{context}: with print_every = {every}, the progress lines come after epochs "
+                             "{join_marks} (epochs counted from 1), one line each, naming the epoch; yours printed "
+                             "{len_lines}: {shown}",
+                             what=what, context=context, every=every, join_marks=', '.join(marks), len_lines=len(lines), shown=shown), key="prints_wrong_epochs")
 
 
 @_part("train", uses=("minibatch_step", "has_converged"))
@@ -1611,16 +1684,18 @@ def train(fn, *, hidden=False):
     X, labels, params, batch = problems[-1]
     window, tol, long = (3, 0.02, 60) if hidden else (4, 0.02, 60)
     raw, lines = _run_train(fn, _copy(params), X, labels, lr, long, batch, seed, 0, window, tol, what=what)
-    stopped = _history(what, raw, f" with window = {window}, tol = {tol}")
+    stopped = _history(what, raw, tr(" with window = {window}, tol = {tol}", window=window, tol=tol))
     ref_stop, _, _ = _ref_train(params, X, labels, lr, long, batch, seed, window, tol)
     if len(stopped) != len(ref_stop):
         key = "no_early_stop" if len(stopped) == long else "stops_wrong_epoch"
-        raise CheckFailed(f"{what} with tol = {tol}, window = {window}: it ran {len(stopped)} epochs; "
-                          f"has_converged(history, window, tol) is True after epoch {len(ref_stop)}, so the "
-                          f"loop should stop there (check it after appending each epoch's loss).", key=key)
+        raise CheckFailed(tr("{what} with tol = {tol}, window = {window}: it ran {len_stopped} epochs; "
+                             "has_converged(history, window, tol) is True after epoch {len_ref_stop}, so the loop "
+                             "should stop there (check it after appending each epoch's loss).",
+                             what=what, tol=tol, window=window, len_stopped=len(stopped), len_ref_stop=len(ref_stop)), key=key)
     if lines:
-        raise CheckFailed(f"{what}(..., print_every=0, tol={tol}) printed {len(lines)} line(s) ({lines[0][:60]}): "
-                          f"print_every = 0 means print nothing, the line saying it converged too.",
+        raise CheckFailed(tr("{what}(..., print_every=0, tol={tol}) printed {len_lines} line(s) ({lines_0_60}): "
+                             "print_every = 0 means print nothing, the line saying it converged too.",
+                             what=what, tol=tol, len_lines=len(lines), lines_0_60=lines[0][:60]),
                           key="prints_with_zero")
 
 
@@ -1675,21 +1750,26 @@ def _why_warned(fn, what, exc, X_train, labels_train, seed):
     if X is not None and X.shape == X_train.shape and not np.all(np.isfinite(X)):
         bad = int(np.sum(~np.all(np.isfinite(X), axis=0)))
         return CheckFailed(
-            f"{what}: the inputs it passed to train hold nan or inf in {bad} of the {X.shape[1]} pixel columns "
-            f"(numpy warned: {warned}). X_train arrives standardised already, divided by its std + 0.1: some "
-            f"pixels are 0 in every image, their std is 0, and standardising them again divides 0 by 0. "
-            f"Train on X_train as it is.", key="inputs_not_finite")
+            tr("{what}: the inputs it passed to train hold nan or inf in {bad} of the {X_shape_1} pixel "
+               "columns (numpy warned: {warned}). X_train arrives standardised already, divided by its "
+               "std + 0.1: some pixels are 0 in every image, their std is 0, and standardising them "
+               "again divides 0 by 0. Train on X_train as it is.",
+               what=what, bad=bad, X_shape_1=X.shape[1], warned=warned), key="inputs_not_finite")
     if X is None and "divide" in warned and params is not None and not _finite_params(params):
         return CheckFailed(
-            f"{what}: numpy warned ({warned}) and the trained parameters hold nan: a division by zero, not a "
-            f"step too large, made them so. If fit_digits standardises X_train again: it arrives standardised "
-            f"already, divided by its std + 0.1, and the pixels that are 0 in every image have std 0, so "
-            f"standardising them again divides 0 by 0. Train on X_train as it is.", key="inputs_not_finite")
+            tr("{what}: numpy warned ({warned}) and the trained parameters hold nan: a division by "
+               "zero, not a step too large, made them so. If fit_digits standardises X_train again: it "
+               "arrives standardised already, divided by its std + 0.1, and the pixels that are 0 in "
+               "every image have std 0, so standardising them again divides 0 by 0. Train on X_train as "
+               "it is.",
+               what=what, warned=warned), key="inputs_not_finite")
     if params is not None and not _finite_params(params):
         return CheckFailed(
-            f"{what}: training diverged: numpy warned ({warned}) and the trained parameters hold nan or inf. "
-            f"The learning rate is too large for this network: each step overshoots and the loss grows "
-            f"until the numbers overflow. Lower it (the learning-rate sweep of section 6 shows where it blows up).",
+            tr("{what}: training diverged: numpy warned ({warned}) and the trained parameters hold nan "
+               "or inf. The learning rate is too large for this network: each step overshoots and the "
+               "loss grows until the numbers overflow. Lower it (the learning-rate sweep of section 6 "
+               "shows where it blows up).",
+               what=what, warned=warned),
             key="diverged")
     return exc
 
@@ -1710,41 +1790,48 @@ def fit_digits(fn, *, hidden=False):
                 raise
             raise _why_warned(fn, what, exc, X_train, labels_train, seed) from None
     if not (np.array_equal(given_X, X_train) and np.array_equal(given_labels, labels_train)):
-        raise CheckFailed(f"{what} changed the training data in place.", key="mutated_input")
+        raise CheckFailed(tr("{what} changed the training data in place.", what=what), key="mutated_input")
     layers = len(params) // 2 if isinstance(params, dict) else 0
     if not layers or set(params) != {f"{n}{k}" for k in range(1, layers + 1) for n in "Wb"}:
-        raise CheckFailed(f"{what} must return the trained params, a dict {{'W1', 'b1', ..., 'WK', 'bK'}}.",
+        raise CheckFailed(tr("{what} must return the trained params, a dict {{'W1', 'b1', ..., 'WK', 'bK'}}.",
+                             what=what),
                           key="not_a_dict")
     try:
         params = _copy(params)
         scores_train, scores_test = _scores(params, X_train), _scores(params, X_test)
     except (ValueError, TypeError):
-        raise CheckFailed(f"{what}: the returned params do not form a network from 64 inputs to 10 scores "
-                          f"(W1 must be (64, hidden), the last W (hidden, 10)).", key="wrong_shape") from None
+        raise CheckFailed(tr("{what}: the returned params do not form a network from 64 inputs to 10 scores (W1 must "
+                             "be (64, hidden), the last W (hidden, 10)).",
+                             what=what), key="wrong_shape") from None
     if scores_test.shape[1] != 10:
-        raise CheckFailed(f"{what}: the network gives {scores_test.shape[1]} scores per image; the digits have "
-                          f"10 classes.", key="wrong_shape")
+        raise CheckFailed(tr("{what}: the network gives {scores_test_shape_1} scores per image; the digits have 10 "
+                             "classes.",
+                             what=what, scores_test_shape_1=scores_test.shape[1]), key="wrong_shape")
     if rng.bit_generator.state == untouched:
-        raise CheckFailed(f"{what} never drew from the rng it was given: pass it to init_params and to train "
-                          f"(not a generator of your own), so that the caller's seed decides the run.",
+        raise CheckFailed(tr("{what} never drew from the rng it was given: pass it to init_params and to train (not a "
+                             "generator of your own), so that the caller's seed decides the run.",
+                             what=what),
                           key="ignores_rng")
     if not (np.all(np.isfinite(scores_train)) and np.all(np.isfinite(scores_test))):
-        raise CheckFailed(f"{what}: the trained network's scores contain nan or inf: training diverged. "
-                          f"Lower the learning rate (the learning-rate sweep of section 6 shows where it blows up).",
+        raise CheckFailed(tr("{what}: the trained network's scores contain nan or inf: training diverged. Lower the "
+                             "learning rate (the learning-rate sweep of section 6 shows where it blows up).",
+                             what=what),
                           key="diverged")
     acc_train = float(np.mean(np.argmax(scores_train, axis=1) == labels_train))
     acc_test = float(np.mean(np.argmax(scores_test, axis=1) == labels_test))
-    where = "another split of the digits" if hidden else "the notebook's split"
+    where = tr("another split of the digits") if hidden else tr("the notebook's split")
     if acc_test < DIGITS_THRESHOLD:
         if acc_train < 0.2:
-            why = ("That is chance level (1 in 10): the network learned nothing. Run the sanity checks of "
+            why = tr("That is chance level (1 in 10): the network learned nothing. Run the sanity checks of "
                    "section 7: does the loss fall in the first steps?")
         elif acc_train < 0.97:
-            why = (f"Training accuracy is {acc_train:.1%}: the network underfits. Train longer or with a larger "
-                   f"learning rate (look at the loss curve: is it still falling?).")
+            why = tr("Training accuracy is {acc_train:.1%}: the network underfits. Train longer or with a larger "
+                     "learning rate (look at the loss curve: is it still falling?).", acc_train=acc_train)
         else:
-            why = (f"Training accuracy is {acc_train:.1%} but test accuracy lags: the network overfits. Use "
-                   f"fewer epochs or a smaller network.")
-        raise CheckFailed(f"{what}: test accuracy {acc_test:.1%} on {where} ({len(labels_test)} images); at "
-                          f"least {DIGITS_THRESHOLD:.0%} is needed. {why}", key="low_accuracy")
-    print(f"{what}: test accuracy {acc_test:.1%} on {where} (training accuracy {acc_train:.1%}).")
+            why = tr("Training accuracy is {acc_train:.1%} but test accuracy lags: the network overfits. Use "
+                     "fewer epochs or a smaller network.", acc_train=acc_train)
+        raise CheckFailed(tr("{what}: test accuracy {acc_test:.1%} on {where} ({len_labels_test} images); at least "
+                             "{DIGITS_THRESHOLD:.0%} is needed. {why}",
+                             what=what, acc_test=acc_test, where=where, len_labels_test=len(labels_test), DIGITS_THRESHOLD=DIGITS_THRESHOLD, why=why), key="low_accuracy")
+    print(tr("{what}: test accuracy {acc_test:.1%} on {where} (training accuracy {acc_train:.1%}).",
+             what=what, acc_test=acc_test, where=where, acc_train=acc_train))
