@@ -765,7 +765,7 @@ def cauchy_loss_grad(fn, *, hidden=False):
     for seed, shape in CAUCHY_CASES[hidden]:
         if shape is not None:
             x = np.random.default_rng(seed).standard_normal(shape) * 2
-            check_grad(cauchy_loss, fn, x, mistakes=CAUCHY_MISTAKES, quiet=True)
+            check_grad(cauchy_loss, fn, x, name=tr("gradient"), mistakes=CAUCHY_MISTAKES, quiet=True)
             continue
         x = np.array(seed, dtype=np.int64)             # integers: the gradient must still be real
         context = tr(", for the integer array x = {x}", x=x.tolist())
