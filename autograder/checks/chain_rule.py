@@ -15,6 +15,7 @@ from ..catalog import SAME, Mistake
 from ..check import check_answer
 from ..compare import relative_error
 from ..guard import CheckFailed, call
+from ..i18n import N_, tr, translated
 from ..tolerances import VALUE_RTOL
 from .reference import sigmoid as _sigmoid
 
@@ -100,26 +101,28 @@ def _check_forward(forward, inputs, reference, what, mistakes=()):
     except CheckFailed as exc:
         _math_module(exc, what, hint=None)
     if not isinstance(result, tuple) or len(result) != 2:
-        raise CheckFailed(f"{what} must return (out, cache), a tuple of 2.", key="bad_return")
+        raise CheckFailed(tr("{what} must return (out, cache), a tuple of 2.", what=what), key="bad_return")
     try:
         out = np.asarray(result[0], dtype=np.float64)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what}: out is not an array of numbers.", key="bad_output") from None
+        raise CheckFailed(tr("{what}: out is not an array of numbers.", what=what), key="bad_output") from None
     if out.shape == () and np.shape(reference) != ():
-        raise CheckFailed(f"{what}: out is a single number, but a gate works entry by entry: use "
-                          f"elementwise numpy operations (np.maximum, not max or np.max).",
+        raise CheckFailed(tr("{what}: out is a single number, but a gate works entry by entry: use elementwise numpy "
+                             "operations (np.maximum, not max or np.max).",
+                             what=what),
                           key="forward_scalar")
     if out.shape != np.shape(reference):
-        raise CheckFailed(f"{what}: out has shape {out.shape}, expected {np.shape(reference)} "
-                          f"(a gate works entry by entry, so out has the shape of its input).",
+        raise CheckFailed(tr("{what}: out has shape {out_shape}, expected {np_shape_reference} (a gate works entry by "
+                             "entry, so out has the shape of its input).",
+                             what=what, out_shape=out.shape, np_shape_reference=np.shape(reference)),
                           key="forward_shape")
     if relative_error(out, reference) <= VALUE_RTOL:
         return
     for key, sentence, wrong in mistakes:
         if _same(out, wrong):
             raise CheckFailed(f"{what}: {sentence}", key=key)
-    raise CheckFailed(f"{what}: out has the right shape but wrong values "
-                      f"(relative error {relative_error(out, reference):.1e}).", key="forward_wrong")
+    raise CheckFailed(tr("{what}: out has the right shape but wrong values (relative error {v:.1e}).",
+                         what=what, v=relative_error(out, reference)), key="forward_wrong")
 
 
 # --- 1. scalar chain rule ----------------------------------------------------------------
@@ -145,30 +148,31 @@ SIN_SQUARE_MISTAKES = [
 # outside the cosine, the derivative of cos for that of sin; the inner derivative missing or wrong.
 SIN_SQUARE_OUTER = [
     ("cos(x^2)", lambda x: np.cos(x ** 2), None, None),
-    ("cos(x)", np.cos, "outer_at_x", "cos must be evaluated at the inner value u = x^2, not at x"),
+    ("cos(x)", np.cos, "outer_at_x", N_("cos must be evaluated at the inner value u = x^2, not at x")),
     ("cos(2x)", lambda x: np.cos(2 * x), "outer_at_inner_derivative",
-     "cos must be evaluated at the inner VALUE u = x^2, not at the inner derivative 2x"),
+     N_("cos must be evaluated at the inner VALUE u = x^2, not at the inner derivative 2x")),
     ("cos(x)^2", lambda x: np.cos(x) ** 2, "square_outside",
-     "cos(x)**2 squares the cosine; the square belongs to its argument, cos(x**2)"),
+     N_("cos(x)**2 squares the cosine; the square belongs to its argument, cos(x**2)")),
     ("sin(x^2)", lambda x: np.sin(x ** 2), "outer_not_differentiated",
-     "you kept sin where its derivative cos belongs"),
+     N_("you kept sin where its derivative cos belongs")),
     ("-sin(x^2)", lambda x: -np.sin(x ** 2), "outer_derivative_wrong",
-     "the derivative of sin is cos (-sin is the derivative of cos)"),
+     N_("the derivative of sin is cos (-sin is the derivative of cos)")),
 ]
 SIN_SQUARE_INNER = [
     ("2x", lambda x: 2 * x, None, None),
-    ("1", np.ones_like, "missing_inner_derivative", "the inner derivative 2x is missing"),
-    ("x^2", lambda x: x ** 2, "inner_not_differentiated", "the inner factor is the derivative of x^2, 2x, not x^2"),
-    ("x", lambda x: x, "inner_derivative_wrong", "the derivative of x^2 is 2x, not x"),
-    ("2", lambda x: np.full_like(x, 2.0), "inner_derivative_wrong", "the derivative of x^2 is 2x, not 2"),
+    ("1", np.ones_like, "missing_inner_derivative", N_("the inner derivative 2x is missing")),
+    ("x^2", lambda x: x ** 2, "inner_not_differentiated", N_("the inner factor is the derivative of x^2, 2x, not x^2")),
+    ("x", lambda x: x, "inner_derivative_wrong", N_("the derivative of x^2 is 2x, not x")),
+    ("2", lambda x: np.full_like(x, 2.0), "inner_derivative_wrong", N_("the derivative of x^2 is 2x, not 2")),
 ]
 
 
 def _sin_square_row(outer, inner):
     (o_text, o_fn, o_key, o_why), (i_text, i_fn, i_key, i_why) = outer, inner
-    why = "; ".join(w for w in (o_why, i_why) if w)
-    return like(o_key or i_key, f"yours is {o_text} * {i_text}: {why}. dy/dx = cos(x^2) * 2x.",
-                lambda ev: o_fn(ev.inputs[0]) * i_fn(ev.inputs[0]), hint=2)
+    row = like(o_key or i_key, N_("yours is {outer} * {inner}: {why}. dy/dx = cos(x^2) * 2x."),
+               lambda ev: o_fn(ev.inputs[0]) * i_fn(ev.inputs[0]), hint=2)
+    return Mistake(row.key, row.says, row.test, row.grads, hint=row.hint, details=lambda ev: {
+        "outer": o_text, "inner": i_text, "why": "; ".join(translated(w) for w in (o_why, i_why) if w)})
 
 
 SIN_SQUARE_MISTAKES += [_sin_square_row(o, i) for o in SIN_SQUARE_OUTER for i in SIN_SQUARE_INNER
@@ -176,11 +180,20 @@ SIN_SQUARE_MISTAKES += [_sin_square_row(o, i) for o in SIN_SQUARE_OUTER for i in
                                                 ("sin(x^2)", "2x"), ("cos(x^2)", "x^2"))]
 
 
+def _math_on_array(exc):
+    """The guard's report of a math function (or float()) given an array, in any language: the hint
+    names Python's math module; TypeError's own words are kept whatever the language."""
+    text = str(exc)
+    return "math module" in text or "TypeError" in text and any(
+        needle in text.lower() for needle in ("only 0-dimensional arrays", "only length-1 arrays", "only size-1 arrays"))
+
+
 def _math_module(exc, what, hint):
     """Python's math module met an array (math.cos(x), math.exp(x)): name it."""
-    if exc.key == "exception" and "math module" in str(exc):
-        raise CheckFailed(f"{what}: Python's math functions (math.cos, math.exp) take one number; numpy's "
-                          f"(np.cos, np.exp) work entry by entry on arrays.\n  ({str(exc).splitlines()[0]})",
+    if exc.key == "exception" and _math_on_array(exc):
+        raise CheckFailed(tr("{what}: Python's math functions (math.cos, math.exp) take one number; numpy's (np.cos, "
+                             "np.exp) work entry by entry on arrays.\n  ({str_exc_splitlines_0})",
+                             what=what, str_exc_splitlines_0=str(exc).splitlines()[0]),
                           key="math_on_array", hint=hint) from None
     raise exc
 
@@ -212,15 +225,15 @@ def _chain_cases(hidden):
             (_uniform(rng, (6,), -1.0, 1.0), CHAIN_FOUR, True)]
 
 
-FIXED_LENGTH = ("your code is written for a chain of exactly three functions, and this chain has {n}: "
-                "loop over the chain (`for function, derivative in chain:`), whatever its length.")
+FIXED_LENGTH = N_("your code is written for a chain of exactly three functions, and this chain has {n}: "
+                  "loop over the chain (`for function, derivative in chain:`), whatever its length.")
 
 
 def _fixed_length(what, exc, chain):
     """An exception on a chain that is not three long, from code that unpacks or indexes three."""
     if exc.key == "exception" and len(chain) != 3 and any(
             word in str(exc) for word in ("unpack", "IndexError", "index out of range")):
-        raise CheckFailed(f"{what}: {FIXED_LENGTH.format(n=len(chain))}\n  ({str(exc).splitlines()[0]})",
+        raise CheckFailed(f"{what}: {tr(FIXED_LENGTH, n=len(chain))}\n  ({str(exc).splitlines()[0]})",
                           key="fixed_length", hint=2) from None
     raise exc
 
@@ -235,72 +248,80 @@ def _chain_forward_case(forward, x, chain, explicit):
     inputs, outputs = _run_chain(x, chain)
     args = (x.copy(), chain) if explicit else (x.copy(),)
     what = getattr(forward, "__name__", "chain_forward")
-    where = f" (for x of shape {x.shape} and a chain of {len(chain)} functions)"
+    where = tr(" (for x of shape {shape} and a chain of {n} functions)", shape=x.shape, n=len(chain))
     try:
         result = call(forward, *args, what=what)
     except CheckFailed as exc:
         _fixed_length(what, exc, chain)
     if not isinstance(result, tuple) or len(result) != 2:
-        raise CheckFailed(f"{what} must return (y, cache), a tuple of 2.", key="bad_return")
+        raise CheckFailed(tr("{what} must return (y, cache), a tuple of 2.", what=what), key="bad_return")
     y, cache = result
     reversed_chain = _run_chain(x, chain[::-1])[1][-1]
     if not _same(y, outputs[-1]):
         if explicit and chain is not CHAIN_ABC and _same(y, _run_chain(x, CHAIN_ABC)[1][-1]):
-            raise CheckFailed(f"{what}: you applied the global CHAIN; apply the `chain` passed as the "
-                              f"second argument.", key="ignored_chain_argument", hint=2)
+            raise CheckFailed(tr("{what}: you applied the global CHAIN; apply the `chain` passed as the second argument.",
+                                 what=what), key="ignored_chain_argument", hint=2)
         if _same(y, reversed_chain):
-            raise CheckFailed(f"{what}: you applied the functions in reverse order; "
-                              f"A acts first: y = C(B(A(x))).", key="chain_order", hint=2)
+            raise CheckFailed(tr("{what}: you applied the functions in reverse order; A acts first: y = C(B(A(x))).",
+                                 what=what), key="chain_order", hint=2)
         if len(chain) > 3 and _same(y, outputs[2]):
-            raise CheckFailed(f"{what}{where}: y is the output of the first three functions only: "
-                              f"{FIXED_LENGTH.format(n=len(chain))}", key="fixed_length", hint=2)
+            raise CheckFailed(tr("{what}{where}: y is the output of the first three functions only: {v}",
+                                 what=what, where=where, v=tr(FIXED_LENGTH, n=len(chain))), key="fixed_length", hint=2)
         # a loop that stops early or starts late: y is the output of a part of the chain
         for k in range(1, len(chain)):
             if _same(y, outputs[k - 1]):
-                raise CheckFailed(f"{what}{where}: y is the output of the first {k} of the {len(chain)} functions: "
-                                  f"the loop stops early (range(len(chain) - 1)?): apply every function of the "
-                                  f"chain, `for function, _ in chain:`.", key="loop_bounds", hint=2)
+                raise CheckFailed(tr("{what}{where}: y is the output of the first {k} of the {len_chain} functions: the loop "
+                                     "stops early (range(len(chain) - 1)?): apply every function of the chain, `for function, "
+                                     "_ in chain:`.",
+                                     what=what, where=where, k=k, len_chain=len(chain)), key="loop_bounds", hint=2)
             if _same(y, _run_chain(x, chain[k:])[1][-1]):
-                raise CheckFailed(f"{what}{where}: y skips the first {k} of the {len(chain)} functions: the loop "
-                                  f"starts late (range(1, len(chain))?): apply every function of the chain, "
-                                  f"`for function, _ in chain:`.", key="loop_bounds", hint=2)
-        raise CheckFailed(f"{what}{where}: y is wrong: apply each function of the chain in turn, "
-                          f"from the first to the last.", key="forward_wrong")
+                raise CheckFailed(tr("{what}{where}: y skips the first {k} of the {len_chain} functions: the loop starts late "
+                                     "(range(1, len(chain))?): apply every function of the chain, `for function, _ in chain:`.",
+                                     what=what, where=where, k=k, len_chain=len(chain)), key="loop_bounds", hint=2)
+        raise CheckFailed(tr("{what}{where}: y is wrong: apply each function of the chain in turn, from the first to "
+                             "the last.",
+                             what=what, where=where), key="forward_wrong")
     try:
         stored = list(cache[0])
     except (TypeError, IndexError, KeyError):
         stored = None
     if stored is not None and len(stored) > len(chain) and all(
             _same(s, want) for s, want in zip(stored[-len(chain):], inputs)):
-        raise CheckFailed(f"{what}{where}: inputs holds {len(stored)} values for a chain of {len(chain)} "
-                          f"functions, this call's {len(chain)} at its end: the list outlives the call, so every "
-                          f"call appends to the same one. A default argument (inputs=[]) is made once, when "
-                          f"`def` runs, and so is a list made outside the function: make a new list inside it, "
-                          f"inputs = [] as its first line.", key="shared_list", hint=3)
+        raise CheckFailed(tr("{what}{where}: inputs holds {len_stored} values for a chain of {len_chain} functions, "
+                             "this call's {len_chain} at its end: the list outlives the call, so every call appends "
+                             "to the same one. A default argument (inputs=[]) is made once, when `def` runs, and so "
+                             "is a list made outside the function: make a new list inside it, inputs = [] as its "
+                             "first line.",
+                             what=what, where=where, len_stored=len(stored), len_chain=len(chain)), key="shared_list", hint=3)
     if stored is None or len(stored) != len(chain):
-        raise CheckFailed(f"{what}: cache must be (inputs, chain) where inputs is a list with the "
-                          f"input of each of the {len(chain)} functions.", key="cache_format", hint=3)
+        raise CheckFailed(tr("{what}: cache must be (inputs, chain) where inputs is a list with the input of each of "
+                             "the {len_chain} functions.",
+                             what=what, len_chain=len(chain)), key="cache_format", hint=3)
     if all(_same(s, o) for s, o in zip(stored, outputs)):
-        raise CheckFailed(f"{what}: the cache holds the outputs (a, b, y); backward needs the "
-                          f"inputs (x, a, b): append x before you overwrite it.", key="stored_outputs", hint=1)
+        raise CheckFailed(tr("{what}: the cache holds the outputs (a, b, y); backward needs the inputs (x, a, b): "
+                             "append x before you overwrite it.",
+                             what=what), key="stored_outputs", hint=1)
     if all(_same(s, x) for s in stored):
-        raise CheckFailed(f"{what}: every stored input is x itself: record the value each function "
-                          f"receives, which changes as you go (x, then A(x), then B(A(x)), ...): append "
-                          f"the running value, then replace it by function(value).", key="stored_x_only", hint=2)
+        raise CheckFailed(tr("{what}: every stored input is x itself: record the value each function receives, which "
+                             "changes as you go (x, then A(x), then B(A(x)), ...): append the running value, then "
+                             "replace it by function(value).",
+                             what=what), key="stored_x_only", hint=2)
     for k, (s, want) in enumerate(zip(stored, inputs)):
         if not _same(s, want):
-            raise CheckFailed(f"{what}{where}: inputs[{k}] is not the input of function {k} "
-                              f"(inputs must be [x, A(x), B(A(x)), ...]).", key="inputs_wrong", hint=2)
+            raise CheckFailed(tr("{what}{where}: inputs[{k}] is not the input of function {k} (inputs must be [x, A(x), "
+                                 "B(A(x)), ...]).",
+                                 what=what, where=where, k=k), key="inputs_wrong", hint=2)
     kept = cache[1] if isinstance(cache, (tuple, list)) and len(cache) == 2 else None
     applied = chain if explicit else _default_chain(forward)      # called without a chain: its default
     if applied is not None and not _same_chain(kept, applied):
         glob = getattr(forward, "__globals__", {}).get("CHAIN")
-        which = ("the global CHAIN" if kept is glob and glob is not None else
-                 "no list of (function, derivative) pairs" if not isinstance(kept, (list, tuple)) else
-                 "another chain")
-        raise CheckFailed(f"{what}{where}: cache[1] must be the chain this call applied, the `chain` argument; "
-                          f"yours holds {which}, and chain_backward takes its derivatives from it: "
-                          f"return y, (inputs, chain).", key="cache_wrong_chain", hint=3)
+        which = (tr("the global CHAIN") if kept is glob and glob is not None else
+                 tr("no list of (function, derivative) pairs") if not isinstance(kept, (list, tuple)) else
+                 tr("another chain"))
+        raise CheckFailed(tr("{what}{where}: cache[1] must be the chain this call applied, the `chain` argument; "
+                             "yours holds {which}, and chain_backward takes its derivatives from it: return y, "
+                             "(inputs, chain).",
+                             what=what, where=where, which=which), key="cache_wrong_chain", hint=3)
 
 
 def _default_chain(forward):
@@ -354,7 +375,7 @@ def _chain_mistakes(chain):
         inputs, _ = _run_chain(ev.inputs[0], chain)
         for k, ((_, df), v) in enumerate(zip(chain, inputs)):
             if _same(ev.yours, ev.dout * df(v)):
-                ev.extra["factor"] = "A'(x)" if k == 0 else f"the local derivative of function {k}"
+                ev.extra["factor"] = "A'(x)" if k == 0 else tr("the local derivative of function {k}", k=k)
                 return True
         return False
 
@@ -366,7 +387,7 @@ def _chain_mistakes(chain):
                             "dx is dout times ONE local derivative ({factor}): each step must multiply the running "
                             "gradient, grad = grad * derivative(value); grad = dout * derivative(value) starts "
                             "again from dout at every step, so only the last factor survives.", one_factor,
-                            details=lambda ev: {"factor": ev.extra.get("factor", "one of them")}, hint=3))
+                            details=lambda ev: {"factor": ev.extra.get("factor", tr("one of them"))}, hint=3))
     return rows + [
         like("ignores_upstream",
              "the backward pass starts from grad = dout, the upstream gradient it is given; yours "
@@ -417,27 +438,39 @@ def _name(fn, default):
     return getattr(fn, "__name__", default)
 
 
-def _one_gradient(exc, what):
+def _returned(forward, backward, *inputs):
+    """How many values backward returns for forward's cache of ``inputs`` (one for a bare array),
+    asked again rather than read from the message, which may be in another language."""
+    try:
+        out, cache = call(forward, *[np.array(v) for v in inputs], what="forward")
+        grads = call(backward, np.ones(np.shape(out)), cache, what="backward")
+    except (CheckFailed, TypeError, ValueError):
+        return None
+    return len(grads) if isinstance(grads, (tuple, list)) else 1
+
+
+def _one_gradient(exc, what, count):
     """A two-input gate's backward that returned one gradient, as the one-input gates do."""
-    if exc.key == "wrong_count" and "returned 1 value" in str(exc):
-        raise CheckFailed(f"{what} returned one gradient; a gate with two inputs returns two, (dx, dy), one per "
-                          f"input in the order of forward's arguments (only the one-input gates return dx "
-                          f"alone).", key="one_gradient", hint=3) from None
+    if exc.key == "wrong_count" and count() == 1:
+        raise CheckFailed(tr("{what} returned one gradient; a gate with two inputs returns two, (dx, dy), one per "
+                             "input in the order of forward's arguments (only the one-input gates return dx alone).",
+                             what=what), key="one_gradient", hint=3) from None
     raise exc
 
 
-def _constant_gradient(what, exc, constant):
+def _constant_gradient(what, exc, constant, count):
     """backward returned (dx, d<constant>) for a gate whose second argument is a constant."""
-    if exc.key == "wrong_count" and "returned 2 values" in str(exc):
-        raise CheckFailed(f"{what} returned two values; {constant} is a constant (a plain number the gate "
-                          f"was built with), not an input that gets a gradient: return dx alone.",
+    if exc.key == "wrong_count" and count() == 2:
+        raise CheckFailed(tr("{what} returned two values; {constant} is a constant (a plain number the gate was built "
+                             "with), not an input that gets a gradient: return dx alone.",
+                             what=what, constant=constant),
                           key="constant_gradient", hint=3) from None
     raise exc
 
 
-NUMBERS = ("gates work on single numbers too (section 3's convention; Exercises 12, 13 and 16 call them with "
-           "numbers): use operations that work on a number as on an array (x * y, np.exp(x), np.maximum(x, y), "
-           "np.asarray(x)), not array methods a plain number lacks (x.copy(), x.shape, x[...] = ...).")
+NUMBERS = N_("gates work on single numbers too (section 3's convention; Exercises 12, 13 and 16 call them with "
+             "numbers): use operations that work on a number as on an array (x * y, np.exp(x), np.maximum(x, y), "
+             "np.asarray(x)), not array methods a plain number lacks (x.copy(), x.shape, x[...] = ...).")
 
 # Integer arrays (no zero, no tie) and a fractional dout: a gradient stored in an integer array,
 # or an integer operation (np.reciprocal, //, a negative power), shows there.
@@ -463,19 +496,22 @@ def _gate_kinds(forward, backward, hidden, reference, locals_, n_inputs, consts=
         floats = [np.asarray(v, dtype=np.float64) for v in given]
         shown = ", ".join(f"{n} = {v.tolist() if isinstance(v, np.ndarray) else v}"
                           for n, v in zip(("x", "y") if n_inputs == 2 else ("x", const_name), given))
-        context = f" on {kind} ({shown})"
+        context = (tr(" on single numbers ({shown})", shown=shown) if kind == "single numbers"
+                   else tr(" on integer arrays ({shown})", shown=shown))
         try:
             result = call(forward, *[v.copy() if isinstance(v, np.ndarray) else v for v in given], what=fwd)
         except CheckFailed as exc:
             _kind_failed(exc, fwd, kind, context)
         if not isinstance(result, tuple) or len(result) != 2:
-            raise CheckFailed(f"{fwd} must return (out, cache), a tuple of 2.", key="bad_return")
+            raise CheckFailed(tr("{fwd} must return (out, cache), a tuple of 2.", fwd=fwd), key="bad_return")
         want = reference(*floats)
         if not _same(result[0], want):
             raw = np.asarray(result[0])
-            why = (f" Its output has integer dtype {raw.dtype}: np.reciprocal and // of integers stay integers "
-                   f"(1 // 2 is 0); 1.0 / x divides as real numbers." if raw.dtype.kind in "iub" else "")
-            raise CheckFailed(f"{fwd}{context}: out is {_show(result[0])}, expected {_show(want)}.{why}",
+            why = (tr(" Its output has integer dtype {dtype}: np.reciprocal and // of integers stay integers "
+                      "(1 // 2 is 0); 1.0 / x divides as real numbers.", dtype=raw.dtype)
+                   if raw.dtype.kind in "iub" else "")
+            raise CheckFailed(tr("{fwd}{context}: out is {show_result_0}, expected {show_want}.{why}",
+                                 fwd=fwd, context=context, show_result_0=_show(result[0]), show_want=_show(want), why=why),
                               key="integer_input" if kind == "integer arrays" else "wrong_on_numbers")
         try:
             grads = call(backward, dout.copy() if isinstance(dout, np.ndarray) else dout, result[1], what=bwd)
@@ -483,8 +519,8 @@ def _gate_kinds(forward, backward, hidden, reference, locals_, n_inputs, consts=
             _kind_failed(exc, bwd, kind, context)
         grads = (grads,) if n_inputs == 1 else grads
         if not isinstance(grads, (tuple, list)) or len(grads) != n_inputs:
-            raise CheckFailed(f"{bwd} must return {'dx' if n_inputs == 1 else '(dx, dy)'}, one gradient per "
-                              f"input.", key="wrong_count")
+            raise CheckFailed(tr("{bwd} must return {v}, one gradient per input.",
+                                 bwd=bwd, v='dx' if n_inputs == 1 else '(dx, dy)'), key="wrong_count")
         for slot, (got, local) in enumerate(zip(grads, locals_)):
             grad_name = "dx" if slot == 0 else "dy"
             check_answer(bwd, got, np.asarray(dout, dtype=np.float64) * local(*floats), name=grad_name,
@@ -502,10 +538,13 @@ def _kind_failed(exc, name, kind, context):
         raise exc
     first = str(exc).splitlines()[0]
     if kind == "single numbers":
-        raise CheckFailed(f"{name} failed{context}: {first}. {NUMBERS[0].upper()}{NUMBERS[1:]}",
-                          key="fails_on_numbers") from None
-    raise CheckFailed(f"{name} failed{context}: {first}. Gates take integer arrays too (section 3's convention): "
-                      f"start from floats if an operation needs them (x = np.asarray(x, dtype=float)).",
+        numbers = translated(NUMBERS)
+        raise CheckFailed(tr("{name} failed{context}: {first}. {numbers}", name=name, context=context, first=first,
+                             numbers=numbers[0].upper() + numbers[1:]), key="fails_on_numbers") from None
+    raise CheckFailed(tr("{name} failed{context}: {first}. Gates take integer arrays too (section 3's "
+                         "convention): start from floats if an operation needs them (x = np.asarray(x, "
+                         "dtype=float)).",
+                         name=name, context=context, first=first),
                       key="fails_on_integers") from None
 
 
@@ -524,12 +563,12 @@ def add_gate(forward, backward, *, hidden=False):
     for k, shape in enumerate(_shapes(hidden)):
         x, y = rng.standard_normal(shape), rng.standard_normal(shape)
         _check_forward(forward, (x, y), x + y, _name(forward, "add_forward"),
-                       mistakes=[("add_forward_mul", "add gate computes x + y, not x * y.", x * y)])
+                       mistakes=[("add_forward_mul", tr("add gate computes x + y, not x * y."), x * y)])
         try:
             check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
                         reference=lambda x, y: x + y)
         except CheckFailed as exc:
-            _one_gradient(exc, _name(backward, "backward"))
+            _one_gradient(exc, _name(backward, "backward"), lambda: _returned(forward, backward, x, y))
     _gate_kinds(forward, backward, hidden, lambda x, y: x + y,
                 [lambda x, y: np.ones_like(x), lambda x, y: np.ones_like(y)], 2)
 
@@ -549,12 +588,12 @@ def mul_gate(forward, backward, *, hidden=False):
     for k, shape in enumerate(_shapes(hidden)):
         x, y = rng.standard_normal(shape), rng.standard_normal(shape)
         _check_forward(forward, (x, y), x * y, _name(forward, "mul_forward"),
-                       mistakes=[("mul_forward_add", "multiply gate computes x * y, not x + y.", x + y)])
+                       mistakes=[("mul_forward_add", tr("multiply gate computes x * y, not x + y."), x + y)])
         try:
             check_layer(forward, backward, x, y, names=["x", "y"], mistakes=mistakes, quiet=True, seed=k,
                         reference=lambda x, y: x * y)
         except CheckFailed as exc:
-            _one_gradient(exc, _name(backward, "backward"))
+            _one_gradient(exc, _name(backward, "backward"), lambda: _returned(forward, backward, x, y))
     _gate_kinds(forward, backward, hidden, lambda x, y: x * y, [lambda x, y: y, lambda x, y: x], 2)
 
 
@@ -621,28 +660,30 @@ def _exp_far(forward, backward, hidden):
         clip = _clipped_at(x, out, want, np.log)
         bad = np.argmax(np.abs(out - want) / want)
         if clip is not None:
-            raise CheckFailed(f"{fwd}: at x = {x.flat[bad]:g} yours is {out.flat[bad]:.4g} = "
-                              f"exp({np.sign(x.flat[bad]) * clip:.4g}), not "
-                              f"exp({x.flat[bad]:g}) = {want.flat[bad]:.4g}: your exp stops changing at |x| = "
-                              f"{clip:.4g} (np.clip?). np.exp is finite for x up to 709 and needs no guard; a clipped "
-                              f"input changes the value.", key="input_clipped")
-        raise CheckFailed(f"{fwd}: for inputs far from 0 (x = {x.tolist()}) out is wrong: at x = {x.flat[bad]:g} "
-                          f"yours is {out.flat[bad]:.6g}, exp(x) = {want.flat[bad]:.6g}.", key="forward_wrong")
+            raise CheckFailed(tr("{fwd}: at x = {x_flat_bad:g} yours is {out_flat_bad:.4g} = "
+                                 "exp({np_sign_x_flat_bad_clip:.4g}), not exp({x_flat_bad:g}) = {want_flat_bad:.4g}: your "
+                                 "exp stops changing at |x| = {clip:.4g} (np.clip?). np.exp is finite for x up to 709 and "
+                                 "needs no guard; a clipped input changes the value.",
+                                 fwd=fwd, x_flat_bad=x.flat[bad], out_flat_bad=out.flat[bad], np_sign_x_flat_bad_clip=np.sign(x.flat[bad]) * clip, want_flat_bad=want.flat[bad], clip=clip), key="input_clipped")
+        raise CheckFailed(tr("{fwd}: for inputs far from 0 (x = {x_tolist}) out is wrong: at x = {x_flat_bad:g} yours "
+                             "is {out_flat_bad:.6g}, exp(x) = {want_flat_bad:.6g}.",
+                             fwd=fwd, x_tolist=x.tolist(), x_flat_bad=x.flat[bad], out_flat_bad=out.flat[bad], want_flat_bad=want.flat[bad]), key="forward_wrong")
     dout = np.random.default_rng(381 if hidden else 380).uniform(0.5, 1.5, x.shape)
     dx = np.asarray(call(backward, dout.copy(), result[1], what=bwd), dtype=np.float64)
     if dx.shape == want.shape and not np.allclose(dx, dout * want, rtol=1e-12, atol=0.0):
         clip = _clipped_at(x, dx / dout, want, np.log)
         bad = np.argmax(np.abs(dx - dout * want) / (dout * want))
-        raise CheckFailed(f"{bwd}: for inputs far from 0 (x = {x.tolist()}) dx is wrong: at x = {x.flat[bad]:g} "
-                          f"yours is {dx.flat[bad]:.6g}, dout * exp(x) = {(dout * want).flat[bad]:.6g}"
-                          + (f" (your local gradient stops changing at |x| = {clip:.4g}: np.clip?)." if clip else "."),
+        raise CheckFailed(tr("{bwd}: for inputs far from 0 (x = {x_tolist}) dx is wrong: at x = {x_flat_bad:g} yours "
+                             "is {dx_flat_bad:.6g}, dout * exp(x) = {dout_want_flat_bad:.6g}",
+                             bwd=bwd, x_tolist=x.tolist(), x_flat_bad=x.flat[bad], dx_flat_bad=dx.flat[bad], dout_want_flat_bad=(dout * want).flat[bad]) + (tr(" (your local gradient stops changing at |x| = {clip:.4g}: np.clip?).",
+                                clip=clip) if clip else "."),
                           key="input_clipped" if clip else "wrong_values")
 
 
 @EXERCISES.check("reciprocal_gate")
 def reciprocal_gate(forward, backward, *, hidden=False):
     rng = _rng(hidden, 330)
-    no_minus = "1/x gate: missing minus sign: the local gradient is -1/x^2 (times dout)."
+    no_minus = N_("1/x gate: missing minus sign: the local gradient is -1/x^2 (times dout).")
     mistakes = [
         like("reciprocal_no_minus", no_minus, lambda ev: ev.dout / ev.inputs[0] ** 2, hint=2),
         like("reciprocal_no_minus", no_minus, lambda ev: 1.0 / ev.inputs[0] ** 2, hint=2),
@@ -685,12 +726,13 @@ def add_const_gate(forward, backward, *, hidden=False):
     for k, (shape, c) in enumerate(zip(_shapes(hidden), (-2.5, 4.0) if hidden else (3.0, -1.5))):
         x, c = rng.standard_normal(shape), np.array(c)
         _check_forward(forward, (x, c), x + c, _name(forward, "add_const_forward"),
-                       mistakes=[("add_const_forward_mul", "add-a-constant gate computes x + c, not c * x.", c * x)])
+                       mistakes=[("add_const_forward_mul", tr("add-a-constant gate computes x + c, not c * x."),
+                                  c * x)])
         try:
             check_layer(forward, backward, x, c, wrt=[0], names=["x", "c"], mistakes=mistakes, quiet=True,
                         seed=k, reference=lambda x, c: x + c)
         except CheckFailed as exc:
-            _constant_gradient(what, exc, "c")
+            _constant_gradient(what, exc, "c", lambda: _returned(forward, backward, x, c))
     _gate_kinds(forward, backward, hidden, lambda x, c: x + c, [lambda x, c: np.ones_like(x)], 1,
                 consts=(3,) if hidden else (2,))
 
@@ -711,13 +753,13 @@ def mul_const_gate(forward, backward, *, hidden=False):
     for k, (shape, a) in enumerate(zip(_shapes(hidden), (-1.0, 0.5) if hidden else (2.5, -3.0))):
         x, a = rng.standard_normal(shape), np.array(a)
         _check_forward(forward, (x, a), a * x, _name(forward, "mul_const_forward"),
-                       mistakes=[("mul_const_forward_add", "multiply-by-a-constant gate computes a * x, not x + a.",
+                       mistakes=[("mul_const_forward_add", tr("multiply-by-a-constant gate computes a * x, not x + a."),
                                   x + a)])
         try:
             check_layer(forward, backward, x, a, wrt=[0], names=["x", "a"], mistakes=mistakes, quiet=True,
                         seed=k, reference=lambda x, a: a * x)
         except CheckFailed as exc:
-            _constant_gradient(what, exc, "a")
+            _constant_gradient(what, exc, "a", lambda: _returned(forward, backward, x, a))
     _gate_kinds(forward, backward, hidden, lambda x, a: a * x, [lambda x, a: np.full_like(x, float(a))], 1,
                 consts=(-1.5,) if hidden else (2.5,), const_name="a")
 
@@ -730,16 +772,16 @@ def _max_integers(forward, backward, hidden):
     """Integer x and y (no ties): the gradients must still be real numbers, dout routed."""
     x, y = (np.array(v, dtype=np.int64) for v in MAX_INTEGERS[hidden])
     fwd, bwd = _name(forward, "max_forward"), _name(backward, "max_backward")
-    context = f", for the integer arrays x = {x.tolist()}, y = {y.tolist()}"
+    context = tr(", for the integer arrays x = {x}, y = {y}", x=x.tolist(), y=y.tolist())
     result = call(forward, x.copy(), y.copy(), what=fwd)
     if not isinstance(result, tuple) or len(result) != 2:
-        raise CheckFailed(f"{fwd} must return (out, cache), a tuple of 2.", key="bad_return")
+        raise CheckFailed(tr("{fwd} must return (out, cache), a tuple of 2.", fwd=fwd), key="bad_return")
     if not _same(result[0], np.maximum(x, y)):
-        raise CheckFailed(f"{fwd}{context}: out is not np.maximum(x, y).", key="forward_wrong")
+        raise CheckFailed(tr("{fwd}{context}: out is not np.maximum(x, y).", fwd=fwd, context=context), key="forward_wrong")
     dout = np.random.default_rng(362 if hidden else 361).standard_normal(x.shape)
     grads = call(backward, dout.copy(), result[1], what=bwd)
     if not isinstance(grads, (tuple, list)) or len(grads) != 2:
-        raise CheckFailed(f"{bwd} must return (dx, dy), one gradient per input.", key="wrong_count")
+        raise CheckFailed(tr("{bwd} must return (dx, dy), one gradient per input.", bwd=bwd), key="wrong_count")
     for name, got, won in (("dx", grads[0], x > y), ("dy", grads[1], y > x)):
         check_answer(bwd, got, dout * won, name=name, of=name[1:], context=context)
 
@@ -770,16 +812,19 @@ def max_gate(forward, backward, *, hidden=False):
         y = x + _away_from_zero(rng, shape, 0.2, 1.0)
         try:
             _check_forward(forward, (x, y), np.maximum(x, y), what,
-                           mistakes=[("max_forward_min", "max gate returned the smaller input.", np.minimum(x, y))])
+                           mistakes=[("max_forward_min", tr("max gate returned the smaller input."),
+                                      np.minimum(x, y))])
         except CheckFailed as exc:
             if exc.key == "exception" and "truth value of an array" in str(exc):
-                raise CheckFailed(f"{what}: Python's max(x, y) compares whole arrays and fails; "
-                                  f"np.maximum(x, y) takes the max entry by entry.", key="max_python_max",
+                raise CheckFailed(tr("{what}: Python's max(x, y) compares whole arrays and fails; np.maximum(x, y) takes the "
+                                     "max entry by entry.",
+                                     what=what), key="max_python_max",
                                   hint=3) from None
             if exc.key == "exception" and ("integer scalar arrays" in str(exc) or "axis" in str(exc)):
-                raise CheckFailed(f"{what}: np.max(x, y) reads y as its AXIS argument, not as a second array: "
-                                  f"np.max takes the largest entry of ONE array; np.maximum(x, y) compares two "
-                                  f"arrays entry by entry.\n  ({str(exc).splitlines()[0]})", key="np_max_two_arrays",
+                raise CheckFailed(tr("{what}: np.max(x, y) reads y as its AXIS argument, not as a second array: np.max takes "
+                                     "the largest entry of ONE array; np.maximum(x, y) compares two arrays entry by entry.\n  "
+                                     "({str_exc_splitlines_0})",
+                                     what=what, str_exc_splitlines_0=str(exc).splitlines()[0]), key="np_max_two_arrays",
                                   hint=3) from None
             raise
         try:
@@ -787,7 +832,7 @@ def max_gate(forward, backward, *, hidden=False):
                         reference=np.maximum)
         except CheckFailed as exc:
             if exc.key == "wrong_count":
-                _one_gradient(exc, _name(backward, "max_backward"))
+                _one_gradient(exc, _name(backward, "max_backward"), lambda: _returned(forward, backward, x, y))
             _selected_entries(exc, forward, backward, x, y)
     _max_integers(forward, backward, hidden)
     _gate_kinds(forward, backward, hidden, np.maximum, [lambda x, y: (x > y) * 1.0, lambda x, y: (y > x) * 1.0],
@@ -807,9 +852,10 @@ def _selected_entries(exc, forward, backward, x, y):
         raise exc from None
     masks = (x > y, y > x)
     if all(p.ndim == 1 and p.size == m.sum() and np.allclose(p, dout[m]) for p, m in zip(picked, masks)):
-        raise CheckFailed(f"max_backward: dx = dout[mask] keeps only the entries where the mask is True, a 1-D "
-                          f"array of {picked[0].size} numbers, so dx lost the shape of x {x.shape}: keep every entry "
-                          f"and zero the others, dx = dout * mask (np.where(mask, dout, 0.0) also works).",
+        raise CheckFailed(tr("max_backward: dx = dout[mask] keeps only the entries where the mask is True, a 1-D "
+                             "array of {picked_0_size} numbers, so dx lost the shape of x {x_shape}: keep every entry "
+                             "and zero the others, dx = dout * mask (np.where(mask, dout, 0.0) also works).",
+                             picked_0_size=picked[0].size, x_shape=x.shape),
                           key="boolean_index", hint=3) from None
     raise exc
 
@@ -819,8 +865,8 @@ def _selected_entries(exc, forward, backward, x, y):
 @EXERCISES.check("branch")
 def branch(forward, backward, *, hidden=False):
     rng = _rng(hidden, 400)
-    says = ("forgetting that gradients add at a branch: x feeds both the multiply gate and the "
-            "exp gate, so dx = (gradient through mul) + (gradient through exp).")
+    says = N_("forgetting that gradients add at a branch: x feeds both the multiply gate and the "
+              "exp gate, so dx = (gradient through mul) + (gradient through exp).")
     mistakes = [
         like("branch_not_summed", says, lambda ev: ev.dout * np.exp(ev.inputs[0]), hint=2),
         like("branch_not_summed", says, lambda ev: ev.dout * ev.inputs[0] * np.exp(ev.inputs[0]), hint=2),
@@ -867,10 +913,11 @@ def _cache_order(exc, forward, backward, x, local):
         except CheckFailed:   # not this order
             continue
         if _same(dx, dout * local(x)):
-            raise CheckFailed(f"{bwd} unpacks its cache in another order than {fwd} packed it (with the parts "
-                              f"reordered, your backward is right): unpack in the order you packed, e.g. "
-                              f"`return out, (exp_cache, mul_cache)` and then `exp_cache, mul_cache = cache`.\n  "
-                              f"({str(exc).splitlines()[0]})", key="cache_order", hint=3) from None
+            raise CheckFailed(tr("{bwd} unpacks its cache in another order than {fwd} packed it (with the parts "
+                                 "reordered, your backward is right): unpack in the order you packed, e.g. `return out, "
+                                 "(exp_cache, mul_cache)` and then `exp_cache, mul_cache = cache`.\n  "
+                                 "({str_exc_splitlines_0})",
+                                 bwd=bwd, fwd=fwd, str_exc_splitlines_0=str(exc).splitlines()[0]), key="cache_order", hint=3) from None
     raise exc
 
 
@@ -889,19 +936,20 @@ def _numbers(result, what, names, shapes, hints):
     """The learner's tuple as float64 arrays of the expected shapes; messages name each value."""
     expected = "(" + ", ".join(names) + ")"
     if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        got = (f"a tuple of {len(result)}" if isinstance(result, (tuple, list))
+        got = (tr("a tuple of {n}", n=len(result)) if isinstance(result, (tuple, list))
                else "None" if result is None else type(result).__name__)
-        raise CheckFailed(f"{what} must return a tuple of {len(names)} values, {expected}; it returned "
-                          f"{got}.", key="bad_return")
+        raise CheckFailed(tr("{what} must return a tuple of {len_names} values, {expected}; it returned {got}.",
+                             what=what, len_names=len(names), expected=expected, got=got), key="bad_return")
     arrays = []
     for value, shape, name, hint in zip(result, shapes, names, hints):
         try:
             arr = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
-            raise CheckFailed(f"{what}: {name} is not a number or an array of numbers "
-                              f"(got {type(value).__name__}).", key="bad_return") from None
+            raise CheckFailed(tr("{what}: {name} is not a number or an array of numbers (got {type_value_name}).",
+                                 what=what, name=name, type_value_name=type(value).__name__), key="bad_return") from None
         if arr.shape != shape:
-            raise CheckFailed(f"{what}: {name} has shape {arr.shape}, expected {shape} ({hint}).",
+            raise CheckFailed(tr("{what}: {name} has shape {arr_shape}, expected {shape} ({hint}).",
+                                 what=what, name=name, arr_shape=arr.shape, shape=shape, hint=hint),
                               key="wrong_shape")
         arrays.append(arr)
     return arrays
@@ -916,12 +964,13 @@ def _diagnose_example(what, mine, truth, variants, names, table="", context="", 
         return
     tail = f"\n{table}" if table else ""
     if relative_error(mine[0], truth[0]) > VALUE_RTOL * 1e3:
-        numbers = f"yours {float(mine[0]):.4g}, expected {float(truth[0]):.4g}"
+        numbers = tr("yours {mine:.4g}, expected {truth:.4g}", mine=float(mine[0]), truth=float(truth[0]))
         for key, sentence, wrong, hint in forwards:
             if _same(mine[0], wrong):
-                raise CheckFailed(f"{what}{context}: the forward value {names[0]} is wrong ({numbers}): {sentence}"
-                                  f"{tail}", key=key, hint=hint)
-        raise CheckFailed(f"{what}{context}: the forward value {names[0]} is wrong ({numbers}).{tail}",
+                raise CheckFailed(tr("{what}{context}: the forward value {names_0} is wrong ({numbers}): {sentence}{tail}",
+                                     what=what, context=context, names_0=names[0], numbers=numbers, sentence=sentence, tail=tail), key=key, hint=hint)
+        raise CheckFailed(tr("{what}{context}: the forward value {names_0} is wrong ({numbers}).{tail}",
+                             what=what, context=context, names_0=names[0], numbers=numbers, tail=tail),
                           key="forward_wrong")
     for key, sentence, wrong, *hint in variants:
         if all(_same(m, w) for m, w in zip(mine[1:], wrong)):
@@ -931,11 +980,15 @@ def _diagnose_example(what, mine, truth, variants, names, table="", context="", 
     for order in list(itertools.permutations(grads))[1:]:
         if all(np.shape(mine[i]) == np.shape(truth[j]) and _same(mine[i], truth[j]) for i, j in zip(grads, order)):
             yours = ", ".join(names[j] for j in order)
-            raise CheckFailed(f"{what}{context}: your gradients are right but returned in the order ({yours}): "
-                              f"return ({', '.join(names)}), the gradients in the order of the arguments.{tail}",
+            raise CheckFailed(tr("{what}{context}: your gradients are right but returned in the order ({yours}): return "
+                                 "({join_names}), the gradients in the order of the arguments.{tail}",
+                                 what=what, context=context, yours=yours, join_names=', '.join(names), tail=tail),
                               key="return_order", hint=order_hint)
     bad = [n for n, m, t in zip(names[1:], mine[1:], truth[1:]) if relative_error(m, t) > VALUE_RTOL * 1e3]
-    raise CheckFailed(f"{what}{context}: wrong gradient{'s' if len(bad) > 1 else ''}: {', '.join(bad)}.{tail}",
+    raise CheckFailed(tr("{what}{context}: wrong gradients: {join_bad}.{tail}", what=what, context=context,
+                         join_bad=', '.join(bad), tail=tail) if len(bad) > 1 else
+                      tr("{what}{context}: wrong gradient: {join_bad}.{tail}", what=what, context=context,
+                         join_bad=', '.join(bad), tail=tail),
                       key="wrong_values")
 
 
@@ -952,36 +1005,38 @@ def _simple_variants(q, z):
     """Wrong (df/dx, df/dy, df/dz) for f = (x + y) z, with q = x + y."""
     if _passed("mul_gate"):
         swapped = ("mul_unpacked_swapped",
-                   "you unpacked mul_backward's (dx, dy) in the wrong order: for f = q * z, "
-                   "mul_forward(q, z) makes mul_backward return (df/dq, df/dz), in the order of "
-                   "mul_forward's arguments (your multiply gate passed its own check).")
+                   tr("you unpacked mul_backward's (dx, dy) in the wrong order: for f = q * z, "
+                      "mul_forward(q, z) makes mul_backward return (df/dq, df/dz), in the order of "
+                      "mul_forward's arguments (your multiply gate passed its own check)."))
     else:
         swapped = ("mul_not_swapped",
-                   "multiply gate: you did not swap the inputs (df/dz must be q = x + y, df/dq must be z).")
+                   tr("multiply gate: you did not swap the inputs (df/dz must be q = x + y, df/dq must be z)."))
     if _passed("add_gate"):
         dropped = ("add_output_dropped",
-                   "df/dy is 0, but add_backward gives both inputs df/dq (your add gate passed its own "
-                   "check): keep both of its gradients, dx, dy = add_backward(dq, add_cache).")
+                   tr("df/dy is 0, but add_backward gives both inputs df/dq (your add gate passed its own "
+                      "check): keep both of its gradients, dx, dy = add_backward(dq, add_cache)."))
     else:
-        dropped = ("add_dropped", "add gate: both x and y get the upstream gradient df/dq (add distributes).")
+        dropped = ("add_dropped", tr("add gate: both x and y get the upstream gradient df/dq (add distributes)."))
     return [
         _v(*swapped, [q, q, z], hint=2),
         _v(*dropped, [z, 0.0 * z, q], hint=2),
-        _v("add_not_chained", "add_backward was given 1 as its upstream gradient; give it dq = df/dq, "
-                            "what mul_backward returned for q (downstream = upstream x local).", [1.0, 1.0, q], hint=2),
-        _v("zero_start", "start the backward pass with df/df = 1 (the upstream gradient of the output).",
+        _v("add_not_chained", tr("add_backward was given 1 as its upstream gradient; give it dq = df/dq, "
+                                 "what mul_backward returned for q (downstream = upstream x local)."), [1.0, 1.0, q],
+           hint=2),
+        _v("zero_start", tr("start the backward pass with df/df = 1 (the upstream gradient of the output)."),
          [0.0, 0.0, 0.0], hint=1),
-        _v("started_from_output", f"every gradient is f = {_fmt(q * z)} times the right one: the backward pass "
-                                  f"starts from df/df = 1, not from the value f: mul_backward(1.0, mul_cache).",
+        _v("started_from_output", tr("every gradient is f = {f} times the right one: the backward pass "
+                                     "starts from df/df = 1, not from the value f: mul_backward(1.0, mul_cache).",
+                                     f=_fmt(q * z)),
            [q * z * z, q * z * z, q * z * q], hint=1),
     ]
 
 
 def _simple_forwards(x, y, z):
     """The usual wrong formulas of f = (x + y) z: (key, sentence, value, hint)."""
-    gates = "q = add_forward(x, y), then f = mul_forward(q, z)"
-    return [("forward_formula", f"yours is {text}; f = (x + y) z: {gates}.", value, 3)
-            for text, value in (("x + y z (the multiply done first)", x + y * z), ("x y + z", x * y + z),
+    return [("forward_formula", tr("yours is {text}; f = (x + y) z: q = add_forward(x, y), then "
+                                   "f = mul_forward(q, z).", text=translated(text)), value, 3)
+            for text, value in ((N_("x + y z (the multiply done first)"), x + y * z), ("x y + z", x * y + z),
                                 ("(x + z) y", (x + z) * y), ("(y + z) x", (y + z) * x), ("x + y + z", x + y + z),
                                 ("x y z", x * y * z))]
 
@@ -998,18 +1053,19 @@ def simple_example(fn, *, hidden=False):
     names = ["f", "df/dx", "df/dy", "df/dz"]
     shown = ""
     for x, y, z in SIMPLE_POINTS[hidden]:
-        mine = _numbers(call(fn, x, y, z, what=what), what, names, [()] * 4, ["a single number"] * 4)
+        mine = _numbers(call(fn, x, y, z, what=what), what, names, [()] * 4, [tr("a single number")] * 4)
         q = x + y
         truth = [q * z, z, z, q]                                  # f = (x + y) z
         seed_point = (x, y, z) == SEED_SIMPLE
-        table = "" if not seed_point else (
-            f"  seed (CS231n lecture 4, as in the Korean notes): f = -12, df/dx = -4, df/dy = -4, df/dz = 3\n"
-            f"  yours:                                           f = {_fmt(mine[0])}, df/dx = {_fmt(mine[1])}, "
-            f"df/dy = {_fmt(mine[2])}, df/dz = {_fmt(mine[3])}")
-        context = "" if seed_point else f", at x = {x}, y = {y}, z = {z}"
+        table = "" if not seed_point else tr(
+            "  seed (CS231n lecture 4, as in the Korean notes): f = -12, df/dx = -4, df/dy = -4, df/dz = 3\n"
+            "  yours:                                           f = {f}, df/dx = {dx}, df/dy = {dy}, df/dz = {dz}",
+            f=_fmt(mine[0]), dx=_fmt(mine[1]), dy=_fmt(mine[2]), dz=_fmt(mine[3]))
+        context = "" if seed_point else tr(", at x = {x}, y = {y}, z = {z}", x=x, y=y, z=z)
         if not seed_point and all(_same(m, v) for m, v in zip(mine, (-12.0, -4.0, -4.0, 3.0))):
-            raise CheckFailed(f"{what}{context}: you returned the seed's numbers (-12, -4, -4, 3) at another "
-                              f"point: compute them from x, y and z with your gates.", key="hard_coded", hint=1)
+            raise CheckFailed(tr("{what}{context}: you returned the seed's numbers (-12, -4, -4, 3) at another point: "
+                                 "compute them from x, y and z with your gates.",
+                                 what=what, context=context), key="hard_coded", hint=1)
         _diagnose_example(what, mine, truth, _simple_variants(q, z), names, table, context,
                           forwards=_simple_forwards(x, y, z), order_hint=3)
         shown = shown or table
@@ -1035,61 +1091,62 @@ def _neuron_variants(w, x, shortcut):
     swapped = [local * np.array([w[0], w[1], 1.0]), local * np.array([x[0], x[1]])]
     start = "sigmoid_backward(1.0, c_sig)" if shortcut else "reciprocal_backward(1.0, c_inv)"
     common = [
-        _v("started_from_output", f"every gradient is f = {s:.4g} times the right one: the backward pass starts "
-                                  f"from df/df = 1, not from the value f: {start}.", through(local * s),
+        _v("started_from_output", tr("every gradient is f = {f:.4g} times the right one: the backward pass starts "
+                                     "from df/df = 1, not from the value f: {start}.", f=s, start=start),
+           through(local * s),
            hint=2 if shortcut else 1),
-        _v("caches_swapped", "the two multiply gates' gradients came from each other's caches (your dw0 is x1 "
+        _v("caches_swapped", tr("the two multiply gates' gradients came from each other's caches (your dw0 is x1 "
                              "df/dz, your dx0 is w1 df/dz): give each backward call the cache of ITS forward call, "
-                             "mul_backward(dp0, c_m0) for p0 = w0 x0 and mul_backward(dp1, c_m1) for p1 = w1 x1.",
+                             "mul_backward(dp0, c_m0) for p0 = w0 x0 and mul_backward(dp1, c_m1) for p1 = w1 x1."),
            [local * np.array([x[1], x[0], 1.0]), local * np.array([w[1], w[0]])], hint=3),
     ]
     if shortcut:
-        rows = [_v("missing_sigmoid_derivative", "you forgot the sigmoid derivative: dz/dw must be multiplied "
+        rows = [_v("missing_sigmoid_derivative", tr("you forgot the sigmoid derivative: dz/dw must be multiplied "
                                                "by df/dz = sigma(z)(1 - sigma(z)), which sigmoid_backward(1.0, "
-                                               "its cache) returns.", [dz_dw, dz_dx], hint=1)]
+                                               "its cache) returns."), [dz_dw, dz_dx], hint=1)]
     else:
-        rows = [_v("missing_sigmoid_derivative", "your gradients are those of z = w0 x0 + w1 x1 + w2 alone: "
+        rows = [_v("missing_sigmoid_derivative", tr("your gradients are those of z = w0 x0 + w1 x1 + w2 alone: "
                                                "the local gradients of the four gates after z never reached "
                                                "them. Give each backward call the gradient the call before it "
                                                "returned (not 1.0): dd = reciprocal_backward(1.0, ...), then "
-                                               "de = add_const_backward(dd, ...), and so on.", [dz_dw, dz_dx], hint=1)]
+                                               "de = add_const_backward(dd, ...), and so on."), [dz_dw, dz_dx], hint=1)]
     if _passed("mul_gate"):
         rows.append(_v("mul_unpacked_swapped",
-                     "you unpacked mul_backward's two gradients in the wrong order: mul_forward(w0, x0) "
+                     tr("you unpacked mul_backward's two gradients in the wrong order: mul_forward(w0, x0) "
                      "makes mul_backward return (df/dw0, df/dx0), in the order of mul_forward's "
-                     "arguments (your multiply gate passed its own check).", swapped, hint=2))
+                     "arguments (your multiply gate passed its own check)."), swapped, hint=2))
     else:
-        rows.append(("mul_not_swapped", "multiply gate: you did not swap the inputs (df/dw0 = x0 * df/dz, "
-                                        "df/dx0 = w0 * df/dz).", swapped))
+        rows.append(("mul_not_swapped", tr("multiply gate: you did not swap the inputs (df/dw0 = x0 * df/dz, "
+                                        "df/dx0 = w0 * df/dz)."), swapped))
     if shortcut:
         rows.append(_v("sigmoid_backward_got_z",
-                     "sigmoid_backward needs the cached output s = sigma(z), not z: pass it the cache "
+                     tr("sigmoid_backward needs the cached output s = sigma(z), not z: pass it the cache "
                      "sigmoid_forward returned (you passed z, and z (1 - z) is not the sigmoid's "
-                     "derivative).", through(z * (1.0 - z)), hint=2))
+                     "derivative)."), through(z * (1.0 - z)), hint=2))
         return rows + common
     if _passed("reciprocal_gate", "mul_const_gate"):
-        rows.append(_v("sign_flipped", "every gradient has the wrong sign, and your 1/x and ×(-1) gates "
+        rows.append(_v("sign_flipped", tr("every gradient has the wrong sign, and your 1/x and ×(-1) gates "
                                      "passed their checks: is a backward call missing? Without "
-                                     "mul_const_backward (the ×(-1) gate) the sign never flips back.",
+                                     "mul_const_backward (the ×(-1) gate) the sign never flips back."),
                      through(-local), hint=1))
     else:
-        rows.append(("sign_flipped", "every gradient has the wrong sign: check the minus of the 1/x gate "
-                                     "(-1/x^2) and the * (-1) gate.", through(-local)))
+        rows.append(("sign_flipped", tr("every gradient has the wrong sign: check the minus of the 1/x gate "
+                                     "(-1/x^2) and the * (-1) gate."), through(-local)))
     if _passed("exp_gate"):
-        rows.append(_v("exp_skipped", "you skipped exp_backward: your df/dz is sigma(z)^2 instead of "
+        rows.append(_v("exp_skipped", tr("you skipped exp_backward: your df/dz is sigma(z)^2 instead of "
                                     "sigma(z)(1 - sigma(z)). Pass the gradient through every gate: "
-                                    "dn = exp_backward(de, exp_cache).", through(s * s), hint=1))
+                                    "dn = exp_backward(de, exp_cache)."), through(s * s), hint=1))
     else:
-        rows.append(("exp_passthrough", "exp gate: you passed the upstream gradient through; multiply it by "
-                                        "exp(x) (your df/dz is sigma(z)^2 instead of sigma(z)(1 - sigma(z))).",
+        rows.append(("exp_passthrough", tr("exp gate: you passed the upstream gradient through; multiply it by "
+                                        "exp(x) (your df/dz is sigma(z)^2 instead of sigma(z)(1 - sigma(z)))."),
                      through(s * s)))
     if _passed("reciprocal_gate"):
-        rows.append(_v("reciprocal_skipped", "you skipped reciprocal_backward: the backward pass starts at the "
+        rows.append(_v("reciprocal_skipped", tr("you skipped reciprocal_backward: the backward pass starts at the "
                                            "last gate, dd = reciprocal_backward(1.0, its cache), and goes "
-                                           "through every gate in reverse order.", through(-np.exp(-z)), hint=1))
+                                           "through every gate in reverse order."), through(-np.exp(-z)), hint=1))
     else:
-        rows.append(("reciprocal_passthrough", "1/x gate: you passed the upstream gradient through; its local "
-                                               "gradient is -1/x^2.", through(-np.exp(-z))))
+        rows.append(("reciprocal_passthrough", tr("1/x gate: you passed the upstream gradient through; its local "
+                                               "gradient is -1/x^2."), through(-np.exp(-z))))
     return rows + common
 
 
@@ -1099,20 +1156,20 @@ def _neuron_forwards(w, x, shortcut):
     multiplies' and the bias's arguments; the gates themselves are listed in Exercise 13's text)."""
     z = w[0] * x[0] + w[1] * x[1] + w[2]
     s = float(_sigmoid(z))
-    rows = [("bias_wrong", "yours is sigma(w0 x0 + w1 x1 + w1): the bias is w[2], not w[1]",
+    rows = [("bias_wrong", tr("yours is sigma(w0 x0 + w1 x1 + w1): the bias is w[2], not w[1]"),
              _sigmoid(w[0] * x[0] + w[1] * x[1] + w[1])),
-            ("bias_wrong", "yours is sigma(w0 x0 + w1 x1 + w0): the bias is w[2], not w[0]",
+            ("bias_wrong", tr("yours is sigma(w0 x0 + w1 x1 + w0): the bias is w[2], not w[0]"),
              _sigmoid(w[0] * x[0] + w[1] * x[1] + w[0])),
-            ("bias_missing", "yours is sigma(w0 x0 + w1 x1): the bias w2 never reached the sigmoid; apply it to "
-                             "z = w0 x0 + w1 x1 + w2, the output of the second add", _sigmoid(z - w[2])),
-            ("pairs_swapped", "yours is sigma(w0 x1 + w1 x0 + w2): each weight multiplies its own input, w0 x0 "
-                              "and w1 x1", _sigmoid(w[0] * x[1] + w[1] * x[0] + w[2])),
-            ("sigmoid_sign", "yours is sigma(-z) = 1 / (1 + exp(z)): the x(-1) gate is missing (or there twice)",
+            ("bias_missing", tr("yours is sigma(w0 x0 + w1 x1): the bias w2 never reached the sigmoid; apply it to "
+                             "z = w0 x0 + w1 x1 + w2, the output of the second add"), _sigmoid(z - w[2])),
+            ("pairs_swapped", tr("yours is sigma(w0 x1 + w1 x0 + w2): each weight multiplies its own input, w0 x0 "
+                              "and w1 x1"), _sigmoid(w[0] * x[1] + w[1] * x[0] + w[2])),
+            ("sigmoid_sign", tr("yours is sigma(-z) = 1 / (1 + exp(z)): the x(-1) gate is missing (or there twice)"),
              1.0 - s),
-            ("gate_missing", "yours is z itself: the four gates after z (x(-1), exp, +1, 1/x) are missing", z),
-            ("gate_missing", "yours is exp(-z): the +1 and 1/x gates are missing", np.exp(-z)),
-            ("gate_missing", "yours is 1 + exp(-z): the 1/x gate is missing", 1.0 + np.exp(-z)),
-            ("gate_missing", "yours is 1 / exp(-z): the +1 gate is missing", np.exp(z))]
+            ("gate_missing", tr("yours is z itself: the four gates after z (x(-1), exp, +1, 1/x) are missing"), z),
+            ("gate_missing", tr("yours is exp(-z): the +1 and 1/x gates are missing"), np.exp(-z)),
+            ("gate_missing", tr("yours is 1 + exp(-z): the 1/x gate is missing"), 1.0 + np.exp(-z)),
+            ("gate_missing", tr("yours is 1 / exp(-z): the +1 gate is missing"), np.exp(z))]
     def hint(key):
         return 1 if shortcut else 2 if key in ("bias_wrong", "bias_missing", "pairs_swapped") else None
     return [(key, sentence + ".", value, hint(key)) for key, sentence, value in rows]
@@ -1127,21 +1184,21 @@ NEURON_POINTS = {
     True: [(np.array([0.5, 1.5, -0.25]), np.array([1.2, -0.7]))],
 }
 
-NEURON_TABLE = ("  CS231n lecture 4 slides:  f = 0.73, dw = (-0.20, -0.39, 0.20), dx = (0.39, -0.59)\n"
-                "  seed (the Korean notes):  df/dz = 0.2 (1/x gate -0.53, exp gate -0.2, ×(-1) gate 0.2), "
-                "df/dw0 = -0.2, df/dx0 = 0.4 (2 × 0.2, rounded)\n"
-                "  yours:                    f = {f}, dw = ({dw}), dx = ({dx})")
+NEURON_TABLE = N_("  CS231n lecture 4 slides:  f = 0.73, dw = (-0.20, -0.39, 0.20), dx = (0.39, -0.59)\n"
+                  "  seed (the Korean notes):  df/dz = 0.2 (1/x gate -0.53, exp gate -0.2, ×(-1) gate 0.2), "
+                  "df/dw0 = -0.2, df/dx0 = 0.4 (2 × 0.2, rounded)\n"
+                  "  yours:                    f = {f}, dw = ({dw}), dx = ({dx})")
 
 
 def _check_neuron(fn, hidden, what, shortcut):
     names = ["f", "dw", "dx"]
-    hints = ["a single number", "one gradient per weight: w0, w1, w2", "one gradient per input: x0, x1"]
+    hints = [tr("a single number"), tr("one gradient per weight: w0, w1, w2"), tr("one gradient per input: x0, x1")]
     for k, (w, x) in enumerate(NEURON_POINTS[hidden]):
         mine = _numbers(call(fn, w.copy(), x.copy(), what=what), what, names, [(), (3,), (2,)], hints)
         s, local, dz_dw, dz_dx = _neuron_truth(w, x)
         seed_point = not hidden and k == 0
-        table = NEURON_TABLE.format(f=_fmt(mine[0]), dw=_fmt(mine[1]), dx=_fmt(mine[2])) if seed_point else ""
-        context = "" if seed_point else f", at w = {w.tolist()}, x = {x.tolist()}"
+        table = tr(NEURON_TABLE, f=_fmt(mine[0]), dw=_fmt(mine[1]), dx=_fmt(mine[2])) if seed_point else ""
+        context = "" if seed_point else tr(", at w = {w}, x = {x}", w=w.tolist(), x=x.tolist())
         _diagnose_example(what, mine, [s, local * dz_dw, local * dz_dx], _neuron_variants(w, x, shortcut),
                           names, table, context, forwards=_neuron_forwards(w, x, shortcut))
         if table:
@@ -1172,67 +1229,77 @@ def _sigmoid_points(hidden):
 SIGMOID_MORE = {False: [np.array([-1000, -3, 0, 2, 745, 40]), np.float64(-3.5)],
                 True: [np.array([[-800, 5], [0, -2], [1000, 1]]), np.float64(4.25)]}
 
-OVERFLOW = ("{what}: np.exp overflowed for x around 1000 (a RuntimeWarning; nbgrader gives 0 points to a "
-            "cell that prints one). exp(-x) overflows for large negative x, exp(x) for large positive x, "
-            "and np.where evaluates both of its branches everywhere: compute exp only of -|x| "
-            "(np.exp(-np.abs(x)) is at most 1), and build both forms from it.")
+OVERFLOW = N_("{what}: np.exp overflowed for x around 1000 (a RuntimeWarning; nbgrader gives 0 points to a "
+              "cell that prints one). exp(-x) overflows for large negative x, exp(x) for large positive x, "
+              "and np.where evaluates both of its branches everywhere: compute exp only of -|x| "
+              "(np.exp(-np.abs(x)) is at most 1), and build both forms from it.")
 
 
 def _sigmoid_case(fn, x, what):
     given = x.copy() if isinstance(x, np.ndarray) else x
     scalar = not isinstance(x, np.ndarray)
-    where = (f" for the single number x = {float(x):g} (np.float64)" if scalar
-             else f" for x of shape {x.shape}" + (" (integers)" if np.issubdtype(x.dtype, np.integer) else ""))
+    where = (tr(" for the single number x = {x:g} (np.float64)", x=float(x)) if scalar
+             else tr(" for x of shape {shape} (integers)", shape=x.shape) if np.issubdtype(x.dtype, np.integer)
+             else tr(" for x of shape {shape}", shape=x.shape))
     try:
         got = call(fn, given, what=what)
     except CheckFailed as exc:
         if exc.key == "warning" and "overflow" in str(exc):
-            raise CheckFailed(OVERFLOW.format(what=what), key="sigmoid_overflow", hint=2) from None
-        if exc.key == "exception" and "math module" in str(exc):
+            raise CheckFailed(tr(OVERFLOW, what=what), key="sigmoid_overflow", hint=2) from None
+        if exc.key == "exception" and _math_on_array(exc):
             _math_module(exc, what, hint=3)
         if scalar and exc.key == "exception":
-            raise CheckFailed(f"{what} failed{where}: {str(exc).splitlines()[0]}. Exercise 16 calls "
-                              f"sigmoid on single numbers: use operations that work on a number as on an "
-                              f"array (np.where, np.exp, np.abs), or start with x = np.asarray(x, dtype=float).",
+            raise CheckFailed(tr("{what} failed{where}: {str_exc_splitlines_0}. Exercise 16 calls sigmoid on single "
+                                 "numbers: use operations that work on a number as on an array (np.where, np.exp, "
+                                 "np.abs), or start with x = np.asarray(x, dtype=float).",
+                                 what=what, where=where, str_exc_splitlines_0=str(exc).splitlines()[0]),
                               key="scalar_input", hint=3) from None
         raise
     if not scalar and not np.array_equal(given, x):
-        raise CheckFailed(f"{what} changed its input x in place; build a new array instead "
-                          f"(out = ..., not x[...] = ...).", key="mutated_input")
+        raise CheckFailed(tr("{what} changed its input x in place; build a new array instead (out = ..., not x[...] = "
+                             "...).",
+                             what=what), key="mutated_input")
     try:
         arr = np.asarray(got)
         values = arr.astype(np.float64)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what} must return an array of numbers.", key="bad_return") from None
+        raise CheckFailed(tr("{what} must return an array of numbers.", what=what), key="bad_return") from None
     want = _sigmoid(x)
     if values.shape != want.shape:
-        raise CheckFailed(f"{what}: output has shape {values.shape}, expected {want.shape}{where} "
-                          f"(sigmoid works entry by entry).", key="wrong_shape")
+        raise CheckFailed(tr("{what}: output has shape {values_shape}, expected {want_shape}{where} (sigmoid works "
+                             "entry by entry).",
+                             what=what, values_shape=values.shape, want_shape=want.shape, where=where), key="wrong_shape")
     if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
-        raise CheckFailed(f"{what}{where}: the output has integer dtype {arr.dtype}, so every value was cut to "
-                          f"0 or 1. Did you fill np.zeros_like(x) (or np.empty_like(x)) of an integer x? "
-                          f"Start from a float array: np.zeros(np.shape(x)), or x = np.asarray(x, dtype=float).",
+        raise CheckFailed(tr("{what}{where}: the output has integer dtype {arr_dtype}, so every value was cut to 0 or "
+                             "1. Did you fill np.zeros_like(x) (or np.empty_like(x)) of an integer x? Start from a "
+                             "float array: np.zeros(np.shape(x)), or x = np.asarray(x, dtype=float).",
+                             what=what, where=where, arr_dtype=arr.dtype),
                           key="integer_dtype", hint=3)
     if not np.all(np.isfinite(values)):
-        raise CheckFailed(f"{what}: the output contains nan or inf for large |x|: rewrite it so "
-                          f"that exp only sees numbers <= 0, e.g. np.exp(-np.abs(x)).", key="non_finite", hint=2)
+        raise CheckFailed(tr("{what}: the output contains nan or inf for large |x|: rewrite it so that exp only sees "
+                             "numbers <= 0, e.g. np.exp(-np.abs(x)).",
+                             what=what), key="non_finite", hint=2)
     # atol: formulas such as 0.5 * (1 + tanh(x / 2)) are correct but only to ~1e-16 absolute
     if np.allclose(values, want, rtol=1e-9, atol=1e-15):
         return
     if np.allclose(values, _sigmoid(-np.asarray(x, dtype=np.float64)), rtol=1e-9, atol=1e-15):
-        raise CheckFailed(f"{what}: you computed 1 / (1 + exp(x)) = sigma(-x); the exponent is -x.",
+        raise CheckFailed(tr("{what}: you computed 1 / (1 + exp(x)) = sigma(-x); the exponent is -x.",
+                             what=what),
                           key="sigmoid_sign")
     flat_x, flat_got, flat_want = (np.ravel(np.asarray(v, dtype=np.float64)) for v in (x, values, want))
     bad = np.argmax(np.abs(flat_got - flat_want) / np.maximum(np.abs(flat_want), 1e-300))
     clip = _clipped_at(flat_x, flat_got, flat_want, lambda y: np.log(y) - np.log1p(-y))
     if clip is not None:
-        raise CheckFailed(f"{what}: wrong beyond |x| = {clip:.4g}: at x = {flat_x[bad]:g} yours is {flat_got[bad]:.6g}, "
-                          f"which is sigma({np.sign(flat_x[bad]) * clip:.4g}), not sigma({flat_x[bad]:g}) = "
-                          f"{flat_want[bad]:.6g}: your sigmoid stops changing there (np.clip?). Clipping changes the "
-                          f"value; the two forms of hint 2 are exact and finite for every x.", key="input_clipped",
+        raise CheckFailed(tr("{what}: wrong beyond |x| = {clip:.4g}: at x = {flat_x_bad:g} yours is "
+                             "{flat_got_bad:.6g}, which is sigma({np_sign_flat_x_bad_clip:.4g}), not "
+                             "sigma({flat_x_bad:g}) = {flat_want_bad:.6g}: your sigmoid stops changing there "
+                             "(np.clip?). Clipping changes the value; the two forms of hint 2 are exact and finite "
+                             "for every x.",
+                             what=what, clip=clip, flat_x_bad=flat_x[bad], flat_got_bad=flat_got[bad], np_sign_flat_x_bad_clip=np.sign(flat_x[bad]) * clip, flat_want_bad=flat_want[bad]), key="input_clipped",
                           hint=2)
-    raise CheckFailed(f"{what}: wrong value at x = {flat_x[bad]:g}: yours {flat_got[bad]:.6g}, "
-                      f"expected {flat_want[bad]:.6g}.", key="wrong_values")
+    raise CheckFailed(tr("{what}: wrong value at x = {flat_x_bad:g}: yours {flat_got_bad:.6g}, expected "
+                         "{flat_want_bad:.6g}.",
+                         what=what, flat_x_bad=flat_x[bad], flat_got_bad=flat_got[bad], flat_want_bad=flat_want[bad]), key="wrong_values")
 
 
 @EXERCISES.check("sigmoid")
@@ -1291,5 +1358,5 @@ def sigmoid_backward(backward, *, hidden=False):
     got = call(backward, dout.copy(), s.copy(), what=what)
     got = np.asarray(got[0] if isinstance(got, (tuple, list)) else got, dtype=np.float64)
     if got.shape != big.shape or not np.all(np.isfinite(got)) or not np.allclose(got, dout * s * (1 - s), atol=1e-15):
-        raise CheckFailed(f"{what}: for |x| up to 1000 the gradient must be finite and ~0; "
-                          f"yours is {got.ravel()[:6]}.", key="unstable_backward", hint=1)
+        raise CheckFailed(tr("{what}: for |x| up to 1000 the gradient must be finite and ~0; yours is {got_ravel_6}.",
+                             what=what, got_ravel_6=got.ravel()[:6]), key="unstable_backward", hint=1)

@@ -1,4 +1,6 @@
 """Checks for notebook 00_finite_differences."""
+import dataclasses
+
 import numpy as np
 
 from .. import Mistake, like
@@ -6,6 +8,7 @@ from ..catalog import SAME
 from ..check import check_answer, check_grad
 from ..compare import relative_error as course_relative_error
 from ..guard import CheckFailed, call
+from ..i18n import N_, tr, translated
 from . import Exercises
 
 EXERCISES = Exercises("00_finite_differences", [
@@ -51,14 +54,14 @@ def _fd(f, x, h, kind):
     raise ValueError(kind)
 
 
-def _exactly(key, says, wrong_answer, hint=None, rtol=1e-9):
+def _exactly(key, says, wrong_answer, hint=None, rtol=1e-9, details=None):
     """A named alternative matched as tightly as the check compares (``like`` uses 1e-6): two
     difference formulas of the same f often differ by less than 1e-6 relative."""
     def test(ev):
         alt = np.asarray(wrong_answer(ev), dtype=np.float64)
         return alt.shape == ev.yours.shape and bool(np.all(np.isfinite(alt))) and \
             course_relative_error(ev.yours, alt) <= rtol
-    return Mistake(key, says, test, hint=hint)
+    return Mistake(key, says, test, hint=hint, details=details)
 
 
 def _otherwise(sentence):
@@ -87,24 +90,25 @@ def _two_points(p, q, d):
     """A difference formula other than the central one: f at x + p h and x + q h, divided by d h.
     Named by the formula itself (the learner sees what was written) and what differs from
     (f(x + h) - f(x - h)) / (2h)."""
-    issues = []
+    issues = []     # (key, template, fields): translated where the sentence is written
     if p + q:
-        issues.append(("not_centred", f"its points {_point(p)} and {_point(q)} are not centred on x: take "
-                                      f"one step h to each side"))
+        issues.append(("not_centred", N_("its points {p} and {q} are not centred on x: take one step h to each side"),
+                       {"p": _point(p), "q": _point(q)}))
     elif abs(p) != 1:
-        issues.append(("other_step", f"its points are {abs(p)}h from x: the step is h"))
+        issues.append(("other_step", N_("its points are {k}h from x: the step is h"), {"k": abs(p)}))
     if p < q:
-        issues.append(("sign_flipped", "f(x + h) comes first"))
+        issues.append(("sign_flipped", N_("f(x + h) comes first"), {}))
     if d != abs(p - q):
         gap = "h" if abs(p - q) == 1 else f"{abs(p - q)}h"
-        issues.append(("wrong_divisor", f"divide by the distance between the two points ({gap} here, "
-                                        f"2h in the central difference)"))
+        issues.append(("wrong_divisor", N_("divide by the distance between the two points ({gap} here, "
+                                           "2h in the central difference)"), {"gap": gap}))
     key = issues[0][0]
-    return _exactly(key, f"yours is {_formula(p, q, d)}; the central difference is (f(x + h) - f(x - h)) / (2h): "
-                         + "; ".join(why for _, why in issues) + ".",
+    return _exactly(key, N_("yours is {formula}; the central difference is (f(x + h) - f(x - h)) / (2h): {why}."),
                     lambda ev: (ev.inputs[0](ev.inputs[1] + p * ev.inputs[2])
                                 - ev.inputs[0](ev.inputs[1] + q * ev.inputs[2])) / (d * ev.inputs[2]),
-                    hint=2 if key == "wrong_divisor" else 3 if key == "sign_flipped" else 1)
+                    hint=2 if key == "wrong_divisor" else 3 if key == "sign_flipped" else 1,
+                    details=lambda ev: {"formula": _formula(p, q, d),
+                                        "why": "; ".join(tr(t, **f) for _, t, f in issues)})
 
 
 # The other formulas a two-point difference can be: every pair of the points x - 2h ... x + 2h,
@@ -124,15 +128,15 @@ def _central_at(step):
 
 CD_MISTAKES = [
     # the right formula with another step: matched exactly (they differ from yours by ~1e-7)
-    _exactly("ignores_h", "your result does not use the h it was given: it is the central difference at "
-                          "h = 1e-5 (the default): use the argument h.", _central_at(lambda x, h: 1e-5)),
-    _exactly("other_step", "your step is h max(1, |x|), not h: the course's own checks scale their step so for "
-                           "large inputs (section 2), but this function must use the h it is given, as it is.",
+    _exactly("ignores_h", N_("your result does not use the h it was given: it is the central difference at "
+                             "h = 1e-5 (the default): use the argument h."), _central_at(lambda x, h: 1e-5)),
+    _exactly("other_step", N_("your step is h max(1, |x|), not h: the course's own checks scale their step so for "
+                              "large inputs (section 2), but this function must use the h it is given, as it is."),
              _central_at(lambda x, h: h * max(1.0, abs(x)))),
-    _exactly("other_step", "your step is h |x|, not h: use the h you are given, as it is: "
-                           "(f(x + h) - f(x - h)) / (2h).", _central_at(lambda x, h: h * abs(x) if x else None)),
-    _exactly("other_step", "yours is (f(x + h/2) - f(x - h/2)) / h, the central difference with step h/2: "
-                           "take a whole step h to each side: (f(x + h) - f(x - h)) / (2h).",
+    _exactly("other_step", N_("your step is h |x|, not h: use the h you are given, as it is: "
+                              "(f(x + h) - f(x - h)) / (2h)."), _central_at(lambda x, h: h * abs(x) if x else None)),
+    _exactly("other_step", N_("yours is (f(x + h/2) - f(x - h/2)) / h, the central difference with step h/2: "
+                              "take a whole step h to each side: (f(x + h) - f(x - h)) / (2h)."),
              _central_at(lambda x, h: h / 2), hint=2),
     like("forward_difference",
          "this is the forward difference (f(x+h) - f(x)) / h; the central difference "
@@ -161,8 +165,8 @@ CD_MISTAKES = [
             "your result is right for every h the check passed, but not with the default: the "
             "signature must be central_difference(f, x, h=1e-5).",
             lambda ev: ev.inputs[3]),
-    _otherwise("the result is not the central difference (f(x+h) - f(x-h)) / (2h) of the f, x and h "
-               "it was given: compare your code with the formula term by term."),
+    _otherwise(N_("the result is not the central difference (f(x+h) - f(x-h)) / (2h) of the f, x and h "
+                  "it was given: compare your code with the formula term by term.")),
 ]
 
 
@@ -174,10 +178,12 @@ def central_difference(fn, *, hidden=False):
         used_h = 1e-5 if h is None else h
         if h is None:
             # With the default h the answer must be the derivative itself, to ~1e-9.
-            expected, rtol, where = df(x), 1e-8, f", for f = {label} at x = {x} with the default h"
+            expected, rtol, where = df(x), 1e-8, tr(", for f = {label} at x = {x} with the default h",
+                                                    label=label, x=x)
         else:
-            expected, rtol, where = _fd(f, x, h, "central"), 1e-9, f", for f = {label} at x = {x}, h = {h}"
-        check_answer("central_difference", raw, expected, name="the result", rtol=rtol,
+            expected, rtol, where = _fd(f, x, h, "central"), 1e-9, tr(", for f = {label} at x = {x}, h = {h}",
+                                                                      label=label, x=x, h=h)
+        check_answer("central_difference", raw, expected, name=tr("the result"), rtol=rtol,
                      mistakes=CD_MISTAKES, inputs=(f, x, used_h, h is None), context=where)
 
 
@@ -215,14 +221,14 @@ def _forward(f, x, h):
 # difference is h/2 f''(x) + h^2/6 f^(3)(x) + ...: the two terms have opposite signs, so E(h) and E(h/10)
 # come out with opposite signs (p is about 1.1 there, and 1.3): errors must be taken with abs().
 ORDER_CASES = {
-    False: [("the central difference", _central, "sin", np.sin, np.cos, 0.7, 1e-2),
-            ("the forward difference", _forward, "exp", np.exp, np.exp, -1.3, 1e-2),
-            ("a five-point formula", _five_point, "exp", np.exp, np.exp, 0.5, 0.2),
-            ("the forward difference", _forward, "sin", np.sin, np.cos, -0.05, 0.3)],
-    True: [("the forward difference", _forward, "sin", np.sin, np.cos, 1.1, 1e-2),
-           ("the central difference", _central, "exp", np.exp, np.exp, 0.3, 2e-2),
-           ("a five-point formula", _five_point, "sin", np.sin, np.cos, -0.4, 0.3),
-           ("the forward difference", _forward, "sin", np.sin, np.cos, 3.1, 0.3)],
+    False: [(N_("the central difference"), _central, "sin", np.sin, np.cos, 0.7, 1e-2),
+            (N_("the forward difference"), _forward, "exp", np.exp, np.exp, -1.3, 1e-2),
+            (N_("a five-point formula"), _five_point, "exp", np.exp, np.exp, 0.5, 0.2),
+            (N_("the forward difference"), _forward, "sin", np.sin, np.cos, -0.05, 0.3)],
+    True: [(N_("the forward difference"), _forward, "sin", np.sin, np.cos, 1.1, 1e-2),
+           (N_("the central difference"), _central, "exp", np.exp, np.exp, 0.3, 2e-2),
+           (N_("a five-point formula"), _five_point, "sin", np.sin, np.cos, -0.4, 0.3),
+           (N_("the forward difference"), _forward, "sin", np.sin, np.cos, 3.1, 0.3)],
 }
 
 
@@ -231,9 +237,9 @@ def _signed_errors(estimate, f, df, x, h):
     return estimate(f, x, h) - df(x), estimate(f, x, h / 10) - df(x)
 
 
-SIGNED = ("E(h) = {big:.3g} and E(h/10) = {small:.3g} without abs() have opposite signs here, so their "
-          "ratio is negative and its logarithm is nan. An error is a distance: E(step) = |estimate(f, x, step) "
-          "- df(x)|, the absolute value of the difference (not the difference of absolute values).")
+SIGNED = N_("E(h) = {big:.3g} and E(h/10) = {small:.3g} without abs() have opposite signs here, so their "
+            "ratio is negative and its logarithm is nan. An error is a distance: E(step) = |estimate(f, x, step) "
+            "- df(x)|, the absolute value of the difference (not the difference of absolute values).")
 
 ORDER_MISTAKES = [
     like("ratio_inverted", "the ratio is upside down: with E proportional to h^p, E(h) / E(h/10) = 10^p, "
@@ -250,27 +256,28 @@ ORDER_MISTAKES = [
     like("ignores_estimate", "your result does not use the formula `estimate` it was given (it matches the "
                              "central difference): call estimate(f, x, h) and estimate(f, x, h / 10).",
          lambda ev: np.nan if ev.inputs[0] is _central else _order(_central, *ev.inputs[1:]), hint=3),
-    _otherwise("the result is not log10(E(h) / E(h/10)) with E(step) = |estimate(f, x, step) - df(x)|: "
-               "compare your code with that formula term by term."),
+    _otherwise(N_("the result is not log10(E(h) / E(h/10)) with E(step) = |estimate(f, x, step) - df(x)|: "
+                  "compare your code with that formula term by term.")),
 ]
 
 
 @EXERCISES.check("convergence_order", uses=("central_difference",))
 def convergence_order(fn, *, hidden=False):
     for label, estimate, name, f, df, x, h in ORDER_CASES[hidden]:
-        context = f", for {label} of f = {name} at x = {x}, h = {h}"
+        context = tr(", for {label} of f = {name} at x = {x}, h = {h}", label=translated(label), name=name, x=x, h=h)
         big, small = _signed_errors(estimate, f, df, x, h)
-        signed = SIGNED.format(big=big, small=small)
+        signed = tr(SIGNED, big=big, small=small)
         try:
             raw = call(fn, estimate, f, df, x, h, what="convergence_order")
         except CheckFailed as exc:
             # log10 of a negative number: numpy warns and gives nan, math raises "math domain error"
             if big * small < 0 and (exc.key == "warning" and "invalid value" in str(exc)
                                     or exc.key == "exception" and "domain" in str(exc)):
-                raise CheckFailed(f"convergence_order{context}: {signed}", key="signed_errors", hint=1) from None
+                raise CheckFailed(tr("convergence_order{context}: {signed}", context=context, signed=signed), key="signed_errors", hint=1) from None
             raise
         if big * small < 0 and np.size(raw) == 1 and np.isnan(np.asarray(raw, dtype=np.float64)).all():
-            raise CheckFailed(f"convergence_order{context}: the result is nan: {signed}", key="signed_errors",
+            raise CheckFailed(tr("convergence_order{context}: the result is nan: {signed}",
+                                 context=context, signed=signed), key="signed_errors",
                               hint=1)
         # rtol 1e-6: right answers written another way (h * 0.1 for h / 10, np.log(r) / np.log(10))
         # differ by up to 2.7e-9 relative here (the five-point formula's small error at h / 10 is
@@ -361,9 +368,9 @@ def _two_index_loops(f, x, h=1e-5, style="copy"):
     return g
 
 
-FIXED_NDIM = ("your loops assume a 2-D array (x[i, j] with i < x.shape[0], j < x.shape[1]); x here has "
-              "shape {shape}. Visit every index of an array of any number of dimensions with "
-              "`for idx in np.ndindex(x.shape):` and move x[idx].")
+FIXED_NDIM = N_("your loops assume a 2-D array (x[i, j] with i < x.shape[0], j < x.shape[1]); x here has "
+                "shape {shape}. Visit every index of an array of any number of dimensions with "
+                "`for idx in np.ndindex(x.shape):` and move x[idx].")
 
 
 def _row_gradient(f, x, h=1e-5):
@@ -378,9 +385,9 @@ def _row_gradient(f, x, h=1e-5):
     return g
 
 
-NOT_RESTORED = ("the entry was not restored: after f(x + h e_i) and f(x - h e_i), put x[i] back "
-                "before moving the next entry (otherwise every later entry is measured at a point "
-                "where the earlier ones are still moved by h).")
+NOT_RESTORED = N_("the entry was not restored: after f(x + h e_i) and f(x - h e_i), put x[i] back "
+                  "before moving the next entry (otherwise every later entry is measured at a point "
+                  "where the earlier ones are still moved by h).")
 
 
 def _fine_on_floats(ev):
@@ -414,11 +421,13 @@ def _entries_skipped(ev):
 def _skipped_details(ev):
     flat = _skipped(ev)
     n = ev.yours.size
-    names = {0: "the first entry", n - 1: "the last entry"}
+    names = {0: N_("the first entry"), n - 1: N_("the last entry")}
     if len(flat) == 1:
-        which = names.get(int(flat[0]), f"entry {np.unravel_index(int(flat[0]), ev.yours.shape)}")
+        which = (translated(names[int(flat[0])]) if int(flat[0]) in names else
+                 tr("entry {index}", index=np.unravel_index(int(flat[0]), ev.yours.shape)))
         return {"which": which.capitalize(), "verb": "is", "pronoun": "it was"}
-    return {"which": f"{len(flat)} entries (flat indices {', '.join(map(str, flat[:6]))})".capitalize(),
+    return {"which": tr("{n} entries (flat indices {indices})", n=len(flat),
+                        indices=", ".join(map(str, flat[:6]))).capitalize(),
             "verb": "are", "pronoun": "they were"}
 
 
@@ -508,28 +517,29 @@ def numerical_gradient(fn, *, hidden=False):
         if integer_point is not None:
             point = np.array(integer_point, dtype=np.int64)
         x_float = point.astype(np.float64)
-        kind = "an integer" if integer_point is not None else "a float"
+        kind = tr("an integer") if integer_point is not None else tr("a float")
         given = point.copy()
         args = (f, given) if h is None else (f, given, h)
         try:
             raw = call(fn, *args, what="numerical_gradient")
         except CheckFailed as exc:
             if exc.key == "exception" and "IndexError" in str(exc) and point.ndim != 2:
-                raise CheckFailed(f"numerical_gradient raised IndexError for an array of shape {point.shape}: "
-                                  + FIXED_NDIM.format(shape=point.shape), key="fixed_ndim", hint=2) from None
+                raise CheckFailed(tr("numerical_gradient raised IndexError for an array of shape {point_shape}: ",
+                                     point_shape=point.shape) + tr(FIXED_NDIM, shape=point.shape), key="fixed_ndim", hint=2) from None
             raise
         if not np.array_equal(given, point):
-            raise CheckFailed("numerical_gradient changed x: after perturbing x[i], put the original "
-                              "value back (or work on a copy), so that each entry is measured at the "
-                              "same point.", key="x_not_restored", hint=3)
+            raise CheckFailed(tr("numerical_gradient changed x: after perturbing x[i], put the original value back (or "
+                                 "work on a copy), so that each entry is measured at the same point."), key="x_not_restored", hint=3)
         if h is None:
             # the default h: the answer must be the gradient itself (the central difference at
             # h = 1e-5 is within ~1e-10 of it), to 1e-7
-            expected, rtol, where = grad(x_float), 1e-7, f", for {kind} array of shape {point.shape} with the default h"
+            expected, rtol, where = grad(x_float), 1e-7, tr(", for {kind} array of shape {shape} with the default h",
+                                                            kind=kind, shape=point.shape)
         else:
             # an explicit h: exactly this central difference; only round-off may differ
-            expected, rtol, where = _central_gradient(f, x_float, h), 1e-9, f", for {kind} array of shape {point.shape}, h = {h}"
-        check_answer("numerical_gradient", raw, expected, name="the gradient", rtol=rtol,
+            expected, rtol, where = _central_gradient(f, x_float, h), 1e-9, tr(
+                ", for {kind} array of shape {shape}, h = {h}", kind=kind, shape=point.shape, h=h)
+        check_answer("numerical_gradient", raw, expected, name=tr("the gradient"), rtol=rtol,
                      mistakes=_ng_mistakes(), inputs=(f, x_float, point, fn, 1e-5 if h is None else h),
                      context=where)
 
@@ -568,13 +578,13 @@ def _mx(v):
 # (key, the formula as the learner wrote it, the wrong answer of (a, b, floor)); 1e-8 is
 # CS231n's gradient-check helper.
 RE_VARIANTS = [
-    ("no_abs", "max(a - b) without the absolute value",
+    ("no_abs", N_("max(a - b) without the absolute value"),
      lambda a, b, F: np.max(a - b) / max(_mx(a), _mx(b), F)),
     ("entrywise", "max_i |a_i - b_i| / max(|a_i|, |b_i|, floor)",
      lambda a, b, F: np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), F))),
     ("entrywise", "max_i |a_i - b_i| / max(|a_i| + |b_i|, floor)",
      lambda a, b, F: np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), F))),
-    ("entrywise", "max_i |a_i - b_i| / max(|a_i| + |b_i|, 1e-8), CS231n's rel_error",
+    ("entrywise", N_("max_i |a_i - b_i| / max(|a_i| + |b_i|, 1e-8), CS231n's rel_error"),
      lambda a, b, F: np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8))),
     ("entrywise", "max_i |a_i - b_i| / (|a_i| + |b_i| + floor)",
      lambda a, b, F: np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + F))),
@@ -590,7 +600,7 @@ RE_VARIANTS = [
      lambda a, b, F: np.max(np.abs(a - b)) / max(_mx(a) + _mx(b), F)),
     ("floor_added", "max(max|a|, max|b|) + floor",
      lambda a, b, F: np.max(np.abs(a - b)) / (max(_mx(a), _mx(b)) + F)),
-    ("floor_only_at_zero", "max(max|a|, max|b|) or floor",
+    ("floor_only_at_zero", N_("max(max|a|, max|b|) or floor"),
      lambda a, b, F: np.max(np.abs(a - b)) / (max(_mx(a), _mx(b)) or F)),
     ("norms", "||a - b|| / max(||a||, ||b||, floor)",
      lambda a, b, F: np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), F)),
@@ -603,23 +613,23 @@ RE_VARIANTS = [
 ]
 
 RE_SAYS = {
-    "no_abs": "the numerator needs the absolute difference: max |a - b|, not {form}.",
-    "entrywise": "you divided entry by entry, {form}; this course divides the LARGEST difference by the "
-                 "LARGEST magnitude, max|a - b| / max(max|a|, max|b|, floor), so an entry near 0 "
-                 "cannot blow the ratio up.",
-    "b_only": "the denominator must be symmetric in a and b: max(max|a|, max|b|, floor), not {form}.",
-    "denominator_no_abs": "the denominator needs magnitudes: max(max|a|, max|b|, floor), not {form} "
-                          "(a large negative entry counts as large).",
-    "denominator_sum": "the denominator is the LARGER of max|a| and max|b| (and the floor), not {form}.",
-    "floor_added": "the floor is a lower bound on the denominator, max(max|a|, max|b|, floor), "
-                   "not something added to it ({form}).",
-    "floor_only_at_zero": "the floor takes part in every max, max(max|a|, max|b|, floor): it is the smallest "
-                          "denominator allowed, so it counts whenever both arrays are smaller than it, not only "
-                          "when they are exactly 0 (yours: {form}, or an `if` that tests for 0).",
-    "norms": "you used norms (square roots of sums of squares), {form}; the course uses the largest "
-             "absolute entry: max|a - b| / max(max|a|, max|b|, floor).",
-    "mean_not_max": "you averaged the differences ({form}); the course takes the largest: max |a - b|.",
-    "sum_not_max": "you summed the differences ({form}); the course takes the largest: max |a - b|.",
+    "no_abs": N_("the numerator needs the absolute difference: max |a - b|, not {form}."),
+    "entrywise": N_("you divided entry by entry, {form}; this course divides the LARGEST difference by the "
+                    "LARGEST magnitude, max|a - b| / max(max|a|, max|b|, floor), so an entry near 0 "
+                    "cannot blow the ratio up."),
+    "b_only": N_("the denominator must be symmetric in a and b: max(max|a|, max|b|, floor), not {form}."),
+    "denominator_no_abs": N_("the denominator needs magnitudes: max(max|a|, max|b|, floor), not {form} "
+                             "(a large negative entry counts as large)."),
+    "denominator_sum": N_("the denominator is the LARGER of max|a| and max|b| (and the floor), not {form}."),
+    "floor_added": N_("the floor is a lower bound on the denominator, max(max|a|, max|b|, floor), "
+                      "not something added to it ({form})."),
+    "floor_only_at_zero": N_("the floor takes part in every max, max(max|a|, max|b|, floor): it is the smallest "
+                             "denominator allowed, so it counts whenever both arrays are smaller than it, not only "
+                             "when they are exactly 0 (yours: {form}, or an `if` that tests for 0)."),
+    "norms": N_("you used norms (square roots of sums of squares), {form}; the course uses the largest "
+                "absolute entry: max|a - b| / max(max|a|, max|b|, floor)."),
+    "mean_not_max": N_("you averaged the differences ({form}); the course takes the largest: max |a - b|."),
+    "sum_not_max": N_("you summed the differences ({form}); the course takes the largest: max |a - b|."),
 }
 
 
@@ -629,7 +639,8 @@ RE_HINTS = {"no_abs": 1, "entrywise": 1, "b_only": 2, "denominator_no_abs": 2, "
 
 
 def _rel_row(key, form, wrong):
-    return like(key, RE_SAYS[key].format(form=form), lambda ev: wrong(*ev.inputs), hint=RE_HINTS[key])
+    return dataclasses.replace(like(key, RE_SAYS[key], lambda ev: wrong(*ev.inputs), hint=RE_HINTS[key]),
+                               details=lambda ev: {"form": translated(form)})
 
 
 def _ignores_floor(ev):
@@ -641,8 +652,8 @@ RE_MISTAKES = [
     like("ignores_floor", "the floor is an argument: use the floor you are given, not 1e-3 written "
                           "into the formula (this call passed floor={floor}).", _ignores_floor, hint=2),
 ] + [_rel_row(*variant) for variant in RE_VARIANTS] + [
-    _otherwise("the result is not max|a - b| / max(max|a|, max|b|, floor): compare your code with "
-               "the formula term by term.")]
+    _otherwise(N_("the result is not max|a - b| / max(max|a|, max|b|, floor): compare your code with "
+                  "the formula term by term."))]
 
 
 @EXERCISES.check("relative_error")
@@ -653,39 +664,45 @@ def relative_error(fn, *, hidden=False):
     except CheckFailed as exc:
         if exc.key != "warning":
             raise
-        raise CheckFailed("relative_error(0, 0) divided by zero: keep the floor in the denominator, "
-                          "max(max|a|, max|b|, floor), so two zero arrays give 0.", key="no_floor") from None
+        raise CheckFailed(tr("relative_error(0, 0) divided by zero: keep the floor in the denominator, max(max|a|, "
+                             "max|b|, floor), so two zero arrays give 0."), key="no_floor") from None
     try:
         value = np.asarray(raw, dtype=float)
     except (TypeError, ValueError):
         value = None
     if value is not None and value.shape != ():
-        raise CheckFailed(f"relative_error must return one number; it returned an array of shape "
-                          f"{value.shape}: take the max over all entries.", key="wrong_shape")
+        raise CheckFailed(tr("relative_error must return one number; it returned an array of shape {value_shape}: "
+                             "take the max over all entries.",
+                             value_shape=value.shape), key="wrong_shape")
     if value is None or not np.isfinite(value) or float(value) != 0.0:
-        raise CheckFailed(f"relative_error of two zero arrays must be 0, got {raw!r}: keep the floor "
-                          f"in the denominator.", key="no_floor")
+        raise CheckFailed(tr("relative_error of two zero arrays must be 0, got {raw!r}: keep the floor in the "
+                             "denominator.",
+                             raw=raw), key="no_floor")
     for a, b, *floor in RE_CASES[hidden]:
         given = (a.copy(), b.copy(), *floor)
-        context = f", for a = {a.tolist()}, b = {b.tolist()}" + (f", floor = {floor[0]:g}" if floor else "")
+        context = (tr(", for a = {a}, b = {b}, floor = {floor:g}", a=a.tolist(), b=b.tolist(), floor=floor[0])
+                   if floor else tr(", for a = {a}, b = {b}", a=a.tolist(), b=b.tolist()))
         try:
             raw = call(fn, *given, what="relative_error")
         except CheckFailed as exc:
             text = str(exc)
             if exc.key == "exception" and ("0-d" in text or "truth value" in text or "iteration over" in text):
-                raise CheckFailed(f"relative_error{context}: Python's max() walks along the first axis of "
-                                  f"an array: it cannot iterate over a 0-d array (one number), and on a 2-D "
-                                  f"array it compares whole rows. Use np.max, which takes the largest of "
-                                  f"all entries: np.max(np.abs(a - b)).\n  ({text.splitlines()[0]})",
+                raise CheckFailed(tr("relative_error{context}: Python's max() walks along the first axis of an array: it "
+                                     "cannot iterate over a 0-d array (one number), and on a 2-D array it compares whole "
+                                     "rows. Use np.max, which takes the largest of all entries: np.max(np.abs(a - b)).\n  "
+                                     "({text_splitlines_0})",
+                                     context=context, text_splitlines_0=text.splitlines()[0]),
                                   key="python_max", hint=3) from None
             raise
         if not (np.array_equal(given[0], a) and np.array_equal(given[1], b)):
-            raise CheckFailed(f"relative_error changed a or b in place{context}; compute new arrays "
-                              f"(np.abs(a - b)), never write into the arrays you are given.", key="mutated_input")
+            raise CheckFailed(tr("relative_error changed a or b in place{context}; compute new arrays (np.abs(a - b)), "
+                                 "never write into the arrays you are given.",
+                                 context=context), key="mutated_input")
         floor_used = floor[0] if floor else 1e-3
-        rows = [Mistake(r.key, r.says.replace("{floor}", f"{floor_used:g}"), r.test, r.grads, r.details, r.hint)
+        rows = [Mistake(r.key, r.says, r.test, r.grads,
+                        lambda ev, d=r.details: {**(d(ev) if d else {}), "floor": f"{floor_used:g}"}, r.hint)
                 for r in RE_MISTAKES]
-        check_answer("relative_error", raw, course_relative_error(a, b, floor=floor_used), name="the result",
+        check_answer("relative_error", raw, course_relative_error(a, b, floor=floor_used), name=tr("the result"),
                      rtol=1e-9, mistakes=rows, inputs=(a.astype(np.float64), b.astype(np.float64), floor_used),
                      context=context)
 
@@ -731,9 +748,9 @@ CAUCHY_MISTAKES = [
          lambda ev: 2.0 * ev.inputs[0] / np.sum(1.0 + ev.inputs[0] ** 2), hint=1),
 ]
 
-DIVIDES_AT_ZERO = ("cauchy_loss_grad{context}: at x_i = 0 your formula divides by zero ({warning}), but the "
-                   "gradient there is just 2 * 0 / (1 + 0) = 0: a rewrite that divides by x (2 / (x + 1/x), "
-                   "say) is undefined at 0. Write 2 * x / (1 + x**2), whose denominator is never below 1.")
+DIVIDES_AT_ZERO = N_("cauchy_loss_grad{context}: at x_i = 0 your formula divides by zero ({warning}), but the "
+                     "gradient there is just 2 * 0 / (1 + 0) = 0: a rewrite that divides by x (2 / (x + 1/x), "
+                     "say) is undefined at 0. Write 2 * x / (1 + x**2), whose denominator is never below 1.")
 
 # Visible: a 1-D and a 2-D point (no two axes of the same length), then integers, where a
 # gradient started from np.zeros_like(x) would be truncated.  Hidden: the same kinds again.
@@ -748,22 +765,22 @@ def cauchy_loss_grad(fn, *, hidden=False):
     for seed, shape in CAUCHY_CASES[hidden]:
         if shape is not None:
             x = np.random.default_rng(seed).standard_normal(shape) * 2
-            check_grad(cauchy_loss, fn, x, mistakes=CAUCHY_MISTAKES, quiet=True)
+            check_grad(cauchy_loss, fn, x, name=tr("gradient"), mistakes=CAUCHY_MISTAKES, quiet=True)
             continue
         x = np.array(seed, dtype=np.int64)             # integers: the gradient must still be real
-        context = f", for the integer array x = {x.tolist()}"
+        context = tr(", for the integer array x = {x}", x=x.tolist())
         try:
             raw = call(fn, x.copy(), what="cauchy_loss_grad")
         except CheckFailed as exc:
             text = str(exc)
             if exc.key == "warning" and ("divide by zero" in text or "invalid value" in text) and not x.all():
-                warning = text[text.index("(") + 1:text.index(")")] if "(" in text and ")" in text else "a warning"
-                raise CheckFailed(DIVIDES_AT_ZERO.format(context=context, warning=warning), key="divides_at_zero",
+                warning = text[text.index("(") + 1:text.index(")")] if "(" in text and ")" in text else tr("a warning")
+                raise CheckFailed(tr(DIVIDES_AT_ZERO, context=context, warning=warning), key="divides_at_zero",
                                   hint=3) from None
             if exc.key == "exception" and "ZeroDivisionError" in text and not x.all():
-                raise CheckFailed(DIVIDES_AT_ZERO.format(context=context, warning="ZeroDivisionError"),
+                raise CheckFailed(tr(DIVIDES_AT_ZERO, context=context, warning="ZeroDivisionError"),
                                   key="divides_at_zero", hint=3) from None
             raise
         xf = x.astype(np.float64)
-        check_answer("cauchy_loss_grad", raw, 2 * xf / (1 + xf ** 2), name="gradient", of="x",
+        check_answer("cauchy_loss_grad", raw, 2 * xf / (1 + xf ** 2), name=tr("gradient"), of="x",
                      mistakes=CAUCHY_MISTAKES, inputs=(xf,), context=context)
