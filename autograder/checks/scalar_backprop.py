@@ -399,13 +399,20 @@ def _fmt(value):
     return "(" + ", ".join(f"{v:.4f}" for v in arr.ravel()) + ")"
 
 
+def _right(text, width):
+    """``text`` right-aligned in ``width`` columns of a terminal, where a Hangul syllable takes two."""
+    import unicodedata
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return " " * max(width - columns, 0) + text
+
+
 def _neuron_table(mine):
     """The seed note's, CS231n's and the learner's numbers for the seed neuron, side by side."""
     rows = [("y = f", "-", "0.73", "y"), ("delta", "0.2", "0.20", "delta"),
             ("dw = (dw0, dw1)", "(-0.2, -)", "(-0.20, -0.39)", "dw"), ("db (= dw2)", "0.2", "0.20", "db"),
             ("dx = (dx0, dx1)", "(0.4, -)", "(0.39, -0.59)", "dx")]
     lines = ["  " + tr("CS231n neuron: w = (2, -3), b = -3, x = (-1, -2), dE/dy = 1"),
-             f"  {'':16s}{tr('seed note 004'):>15s}{tr('CS231n slides'):>17s}   {tr('yours')}"]
+             f"  {'':16s}{_right(tr('seed note 004'), 15)}{_right(tr('CS231n slides'), 17)}   {tr('yours')}"]
     for label, note, slides, key in rows:
         yours = _fmt(mine.get(key)) if mine is not None else "?"
         lines.append(f"  {label:16s}{note:>15s}{slides:>17s}   {yours}")
