@@ -533,8 +533,9 @@ def sigmoid_neuron(fn, *, hidden=False):
                 if abs(u) >= SATURATED:
                     _saturated(lambda case=case, context=context: _neuron_case(fn, case, context, what),
                                "unstable_sigmoid",
-                               tr("{what} fails for a saturated neuron (u = {u:g}){context}: exp(-u) overflows in the "
-                                  "formula 1 / (1 + exp(-u)). Use the notebook's sigmoid, which is stable for any u.",
+                               tr("{what} fails for a saturated neuron (u = {u:g}){context}: exp(-u) overflows in "
+                                  "the formula 1 / (1 + exp(-u)). Use the notebook's sigmoid, which is stable for "
+                                  "any u.",
                                   what=what, u=u, context=context), hint=3)
                     continue
                 mine = _neuron_case(fn, case, context, what)
@@ -651,8 +652,8 @@ def _check_forward_case(fn, x, W1, b1, W2, b2, output, what):
     raw = call(fn, *copies, output, what=what)
     for name, a, c in zip(["x", "W1", "b1", "W2", "b2"], args, copies):
         if not np.array_equal(a, c):
-            raise CheckFailed(tr("{what} changed its input {name} in place; write into the arrays u_hidden, y_hidden, "
-                                 "u_out, y_out instead.",
+            raise CheckFailed(tr("{what} changed its input {name} in place; write into the arrays u_hidden, "
+                                 "y_hidden, u_out, y_out instead.",
                                  what=what, name=name), key="mutated_input", hint=1)
     y, cache = _forward_result(raw, what)
     truth = dict(zip(CACHE_KEYS, _net(x, W1, b1, W2, b2, output)))
@@ -710,7 +711,8 @@ def forward_loops(fn, *, hidden=False):
                    tr("{what} fails for a saturated network (u_hidden from {u1_min:.0f} to {u1_max:.0f}, u_out "
                       "from {u2_min:.0f} to {u2_max:.0f}, output={case_6!r}): an exp overflows. Use the "
                       "notebook's sigmoid and softmax, which are stable for any u.",
-                      what=what, u1_min=u1.min(), u1_max=u1.max(), u2_min=u2.min(), u2_max=u2.max(), case_6=case[6]), hint=3)
+                      what=what, u1_min=u1.min(), u1_max=u1.max(), u2_min=u2.min(), u2_max=u2.max(),
+                      case_6=case[6]), hint=3)
 
 
 # --- 3. the error E ---------------------------------------------------------------------------------
@@ -797,15 +799,15 @@ def loss(fn, *, hidden=False):
                     _log_of_zero(what, exc, output)
                     raise
                 _unchanged(what, {"y": args[0], "t": args[1]}, {"y": y, "t": t},
-                           tr("E is one number computed from y and t; leave both arrays as they are (y -= t, or y[k] = "
-                              "..., changes the caller's outputs)."))
+                           tr("E is one number computed from y and t; leave both arrays as they are (y -= t, or "
+                              "y[k] = ..., changes the caller's outputs)."))
                 try:
                     per_neuron = np.asarray(raw, dtype=np.float64)
                 except (TypeError, ValueError):
                     per_neuron = None
                 if per_neuron is not None and per_neuron.shape == (n,):
-                    raise CheckFailed(tr("{what} (output={output!r}): E is one number, the sum over the {n} output neurons; yours "
-                                         "has shape ({n},): add the terms up.",
+                    raise CheckFailed(tr("{what} (output={output!r}): E is one number, the sum over the {n} "
+                                         "output neurons; yours has shape ({n},): add the terms up.",
                                          what=what, output=output, n=n),
                                       key="not_summed", hint=2)
                 context = (tr(" (integer targets, n={n}, output={output!r})", n=n, output=output) if case == 1
@@ -974,8 +976,8 @@ def delta_softmax_ce(fn, *, hidden=False):
                                        "y_k, that of the neuron k you differentiate by; yours subtracts y_r "
                                        "(inside the sum over r the two letters are easy to swap)."),
                 lambda ev: float(np.sum(t * y(ev))) - t, hint=2),
-            row("sign_of_error_flipped", N_("the sign of (y_k - t_k) is flipped: E grows when y_k moves away from t_k, "
-                                            "so delta_k = y_k - t_k."),
+            row("sign_of_error_flipped", N_("the sign of (y_k - t_k) is flipped: E grows when y_k moves away "
+                                            "from t_k, so delta_k = y_k - t_k."),
                 lambda ev: t - y(ev), hint=3),
             row("target_ignored", N_("delta_k = y_k - t_k with the one-hot target t: only the true class gets the "
                                   "-1 (t_k = 1 there, 0 elsewhere); yours subtracts 1 from every entry, y_k - 1."),
@@ -1158,7 +1160,8 @@ def hidden_delta(fn, *, hidden=False):
 # --- 9. the whole backward pass -------------------------------------------------------------------
 
 NET_LABELS = {"dx": [(N_("input"), "i", "l")], "dW1": [(N_("input"), "i", "l"), (N_("hidden neuron"), "j", "m")],
-              "db1": [(N_("hidden neuron"), "j", "m")], "dW2": [(N_("hidden neuron"), "j", "m"), (N_("output neuron"), "k", "n")],
+              "db1": [(N_("hidden neuron"), "j", "m")],
+              "dW2": [(N_("hidden neuron"), "j", "m"), (N_("output neuron"), "k", "n")],
               "db2": [(N_("output neuron"), "k", "n")]}
 BACKWARD_HINTS = {}
 
@@ -1305,8 +1308,9 @@ def _batch_mistakes(X, T, output):
     rows = [row("not_accumulated", says, last_sample(1.0), hint=2),
             row("not_accumulated", says, last_sample(1.0 / N), hint=2)]
     if l < N:
-        rows.append(row("sample_loop_bound", tr("the loop over samples ran over range({l}), the number of inputs l = X.shape[1], instead "
-                                                "of range(N) with N = X.shape[0] = {N}, the number of rows (one sample per row).",
+        rows.append(row("sample_loop_bound", tr("the loop over samples ran over range({l}), the number of inputs "
+                                                "l = X.shape[1], instead of range(N) with N = X.shape[0] = {N}, "
+                                                "the number of rows (one sample per row).",
                                                 l=l, N=N),
                         first_samples(l), hint=1))
     if output == "sigmoid":
@@ -1316,8 +1320,9 @@ def _batch_mistakes(X, T, output):
                 u1, y1, u2, y2 = _net(x, *ev.inputs, output)
                 total = total + _backprop(x, *ev.inputs, y2 - t)[ev.name]
             return ev.dout * total / N
-        rows.append(row("delta_ignores_pair", N_("with output='sigmoid' the output delta is (y_k - t_k) y_k (1 - y_k), "
-                                              "not y_k - t_k: take it from OUTPUT_DELTA[output]."), identity_delta,
+        rows.append(row("delta_ignores_pair", N_("with output='sigmoid' the output delta is (y_k - t_k) y_k "
+                                                 "(1 - y_k), not y_k - t_k: take it from OUTPUT_DELTA[output]."),
+                        identity_delta,
                         hint=1))
     return rows
 
@@ -1338,9 +1343,9 @@ def _batch_case(fn, X, T, params, output, seed, what):
     except CheckFailed as exc:
         first = str(exc).splitlines()[0]
         if exc.key == "exception" and "IndexError" in first and l > N:
-            raise CheckFailed(tr("{what} raised IndexError for N = {N} samples of l = {l} inputs ({first}): does the loop "
-                                 "over samples run over range(X.shape[1]) = range({l})? N is X.shape[0] = {N}, the number "
-                                 "of rows (one sample per row).",
+            raise CheckFailed(tr("{what} raised IndexError for N = {N} samples of l = {l} inputs ({first}): does "
+                                 "the loop over samples run over range(X.shape[1]) = range({l})? N is X.shape[0] "
+                                 "= {N}, the number of rows (one sample per row).",
                                  what=what, N=N, l=l, first=first),
                               key="sample_loop_bound", hint=1) from None
         raise
@@ -1349,7 +1354,8 @@ def _batch_case(fn, X, T, params, output, seed, what):
                tr("the gradients go into new arrays (dW1 = np.zeros_like(W1), ...); the inputs and the "
                   "parameters must come back as they were given."))
     if not isinstance(result, (tuple, list)) or len(result) != 5:
-        raise CheckFailed(tr("{what} must return (L, dW1, db1, dW2, db2), a tuple of 5.", what=what), key="bad_return")
+        raise CheckFailed(tr("{what} must return (L, dW1, db1, dW2, db2), a tuple of 5.",
+                             what=what), key="bad_return")
     errors = [_error(_net(X[s], *params, output)[3], T[s], output) for s in range(N)]
     truth_L = float(np.mean(errors))
     _loop_never_ran(what, result, truth_L, N)
@@ -1363,12 +1369,13 @@ def _batch_case(fn, X, T, params, output, seed, what):
                                "(L += ...), then divide by N."), lambda ev: errors[-1], hint=2),
     ]
     if l < N:
-        L_rows.append(row("sample_loop_bound", tr("L is the mean over all N = X.shape[0] = {N} samples (the rows); yours averages the "
-                                                  "first l = X.shape[1] = {l} only.",
+        L_rows.append(row("sample_loop_bound", tr("L is the mean over all N = X.shape[0] = {N} samples (the "
+                                                  "rows); yours averages the first l = X.shape[1] = {l} only.",
                                                   N=N, l=l),
                           lambda ev: float(np.mean(errors[:l])), hint=1))
-    L_rows.append(row("divided_by_wrong_size", tr("L is the sum of the per-sample errors divided by N = X.shape[0] = {N}, the number of "
-                                                  "samples; yours divides by l = X.shape[1] = {l}.",
+    L_rows.append(row("divided_by_wrong_size", tr("L is the sum of the per-sample errors divided by N = "
+                                                  "X.shape[0] = {N}, the number of samples; yours divides by l = "
+                                                  "X.shape[1] = {l}.",
                                                   N=N, l=l), lambda ev: N * truth_L / l, hint=1))
     context = (tr(" (N={N}, output={output!r}, one-hot targets as integers)", N=N, output=output)
                if np.issubdtype(T.dtype, np.integer) else f" (N={N}, output={output!r})")
@@ -1488,19 +1495,19 @@ def dz_from_deltas(fn, *, hidden=False):
                            "dz.sum(axis=0).)",
                            what=what, context=context, n=n, said=said, N=N), key=key, hint=3)
         check_answer(what, raw, deltas / N, name="dz", of="deltas", context=context, mistakes=[
-            row("missing_1_over_N", tr("dz = dL/du for L = (1/N) sum_s E_s: the 1/N of the mean is missing (N = {N} here); "
-                                       "yours is the seed's per-sample delta itself.",
+            row("missing_1_over_N", tr("dz = dL/du for L = (1/N) sum_s E_s: the 1/N of the mean is missing (N = "
+                                       "{N} here); yours is the seed's per-sample delta itself.",
                                        N=N),
                 lambda ev: deltas, hint=2),
             row("times_N", tr("the course's L is the mean over the N = {N} samples, so dz = delta / N; yours "
                               "multiplies by N (delta = N * dz reads the other way).",
                               N=N),
                 lambda ev: N * deltas, hint=2),
-            row("divided_by_outputs", tr("divide by N = {N}, the number of samples (rows), not by n = {n}, the number of output "
-                                         "neurons.",
+            row("divided_by_outputs", tr("divide by N = {N}, the number of samples (rows), not by n = {n}, the "
+                                         "number of output neurons.",
                                          N=N, n=n), lambda ev: deltas / n, hint=2),
-            row("divided_by_size", tr("divide by N = deltas.shape[0] = {N}, the number of samples (rows), not by deltas.size = "
-                                      "N * n = {N_n}, the number of entries.",
+            row("divided_by_size", tr("divide by N = deltas.shape[0] = {N}, the number of samples (rows), not by "
+                                      "deltas.size = N * n = {N_n}, the number of entries.",
                                       N=N, N_n=N * n),
                 lambda ev: deltas / (N * n), hint=2),
         ])

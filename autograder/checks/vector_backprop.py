@@ -207,22 +207,27 @@ def _answer(what, raw, expected, *, name, context="", mistakes=()):
         try:
             np.asarray(raw, dtype=np.float64)
         except (TypeError, ValueError):
-            raise CheckFailed(tr("{what}{context}: {name} is not an array of numbers (got {type_raw_name}); return one "
-                                 "numpy array (np.concatenate joins a list of arrays).",
-                                 what=what, context=context, name=name, type_raw_name=type(raw).__name__), key="not_numeric") from None
+            raise CheckFailed(tr("{what}{context}: {name} is not an array of numbers (got {type_raw_name}); "
+                                 "return one numpy array (np.concatenate joins a list of arrays).",
+                                 what=what, context=context, name=name, type_raw_name=type(raw).__name__),
+                              key="not_numeric") from None
         if np.ndim(expected) == 0 and np.ndim(raw) > 0:
             kind = tr("the mean over the batch") if name == "loss" else tr("a number")
-            raise CheckFailed(tr("{what}{context}: {name} must be one number ({kind}); yours has shape {np_shape_raw}.",
-                                 what=what, context=context, name=name, kind=kind, np_shape_raw=np.shape(raw)), key="not_a_number")
+            raise CheckFailed(tr("{what}{context}: {name} must be one number ({kind}); yours has shape "
+                                 "{np_shape_raw}.",
+                                 what=what, context=context, name=name, kind=kind, np_shape_raw=np.shape(raw)),
+                              key="not_a_number")
     try:
         return check_answer(what, raw, expected, name=name, of=name, context=context, mistakes=mistakes)
     except CheckFailed as exc:
         if exc.key == "scaled_other" and np.ndim(expected) == 0:
             # any two numbers differ by "a constant factor": say only that the number is wrong
             yours = _number(raw)
-            raise CheckFailed(tr("{what}{context}: {name} is {yours:.6g}, {float_expected:.6g} was expected (not a slip "
-                                 "the check recognises: compare your formula with the text's, term by term).",
-                                 what=what, context=context, name=name, yours=yours, float_expected=float(expected)),
+            raise CheckFailed(tr("{what}{context}: {name} is {yours:.6g}, {float_expected:.6g} was expected (not "
+                                 "a slip the check recognises: compare your formula with the text's, term by "
+                                 "term).",
+                                 what=what, context=context, name=name, yours=yours,
+                                 float_expected=float(expected)),
                               key="wrong_values", keys={name: "wrong_values"}) from None
         raise
 
@@ -247,9 +252,9 @@ def _unchanged(what, originals, given, names=None, hint=None):
             same = True
         if not same:
             label = names[k] if names else tr("its input number {k}", k=k + 1)
-            raise CheckFailed(tr("{what} changed {label} in place: the caller's array is now wrong for everything that "
-                                 "still uses it. Build a new array instead ({label}[...] = ..., {label} -= ... and "
-                                 "{label} *= ... write into the caller's array).",
+            raise CheckFailed(tr("{what} changed {label} in place: the caller's array is now wrong for everything "
+                                 "that still uses it. Build a new array instead ({label}[...] = ..., {label} -= "
+                                 "... and {label} *= ... write into the caller's array).",
                                  what=what, label=label),
                               key="mutated_input", hint=hint)
 
@@ -389,11 +394,11 @@ def sample_value_rows(per_sample, total, hint=None):
     or `=` for `+=` (``total`` adds what does not depend on the samples, a regulariser)."""
     n = len(per_sample)
     return [
-        like("loop_off_by_one", tr("the loss leaves out the last sample: a loop over range(N - 1) stops one short; range(N) "
-                                   "visits all N={n} samples.",
+        like("loop_off_by_one", tr("the loss leaves out the last sample: a loop over range(N - 1) stops one "
+                                   "short; range(N) visits all N={n} samples.",
                                    n=n), lambda ev: np.sum(per_sample[:-1]) / n + total, hint=hint),
-        like("loop_off_by_one", tr("the loss leaves out the last sample: a loop over range(N - 1) stops one short; range(N) "
-                                   "visits all N={n} samples.",
+        like("loop_off_by_one", tr("the loss leaves out the last sample: a loop over range(N - 1) stops one "
+                                   "short; range(N) visits all N={n} samples.",
                                    n=n), lambda ev: np.mean(per_sample[:-1]) + total, hint=hint),
         like("loop_off_by_one", "the loss leaves out the first sample (s = 0): a loop from 1 starts one late; "
              "range(N) starts at 0.", lambda ev: np.sum(per_sample[1:]) / n + total, hint=hint),
@@ -409,11 +414,12 @@ def _not_a_column(what, exc, shape, per_row, hint):
     if exc.key == "exception" and len(shape) == 2 and shape[0] != shape[1] and \
             set(_broadcast_shapes(str(exc))) == {tuple(shape), (shape[0],)}:
         n, c = shape
-        raise CheckFailed(tr("{what}: {per_row} has one number per sample, shape ({n},); an array of shape ({n}, {c}) "
-                             "meets it along its LAST axis, the {c} classes, so numpy cannot pair them (and with N = "
-                             "C it would silently pair the wrong ones). Make it a column of shape ({n}, 1): "
-                             "keepdims=True in the sum or max, or [:, None].\n  ({str_exc_splitlines_0})",
-                             what=what, per_row=per_row, n=n, c=c, str_exc_splitlines_0=str(exc).splitlines()[0]), key="not_a_column", hint=hint) from None
+        raise CheckFailed(tr("{what}: {per_row} has one number per sample, shape ({n},); an array of shape ({n}, "
+                             "{c}) meets it along its LAST axis, the {c} classes, so numpy cannot pair them (and "
+                             "with N = C it would silently pair the wrong ones). Make it a column of shape ({n}, "
+                             "1): keepdims=True in the sum or max, or [:, None].\n  ({str_exc_splitlines_0})",
+                             what=what, per_row=per_row, n=n, c=c, str_exc_splitlines_0=str(exc).splitlines()[0]),
+                          key="not_a_column", hint=hint) from None
     raise exc
 
 
@@ -485,33 +491,37 @@ def layer_questions(fn, *, hidden=False):
     for n, d, m in cases:
         raw = call(fn, n, d, m, what=what)
         if not isinstance(raw, dict):
-            raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}) must return a dict with the keys {join_QUESTIONS}; it "
-                                 "returned {type_raw_name}.",
-                                 what=what, n=n, d=d, m=m, join_QUESTIONS=', '.join(QUESTIONS), type_raw_name=type(raw).__name__), key="bad_return")
+            raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}) must return a dict with the keys {join_QUESTIONS}; "
+                                 "it returned {type_raw_name}.",
+                                 what=what, n=n, d=d, m=m, join_QUESTIONS=', '.join(QUESTIONS),
+                                 type_raw_name=type(raw).__name__), key="bad_return")
         missing = [k for k in QUESTIONS if k not in raw]
         if missing:
             raise CheckFailed(tr("{what}: the dict has no {v}; it needs one answer for each of {join_QUESTIONS}.",
-                                 what=what, v=', '.join(repr(k) for k in missing), join_QUESTIONS=', '.join(QUESTIONS)), key="missing_key")
+                                 what=what, v=', '.join(repr(k) for k in missing),
+                                 join_QUESTIONS=', '.join(QUESTIONS)), key="missing_key")
         answers.append(raw)
     for k, ((n, d, m), raw) in enumerate(zip(cases, answers)):
         right = _right_answers(n, d, m)
         for key in QUESTIONS:
             value = _number(raw[key])
             if isinstance(raw[key], str):
-                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} is the string {raw_key!r}: return the number itself, "
-                                     "an expression of the parameters N, D and M without quotes, so that the answer follows "
-                                     "the sizes the check passes.",
+                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} is the string {raw_key!r}: return the "
+                                     "number itself, an expression of the parameters N, D and M without quotes, "
+                                     "so that the answer follows the sizes the check passes.",
                                      what=what, n=n, d=d, m=m, key=key, raw_key=raw[key]), key="string_answer")
             if value is None:
-                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} must be a number; got {type_raw_key_name}.",
-                                     what=what, n=n, d=d, m=m, key=key, type_raw_key_name=type(raw[key]).__name__), key="not_numeric")
+                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} must be a number; got "
+                                     "{type_raw_key_name}.",
+                                     what=what, n=n, d=d, m=m, key=key, type_raw_key_name=type(raw[key]).__name__),
+                                  key="not_numeric")
             if np.isclose(value, right[key], rtol=1e-12, atol=1e-12):
                 continue
             others = [_right_answers(*c)[key] for j, c in enumerate(cases) if j != k]
             if any(np.isclose(value, o) for o in others):
-                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} is {value:g}, which was the answer for other sizes: "
-                                     "return an expression of N, D and M (the check asks for several sizes), not a number "
-                                     "worked out for one of them.",
+                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} is {value:g}, which was the answer for "
+                                     "other sizes: return an expression of N, D and M (the check asks for several "
+                                     "sizes), not a number worked out for one of them.",
                                      what=what, n=n, d=d, m=m, key=key, value=value),
                                   key="hard_coded", hint=1)
             mistake, sentence, hint = _question_sentence(key, value, n, d, m)
@@ -591,9 +601,10 @@ def _affine_shapes(bwd, grads, x, W):
                              bwd=bwd, dx=dx, x_shape=x.shape), key="dx_not_reshaped", hint=3)
     if x.ndim > 2 and dW in (x.shape[1:] + (m,), x.shape[1:][::-1] + (m,)):
         raise CheckFailed(tr("{bwd}: dW has shape {dW}, W has shape {W_shape}: x.T of a batch of shape {x_shape} "
-                             "reverses every axis. Flatten each sample to a row first, x2 = x.reshape(N, -1) of shape "
-                             "({n}, {d}), then x2.T @ dout.",
-                             bwd=bwd, dW=dW, W_shape=W.shape, x_shape=x.shape, n=n, d=d), key="dW_not_flattened", hint=2)
+                             "reverses every axis. Flatten each sample to a row first, x2 = x.reshape(N, -1) of "
+                             "shape ({n}, {d}), then x2.T @ dout.",
+                             bwd=bwd, dW=dW, W_shape=W.shape, x_shape=x.shape, n=n, d=d),
+                          key="dW_not_flattened", hint=2)
     if dW == (m, d) and m != d:
         raise CheckFailed(tr("{bwd}: dW has shape {dW}, the transpose of W's {W_shape}: dW[i, j] = sum_s x[s, i] "
                              "dout[s, j] has W's layout, x.T @ dout; yours is dout.T @ x.",
@@ -604,8 +615,8 @@ def _affine_shapes(bwd, grads, x, W):
                              "dout[:, j] over the samples only: axis 0.",
                              bwd=bwd, m=(m,)), key="db_summed_all", hint=2)
     if db == (n,) and n != m:
-        raise CheckFailed(tr("{bwd}: db has shape {db}, one number per sample; b has shape {m}. db[j] sums dout[:, j] "
-                             "over the samples, axis 0; yours summed over the outputs (axis 1).",
+        raise CheckFailed(tr("{bwd}: db has shape {db}, one number per sample; b has shape {m}. db[j] sums "
+                             "dout[:, j] over the samples, axis 0; yours summed over the outputs (axis 1).",
                              bwd=bwd, db=db, m=(m,)),
                           key="db_axis", hint=2)
 
@@ -627,7 +638,8 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
             raise CheckFailed(tr("{fwd}: x has shape {x_shape}: flatten each sample to one row first, "
                                  "x.reshape(x.shape[0], -1) of shape ({n}, {W_shape_0}), then x @ W + b.\n  "
                                  "({str_exc_splitlines_0})",
-                                 fwd=fwd, x_shape=x.shape, n=n, W_shape_0=W.shape[0], str_exc_splitlines_0=str(exc).splitlines()[0]), key="x_not_flattened") from None
+                                 fwd=fwd, x_shape=x.shape, n=n, W_shape_0=W.shape[0],
+                                 str_exc_splitlines_0=str(exc).splitlines()[0]), key="x_not_flattened") from None
         raise
     try:
         dout = np.random.default_rng(seed).standard_normal((n, W.shape[1]))
@@ -639,9 +651,10 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
         text = str(exc)
         if exc.key == "exception" and text.startswith(bwd) and ("mismatch" in text or "not aligned" in text):
             raise CheckFailed(tr("{bwd}: a matrix product's sizes do not fit. With dout ({n}, {W_shape_1}), x2 = "
-                                 "x.reshape(N, -1) ({n}, {W_shape_0}) and W {W_shape}: which axis does each gradient sum "
-                                 "over?\n  ({text_splitlines_0})",
-                                 bwd=bwd, n=n, W_shape_1=W.shape[1], W_shape_0=W.shape[0], W_shape=W.shape, text_splitlines_0=text.splitlines()[0]), key="backward_shapes",
+                                 "x.reshape(N, -1) ({n}, {W_shape_0}) and W {W_shape}: which axis does each "
+                                 "gradient sum over?\n  ({text_splitlines_0})",
+                                 bwd=bwd, n=n, W_shape_1=W.shape[1], W_shape_0=W.shape[0], W_shape=W.shape,
+                                 text_splitlines_0=text.splitlines()[0]), key="backward_shapes",
                               hint=2) from None
         raise
     if x_given.dtype.kind in "iu":
@@ -649,11 +662,12 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
         for name, grad, right in zip(("dx", "dW", "db"), grads, ((dout @ W.T).reshape(x.shape), _flat(x).T @ dout,
                                                                 dout.sum(axis=0))):
             if isinstance(grad, np.ndarray) and grad.dtype.kind in "iub":
-                raise CheckFailed(tr("{bwd}{context}: {name} has integer dtype {grad_dtype}, so every number written into it "
-                                     "was cut to an integer: np.zeros_like(x) of an integer x is an integer array. Compute "
-                                     "{name} from dout, a float array ((dout @ W.T).reshape(x.shape) is one), or start from "
-                                     "np.zeros(x.shape).",
-                                     bwd=bwd, context=context, name=name, grad_dtype=grad.dtype), key="integer_dtype", hint=3)
+                raise CheckFailed(tr("{bwd}{context}: {name} has integer dtype {grad_dtype}, so every number "
+                                     "written into it was cut to an integer: np.zeros_like(x) of an integer x is "
+                                     "an integer array. Compute {name} from dout, a float array ((dout @ "
+                                     "W.T).reshape(x.shape) is one), or start from np.zeros(x.shape).",
+                                     bwd=bwd, context=context, name=name, grad_dtype=grad.dtype),
+                                  key="integer_dtype", hint=3)
             _answer(bwd, grad, right, name=name, context=context)
 
 
@@ -810,10 +824,11 @@ def relu(forward, backward, *, hidden=False):
     result = _pair(fwd, call(forward, given, what=fwd), "out", "cache")
     _unchanged(fwd, (z_int,), (given,), names=["z"], hint=3)
     if np.shape(result[0]) in (z_int.shape[1:], z_int.shape[:1]):
-        raise CheckFailed(tr("{fwd}: out has shape {np_shape_result_0}, z has shape {z_int_shape}: np.max(z, 0) takes "
-                             "the largest entry along axis 0 (the 0 is an axis). np.maximum(z, 0) compares each entry "
-                             "with 0.",
-                             fwd=fwd, np_shape_result_0=np.shape(result[0]), z_int_shape=z_int.shape), key="relu_max_axis", hint=2)
+        raise CheckFailed(tr("{fwd}: out has shape {np_shape_result_0}, z has shape {z_int_shape}: np.max(z, 0) "
+                             "takes the largest entry along axis 0 (the 0 is an axis). np.maximum(z, 0) compares "
+                             "each entry with 0.",
+                             fwd=fwd, np_shape_result_0=np.shape(result[0]), z_int_shape=z_int.shape),
+                          key="relu_max_axis", hint=2)
     try:
         out = np.asarray(result[0], dtype=np.float64)   # integers in, integers out is right
     except (TypeError, ValueError):
@@ -935,8 +950,8 @@ def _mse_case(fn, what, y, t, seed):
              hint=3),
         like("missing_half", "the loss is HALF the squared error summed over the outputs, averaged over the "
              "batch (seed 003's E = 1/2 sum (y - t)^2): yours is twice that.", lambda ev: sq / n, hint=1),
-        like("n_from_wrong_axis", tr("the loss divides by y.shape[1] = {m}, the number of outputs; N is the number of rows, "
-                                     "y.shape[0] = {n}.",
+        like("n_from_wrong_axis", tr("the loss divides by y.shape[1] = {m}, the number of outputs; N is the "
+                                     "number of rows, y.shape[0] = {n}.",
                                      m=m, n=n), lambda ev: 0.5 * sq / m, hint=2),
         like("mean_over_outputs", "average over the batch only: sum the squared errors over the outputs "
              "of each sample. np.mean (or y.size) averages over the outputs too.",
@@ -952,8 +967,8 @@ def _mse_case(fn, what, y, t, seed):
     rows = _mean_rows(n, grad, hint=3) + [
         like("dy_sign", "dy = dL/dy: you have it with the sign flipped, (t - y) instead of (y - t).",
              lambda ev: -ev.dout * grad(ev), hint=1),
-        like("n_from_wrong_axis", tr("dy divides by y.shape[1] = {m}, the number of outputs; N is the number of rows, "
-                                     "y.shape[0] = {n}.",
+        like("n_from_wrong_axis", tr("dy divides by y.shape[1] = {m}, the number of outputs; N is the number of "
+                                     "rows, y.shape[0] = {n}.",
                                      m=m, n=n), lambda ev: ev.dout * (ev.inputs[0] - t) / m, hint=2),
         like("mean_over_outputs", "dy divides by N * M (y.size): the loss averages over the batch only, so "
              "dy has a 1/N and no 1/M.", lambda ev: ev.dout * grad(ev) / m, hint=2),
@@ -1114,12 +1129,14 @@ def softmax_cross_entropy(fn, *, hidden=False):
             finite = True       # not numbers: check_answer names that below
         if not finite:
             raise CheckFailed(tr("{what}{context}: {label} is not finite. {LOG_OF_ZERO}",
-                                 what=what, context=context, label=label, LOG_OF_ZERO=tr(LOG_OF_ZERO)), key="log_of_zero", hint=3)
+                                 what=what, context=context, label=label, LOG_OF_ZERO=tr(LOG_OF_ZERO)),
+                              key="log_of_zero", hint=3)
     exact = _ce(big, big_labels)
     yours = _number(result[0])
     if yours is not None and abs(yours - exact) > 1e-6 * exact:
         raise CheckFailed(tr("{what}{context}: the loss is {yours:.6g}, the exact value {exact:.6g}: where p "
-                             "underflows to 0, log(p + eps) or np.clip(p, eps, 1) is far off. Compute log p without p.",
+                             "underflows to 0, log(p + eps) or np.clip(p, eps, 1) is far off. Compute log p "
+                             "without p.",
                              what=what, context=context, yours=yours, exact=exact), key="log_clipped", hint=3)
     _answer(what, result[0], exact, name="loss", context=context)
     _answer(what, result[1], _ce_grad(big, big_labels), name="dscores", context=context)
@@ -1142,8 +1159,8 @@ def _collapse_exception(what, exc, W1, W2):
     shapes = _broadcast_shapes(text)
     (d, h), m = W1.shape, W2.shape[1]
     if set(shapes) == {(d, h), (h, m)}:
-        raise CheckFailed(tr("{what}: W1 * W2 multiplies entry by entry (shapes {W1_shape} and {W2_shape} do not even "
-                             "match); two layers compose with a matrix product.\n  ({first})",
+        raise CheckFailed(tr("{what}: W1 * W2 multiplies entry by entry (shapes {W1_shape} and {W2_shape} do not "
+                             "even match); two layers compose with a matrix product.\n  ({first})",
                              what=what, W1_shape=W1.shape, W2_shape=W2.shape, first=first),
                           key="elementwise_product", hint=1) from None
     if set(shapes) == {(h,), (m,)}:
@@ -1211,8 +1228,8 @@ def _net_rows(t, hidden, loss):
     derivative = tr({"relu": N_("ReLU's mask (z1 > 0)"), "sigmoid": N_("the sigmoid's derivative"),
                      "tanh": N_("tanh's derivative")}[hidden])
     return [
-        like("missing_activation_derivative", tr("{{name}}: the backward pass skipped {derivative}: the activation's backward comes "
-                                                 "between the two affine backwards.",
+        like("missing_activation_derivative", tr("{{name}}: the backward pass skipped {derivative}: the "
+                                                 "activation's backward comes between the two affine backwards.",
                                                  derivative=derivative), variant("x", variant="no_derivative"),
              grads=("dW1", "db1"), hint=2),
         like("derivative_at_output", "{name}: a'(z1) is taken at the hidden layer's input z1, not at its "
@@ -1233,13 +1250,13 @@ def _net_exception(what, exc, loss, n, c):
         raise exc
     if loss == "mse" and "IndexError" in text:
         raise CheckFailed(tr("{what}: with loss='mse' the targets t are real numbers of the scores' shape; your "
-                             "network indexed with them as labels: use the loss named by the argument `loss` (loss_fn "
-                             "picks it).\n  ({first})",
+                             "network indexed with them as labels: use the loss named by the argument `loss` "
+                             "(loss_fn picks it).\n  ({first})",
                              what=what, first=first), key="ignored_loss_argument") from None
     if loss == "softmax" and {(n, c), (n,)} <= set(_broadcast_shapes(text)):
         raise CheckFailed(tr("{what}: with loss='softmax' t holds one integer label per sample; your network "
-                             "subtracted it from the scores as if it were targets: use the loss named by the argument "
-                             "`loss` (loss_fn picks it).\n  ({first})",
+                             "subtracted it from the scores as if it were targets: use the loss named by the "
+                             "argument `loss` (loss_fn picks it).\n  ({first})",
                              what=what, first=first),
                           key="ignored_loss_argument") from None
     if any(w in text for w in ("broadcast", "mismatch", "not aligned", "unpack", "shapes")):
@@ -1263,9 +1280,10 @@ def _mislabelled(what, grads, ref, params):
         for other in PARAMS:
             if other != k and mine.shape == ref[other].shape and np.allclose(mine, ref[other], rtol=1e-6,
                                                                              atol=1e-9):
-                raise CheckFailed(tr("{what}: grads[{k!r}] holds the gradient of {other}. Build the dict with explicit keys, "
-                                     "{{'W1': dW1, 'b1': db1, ...}}: pairing gradients with params by position (zip(params, "
-                                     "...)) depends on the order the caller's dict happens to have.",
+                raise CheckFailed(tr("{what}: grads[{k!r}] holds the gradient of {other}. Build the dict with "
+                                     "explicit keys, {{'W1': dW1, 'b1': db1, ...}}: pairing gradients with params "
+                                     "by position (zip(params, ...)) depends on the order the caller's dict "
+                                     "happens to have.",
                                      what=what, k=k, other=other), key="grads_mislabelled", hint=3)
 
 
@@ -1292,8 +1310,8 @@ def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed, order):
     ref_value, ref_grads = _net(x, W1, b1, W2, b2, t, hidden, loss)
     _mislabelled(what, grads, ref_grads, params)
     _answer(what, value, ref_value, name="loss", context=context, mistakes=[
-        like("ignored_hidden_argument", tr("the loss is the one of a network with hidden={other!r}: use the activation named by the "
-                                           "argument `hidden` ({hidden!r} here).",
+        like("ignored_hidden_argument", tr("the loss is the one of a network with hidden={other!r}: use the "
+                                           "activation named by the argument `hidden` ({hidden!r} here).",
                                            other=other, hidden=hidden),
              lambda ev, other=other: _net(x, W1, b1, W2, b2, t, other, loss)[0])
         for other in ACTIVATIONS if other != hidden] + [
@@ -1386,13 +1404,14 @@ def _flatten_case(flatten_fn, unflatten_fn, layers, rng):
     given = [(W.copy(), b.copy()) for W, b in layers]
     raw = call(flatten_fn, given, what=fwhat)
     if any(not (np.array_equal(W, W0) and np.array_equal(b, b0)) for (W, b), (W0, b0) in zip(given, layers)):
-        raise CheckFailed(tr("{fwhat} changed the arrays it was given; build a new vector (np.concatenate makes one).",
+        raise CheckFailed(tr("{fwhat} changed the arrays it was given; build a new vector (np.concatenate makes "
+                             "one).",
                              fwhat=fwhat), key="mutated_input")
     context = tr(" for layers of shapes {shapes}", shapes=[(W.shape, b.shape) for W, b in layers])
     weights = sum(W.size for W, _ in layers)
     if isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.size == weights:
-        raise CheckFailed(tr("{fwhat}{context}: theta has {weights} entries, the weights only; theta_n = [vec(W_n.T); "
-                             "b_n] holds each layer's bias too: {theta_layers_size} entries.",
+        raise CheckFailed(tr("{fwhat}{context}: theta has {weights} entries, the weights only; theta_n = "
+                             "[vec(W_n.T); b_n] holds each layer's bias too: {theta_layers_size} entries.",
                              fwhat=fwhat, context=context, weights=weights, theta_layers_size=_theta(layers).size),
                           key="bias_missing", hint=2)
     _answer(fwhat, raw, _theta(layers), name="theta", context=context, mistakes=[
@@ -1485,32 +1504,34 @@ def layer_theta_grad(fn, *, hidden=False):
         except CheckFailed as exc:
             text = str(exc)
             if exc.key == "exception" and ("mismatch" in text or "not aligned" in text):
-                raise CheckFailed(tr("{what}: a matrix product's sizes do not fit. h is ({n}, {d}) and dz ({n}, {m}); dW[i, "
-                                     "j] sums h[s, i] dz[s, j] over the samples s, axis 0 of both: h.T @ dz, ({d}, {m}).\n  "
-                                     "({text_splitlines_0})",
-                                     what=what, n=n, d=d, m=m, text_splitlines_0=text.splitlines()[0]), key="backward_shapes", hint=3) from None
+                raise CheckFailed(tr("{what}: a matrix product's sizes do not fit. h is ({n}, {d}) and dz ({n}, "
+                                     "{m}); dW[i, j] sums h[s, i] dz[s, j] over the samples s, axis 0 of both: "
+                                     "h.T @ dz, ({d}, {m}).\n  ({text_splitlines_0})",
+                                     what=what, n=n, d=d, m=m, text_splitlines_0=text.splitlines()[0]),
+                                  key="backward_shapes", hint=3) from None
             raise
         _unchanged(what, (h, dz), given, names=["h", "dz"])
         size = np.size(grads) if grads is not None else 0
         if np.ndim(grads) == 1 and size == d * m:
-            raise CheckFailed(tr("{what}: dtheta has {size} entries, only the weights' part; theta = [W.ravel(); b] has "
-                                 "{d_m_m}: the bias's gradient goes after it.",
+            raise CheckFailed(tr("{what}: dtheta has {size} entries, only the weights' part; theta = [W.ravel(); "
+                                 "b] has {d_m_m}: the bias's gradient goes after it.",
                                  what=what, size=size, d_m_m=d * m + m), key="bias_missing", hint=1)
         if np.ndim(grads) == 1 and size == d * m + n * m:
-            raise CheckFailed(tr("{what}: dtheta has {size} entries: db still has the batch axis. A bias is shared by all "
-                                 "N={n} samples: its gradient sums dz over them, {m} numbers.",
+            raise CheckFailed(tr("{what}: dtheta has {size} entries: db still has the batch axis. A bias is "
+                                 "shared by all N={n} samples: its gradient sums dz over them, {m} numbers.",
                                  what=what, size=size, n=n, m=m),
                               key="batch_not_summed", hint=2)
         if np.ndim(grads) == 1 and size == n * d * n * m + m:
-            raise CheckFailed(tr("{what}: dtheta has {size} entries: np.outer(h, dz) flattens both arrays first and "
-                                 "multiplies every entry of h with every entry of dz, across samples. dW is the sum over "
-                                 "the samples of np.outer(h[s], dz[s]), which is h.T @ dz.",
+            raise CheckFailed(tr("{what}: dtheta has {size} entries: np.outer(h, dz) flattens both arrays first "
+                                 "and multiplies every entry of h with every entry of dz, across samples. dW is "
+                                 "the sum over the samples of np.outer(h[s], dz[s]), which is h.T @ dz.",
                                  what=what, size=size),
                               key="outer_of_batches", hint=2)
         if np.ndim(grads) == 2 and np.shape(grads) == (d, m):
-            raise CheckFailed(tr("{what}: dtheta has shape {np_shape_grads}, dW alone and not flattened: return the 1-D "
-                                 "[dW.ravel(); db] of {d_m_m} entries.",
-                                 what=what, np_shape_grads=np.shape(grads), d_m_m=d * m + m), key="not_flattened", hint=1)
+            raise CheckFailed(tr("{what}: dtheta has shape {np_shape_grads}, dW alone and not flattened: return "
+                                 "the 1-D [dW.ravel(); db] of {d_m_m} entries.",
+                                 what=what, np_shape_grads=np.shape(grads), d_m_m=d * m + m),
+                              key="not_flattened", hint=1)
         with _hints(ignores_upstream=2, all_zeros=2):
             check_layer(_with_name(forward, "h @ W + b"), _with_name(backward, what), theta, names=["theta"],
                         seed=(55 if hidden else 54) + 10 * k, quiet=True, batch=NO_BATCH, mistakes=[
@@ -1648,14 +1669,14 @@ def _hinge_exception(what, exc, n, c, d):
     first = text.splitlines()[0]
     if exc.key == "exception" and f"indexing result of shape ({n},)" in text and f"shape ({c},)" in text:
         raise CheckFailed(tr("{what}: mask[rows, labels] takes one number per sample ({n}), the count of that "
-                             "sample's positive margins: sum the mask over the classes, mask.sum(axis=1); axis 0 runs "
-                             "over the samples and gives {c} numbers, one per class.\n  ({first})",
+                             "sample's positive margins: sum the mask over the classes, mask.sum(axis=1); axis 0 "
+                             "runs over the samples and gives {c} numbers, one per class.\n  ({first})",
                              what=what, n=n, c=c, first=first),
                           key="count_wrong_axis", hint=3) from None
     if exc.key == "exception" and ("mismatch" in text or "not aligned" in text):
-        raise CheckFailed(tr("{what}: a matrix product's sizes do not fit. x is ({n}, {d}) and the mask (d scores) is "
-                             "({n}, {c}); dW[i, j] sums over the samples, axis 0 of both: x.T @ mask, of W's shape "
-                             "({d}, {c}).\n  ({first})",
+        raise CheckFailed(tr("{what}: a matrix product's sizes do not fit. x is ({n}, {d}) and the mask (d "
+                             "scores) is ({n}, {c}); dW[i, j] sums over the samples, axis 0 of both: x.T @ mask, "
+                             "of W's shape ({d}, {c}).\n  ({first})",
                              what=what, n=n, d=d, c=c, first=first), key="backward_shapes", hint=1) from None
     _not_a_column(what, exc, (n, c), tr("the correct class's score, scores[rows, labels],"), hint=3)
 
@@ -1727,10 +1748,10 @@ def _shared_default(fn, what):
     except Exception:  # a learner's object may answer in any way
         return
     if filled:
-        raise CheckFailed(tr("{what}: its default argument (seen={type_filled_0_name}()) was made once, when the def "
-                             "ran, and every call shares it: it still holds the ids an earlier call counted, so a "
-                             "later call counts those arrays as 0 bytes. Use seen=None and make a new set inside when "
-                             "seen is None.",
+        raise CheckFailed(tr("{what}: its default argument (seen={type_filled_0_name}()) was made once, when the "
+                             "def ran, and every call shares it: it still holds the ids an earlier call counted, "
+                             "so a later call counts those arrays as 0 bytes. Use seen=None and make a new set "
+                             "inside when seen is None.",
                              what=what, type_filled_0_name=type(filled[0]).__name__), key="shared_default", hint=2)
 
 
@@ -1763,13 +1784,16 @@ def cache_bytes(fn, *, hidden=False):
             yours = float(raw)
         except (TypeError, ValueError):
             raise CheckFailed(tr("{what} for {label}: return one number, the total bytes; got {type_raw_name}.",
-                                 what=what, label=label, type_raw_name=type(raw).__name__), key="not_numeric") from None
+                                 what=what, label=label, type_raw_name=type(raw).__name__),
+                              key="not_numeric") from None
         if yours == expected:
             continue
         for key, sentence, value, hint in named:
             if value != expected and yours == value:
-                raise CheckFailed(tr("{what} for {label}: {sentence}\n  yours {yours:g} bytes, expected {expected:g}",
-                                     what=what, label=label, sentence=sentence, yours=yours, expected=expected), key=key, hint=hint)
+                raise CheckFailed(tr("{what} for {label}: {sentence}\n  yours {yours:g} bytes, expected "
+                                     "{expected:g}",
+                                     what=what, label=label, sentence=sentence, yours=yours, expected=expected),
+                                  key=key, hint=hint)
         raise CheckFailed(tr("{what} for {label}: yours {yours:g} bytes, expected {expected:g}.",
                              what=what, label=label, yours=yours, expected=expected),
                           key="wrong_values")
