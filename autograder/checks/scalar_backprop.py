@@ -560,8 +560,8 @@ def _forward_result(raw, what):
     y, cache = raw
     if not isinstance(cache, dict) or any(k not in cache for k in CACHE_KEYS):
         raise CheckFailed(tr("{what}: the cache must be the dict built at the end of the function, with the keys "
-                             "{join_CACHE_KEYS}; keep those lines as they are.",
-                             what=what, join_CACHE_KEYS=', '.join(CACHE_KEYS)),
+                             "{keys}; keep those lines as they are.",
+                             what=what, keys=', '.join(CACHE_KEYS)),
                           key="cache_format")
     return y, cache
 
@@ -709,10 +709,10 @@ def forward_loops(fn, *, hidden=False):
         u1, _, u2, _ = _net(*case[:5], "identity")
         _saturated(lambda: _check_forward_case(fn, *case[:5], case[6], what), "unstable_activation",
                    tr("{what} fails for a saturated network (u_hidden from {u1_min:.0f} to {u1_max:.0f}, u_out "
-                      "from {u2_min:.0f} to {u2_max:.0f}, output={case_6!r}): an exp overflows. Use the "
+                      "from {u2_min:.0f} to {u2_max:.0f}, output={output!r}): an exp overflows. Use the "
                       "notebook's sigmoid and softmax, which are stable for any u.",
                       what=what, u1_min=u1.min(), u1_max=u1.max(), u2_min=u2.min(), u2_max=u2.max(),
-                      case_6=case[6]), hint=3)
+                      output=case[6]), hint=3)
 
 
 # --- 3. the error E ---------------------------------------------------------------------------------
@@ -1243,8 +1243,8 @@ def _forward_is_right(forward, case, what):
         if exc.key == "not_implemented":
             raise
         raise CheckFailed(tr("{what} does not compute the right values yet, and this check differentiates it: fix "
-                             "Exercise 2 first.\n  ({str_exc_splitlines_0})",
-                             what=what, str_exc_splitlines_0=str(exc).splitlines()[0]), key="forward_wrong") from None
+                             "Exercise 2 first.\n  ({error})",
+                             what=what, error=str(exc).splitlines()[0]), key="forward_wrong") from None
 
 
 def _backward_case(forward, backward, case, seed, fwd_name):
@@ -1507,7 +1507,7 @@ def dz_from_deltas(fn, *, hidden=False):
                                          "number of output neurons.",
                                          N=N, n=n), lambda ev: deltas / n, hint=2),
             row("divided_by_size", tr("divide by N = deltas.shape[0] = {N}, the number of samples (rows), not by "
-                                      "deltas.size = N * n = {N_n}, the number of entries.",
-                                      N=N, N_n=N * n),
+                                      "deltas.size = N * n = {size}, the number of entries.",
+                                      N=N, size=N * n),
                 lambda ev: deltas / (N * n), hint=2),
         ])

@@ -207,15 +207,15 @@ def _answer(what, raw, expected, *, name, context="", mistakes=()):
         try:
             np.asarray(raw, dtype=np.float64)
         except (TypeError, ValueError):
-            raise CheckFailed(tr("{what}{context}: {name} is not an array of numbers (got {type_raw_name}); "
+            raise CheckFailed(tr("{what}{context}: {name} is not an array of numbers (got {kind}); "
                                  "return one numpy array (np.concatenate joins a list of arrays).",
-                                 what=what, context=context, name=name, type_raw_name=type(raw).__name__),
+                                 what=what, context=context, name=name, kind=type(raw).__name__),
                               key="not_numeric") from None
         if np.ndim(expected) == 0 and np.ndim(raw) > 0:
             kind = tr("the mean over the batch") if name == "loss" else tr("a number")
             raise CheckFailed(tr("{what}{context}: {name} must be one number ({kind}); yours has shape "
-                                 "{np_shape_raw}.",
-                                 what=what, context=context, name=name, kind=kind, np_shape_raw=np.shape(raw)),
+                                 "{shape}.",
+                                 what=what, context=context, name=name, kind=kind, shape=np.shape(raw)),
                               key="not_a_number")
     try:
         return check_answer(what, raw, expected, name=name, of=name, context=context, mistakes=mistakes)
@@ -223,11 +223,11 @@ def _answer(what, raw, expected, *, name, context="", mistakes=()):
         if exc.key == "scaled_other" and np.ndim(expected) == 0:
             # any two numbers differ by "a constant factor": say only that the number is wrong
             yours = _number(raw)
-            raise CheckFailed(tr("{what}{context}: {name} is {yours:.6g}, {float_expected:.6g} was expected (not "
+            raise CheckFailed(tr("{what}{context}: {name} is {yours:.6g}, {expected:.6g} was expected (not "
                                  "a slip the check recognises: compare your formula with the text's, term by "
                                  "term).",
                                  what=what, context=context, name=name, yours=yours,
-                                 float_expected=float(expected)),
+                                 expected=float(expected)),
                               key="wrong_values", keys={name: "wrong_values"}) from None
         raise
 
@@ -417,8 +417,8 @@ def _not_a_column(what, exc, shape, per_row, hint):
         raise CheckFailed(tr("{what}: {per_row} has one number per sample, shape ({n},); an array of shape ({n}, "
                              "{c}) meets it along its LAST axis, the {c} classes, so numpy cannot pair them (and "
                              "with N = C it would silently pair the wrong ones). Make it a column of shape ({n}, "
-                             "1): keepdims=True in the sum or max, or [:, None].\n  ({str_exc_splitlines_0})",
-                             what=what, per_row=per_row, n=n, c=c, str_exc_splitlines_0=str(exc).splitlines()[0]),
+                             "1): keepdims=True in the sum or max, or [:, None].\n  ({error})",
+                             what=what, per_row=per_row, n=n, c=c, error=str(exc).splitlines()[0]),
                           key="not_a_column", hint=hint) from None
     raise exc
 
@@ -432,10 +432,10 @@ def _dout_probe(what_b, backward, cache, shape, example, hint):
     except (CheckFailed, TypeError, ValueError):   # the probe found nothing to add: the failure stands
         return
     if dz.shape == shape and np.all(np.isfinite(dz)) and np.max(np.abs(dz)) > 1e-12:
-        raise CheckFailed(tr("{what_b}: with dout = 0 it returns nonzero numbers (up to {np_max_np_abs_dz:.3g}), so "
+        raise CheckFailed(tr("{what_b}: with dout = 0 it returns nonzero numbers (up to {largest:.3g}), so "
                              "part of dz is not multiplied by dout. The chain rule multiplies the WHOLE local "
                              "derivative by dout: {example} (operator precedence: dout * a - b is (dout * a) - b).",
-                             what_b=what_b, np_max_np_abs_dz=np.max(np.abs(dz)), example=example),
+                             what_b=what_b, largest=np.max(np.abs(dz)), example=example),
                           key="dout_not_distributed", hint=hint)
 
 
@@ -491,29 +491,29 @@ def layer_questions(fn, *, hidden=False):
     for n, d, m in cases:
         raw = call(fn, n, d, m, what=what)
         if not isinstance(raw, dict):
-            raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}) must return a dict with the keys {join_QUESTIONS}; "
-                                 "it returned {type_raw_name}.",
-                                 what=what, n=n, d=d, m=m, join_QUESTIONS=', '.join(QUESTIONS),
-                                 type_raw_name=type(raw).__name__), key="bad_return")
+            raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}) must return a dict with the keys {keys}; "
+                                 "it returned {kind}.",
+                                 what=what, n=n, d=d, m=m, keys=', '.join(QUESTIONS),
+                                 kind=type(raw).__name__), key="bad_return")
         missing = [k for k in QUESTIONS if k not in raw]
         if missing:
-            raise CheckFailed(tr("{what}: the dict has no {v}; it needs one answer for each of {join_QUESTIONS}.",
-                                 what=what, v=', '.join(repr(k) for k in missing),
-                                 join_QUESTIONS=', '.join(QUESTIONS)), key="missing_key")
+            raise CheckFailed(tr("{what}: the dict has no {missing}; it needs one answer for each of {keys}.",
+                                 what=what, missing=', '.join(repr(k) for k in missing),
+                                 keys=', '.join(QUESTIONS)), key="missing_key")
         answers.append(raw)
     for k, ((n, d, m), raw) in enumerate(zip(cases, answers)):
         right = _right_answers(n, d, m)
         for key in QUESTIONS:
             value = _number(raw[key])
             if isinstance(raw[key], str):
-                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} is the string {raw_key!r}: return the "
+                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} is the string {answer!r}: return the "
                                      "number itself, an expression of the parameters N, D and M without quotes, "
                                      "so that the answer follows the sizes the check passes.",
-                                     what=what, n=n, d=d, m=m, key=key, raw_key=raw[key]), key="string_answer")
+                                     what=what, n=n, d=d, m=m, key=key, answer=raw[key]), key="string_answer")
             if value is None:
                 raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} must be a number; got "
-                                     "{type_raw_key_name}.",
-                                     what=what, n=n, d=d, m=m, key=key, type_raw_key_name=type(raw[key]).__name__),
+                                     "{kind}.",
+                                     what=what, n=n, d=d, m=m, key=key, kind=type(raw[key]).__name__),
                                   key="not_numeric")
             if np.isclose(value, right[key], rtol=1e-12, atol=1e-12):
                 continue
@@ -636,10 +636,10 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
     except CheckFailed as exc:
         if x.ndim > 2 and exc.key == "exception":
             raise CheckFailed(tr("{fwd}: x has shape {x_shape}: flatten each sample to one row first, "
-                                 "x.reshape(x.shape[0], -1) of shape ({n}, {W_shape_0}), then x @ W + b.\n  "
-                                 "({str_exc_splitlines_0})",
-                                 fwd=fwd, x_shape=x.shape, n=n, W_shape_0=W.shape[0],
-                                 str_exc_splitlines_0=str(exc).splitlines()[0]), key="x_not_flattened") from None
+                                 "x.reshape(x.shape[0], -1) of shape ({n}, {fan_in}), then x @ W + b.\n  "
+                                 "({error})",
+                                 fwd=fwd, x_shape=x.shape, n=n, fan_in=W.shape[0],
+                                 error=str(exc).splitlines()[0]), key="x_not_flattened") from None
         raise
     try:
         dout = np.random.default_rng(seed).standard_normal((n, W.shape[1]))
@@ -650,11 +650,11 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
     except CheckFailed as exc:
         text = str(exc)
         if exc.key == "exception" and text.startswith(bwd) and ("mismatch" in text or "not aligned" in text):
-            raise CheckFailed(tr("{bwd}: a matrix product's sizes do not fit. With dout ({n}, {W_shape_1}), x2 = "
-                                 "x.reshape(N, -1) ({n}, {W_shape_0}) and W {W_shape}: which axis does each "
-                                 "gradient sum over?\n  ({text_splitlines_0})",
-                                 bwd=bwd, n=n, W_shape_1=W.shape[1], W_shape_0=W.shape[0], W_shape=W.shape,
-                                 text_splitlines_0=text.splitlines()[0]), key="backward_shapes",
+            raise CheckFailed(tr("{bwd}: a matrix product's sizes do not fit. With dout ({n}, {fan_out}), x2 = "
+                                 "x.reshape(N, -1) ({n}, {fan_in}) and W {W_shape}: which axis does each "
+                                 "gradient sum over?\n  ({error})",
+                                 bwd=bwd, n=n, fan_out=W.shape[1], fan_in=W.shape[0], W_shape=W.shape,
+                                 error=text.splitlines()[0]), key="backward_shapes",
                               hint=2) from None
         raise
     if x_given.dtype.kind in "iu":
@@ -824,10 +824,10 @@ def relu(forward, backward, *, hidden=False):
     result = _pair(fwd, call(forward, given, what=fwd), "out", "cache")
     _unchanged(fwd, (z_int,), (given,), names=["z"], hint=3)
     if np.shape(result[0]) in (z_int.shape[1:], z_int.shape[:1]):
-        raise CheckFailed(tr("{fwd}: out has shape {np_shape_result_0}, z has shape {z_int_shape}: np.max(z, 0) "
+        raise CheckFailed(tr("{fwd}: out has shape {out_shape}, z has shape {z_shape}: np.max(z, 0) "
                              "takes the largest entry along axis 0 (the 0 is an axis). np.maximum(z, 0) compares "
                              "each entry with 0.",
-                             fwd=fwd, np_shape_result_0=np.shape(result[0]), z_int_shape=z_int.shape),
+                             fwd=fwd, out_shape=np.shape(result[0]), z_shape=z_int.shape),
                           key="relu_max_axis", hint=2)
     try:
         out = np.asarray(result[0], dtype=np.float64)   # integers in, integers out is right
@@ -1005,8 +1005,8 @@ def _ce_exception(what, exc, shape):
     if exc.key == "exception" and "IndexError" in text and "axis 0" in text:
         raise CheckFailed(tr("{what}: labels index the classes, axis 1 of scores ({shape_1} of them), one per row: "
                              "pick with [np.arange(N), labels]. An index [labels] alone picks ROWS, and a label can "
-                             "be larger than the last row's number.\n  ({text_splitlines_0})",
-                             what=what, shape_1=shape[1], text_splitlines_0=text.splitlines()[0]),
+                             "be larger than the last row's number.\n  ({error})",
+                             what=what, shape_1=shape[1], error=text.splitlines()[0]),
                           key="labels_as_rows", hint=3) from None
     _not_a_column(what, exc, shape, tr(ROW_NUMBER), hint=3)
 
@@ -1411,8 +1411,8 @@ def _flatten_case(flatten_fn, unflatten_fn, layers, rng):
     weights = sum(W.size for W, _ in layers)
     if isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.size == weights:
         raise CheckFailed(tr("{fwhat}{context}: theta has {weights} entries, the weights only; theta_n = "
-                             "[vec(W_n.T); b_n] holds each layer's bias too: {theta_layers_size} entries.",
-                             fwhat=fwhat, context=context, weights=weights, theta_layers_size=_theta(layers).size),
+                             "[vec(W_n.T); b_n] holds each layer's bias too: {total} entries.",
+                             fwhat=fwhat, context=context, weights=weights, total=_theta(layers).size),
                           key="bias_missing", hint=2)
     _answer(fwhat, raw, _theta(layers), name="theta", context=context, mistakes=[
         like("bias_first", "theta_n = [vec(W_n.T); b_n]: the weights of each layer come first, then its bias.",
@@ -1506,16 +1506,16 @@ def layer_theta_grad(fn, *, hidden=False):
             if exc.key == "exception" and ("mismatch" in text or "not aligned" in text):
                 raise CheckFailed(tr("{what}: a matrix product's sizes do not fit. h is ({n}, {d}) and dz ({n}, "
                                      "{m}); dW[i, j] sums h[s, i] dz[s, j] over the samples s, axis 0 of both: "
-                                     "h.T @ dz, ({d}, {m}).\n  ({text_splitlines_0})",
-                                     what=what, n=n, d=d, m=m, text_splitlines_0=text.splitlines()[0]),
+                                     "h.T @ dz, ({d}, {m}).\n  ({error})",
+                                     what=what, n=n, d=d, m=m, error=text.splitlines()[0]),
                                   key="backward_shapes", hint=3) from None
             raise
         _unchanged(what, (h, dz), given, names=["h", "dz"])
         size = np.size(grads) if grads is not None else 0
         if np.ndim(grads) == 1 and size == d * m:
             raise CheckFailed(tr("{what}: dtheta has {size} entries, only the weights' part; theta = [W.ravel(); "
-                                 "b] has {d_m_m}: the bias's gradient goes after it.",
-                                 what=what, size=size, d_m_m=d * m + m), key="bias_missing", hint=1)
+                                 "b] has {total}: the bias's gradient goes after it.",
+                                 what=what, size=size, total=d * m + m), key="bias_missing", hint=1)
         if np.ndim(grads) == 1 and size == d * m + n * m:
             raise CheckFailed(tr("{what}: dtheta has {size} entries: db still has the batch axis. A bias is "
                                  "shared by all N={n} samples: its gradient sums dz over them, {m} numbers.",
@@ -1528,9 +1528,9 @@ def layer_theta_grad(fn, *, hidden=False):
                                  what=what, size=size),
                               key="outer_of_batches", hint=2)
         if np.ndim(grads) == 2 and np.shape(grads) == (d, m):
-            raise CheckFailed(tr("{what}: dtheta has shape {np_shape_grads}, dW alone and not flattened: return "
-                                 "the 1-D [dW.ravel(); db] of {d_m_m} entries.",
-                                 what=what, np_shape_grads=np.shape(grads), d_m_m=d * m + m),
+            raise CheckFailed(tr("{what}: dtheta has shape {shape}, dW alone and not flattened: return "
+                                 "the 1-D [dW.ravel(); db] of {total} entries.",
+                                 what=what, shape=np.shape(grads), total=d * m + m),
                               key="not_flattened", hint=1)
         with _hints(ignores_upstream=2, all_zeros=2):
             check_layer(_with_name(forward, "h @ W + b"), _with_name(backward, what), theta, names=["theta"],
@@ -1748,11 +1748,11 @@ def _shared_default(fn, what):
     except Exception:  # a learner's object may answer in any way
         return
     if filled:
-        raise CheckFailed(tr("{what}: its default argument (seen={type_filled_0_name}()) was made once, when the "
+        raise CheckFailed(tr("{what}: its default argument (seen={kind}()) was made once, when the "
                              "def ran, and every call shares it: it still holds the ids an earlier call counted, "
                              "so a later call counts those arrays as 0 bytes. Use seen=None and make a new set "
                              "inside when seen is None.",
-                             what=what, type_filled_0_name=type(filled[0]).__name__), key="shared_default", hint=2)
+                             what=what, kind=type(filled[0]).__name__), key="shared_default", hint=2)
 
 
 @EXERCISES.check("cache_bytes")
@@ -1783,8 +1783,8 @@ def cache_bytes(fn, *, hidden=False):
                 raise TypeError
             yours = float(raw)
         except (TypeError, ValueError):
-            raise CheckFailed(tr("{what} for {label}: return one number, the total bytes; got {type_raw_name}.",
-                                 what=what, label=label, type_raw_name=type(raw).__name__),
+            raise CheckFailed(tr("{what} for {label}: return one number, the total bytes; got {kind}.",
+                                 what=what, label=label, kind=type(raw).__name__),
                               key="not_numeric") from None
         if yours == expected:
             continue
