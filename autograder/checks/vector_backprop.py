@@ -41,6 +41,7 @@ from .. import check_layer, like as _like
 from ..catalog import Mistake as _Row
 from ..check import check_answer, through
 from ..guard import CheckFailed, call
+from ..i18n import N_, tr
 from .reference import sigmoid as _sigmoid, sigmoid_derivative as _dsigmoid
 
 EXERCISES = Exercises("04_vector_backprop", [
@@ -191,9 +192,10 @@ def _away_from_zero(rng, shape, low=0.1, high=2.0):
 def _pair(what, result, first, second):
     """A function that must return a pair: say so by name when it does not."""
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        got = "None" if result is None else (f"a tuple of {len(result)}" if isinstance(result, (tuple, list))
+        got = "None" if result is None else (tr("a tuple of {n}", n=len(result)) if isinstance(result, (tuple, list))
                                              else type(result).__name__)
-        raise CheckFailed(f"{what} must return ({first}, {second}), a tuple of 2; it returned {got}.",
+        raise CheckFailed(tr("{what} must return ({first}, {second}), a tuple of 2; it returned {got}.",
+                             what=what, first=first, second=second, got=got),
                           key="bad_return")
     return result
 
@@ -205,21 +207,27 @@ def _answer(what, raw, expected, *, name, context="", mistakes=()):
         try:
             np.asarray(raw, dtype=np.float64)
         except (TypeError, ValueError):
-            raise CheckFailed(f"{what}{context}: {name} is not an array of numbers (got "
-                              f"{type(raw).__name__}); return one numpy array "
-                              f"(np.concatenate joins a list of arrays).", key="not_numeric") from None
+            raise CheckFailed(tr("{what}{context}: {name} is not an array of numbers (got {kind}); "
+                                 "return one numpy array (np.concatenate joins a list of arrays).",
+                                 what=what, context=context, name=name, kind=type(raw).__name__),
+                              key="not_numeric") from None
         if np.ndim(expected) == 0 and np.ndim(raw) > 0:
-            kind = "the mean over the batch" if name == "loss" else "a number"
-            raise CheckFailed(f"{what}{context}: {name} must be one number ({kind}); yours has shape "
-                              f"{np.shape(raw)}.", key="not_a_number")
+            kind = tr("the mean over the batch") if name == "loss" else tr("a number")
+            raise CheckFailed(tr("{what}{context}: {name} must be one number ({kind}); yours has shape "
+                                 "{shape}.",
+                                 what=what, context=context, name=name, kind=kind, shape=np.shape(raw)),
+                              key="not_a_number")
     try:
         return check_answer(what, raw, expected, name=name, of=name, context=context, mistakes=mistakes)
     except CheckFailed as exc:
         if exc.key == "scaled_other" and np.ndim(expected) == 0:
             # any two numbers differ by "a constant factor": say only that the number is wrong
             yours = _number(raw)
-            raise CheckFailed(f"{what}{context}: {name} is {yours:.6g}, {float(expected):.6g} was expected (not a "
-                              f"slip the check recognises: compare your formula with the text's, term by term).",
+            raise CheckFailed(tr("{what}{context}: {name} is {yours:.6g}, {expected:.6g} was expected (not "
+                                 "a slip the check recognises: compare your formula with the text's, term by "
+                                 "term).",
+                                 what=what, context=context, name=name, yours=yours,
+                                 expected=float(expected)),
                               key="wrong_values", keys={name: "wrong_values"}) from None
         raise
 
@@ -243,10 +251,11 @@ def _unchanged(what, originals, given, names=None, hint=None):
         except Exception:  # a value that cannot be compared is not ours to judge here
             same = True
         if not same:
-            label = names[k] if names else f"its input number {k + 1}"
-            raise CheckFailed(f"{what} changed {label} in place: the caller's array is now wrong for everything "
-                              f"that still uses it. Build a new array instead ({label}[...] = ..., {label} -= ... "
-                              f"and {label} *= ... write into the caller's array).",
+            label = names[k] if names else tr("its input number {k}", k=k + 1)
+            raise CheckFailed(tr("{what} changed {label} in place: the caller's array is now wrong for everything "
+                                 "that still uses it. Build a new array instead ({label}[...] = ..., {label} -= "
+                                 "... and {label} *= ... write into the caller's array).",
+                                 what=what, label=label),
                               key="mutated_input", hint=hint)
 
 
@@ -337,25 +346,33 @@ def _sample_pattern(w):
     left_out = [s for s in range(n) if w[s] == 0]
     twice = [s for s in range(n) if w[s] == 2]
     if not twice and left_out == [n - 1]:
-        return "loop_off_by_one", (f"leaves out the last sample (s = N-1 = {n - 1}): a loop over range(N - 1) "
-                                   f"stops one short; range(N) visits all N={n} samples.")
+        return "loop_off_by_one", tr("leaves out the last sample (s = N-1 = {last}): a loop over range(N - 1) "
+                                     "stops one short; range(N) visits all N={n} samples.", last=n - 1, n=n)
     if not twice and left_out == [0]:
-        return "loop_off_by_one", ("leaves out the first sample (s = 0): a loop from 1 starts one late; "
-                                   "range(N) starts at 0.")
+        return "loop_off_by_one", tr("leaves out the first sample (s = 0): a loop from 1 starts one late; "
+                                     "range(N) starts at 0.")
     if not twice and left_out == list(range(n - 1)):
-        return "overwritten_not_added", ("holds the last sample's part only: inside the loop over the samples, "
-                                         "`=` replaces what the earlier samples put there; add each sample's "
-                                         "part with `+=` (starting from zeros).")
+        return "overwritten_not_added", tr("holds the last sample's part only: inside the loop over the samples, "
+                                           "`=` replaces what the earlier samples put there; add each sample's "
+                                           "part with `+=` (starting from zeros).")
     if not twice and left_out == list(range(1, n)):
-        return "one_sample_only", ("holds the first sample's part only: every one of the N samples adds its "
-                                   "part (a `return` inside the loop over the samples?).")
-    said = []
-    if left_out:
-        said.append(f"leaves out sample{'s' if len(left_out) > 1 else ''} {', '.join(map(str, left_out))}")
-    if twice:
-        said.append(f"counts sample{'s' if len(twice) > 1 else ''} {', '.join(map(str, twice))} twice")
-    return "samples_miscounted", (" and ".join(said) + f": each of the N={n} samples adds its part exactly "
-                                  f"once (check the loop's bounds and what it adds).")
+        return "one_sample_only", tr("holds the first sample's part only: every one of the N samples adds its "
+                                     "part (a `return` inside the loop over the samples?).")
+    left = ", ".join(map(str, left_out))
+    again = ", ".join(map(str, twice))
+    s_left = "s" if len(left_out) > 1 else ""
+    s_twice = "s" if len(twice) > 1 else ""
+    if left_out and twice:
+        said = tr("leaves out sample{s_left} {left} and counts sample{s_twice} {twice} twice: each of the N={n} "
+                  "samples adds its part exactly once (check the loop's bounds and what it adds).",
+                  s_left=s_left, left=left, s_twice=s_twice, twice=again, n=n)
+    elif left_out:
+        said = tr("leaves out sample{s_left} {left}: each of the N={n} samples adds its part exactly once (check "
+                  "the loop's bounds and what it adds).", s_left=s_left, left=left, n=n)
+    else:
+        said = tr("counts sample{s_twice} {twice} twice: each of the N={n} samples adds its part exactly once "
+                  "(check the loop's bounds and what it adds).", s_twice=s_twice, twice=again, n=n)
+    return "samples_miscounted", said
 
 
 def sample_rows(parts_fn, hint=None, grads=None, offset=None):
@@ -366,7 +383,7 @@ def sample_rows(parts_fn, hint=None, grads=None, offset=None):
         def test(ev):
             w = _sample_weights(ev, parts_fn, offset)
             return w is not None and _sample_pattern(w)[0] == key
-        return _Row(key, "{name} {pattern}", test, grads=(grads,) if isinstance(grads, str) else grads,
+        return _Row(key, N_("{name} {pattern}"), test, grads=(grads,) if isinstance(grads, str) else grads,
                     details=lambda ev: {"pattern": _sample_pattern(_sample_weights(ev, parts_fn, offset))[1]},
                     hint=hint)
     return [row(k) for k in ("loop_off_by_one", "overwritten_not_added", "one_sample_only", "samples_miscounted")]
@@ -377,10 +394,12 @@ def sample_value_rows(per_sample, total, hint=None):
     or `=` for `+=` (``total`` adds what does not depend on the samples, a regulariser)."""
     n = len(per_sample)
     return [
-        like("loop_off_by_one", f"the loss leaves out the last sample: a loop over range(N - 1) stops one short; "
-             f"range(N) visits all N={n} samples.", lambda ev: np.sum(per_sample[:-1]) / n + total, hint=hint),
-        like("loop_off_by_one", f"the loss leaves out the last sample: a loop over range(N - 1) stops one short; "
-             f"range(N) visits all N={n} samples.", lambda ev: np.mean(per_sample[:-1]) + total, hint=hint),
+        like("loop_off_by_one", tr("the loss leaves out the last sample: a loop over range(N - 1) stops one "
+                                   "short; range(N) visits all N={n} samples.",
+                                   n=n), lambda ev: np.sum(per_sample[:-1]) / n + total, hint=hint),
+        like("loop_off_by_one", tr("the loss leaves out the last sample: a loop over range(N - 1) stops one "
+                                   "short; range(N) visits all N={n} samples.",
+                                   n=n), lambda ev: np.mean(per_sample[:-1]) + total, hint=hint),
         like("loop_off_by_one", "the loss leaves out the first sample (s = 0): a loop from 1 starts one late; "
              "range(N) starts at 0.", lambda ev: np.sum(per_sample[1:]) / n + total, hint=hint),
         like("overwritten_not_added", "the loss is the last sample's alone: inside the loop over the samples, "
@@ -395,11 +414,12 @@ def _not_a_column(what, exc, shape, per_row, hint):
     if exc.key == "exception" and len(shape) == 2 and shape[0] != shape[1] and \
             set(_broadcast_shapes(str(exc))) == {tuple(shape), (shape[0],)}:
         n, c = shape
-        raise CheckFailed(f"{what}: {per_row} has one number per sample, shape ({n},); an array of shape "
-                          f"({n}, {c}) meets it along its LAST axis, the {c} classes, so numpy cannot pair "
-                          f"them (and with N = C it would silently pair the wrong ones). Make it a column of "
-                          f"shape ({n}, 1): keepdims=True in the sum or max, or [:, None].\n"
-                          f"  ({str(exc).splitlines()[0]})", key="not_a_column", hint=hint) from None
+        raise CheckFailed(tr("{what}: {per_row} has one number per sample, shape ({n},); an array of shape ({n}, "
+                             "{c}) meets it along its LAST axis, the {c} classes, so numpy cannot pair them (and "
+                             "with N = C it would silently pair the wrong ones). Make it a column of shape ({n}, "
+                             "1): keepdims=True in the sum or max, or [:, None].\n  ({error})",
+                             what=what, per_row=per_row, n=n, c=c, error=str(exc).splitlines()[0]),
+                          key="not_a_column", hint=hint) from None
     raise exc
 
 
@@ -412,9 +432,10 @@ def _dout_probe(what_b, backward, cache, shape, example, hint):
     except (CheckFailed, TypeError, ValueError):   # the probe found nothing to add: the failure stands
         return
     if dz.shape == shape and np.all(np.isfinite(dz)) and np.max(np.abs(dz)) > 1e-12:
-        raise CheckFailed(f"{what_b}: with dout = 0 it returns nonzero numbers (up to {np.max(np.abs(dz)):.3g}), "
-                          f"so part of dz is not multiplied by dout. The chain rule multiplies the WHOLE local "
-                          f"derivative by dout: {example} (operator precedence: dout * a - b is (dout * a) - b).",
+        raise CheckFailed(tr("{what_b}: with dout = 0 it returns nonzero numbers (up to {largest:.3g}), so "
+                             "part of dz is not multiplied by dout. The chain rule multiplies the WHOLE local "
+                             "derivative by dout: {example} (operator precedence: dout * a - b is (dout * a) - b).",
+                             what_b=what_b, largest=np.max(np.abs(dz)), example=example),
                           key="dout_not_distributed", hint=hint)
 
 
@@ -431,30 +452,35 @@ def _question_sentence(key, value, n, d, m):
     """(mistake key, sentence, hint) for a wrong answer to one question."""
     size = {n: "N", d: "D", m: "M"}
     if key == "db_axis":
-        return ("db_axis", f"db_axis is {value:g}: b[j] is added to z[s, j] of every sample s, so db[j] = "
-                f"sum over s of dz[s, j], a sum over the samples, which run along axis 0 of dz (axis 1 "
-                f"runs over the outputs j).", 2)
+        return ("db_axis", tr("db_axis is {value:g}: b[j] is added to z[s, j] of every sample s, so db[j] = "
+                              "sum over s of dz[s, j], a sum over the samples, which run along axis 0 of dz (axis 1 "
+                              "runs over the outputs j).", value=value), 2)
     if key == "dW_terms":
         wrong = size.get(value)
-        why = (f" ({wrong} counts the {'inputs i' if wrong == 'D' else 'outputs j'}, but i and j are fixed in "
-               f"one entry dW[i, j])" if wrong in ("D", "M") else "")
-        return ("dW_terms", f"dW_terms is {value:g}, N={n} was expected: W[i, j] is one number shared by the "
-                f"samples; it enters z[s, j] once for each sample s, so dW[i, j] sums N terms h[s, i] dz[s, j]"
-                f"{why}. That sum over the batch is where the transpose in dW comes from.", 2)
+        why = (tr(" ({wrong} counts the inputs i, but i and j are fixed in one entry dW[i, j])", wrong=wrong)
+               if wrong == "D" else
+               tr(" ({wrong} counts the outputs j, but i and j are fixed in one entry dW[i, j])", wrong=wrong)
+               if wrong == "M" else "")
+        return ("dW_terms", tr("dW_terms is {value:g}, N={n} was expected: W[i, j] is one number shared by the "
+                               "samples; it enters z[s, j] once for each sample s, so dW[i, j] sums N terms h[s, i] "
+                               "dz[s, j]{why}. That sum over the batch is where the transpose in dW comes from.",
+                               value=value, n=n, why=why), 2)
     if key == "dh_terms":
         wrong = size.get(value)
-        why = (" (s and i are fixed in one entry dh[s, i])" if wrong in ("N", "D") else "")
-        return ("dh_terms", f"dh_terms is {value:g}, M={m} was expected: h[s, i] enters z[s, j] of its own "
-                f"sample for every output j, so dh[s, i] sums M terms dz[s, j] W[i, j]{why}.", 2)
+        why = (tr(" (s and i are fixed in one entry dh[s, i])") if wrong in ("N", "D") else "")
+        return ("dh_terms", tr("dh_terms is {value:g}, M={m} was expected: h[s, i] enters z[s, j] of its own "
+                               "sample for every output j, so dh[s, i] sums M terms dz[s, j] W[i, j]{why}.",
+                               value=value, m=m, why=why), 2)
     if np.isclose(value, 1.0 / n):
-        why = "you inverted it: dz[s] is the smaller one, 1/N of the seed's delta"
+        why = tr("you inverted it: dz[s] is the smaller one, 1/N of the seed's delta")
     elif np.isclose(value, 1.0):
-        why = "they agree only at N = 1"
+        why = tr("they agree only at N = 1")
     else:
-        why = "the factor is the batch size"
-    return ("delta_factor", f"delta_per_dz is {value:g}, N={n} was expected: the seed's delta for sample s is "
-            f"the gradient of that sample's own loss, d l_s / dz[s]; L = (1/N) sum_s l_s gives dz[s] = "
-            f"(1/N) d l_s / dz[s], so delta = N * dz[s] ({why}).", 3)
+        why = tr("the factor is the batch size")
+    return ("delta_factor", tr("delta_per_dz is {value:g}, N={n} was expected: the seed's delta for sample s is "
+                               "the gradient of that sample's own loss, d l_s / dz[s]; L = (1/N) sum_s l_s gives "
+                               "dz[s] = (1/N) d l_s / dz[s], so delta = N * dz[s] ({why}).",
+                               value=value, n=n, why=why), 3)
 
 
 @EXERCISES.check("layer_questions")
@@ -465,31 +491,38 @@ def layer_questions(fn, *, hidden=False):
     for n, d, m in cases:
         raw = call(fn, n, d, m, what=what)
         if not isinstance(raw, dict):
-            raise CheckFailed(f"{what}(N={n}, D={d}, M={m}) must return a dict with the keys "
-                              f"{', '.join(QUESTIONS)}; it returned {type(raw).__name__}.", key="bad_return")
+            raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}) must return a dict with the keys {keys}; "
+                                 "it returned {kind}.",
+                                 what=what, n=n, d=d, m=m, keys=', '.join(QUESTIONS),
+                                 kind=type(raw).__name__), key="bad_return")
         missing = [k for k in QUESTIONS if k not in raw]
         if missing:
-            raise CheckFailed(f"{what}: the dict has no {', '.join(repr(k) for k in missing)}; it needs one "
-                              f"answer for each of {', '.join(QUESTIONS)}.", key="missing_key")
+            raise CheckFailed(tr("{what}: the dict has no {missing}; it needs one answer for each of {keys}.",
+                                 what=what, missing=', '.join(repr(k) for k in missing),
+                                 keys=', '.join(QUESTIONS)), key="missing_key")
         answers.append(raw)
     for k, ((n, d, m), raw) in enumerate(zip(cases, answers)):
         right = _right_answers(n, d, m)
         for key in QUESTIONS:
             value = _number(raw[key])
             if isinstance(raw[key], str):
-                raise CheckFailed(f"{what}(N={n}, D={d}, M={m}): {key} is the string {raw[key]!r}: return the number "
-                                  f"itself, an expression of the parameters N, D and M without quotes, so that the "
-                                  f"answer follows the sizes the check passes.", key="string_answer")
+                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} is the string {answer!r}: return the "
+                                     "number itself, an expression of the parameters N, D and M without quotes, "
+                                     "so that the answer follows the sizes the check passes.",
+                                     what=what, n=n, d=d, m=m, key=key, answer=raw[key]), key="string_answer")
             if value is None:
-                raise CheckFailed(f"{what}(N={n}, D={d}, M={m}): {key} must be a number; got "
-                                  f"{type(raw[key]).__name__}.", key="not_numeric")
+                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} must be a number; got "
+                                     "{kind}.",
+                                     what=what, n=n, d=d, m=m, key=key, kind=type(raw[key]).__name__),
+                                  key="not_numeric")
             if np.isclose(value, right[key], rtol=1e-12, atol=1e-12):
                 continue
             others = [_right_answers(*c)[key] for j, c in enumerate(cases) if j != k]
             if any(np.isclose(value, o) for o in others):
-                raise CheckFailed(f"{what}(N={n}, D={d}, M={m}): {key} is {value:g}, which was the answer for "
-                                  f"other sizes: return an expression of N, D and M (the check asks for "
-                                  f"several sizes), not a number worked out for one of them.",
+                raise CheckFailed(tr("{what}(N={n}, D={d}, M={m}): {key} is {value:g}, which was the answer for "
+                                     "other sizes: return an expression of N, D and M (the check asks for several "
+                                     "sizes), not a number worked out for one of them.",
+                                     what=what, n=n, d=d, m=m, key=key, value=value),
                                   key="hard_coded", hint=1)
             mistake, sentence, hint = _question_sentence(key, value, n, d, m)
             raise CheckFailed(f"{what}(N={n}, D={d}, M={m}): {sentence}", key=mistake, hint=hint)
@@ -529,10 +562,10 @@ def _affine_rows():
                                       "numpy's row-by-row order and only cuts it into other rows, which mixes "
                                       "samples and features. Transpose: dW = x2.T @ dout.",
              lambda ev: _flat(ev.inputs[0]).reshape(-1, ev.inputs[0].shape[0]) @ ev.dout, grads="dW", hint=2),
-        _Row("features_reordered", "{name} holds the right rows in another order: each sample's numbers are "
+        _Row("features_reordered", N_("{name} holds the right rows in another order: each sample's numbers are "
                                    "not read in the order of forward's x.reshape(N, -1). x.T of a batch with "
                                    "3 or more axes reverses EVERY axis, so x.T.reshape(-1, N) is not "
-                                   "x.reshape(N, -1).T: flatten first, then transpose.",
+                                   "x.reshape(N, -1).T: flatten first, then transpose."),
              lambda ev: _rows_permuted(ev.yours, _flat(ev.inputs[0]).T @ ev.dout), grads=("dW",), hint=2),
         like("dx_column_convention", "W @ dout.T is the transpose of dx (the seeds' column convention), and "
                                      "reshaping it to x's shape mixes the samples: dx = (dout @ W.T).reshape("
@@ -563,23 +596,28 @@ def _affine_shapes(bwd, grads, x, W):
         return
     dx, dW, db = (np.shape(g) for g in grads)
     if x.ndim > 2 and dx == (n, d):
-        raise CheckFailed(f"{bwd}: dx has shape {dx}, the flattened rows; x had shape {x.shape}. Reshape it "
-                          f"back: dx.reshape(x.shape) (keep x itself in the cache, not its flattened "
-                          f"copy).", key="dx_not_reshaped", hint=3)
+        raise CheckFailed(tr("{bwd}: dx has shape {dx}, the flattened rows; x had shape {x_shape}. Reshape it back: "
+                             "dx.reshape(x.shape) (keep x itself in the cache, not its flattened copy).",
+                             bwd=bwd, dx=dx, x_shape=x.shape), key="dx_not_reshaped", hint=3)
     if x.ndim > 2 and dW in (x.shape[1:] + (m,), x.shape[1:][::-1] + (m,)):
-        raise CheckFailed(f"{bwd}: dW has shape {dW}, W has shape {W.shape}: x.T of a batch of shape {x.shape} "
-                          f"reverses every axis. Flatten each sample to a row first, x2 = x.reshape(N, -1) of "
-                          f"shape ({n}, {d}), then x2.T @ dout.", key="dW_not_flattened", hint=2)
+        raise CheckFailed(tr("{bwd}: dW has shape {dW}, W has shape {W_shape}: x.T of a batch of shape {x_shape} "
+                             "reverses every axis. Flatten each sample to a row first, x2 = x.reshape(N, -1) of "
+                             "shape ({n}, {d}), then x2.T @ dout.",
+                             bwd=bwd, dW=dW, W_shape=W.shape, x_shape=x.shape, n=n, d=d),
+                          key="dW_not_flattened", hint=2)
     if dW == (m, d) and m != d:
-        raise CheckFailed(f"{bwd}: dW has shape {dW}, the transpose of W's {W.shape}: dW[i, j] = sum_s x[s, i] "
-                          f"dout[s, j] has W's layout, x.T @ dout; yours is dout.T @ x.",
+        raise CheckFailed(tr("{bwd}: dW has shape {dW}, the transpose of W's {W_shape}: dW[i, j] = sum_s x[s, i] "
+                             "dout[s, j] has W's layout, x.T @ dout; yours is dout.T @ x.",
+                             bwd=bwd, dW=dW, W_shape=W.shape),
                           key="dW_transposed", hint=2)
     if db == ():
-        raise CheckFailed(f"{bwd}: db is one number, b has shape {(m,)}: np.sum(dout) adds every entry. db[j] "
-                          f"sums dout[:, j] over the samples only: axis 0.", key="db_summed_all", hint=2)
+        raise CheckFailed(tr("{bwd}: db is one number, b has shape {m}: np.sum(dout) adds every entry. db[j] sums "
+                             "dout[:, j] over the samples only: axis 0.",
+                             bwd=bwd, m=(m,)), key="db_summed_all", hint=2)
     if db == (n,) and n != m:
-        raise CheckFailed(f"{bwd}: db has shape {db}, one number per sample; b has shape {(m,)}. db[j] sums "
-                          f"dout[:, j] over the samples, axis 0; yours summed over the outputs (axis 1).",
+        raise CheckFailed(tr("{bwd}: db has shape {db}, one number per sample; b has shape {m}. db[j] sums "
+                             "dout[:, j] over the samples, axis 0; yours summed over the outputs (axis 1).",
+                             bwd=bwd, db=db, m=(m,)),
                           key="db_axis", hint=2)
 
 
@@ -587,7 +625,9 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
     fwd, bwd = _name(forward, "affine_forward"), _name(backward, "affine_backward")
     n = x.shape[0]
     x_given = x if x_given is None else x_given
-    context = f" for x of shape {x.shape}{' (integers)' if x_given.dtype.kind in 'iu' else ''}, W of shape {W.shape}"
+    context = (tr(" for x of shape {x_shape} (integers), W of shape {W_shape}", x_shape=x.shape, W_shape=W.shape)
+               if x_given.dtype.kind in "iu" else
+               tr(" for x of shape {x_shape}, W of shape {W_shape}", x_shape=x.shape, W_shape=W.shape))
     try:
         cache = _forward_value(forward, (x_given, W, b), _flat(x_given) @ W + b, fwd, context=context,
                                names=["x", "W", "b"], mistakes=[
@@ -595,9 +635,11 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
         ])
     except CheckFailed as exc:
         if x.ndim > 2 and exc.key == "exception":
-            raise CheckFailed(f"{fwd}: x has shape {x.shape}: flatten each sample to one row first, "
-                              f"x.reshape(x.shape[0], -1) of shape ({n}, {W.shape[0]}), then x @ W + b."
-                              f"\n  ({str(exc).splitlines()[0]})", key="x_not_flattened") from None
+            raise CheckFailed(tr("{fwd}: x has shape {x_shape}: flatten each sample to one row first, "
+                                 "x.reshape(x.shape[0], -1) of shape ({n}, {fan_in}), then x @ W + b.\n  "
+                                 "({error})",
+                                 fwd=fwd, x_shape=x.shape, n=n, fan_in=W.shape[0],
+                                 error=str(exc).splitlines()[0]), key="x_not_flattened") from None
         raise
     try:
         dout = np.random.default_rng(seed).standard_normal((n, W.shape[1]))
@@ -608,9 +650,11 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
     except CheckFailed as exc:
         text = str(exc)
         if exc.key == "exception" and text.startswith(bwd) and ("mismatch" in text or "not aligned" in text):
-            raise CheckFailed(f"{bwd}: a matrix product's sizes do not fit. With dout ({n}, {W.shape[1]}), "
-                              f"x2 = x.reshape(N, -1) ({n}, {W.shape[0]}) and W {W.shape}: which axis does "
-                              f"each gradient sum over?\n  ({text.splitlines()[0]})", key="backward_shapes",
+            raise CheckFailed(tr("{bwd}: a matrix product's sizes do not fit. With dout ({n}, {fan_out}), x2 = "
+                                 "x.reshape(N, -1) ({n}, {fan_in}) and W {W_shape}: which axis does each "
+                                 "gradient sum over?\n  ({error})",
+                                 bwd=bwd, n=n, fan_out=W.shape[1], fan_in=W.shape[0], W_shape=W.shape,
+                                 error=text.splitlines()[0]), key="backward_shapes",
                               hint=2) from None
         raise
     if x_given.dtype.kind in "iu":
@@ -618,10 +662,12 @@ def _affine_case(forward, backward, x, W, b, seed, x_given=None):
         for name, grad, right in zip(("dx", "dW", "db"), grads, ((dout @ W.T).reshape(x.shape), _flat(x).T @ dout,
                                                                 dout.sum(axis=0))):
             if isinstance(grad, np.ndarray) and grad.dtype.kind in "iub":
-                raise CheckFailed(f"{bwd}{context}: {name} has integer dtype {grad.dtype}, so every number written "
-                                  f"into it was cut to an integer: np.zeros_like(x) of an integer x is an integer "
-                                  f"array. Compute {name} from dout, a float array ((dout @ W.T).reshape(x.shape) "
-                                  f"is one), or start from np.zeros(x.shape).", key="integer_dtype", hint=3)
+                raise CheckFailed(tr("{bwd}{context}: {name} has integer dtype {grad_dtype}, so every number "
+                                     "written into it was cut to an integer: np.zeros_like(x) of an integer x is "
+                                     "an integer array. Compute {name} from dout, a float array ((dout @ "
+                                     "W.T).reshape(x.shape) is one), or start from np.zeros(x.shape).",
+                                     bwd=bwd, context=context, name=name, grad_dtype=grad.dtype),
+                                  key="integer_dtype", hint=3)
             _answer(bwd, grad, right, name=name, context=context)
 
 
@@ -664,8 +710,10 @@ def _activation(forward, backward, *, what_f, what_b, fn, derivative, cases, big
     """An elementwise layer: its output at extreme inputs (no overflow), then check_layer on every
     case, then its backward pass at the extreme inputs (finite, warning-free, right)."""
     try:
-        _forward_value(forward, (big,), fn(big), what_f, context=f" for z of shape {big.shape} with entries "
-                       f"up to {np.max(np.abs(big)):g} in size", mistakes=mistakes_forward, names=["z"])
+        _forward_value(forward, (big,), fn(big), what_f, context=tr(" for z of shape {shape} with entries up to "
+                                                                     "{size:g} in size", shape=big.shape,
+                                                                     size=np.max(np.abs(big))),
+                       mistakes=mistakes_forward, names=["z"])
     except CheckFailed as exc:
         _overflowed(what_f, exc, "overflow", overflow_forward)
     for z, seed in zip(cases, seeds):
@@ -678,7 +726,7 @@ def _activation(forward, backward, *, what_f, what_b, fn, derivative, cases, big
     except CheckFailed as exc:
         _overflowed(what_b, exc, "backward_overflow", overflow_backward[0], hint=overflow_backward[1])
     _answer(what_b, dz, dout * derivative(big), name="dz",
-            context=f" for z with entries up to {np.max(np.abs(big)):g} in size")
+            context=tr(" for z with entries up to {size:g} in size", size=np.max(np.abs(big))))
 
 
 @EXERCISES.check("sigmoid")
@@ -692,12 +740,12 @@ def sigmoid(forward, backward, *, hidden=False):
         forward, backward, what_f=_name(forward, "sigmoid_forward"), what_b=_name(backward, "sigmoid_backward"),
         fn=_sigmoid, derivative=_dsigmoid, big=big, cases=[rng.uniform(-3.0, 3.0, size=s) for s in shapes],
         seeds=[43, 63] if hidden else [42, 62],
-        overflow_forward="exp overflowed for z = -800: use a stable sigmoid (the `sigmoid` of the setup "
-                         "cell) so exp only ever sees numbers <= 0.",
-        overflow_backward=("the backward pass overflowed at z = -800: it recomputes the sigmoid with a plain "
-                           "exp. Cache what forward computed (out = sigmoid(z)) and build sigma'(z) from "
-                           "it, or call the setup cell's stable sigmoid.", 2),
-        precedence=("dz = dout * out * (1 - out), not dout * out - out**2", 1),
+        overflow_forward=tr("exp overflowed for z = -800: use a stable sigmoid (the `sigmoid` of the setup "
+                            "cell) so exp only ever sees numbers <= 0."),
+        overflow_backward=(tr("the backward pass overflowed at z = -800: it recomputes the sigmoid with a plain "
+                              "exp. Cache what forward computed (out = sigmoid(z)) and build sigma'(z) from "
+                              "it, or call the setup cell's stable sigmoid."), 2),
+        precedence=(tr("dz = dout * out * (1 - out), not dout * out - out**2"), 1),
         rows=[
             like("missing_activation_derivative", "you forgot the sigmoid's derivative: dz is dout times "
                  "the local derivative sigma'(z), entry by entry.", lambda ev: ev.dout, hint=1),
@@ -732,10 +780,10 @@ def tanh(forward, backward, *, hidden=False):
         forward, backward, what_f=_name(forward, "tanh_forward"), what_b=_name(backward, "tanh_backward"),
         fn=np.tanh, derivative=lambda z: 1.0 - np.tanh(z) ** 2, big=big,
         cases=[rng.uniform(-2.0, 2.0, size=s) for s in shapes], seeds=[45, 65] if hidden else [44, 64],
-        overflow_forward="exp overflowed for large |z|: np.tanh is stable, use it.",
-        overflow_backward=("the backward pass overflowed for large |z|: it recomputes tanh with exp. Use "
-                           "the cached out = tanh(z), or np.tanh.", 2),
-        precedence=("dz = dout * (1 - out**2), not dout * 1 - out**2", 1),
+        overflow_forward=tr("exp overflowed for large |z|: np.tanh is stable, use it."),
+        overflow_backward=(tr("the backward pass overflowed for large |z|: it recomputes tanh with exp. Use "
+                              "the cached out = tanh(z), or np.tanh."), 2),
+        precedence=(tr("dz = dout * (1 - out**2), not dout * 1 - out**2"), 1),
         rows=[
             like("missing_activation_derivative", "you forgot tanh's derivative: dz is dout times the "
                  "local derivative tanh'(z), entry by entry.", lambda ev: ev.dout, hint=1),
@@ -776,14 +824,16 @@ def relu(forward, backward, *, hidden=False):
     result = _pair(fwd, call(forward, given, what=fwd), "out", "cache")
     _unchanged(fwd, (z_int,), (given,), names=["z"], hint=3)
     if np.shape(result[0]) in (z_int.shape[1:], z_int.shape[:1]):
-        raise CheckFailed(f"{fwd}: out has shape {np.shape(result[0])}, z has shape {z_int.shape}: np.max(z, 0) takes "
-                          f"the largest entry along axis 0 (the 0 is an axis). np.maximum(z, 0) compares each "
-                          f"entry with 0.", key="relu_max_axis", hint=2)
+        raise CheckFailed(tr("{fwd}: out has shape {out_shape}, z has shape {z_shape}: np.max(z, 0) "
+                             "takes the largest entry along axis 0 (the 0 is an axis). np.maximum(z, 0) compares "
+                             "each entry with 0.",
+                             fwd=fwd, out_shape=np.shape(result[0]), z_shape=z_int.shape),
+                          key="relu_max_axis", hint=2)
     try:
         out = np.asarray(result[0], dtype=np.float64)   # integers in, integers out is right
     except (TypeError, ValueError):
         out = result[0]
-    _answer(fwd, out, _relu(z_int), name="out", context=f" for integer z of shape {z_int.shape}",
+    _answer(fwd, out, _relu(z_int), name="out", context=tr(" for integer z of shape {shape}", shape=z_int.shape),
             mistakes=forward_rows(z_int))
     mask = lambda ev: ev.inputs[0] > 0  # noqa: E731
     rows = [
@@ -805,7 +855,7 @@ def relu(forward, backward, *, hidden=False):
     shapes = [(5, 4), (3, 7)] if hidden else [(4, 3), (2, 5)]
     for k, shape in enumerate(shapes):
         z = _away_from_zero(rng, shape)
-        _forward_value(forward, (z,), _relu(z), fwd, context=f" for z of shape {z.shape}",
+        _forward_value(forward, (z,), _relu(z), fwd, context=tr(" for z of shape {shape}", shape=z.shape),
                        mistakes=forward_rows(z), names=["z"], hint=3)
         with _hints(mutated_input=3, mutated_cache=3, ignores_upstream=1):
             _elementwise_layer(forward, backward, z, what_f=fwd, what_b=bwd, seed=(47 if hidden else 46) + 20 * k,
@@ -814,11 +864,12 @@ def relu(forward, backward, *, hidden=False):
     dout = np.random.default_rng(48 if hidden else 49).standard_normal(z_int.shape)
     cache = _pair(fwd, call(forward, z_int.copy(), what=fwd), "out", "cache")[1]
     dz = call(backward, dout.copy(), cache, what=bwd)
-    context = f" for integer z of shape {z_int.shape}"
+    context = tr(" for integer z of shape {shape}", shape=z_int.shape)
     if isinstance(dz, np.ndarray) and dz.dtype.kind in "iu":
-        raise CheckFailed(f"{bwd}{context}: dz has integer dtype {dz.dtype}, so every dout written into it was cut "
-                          f"to an integer: np.zeros_like(z) of an integer z is an integer array. Build dz from "
-                          f"dout, a float array: dout * (z > 0).", key="integer_dtype", hint=3)
+        raise CheckFailed(tr("{bwd}{context}: dz has integer dtype {dz_dtype}, so every dout written into it was cut "
+                             "to an integer: np.zeros_like(z) of an integer z is an integer array. Build dz from "
+                             "dout, a float array: dout * (z > 0).",
+                             bwd=bwd, context=context, dz_dtype=dz.dtype), key="integer_dtype", hint=3)
     right = dout * (z_int > 0)
     if np.shape(dz) == z_int.shape:     # at z = 0 (a kink) either 0 or dout is fine
         try:
@@ -864,9 +915,10 @@ def _call_loss(fn, what, first, second, names, grad_name, hint):
     _unchanged(what, (first, second), given, names=names, hint=hint)
     grad = result[1]
     if isinstance(grad, np.ndarray) and grad.dtype.kind in "iub":
-        raise CheckFailed(f"{what}: {grad_name} has integer dtype {grad.dtype} (the targets here are integers): "
-                          f"a gradient is made of real numbers; compute it from the float arrays (y - t is "
-                          f"one) instead of filling np.zeros_like of an integer array.", key="integer_dtype")
+        raise CheckFailed(tr("{what}: {grad_name} has integer dtype {grad_dtype} (the targets here are integers): a "
+                             "gradient is made of real numbers; compute it from the float arrays (y - t is one) "
+                             "instead of filling np.zeros_like of an integer array.",
+                             what=what, grad_name=grad_name, grad_dtype=grad.dtype), key="integer_dtype")
     return result
 
 
@@ -886,10 +938,11 @@ def _mse_case(fn, what, y, t, seed):
     n, m = y.shape
     result = _call_loss(fn, what, y, t, ["y", "t"], "dy", hint=None)
     sq = float(np.sum((y - t) ** 2))
-    context = f" for y, t of shape {y.shape}" + (" (integer targets t)" if t.dtype.kind in "iu" else "")
+    context = (tr(" for y, t of shape {shape} (integer targets t)", shape=y.shape) if t.dtype.kind in "iu"
+               else tr(" for y, t of shape {shape}", shape=y.shape))
     four = [] if n == 4 else [
-        like("hard_coded_batch", f"the loss divides by 4 for a batch of N={n}: take N from the batch, "
-             f"y.shape[0].", lambda ev: 0.5 * sq / 4, hint=2)]
+        like("hard_coded_batch", tr("the loss divides by 4 for a batch of N={n}: take N from the batch, y.shape[0].",
+                                    n=n), lambda ev: 0.5 * sq / 4, hint=2)]
     _answer(what, result[0], _mse(y, t), name="loss", context=context, mistakes=four + [
         like("mean_never", "the loss is the MEAN over the batch: divide the sum over the batch by N. Yours "
              "is the sum (N times too large).", lambda ev: 0.5 * sq, hint=3),
@@ -897,8 +950,9 @@ def _mse_case(fn, what, y, t, seed):
              hint=3),
         like("missing_half", "the loss is HALF the squared error summed over the outputs, averaged over the "
              "batch (seed 003's E = 1/2 sum (y - t)^2): yours is twice that.", lambda ev: sq / n, hint=1),
-        like("n_from_wrong_axis", f"the loss divides by y.shape[1] = {m}, the number of outputs; N is the "
-             f"number of rows, y.shape[0] = {n}.", lambda ev: 0.5 * sq / m, hint=2),
+        like("n_from_wrong_axis", tr("the loss divides by y.shape[1] = {m}, the number of outputs; N is the "
+                                     "number of rows, y.shape[0] = {n}.",
+                                     m=m, n=n), lambda ev: 0.5 * sq / m, hint=2),
         like("mean_over_outputs", "average over the batch only: sum the squared errors over the outputs "
              "of each sample. np.mean (or y.size) averages over the outputs too.",
              lambda ev: 0.5 * sq / (n * m), hint=2),
@@ -913,8 +967,9 @@ def _mse_case(fn, what, y, t, seed):
     rows = _mean_rows(n, grad, hint=3) + [
         like("dy_sign", "dy = dL/dy: you have it with the sign flipped, (t - y) instead of (y - t).",
              lambda ev: -ev.dout * grad(ev), hint=1),
-        like("n_from_wrong_axis", f"dy divides by y.shape[1] = {m}, the number of outputs; N is the number "
-             f"of rows, y.shape[0] = {n}.", lambda ev: ev.dout * (ev.inputs[0] - t) / m, hint=2),
+        like("n_from_wrong_axis", tr("dy divides by y.shape[1] = {m}, the number of outputs; N is the number of "
+                                     "rows, y.shape[0] = {n}.",
+                                     m=m, n=n), lambda ev: ev.dout * (ev.inputs[0] - t) / m, hint=2),
         like("mean_over_outputs", "dy divides by N * M (y.size): the loss averages over the batch only, so "
              "dy has a 1/N and no 1/M.", lambda ev: ev.dout * grad(ev) / m, hint=2),
         like("missing_half", "dy is twice the gradient of the loss: the 1/2 of the loss cancels the 2 of "
@@ -924,34 +979,36 @@ def _mse_case(fn, what, y, t, seed):
         like("division_precedence", "y / n - t divides y alone: dy = (y - t) / N.",
              lambda ev: ev.dout * (ev.inputs[0] / n - t), hint=3),
     ] + sample_rows(lambda ev: ev.dout * np.eye(n)[:, :, None] * grad(ev)[None], hint=3) + ([] if n == 4 else [
-        like("hard_coded_batch", f"dy divides by 4 for a batch of N={n}: take N from the batch, y.shape[0].",
+        like("hard_coded_batch", tr("dy divides by 4 for a batch of N={n}: take N from the batch, y.shape[0].",
+                                    n=n),
              lambda ev: ev.dout * (ev.inputs[0] - t) / 4, hint=2)])
     with _hints(ignores_upstream=1):
         check_layer(forward, backward, y, names=["y"], seed=seed, quiet=True, batch=n, mistakes=rows,
                     reference=lambda y_: _mse(y_, t))
 
 
-SOFTMAX_OVERFLOW = ("exp overflowed for scores around 1000: subtract each row's max first (softmax "
+SOFTMAX_OVERFLOW = N_("exp overflowed for scores around 1000: subtract each row's max first (softmax "
                     "does not change, and exp then only sees numbers <= 0).")
-LOG_OF_ZERO = ("log(p) met p = 0: a probability of exp(-2000) underflows to 0 and log(0) = -inf. "
+LOG_OF_ZERO = N_("log(p) met p = 0: a probability of exp(-2000) underflows to 0 and log(0) = -inf. "
                "Compute log p without p: log softmax = (s - max) - log(sum(exp(s - max))).")
-GLOBAL_MAX = ("a row whose scores all lie 800 below the batch's largest score got exp = 0 in every entry "
+GLOBAL_MAX = N_("a row whose scores all lie 800 below the batch's largest score got exp = 0 in every entry "
               "(then 0/0 or log 0): subtract each row's OWN max, scores.max(axis=1, keepdims=True), not "
               "the max of the whole batch.")
 
 
-ROW_NUMBER = "each row's max (or its sum of exp)"
+ROW_NUMBER = N_("each row's max (or its sum of exp)")
 
 
 def _ce_exception(what, exc, shape):
     """Name what a raw numpy exception of softmax_cross_entropy most likely comes from."""
     text = str(exc)
     if exc.key == "exception" and "IndexError" in text and "axis 0" in text:
-        raise CheckFailed(f"{what}: labels index the classes, axis 1 of scores ({shape[1]} of them), one per row: "
-                          f"pick with [np.arange(N), labels]. An index [labels] alone picks ROWS, and a label can "
-                          f"be larger than the last row's number.\n  ({text.splitlines()[0]})",
+        raise CheckFailed(tr("{what}: labels index the classes, axis 1 of scores ({shape_1} of them), one per row: "
+                             "pick with [np.arange(N), labels]. An index [labels] alone picks ROWS, and a label can "
+                             "be larger than the last row's number.\n  ({error})",
+                             what=what, shape_1=shape[1], error=text.splitlines()[0]),
                           key="labels_as_rows", hint=3) from None
-    _not_a_column(what, exc, shape, ROW_NUMBER, hint=3)
+    _not_a_column(what, exc, shape, tr(ROW_NUMBER), hint=3)
 
 
 def _call_ce(fn, scores, labels, what):
@@ -959,9 +1016,9 @@ def _call_ce(fn, scores, labels, what):
         return _call_loss(fn, what, scores, labels, ["scores", "labels"], "dscores", hint=3)
     except CheckFailed as exc:
         if "log" in str(exc) and "divide by zero" in str(exc):
-            raise CheckFailed(f"{what}: {LOG_OF_ZERO}", key="log_of_zero", hint=3) from None
+            raise CheckFailed(f"{what}: {tr(LOG_OF_ZERO)}", key="log_of_zero", hint=3) from None
         try:
-            _overflowed(what, exc, "softmax_overflow", SOFTMAX_OVERFLOW, hint=3)
+            _overflowed(what, exc, "softmax_overflow", tr(SOFTMAX_OVERFLOW), hint=3)
         except CheckFailed as other:
             if other is not exc:
                 raise
@@ -978,7 +1035,8 @@ def _ce_case(fn, what, scores, labels, seed):
     over_batch = shifted - np.log(np.exp(shifted).sum())
     over_samples = [shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True)),    # each row shifted first
                     _log_softmax_rows(scores.T).T]                                   # or not: columns alone
-    _answer(what, result[0], ref, name="loss", context=f" for scores of shape {scores.shape}", mistakes=[
+    _answer(what, result[0], ref, name="loss", context=tr(" for scores of shape {shape}", shape=scores.shape),
+            mistakes=[
         like("mean_never", "the loss is the MEAN over the batch of -log p[label]; yours is the sum "
              "(N times too large).", lambda ev: -np.sum(picked), hint=2),
         like("sign_flipped", "the loss is -log p[label] (positive); yours is +log p[label].",
@@ -1048,12 +1106,12 @@ def softmax_cross_entropy(fn, *, hidden=False):
         result = _call_loss(fn, what, spread, spread_labels, ["scores", "labels"], "dscores", hint=3)
     except CheckFailed as exc:
         try:
-            _overflowed(what, exc, "global_max", GLOBAL_MAX, hint=3)
+            _overflowed(what, exc, "global_max", tr(GLOBAL_MAX), hint=3)
         except CheckFailed as other:
             if other is not exc:
                 raise
         _ce_exception(what, exc, spread.shape)
-    context = " for scores 800 apart between rows"
+    context = tr(" for scores 800 apart between rows")
     _answer(what, result[0], _ce(spread, spread_labels), name="loss", context=context)
     _answer(what, result[1], _ce_grad(spread, spread_labels), name="dscores", context=context)
     # scores of size 1000: finite and warning-free, with a label whose probability is exp(-2000)
@@ -1063,27 +1121,30 @@ def softmax_cross_entropy(fn, *, hidden=False):
     if hidden:
         big, big_labels = big[[2, 0, 3, 1]] * 0.999, big_labels[[2, 0, 3, 1]]
     result = _call_ce(fn, big, big_labels, what)
-    context = " for scores around 1000"
+    context = tr(" for scores around 1000")
     for label, value in zip(("loss", "dscores"), result):
         try:
             finite = np.all(np.isfinite(np.asarray(value, dtype=np.float64)))
         except (TypeError, ValueError):
             finite = True       # not numbers: check_answer names that below
         if not finite:
-            raise CheckFailed(f"{what}{context}: {label} is not finite. {LOG_OF_ZERO}", key="log_of_zero", hint=3)
+            raise CheckFailed(tr("{what}{context}: {label} is not finite. {LOG_OF_ZERO}",
+                                 what=what, context=context, label=label, LOG_OF_ZERO=tr(LOG_OF_ZERO)),
+                              key="log_of_zero", hint=3)
     exact = _ce(big, big_labels)
     yours = _number(result[0])
     if yours is not None and abs(yours - exact) > 1e-6 * exact:
-        raise CheckFailed(f"{what}{context}: the loss is {yours:.6g}, the exact value {exact:.6g}: where p "
-                          f"underflows to 0, log(p + eps) or np.clip(p, eps, 1) is far off. Compute log p "
-                          f"without p.", key="log_clipped", hint=3)
+        raise CheckFailed(tr("{what}{context}: the loss is {yours:.6g}, the exact value {exact:.6g}: where p "
+                             "underflows to 0, log(p + eps) or np.clip(p, eps, 1) is far off. Compute log p "
+                             "without p.",
+                             what=what, context=context, yours=yours, exact=exact), key="log_clipped", hint=3)
     _answer(what, result[0], exact, name="loss", context=context)
     _answer(what, result[1], _ce_grad(big, big_labels), name="dscores", context=context)
 
 
 # --- 8. two linear layers collapse ---------------------------------------------------------------
 
-ORDER = ("x @ W1 @ W2 = x @ (W1 @ W2): the first layer's matrix stands on the LEFT in the course's "
+ORDER = N_("x @ W1 @ W2 = x @ (W1 @ W2): the first layer's matrix stands on the LEFT in the course's "
          "row convention (seed 004 writes W2 W1 x for columns, the same map transposed).")
 
 
@@ -1094,16 +1155,18 @@ def _collapse_exception(what, exc, W1, W2):
     if exc.key != "exception":
         raise exc
     if "mismatch" in text or "not aligned" in text:
-        raise CheckFailed(f"{what}: {ORDER}\n  ({first})", key="composition_order", hint=2) from None
+        raise CheckFailed(f"{what}: {tr(ORDER)}\n  ({first})", key="composition_order", hint=2) from None
     shapes = _broadcast_shapes(text)
     (d, h), m = W1.shape, W2.shape[1]
     if set(shapes) == {(d, h), (h, m)}:
-        raise CheckFailed(f"{what}: W1 * W2 multiplies entry by entry (shapes {W1.shape} and {W2.shape} do "
-                          f"not even match); two layers compose with a matrix product.\n  ({first})",
+        raise CheckFailed(tr("{what}: W1 * W2 multiplies entry by entry (shapes {W1_shape} and {W2_shape} do not "
+                             "even match); two layers compose with a matrix product.\n  ({first})",
+                             what=what, W1_shape=W1.shape, W2_shape=W2.shape, first=first),
                           key="elementwise_product", hint=1) from None
     if set(shapes) == {(h,), (m,)}:
-        raise CheckFailed(f"{what}: b1 has {h} entries and b2 has {m}: b1 + b2 cannot be the new bias. b1 is "
-                          f"added before the second layer, so it goes through W2 too.\n  ({first})",
+        raise CheckFailed(tr("{what}: b1 has {h} entries and b2 has {m}: b1 + b2 cannot be the new bias. b1 is added "
+                             "before the second layer, so it goes through W2 too.\n  ({first})",
+                             what=what, h=h, m=m, first=first),
                           key="bias_not_carried", hint=1) from None
     raise exc
 
@@ -1122,7 +1185,7 @@ def collapse_linear(fn, *, hidden=False):
         except CheckFailed as exc:
             _collapse_exception(what, exc, W1, W2)
         _unchanged(what, (W1, b1, W2, b2), given, names=["W1", "b1", "W2", "b2"])
-        context = f" for W1 {W1.shape}, W2 {W2.shape}"
+        context = tr(" for W1 {W1_shape}, W2 {W2_shape}", W1_shape=W1.shape, W2_shape=W2.shape)
         _answer(what, result[0], W1 @ W2, name="W", context=context, mistakes=[
             like("composition_order", ORDER, lambda ev: W2 @ W1, hint=2),
         ])
@@ -1162,11 +1225,12 @@ def _net_rows(t, hidden, loss):
             return k(ev.inputs[0].shape[0]) * ev.dout * _net(*ev.inputs, t, hidden, loss)[1][ev.name[1:]]
         return wrong
 
-    derivative = {"relu": "ReLU's mask (z1 > 0)", "sigmoid": "the sigmoid's derivative",
-                  "tanh": "tanh's derivative"}[hidden]
+    derivative = tr({"relu": N_("ReLU's mask (z1 > 0)"), "sigmoid": N_("the sigmoid's derivative"),
+                     "tanh": N_("tanh's derivative")}[hidden])
     return [
-        like("missing_activation_derivative", f"{{name}}: the backward pass skipped {derivative}: the "
-             f"activation's backward comes between the two affine backwards.", variant("x", variant="no_derivative"),
+        like("missing_activation_derivative", tr("{{name}}: the backward pass skipped {derivative}: the "
+                                                 "activation's backward comes between the two affine backwards.",
+                                                 derivative=derivative), variant("x", variant="no_derivative"),
              grads=("dW1", "db1"), hint=2),
         like("derivative_at_output", "{name}: a'(z1) is taken at the hidden layer's input z1, not at its "
              "output h1 = a(z1).", variant("x", variant="at_output"), grads=("dW1", "db1"), hint=2),
@@ -1185,18 +1249,21 @@ def _net_exception(what, exc, loss, n, c):
     if exc.key != "exception":
         raise exc
     if loss == "mse" and "IndexError" in text:
-        raise CheckFailed(f"{what}: with loss='mse' the targets t are real numbers of the scores' shape; your "
-                          f"network indexed with them as labels: use the loss named by the argument `loss` "
-                          f"(loss_fn picks it).\n  ({first})", key="ignored_loss_argument") from None
+        raise CheckFailed(tr("{what}: with loss='mse' the targets t are real numbers of the scores' shape; your "
+                             "network indexed with them as labels: use the loss named by the argument `loss` "
+                             "(loss_fn picks it).\n  ({first})",
+                             what=what, first=first), key="ignored_loss_argument") from None
     if loss == "softmax" and {(n, c), (n,)} <= set(_broadcast_shapes(text)):
-        raise CheckFailed(f"{what}: with loss='softmax' t holds one integer label per sample; your network "
-                          f"subtracted it from the scores as if it were targets: use the loss named by the "
-                          f"argument `loss` (loss_fn picks it).\n  ({first})",
+        raise CheckFailed(tr("{what}: with loss='softmax' t holds one integer label per sample; your network "
+                             "subtracted it from the scores as if it were targets: use the loss named by the "
+                             "argument `loss` (loss_fn picks it).\n  ({first})",
+                             what=what, first=first),
                           key="ignored_loss_argument") from None
     if any(w in text for w in ("broadcast", "mismatch", "not aligned", "unpack", "shapes")):
-        raise CheckFailed(f"{what}: a backward call got arrays that do not fit together. Each layer's backward "
-                          f"takes the gradient of THAT layer's output and the cache THAT layer's forward "
-                          f"returned, in the reverse order of the forward pass.\n  ({first})",
+        raise CheckFailed(tr("{what}: a backward call got arrays that do not fit together. Each layer's backward "
+                             "takes the gradient of THAT layer's output and the cache THAT layer's forward returned, "
+                             "in the reverse order of the forward pass.\n  ({first})",
+                             what=what, first=first),
                           key="backward_wiring", hint=2) from None
     raise exc
 
@@ -1213,16 +1280,17 @@ def _mislabelled(what, grads, ref, params):
         for other in PARAMS:
             if other != k and mine.shape == ref[other].shape and np.allclose(mine, ref[other], rtol=1e-6,
                                                                              atol=1e-9):
-                raise CheckFailed(f"{what}: grads[{k!r}] holds the gradient of {other}. Build the dict with "
-                                  f"explicit keys, {{'W1': dW1, 'b1': db1, ...}}: pairing gradients with "
-                                  f"params by position (zip(params, ...)) depends on the order the caller's "
-                                  f"dict happens to have.", key="grads_mislabelled", hint=3)
+                raise CheckFailed(tr("{what}: grads[{k!r}] holds the gradient of {other}. Build the dict with "
+                                     "explicit keys, {{'W1': dW1, 'b1': db1, ...}}: pairing gradients with params "
+                                     "by position (zip(params, ...)) depends on the order the caller's dict "
+                                     "happens to have.",
+                                     what=what, k=k, other=other), key="grads_mislabelled", hint=3)
 
 
 def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed, order):
     kwargs = dict(hidden=hidden, loss=loss)
     n, c = x.shape[0], W2.shape[1]
-    context = f" (hidden={hidden!r}, loss={loss!r}, x of shape {x.shape})"
+    context = tr(" (hidden={hidden!r}, loss={loss!r}, x of shape {shape})", hidden=hidden, loss=loss, shape=x.shape)
     params = dict(zip(PARAMS, (W1, b1, W2, b2)))
     given = {k: params[k].copy() for k in order}
     x_given = x.copy()
@@ -1236,13 +1304,15 @@ def _check_net(fn, what, x, W1, b1, W2, b2, t, hidden, loss, seed, order):
     value, grads = result
     if not isinstance(grads, dict) or any(k not in grads for k in PARAMS):
         have = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
-        raise CheckFailed(f"{what}: grads must be a dict with the keys 'W1', 'b1', 'W2', 'b2' (one gradient "
-                          f"per parameter); got {have}.", key="bad_grads", hint=3)
+        raise CheckFailed(tr("{what}: grads must be a dict with the keys 'W1', 'b1', 'W2', 'b2' (one gradient per "
+                             "parameter); got {have}.",
+                             what=what, have=have), key="bad_grads", hint=3)
     ref_value, ref_grads = _net(x, W1, b1, W2, b2, t, hidden, loss)
     _mislabelled(what, grads, ref_grads, params)
     _answer(what, value, ref_value, name="loss", context=context, mistakes=[
-        like("ignored_hidden_argument", f"the loss is the one of a network with hidden={other!r}: use the "
-             f"activation named by the argument `hidden` ({hidden!r} here).",
+        like("ignored_hidden_argument", tr("the loss is the one of a network with hidden={other!r}: use the "
+                                           "activation named by the argument `hidden` ({hidden!r} here).",
+                                           other=other, hidden=hidden),
              lambda ev, other=other: _net(x, W1, b1, W2, b2, t, other, loss)[0])
         for other in ACTIVATIONS if other != hidden] + [
         like("activation_on_scores", "the loss is the one of scores = a(a(x @ W1 + b1) @ W2 + b2): the "
@@ -1334,13 +1404,15 @@ def _flatten_case(flatten_fn, unflatten_fn, layers, rng):
     given = [(W.copy(), b.copy()) for W, b in layers]
     raw = call(flatten_fn, given, what=fwhat)
     if any(not (np.array_equal(W, W0) and np.array_equal(b, b0)) for (W, b), (W0, b0) in zip(given, layers)):
-        raise CheckFailed(f"{fwhat} changed the arrays it was given; build a new vector "
-                          f"(np.concatenate makes one).", key="mutated_input")
-    context = f" for layers of shapes {[(W.shape, b.shape) for W, b in layers]}"
+        raise CheckFailed(tr("{fwhat} changed the arrays it was given; build a new vector (np.concatenate makes "
+                             "one).",
+                             fwhat=fwhat), key="mutated_input")
+    context = tr(" for layers of shapes {shapes}", shapes=[(W.shape, b.shape) for W, b in layers])
     weights = sum(W.size for W, _ in layers)
     if isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.size == weights:
-        raise CheckFailed(f"{fwhat}{context}: theta has {weights} entries, the weights only; theta_n = [vec(W_n.T); "
-                          f"b_n] holds each layer's bias too: {_theta(layers).size} entries.",
+        raise CheckFailed(tr("{fwhat}{context}: theta has {weights} entries, the weights only; theta_n = "
+                             "[vec(W_n.T); b_n] holds each layer's bias too: {total} entries.",
+                             fwhat=fwhat, context=context, weights=weights, total=_theta(layers).size),
                           key="bias_missing", hint=2)
     _answer(fwhat, raw, _theta(layers), name="theta", context=context, mistakes=[
         like("bias_first", "theta_n = [vec(W_n.T); b_n]: the weights of each layer come first, then its bias.",
@@ -1359,18 +1431,23 @@ def _flatten_case(flatten_fn, unflatten_fn, layers, rng):
     before = theta.copy()
     out = call(unflatten_fn, theta, like_layers, what=uwhat)
     if not np.array_equal(theta, before):
-        raise CheckFailed(f"{uwhat} changed theta in place.", key="mutated_input")
+        raise CheckFailed(tr("{uwhat} changed theta in place.", uwhat=uwhat), key="mutated_input")
     if any(not (np.array_equal(W, W0) and np.array_equal(b, b0)) for (W, b), (W0, b0) in zip(like_layers, like_before)):
-        raise CheckFailed(f"{uwhat} wrote theta's numbers into the arrays of `like`: like only lends its shapes, and "
-                          f"a caller's like is often the network's own parameters (section 7 passes `layers`, which "
-                          f"holds params' arrays), which your unflatten overwrites. Make new arrays: "
-                          f"theta[k:k + W.size].reshape(W.shape), and leave like as it was.",
+        raise CheckFailed(tr("{uwhat} wrote theta's numbers into the arrays of `like`: like only lends its shapes, "
+                             "and a caller's like is often the network's own parameters (section 7 passes `layers`, "
+                             "which holds params' arrays), which your unflatten overwrites. Make new arrays: "
+                             "theta[k:k + W.size].reshape(W.shape), and leave like as it was.",
+                             uwhat=uwhat),
                           key="wrote_into_like", hint=3)
     if not isinstance(out, (list, tuple)) or len(out) != len(layers):
-        raise CheckFailed(f"{uwhat} must return a list of {len(layers)} (W, b) pairs, one per layer; "
-                          f"it returned {type(out).__name__}"
-                          f"{' of length %d' % len(out) if isinstance(out, (list, tuple)) else ''}.",
-                          key="bad_return")
+        if isinstance(out, (list, tuple)):
+            said = tr("{uwhat} must return a list of {count} (W, b) pairs, one per layer; it returned "
+                      "{kind} of length {length}.", uwhat=uwhat, count=len(layers), kind=type(out).__name__,
+                      length=len(out))
+        else:
+            said = tr("{uwhat} must return a list of {count} (W, b) pairs, one per layer; it returned {kind}.",
+                      uwhat=uwhat, count=len(layers), kind=type(out).__name__)
+        raise CheckFailed(said, key="bad_return")
     shapes = [(W.shape, b.shape) for W, b in layers]
     variants = {v: _unflatten_variant(before, shapes, v) for v in ("bias_first", "offset_skips_bias",
                                                                    "bias_at_weights")}
@@ -1387,10 +1464,10 @@ def _flatten_case(flatten_fn, unflatten_fn, layers, rng):
     ]
     offset = 0
     for k, ((W, b), pair) in enumerate(zip(layers, out)):
-        got = _pair(f"{uwhat} (layer {k + 1})", pair, "W", "b")
+        got = _pair(tr("{uwhat} (layer {k})", uwhat=uwhat, k=k + 1), pair, "W", "b")
         w_flat = before[offset:offset + W.size]
         b_flat = before[offset + W.size:offset + W.size + b.size]
-        ctx = f", layer {k + 1} of {len(layers)}"
+        ctx = tr(", layer {k} of {count}", k=k + 1, count=len(layers))
         _answer(uwhat, got[0], w_flat.reshape(W.shape), name=f"W{k + 1}", context=ctx, mistakes=[
             like("column_major", "read W row by row: theta[...].reshape(W.shape) (the default, row-major "
                  "order), the inverse of W.ravel().", lambda ev: w_flat.reshape(W.shape, order="F"), hint=1),
@@ -1400,7 +1477,8 @@ def _flatten_case(flatten_fn, unflatten_fn, layers, rng):
     back = call(unflatten_fn, call(flatten_fn, layers, what=fwhat), layers, what=uwhat)
     for (W, b), (W2, b2) in zip(layers, back):
         if not (np.array_equal(W, W2) and np.array_equal(b, b2)):
-            raise CheckFailed(f"{uwhat}({fwhat}(layers), layers) does not give the layers back.",
+            raise CheckFailed(tr("{uwhat}({fwhat}(layers), layers) does not give the layers back.",
+                                 uwhat=uwhat, fwhat=fwhat),
                               key="not_inverse")
 
 
@@ -1426,27 +1504,34 @@ def layer_theta_grad(fn, *, hidden=False):
         except CheckFailed as exc:
             text = str(exc)
             if exc.key == "exception" and ("mismatch" in text or "not aligned" in text):
-                raise CheckFailed(f"{what}: a matrix product's sizes do not fit. h is ({n}, {d}) and dz ({n}, {m}); "
-                                  f"dW[i, j] sums h[s, i] dz[s, j] over the samples s, axis 0 of both: h.T @ dz, "
-                                  f"({d}, {m}).\n  ({text.splitlines()[0]})", key="backward_shapes", hint=3) from None
+                raise CheckFailed(tr("{what}: a matrix product's sizes do not fit. h is ({n}, {d}) and dz ({n}, "
+                                     "{m}); dW[i, j] sums h[s, i] dz[s, j] over the samples s, axis 0 of both: "
+                                     "h.T @ dz, ({d}, {m}).\n  ({error})",
+                                     what=what, n=n, d=d, m=m, error=text.splitlines()[0]),
+                                  key="backward_shapes", hint=3) from None
             raise
         _unchanged(what, (h, dz), given, names=["h", "dz"])
         size = np.size(grads) if grads is not None else 0
         if np.ndim(grads) == 1 and size == d * m:
-            raise CheckFailed(f"{what}: dtheta has {size} entries, only the weights' part; theta = [W.ravel(); b] "
-                              f"has {d * m + m}: the bias's gradient goes after it.", key="bias_missing", hint=1)
+            raise CheckFailed(tr("{what}: dtheta has {size} entries, only the weights' part; theta = [W.ravel(); "
+                                 "b] has {total}: the bias's gradient goes after it.",
+                                 what=what, size=size, total=d * m + m), key="bias_missing", hint=1)
         if np.ndim(grads) == 1 and size == d * m + n * m:
-            raise CheckFailed(f"{what}: dtheta has {size} entries: db still has the batch axis. A bias is "
-                              f"shared by all N={n} samples: its gradient sums dz over them, {m} numbers.",
+            raise CheckFailed(tr("{what}: dtheta has {size} entries: db still has the batch axis. A bias is "
+                                 "shared by all N={n} samples: its gradient sums dz over them, {m} numbers.",
+                                 what=what, size=size, n=n, m=m),
                               key="batch_not_summed", hint=2)
         if np.ndim(grads) == 1 and size == n * d * n * m + m:
-            raise CheckFailed(f"{what}: dtheta has {size} entries: np.outer(h, dz) flattens both arrays first and "
-                              f"multiplies every entry of h with every entry of dz, across samples. dW is the sum "
-                              f"over the samples of np.outer(h[s], dz[s]), which is h.T @ dz.",
+            raise CheckFailed(tr("{what}: dtheta has {size} entries: np.outer(h, dz) flattens both arrays first "
+                                 "and multiplies every entry of h with every entry of dz, across samples. dW is "
+                                 "the sum over the samples of np.outer(h[s], dz[s]), which is h.T @ dz.",
+                                 what=what, size=size),
                               key="outer_of_batches", hint=2)
         if np.ndim(grads) == 2 and np.shape(grads) == (d, m):
-            raise CheckFailed(f"{what}: dtheta has shape {np.shape(grads)}, dW alone and not flattened: return the "
-                              f"1-D [dW.ravel(); db] of {d * m + m} entries.", key="not_flattened", hint=1)
+            raise CheckFailed(tr("{what}: dtheta has shape {shape}, dW alone and not flattened: return "
+                                 "the 1-D [dW.ravel(); db] of {total} entries.",
+                                 what=what, shape=np.shape(grads), total=d * m + m),
+                              key="not_flattened", hint=1)
         with _hints(ignores_upstream=2, all_zeros=2):
             check_layer(_with_name(forward, "h @ W + b"), _with_name(backward, what), theta, names=["theta"],
                         seed=(55 if hidden else 54) + 10 * k, quiet=True, batch=NO_BATCH, mistakes=[
@@ -1515,7 +1600,8 @@ def _hinge_check(fn, x, W, labels, reg, seed):
     table = s - s[np.arange(n), labels][:, None] + 1
     table[np.arange(n), labels] = 0.0
     per_sample = np.maximum(table, 0.0).sum(axis=1)
-    context = f" for x of shape {x.shape}, W of shape {W.shape}, reg = {reg}"
+    context = tr(" for x of shape {x_shape}, W of shape {W_shape}, reg = {reg}", x_shape=x.shape, W_shape=W.shape,
+                 reg=reg)
     _answer(what, result[0], ref, name="loss", context=context, mistakes=[
         like("own_margin_counted", "the loss is exactly 1 too large: L_s sums over the wrong classes "
              "j != labels[s] only. The correct class's own margin is always 1; leave it out. Its gradient "
@@ -1582,15 +1668,17 @@ def _hinge_exception(what, exc, n, c, d):
     text = str(exc)
     first = text.splitlines()[0]
     if exc.key == "exception" and f"indexing result of shape ({n},)" in text and f"shape ({c},)" in text:
-        raise CheckFailed(f"{what}: mask[rows, labels] takes one number per sample ({n}), the count of that sample's "
-                          f"positive margins: sum the mask over the classes, mask.sum(axis=1); axis 0 runs over "
-                          f"the samples and gives {c} numbers, one per class.\n  ({first})",
+        raise CheckFailed(tr("{what}: mask[rows, labels] takes one number per sample ({n}), the count of that "
+                             "sample's positive margins: sum the mask over the classes, mask.sum(axis=1); axis 0 "
+                             "runs over the samples and gives {c} numbers, one per class.\n  ({first})",
+                             what=what, n=n, c=c, first=first),
                           key="count_wrong_axis", hint=3) from None
     if exc.key == "exception" and ("mismatch" in text or "not aligned" in text):
-        raise CheckFailed(f"{what}: a matrix product's sizes do not fit. x is ({n}, {d}) and the mask (d scores) is "
-                          f"({n}, {c}); dW[i, j] sums over the samples, axis 0 of both: x.T @ mask, of W's shape "
-                          f"({d}, {c}).\n  ({first})", key="backward_shapes", hint=1) from None
-    _not_a_column(what, exc, (n, c), "the correct class's score, scores[rows, labels],", hint=3)
+        raise CheckFailed(tr("{what}: a matrix product's sizes do not fit. x is ({n}, {d}) and the mask (d "
+                             "scores) is ({n}, {c}); dW[i, j] sums over the samples, axis 0 of both: x.T @ mask, "
+                             "of W's shape ({d}, {c}).\n  ({first})",
+                             what=what, n=n, d=d, c=c, first=first), key="backward_shapes", hint=1) from None
+    _not_a_column(what, exc, (n, c), tr("the correct class's score, scores[rows, labels],"), hint=3)
 
 
 def _hinge_subtracted_once(W, x, labels, reg):
@@ -1633,20 +1721,20 @@ def _cache_answers(cache):
     once = _distinct(every)
     top = cache if isinstance(cache, (list, tuple)) else list(cache.values()) if isinstance(cache, dict) else [cache]
     return sum(a.nbytes for a in once), [
-        ("counted_twice", "an array that the cache holds twice is one array in memory: count each array "
-         "once (remember the id() of each array you counted).", sum(a.nbytes for a in every), 2),
-        ("counted_entries", "count bytes, not entries: a.nbytes (a.size * a.itemsize), not a.size.",
+        ("counted_twice", tr("an array that the cache holds twice is one array in memory: count each array "
+         "once (remember the id() of each array you counted)."), sum(a.nbytes for a in every), 2),
+        ("counted_entries", tr("count bytes, not entries: a.nbytes (a.size * a.itemsize), not a.size."),
          sum(a.size for a in once), None),
-        ("assumed_8_bytes", "not every array has 8 bytes per entry (float32 has 4, bool 1): use a.nbytes.",
+        ("assumed_8_bytes", tr("not every array has 8 bytes per entry (float32 has 4, bool 1): use a.nbytes."),
          sum(8 * a.size for a in once), None),
-        ("getsizeof", "sys.getsizeof(a) adds the array object's own header to its data; count the data: "
-         "a.nbytes.", sum(sys.getsizeof(a) for a in once), None),
-        ("not_recursive", "look inside every list, tuple and dict of the cache, however deeply nested "
-         "(a recursive function does it).", sum(a.nbytes for a in top if isinstance(a, np.ndarray)), 1),
-        ("dict_keys", "a dict is walked by its VALUES (cache.values()): iterating over a dict gives its "
-         "keys, which hold no arrays.", sum(a.nbytes for a in _distinct(_arrays(cache, dict_values=False))), 1),
-        ("tuples_skipped", "a tuple is a container too (a layer's cache is often (x, W)): look inside "
-         "tuples as well as lists and dicts.",
+        ("getsizeof", tr("sys.getsizeof(a) adds the array object's own header to its data; count the data: "
+         "a.nbytes."), sum(sys.getsizeof(a) for a in once), None),
+        ("not_recursive", tr("look inside every list, tuple and dict of the cache, however deeply nested "
+         "(a recursive function does it)."), sum(a.nbytes for a in top if isinstance(a, np.ndarray)), 1),
+        ("dict_keys", tr("a dict is walked by its VALUES (cache.values()): iterating over a dict gives its "
+         "keys, which hold no arrays."), sum(a.nbytes for a in _distinct(_arrays(cache, dict_values=False))), 1),
+        ("tuples_skipped", tr("a tuple is a container too (a layer's cache is often (x, W)): look inside "
+         "tuples as well as lists and dicts."),
          sum(a.nbytes for a in _distinct(_arrays(cache, into=("list", "dict"))))
          if isinstance(cache, (list, dict)) else 0, 1),
     ]
@@ -1660,10 +1748,11 @@ def _shared_default(fn, what):
     except Exception:  # a learner's object may answer in any way
         return
     if filled:
-        raise CheckFailed(f"{what}: its default argument (seen={type(filled[0]).__name__}()) was made once, when "
-                          f"the def ran, and every call shares it: it still holds the ids an earlier call "
-                          f"counted, so a later call counts those arrays as 0 bytes. Use seen=None and make a "
-                          f"new set inside when seen is None.", key="shared_default", hint=2)
+        raise CheckFailed(tr("{what}: its default argument (seen={kind}()) was made once, when the "
+                             "def ran, and every call shares it: it still holds the ids an earlier call counted, "
+                             "so a later call counts those arrays as 0 bytes. Use seen=None and make a new set "
+                             "inside when seen is None.",
+                             what=what, kind=type(filled[0]).__name__), key="shared_default", hint=2)
 
 
 @EXERCISES.check("cache_bytes")
@@ -1678,13 +1767,13 @@ def cache_bytes(fn, *, hidden=False):
     cases = [
         ((x, W), "(x, W)"),
         ([(x, W), (out,), {"out": out, "mask": mask, "n": 4, "name": "relu"}, None, 2.5, [small]],
-         "nested lists, tuples and dicts holding one array twice, a bool mask and a float32 array"),
+         tr("nested lists, tuples and dicts holding one array twice, a bool mask and a float32 array")),
     ]
     if hidden:
-        cases.append(({"layers": [(x, W), (x, out)], "count": counts, "x": x}, "a dict whose layers share x"))
+        cases.append(({"layers": [(x, W), (x, out)], "count": counts, "x": x}, tr("a dict whose layers share x")))
     else:
-        cases.append(({"relu": (out, mask), "affine": [x, W], "sizes": counts}, "a dict of a tuple, a list "
-                      "and an int16 array"))
+        cases.append(({"relu": (out, mask), "affine": [x, W], "sizes": counts}, tr("a dict of a tuple, a list "
+                      "and an int16 array")))
     for cache, label in cases:
         expected, named = _cache_answers(cache)
         raw = call(fn, cache, what=what)
@@ -1694,13 +1783,17 @@ def cache_bytes(fn, *, hidden=False):
                 raise TypeError
             yours = float(raw)
         except (TypeError, ValueError):
-            raise CheckFailed(f"{what} for {label}: return one number, the total bytes; got "
-                              f"{type(raw).__name__}.", key="not_numeric") from None
+            raise CheckFailed(tr("{what} for {label}: return one number, the total bytes; got {kind}.",
+                                 what=what, label=label, kind=type(raw).__name__),
+                              key="not_numeric") from None
         if yours == expected:
             continue
         for key, sentence, value, hint in named:
             if value != expected and yours == value:
-                raise CheckFailed(f"{what} for {label}: {sentence}\n  yours {yours:g} bytes, "
-                                  f"expected {expected:g}", key=key, hint=hint)
-        raise CheckFailed(f"{what} for {label}: yours {yours:g} bytes, expected {expected:g}.",
+                raise CheckFailed(tr("{what} for {label}: {sentence}\n  yours {yours:g} bytes, expected "
+                                     "{expected:g}",
+                                     what=what, label=label, sentence=sentence, yours=yours, expected=expected),
+                                  key=key, hint=hint)
+        raise CheckFailed(tr("{what} for {label}: yours {yours:g} bytes, expected {expected:g}.",
+                             what=what, label=label, yours=yours, expected=expected),
                           key="wrong_values")
