@@ -45,8 +45,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import remote
+from . import i18n, remote
 from .guard import CheckFailed
+from .i18n import tr
 
 CELL_SECONDS = 120.0             # as nbgrader's Execute.timeout in nbgrader_config.py
 CALL_SCALE = 3.0
@@ -632,18 +633,19 @@ def _verdict(error, stderr, seconds):
     """(passed, key, message, status) of a test cell that ended with ``error`` (None: no error)."""
     if error is None:
         if stderr.strip():
-            return (False, "stderr", "the cell wrote to stderr (nbgrader scores that as 0):\n" + stderr.strip()[:500],
+            return (False, "stderr", tr("the cell wrote to stderr (nbgrader scores that as 0):") + "\n"
+                    + stderr.strip()[:500],
                     "graded")
         return True, None, "", "graded"
     if isinstance(error, CheckFailed):
         return False, error.key, str(error), "graded"
     if isinstance(error, remote.RemoteLost):
         if error.kind == "timeout":
-            return (False, "timeout", f"the test did not finish within {seconds:g} s: the learner's code "
-                                      f"was stopped ({error.reason})", "graded")
+            return (False, "timeout", tr("the test did not finish within {seconds:g} s: the learner's code was "
+                                         "stopped ({reason})", seconds=seconds, reason=error.reason), "graded")
         return False, "not_graded", error.reason, f"not graded: {error.reason}"
     if isinstance(error, SystemExit):
-        return False, "exit", "the cell called exit()", "graded"
+        return False, "exit", tr("the cell called exit()"), "graded"
     if isinstance(error, NameError):
         return False, "not_defined", _first_lines(error), "graded"
     return False, "error", _first_lines(error), "graded"
@@ -701,7 +703,7 @@ def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memo
     order = sorted(range(len(tests)), key=lambda k: (place.get(tests[k][0], float("inf")), k))
     rows = [None] * len(tests)
     try:
-        with _call_limit(call_scale):
+        with _call_limit(call_scale), i18n.speaking(i18n.notebook_language(sub)):
             for k in order:
                 grade_id, points, code = tests[k]
                 until = place.get(grade_id)
