@@ -744,26 +744,29 @@ def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=(),
     uses = list(dict.fromkeys(ep.course_code + denied))
     if tampered and not passed and status == "graded":
         key = "tampering"
-        where = "; ".join(f"cell {i}: {line}" for i, line in tampered[:3])
-        message = (f"your notebook tries to change the grading ({where}); that has no effect on the "
-                   f"grade, which comes from the course's own checks run apart from your code.\n{message}")
+        where = "; ".join(tr("cell {cell}", cell=i) + f": {line}" for i, line in tampered[:3])
+        message = tr("your notebook tries to change the grading ({where}); that has no effect on the grade, "
+                     "which comes from the course's own checks run apart from your code.", where=where) + f"\n{message}"
     if uses and not passed and key != "not_implemented":   # a stub not yet written is just that
         key = "uses_course_code"
         read = [d for d in denied if d.startswith("read the course's files")]
         code = list(dict.fromkeys(ep.course_code + read))
         other = [d for d in denied if d not in read]
-        what = []
-        if code:
-            what.append(f"used the course's own code ({'; '.join(code)}), which graded answers cannot "
-                        f"use: write your own")
-        if other:
-            what.append(f"tried what graded code may not do ({'; '.join(other)})")
-        message = f"your notebook {' and '.join(what)}.\n{message}"
+        if code and other:
+            what = tr("your notebook used the course's own code ({code}), which graded answers cannot use: write "
+                      "your own and tried what graded code may not do ({other}).",
+                      code="; ".join(code), other="; ".join(other))
+        elif code:
+            what = tr("your notebook used the course's own code ({code}), which graded answers cannot use: write "
+                      "your own.", code="; ".join(code))
+        else:
+            what = tr("your notebook tried what graded code may not do ({other}).", other="; ".join(other))
+        message = f"{what}\n{message}"
     libs = list(dict.fromkeys([lib for _, lib in autodiff] + [d.split()[1] for d in refused_autodiff]))
     if libs and not passed and status == "graded" and key != "not_implemented":
         key = "uses_autodiff"
-        message = (f"your notebook imports {', '.join(libs)}, which computes derivatives for you: graded "
-                   f"answers cannot use it (the import is refused); write the derivative yourself.\n{message}")
+        message = tr("your notebook imports {libs}, which computes derivatives for you: graded answers cannot use "
+                     "it (the import is refused); write the derivative yourself.", libs=", ".join(libs)) + f"\n{message}"
     session.end_test()
     return _row(grade_id, points, passed, key, message, status)
 
