@@ -87,7 +87,7 @@ def _print_notebook(result, width=None, verbose=False):
     if not graded:
         status = result["status"]
         if status.startswith("not graded: "):
-            status = tr("not graded: {reason}", reason=status[len("not graded: "):])
+            status = tr("not graded: {reason}", reason=translated(status[len("not graded: "):]))
         print(f"  ! {_one_line(status, width - 4)}")
         if result.get("recovered") is not None:
             print("    " + tr("(nbgrader records 0 for this notebook; without that cell, the rest earns "

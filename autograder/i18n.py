@@ -265,7 +265,9 @@ def set_language(lang):
 
 def current_language():
     """The language of the sentences: set_language's, else $AUTOGRADER_LANG, else the language of
-    the notebook this kernel runs ($JPY_SESSION_NAME, set by Jupyter Server), else English."""
+    the notebook this kernel runs ($JPY_SESSION_NAME, set by Jupyter Server; without it, as nbgrader
+    and nbval run a notebook, the notebook named after the kernel's folder,
+    ``<assignment>/<assignment>.ipynb``), else English."""
     import os
     if _LANGUAGE["explicit"]:
         return _LANGUAGE["explicit"]
@@ -275,7 +277,14 @@ def current_language():
     session = os.environ.get("JPY_SESSION_NAME", "")
     if session.endswith(".ipynb"):
         return _session_language(session)
-    return SOURCE_LANGUAGE
+    return _folder_language(os.getcwd())
+
+
+def _folder_language(folder):
+    if folder not in _SESSION:
+        path = Path(folder) / f"{Path(folder).name}.ipynb"
+        _SESSION[folder] = language_of_file(path) if path.is_file() else SOURCE_LANGUAGE
+    return _SESSION[folder]
 
 
 def chosen_language():

@@ -47,7 +47,7 @@ import numpy as np
 
 from . import i18n, remote
 from .guard import CheckFailed
-from .i18n import tr
+from .i18n import N_, tr, translated
 
 CELL_SECONDS = 120.0             # as nbgrader's Execute.timeout in nbgrader_config.py
 CALL_SCALE = 3.0
@@ -629,6 +629,13 @@ def _run_test(code, namespace, label):
     return error, out.getvalue(), err.getvalue()
 
 
+# What remote.py says when it loses the learner's process (the learner reads it in the verdict):
+# remote.py stays free of imports, so its sentences are marked and translated here.
+REMOTE_REASONS = (N_("the learner's code was still running after its time limit"),
+                  N_("the learner's process stopped reading (it did not take a message in time)"),
+                  N_("the learner's process ended"), N_("the learner's code did not finish in time"))
+
+
 def _verdict(error, stderr, seconds):
     """(passed, key, message, status) of a test cell that ended with ``error`` (None: no error)."""
     if error is None:
@@ -642,8 +649,9 @@ def _verdict(error, stderr, seconds):
     if isinstance(error, remote.RemoteLost):
         if error.kind == "timeout":
             return (False, "timeout", tr("the test did not finish within {seconds:g} s: the learner's code was "
-                                         "stopped ({reason})", seconds=seconds, reason=error.reason), "graded")
-        return False, "not_graded", error.reason, f"not graded: {error.reason}"
+                                         "stopped ({reason})", seconds=seconds, reason=translated(error.reason)),
+                    "graded")
+        return False, "not_graded", translated(error.reason), f"not graded: {error.reason}"
     if isinstance(error, SystemExit):
         return False, "exit", tr("the cell called exit()"), "graded"
     if isinstance(error, NameError):

@@ -233,13 +233,17 @@ def test_the_session_notebook_is_found_from_the_kernels_folder(tmp_path, monkeyp
     assert i18n.current_language() == "en"
 
 
-def test_a_check_in_a_korean_notebooks_kernel_speaks_korean(tmp_path, monkeypatch):
+@pytest.mark.parametrize("session", ["notebooks-ko/00_finite_differences/00_finite_differences.ipynb", None])
+def test_a_check_in_a_korean_notebooks_kernel_speaks_korean(session, monkeypatch):
     """In a kernel started as JupyterLab starts it for notebooks-ko/00_.../00_....ipynb (its folder,
-    $JPY_SESSION_NAME relative to the root), a stub's check cell says 'not implemented yet' in
-    Korean, without $AUTOGRADER_LANG."""
+    $JPY_SESSION_NAME relative to the root), or as nbgrader and nbval start it (the folder only), a
+    stub's check cell says 'not implemented yet' in Korean, without $AUTOGRADER_LANG."""
     from mistakes import Kernel
     monkeypatch.delenv("AUTOGRADER_LANG", raising=False)
-    monkeypatch.setenv("JPY_SESSION_NAME", "notebooks-ko/00_finite_differences/00_finite_differences.ipynb")
+    if session:
+        monkeypatch.setenv("JPY_SESSION_NAME", session)
+    else:
+        monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     with Kernel(ROOT / "notebooks-ko" / "00_finite_differences") as kernel:
         said = kernel.run("from autograder.checks import finite_differences as check\n"
                           "def central_difference(f, x, h=1e-5):\n    raise NotImplementedError()\n"
