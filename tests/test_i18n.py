@@ -269,3 +269,15 @@ def test_course_check_speaks_the_notebooks_language_or_the_chosen_one(edition, a
     assert all(bool(HANGUL.search(line)) == korean for line in lines), out
     assert ("아직 구현하지 않음" in out) == korean and ("not implemented yet" in out) != korean, out
     assert "AUTOGRADER_LANG" not in __import__("os").environ
+
+
+def test_the_translators_status_counts_the_messages_file_by_file(capsys):
+    """python -m autograder.i18n status ko: after the notebooks, one line per message file with its
+    count, the engine's files complete."""
+    i18n.main(["status", "ko"])
+    out = capsys.readouterr().out
+    counts = dict(__import__("re").findall(r"i18n/ko/messages/([\w.]+)\.po: (\d+ / \d+) messages translated", out))
+    assert set(counts) == set(i18n.message_counts("ko")) and ENGINE <= set(counts), out
+    for name in ENGINE:
+        done, total = counts[name].split(" / ")
+        assert done == total != "0", (name, counts[name])
