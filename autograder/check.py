@@ -567,7 +567,7 @@ def _check_cache_kept(backward, dout, cache, grads, before, count, grad_names, w
         advice = tr("read a cached list without changing it ({var}[k] or reversed({var}), not {var}.pop())", var=var)
         label = tr("the list {path}", path=var)
     elif label.startswith("the cached ") and var != "out":
-        advice += f" ({var} *= ... or {var}[...] = ...)"
+        advice += " " + tr("({var} *= ... or {var}[...] = ...)", var=var)
         label = tr("the cached {name}", name=var)
     else:
         advice += " " + tr("(*=, += or [...] = on a cached array)")

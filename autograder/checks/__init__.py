@@ -441,6 +441,13 @@ STATUS_WORDS = {"passed": N_("passed"), "failed": N_("failed"), "not implemented
                 "not checked yet": N_("not checked yet")}
 
 
+def _padded(text, width):
+    """``text`` followed by spaces up to ``width`` columns of a terminal (a Hangul syllable takes two)."""
+    import unicodedata
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - columns)
+
+
 def _passed_line(key, hidden, points):
     """'[ok] key: check passed (2 points when graded).'"""
     if hidden:
@@ -692,8 +699,8 @@ class Exercises:
                  total=total))
         for key, title, points, status in rows:
             mark = "x" if status == "passed" else " "
-            print(tr("  [{mark}] {key:<{width}}  {points:>2g} pt  {status:<20} {title}", mark=mark, key=key,
-                     width=width, points=points, status=translated(STATUS_WORDS.get(status, status)),
+            print(tr("  [{mark}] {key:<{width}}  {points:>2g} pt  {status} {title}", mark=mark, key=key,
+                     width=width, points=points, status=_padded(translated(STATUS_WORDS.get(status, status)), 20),
                      title=translated(title)))
             if status == "failed" and self.messages.get(key):
                 print(f"        {self.messages[key]}")
