@@ -281,3 +281,13 @@ def test_the_translators_status_counts_the_messages_file_by_file(capsys):
     for name in ENGINE:
         done, total = counts[name].split(" / ")
         assert done == total != "0", (name, counts[name])
+
+
+def test_the_sandbox_passes_the_chosen_language_on(monkeypatch):
+    """course-check class --lang ko sets $AUTOGRADER_LANG; the sandbox's clean environment (nothing
+    else of the instructor's) keeps it, so nbgrader's kernel and the checks there speak it."""
+    from autograder import sandbox
+    monkeypatch.setenv("AUTOGRADER_LANG", "ko")
+    monkeypatch.setenv("SOME_SECRET", "x")
+    env = sandbox._clean_env(0, "/home/sandbox0", "/tmp/sandbox0")
+    assert env["AUTOGRADER_LANG"] == "ko" and "SOME_SECRET" not in env
