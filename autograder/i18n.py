@@ -277,7 +277,10 @@ def current_language():
     session = os.environ.get("JPY_SESSION_NAME", "")
     if session.endswith(".ipynb"):
         return _session_language(session)
-    return _folder_language(os.getcwd())
+    try:
+        return _folder_language(os.getcwd())
+    except OSError:     # the working folder is gone
+        return SOURCE_LANGUAGE
 
 
 def _folder_language(folder):
