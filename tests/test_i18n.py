@@ -291,3 +291,15 @@ def test_the_sandbox_passes_the_chosen_language_on(monkeypatch):
     monkeypatch.setenv("SOME_SECRET", "x")
     env = sandbox._clean_env(0, "/home/sandbox0", "/tmp/sandbox0")
     assert env["AUTOGRADER_LANG"] == "ko" and "SOME_SECRET" not in env
+
+
+def test_trusted_grading_speaks_the_submissions_language(monkeypatch):
+    """The grade of record (autograder.trusted, the learner's code in a process of its own, here not
+    sandboxed) of a Korean learner notebook: every stub's row says 'not implemented yet' in Korean,
+    with the same key as in English."""
+    from autograder import trusted
+    from conftest import learner_path, solution_path
+    monkeypatch.delenv("AUTOGRADER_LANG", raising=False)
+    rows = trusted.grade(learner_path("00_finite_differences", "ko"), solution_path("00_finite_differences"))
+    assert rows and all(r["key"] == "not_implemented" and not r["passed"] for r in rows), rows
+    assert all("아직 구현되지 않았습니다" in r["message"].splitlines()[0] for r in rows), rows
