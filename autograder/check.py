@@ -632,10 +632,10 @@ def _steps_everywhere(forward, xs, i, names, out, fwd_name, seed):
     moved[i] = xs[i] + 1e-3 * np.maximum(1.0, np.abs(xs[i])) * rng.standard_normal(xs[i].shape)
     there, _ = _run_forward(forward, moved, names, fwd_name)
     if there.shape == out.shape and np.array_equal(there, out):
-        raise CheckFailed(tr("{fwd_name} gives exactly the same output when {names_i} moves a little: it is a step "
-                             "function of {names_i} (rounded, or made of integers?), so it has no gradient to check "
+        raise CheckFailed(tr("{fwd_name} gives exactly the same output when {input} moves a little: it is a step "
+                             "function of {input} (rounded, or made of integers?), so it has no gradient to check "
                              "backward against; compute it in float64 without rounding.",
-                             fwd_name=fwd_name, names_i=names[i]),
+                             fwd_name=fwd_name, input=names[i]),
                           key="forward_steps")
 
 

@@ -219,8 +219,8 @@ def stderr_sentence(what, text):
 def call(fn, *args, what):
     """Run ``fn(*args)``; turn any misbehaviour into a CheckFailed about ``what``."""
     if not callable(fn):
-        raise CheckFailed(tr("{what}: expected a function, got {type_fn_name}.",
-                             what=what, type_fn_name=type(fn).__name__), key="not_callable")
+        raise CheckFailed(tr("{what}: expected a function, got {kind}.",
+                             what=what, kind=type(fn).__name__), key="not_callable")
     seconds = call_seconds()
     err = io.StringIO()
     try:
