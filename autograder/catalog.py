@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .compare import relative_error
-from .i18n import translated
+from .i18n import N_, tr, translated
 
 # Two arrays this close are "the same answer" when we match a wrong-answer
 # candidate; 1e-6 is the gradient tolerance, the same yardstick.
@@ -135,14 +135,14 @@ def _squeeze(shape):
 
 def _of(with_of, without_of=""):
     """Details that say what the shape is the shape of, only when the check knows it."""
-    return lambda ev: {"of_text": with_of.format(of=ev.of) if ev.of else without_of.format(want=tuple(ev.want))}
+    return lambda ev: {"of_text": tr(with_of, of=ev.of) if ev.of else tr(without_of, want=tuple(ev.want))}
 
 
 def _lost_axis_text(ev):
     if ev.batch == 1 and len(ev.want) >= 2 and ev.want[0] == 1 and ev.got == tuple(ev.want[1:]):
-        return {"axis_text": "the batch axis of length N=1 went missing (x[0] or squeeze() drops it; "
-                             "keep it with x[0:1], reshape(1, -1) or keepdims=True)"}
-    return {"axis_text": "an axis of length 1 went missing (use keepdims=True or reshape)"}
+        return {"axis_text": tr("the batch axis of length N=1 went missing (x[0] or squeeze() drops it; "
+                                "keep it with x[0:1], reshape(1, -1) or keepdims=True)")}
+    return {"axis_text": tr("an axis of length 1 went missing (use keepdims=True or reshape)")}
 
 
 def _summed_wrong_axis(ev):
@@ -166,7 +166,8 @@ SHAPE_MISTAKES = [
             "{name} has shape {got}, the transpose of the expected {want}: "
             "{of_text}swap the operands of the product or transpose it.",
             lambda ev: len(ev.want) == 2 and ev.got == tuple(reversed(ev.want)),
-            details=lambda ev: {"of_text": f"{ev.name} must have the shape of {ev.of}; " if ev.of else ""}),
+            details=lambda ev: {"of_text": tr("{name} must have the shape of {of}; ", name=ev.name, of=ev.of)
+                                if ev.of else ""}),
     Mistake("batch_not_summed",
             "{name} has shape {got} but {of} has shape {want}: the batch axis (N={N}) is still there. "
             "A parameter is shared by all N samples, so sum the per-sample gradients over axis 0.",
@@ -175,8 +176,8 @@ SHAPE_MISTAKES = [
             "{name} is flat, shape {got}, but {want} was expected: {of_text}.",
             lambda ev: (len(ev.got) == 1 and len(ev.want) > 1 and ev.got[0] == int(np.prod(ev.want))
                         and _squeeze(ev.got) != _squeeze(ev.want)),
-            details=_of("return an array with the shape of {of} (start from np.zeros_like({of}) "
-                        "and fill it entry by entry)", "return an array of shape {want} (reshape it)")),
+            details=_of(N_("return an array with the shape of {of} (start from np.zeros_like({of}) "
+                           "and fill it entry by entry)"), N_("return an array of shape {want} (reshape it)"))),
     Mistake("kept_axis",
             "{name} has shape {got} but {want} was expected: there is an extra axis of length 1 "
             "(keepdims=True, or a column where a flat vector is needed).",
@@ -188,7 +189,7 @@ SHAPE_MISTAKES = [
     Mistake("scalar_instead",
             "{name} is a single number but {want} was expected{of_text}.",
             lambda ev: ev.got == () and ev.want != (),
-            details=_of(": the gradient of {of} has one entry per entry of {of}")),
+            details=_of(N_(": the gradient of {of} has one entry per entry of {of}"))),
     Mistake("scalar_expected",
             "{name} must be a single number (shape ()), but yours has shape {got}: did you forget to sum?",
             lambda ev: ev.want == () and ev.got != ()),
@@ -196,23 +197,23 @@ SHAPE_MISTAKES = [
             "{name} has shape {got}, one entry per sample, but {want} was expected{of_text}: it was summed "
             "over axis 1; sum over axis 0, the batch.",
             _summed_wrong_axis,
-            details=_of(" (the shape of {of})")),
+            details=_of(N_(" (the shape of {of})"))),
     Mistake("not_reshaped",
             "{name} has shape {got}: the right number of entries, but {want} was expected{of_text}: "
             "reshape it back ({name}.reshape({shape_of})).",
             _not_reshaped,
-            details=lambda ev: {"of_text": f" (the shape of {ev.of})" if ev.of else "",
+            details=lambda ev: {"of_text": tr(" (the shape of {of})", of=ev.of) if ev.of else "",
                                 "shape_of": f"{ev.of}.shape" if ev.of else str(tuple(ev.want))}),
     Mistake("upstream_shape",
             "{name} has the shape of dout, {got}, but {want} was expected{of_text}: the backward pass must "
             "map dout back onto that shape (a sum over an axis gives every summed entry the same dout: "
             "broadcast it back along that axis).",
             _upstream_shape,
-            details=_of(" (the shape of {of})")),
+            details=_of(N_(" (the shape of {of})"))),
     Mistake("wrong_shape",
             "{name} has shape {got} but {want} was expected{of_text}.",
             lambda ev: True,
-            details=_of(" (the shape of {of})")),
+            details=_of(N_(" (the shape of {of})"))),
 ]
 
 
@@ -253,9 +254,9 @@ def _diagonal_summary(wrong, compared):
         return None
     diagonal = np.eye(wrong.shape[0], dtype=bool)
     if np.array_equal(wrong[compared], diagonal[compared]):
-        return "wrong on the diagonal only (the off-diagonal entries are right)"
+        return tr("wrong on the diagonal only (the off-diagonal entries are right)")
     if np.array_equal(wrong[compared], ~diagonal[compared]):
-        return "right on the diagonal, wrong off it"
+        return tr("right on the diagonal, wrong off it")
     return None
 
 
@@ -273,11 +274,15 @@ def _partial(ev):
         rows = sorted({int(i) for i in np.nonzero(wrong)[0]})
         axis0 = "samples" if ev.batch is not None and wrong.shape[0] == ev.batch else "rows"
         shown = ", ".join(map(str, rows[:8])) + (", ..." if len(rows) > 8 else "")
-        if axis0 == "samples" or wrong.ndim > 1:
-            where = f"{axis0[:-1] if len(rows) == 1 else axis0} {shown}"
+        one = len(rows) == 1
+        if axis0 == "samples":
+            where = tr("sample {shown}", shown=shown) if one else tr("samples {shown}", shown=shown)
+        elif wrong.ndim > 1:
+            where = tr("row {shown}", shown=shown) if one else tr("rows {shown}", shown=shown)
         else:
-            where = f"{'entry' if len(rows) == 1 else 'entries'} {shown}"
-        summary = f"wrong on {bad} of {total} entries ({round(100 * bad / total)}%): {where}"
+            where = tr("entry {shown}", shown=shown) if one else tr("entries {shown}", shown=shown)
+        summary = tr("wrong on {bad} of {total} entries ({percent}%): {where}",
+                     bad=bad, total=total, percent=round(100 * bad / total), where=where)
     ev.extra.update(summary=summary)
     return True
 
@@ -299,9 +304,9 @@ def _mean_twice(ev):
 def _too_large_N(ev):
     averages = _averages(ev)
     if averages is False:
-        return {"why": "there is a factor N (the batch size) too many: each sample's gradient counts "
-                       "once (a sum over the batch where the mean is needed, or a multiplication by N?)"}
-    return {"why": "the loss averages over the batch, so divide by N (you summed where the mean is needed)"}
+        return {"why": tr("there is a factor N (the batch size) too many: each sample's gradient counts "
+                          "once (a sum over the batch where the mean is needed, or a multiplication by N?)")}
+    return {"why": tr("the loss averages over the batch, so divide by N (you summed where the mean is needed)")}
 
 
 def _same_as(ev, candidate):
@@ -365,7 +370,7 @@ def _shifted(ev):
             unshifted = np.take(expected, range(max(0, -s), n - max(0, s)), axis=axis)
             if np.any(truth) and relative_error(mine, truth) <= ev.oracle.rtol \
                     and relative_error(mine, unshifted) > ev.oracle.rtol:   # (not rows that are all alike)
-                ev.extra.update(shift=abs(s), axis=axis, direction="late" if s > 0 else "early")
+                ev.extra.update(shift=abs(s), axis=axis, direction=tr("late") if s > 0 else tr("early"))
                 return True
     return False
 
@@ -388,21 +393,21 @@ def _by_axis(ev):
     k = ev.oracle.best_scale(ev.yours)
     if k is None or abs(k) < 1e-12 or not ev.oracle.matches(ev.yours / k):
         return False
-    names = ev.extra.get("names") or [f"input {i}" for i in range(len(ev.inputs))]
+    names = ev.extra.get("names") or [tr("input {i}", i=i) for i in range(len(ev.inputs))]
     for label, array in list(zip(names, ev.inputs)) + ([("dout", ev.dout)] if ev.dout is not None else []):
         shape = np.shape(array)
-        lengths = [(d, f"the length of axis {a} of {label}") for a, d in enumerate(shape)]
+        lengths = [(d, tr("the length of axis {a} of {label}", a=a, label=label)) for a, d in enumerate(shape)]
         if len(shape) > 1:
-            lengths.append((int(np.prod(shape)), f"the number of entries of {label}"))
+            lengths.append((int(np.prod(shape)), tr("the number of entries of {label}", label=label)))
         for d, what in lengths:
             if d < 2 or d == ev.batch:
                 continue
             for factor, size in ((d, "large"), (1.0 / d, "small")):
                 if abs(k - factor) <= 1e-6 * factor:
-                    ev.extra.update(d=d, what=what, size=size,
-                                    advice="a division by it is missing (the mean over that axis?)"
-                                    if size == "large" else "it divides by that once too often (a mean "
-                                    "over that axis where the loss sums or averages over fewer entries?)")
+                    ev.extra.update(d=d, what=what, size=tr("large") if size == "large" else tr("small"),
+                                    advice=tr("a division by it is missing (the mean over that axis?)")
+                                    if size == "large" else tr("it divides by that once too often (a mean "
+                                    "over that axis where the loss sums or averages over fewer entries?)"))
                     return True
     return False
 
@@ -416,7 +421,7 @@ VALUE_MISTAKES = [
             "{name} is not 0, but finite differences of the forward pass say it is: the output does not "
             "change when {of_text} moves a little. Does forward use {of_text} (and not round its output)?",
             lambda ev: getattr(ev.oracle, "label", "") == "numeric" and ev.oracle.matches(np.zeros_like(ev.yours)),
-            details=lambda ev: {"of_text": ev.of or "the input"}),
+            details=lambda ev: {"of_text": ev.of or tr("the input")}),
     Mistake("ignores_upstream",
             "{name} does not change when the upstream gradient dout changes: "
             "multiply your local gradient by dout (chain rule: downstream = upstream x local).",
@@ -450,7 +455,7 @@ VALUE_MISTAKES = [
             "{name} is dout itself: the local derivative is missing (chain rule: {name} = dout times the "
             "derivative of the layer's output with respect to {of_text}).",
             _local_missing,
-            details=lambda ev: {"of_text": ev.of or "its input"}),
+            details=lambda ev: {"of_text": ev.of or tr("its input")}),
     Mistake("derivative_at_output",
             "{name} is dout times the derivative taken at the layer's output instead of its input: "
             "f'(out) where f'(x) is needed. Evaluate the derivative at the cached input, or write it "
@@ -466,7 +471,7 @@ VALUE_MISTAKES = [
             "{name} is what the gradient of {other} should be: the local derivative for {other} went "
             "into {name} (for out = x * y: dx = dout * y, dy = dout * x).",
             _other_input,
-            details=lambda ev: {"other": ev.extra.get("other", "another input")}),
+            details=lambda ev: {"other": ev.extra.get("other") or tr("another input")}),
     Mistake("shifted",
             "{name} is the right answer shifted by {shift} along axis {axis} (it starts {shift} "
             "{direction}): an index or a slice bound is off by {shift}.",

@@ -23,6 +23,7 @@ from . import autodiff_libs, numeric, remote
 from .catalog import Evidence, RETURN_MISTAKES, SHAPE_MISTAKES, VALUE_MISTAKES, first_match
 from .compare import DirectionalOracle, FullOracle, relative_error
 from .guard import CheckFailed, CheckSetupError, call
+from .i18n import N_, tr, translated
 from .tolerances import (DIRECTIONAL_MIN_SIZE, FD_STEP, GRAD_RTOL, KINK_RETRIES, N_DIRECTIONS, NEARBY_RTOL,
                          NEARBY_STEPS, SCALE_FLOOR)
 
@@ -60,7 +61,7 @@ def diagnose(ev, mistakes=()):
 
 def _index_text(idx):
     if idx and idx[0] == "direction":
-        return f"along random direction {idx[1]}"
+        return tr("along random direction {number}", number=idx[1])
     return "[" + ", ".join(str(int(i)) for i in idx) + "]"
 
 
@@ -74,19 +75,27 @@ def explain(ev, row):
     if ev.yours is not None and ev.got == tuple(ev.want) and ev.oracle is not None:
         idx, mine, truth = ev.oracle.worst(ev.yours)
         truth_label = getattr(ev.oracle, "label", "numeric")
+        truth_label = translated(_LABELS[truth_label]) if truth_label in _LABELS else truth_label
         # enough digits to show the difference under a tight tolerance (1e-9: ten digits)
         digits = max(6, min(16, int(np.ceil(-np.log10(ev.oracle.rtol))) + 1)) if ev.oracle.rtol > 0 else 6
         if ev.yours.ndim == 0:
-            lines.append(f"  yours {mine:.{digits}g}, {truth_label} {truth:.{digits}g}")
+            lines.append("  " + tr("yours {mine:.{digits}g}, {label} {truth:.{digits}g}",
+                                   mine=mine, digits=digits, label=truth_label, truth=truth))
         else:
             where = _index_text(idx)
             label = f"{ev.name}{where}" if where.startswith("[") else f"{ev.name} {where}"
-            lines.append(f"  worst entry {label}: yours {mine:.{digits}g}, {truth_label} {truth:.{digits}g}")
-        lines.append(f"  relative error {ev.oracle.error(ev.yours):.1e} (tolerance {ev.oracle.rtol:.0e})")
+            lines.append("  " + tr("worst entry {entry}: yours {mine:.{digits}g}, {label} {truth:.{digits}g}",
+                                   entry=label, mine=mine, digits=digits, label=truth_label, truth=truth))
+        lines.append("  " + tr("relative error {error:.1e} (tolerance {rtol:.0e})",
+                               error=ev.oracle.error(ev.yours), rtol=ev.oracle.rtol))
     note = kink_note(ev.name, ev.oracle, ev.extra["kinks_of"]) if "kinks_of" in ev.extra else None
     if note:
         lines.append("  " + note)
     return "\n".join(lines)
+
+
+# What an oracle's numbers are, as the worst-entry line names them.
+_LABELS = {"numeric": N_("numeric"), "expected": N_("expected"), "2 x numeric": N_("2 x numeric")}
 
 
 def judge(ev, mistakes=()):
@@ -231,19 +240,25 @@ def kinks_note(named_oracles, where):
     """The same for several gradients at once: one sentence, or None."""
     entries = [(n, name) for name, o in named_oracles for n in [getattr(o, "masked_count", 0)] if n]
     dropped = [(d, name) for name, o in named_oracles for d in [getattr(o, "dropped", 0)] if d]
-    kink = f"a kink of {where} (such as ReLU at 0 or a tie in a max)"
+    kink = tr("a kink of {where} (such as ReLU at 0 or a tie in a max)", where=where)
     sentences = []
     if entries:
         one = len(entries) == 1 and entries[0][0] == 1
-        listed = " and ".join(f"{n} entr{'y' if n == 1 else 'ies'} of {name}" for n, name in entries)
-        sentences.append(f"{listed} {'was' if one else 'were'} not compared: {'its' if one else 'their'} "
-                         f"finite-difference step straddles {kink}")
+        listed = tr(" and ").join(tr("{n} entry of {name}", n=n, name=name) if n == 1 else
+                                  tr("{n} entries of {name}", n=n, name=name) for n, name in entries)
+        sentences.append(tr("{listed} was not compared: its finite-difference step straddles {kink}",
+                            listed=listed, kink=kink) if one else
+                         tr("{listed} were not compared: their finite-difference step straddles {kink}",
+                            listed=listed, kink=kink))
     if dropped:
         one = len(dropped) == 1 and dropped[0][0] == 1
-        listed = " and ".join(f"{d} of {N_DIRECTIONS} random directions for {name}" for d, name in dropped)
-        sentences.append(f"{listed} {'was' if one else 'were'} not used: every step tried along "
-                         f"{'it' if one else 'them'} straddled {kink}")
-    return "; ".join(sentences) or None
+        listed = tr(" and ").join(tr("{d} of {total} random directions for {name}", d=d, total=N_DIRECTIONS,
+                                     name=name) for d, name in dropped)
+        sentences.append(tr("{listed} was not used: every step tried along it straddled {kink}",
+                            listed=listed, kink=kink) if one else
+                         tr("{listed} were not used: every step tried along them straddled {kink}",
+                            listed=listed, kink=kink))
+    return tr("; ").join(sentences) or None
 
 
 def _nothing_to_compare(oracle):
@@ -278,8 +293,9 @@ def _check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fal
     what = getattr(grad_f, "__name__", "grad_f")
     raw = call(grad_f, x, what=what)
     if not np.array_equal(x, before):
-        raise CheckFailed(f"{what} changed its input x in place; work on a copy (x = x.copy()) "
-                          f"or write new arrays (y = x * 2, not x *= 2).", key="mutated_input")
+        raise CheckFailed(tr("{what} changed its input x in place; work on a copy (x = x.copy()) or write new arrays "
+                             "(y = x * 2, not x *= 2).",
+                             what=what), key="mutated_input")
     fname = getattr(f, "__name__", "f")
     oracle = call(oracle_for, lambda z: float(f(z)), before, np.random.default_rng([seed, 0xBAC4]),
                   what=fname)
@@ -293,8 +309,8 @@ def _check_grad(f, grad_f, x, *, name="gradient", mistakes=(), seed=0, quiet=Fal
                           hint=ev.extra["hint"])
     note = kink_note(name, oracle, fname)
     if not quiet:
-        print(f"check_grad passed: {what} matches central differences "
-              f"(relative error {oracle.error(ev.yours):.1e})" + (f"; {note}." if note else "."))
+        print(tr("check_grad passed: {what} matches central differences (relative error {error:.1e})",
+                 what=what, error=oracle.error(ev.yours)) + (f"; {note}." if note else "."))
 
 
 # --- what forward does around the inputs: evidence for naming a mistake -------------------------
@@ -394,26 +410,29 @@ def _run_forward(forward, xs, names, what):
     copies = [x.copy() for x in xs]
     result = call(forward, *copies, what=what)
     if not isinstance(result, tuple) or len(result) != 2:
-        got = "None" if result is None else (f"a tuple of {len(result)}" if isinstance(result, tuple)
+        got = "None" if result is None else (tr("a tuple of {n}", n=len(result)) if isinstance(result, tuple)
                                              else type(result).__name__)
-        raise CheckFailed(f"{what} must return (out, cache), a tuple of 2; it returned {got}.",
+        raise CheckFailed(tr("{what} must return (out, cache), a tuple of 2; it returned {got}.",
+                             what=what, got=got),
                           key="bad_return")
     for name, x, c in zip(names, xs, copies):
         if not np.array_equal(x, c):
-            raise CheckFailed(f"{what} changed its input {name} in place ({name} += ... or {name}[...] = ...); "
-                              f"build a new array instead (out = {name} + ..., not {name} += ...).",
+            raise CheckFailed(tr("{what} changed its input {name} in place ({name} += ... or {name}[...] = ...); build a "
+                                 "new array instead (out = {name} + ..., not {name} += ...).",
+                                 what=what, name=name),
                               key="mutated_input")
     dtype = getattr(result[0], "dtype", None)
     if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
-        raise CheckFailed(f"{what} returned its output in {dtype}: compute in float64 (numpy's default). In "
-                          f"{dtype} the last digits are lost, and with them every finite difference the check "
-                          f"compares backward with.", key="low_precision")
+        raise CheckFailed(tr("{what} returned its output in {dtype}: compute in float64 (numpy's default). In {dtype} "
+                             "the last digits are lost, and with them every finite difference the check compares "
+                             "backward with.",
+                             what=what, dtype=dtype), key="low_precision")
     try:
         out = np.asarray(result[0], dtype=np.float64)
     except (TypeError, ValueError):
         out = None
     if out is None or not np.all(np.isfinite(out)):
-        raise CheckFailed(f"{what} returned an output that is not a finite array of numbers.",
+        raise CheckFailed(tr("{what} returned an output that is not a finite array of numbers.", what=what),
                           key="bad_output")
     return out, result[1]
 
@@ -423,18 +442,22 @@ def _gradients(backward, dout, cache, count, names, what):
     dcopy = dout.copy()
     grads = call(backward, dcopy, cache, what=what)
     if not np.array_equal(dcopy, dout):
-        raise CheckFailed(f"{what} changed dout in place; compute new arrays instead "
-                          f"(dx = dout * mask, not dout *= mask).", key="mutated_input")
+        raise CheckFailed(tr("{what} changed dout in place; compute new arrays instead (dx = dout * mask, not dout *= "
+                             "mask).",
+                             what=what), key="mutated_input")
     expected = ", ".join("d" + n for n in names)
     if grads is None:
-        raise CheckFailed(f"{what} returned None: it must return ({expected}). Did you forget `return`?",
+        raise CheckFailed(tr("{what} returned None: it must return ({expected}). Did you forget `return`?",
+                             what=what, expected=expected),
                           key="returned_none")
     if count == 1 and not isinstance(grads, (tuple, list)):
         grads = (grads,)
     if not isinstance(grads, (tuple, list)) or len(grads) != count:
         n = len(grads) if isinstance(grads, (tuple, list)) else 1
-        raise CheckFailed(f"{what} returned {n} value{'s' if n != 1 else ''}; "
-                          f"it must return {count}: ({expected}), one gradient per input, in order.",
+        raise CheckFailed(tr("{what} returned {n} value; it must return {count}: ({expected}), one gradient per "
+                             "input, in order.", what=what, n=n, count=count, expected=expected) if n == 1 else
+                          tr("{what} returned {n} values; it must return {count}: ({expected}), one gradient per "
+                             "input, in order.", what=what, n=n, count=count, expected=expected),
                           key="wrong_count")
     return tuple(grads)
 
@@ -515,9 +538,9 @@ def _check_cache_kept(backward, dout, cache, grads, before, count, grad_names, w
     try:
         again = _gradients(backward, dout, cache, count, grad_names, what)
         differs = not all(_same(a, b) for a, b in zip(grads, again))
-        problem = "a second backward on the same cache gave different gradients" if differs else None
+        problem = tr("a second backward on the same cache gave different gradients") if differs else None
     except CheckFailed as exc:
-        problem = "a second backward on the same cache failed (" + str(exc).splitlines()[0] + ")"
+        problem = tr("a second backward on the same cache failed ({error})", error=str(exc).splitlines()[0])
     if changed is None and problem is None:
         return
     if changed is None and differs and fresh_cache is not None:
@@ -527,27 +550,30 @@ def _check_cache_kept(backward, dout, cache, grads, before, count, grad_names, w
         except CheckFailed:
             random = False
         if random:
-            raise CheckFailed(f"{what} gave different gradients for the same dout and the same cache, which it "
-                              f"left unchanged: a backward pass must compute them from dout and the cache alone "
-                              f"(no random numbers: a mask forward drew belongs in the cache; no values kept "
-                              f"or added up from an earlier call).", key="backward_not_deterministic")
+            raise CheckFailed(tr("{what} gave different gradients for the same dout and the same cache, which it left "
+                                 "unchanged: a backward pass must compute them from dout and the cache alone (no random "
+                                 "numbers: a mask forward drew belongs in the cache; no values kept or added up from an "
+                                 "earlier call).",
+                                 what=what), key="backward_not_deterministic")
     first = grad_names[0] if grad_names else "x"
-    advice = f"compute new arrays (d{first} = ...) instead of editing cached ones"
-    if changed is not None:
-        var, label = _cache_name(*changed, xs, names, out)
-        where = f" ({label})"
-        if label.startswith("the list"):
-            advice = f"read a cached list without changing it ({var}[k] or reversed({var}), not {var}.pop())"
-        elif label.startswith("the cached ") and var != "out":
-            advice += f" ({var} *= ... or {var}[...] = ...)"
-        else:
-            advice += " (*=, += or [...] = on a cached array)"
+    advice = tr("compute new arrays (d{first} = ...) instead of editing cached ones", first=first)
+    problem = problem or tr("a backward pass must leave its cache as forward built it")
+    if changed is None:
+        advice += " " + tr("(*=, [...] =, .pop() or a changed attribute)")
+        raise CheckFailed(tr("{what} changed its cache in place: {problem}; {advice}.",
+                             what=what, problem=problem, advice=advice), key="mutated_cache")
+    var, label = _cache_name(*changed, xs, names, out)
+    if label.startswith("the list"):
+        advice = tr("read a cached list without changing it ({var}[k] or reversed({var}), not {var}.pop())", var=var)
+        label = tr("the list {path}", path=var)
+    elif label.startswith("the cached ") and var != "out":
+        advice += " " + tr("({var} *= ... or {var}[...] = ...)", var=var)
+        label = tr("the cached {name}", name=var)
     else:
-        where = ""
-        advice += " (*=, [...] =, .pop() or a changed attribute)"
-    problem = problem or "a backward pass must leave its cache as forward built it"
-    raise CheckFailed(f"{what} changed its cache in place{where}: {problem}; {advice}.",
-                      key="mutated_cache")
+        advice += " " + tr("(*=, += or [...] = on a cached array)")
+        label = tr("the cached output") if label == "the cached output" else label
+    raise CheckFailed(tr("{what} changed its cache in place ({label}): {problem}; {advice}.",
+                         what=what, label=label, problem=problem, advice=advice), key="mutated_cache")
 
 
 def _wrong_order(grads, xs, wrt, oracles):
@@ -589,9 +615,10 @@ def _check_nearby(forward, reference, xs, wrt, names, out, fwd_name, seed):
         theirs = np.asarray(reference(*[x.copy() for x in moved]), dtype=np.float64)
         error = relative_error(mine, theirs) if mine.shape == theirs.shape else np.inf
         if not error <= max(NEARBY_RTOL, 100 * at_inputs):
-            raise CheckFailed(f"{fwd_name} gives the right output at the check's inputs but not at inputs "
-                              f"moved by {step:g} (relative error {error:.1e} there): a forward pass must "
-                              f"compute its output from the inputs it is given, every time, not recall it.",
+            raise CheckFailed(tr("{fwd_name} gives the right output at the check's inputs but not at inputs moved by "
+                                 "{step:g} (relative error {error:.1e} there): a forward pass must compute its output "
+                                 "from the inputs it is given, every time, not recall it.",
+                                 fwd_name=fwd_name, step=step, error=error),
                               key="forward_only_at_inputs")
 
 
@@ -605,9 +632,10 @@ def _steps_everywhere(forward, xs, i, names, out, fwd_name, seed):
     moved[i] = xs[i] + 1e-3 * np.maximum(1.0, np.abs(xs[i])) * rng.standard_normal(xs[i].shape)
     there, _ = _run_forward(forward, moved, names, fwd_name)
     if there.shape == out.shape and np.array_equal(there, out):
-        raise CheckFailed(f"{fwd_name} gives exactly the same output when {names[i]} moves a little: it is a step "
-                          f"function of {names[i]} (rounded, or made of integers?), so it has no gradient to "
-                          f"check backward against; compute it in float64 without rounding.",
+        raise CheckFailed(tr("{fwd_name} gives exactly the same output when {input} moves a little: it is a step "
+                             "function of {input} (rounded, or made of integers?), so it has no gradient to check "
+                             "backward against; compute it in float64 without rounding.",
+                             fwd_name=fwd_name, input=names[i]),
                           key="forward_steps")
 
 
@@ -659,10 +687,11 @@ def _finite_differences_backward(calls, xs, wrt, fwd_name, bwd_name):
     differences) computes the gradient numerically, not by the chain rule."""
     entries = sum(int(xs[i].size) for i in wrt)
     if calls >= 2 and calls >= entries:
-        raise CheckFailed(f"{bwd_name} called {fwd_name} {calls} times for one backward pass ({entries} input "
-                          f"entries): that is finite differences (two forward calls per entry), not "
-                          f"backpropagation. A backward pass computes the gradients from dout and the "
-                          f"cache with the chain rule, and calls no forward pass.",
+        raise CheckFailed(tr("{bwd_name} called {fwd_name} {calls} times for one backward pass ({entries} input "
+                             "entries): that is finite differences (two forward calls per entry), not "
+                             "backpropagation. A backward pass computes the gradients from dout and the cache with "
+                             "the chain rule, and calls no forward pass.",
+                             bwd_name=bwd_name, fwd_name=fwd_name, calls=calls, entries=entries),
                           key="finite_differences_backward")
 
 
@@ -677,9 +706,10 @@ def _autodiff_named(*fns):
         return
     lib = autodiff_libs.in_reach(*learner)
     if lib:
-        raise CheckFailed(f"{getattr(learner[-1], '__name__', 'your function')} uses {lib}, which computes "
-                          f"derivatives for you: graded answers cannot use it; write the derivative "
-                          f"yourself.", key="uses_autodiff")
+        raise CheckFailed(tr("{name} uses {lib}, which computes derivatives for you: graded answers cannot use it; "
+                             "write the derivative yourself.",
+                             name=getattr(learner[-1], '__name__', None) or tr("your function"), lib=lib),
+                          key="uses_autodiff")
     try:
         yield
     except CheckFailed as exc:
@@ -687,8 +717,9 @@ def _autodiff_named(*fns):
             lib for fn in learner for lib in autodiff_libs.notebook_imports(fn)]
         if not libs:
             raise
-        raise CheckFailed(f"your notebook imports {', '.join(dict.fromkeys(libs))}, which computes derivatives "
-                          f"for you: graded answers cannot use it; write the derivative yourself.\n{exc}",
+        raise CheckFailed(tr("your notebook imports {libs}, which computes derivatives for you: graded answers "
+                             "cannot use it; write the derivative yourself.\n{exc}",
+                             libs=', '.join(dict.fromkeys(libs)), exc=exc),
                           key="uses_autodiff") from None
 
 
@@ -761,9 +792,10 @@ def _check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batc
 
         oracle = call(oracle_for, scalar_loss, xs[i], rng, what=fwd_name)
         if abs(oracle.fx - loss_at_x) > 1e-9 * max(1.0, abs(loss_at_x)):
-            raise CheckFailed(f"{fwd_name} gave a different output for the same inputs when called again: "
-                              f"a forward pass must depend on its inputs only (no random numbers, "
-                              f"no values kept from an earlier call).", key="not_deterministic")
+            raise CheckFailed(tr("{fwd_name} gave a different output for the same inputs when called again: a forward "
+                                 "pass must depend on its inputs only (no random numbers, no values kept from an earlier "
+                                 "call).",
+                                 fwd_name=fwd_name), key="not_deterministic")
         oracle_again = call(oracle_for, scalar_loss_again, xs[i], rng, what=fwd_name)
         _share_masks(oracle, oracle_again)
         if _nothing_to_compare(oracle) or _nothing_to_compare(oracle_again):
@@ -798,8 +830,9 @@ def _check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batc
         if order is not None:
             expected = ", ".join(ev.name for ev in evidence)
             looks = ", ".join(evidence[order.index(j)].name for j in range(len(order)))
-            raise CheckFailed(f"{bwd_name} returned its gradients in the wrong order: return ({expected}), "
-                              f"one per input, in the order of forward's inputs (yours look like ({looks})).",
+            raise CheckFailed(tr("{bwd_name} returned its gradients in the wrong order: return ({expected}), one per "
+                                 "input, in the order of forward's inputs (yours look like ({looks})).",
+                                 bwd_name=bwd_name, expected=expected, looks=looks),
                               key="wrong_order",
                               keys={ev.name: "wrong_order" for s, ev in enumerate(evidence) if order[s] != s})
     if failures:
@@ -807,8 +840,8 @@ def _check_layer(forward, backward, *inputs, wrt=None, mistakes=(), seed=0, batc
                           hint=next((h for h in hints if h is not None), None))
     note = kinks_note([(ev.name, ev.oracle) for ev in evidence], fwd_name)
     if not quiet:
-        print(f"check_layer passed: {bwd_name} matches central differences "
-              f"(relative errors: {', '.join(errors)}; tolerance {GRAD_RTOL:.0e})"
+        print(tr("check_layer passed: {bwd_name} matches central differences (relative errors: {errors}; "
+                 "tolerance {rtol:.0e})", bwd_name=bwd_name, errors=', '.join(errors), rtol=GRAD_RTOL)
               + (f"; {note}." if note else "."))
 
 

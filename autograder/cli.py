@@ -1,6 +1,7 @@
 """course-check: grade notebooks without a kernel, show progress, grade a class.
 
     course-check progress [DIR] [--json] [--strict]   every notebook under DIR (default: notebooks)
+                                                      (notebooks-ko for the Korean edition)
     course-check grade NOTEBOOK... [--json]           each graded cell of each notebook, with the reasons
     course-check class ASSIGNMENT... | --all          nbgrader autograde for a class, then a summary
                                                       and the class mistake report (instructors)
@@ -14,6 +15,10 @@ crashes Python, never finishes or is not a notebook at all is reported in one li
 others are still graded.  The test cells and points come from the instructor's source notebook
 (``solutions/``) and the checks modules, not from the notebook being graded, exactly as nbgrader
 grades it.
+
+Each notebook's feedback is in the notebook's own language (``metadata.course.language``: the
+notebooks in notebooks-ko/ speak Korean); ``--lang en|ko`` (or $AUTOGRADER_LANG) chooses one
+for every notebook.
 
 Exit status
     progress  0 when every notebook could be graded (whatever its score: it is a report);
@@ -33,7 +38,13 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import runner
+from . import i18n, runner
+from .i18n import N_, tr, translated
+
+
+# The words of the status column (the English ones are what _status returns and --json keeps).
+STATUS_WORDS = {"passed": N_("passed"), "failed": N_("failed"), "not implemented yet": N_("not implemented yet"),
+                "not graded": N_("not graded")}
 
 
 def _status(row):
@@ -61,28 +72,38 @@ def _width():
 
 
 def print_notebook(result, width=None, verbose=False):
-    """The table of one notebook, as ``progress`` and ``grade`` show it."""
+    """The table of one notebook, as ``progress`` and ``grade`` show it, in the notebook's language."""
+    with i18n.speaking(i18n.language_of_file(result["path"]) if result.get("path") else None):
+        _print_notebook(result, width, verbose)
+
+
+def _print_notebook(result, width=None, verbose=False):
     width = width or _width()
     name = Path(result["path"]).stem if result.get("path") else result["assignment"]
     graded = result["status"] == "graded"
     score = result["score"]
-    print(f"{name:<34} {_bar(score, result['max'])} {score:>4g} / {result['max']:g} points")
+    print(f"{name:<34} {_bar(score, result['max'])} " + tr("{score:>4g} / {max:g} points", score=score,
+                                                             max=result["max"]))
     if not graded:
-        print(f"  ! {_one_line(result['status'], width - 4)}")
+        status = result["status"]
+        if status.startswith("not graded: "):
+            status = tr("not graded: {reason}", reason=translated(status[len("not graded: "):]))
+        print(f"  ! {_one_line(status, width - 4)}")
         if result.get("recovered") is not None:
-            print(f"    (nbgrader records 0 for this notebook; without that cell, the rest earns "
-                  f"{result['recovered']:g} / {result['max']:g})")
+            print("    " + tr("(nbgrader records 0 for this notebook; without that cell, the rest earns "
+                              "{recovered:g} / {max:g})", recovered=result["recovered"], max=result["max"]))
     for note in result.get("notes", []):
-        print(f"  note: {_one_line(note, width - 8)}")
+        print("  " + tr("note: {note}", note=_one_line(note, width - 8)))
     rows = result["rows"]
     if not verbose and graded and len(rows) > 1 and all(_status(r) == "not implemented yet" for r in rows):
-        print(f"  [ ] all {len(rows)} parts not implemented yet")
+        print("  [ ] " + tr("all {count} parts not implemented yet", count=len(rows)))
         rows = []
     for row in rows:
         mark = "x" if row["passed"] else " "
         got = row["points"] if row["passed"] else 0
         status = _status(row)
-        print(f"  [{mark}] {row['grade_id']:<32} {got:>2g}/{row['points']:<3g} {status}")
+        print(f"  [{mark}] {row['grade_id']:<32} {got:>2g}/{row['points']:<3g} "
+              + translated(STATUS_WORDS.get(status, status)))
         if status == "failed":  # the named mistake, in one line
             lines = runner._one_line(row["message"]) if not verbose else row["message"].strip()
             if lines.startswith("CheckFailed: "):
@@ -91,10 +112,11 @@ def print_notebook(result, width=None, verbose=False):
                 print(f"        {line}")
     shown = [e for e in result.get("errors", []) if _worth_showing(e)]
     for error in shown[:3]:
-        where = {"answer": "answer cell", "locked": "setup cell"}.get(error["kind"], "cell")
-        print(f"  {where} {error['cell']}: {_one_line(error['message'], width - 20)}")
+        where = {"answer": N_("answer cell {cell}"), "locked": N_("setup cell {cell}")}.get(error["kind"],
+                                                                                        N_("cell {cell}"))
+        print("  " + translated(where).format(cell=error["cell"]) + f": {_one_line(error['message'], width - 20)}")
     if len(shown) > 3:
-        print(f"  ... and {len(shown) - 3} more cells with errors")
+        print("  " + tr("... and {count} more cells with errors", count=len(shown) - 3))
 
 
 def _worth_showing(error):
@@ -113,11 +135,23 @@ def _find_notebooks(root):
                   if ".ipynb_checkpoints" not in p.parts and p.stem == p.parent.name)
 
 
+def _one_language(results):
+    """The language the notebooks of ``results`` share, or None (English) when they differ."""
+    found = {i18n.language_of_file(r["path"]) for r in results if r.get("path")}
+    return found.pop() if len(found) == 1 else None
+
+
+def _lang(p):
+    p.add_argument("--lang", choices=sorted(i18n.LANGUAGES), default=None,
+                   help="the language of the feedback (default: each notebook's own; $AUTOGRADER_LANG)")
+
+
 def _common(p):
     p.add_argument("--json", action="store_true", help="print the results as JSON (for scripts)")
     p.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: CPU count)")
     p.add_argument("--cell-seconds", type=float, default=runner.CELL_SECONDS,
                    help="a cell is stopped after this long (default %(default)g)")
+    _lang(p)
 
 
 def cmd_progress(args):
@@ -135,7 +169,8 @@ def cmd_progress(args):
     else:
         for result in results:
             print_notebook(result)
-        print(f"\ntotal: {done:g} / {total:g} points")
+        with i18n.speaking(_one_language(results)):
+            print("\n" + tr("total: {done:g} / {total:g} points", done=done, total=total))
     broken = any(r["status"] != "graded" for r in results)
     failing = any(not row["passed"] for r in results for row in r["rows"])
     return 1 if broken or (args.strict and failing) else 0
@@ -198,6 +233,7 @@ def main(argv=None):
                    help="grade with the kernel-free autograder.runner instead of trusted grading: "
                         "faster, but learners' code shares a process with the checks and a cheat can "
                         "fool it (docs/integrity.md)")
+    _lang(c)
     c.set_defaults(func=cmd_class)
     r = sub.add_parser("generate", help="regenerate notebooks/ from solutions/ (keeps learners' work)")
     r.add_argument("assignments", nargs="*")
@@ -211,7 +247,17 @@ def main(argv=None):
     b.set_defaults(func=cmd_generate)
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    return args.func(args)
+    if not getattr(args, "lang", None):
+        return args.func(args)
+    before = os.environ.get("AUTOGRADER_LANG")
+    os.environ["AUTOGRADER_LANG"] = args.lang     # the graders' child processes and sandboxes read it too
+    try:
+        return args.func(args)
+    finally:
+        if before is None:
+            os.environ.pop("AUTOGRADER_LANG", None)
+        else:
+            os.environ["AUTOGRADER_LANG"] = before
 
 
 if __name__ == "__main__":

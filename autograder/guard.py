@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .i18n import N_, tr, translated
 from .tolerances import call_seconds
 
 
@@ -103,26 +104,26 @@ def time_limit(seconds, state=None, on_line=None):
 
 # math.cos(array) and float(array) say "only 0-dimensional (length-1, size-1) arrays can be
 # converted to Python scalars", depending on the numpy version.
-MATH_ON_ARRAY = ("a function from Python's math module (math.cos, math.exp, ...) met an array: "
+MATH_ON_ARRAY = N_("a function from Python's math module (math.cos, math.exp, ...) met an array: "
                  "use numpy's (np.cos, np.exp), which work entry by entry")
 
 # Hints for exceptions learners commonly meet: (exception type, text in the message, hint).
 EXCEPTION_HINTS = [
-    (ValueError, "matmul", "a matrix product got operands whose inner dimensions differ: "
-                           "check the order of the operands and which one needs .T"),
-    (ValueError, "truth value", "an `if`, `and`, `or` or Python's max() met a whole array: "
-                                "use np.maximum or np.where to choose entry by entry"),
-    (ValueError, "shapes", "two arrays with incompatible shapes met: print the shapes of the operands"),
-    (ValueError, "broadcast", "two arrays could not be broadcast together: print their shapes"),
+    (ValueError, "matmul", N_("a matrix product got operands whose inner dimensions differ: "
+                           "check the order of the operands and which one needs .T")),
+    (ValueError, "truth value", N_("an `if`, `and`, `or` or Python's max() met a whole array: "
+                                "use np.maximum or np.where to choose entry by entry")),
+    (ValueError, "shapes", N_("two arrays with incompatible shapes met: print the shapes of the operands")),
+    (ValueError, "broadcast", N_("two arrays could not be broadcast together: print their shapes")),
     (TypeError, "only 0-dimensional arrays", MATH_ON_ARRAY),
     (TypeError, "only length-1 arrays", MATH_ON_ARRAY),
     (TypeError, "only size-1 arrays", MATH_ON_ARRAY),
-    (TypeError, "unpack", "the number of values returned or unpacked is off: "
-                          "forward returns (out, cache), backward one gradient per input"),
-    (TypeError, "NoneType", "something is None: did a function forget to `return`?"),
-    (NameError, "", "a name is not defined: did you run the cell that defines it, or misspell it?"),
-    (IndexError, "", "an index is out of range: check the shapes you index into"),
-    (RecursionError, "", "the function calls itself without end"),
+    (TypeError, "unpack", N_("the number of values returned or unpacked is off: "
+                          "forward returns (out, cache), backward one gradient per input")),
+    (TypeError, "NoneType", N_("something is None: did a function forget to `return`?")),
+    (NameError, "", N_("a name is not defined: did you run the cell that defines it, or misspell it?")),
+    (IndexError, "", N_("an index is out of range: check the shapes you index into")),
+    (RecursionError, "", N_("the function calls itself without end")),
 ]
 
 # Exceptions whose cause numpy's own message already gives away: (exception type, text in the
@@ -132,14 +133,14 @@ _OPS = {"divide": "/", "true_divide": "/", "multiply": "*", "add": "+", "subtrac
         "floor_divide": "//"}
 NAMED_EXCEPTIONS = [
     (TypeError, "Cannot cast ufunc", "integer_in_place",
-     "{what}: an in-place `{op}=` put a float result into an array of integers, which numpy refuses: an "
+     N_("{what}: an in-place `{op}=` put a float result into an array of integers, which numpy refuses: an "
      "input here holds integers (or the array you write into was made from one, such as np.zeros_like(x)). "
      "Build a new array instead (g = g {op} d, not g {op}= d), or start from floats: "
-     "x = np.asarray(x, dtype=float)."),
+     "x = np.asarray(x, dtype=float).")),
     (ValueError, "Integers to negative integer powers", "integer_negative_power",
-     "{what}: a negative power of an array of integers (x ** -2), which numpy refuses: an input here holds "
+     N_("{what}: a negative power of an array of integers (x ** -2), which numpy refuses: an input here holds "
      "integers. Write 1 / x**2 (true division gives floats), or start from floats: "
-     "x = np.asarray(x, dtype=float)."),
+     "x = np.asarray(x, dtype=float).")),
 ]
 
 
@@ -154,15 +155,15 @@ def named_exception(exc, what):
             ufunc = re.search(r"ufunc '(\w+)'", text)
             op = _OPS.get(ufunc.group(1), "op") if ufunc else "op"
             first = text.strip().splitlines()[0] if text.strip() else ""
-            return key, sentence.format(what=what, op=op) + f"\n  ({type(exc).__name__}: {first})"
+            return key, translated(sentence).format(what=what, op=op) + f"\n  ({type(exc).__name__}: {first})"
     return None
 
 
 WARNING_HINTS = [
-    ("overflow", "an exp (or power) overflowed: for large inputs rewrite the formula so that "
-                 "exp only ever sees numbers <= 0, for example with np.exp(-np.abs(x))"),
-    ("divide by zero", "a division by zero: make sure the denominator cannot be 0"),
-    ("invalid value", "an invalid operation produced nan (0/0, inf - inf or log of a negative number)"),
+    ("overflow", N_("an exp (or power) overflowed: for large inputs rewrite the formula so that "
+                 "exp only ever sees numbers <= 0, for example with np.exp(-np.abs(x))")),
+    ("divide by zero", N_("a division by zero: make sure the denominator cannot be 0")),
+    ("invalid value", N_("an invalid operation produced nan (0/0, inf - inf or log of a negative number)")),
 ]
 
 
@@ -170,7 +171,7 @@ def _hint(table, exc_type, text):
     for row in table:
         kind, needle, hint = row if len(row) == 3 else (None,) + row
         if (kind is None or issubclass(exc_type, kind)) and needle.lower() in text.lower():
-            return hint
+            return translated(hint)
     return None
 
 
@@ -201,8 +202,9 @@ def warning_sentence(what, w):
     """The sentence for a warning (a ``warnings.WarningMessage``) emitted by ``what``."""
     text = str(w.message)
     hint = _hint(WARNING_HINTS, w.category, text)
-    return (f"{what} emitted a warning ({w.category.__name__}: {text}). Correct code is warning-free, and "
-            f"nbgrader gives 0 points to a test cell that prints a warning." + (f"\n  hint: {hint}" if hint else ""))
+    return (tr("{what} emitted a warning ({category}: {text}). Correct code is warning-free, and nbgrader gives "
+               "0 points to a test cell that prints a warning.", what=what, category=w.category.__name__, text=text)
+            + ("\n  " + tr("hint: {hint}", hint=hint) if hint else ""))
 
 
 def stderr_sentence(what, text):
@@ -210,14 +212,15 @@ def stderr_sentence(what, text):
     ``course-check`` (whose loader sees the stderr of a whole test cell)."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     first = first if len(first) <= 200 else first[:197] + "..."
-    return (f"{what} wrote to stderr, and nbgrader scores a test cell that writes to stderr as 0: "
-            f"{first!r}; remove that print(..., file=sys.stderr) or logging call.")
+    return tr("{what} wrote to stderr, and nbgrader scores a test cell that writes to stderr as 0: {first!r}; "
+              "remove that print(..., file=sys.stderr) or logging call.", what=what, first=first)
 
 
 def call(fn, *args, what):
     """Run ``fn(*args)``; turn any misbehaviour into a CheckFailed about ``what``."""
     if not callable(fn):
-        raise CheckFailed(f"{what}: expected a function, got {type(fn).__name__}.", key="not_callable")
+        raise CheckFailed(tr("{what}: expected a function, got {kind}.",
+                             what=what, kind=type(fn).__name__), key="not_callable")
     seconds = call_seconds()
     err = io.StringIO()
     try:
@@ -231,22 +234,28 @@ def call(fn, *args, what):
         if inner is not None:
             from .checks import exercise_for
             found = exercise_for(inner)
-            where = f"Exercise {found[0]} ({found[1]})" if found else "its exercise"
-            raise CheckFailed(f"{what} calls {inner}, which is not implemented yet: finish {where} first, "
-                              f"then run this check again.", key="not_implemented") from None
-        raise CheckFailed(f"{what} is not implemented yet: replace `raise NotImplementedError()` "
-                          f"with your code, run that cell, then run this check again.",
+            where = (tr("Exercise {number} ({title})", number=found[0], title=translated(found[1])) if found
+                     else tr("its exercise"))
+            raise CheckFailed(tr("{what} calls {inner}, which is not implemented yet: finish {where} first, then run this "
+                                 "check again.",
+                                 what=what, inner=inner, where=where), key="not_implemented") from None
+        raise CheckFailed(tr("{what} is not implemented yet: replace `raise NotImplementedError()` with your code, "
+                             "run that cell, then run this check again.",
+                             what=what),
                           key="not_implemented") from None
     except _OutOfTime:
-        raise CheckFailed(f"{what} did not finish within {seconds:g} s and was stopped: "
-                          f"is there a loop that never ends?", key="timeout") from None
+        raise CheckFailed(tr("{what} did not finish within {seconds:g} s and was stopped: is there a loop that never "
+                             "ends?",
+                             what=what, seconds=seconds), key="timeout") from None
     except SystemExit:
-        raise CheckFailed(f"{what} called exit(): a function must return its result, not stop Python.",
+        raise CheckFailed(tr("{what} called exit(): a function must return its result, not stop Python.",
+                             what=what),
                           key="exit") from None
     except CheckSetupError:
         raise
     except RecursionError:
-        raise CheckFailed(f"{what} raised RecursionError: the function calls itself without end.",
+        raise CheckFailed(tr("{what} raised RecursionError: the function calls itself without end.",
+                             what=what),
                           key="recursion") from None
     except Exception as exc:  # the learner's code may raise anything
         named = named_exception(exc, what)
@@ -254,8 +263,10 @@ def call(fn, *args, what):
             raise CheckFailed(named[1], key=named[0]) from None
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         hint = _hint(EXCEPTION_HINTS, type(exc), text)
-        sentence = f"{what} raised {type(exc).__name__}" + (f": {text}" if text else "")
-        raise CheckFailed(sentence + (f"\n  hint: {hint}" if hint else ""), key="exception") from None
+        sentence = (tr("{what} raised {error}: {text}", what=what, error=type(exc).__name__, text=text) if text
+                    else tr("{what} raised {error}", what=what, error=type(exc).__name__))
+        raise CheckFailed(sentence + ("\n  " + tr("hint: {hint}", hint=hint) if hint else ""),
+                          key="exception") from None
     if caught:
         raise CheckFailed(warning_sentence(what, caught[0]), key="warning")
     if err.getvalue().strip():

@@ -17,6 +17,7 @@ checks speak the notebook's language.
 
 Only the standard library here.
 """
+import contextlib
 import copy
 import hashlib
 import json
@@ -264,7 +265,9 @@ def set_language(lang):
 
 def current_language():
     """The language of the sentences: set_language's, else $AUTOGRADER_LANG, else the language of
-    the notebook this kernel runs ($JPY_SESSION_NAME, set by Jupyter Server), else English."""
+    the notebook this kernel runs ($JPY_SESSION_NAME, set by Jupyter Server; without it, as nbgrader
+    and nbval run a notebook, the notebook named after the kernel's folder,
+    ``<assignment>/<assignment>.ipynb``), else English."""
     import os
     if _LANGUAGE["explicit"]:
         return _LANGUAGE["explicit"]
@@ -274,16 +277,62 @@ def current_language():
     session = os.environ.get("JPY_SESSION_NAME", "")
     if session.endswith(".ipynb"):
         return _session_language(session)
-    return SOURCE_LANGUAGE
+    try:
+        return _folder_language(os.getcwd())
+    except OSError:     # the working folder is gone
+        return SOURCE_LANGUAGE
+
+
+def _folder_language(folder):
+    if folder not in _SESSION:
+        path = Path(folder) / f"{Path(folder).name}.ipynb"
+        _SESSION[folder] = language_of_file(path) if path.is_file() else SOURCE_LANGUAGE
+    return _SESSION[folder]
+
+
+def chosen_language():
+    """The language someone chose (set_language, $AUTOGRADER_LANG), or None: then each notebook
+    speaks its own."""
+    import os
+    env = os.environ.get("AUTOGRADER_LANG", "")
+    return _LANGUAGE["explicit"] or (env if env in LANGUAGES else None)
+
+
+@contextlib.contextmanager
+def speaking(lang):
+    """Speak ``lang`` (a notebook's language) inside the block, unless someone chose a language
+    (``chosen_language``): the graders wrap each notebook in it."""
+    if chosen_language() is not None or lang not in LANGUAGES:
+        yield
+        return
+    _LANGUAGE["explicit"] = lang
+    try:
+        yield
+    finally:
+        _LANGUAGE["explicit"] = None
 
 
 _SESSION = {}
 
 
-def _session_language(path):
-    if path not in _SESSION:
-        _SESSION[path] = language_of_file(path)
-    return _SESSION[path]
+def session_file(session, cwd=None):
+    """The notebook file of ``$JPY_SESSION_NAME``, or None.  Jupyter Server sets it to the
+    notebook's path relative to the server's root folder, while the kernel runs in the notebook's
+    own folder: the root is one of that folder's parents."""
+    here = Path(cwd or Path.cwd()).resolve()
+    path = Path(session)
+    if path.is_absolute():
+        candidates = [path]
+    else:
+        candidates = [folder / path for folder in (here, *here.parents)] + [here / path.name]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _session_language(session):
+    if session not in _SESSION:
+        found = session_file(session)
+        _SESSION[session] = language_of_file(found) if found is not None else SOURCE_LANGUAGE
+    return _SESSION[session]
 
 
 def messages_dir(root, lang):
@@ -505,13 +554,24 @@ def update_messages(lang, root=None):
     return entries
 
 
-def message_problems(lang, root=None):
+def message_file(template_refs):
+    """The name of the PO file (``checks.training``) a template with these references lives in."""
+    return messages_path(".", "en", template_refs[0].rsplit(":", 1)[0]).stem
+
+
+def message_problems(lang, root=None, files=None):
     """Sentences saying what is wrong with ``lang``'s messages: untranslated, fuzzy, stale
-    templates, and translations whose fields are not among the English template's."""
+    templates, and translations whose fields are not among the English template's.  ``files``:
+    only the templates of these PO files (``{"check", "checks.__init__"}``), the code's and the
+    files' own."""
     root = Path(root or _course_root())
     entries = read_messages(root, lang)
     problems = []
     code = code_templates(root)
+    if files is not None:
+        code = {t: refs for t, refs in code.items() if message_file(refs) in files}
+        entries = {msgid: e for path in sorted(messages_dir(root, lang).glob("*.po")) if path.stem in files
+                   for e in read_po(path) for msgid in [e.msgid]}
     for template, refs in code.items():
         entry = entries.get(template)
         if entry is None or not entry.msgstr:
@@ -530,6 +590,19 @@ def message_problems(lang, root=None):
         if template not in code:
             problems.append(f"no longer in the code: {template!r}")
     return problems
+
+def message_counts(lang, root=None):
+    """{PO file name: (translated, templates)} over the code's templates, file by file."""
+    root = Path(root or _course_root())
+    entries = read_messages(root, lang)
+    counts = {}
+    for template, refs in code_templates(root).items():
+        entry = entries.get(template)
+        done = bool(entry and entry.msgstr and "fuzzy" not in entry.flags)
+        have, total = counts.get(message_file(refs), (0, 0))
+        counts[message_file(refs)] = (have + done, total + 1)
+    return dict(sorted(counts.items()))
+
 
 # --- the translators' command: python -m autograder.i18n {status,update} LANG [NN_topic ...] ----
 
@@ -552,8 +625,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.i18n",
                                      description="Keep the translations in i18n/<lang>/ in step with solutions/.")
     parser.add_argument("command", choices=["status", "update"],
-                        help="status: what is missing, stale or not translated yet; "
-                             "update: add the missing cells (English text marked todo), drop cells that are gone")
+                        help="status: what is missing, stale or not translated yet, in the notebooks and in the "
+                             "checks' messages; update: add the missing cells (English text marked todo), drop "
+                             "cells that are gone, and bring the message files in step with the code")
     parser.add_argument("lang", choices=sorted(set(LANGUAGES) - {SOURCE_LANGUAGE}))
     parser.add_argument("assignments", nargs="*", help="e.g. 04_vector_backprop (default: all)")
     args = parser.parse_args(argv)
@@ -577,6 +651,20 @@ def main(argv=None):
         for cid, found in state.changed.items():
             print(f"  cell {cid}: " + "; ".join(found))
         incomplete += not state.complete
+    if args.assignments:
+        return 1 if incomplete and args.command == "status" else 0
+    # the messages of the checks: one PO file per module of the package
+    if args.command == "update":
+        update_messages(args.lang, root)
+    rel = messages_dir(root, args.lang).relative_to(root).as_posix()
+    for name, (done, total) in message_counts(args.lang, root).items():
+        print(f"{rel}/{name}.po: {done} / {total} messages translated")
+    problems = message_problems(args.lang, root)
+    for problem in problems[:20]:
+        print(f"  {problem}")
+    if len(problems) > 20:
+        print(f"  ... and {len(problems) - 20} more (autograder.i18n.message_problems({args.lang!r}) lists them)")
+    incomplete += bool(problems)
     return 1 if incomplete and args.command == "status" else 0
 
 

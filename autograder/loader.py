@@ -27,6 +27,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 
+from . import i18n
 from .guard import CheckFailed, _OutOfTime, stderr_sentence, time_limit
 
 CELL_SECONDS = 60.0
@@ -148,9 +149,11 @@ def _run_cell(code, namespace, index, label, seconds, test=False, track=False):
             with _cell_limit(seconds, state):
                 exec(compile(code, f"<{label} cell {index}>", "exec"), namespace)
         except _OutOfTime as exc:
-            message, key, error = f"the cell did not finish within {seconds:g} s and was stopped", "timeout", exc
+            message, key, error = (i18n.tr("the cell did not finish within {seconds:g} s and was stopped",
+                                           seconds=seconds), "timeout", exc)
         except SystemExit as exc:
-            message, key = f"the cell called sys.exit({'' if exc.code is None else repr(exc.code)})", "exit"
+            message, key = i18n.tr("the cell called sys.exit({code})",
+                                   code="" if exc.code is None else repr(exc.code)), "exit"
             error = exc
         except CheckFailed as exc:
             message, key, error = _first_lines(exc), exc.key or "failed", exc
@@ -164,10 +167,11 @@ def _run_cell(code, namespace, index, label, seconds, test=False, track=False):
             if said is not None:
                 message, key = said
     if state.get("swallowed"):
-        fatal = (f"cell {index} kept running after it was interrupted at {seconds:g} s (a loop that "
-                 f"catches KeyboardInterrupt): a Jupyter kernel cannot be stopped there")
+        fatal = i18n.tr("cell {index} kept running after it was interrupted at {seconds:g} s (a loop that "
+                        "catches KeyboardInterrupt): a Jupyter kernel cannot be stopped there",
+                        index=index, seconds=seconds)
     elif stops:
-        fatal = f"cell {index} calls {stops[0]}, which shuts the Jupyter kernel down"
+        fatal = i18n.tr("cell {index} calls {stop}, which shuts the Jupyter kernel down", index=index, stop=stops[0])
         stops.clear()
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is not None:
@@ -190,8 +194,11 @@ def _execute(path, run_tests, seconds, nb=None, skip=(), on_cell=None):
     if run_tests:   # a fresh kernel, as nbgrader's: no check has run, no cell has failed
         from .checks import forget_cells
         forget_cells()
+    # the checks speak the notebook's language (unless one was chosen: course-check --lang)
+    lang = i18n.notebook_language(nb) if nb is not None else i18n.language_of_file(path)
     try:
-        return _execute_cells(path, run_tests, seconds, nb, skip, on_cell)
+        with i18n.speaking(lang):
+            return _execute_cells(path, run_tests, seconds, nb, skip, on_cell)
     finally:
         if run_tests:   # what failed in this notebook says nothing about the next one
             from .checks import _NOT_RUN
@@ -221,7 +228,7 @@ def _execute_cells(path, run_tests, seconds, nb, skip, on_cell):
             points = float(meta.get("points", 0) or 0) if test else 0.0
             if index in skip:
                 result.runs.append(CellRun(index=index, grade_id=meta.get("grade_id", ""), points=points,
-                                           passed=False, message="not run: this cell stopped Python",
+                                           passed=False, message=i18n.tr("not run: this cell stopped Python"),
                                            key="skipped", kind=_kind(cell)))
                 continue
             if on_cell is not None:
@@ -229,7 +236,7 @@ def _execute_cells(path, run_tests, seconds, nb, skip, on_cell):
             message, key, out, err, fatal = _run_cell(_source(cell), namespace, index, label, seconds,
                                                       test=test, track=run_tests)
             if test and not message and err.strip():
-                message, key = stderr_sentence("the cell", err), "stderr"
+                message, key = stderr_sentence(i18n.tr("the cell"), err), "stderr"
             if fatal:
                 result.fatal.append((index, fatal))
             result.runs.append(CellRun(index=index, grade_id=meta.get("grade_id", ""), points=points,

@@ -29,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import submission
+from . import i18n, submission
+from .i18n import tr
 from .loader import grade_notebook
 
 CELL_SECONDS = 30.0
@@ -175,16 +176,16 @@ def _finish(job, outcome, fatal_extra):
 
 
 def _death(status, cell):
-    where = f"cell {cell}" if cell is not None else "the notebook"
+    where = tr("cell {cell}", cell=cell) if cell is not None else tr("the notebook")
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         try:
             name = signal.Signals(sig).name
         except ValueError:
             name = str(sig)
-        return f"{where} killed Python (signal {name})"
+        return tr("{where} killed Python (signal {name})", where=where, name=name)
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-    return f"{where} stopped Python (os._exit({code}) or a crash)"
+    return tr("{where} stopped Python (os._exit({code}) or a crash)", where=where, code=code)
 
 
 def run(jobs, *, workers=None, cell_seconds=CELL_SECONDS, notebook_seconds=NOTEBOOK_SECONDS,
@@ -284,11 +285,13 @@ def _settle(entry, status, timed_out, todo, results, retries, on_result):
     if "result" in entry:
         results[entry["i"]] = _finish(job, entry["result"], job["fatal"])
     else:
-        if timed_out:
-            reason = (f"cell {cell} did not finish within {timed_out:g} s" if cell is not None
-                      else f"the notebook did not finish within {timed_out:g} s")
-        else:
-            reason = _death(status, cell)
+        with i18n.speaking(i18n.notebook_language(job.get("nb") or {})):
+            if timed_out:
+                reason = (tr("cell {cell} did not finish within {seconds:g} s", cell=cell, seconds=timed_out)
+                          if cell is not None else
+                          tr("the notebook did not finish within {seconds:g} s", seconds=timed_out))
+            else:
+                reason = _death(status, cell)
         job = dict(job, fatal=job["fatal"] + [reason], tries=job["tries"] + 1)
         # a dead child is graded again without its cell (quick); a notebook that ran out of time
         # is not (it could take as long again)

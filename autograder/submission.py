@@ -37,6 +37,9 @@ import importlib
 import json
 import pkgutil
 
+from . import i18n
+from .i18n import tr
+
 SCHEMA_VERSION = 3
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 
@@ -240,10 +243,10 @@ def _set_type(cell, cell_type):
 
 def _label(spec):
     if spec["grade"] and not spec["solution"]:
-        return "test cell"
+        return tr("test cell")
     if spec["solution"]:
-        return "answer cell"
-    return "locked cell"
+        return tr("answer cell")
+    return tr("locked cell")
 
 
 def sanitize_cells(cells, known, order, *, make_cell=dict, assignment=None):
@@ -263,17 +266,18 @@ def sanitize_cells(cells, known, order, *, make_cell=dict, assignment=None):
         gid = meta.get("grade_id")
         if gid not in known:
             if gid:
-                notes.append(f"cell {index} has nbgrader id {gid!r}, which is not a cell of this "
-                             f"assignment: it runs as an ordinary cell")
+                notes.append(tr("cell {index} has nbgrader id {gid!r}, which is not a cell of this assignment: it "
+                                "runs as an ordinary cell", index=index, gid=gid))
             elif meta.get("grade") or meta.get("solution") or meta.get("locked"):
-                notes.append(f"cell {index} has nbgrader metadata without an id: it runs as an ordinary cell")
+                notes.append(tr("cell {index} has nbgrader metadata without an id: it runs as an ordinary cell",
+                                index=index))
             del metadata["nbgrader"]
             out.append(cell)
             continue
         spec = known[gid]
         if gid in seen:
-            notes.append(f"{_label(spec)} {gid} appears more than once: the first one is graded, "
-                         f"the copy (cell {index}) runs as an ordinary cell")
+            notes.append(tr("{label} {gid} appears more than once: the first one is graded, the copy (cell "
+                            "{index}) runs as an ordinary cell", label=_label(spec), gid=gid, index=index))
             del metadata["nbgrader"]
             out.append(cell)
             continue
@@ -281,35 +285,39 @@ def sanitize_cells(cells, known, order, *, make_cell=dict, assignment=None):
         want = _meta_for(gid, spec)
         changed = []
         if meta.get("schema_version") != SCHEMA_VERSION:
-            changed.append(f"nbgrader schema_version {meta.get('schema_version')!r} (should be {SCHEMA_VERSION})")
+            changed.append(tr("nbgrader schema_version {got!r} (should be {want})", got=meta.get("schema_version"),
+                              want=SCHEMA_VERSION))
         for field in ("grade", "solution", "locked"):
             if bool(meta.get(field)) != want[field]:
-                changed.append(f"{field} {bool(meta.get(field))} (should be {want[field]})")
+                changed.append(tr("{field} {got} (should be {want})", field=field, got=bool(meta.get(field)),
+                                  want=want[field]))
         if spec["grade"]:
             try:
                 points = float(meta.get("points"))
             except (TypeError, ValueError):
                 points = None
             if points != spec["points"]:
-                changed.append(f"points {meta.get('points')!r} (should be {spec['points']:g})")
+                changed.append(tr("points {got!r} (should be {want:g})", got=meta.get("points"), want=spec["points"]))
         if cell.get("cell_type") != spec["cell_type"]:
-            changed.append(f"cell type {cell.get('cell_type')} (should be {spec['cell_type']})")
+            changed.append(tr("cell type {got} (should be {want})", got=cell.get("cell_type"), want=spec["cell_type"]))
             _set_type(cell, spec["cell_type"])
         if changed:
-            notes.append(f"{_label(spec)} {gid}: " + ", ".join(changed) + "; restored")
+            notes.append(tr("{label} {gid}: {changes}; restored", label=_label(spec), gid=gid,
+                            changes=", ".join(changed)))
         metadata["nbgrader"] = want
         if spec["locked"]:
             mine = source_text(cell)
             if mine != spec["source"]:
                 if mine != strip_hidden(spec["source"]):
-                    notes.append(f"{_label(spec)} {gid} was edited; the original runs instead")
+                    notes.append(tr("{label} {gid} was edited; the original runs instead", label=_label(spec), gid=gid))
                 cell["source"] = spec["source"]
         out.append(cell)
 
     answers = [gid for gid in order if known[gid]["solution"]]
     rejected = None
     if answers and not any(gid in seen for gid in answers):
-        rejected = "none of its answer cells belong to " + (assignment or "this assignment")
+        rejected = (tr("none of its answer cells belong to {assignment}", assignment=assignment) if assignment
+                    else tr("none of its answer cells belong to this assignment"))
 
     # graded cells that were deleted: put back after the nearest earlier cell that is there
     for position, gid in enumerate(order):
@@ -331,7 +339,7 @@ def sanitize_cells(cells, known, order, *, make_cell=dict, assignment=None):
         out.insert(where, make_cell(new))
         seen.add(gid)
         if rejected is None:
-            notes.append(f"{_label(spec)} {gid} was missing; it was put back")
+            notes.append(tr("{label} {gid} was missing; it was put back", label=_label(spec), gid=gid))
 
     cells[:] = out
     return cells, notes, rejected
@@ -346,25 +354,31 @@ class Sanitized:
 
 def sanitize(nb, *, assignment, source_nb=None, exercises=None):
     """A restored copy of ``nb``, with the source notebook (preferred) or ``exercises`` as the
-    authority; with neither, ``nb`` as it is."""
+    authority; with neither, ``nb`` as it is.  Its notes are in the notebook's language."""
+    with i18n.speaking(i18n.notebook_language(nb) if isinstance(nb, dict) else None):
+        return _sanitize(nb, assignment=assignment, source_nb=source_nb, exercises=exercises)
+
+
+def _sanitize(nb, *, assignment, source_nb=None, exercises=None):
     original, nb = nb, copy.deepcopy(nb)
     if source_nb is not None:
         known, order = known_from_source(source_nb)
         notes_extra = []
     elif exercises is not None:
         known, order = known_from_exercises(nb, exercises)
-        notes_extra = ["no source notebook found: the test cells run as they are in this notebook"]
+        notes_extra = [tr("no source notebook found: the test cells run as they are in this notebook")]
     else:
-        return Sanitized(nb, [f"no source notebook and no checks module for {assignment}: "
-                              f"graded as it is"], None)
+        return Sanitized(nb, [tr("no source notebook and no checks module for {assignment}: graded as it is",
+                                 assignment=assignment)], None)
     _, notes, rejected = sanitize_cells(nb["cells"], known, order, assignment=assignment)
     other = looks_like(original)
     if other and other != assignment:
         # more of another assignment's answer cells than of this one's (an exercise both share
         # would otherwise be graded with the other notebook's answer)
-        rejected = f"this is {other}'s notebook, not {assignment}'s"
+        rejected = tr("this is {other}'s notebook, not {assignment}'s", other=other, assignment=assignment)
     elif rejected is not None:
-        rejected = f"{rejected}: another notebook saved under this name, or every answer cell deleted"
+        rejected = tr("{rejected}: another notebook saved under this name, or every answer cell deleted",
+                      rejected=rejected)
     return Sanitized(nb, notes_extra + notes, rejected)
 
 

@@ -45,8 +45,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import remote
+from . import i18n, remote
 from .guard import CheckFailed
+from .i18n import N_, tr, translated
 
 CELL_SECONDS = 120.0             # as nbgrader's Execute.timeout in nbgrader_config.py
 CALL_SCALE = 3.0
@@ -628,22 +629,31 @@ def _run_test(code, namespace, label):
     return error, out.getvalue(), err.getvalue()
 
 
+# What remote.py says when it loses the learner's process (the learner reads it in the verdict):
+# remote.py stays free of imports, so its sentences are marked and translated here.
+REMOTE_REASONS = (N_("the learner's code was still running after its time limit"),
+                  N_("the learner's process stopped reading (it did not take a message in time)"),
+                  N_("the learner's process ended"), N_("the learner's code did not finish in time"))
+
+
 def _verdict(error, stderr, seconds):
     """(passed, key, message, status) of a test cell that ended with ``error`` (None: no error)."""
     if error is None:
         if stderr.strip():
-            return (False, "stderr", "the cell wrote to stderr (nbgrader scores that as 0):\n" + stderr.strip()[:500],
+            return (False, "stderr", tr("the cell wrote to stderr (nbgrader scores that as 0):") + "\n"
+                    + stderr.strip()[:500],
                     "graded")
         return True, None, "", "graded"
     if isinstance(error, CheckFailed):
         return False, error.key, str(error), "graded"
     if isinstance(error, remote.RemoteLost):
         if error.kind == "timeout":
-            return (False, "timeout", f"the test did not finish within {seconds:g} s: the learner's code "
-                                      f"was stopped ({error.reason})", "graded")
-        return False, "not_graded", error.reason, f"not graded: {error.reason}"
+            return (False, "timeout", tr("the test did not finish within {seconds:g} s: the learner's code was "
+                                         "stopped ({reason})", seconds=seconds, reason=translated(error.reason)),
+                    "graded")
+        return False, "not_graded", translated(error.reason), f"not graded: {error.reason}"
     if isinstance(error, SystemExit):
-        return False, "exit", "the cell called exit()", "graded"
+        return False, "exit", tr("the cell called exit()"), "graded"
     if isinstance(error, NameError):
         return False, "not_defined", _first_lines(error), "graded"
     return False, "error", _first_lines(error), "graded"
@@ -701,7 +711,7 @@ def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memo
     order = sorted(range(len(tests)), key=lambda k: (place.get(tests[k][0], float("inf")), k))
     rows = [None] * len(tests)
     try:
-        with _call_limit(call_scale):
+        with _call_limit(call_scale), i18n.speaking(i18n.notebook_language(sub)):
             for k in order:
                 grade_id, points, code = tests[k]
                 until = place.get(grade_id)
@@ -742,26 +752,29 @@ def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=(),
     uses = list(dict.fromkeys(ep.course_code + denied))
     if tampered and not passed and status == "graded":
         key = "tampering"
-        where = "; ".join(f"cell {i}: {line}" for i, line in tampered[:3])
-        message = (f"your notebook tries to change the grading ({where}); that has no effect on the "
-                   f"grade, which comes from the course's own checks run apart from your code.\n{message}")
+        where = "; ".join(tr("cell {cell}", cell=i) + f": {line}" for i, line in tampered[:3])
+        message = tr("your notebook tries to change the grading ({where}); that has no effect on the grade, "
+                     "which comes from the course's own checks run apart from your code.", where=where) + f"\n{message}"
     if uses and not passed and key != "not_implemented":   # a stub not yet written is just that
         key = "uses_course_code"
         read = [d for d in denied if d.startswith("read the course's files")]
         code = list(dict.fromkeys(ep.course_code + read))
         other = [d for d in denied if d not in read]
-        what = []
-        if code:
-            what.append(f"used the course's own code ({'; '.join(code)}), which graded answers cannot "
-                        f"use: write your own")
-        if other:
-            what.append(f"tried what graded code may not do ({'; '.join(other)})")
-        message = f"your notebook {' and '.join(what)}.\n{message}"
+        if code and other:
+            what = tr("your notebook used the course's own code ({code}), which graded answers cannot use: write "
+                      "your own and tried what graded code may not do ({other}).",
+                      code="; ".join(code), other="; ".join(other))
+        elif code:
+            what = tr("your notebook used the course's own code ({code}), which graded answers cannot use: write "
+                      "your own.", code="; ".join(code))
+        else:
+            what = tr("your notebook tried what graded code may not do ({other}).", other="; ".join(other))
+        message = f"{what}\n{message}"
     libs = list(dict.fromkeys([lib for _, lib in autodiff] + [d.split()[1] for d in refused_autodiff]))
     if libs and not passed and status == "graded" and key != "not_implemented":
         key = "uses_autodiff"
-        message = (f"your notebook imports {', '.join(libs)}, which computes derivatives for you: graded "
-                   f"answers cannot use it (the import is refused); write the derivative yourself.\n{message}")
+        message = tr("your notebook imports {libs}, which computes derivatives for you: graded answers cannot use "
+                     "it (the import is refused); write the derivative yourself.", libs=", ".join(libs)) + f"\n{message}"
     session.end_test()
     return _row(grade_id, points, passed, key, message, status)
 

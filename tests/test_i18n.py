@@ -103,3 +103,203 @@ def test_figures_and_formulas_are_found_in_korean_prose(english, korean):
     assert i18n.differences(english, korean) == []
     assert i18n.differences(english, korean.replace("1.1", "1.2").replace("1.2e-02", "1.3e-02")
                             .replace("W_1W_2", "W_2W_1")) != []
+
+
+# --- the checks' messages: i18n/<lang>/messages/<module>.po ------------------------------------------
+
+HANGUL = __import__("re").compile("[\uac00-\ud7a3]")
+
+# The PO files of the engine (everything but the notebooks' own checks modules).
+ENGINE = {"catalog", "check", "checks.__init__", "cli", "guard", "loader", "runner", "submission", "trusted"}
+
+
+@pytest.mark.parametrize("lang", sorted(set(i18n.LANGUAGES) - {i18n.SOURCE_LANGUAGE}))
+def test_every_message_is_translated(lang):
+    """Does every sentence template of the package have a translation whose fields are the English
+    one's (none untranslated, fuzzy, stale, or with a field the English does not fill)?"""
+    problems = i18n.message_problems(lang)
+    assert not problems, f"{len(problems)} problems; python -m autograder.i18n status {lang}:\n" + "\n".join(problems[:40])
+
+
+def test_the_engines_messages_are_translated():
+    """The same for the engine's own files (the checks, the catalog's generic rows, the loader, the
+    graders, course-check): what every notebook's feedback is made of."""
+    assert i18n.message_problems("ko", files=ENGINE) == []
+
+
+def test_message_problems_can_fail(tmp_path):
+    """Is an untranslated template, a field the English lacks, and a translation the code no longer
+    has each reported?"""
+    (tmp_path / "autograder").mkdir()
+    (tmp_path / "autograder" / "mod.py").write_text(
+        'tr("{name} is wrong")\ntr("{name} is right")\nN_("plain")\n', encoding="utf-8")
+    i18n.update_messages("ko", tmp_path)
+    path = i18n.messages_path(tmp_path, "ko", "autograder/mod.py")
+    entries = i18n.read_po(path)
+    assert [e.msgid for e in entries] == ["{name} is wrong", "{name} is right", "plain"]
+    entries[0].msgstr = "{name}이(가) 틀렸습니다"
+    entries[1].msgstr = "{nmae}이(가) 맞습니다"
+    entries.append(i18n.Entry("gone from the code", "사라진 문장"))
+    i18n.write_po(path, entries, "ko")
+    problems = i18n.message_problems("ko", tmp_path)
+    assert len(problems) == 3, problems
+    assert problems[0].startswith("fields ['nmae'] are not in the English")
+    assert problems[1].startswith("not translated") and "'plain'" in problems[1]
+    assert problems[2] == "no longer in the code: 'gone from the code'"
+    assert i18n.message_counts("ko", tmp_path) == {"mod": (2, 3)}
+
+
+@pytest.fixture
+def korean():
+    i18n.set_language("ko")
+    yield
+    i18n.set_language(None)
+
+
+def test_a_catalog_row_and_a_check_speak_korean(korean):
+    """A generic catalog row, the worst-entry lines and the kink note come out in Korean, with the
+    same key as in English."""
+    import numpy as np
+    from autograder import check_layer
+    from autograder.guard import CheckFailed
+
+    def forward(x, w):
+        return x @ w, (x, w)
+
+    def backward(dout, cache):
+        x, w = cache
+        return dout @ w.T, -(x.T @ dout)
+    rng = np.random.default_rng(0)
+    with pytest.raises(CheckFailed) as failed:
+        check_layer(forward, backward, rng.normal(size=(3, 4)), rng.normal(size=(4, 5)))
+    assert failed.value.key == "sign_flipped"
+    lines = str(failed.value).splitlines()
+    assert lines[0] == "backward: dw의 부호가 반대입니다: -dw이(가) 정답입니다. 각 국소적 미분의 부호를 확인하세요."
+    assert lines[1].startswith("  가장 많이 틀린 원소 dw[") and "수치 미분" in lines[1]
+    assert lines[2].startswith("  상대 오차 ")
+
+
+def test_english_stays_english_without_a_choice(monkeypatch):
+    """Without set_language, $AUTOGRADER_LANG or a Korean notebook, the sentences are the English
+    templates themselves."""
+    for name in ("AUTOGRADER_LANG", "JPY_SESSION_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    i18n.set_language(None)
+    assert i18n.current_language() == "en"
+    assert i18n.tr("hint: {hint}", hint="x") == "hint: x"
+    monkeypatch.setenv("AUTOGRADER_LANG", "ko")
+    assert i18n.tr("hint: {hint}", hint="x") == "힌트: x"
+
+
+# --- the language follows the notebook ------------------------------------------------------------
+
+@pytest.mark.parametrize("lang, word", [("ko", "아직 구현되지 않았습니다"), ("en", "not implemented yet")])
+def test_a_learner_notebooks_stubs_speak_its_language(monkeypatch, lang, word):
+    """Graded as course-check grades it (no $AUTOGRADER_LANG), the Korean learner notebook's stubs
+    say 'not implemented yet' in Korean, the English one's in English; the keys are the same."""
+    from autograder.loader import grade_notebook
+    from conftest import learner_path
+    monkeypatch.delenv("AUTOGRADER_LANG", raising=False)
+    graded = grade_notebook(learner_path("00_finite_differences", lang))
+    assert graded.tests and all(not run.passed for run in graded.tests)
+    for run in graded.tests:
+        assert run.key in ("not_implemented", "cell_did_not_run"), (run.grade_id, run.key, run.message)
+        assert word in run.message.splitlines()[0], run.message
+    assert i18n.current_language() == "en", "the notebook's language ends with its grading"
+
+
+def test_the_session_notebook_is_found_from_the_kernels_folder(tmp_path, monkeypatch):
+    """$JPY_SESSION_NAME is the notebook's path relative to Jupyter's root folder, and the kernel runs
+    in the notebook's folder: the language is read from that notebook all the same."""
+    from conftest import learner_path
+    folder = tmp_path / "notebooks-ko" / "04_vector_backprop"
+    folder.mkdir(parents=True)
+    (folder / "04_vector_backprop.ipynb").write_bytes(learner_path("04_vector_backprop", "ko").read_bytes())
+    session = "notebooks-ko/04_vector_backprop/04_vector_backprop.ipynb"
+    assert i18n.session_file(session, cwd=folder) == folder / "04_vector_backprop.ipynb"
+    assert i18n.session_file(session, cwd=tmp_path) == folder / "04_vector_backprop.ipynb"
+    assert i18n.session_file(session, cwd="/") is None
+    monkeypatch.delenv("AUTOGRADER_LANG", raising=False)
+    monkeypatch.setenv("JPY_SESSION_NAME", session)
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(i18n, "_SESSION", {})
+    i18n.set_language(None)
+    assert i18n.current_language() == "ko"
+    english = tmp_path / "notebooks" / "04_vector_backprop"
+    english.mkdir(parents=True)
+    (english / "04_vector_backprop.ipynb").write_bytes(learner_path("04_vector_backprop").read_bytes())
+    monkeypatch.setenv("JPY_SESSION_NAME", "notebooks/04_vector_backprop/04_vector_backprop.ipynb")
+    monkeypatch.chdir(english)
+    assert i18n.current_language() == "en"
+
+
+@pytest.mark.parametrize("session", ["notebooks-ko/00_finite_differences/00_finite_differences.ipynb", None])
+def test_a_check_in_a_korean_notebooks_kernel_speaks_korean(session, monkeypatch):
+    """In a kernel started as JupyterLab starts it for notebooks-ko/00_.../00_....ipynb (its folder,
+    $JPY_SESSION_NAME relative to the root), or as nbgrader and nbval start it (the folder only), a
+    stub's check cell says 'not implemented yet' in Korean, without $AUTOGRADER_LANG."""
+    from mistakes import Kernel
+    monkeypatch.delenv("AUTOGRADER_LANG", raising=False)
+    if session:
+        monkeypatch.setenv("JPY_SESSION_NAME", session)
+    else:
+        monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    with Kernel(ROOT / "notebooks-ko" / "00_finite_differences") as kernel:
+        said = kernel.run("from autograder.checks import finite_differences as check\n"
+                          "def central_difference(f, x, h=1e-5):\n    raise NotImplementedError()\n"
+                          "check.central_difference(central_difference)")
+    assert said["error"] is not None and said["error"][0] == "CheckFailed", said
+    assert "아직 구현되지 않았습니다" in said["error"][1], said
+
+
+# --- course-check --lang --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("edition, args, korean", [
+    ("en", [], False), ("ko", [], True), ("en", ["--lang", "ko"], True), ("ko", ["--lang", "en"], False)])
+def test_course_check_speaks_the_notebooks_language_or_the_chosen_one(edition, args, korean, capsys, monkeypatch):
+    """course-check grade prints each notebook's table and feedback in the notebook's language,
+    or in the one --lang chooses."""
+    from autograder import cli
+    from conftest import learner_path
+    monkeypatch.delenv("AUTOGRADER_LANG", raising=False)
+    assert cli.main(["grade", str(learner_path("00_finite_differences", edition)), "--jobs", "1"] + args) == 1
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "test_" in line]
+    assert lines, out
+    assert all(bool(HANGUL.search(line)) == korean for line in lines), out
+    assert ("아직 구현하지 않음" in out) == korean and ("not implemented yet" in out) != korean, out
+    assert "AUTOGRADER_LANG" not in __import__("os").environ
+
+
+def test_the_translators_status_counts_the_messages_file_by_file(capsys):
+    """python -m autograder.i18n status ko: after the notebooks, one line per message file with its
+    count, the engine's files complete."""
+    i18n.main(["status", "ko"])
+    out = capsys.readouterr().out
+    counts = dict(__import__("re").findall(r"i18n/ko/messages/([\w.]+)\.po: (\d+ / \d+) messages translated", out))
+    assert set(counts) == set(i18n.message_counts("ko")) and ENGINE <= set(counts), out
+    for name in ENGINE:
+        done, total = counts[name].split(" / ")
+        assert done == total != "0", (name, counts[name])
+
+
+def test_the_sandbox_passes_the_chosen_language_on(monkeypatch):
+    """course-check class --lang ko sets $AUTOGRADER_LANG; the sandbox's clean environment (nothing
+    else of the instructor's) keeps it, so nbgrader's kernel and the checks there speak it."""
+    from autograder import sandbox
+    monkeypatch.setenv("AUTOGRADER_LANG", "ko")
+    monkeypatch.setenv("SOME_SECRET", "x")
+    env = sandbox._clean_env(0, "/home/sandbox0", "/tmp/sandbox0")
+    assert env["AUTOGRADER_LANG"] == "ko" and "SOME_SECRET" not in env
+
+
+def test_trusted_grading_speaks_the_submissions_language(monkeypatch):
+    """The grade of record (autograder.trusted, the learner's code in a process of its own, here not
+    sandboxed) of a Korean learner notebook: every stub's row says 'not implemented yet' in Korean,
+    with the same key as in English."""
+    from autograder import trusted
+    from conftest import learner_path, solution_path
+    monkeypatch.delenv("AUTOGRADER_LANG", raising=False)
+    rows = trusted.grade(learner_path("00_finite_differences", "ko"), solution_path("00_finite_differences"))
+    assert rows and all(r["key"] == "not_implemented" and not r["passed"] for r in rows), rows
+    assert all("아직 구현되지 않았습니다" in r["message"].splitlines()[0] for r in rows), rows

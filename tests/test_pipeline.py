@@ -101,16 +101,26 @@ def _execute(path, allow_errors=True):
     raise AssertionError("unreachable")
 
 
-@pytest.mark.parametrize("assignment", ALL)
-def test_learner_notebook_fails_only_with_friendly_not_implemented(assignment):
+# What a stub says, in each language: its check, and a demo cell that calls it.
+NOT_IMPLEMENTED = {
+    "en": ("not implemented yet",
+           r"[\w.]+ is not implemented yet: finish Exercise \d+ \(.+\) first, then run this cell again\."),
+    "ko": ("아직 구현되지 않았습니다",
+           r"[\w.]+은\(는\) 아직 구현되지 않았습니다: 먼저 연습 문제 \d+\(.+\)부터 마친 다음, 이 셀을 다시 실행하세요\."),
+}
+
+
+@pytest.mark.parametrize("lang, assignment", EDITIONS)
+def test_learner_notebook_fails_only_with_friendly_not_implemented(lang, assignment):
     """A fresh learner notebook, run top to bottom in a real kernel as Run All does, reaches its
     last cell (every cell that fails is tagged raises-exception); every error is a check saying
     'not implemented yet' or, in a demo cell, one line naming the unfinished function and the
-    exercise to finish; both shown without a traceback."""
+    exercise to finish; both shown without a traceback, in the notebook's language."""
     import re
     from nbclient.exceptions import CellExecutionError
+    said, demo = NOT_IMPLEMENTED[lang]
     try:
-        nb = _execute(learner_path(assignment), allow_errors=False)
+        nb = _execute(learner_path(assignment, lang), allow_errors=False)
     except CellExecutionError as exc:
         pytest.fail(f"Run All would stop at a cell that is not tagged raises-exception "
                     f"(autograder/release.py: cells_that_may_raise): {str(exc)[-1500:]}")
@@ -122,12 +132,11 @@ def test_learner_notebook_fails_only_with_friendly_not_implemented(assignment):
     assert errors, "a learner notebook with stubs should fail somewhere"
     for cell_id, out in errors:
         assert out.ename in ("NotImplementedError", "CheckFailed"), f"cell {cell_id}: {out.ename}: {out.evalue}"
-        assert "not implemented yet" in out.evalue, f"cell {cell_id}: {out.ename}: {out.evalue}"
+        assert said in out.evalue, f"cell {cell_id}: {out.ename}: {out.evalue}"
         assert len(out.traceback) <= 2, f"cell {cell_id}: shown as one message, not a traceback: {out.traceback}"
         assert not any("%tb" in line for line in out.traceback), out.traceback
         if out.ename == "NotImplementedError":
-            assert re.fullmatch(r"[\w.]+ is not implemented yet: finish Exercise \d+ \(.+\) "
-                                r"first, then run this cell again\.", out.evalue), out.evalue
+            assert re.fullmatch(demo, out.evalue), out.evalue
     streams = [out for cell in nb.cells if cell.cell_type == "code"
                for out in cell.get("outputs", []) if out.output_type == "stream" and out.name == "stderr"]
     assert not streams, [s.text for s in streams]

@@ -26,6 +26,7 @@ import traceback
 import warnings
 
 from ..guard import CheckFailed, stderr_sentence, warning_sentence
+from ..i18n import N_, tr, translated
 
 # Outcomes live here, outside the per-notebook modules, so that reloading a
 # module (see ``fresh``) does not forget what the learner already passed.
@@ -70,9 +71,10 @@ def not_implemented_message(function):
     found = exercise_for(function)
     if found:
         number, title = found
-        return (f"{function} is not implemented yet: finish Exercise {number} ({title}) "
-                f"first, then run this cell again.")
-    return f"{function} is not implemented yet: finish its exercise above first, then run this cell again."
+        return tr("{function} is not implemented yet: finish Exercise {number} ({title}) first, then run this "
+                  "cell again.", function=function, number=number, title=translated(title))
+    return tr("{function} is not implemented yet: finish its exercise above first, then run this cell again.",
+              function=function)
 
 
 # --- cells that did not run ---------------------------------------------------------------------
@@ -129,10 +131,10 @@ def _cell_line(exc):
 def describe_error(exc):
     """'SyntaxError at line 5: '(' was never closed', 'ZeroDivisionError at line 3: division by zero'."""
     line = _cell_line(exc)
-    where = f" at line {line}" if line else ""
+    error = tr("{error} at line {line}", error=type(exc).__name__, line=line) if line else type(exc).__name__
     text = exc.msg if isinstance(exc, SyntaxError) and exc.msg else str(exc)
     text = text.strip().splitlines()[0] if text and text.strip() else ""
-    return f"{type(exc).__name__}{where}" + (f": {text}" if text else "")
+    return error + (f": {text}" if text else "")
 
 
 class CellRecord:
@@ -170,8 +172,10 @@ def did_not_run_message(name):
     if what is None:
         return None
     found = exercise_for(name)
-    cell = f"your Exercise {found[0]} cell" if found else f"your cell that defines {name}"
-    return f"{cell} did not run ({what}): fix it and run it again."
+    if found:
+        return tr("your Exercise {number} cell did not run ({what}): fix it and run it again.",
+                  number=found[0], what=what)
+    return tr("your cell that defines {name} did not run ({what}): fix it and run it again.", name=name, what=what)
 
 
 def _names_of(args):
@@ -361,7 +365,7 @@ def _largest(args):
                 sizes.append(float(np.max(np.abs(array.astype(np.float64)))))
         except Exception:  # noqa: BLE001
             continue
-    return f" (inputs up to {max(sizes):.3g} in size)" if sizes else ""
+    return " " + tr("(inputs up to {size:.3g} in size)", size=max(sizes)) if sizes else ""
 
 
 # Keys that report a symptom (wrong numbers, a shape, an exception, a warning), not a mistake of
@@ -381,12 +385,14 @@ def _point_to(calls, functions):
             if raised is not None and not isinstance(raised, (NotImplementedError, CheckFailed)):
                 # its check passed, so the arguments it was given here are the first suspect
                 text = str(raised).strip().splitlines()[0] if str(raised).strip() else ""
-                return (f"this failure starts in {name}, whose check passed: it raised {type(raised).__name__}"
-                        + (f" ({text})" if text else "") + f" on the arguments this exercise passed it: check "
-                        f"them first (which ones, in which order, their shapes and dtypes), then {name} itself.")
+                return tr("this failure starts in {name}, whose check passed: it raised {error} on the arguments "
+                          "this exercise passed it: check them first (which ones, in which order, their shapes and "
+                          "dtypes), then {name} itself.",
+                          name=name, error=type(raised).__name__ + (f" ({text})" if text else ""))
             if entry.get("nonfinite") is not None:
-                return (f"this failure points to {name}, whose check passed: on the inputs this exercise gave it"
-                        f"{entry['nonfinite']}, it returned nan or inf; fix it first (is it the stable form?).")
+                return tr("this failure points to {name}, whose check passed: on the inputs this exercise gave "
+                          "it{sizes}, it returned nan or inf; fix it first (is it the stable form?).",
+                          name=name, sizes=entry["nonfinite"])
     from .. import check_layer
     for name in calls:
         if not name.endswith("_forward"):
@@ -405,8 +411,9 @@ def _point_to(calls, functions):
                 check_layer(forward, backward, *arrays, wrt=_with_gradients(forward, backward, arrays), quiet=True)
         except CheckFailed as exc:
             first = str(exc).splitlines()[0]
-            return (f"this failure points to {stem}_backward, whose check passed: on the inputs this exercise "
-                    f"gave {name}, it does not match finite differences ({first}); fix it first.")
+            return tr("this failure points to {backward}, whose check passed: on the inputs this exercise gave "
+                      "{name}, it does not match finite differences ({first}); fix it first.",
+                      backward=stem + "_backward", name=name, first=first)
         except Exception:  # noqa: BLE001 (inputs the layer check cannot use)
             continue
     return None
@@ -427,6 +434,43 @@ def _with_gradients(forward, backward, arrays):
         return None
     count = len(grads) if isinstance(grads, (tuple, list)) else 1
     return list(range(count)) if 0 < count < len(arrays) else None
+
+
+# The states of a part in the progress table (the words kept in ``_STATUS`` are the English ones).
+STATUS_WORDS = {"passed": N_("passed"), "failed": N_("failed"), "not implemented yet": N_("not implemented yet"),
+                "not checked yet": N_("not checked yet")}
+
+
+def _padded(text, width):
+    """``text`` followed by spaces up to ``width`` columns of a terminal (a Hangul syllable takes two)."""
+    import unicodedata
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - columns)
+
+
+def _passed_line(key, hidden, points):
+    """'[ok] key: check passed (2 points when graded).'"""
+    if hidden:
+        return (tr("[ok] {key}: hidden check passed ({points:g} point when graded).", key=key, points=points)
+                if points == 1 else
+                tr("[ok] {key}: hidden check passed ({points:g} points when graded).", key=key, points=points))
+    return (tr("[ok] {key}: check passed ({points:g} point when graded).", key=key, points=points) if points == 1
+            else tr("[ok] {key}: check passed ({points:g} points when graded).", key=key, points=points))
+
+
+def _builds_on(names, cells):
+    """The lead sentence of a failure in a part whose earlier parts ``names`` have not passed
+    (``cells``: because their cells did not run)."""
+    listed = ", ".join(names)
+    if len(names) == 1:
+        return (tr("this exercise builds on {names}, whose cell did not run: fix it first (this failure may come "
+                   "from it).", names=listed) if cells else
+                tr("this exercise builds on {names}, whose check has not passed yet: fix it first (this failure "
+                   "may come from it).", names=listed))
+    return (tr("this exercise builds on {names}, whose cell did not run: fix them first (this failure may come "
+               "from them).", names=listed) if cells else
+            tr("this exercise builds on {names}, whose checks have not passed yet: fix them first (this failure "
+               "may come from them).", names=listed))
 
 
 class Exercises:
@@ -478,7 +522,8 @@ class Exercises:
         """'see hint 2 of Exercise 5 (...)': where the notebook explains the named mistake."""
         number = self.keys.index(key) + 1
         title = self.parts[number - 1]["title"]
-        return f"see hint {hint} of Exercise {number} ({title}) above."
+        return tr("see hint {hint} of Exercise {number} ({title}) above.", hint=hint, number=number,
+                  title=translated(title))
 
     def points(self, key):
         return next(p["points"] for p in self.parts if p["key"] == key)
@@ -603,9 +648,9 @@ class Exercises:
                         warnings.simplefilter("always")
                         fn(*args, hidden=hidden, **kwargs)
                     if caught:
-                        raise CheckFailed(warning_sentence("your code", caught[0]), key="warning")
+                        raise CheckFailed(warning_sentence(tr("your code"), caught[0]), key="warning")
                     if err.getvalue().strip():
-                        raise CheckFailed(stderr_sentence("your code", err.getvalue()), key="stderr")
+                        raise CheckFailed(stderr_sentence(tr("your code"), err.getvalue()), key="stderr")
                 except CheckFailed as exc:
                     failure = exc
                 else:
@@ -613,9 +658,7 @@ class Exercises:
                         self.record(key, "passed")
                         self.args[key] = (args, kwargs)
                     if not quiet:
-                        tag = "hidden check" if hidden else "check"
-                        print(f"[ok] {key}: {tag} passed ({self.points(key):g} point"
-                              f"{'s' if self.points(key) != 1 else ''} when graded).")
+                        print(_passed_line(key, hidden, self.points(key)))
                     return None
                 message = str(failure)
                 broken, pointed = [], None
@@ -629,12 +672,7 @@ class Exercises:
                 elif pointed:
                     message = pointed + "\n  " + message.replace("\n", "\n  ")
                 elif broken:
-                    names = [k for k, _ in broken]
-                    one = len(names) == 1
-                    why = ("whose cell did not run" if all(w == "cell" for _, w in broken) else
-                           f"whose {'check has' if one else 'checks have'} not passed yet")
-                    lead = (f"this exercise builds on {', '.join(names)}, {why}: fix {'it' if one else 'them'} "
-                            f"first (this failure may come from {'it' if one else 'them'}).")
+                    lead = _builds_on([k for k, _ in broken], all(w == "cell" for _, w in broken))
                     message = lead + "\n  " + message.replace("\n", "\n  ")
                 if failure.hint is not None:
                     message += "\n  " + self.hint_sentence(key, failure.hint)
@@ -657,9 +695,12 @@ class Exercises:
         done = sum(points for _, _, points, status in rows if status == "passed")
         total = sum(points for _, _, points, _ in rows)
         width = max(len(key) for key, *_ in rows)
-        print(f"{self.notebook}: {done:g} / {total:g} points checked so far")
+        print(tr("{notebook}: {done:g} / {total:g} points checked so far", notebook=self.notebook, done=done,
+                 total=total))
         for key, title, points, status in rows:
             mark = "x" if status == "passed" else " "
-            print(f"  [{mark}] {key:<{width}}  {points:>2g} pt  {status:<20} {title}")
+            print(tr("  [{mark}] {key:<{width}}  {points:>2g} pt  {status} {title}", mark=mark, key=key,
+                     width=width, points=points, status=_padded(translated(STATUS_WORDS.get(status, status)), 20),
+                     title=translated(title)))
             if status == "failed" and self.messages.get(key):
                 print(f"        {self.messages[key]}")
