@@ -90,10 +90,14 @@ class Notebook:
         return [run for run in self.runs if run.grade_id and run.points]
 
 
-def _first_lines(exc):
+def _first_lines(exc, keep=6):
+    """The first ``keep`` lines of what ``exc`` says; a check's last line pointing to the hint
+    that addresses the mistake ("see hint 2 of Exercise 5 ...") is kept in place of the sixth."""
     text = f"{type(exc).__name__}: {exc}".strip()
     lines = text.splitlines()
-    return "\n".join(lines[:6])
+    if len(lines) > keep and getattr(exc, "hint", None) is not None:
+        return "\n".join(lines[:keep - 1] + lines[-1:])
+    return "\n".join(lines[:keep])
 
 
 class _StopsKernel:

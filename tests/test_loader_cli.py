@@ -213,3 +213,15 @@ def test_generate_refuses_a_notebook_that_was_run(repo_copy):
     nbedit.write(nb, path)
     proc = _generate(repo_copy, "02_jacobian")
     assert proc.returncode == 1 and "it has outputs" in proc.stdout
+
+
+def test_a_long_message_keeps_its_hint_line():
+    """course-check shows six lines of a failure; the line that points to the hint survives the cut."""
+    from autograder import CheckFailed
+    from autograder.loader import _first_lines
+    body = "\n".join(f"line {i}" for i in range(1, 9))
+    with_hint = _first_lines(CheckFailed(body + "\n  see hint 2 of Exercise 3 (X) above.", key="k", hint=2))
+    assert with_hint.splitlines()[-1].strip() == "see hint 2 of Exercise 3 (X) above."
+    assert len(with_hint.splitlines()) == 6 and "line 5" in with_hint and "line 6" not in with_hint
+    without = _first_lines(CheckFailed(body, key="k"))
+    assert without.splitlines() == ["CheckFailed: line 1"] + [f"line {i}" for i in range(2, 7)]
