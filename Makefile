@@ -94,7 +94,7 @@ lab: check-python $(STAMP)
 	  $(BIN)/jupyter lab --notebook-dir=$(NOTEBOOKS) $(SERVER_FLAGS)
 
 # Instructors: the repository root with the Formgrader, Create Assignment and the nbgrader menu
-# (nbgrader_config.py is read from here; Generate keeps a learner's work, autograder/release.py).
+# (nbgrader_config.py is read from here; Generate keeps a learner's work, autograder/grading/release.py).
 instructor: check-python $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_CONFIG_PATH="$(INSTRUCTOR_CONFIG)" \
 	  $(BIN)/jupyter lab --notebook-dir=. $(SERVER_FLAGS)

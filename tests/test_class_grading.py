@@ -27,7 +27,7 @@ from conftest import ROOT, nbgrader_env
 from test_hostile import BY_NAME, CASES, FULL, NB, POINTS, answer, blank, cell_after, insert_after, solved
 
 import autograder.checks
-from autograder import sandbox
+from autograder.trusted import sandbox
 
 SANDBOXED = sandbox.available()
 PACKAGE_FILE = Path(autograder.checks.__file__)
@@ -190,7 +190,7 @@ def _digest(path):
 
 def custom_rows(submission, source, *, seconds=60.0, wrap=None):
     """A stand-in for another per-notebook grader (``--grader``): the kernel-free rows, re-keyed."""
-    from autograder import runner
+    from autograder.grading import runner
     rows = runner.grade(submission, source, seconds=seconds, wrap=wrap)
     return [dict(row, key=f"custom_{row['key']}" if row["key"] else "") for row in rows]
 
@@ -561,7 +561,7 @@ def test_honest_work_gets_the_same_score_trusted_and_in_the_kernel(graded):
 def test_the_gradebook_can_be_a_database_server(tmp_path, monkeypatch):
     """SQLite in the course folder by default; NBGRADER_DB_URL (PostgreSQL on a hub) is honoured by
     nbgrader's own commands (nbgrader_config.py) and by the class command alike."""
-    from autograder import classgrade
+    from autograder.grading import classgrade
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
     monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
     assert classgrade.load_config(tmp_path).CourseDirectory.db_url.startswith(f"sqlite:///{tmp_path}/gradebook.db")
@@ -710,7 +710,7 @@ def test_two_runs_at_once_a_fork_bomb_and_a_slow_part_harm_no_bystander():
 
 
 def test_a_second_run_on_the_same_course_stops_at_once(tmp_path):
-    from autograder import classgrade
+    from autograder.grading import classgrade
     course = make_course({"correct": lambda course: BY_NAME["correct"].make()})
     try:
         held = classgrade.lock_class_run(course)
@@ -923,8 +923,8 @@ def test_collect_copies_a_link_as_a_link(tmp_path):
     """Stock `nbgrader collect` copies what an inbound link points to (the solutions, another
     student's notebook); the course's collect (`nbgrader_config.py`) copies the link itself, which
     the class command then refuses, having read nothing through it."""
-    from autograder import classgrade
-    from autograder.nbgrader_hooks import LinkSafeCollect
+    from autograder.grading import classgrade
+    from autograder.grading.nbgrader_hooks import LinkSafeCollect
     from nbgrader.coursedir import CourseDirectory
     secret = tmp_path / "solutions.ipynb"
     secret.write_text("the instructor's notebook")

@@ -126,7 +126,7 @@ def test_make_lock_refreshes_the_lock_and_runs_the_suite():
 def test_autograder_needs_only_numpy():
     """The grading library imports nothing heavier than numpy."""
     import subprocess
-    code = ("import sys, autograder, autograder.checks.finite_differences, autograder.cli;"
+    code = ("import sys, autograder, autograder.checks.finite_differences, autograder.grading.cli;"
             "bad = [m for m in ('matplotlib', 'nbgrader', 'IPython', 'jupyter_client', 'scipy') if m in sys.modules];"
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -17,7 +17,8 @@ from typing import Callable, Optional
 import pytest
 
 import nbedit
-from autograder import runner, submission
+from autograder.grading import runner
+from autograder.trusted import submission
 from conftest import ROOT, learner_path, solution_path
 
 NB = "00_finite_differences"
@@ -252,7 +253,7 @@ def write(case, path):
 
 @pytest.fixture(scope="module")
 def kernel_free(tmp_path_factory):
-    """Every case graded by ``autograder.runner.grade_many`` (as ``course-check class`` does)."""
+    """Every case graded by ``autograder.grading.runner.grade_many`` (as ``course-check class`` does)."""
     base = tmp_path_factory.mktemp("hostile")
     pairs = [(write(case, base / case.name / NB / f"{NB}.ipynb"), solution_path(NB)) for case in CASES]
     results = runner.grade_many(pairs, seconds=10, workers=2)

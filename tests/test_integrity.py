@@ -1,7 +1,7 @@
 """Integrity: no points without a correct answer (issue 10, section 4).
 
 Every cheat the issue lists is written into a blank learner notebook (01_chain_rule, and
-00_finite_differences), and ``autograder.trusted.grade`` must give it 0 points, naming it where it
+00_finite_differences), and ``autograder.trusted.grader.grade`` must give it 0 points, naming it where it
 can be detected: ``uses_course_code`` for an answer that calls the course's own code (the stub's
 objects, or the course's files read by path), ``tampering`` for a notebook that tries to change the
 checks, numpy, builtins, the import system or IPython.  A few cheats are also run in one process
@@ -20,7 +20,7 @@ import pytest
 import nbedit
 from conftest import ROOT, assignments, learner_path, solution_path
 
-from autograder import trusted
+from autograder.trusted import grader as trusted
 
 TOPIC = {"00_finite_differences": "finite_differences", "01_chain_rule": "chain_rule"}
 

@@ -51,7 +51,7 @@ def test_each_edition_is_generated_from_the_english_one(lang, assignment, tmp_pa
     what `make generate` writes (run it if not); the code cells are the English ones."""
     import json
     from autograder import i18n
-    from autograder.release import _write_edition
+    from autograder.grading.release import _write_edition
     _write_edition(ROOT, lang, assignment, ROOT / "notebooks" / assignment, tmp_path)
     fresh = (tmp_path / f"{assignment}.ipynb").read_bytes()
     committed = learner_path(assignment, lang)
@@ -113,7 +113,7 @@ def test_learner_notebook_fails_only_with_friendly_not_implemented(assignment):
         nb = _execute(learner_path(assignment), allow_errors=False)
     except CellExecutionError as exc:
         pytest.fail(f"Run All would stop at a cell that is not tagged raises-exception "
-                    f"(autograder/release.py: cells_that_may_raise): {str(exc)[-1500:]}")
+                    f"(autograder/grading/release.py: cells_that_may_raise): {str(exc)[-1500:]}")
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert code[-1].get("execution_count"), "Run All did not reach the last cell"
     assert all(cell.get("execution_count") for cell in code), [c.get("id") for c in code if not c.get("execution_count")]
@@ -144,7 +144,7 @@ def test_raises_exception_tags_only_in_the_learner_copy(assignment):
     """The learner's copy tags exactly the cells release.cells_that_may_raise finds; the solution
     carries no tag (nbval honours it, so a broken solution would pass)."""
     import json
-    from autograder.release import RAISES, cells_that_may_raise
+    from autograder.grading.release import RAISES, cells_that_may_raise
     source = json.loads(solution_path(assignment).read_text(encoding="utf-8"))
     learner = json.loads(learner_path(assignment).read_text(encoding="utf-8"))
     assert not [c["id"] for c in source["cells"] if RAISES in _tags(c)]
@@ -157,7 +157,7 @@ def test_raises_exception_tags_only_in_the_learner_copy(assignment):
 def test_cells_that_may_raise_follows_names_from_answers_to_demos():
     """Which cells are tagged: test cells, cells using an answer's function or method, cells reading
     a name bound by a tagged cell; not the answers, not a cell that binds its own copy of a name."""
-    from autograder.release import cells_that_may_raise
+    from autograder.grading.release import cells_that_may_raise
 
     def code(source, **nbgrader):
         meta = {"nbgrader": dict(nbgrader, schema_version=3)} if nbgrader else {}

@@ -1,4 +1,4 @@
-"""The wire between the grader (G) and the learner's process (L): autograder/remote.py.
+"""The wire between the grader (G) and the learner's process (L): autograder/trusted/ (wire, codec, proxies, mirrors, endpoint).
 
 First what honest code needs, against a real learner process (``LearnerSession`` running a few
 cells): values keep their types, arrays go back as the same objects, a callee's changes to its
@@ -19,7 +19,8 @@ import warnings
 import numpy as np
 import pytest
 
-from autograder import remote, trusted
+from autograder import hosts
+from autograder.trusted import codec, endpoint, grader as trusted, proxies, wire
 from autograder.guard import _OutOfTime, time_limit
 
 LEARNER = textwrap.dedent('''
@@ -219,7 +220,7 @@ def test_learner_exceptions_keep_their_type_message_and_frame(L):
     assert str(info.value) == "'missing'"
     with pytest.raises(SystemExit):
         L.sysexit()
-    with pytest.raises(remote.RemoteError):          # never a KeyboardInterrupt in the grader
+    with pytest.raises(wire.RemoteError):          # never a KeyboardInterrupt in the grader
         L.interrupt()
     v = L.V(1.0)
     with pytest.raises(NotImplementedError) as info:
@@ -253,7 +254,7 @@ def _build_chain(steps, Node, n):
     first = node = steps.call(Node, 0.5)
     for i in range(n):
         node = steps.call(Node, float(i), (node,), label=f"n{i}")
-        steps.setattr(node, "rule", remote.Accumulate(node, "x", first, "x", 2.0))
+        steps.setattr(node, "rule", proxies.Accumulate(node, "x", first, "x", 2.0))
     return steps.values(first, node)
 
 
@@ -270,13 +271,13 @@ def test_a_batch_is_one_round_trip_and_builds_what_its_steps_build_in_one_proces
     class Node:                                  # the learner's class, in this process
         def __init__(self, x, parents=(), label=""):
             self.x, self.parents, self.label = x, tuple(parents), label
-    here = _build_chain(remote.batch(Node), Node, 300)
-    assert type(remote.batch(Node)).__name__ == "_Now"
+    here = _build_chain(hosts.batch(Node), Node, 300)
+    assert type(hosts.batch(Node)).__name__ == "_Now"
     ep, Remote = session.endpoint, L.Node
     before = ep.round_trips
-    first, end = _build_chain(remote.batch(Remote), Remote, 300)
+    first, end = _build_chain(hosts.batch(Remote), Remote, 300)
     assert ep.round_trips - before == 1
-    assert type(end).__name__ == "Node" and remote.is_remote(end)
+    assert type(end).__name__ == "Node" and proxies.is_remote(end)
     assert _walk(end) == _walk(here[1]) and len(_walk(end)) == 301
     assert end.parents[0].parents[0].label == "n297"
 
@@ -288,7 +289,7 @@ def test_an_accumulate_rule_runs_in_the_learner_s_process_as_the_closure_would(L
         out.rule()
         return a.x
     a, out = L.Node(1.5), L.Node(4.0)
-    out.rule = remote.Accumulate(a, "x", out, "x", 0.25)
+    out.rule = proxies.Accumulate(a, "x", out, "x", 0.25)
     ep = session.endpoint
     before = ep.round_trips
     assert L.run_rules(out, out) == [4.0, 4.0]        # the learner's code calls the rule twice
@@ -298,14 +299,14 @@ def test_an_accumulate_rule_runs_in_the_learner_s_process_as_the_closure_would(L
         def __init__(self, x):
             self.x = x
     a2, out2 = Local(1.5), Local(4.0)
-    rule = remote.Accumulate(a2, "x", out2, "x", 0.25)
+    rule = proxies.Accumulate(a2, "x", out2, "x", 0.25)
     rule()
     assert a2.x == closure_result(Local)
 
 
 def test_a_batch_stops_at_the_step_that_raises_with_the_learner_s_frame(L):
     v = L.V(1.0)
-    steps = remote.batch(v)
+    steps = hosts.batch(v)
     steps.call(L.setx, v, 2.0)
     steps.call(v.stub)
     steps.call(L.setx, v, 3.0)                    # never runs
@@ -321,10 +322,10 @@ def test_a_batch_sent_from_a_callback_inside_a_batch_nests(L):
     V = L.V
 
     def grader_function(x):                       # called back by the learner's code mid-batch
-        inner = remote.batch(V)
+        inner = hosts.batch(V)
         made = inner.call(V, x * 10)
         return inner.values(made)[0].x
-    steps = remote.batch(V)
+    steps = hosts.batch(V)
     v = steps.call(V, 1.0)
     called = steps.call(L.call_back, grader_function, 3.0)
     after = steps.call(L.getx, v)                  # uses a result of the outer batch afterwards
@@ -335,11 +336,11 @@ def test_a_malformed_batch_is_an_error_in_the_learner_s_process_not_a_crash(L, s
     ep = session.endpoint
     with pytest.raises(ValueError, match="malformed batch step"):
         ep.request("batch", {"s": (("zz",),), "w": ()})
-    other = remote.Batch(ep)
-    ahead = remote.Pending(other, 5)                   # a step that has not run yet
+    other = proxies.Batch(ep)
+    ahead = proxies.Pending(other, 5)                   # a step that has not run yet
     with pytest.raises(ValueError, match="malformed batch step"):
         ep.run_batch(other, (("c", L.ident, (ahead,), ()),), [0])
-    stray = remote.batch(L.V).call(L.V, 1.0)           # a result of a batch never sent
+    stray = hosts.batch(L.V).call(L.V, 1.0)           # a result of a batch never sent
     with pytest.raises(ValueError, match="another batch"):
         L.ident(stray)
     assert L.ident(5) == 5                             # the connection is still usable
@@ -415,7 +416,7 @@ def test_warnings_and_stderr_reach_the_grader_where_the_check_looks(L, capsys):
 
 def test_object_arrays_never_cross_as_buffers(L):
     got = L.objects()
-    assert isinstance(got, remote.RemoteObject) and type(got).__name__ == "ndarray"
+    assert isinstance(got, proxies.RemoteObject) and type(got).__name__ == "ndarray"
 
 
 def test_a_result_too_large_for_a_frame_is_an_error_not_a_crash(L):
@@ -441,7 +442,7 @@ def test_a_loop_is_stopped_by_the_check_s_time_limit_and_the_process_replaced(se
         with time_limit(0.5):
             loop()
     assert time.monotonic() - began < 5
-    with pytest.raises(remote.RemoteLost) as info:
+    with pytest.raises(wire.RemoteLost) as info:
         ep.names(["ident"])
     assert info.value.kind == "timeout"
     session.end_test()
@@ -455,7 +456,7 @@ def test_a_loop_is_stopped_by_the_check_s_time_limit_and_the_process_replaced(se
 def test_a_learner_process_that_dies_is_reported(session, fn, says):
     ep = session.connect()
     ep.deadline = time.monotonic() + 30
-    with pytest.raises(remote.RemoteLost) as info:
+    with pytest.raises(wire.RemoteLost) as info:
         ep.names([fn])[fn]()
     assert info.value.kind == "died"
     assert says in session.lost_reason
@@ -558,7 +559,7 @@ def hostile_endpoint(mode, deadline=3.0):
     def on_lost(reason, kind):
         lost.append((reason, kind))
         os.killpg(proc.pid, signal.SIGKILL)
-    ep = remote.Endpoint(remote.Wire(proc.stdout.fileno(), proc.stdin.fileno()), trusted=True, on_lost=on_lost)
+    ep = endpoint.Endpoint(wire.Wire(proc.stdout.fileno(), proc.stdin.fileno()), trusted=True, on_lost=on_lost)
     ep.deadline = time.monotonic() + deadline
     return proc, ep, lost
 
@@ -578,12 +579,12 @@ def test_a_hostile_learner_process_is_lost_in_bounded_time(mode, kind, monkeypat
     proc, ep, lost = hostile_endpoint(mode)
     began = time.monotonic()
     try:
-        with pytest.raises(remote.RemoteLost) as info:
+        with pytest.raises(wire.RemoteLost) as info:
             ep.request("call", {"f": 1, "a": (), "k": {}})
         assert info.value.kind == kind, info.value.reason
         assert time.monotonic() - began < 6
         assert lost and lost[0][1] == kind
-        with pytest.raises(remote.RemoteLost):       # and it stays lost
+        with pytest.raises(wire.RemoteLost):       # and it stays lost
             ep.request("nop", {})
     finally:
         finish(proc)
@@ -616,25 +617,25 @@ def test_the_grader_serves_nothing_but_calls_of_what_it_handed_over():
 def test_a_fake_keyboard_interrupt_is_an_ordinary_error():
     proc, ep, _ = hostile_endpoint("fake_interrupt")
     try:
-        with pytest.raises(remote.RemoteError):
+        with pytest.raises(wire.RemoteError):
             ep.request("call", {"f": 1, "a": (), "k": {}})
     finally:
         finish(proc)
 
 
 def test_refused_values_on_the_way_out():
-    ep = remote.Endpoint(remote.Wire(*os.pipe()), trusted=True)
-    ctx = remote._Encode()
+    ep = endpoint.Endpoint(wire.Wire(*os.pipe()), trusted=True)
+    ctx = codec._Encode()
     encoded = ep._enc(np.array([object()], dtype=object), ctx, 0)
     assert encoded["@"] == "h" and not ctx.buffers          # an object array is a handle, never bytes
     for bad in ("|O", "V8", "<M8[s]", "x" * 40):
-        with pytest.raises(remote.ProtocolError):
-            remote._dtype(bad)
-    wire = remote.Wire(*os.pipe(), max_frame=1000)
-    with pytest.raises(remote.ProtocolError, match="larger than the limit"):
-        wire.send({"x": "y" * 2000})
+        with pytest.raises(wire.ProtocolError):
+            codec._dtype(bad)
+    pipe = wire.Wire(*os.pipe(), max_frame=1000)
+    with pytest.raises(wire.ProtocolError, match="larger than the limit"):
+        pipe.send({"x": "y" * 2000})
     deep = []
-    for _ in range(remote.MAX_DEPTH + 5):
+    for _ in range(wire.MAX_DEPTH + 5):
         deep = [deep]
-    with pytest.raises(remote.ProtocolError, match="nested"):
-        ep._enc(deep, remote._Encode(), 0)
+    with pytest.raises(wire.ProtocolError, match="nested"):
+        ep._enc(deep, codec._Encode(), 0)

@@ -62,7 +62,7 @@ def submissions():
         nb, "central_difference",
         "check.central_difference = lambda *a, **k: None\ncentral_difference = None\n")), 6)
     # these two stopped stock `nbgrader autograde` for every later student (perfect_*, untouched_*):
-    # the course's nbgrader_config.py restores them instead (autograder/nbgrader_hooks.py)
+    # the course's nbgrader_config.py restores them instead (autograder/grading/nbgrader_hooks.py)
     subs["duplicated_test_cell"] = (NB, lambda: hostile(_duplicate_a_test_cell), total_points(NB))
     subs["edited_schema_version"] = (NB, lambda: hostile(lambda nb: nbedit.cell(nb, "test_relative_error")[
         "metadata"]["nbgrader"].update(schema_version=1)), total_points(NB))

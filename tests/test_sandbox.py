@@ -1,4 +1,4 @@
-"""autograder.sandbox on its own: who the learner's code runs as, and what it can reach.
+"""autograder.trusted.sandbox on its own: who the learner's code runs as, and what it can reach.
 
 Each layer is tested on its own where it can be (``wrap(..., use=...)`` leaves the others out), so a
 test shows what that layer stops: the user and the permissions (``protect``), the private view
@@ -19,7 +19,8 @@ import pytest
 
 import autograder.checks
 import nbedit
-from autograder import runner, sandbox
+from autograder.grading import runner
+from autograder.trusted import sandbox
 from conftest import ROOT, solution_path
 
 needs_root = pytest.mark.skipif(not sandbox.available(), reason="the sandbox needs root")

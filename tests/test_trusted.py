@@ -12,7 +12,7 @@ import pytest
 import nbedit
 from conftest import learner_path, solution_path
 
-from autograder import trusted
+from autograder.trusted import grader as trusted
 
 NB = "00_finite_differences"
 POINTS = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"]["points"]

@@ -1,4 +1,4 @@
-"""Parity: for honest work the trusted verdict (autograder.trusted.grade) is the in-kernel one.
+"""Parity: for honest work the trusted verdict (autograder.trusted.grader.grade) is the in-kernel one.
 
 * every solution notebook gets full marks through trusted.grade;
 * every untouched learner notebook gets 0, every part "not implemented yet";
@@ -20,7 +20,7 @@ import pytest
 import nbedit
 from conftest import ROOT, assignments, learner_path, solution_path
 
-from autograder import trusted
+from autograder.trusted import grader as trusted
 
 
 def in_process(submission, source, seconds=60):

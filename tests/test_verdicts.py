@@ -87,8 +87,8 @@ def _course_check_table(folder):
     proc = subprocess.run([str(VENV_BIN / "course-check"), "progress", str(folder), "--json", "--jobs", "1"],
                           capture_output=True, text=True, env=nbgrader_env(), cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    from autograder.cli import _status
-    from autograder.runner import _one_line
+    from autograder.grading.cli import _status
+    from autograder.grading.runner import _one_line
     rows = {}
     for notebook in json.loads(proc.stdout)["notebooks"]:
         for row in notebook["rows"]:

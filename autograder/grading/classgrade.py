@@ -10,13 +10,13 @@ its kernel and its learner process), and with every other student graded whateve
 submission holds:
 
 1. ``nbgrader autograde <assignment> --student <student>``, in-process (nbgrader is imported
-   once per worker), the kernel started as a sandbox user (``autograder.sandbox``; as root);
-2. the same submission graded by trusted grading (``autograder.trusted``: the learner's code in
+   once per worker), the kernel started as a sandbox user (``autograder.trusted.sandbox``; as root);
+2. the same submission graded by trusted grading (``autograder.trusted.grader``: the learner's code in
    a process of its own, also sandboxed, the checks out of its reach), the grade of record, which
    gives the named mistake of every failed part; where its score of a part differs from
    nbgrader's, it goes into the gradebook as the manual score.  When nbgrader could not grade
    the notebook (the kernel died, a cell could not be interrupted, not a notebook), the
-   kernel-free runner (``autograder.runner``) names the reason and the trusted rows say what
+   kernel-free runner (``autograder.grading.runner``) names the reason and the trusted rows say what
    the rest of the notebook earns (``recovered``).  ``--fast`` uses the kernel-free runner
    instead of trusted grading;
 3. with ``--feedback``, ``nbgrader generate_feedback`` (and, for a notebook nbgrader could not
@@ -57,7 +57,8 @@ import time
 from functools import partial
 from pathlib import Path
 
-from . import runner, sandbox
+from . import runner
+from ..trusted import sandbox
 
 # jsonschema imports rfc3987_syntax when it is installed (jupyter_events asks for it), and that
 # module builds a grammar when imported: a second of start-up for every process that imports
@@ -314,7 +315,7 @@ class Student:
     def refuse_source(self, student, assignment):
         """Why the submission is not graded when it is the instructor's own source notebook (it
         holds the hidden tests; `nbgrader collect` follows an inbound link to ``solutions/``)."""
-        from . import submission
+        from ..trusted import submission
         try:
             nb = submission.read(self.path("submitted", student, assignment))
             source = submission.read(self.path("source", student, assignment))
@@ -559,7 +560,7 @@ def _source_parts(source):
     """[(grade_id, points)] of the test cells of a source notebook (for rows of a grader that
     failed); [] when the source cannot be read."""
     try:
-        from .trusted import read_notebook, source_tests
+        from ..trusted.grader import read_notebook, source_tests
         tests, _ = source_tests(read_notebook(source))
     except Exception:
         return []
@@ -706,7 +707,7 @@ def grade_class(course, assignments, *, students=None, jobs=None, timeout=None, 
                 journal=None, resume=True):
     """Grade every submission of ``assignments``; returns the list of records (one per
     submission) and the run's facts.  ``grader``: a per-notebook rows function with the
-    signature of ``autograder.runner.grade`` (default: the kernel-free grader, batched).
+    signature of ``autograder.grading.runner.grade`` (default: the kernel-free grader, batched).
 
     ``journal``: a file where each submission's record is written as soon as it is final (its
     grades in the gradebook); a run that was stopped (killed, the machine restarted) is resumed
@@ -868,7 +869,7 @@ def _grade_class(course, assignments, cfg, coursedir, *, students, jobs, timeout
 
 def _grader_name(grader):
     if grader is None:
-        return "autograder.runner:grade"
+        return "autograder.grading.runner:grade"
     return f"{getattr(grader, '__module__', '?')}:{getattr(grader, '__qualname__', '?')}"
 
 
@@ -1250,12 +1251,12 @@ def main_from_args(args):
         print(f"WARNING: no sandbox: {sandbox.why_not()}. Run as root (sudo) to grade untrusted "
               f"submissions as another user.", file=sys.stderr)
     out = Path(args.out) if args.out else course / "class_report"
-    # the grade of record comes from trusted grading (autograder.trusted): learners' code runs in a
+    # the grade of record comes from trusted grading (autograder.trusted.grader): learners' code runs in a
     # process of its own, the checks in the grader, out of reach; --fast uses the kernel-free grader,
     # which runs learners' code and the checks in one process and can be fooled by a cheat
     grader = None
-    choice = "autograder.runner:grade" if args.fast else (args.grader or "autograder.trusted:grade")
-    if choice != "autograder.runner:grade":
+    choice = "autograder.grading.runner:grade" if args.fast else (args.grader or "autograder.trusted.grader:grade")
+    if choice != "autograder.grading.runner:grade":
         import importlib
         module, _, name = choice.partition(":")
         grader = getattr(importlib.import_module(module), name or "grade")

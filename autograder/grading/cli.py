@@ -9,7 +9,7 @@
     course-check gradebook [ASSIGNMENT...]            add assignments to nbgrader's gradebook
                                                       (notebooks/ untouched; instructors)
 
-Notebooks are graded in parallel child processes (``autograder.runner``); a notebook that
+Notebooks are graded in parallel child processes (``autograder.grading.runner``); a notebook that
 crashes Python, never finishes or is not a notebook at all is reported in one line and the
 others are still graded.  The test cells and points come from the instructor's source notebook
 (``solutions/``) and the checks modules, not from the notebook being graded, exactly as nbgrader
@@ -193,9 +193,9 @@ def main(argv=None):
     c.add_argument("--quiet", action="store_true", help="no progress lines")
     c.add_argument("--grader", default=None, metavar="MODULE:FUNCTION",
                    help="per-notebook rows grader, grade(submission, source, *, seconds, wrap) -> rows "
-                        "(default: autograder.trusted:grade, whose verdict is the grade of record)")
+                        "(default: autograder.trusted.grader:grade, whose verdict is the grade of record)")
     c.add_argument("--fast", action="store_true",
-                   help="grade with the kernel-free autograder.runner instead of trusted grading: "
+                   help="grade with the kernel-free autograder.grading.runner instead of trusted grading: "
                         "faster, but learners' code shares a process with the checks and a cheat can "
                         "fool it (docs/integrity.md)")
     c.set_defaults(func=cmd_class)

@@ -1,7 +1,7 @@
 """The course's additions to nbgrader (used by ``nbgrader_config.py`` and ``course-check class``).
 
 * ``CourseSanitize`` replaces nbgrader's ``DeduplicateIds`` and ``OverwriteCells``: it restores
-  a submission's graded cells from the gradebook with ``autograder.submission.sanitize_cells``,
+  a submission's graded cells from the gradebook with ``autograder.trusted.submission.sanitize_cells``,
   the very function ``course-check`` uses, so the two graders agree.  Unlike stock nbgrader it
   grades a notebook whose test cell was duplicated, re-pointed or whose metadata
   (``schema_version``, points, cell type) was edited, instead of stopping the whole
@@ -16,7 +16,7 @@
 * ``LimitOutputSize``: nbgrader's ``LimitOutput`` counts lines, so one 5 MB line went into the
   autograded notebook and the feedback whole; this cuts each output to ``max_chars``.
 * ``SandboxedExecute``: nbgrader's ``Execute`` with kernels started through
-  ``autograder.sandbox.wrap`` (as the sandbox user of slot ``$AUTOGRADER_SANDBOX_SLOT``).
+  ``autograder.trusted.sandbox.wrap`` (as the sandbox user of slot ``$AUTOGRADER_SANDBOX_SLOT``).
 """
 import os
 import shutil
@@ -30,7 +30,7 @@ from nbgrader.utils import ignore_patterns
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
-from . import sandbox, submission
+from ..trusted import sandbox, submission
 
 
 class SubmissionRejected(Exception):
@@ -122,7 +122,7 @@ class LimitOutputSize(NbGraderPreprocessor):
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels run as the sandbox user (``autograder.sandbox``)."""
+    """A kernel manager whose kernels run as the sandbox user (``autograder.trusted.sandbox``)."""
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -145,7 +145,7 @@ class LinkSafeCollect(ExchangeCollect):
     what it points to (stock ``collect`` follows it: a notebook linked to ``solutions/`` was
     collected as the solutions, one linked to another student's submission as that student's
     work).  ``course-check class`` then refuses the submission and says why.  Configure it with
-    ``c.ExchangeFactory.collect = "autograder.nbgrader_hooks.LinkSafeCollect"``."""
+    ``c.ExchangeFactory.collect = "autograder.grading.nbgrader_hooks.LinkSafeCollect"``."""
 
     def do_copy(self, src, dest, log=None):
         links = [os.path.join(d, n) for d, dirs, files in os.walk(src) for n in dirs + files

@@ -46,7 +46,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import i18n, submission
+from .. import i18n
+from ..trusted import submission
 
 
 def _answers(nb):

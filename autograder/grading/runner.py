@@ -15,9 +15,9 @@ A result, per notebook::
      "notes": [...], "errors": [{"cell", "kind", "key", "message"}], "seconds"}
 
 ``score`` is what nbgrader would record (0 when not graded); ``recovered`` what the gradable
-part earns.  Rows have the format of ``autograder.trusted.grade``.
+part earns.  Rows have the format of ``autograder.trusted.grader.grade``.
 
-Without ``os.fork`` (Windows) each notebook runs in its own ``python -m autograder.runner``.
+Without ``os.fork`` (Windows) each notebook runs in its own ``python -m autograder.grading.runner``.
 """
 import json
 import os
@@ -29,8 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import submission
-from .loader import grade_notebook
+from ..loader import grade_notebook
+from ..trusted import submission
 
 CELL_SECONDS = 30.0
 NOTEBOOK_SECONDS = 240.0
@@ -306,7 +306,7 @@ def _run_in_subprocess(job, cell_seconds, notebook_seconds):  # pragma: no cover
         spec = Path(tmp) / "job.json"
         spec.write_text(json.dumps(dict(job, cell_seconds=cell_seconds)), encoding="utf-8")
         try:
-            proc = subprocess.run([sys.executable, "-m", "autograder.runner", "--child", str(spec)],
+            proc = subprocess.run([sys.executable, "-m", "autograder.grading.runner", "--child", str(spec)],
                                   capture_output=True, text=True, timeout=notebook_seconds)
         except subprocess.TimeoutExpired:
             return _finish(job, None, [f"the notebook did not finish within {notebook_seconds:g} s"])
@@ -343,8 +343,8 @@ def grade_many(pairs, *, seconds=60.0, wrap=None, workers=1, notebook_seconds=NO
     """Results (see the module docstring) for ``pairs`` of (submission path, source path).
 
     The submissions are read and restored here (with the source notebooks, which the learner's
-    code never sees), then graded in one ``python -m autograder.runner -`` process started as
-    ``wrap(argv)`` (``autograder.sandbox.wrap`` with a slot, for a class), which forks once per
+    code never sees), then graded in one ``python -m autograder.grading.runner -`` process started as
+    ``wrap(argv)`` (``autograder.trusted.sandbox.wrap`` with a slot, for a class), which forks once per
     notebook.  ``seconds`` limits each cell.
     """
     jobs = []
@@ -355,7 +355,7 @@ def grade_many(pairs, *, seconds=60.0, wrap=None, workers=1, notebook_seconds=NO
     if todo:
         payload = {"cell_seconds": seconds, "notebook_seconds": notebook_seconds, "workers": workers,
                    "jobs": [dict(job, path=Path(job["path"]).name) for job in todo]}
-        argv = [sys.executable, "-m", "autograder.runner", "-"]
+        argv = [sys.executable, "-m", "autograder.grading.runner", "-"]
         argv = wrap(argv) if wrap else argv
         budget = notebook_seconds * (RETRIES + 1) * len(todo) + 60
         try:
@@ -382,12 +382,12 @@ def grade_many(pairs, *, seconds=60.0, wrap=None, workers=1, notebook_seconds=NO
 
 def grade(submission_path, source_path, *, seconds=60.0, wrap=None):
     """Rows ``{grade_id, points, passed, key, message, status}`` of one submission, graded
-    kernel-free with the source notebook's test cells (the format of ``autograder.trusted.grade``)."""
+    kernel-free with the source notebook's test cells (the format of ``autograder.trusted.grader.grade``)."""
     return grade_many([(submission_path, source_path)], seconds=seconds, wrap=wrap)[0]["rows"]
 
 
 def main(argv=None):
-    """``python -m autograder.runner -``: prepared jobs as JSON on stdin, results as JSON on
+    """``python -m autograder.grading.runner -``: prepared jobs as JSON on stdin, results as JSON on
     stdout.  This is what runs inside the sandbox for a class."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":  # pragma: no cover (Windows fallback)

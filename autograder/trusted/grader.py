@@ -12,14 +12,14 @@ a signal, memory) or could not be started; ``key`` names the mistake (the check'
 How (see docs/integrity.md for the threat model):
 
 * this process (G) starts a learner process (L): ``python -m``-like boot of a private copy of
-  ``autograder/learner_host.py`` and ``autograder/remote.py`` in a temporary directory, with a clean
+  ``autograder/trusted/learner_host.py`` and the wire (``HOST_FILES``) in a temporary directory, with a clean
   environment, a private working directory, resource limits, optionally wrapped (``wrap(argv)``,
-  for example ``autograder.sandbox.wrap`` to run it as another user).  L sees a stub ``autograder``
+  for example ``autograder.trusted.sandbox.wrap`` to run it as another user).  L sees a stub ``autograder``
   whose checks, references and helpers raise when used; it runs the submission's code cells
   (not its test cells) and then answers requests.
 * G never runs learner code and never unpickles anything: it executes each *source* test cell
   itself, with the real checks, in a namespace where the learner's names are proxies of L's
-  objects (``autograder.remote``).  Patches of ``check``, ``autograder``, numpy, builtins,
+  objects (``autograder.trusted.proxies``).  Patches of ``check``, ``autograder``, numpy, builtins,
   ``sys.modules``, the import system or IPython made by the submission all stay in L.
 * every wait on L has a deadline; a function that loops is stopped by the check's own time limit
   (or by the test cell's deadline), L is killed and started again for the next test cell.
@@ -45,8 +45,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import remote
-from .guard import CheckFailed
+from ..guard import CheckFailed
+from .endpoint import Endpoint
+from .wire import ProtocolError, RemoteLost, Wire
 
 CELL_SECONDS = 120.0             # as nbgrader's Execute.timeout in nbgrader_config.py
 CALL_SCALE = 3.0
@@ -55,7 +56,10 @@ MAX_NOTEBOOK_BYTES = 50 << 20
 MAX_STARTS = 8                   # learner processes started for one submission
 MEMORY_BYTES = 4 << 30           # address space of L
 BASE_NAMES = ("autograder", "check", "np", "numpy")
-HERE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent      # autograder/
+# what L runs, copied to <host>/_course_host/ in the package's own layout (relative imports work there)
+HOST_FILES = ("autodiff_libs.py", "trusted/wire.py", "trusted/proxies.py", "trusted/codec.py", "trusted/mirrors.py",
+              "trusted/endpoint.py", "trusted/learner_host.py")
 
 
 class NotGraded(Exception):
@@ -257,7 +261,7 @@ def _free_names(code):
 def fresh_checks(topic):
     """The checks module of ``topic`` as a new kernel would import it (this notebook's session
     state forgotten)."""
-    from . import checks
+    from .. import checks
     module = importlib.import_module(f"autograder.checks.{topic}")
     exercises = getattr(module, "EXERCISES", None)
     if exercises is not None:
@@ -294,20 +298,21 @@ def _fontlist():
 
 
 class Host:
-    """A private directory L runs from: copies of the two modules it needs, the stub's one real
+    """A private directory L runs from: copies of the modules it needs (``HOST_FILES``), the stub's one real
     module (datasets) with its data, matplotlib's font cache, and a working directory."""
 
     def __init__(self, shared=False):
         self.root = Path(tempfile.mkdtemp(prefix="course-trusted-"))
         pkg = self.root / "_course_host"
-        pkg.mkdir()
+        (pkg / "trusted").mkdir(parents=True)
         (pkg / "__init__.py").write_text("")
-        for name in ("remote.py", "learner_host.py", "autodiff_libs.py"):
-            shutil.copyfile(HERE / name, pkg / name)
+        (pkg / "trusted" / "__init__.py").write_text("")
+        for name in HOST_FILES:
+            shutil.copyfile(PACKAGE / name, pkg / name)
         stub = self.root / "autograder"
         (stub / "data").mkdir(parents=True)
-        shutil.copyfile(HERE / "datasets.py", stub / "datasets.py")
-        for data in (HERE / "data").glob("*.gz"):
+        shutil.copyfile(PACKAGE / "datasets.py", stub / "datasets.py")
+        for data in (PACKAGE / "data").glob("*.gz"):
             shutil.copyfile(data, stub / "data" / data.name)
         self.mpl = self.root / "mpl"
         self.mpl.mkdir()
@@ -389,7 +394,7 @@ class LearnerSession:
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errfile,
                                      cwd=str(self.host.work), env=env, start_new_session=True,
                                      preexec_fn=_limits(self.memory), close_fds=True)
-        wire = remote.Wire(self.proc.stdout.fileno(), self.proc.stdin.fileno(), nonblocking=True)
+        wire = Wire(self.proc.stdout.fileno(), self.proc.stdin.fileno(), nonblocking=True)
         return wire
 
     def _start(self, until=None):
@@ -422,7 +427,7 @@ class LearnerSession:
                         self.denied = list(dict.fromkeys(str(x)[:300] for x in header.get("denied", [])[:1000]))[:20]
                         break
                     else:
-                        raise remote.ProtocolError("an unexpected message while starting")
+                        raise ProtocolError("an unexpected message while starting")
             except TimeoutError:
                 why = (f"cell {current} did not finish within {self.seconds:g} s and could not be stopped"
                        if current is not None else "Python did not start in time")
@@ -431,11 +436,11 @@ class LearnerSession:
                 why = _describe_exit(self.proc.returncode, self._stderr_tail())
                 if current is not None:
                     why = f"cell {current} ended the learner's process: {why}"
-            except remote.ProtocolError as exc:
+            except ProtocolError as exc:
                 why = f"cell {current} broke the protocol ({exc})" if current is not None else str(exc)
             self.startup_seconds.append(time.monotonic() - began)
             if why is None:
-                self.endpoint = remote.Endpoint(wire, trusted=True, on_lost=self._on_lost)
+                self.endpoint = Endpoint(wire, trusted=True, on_lost=self._on_lost)
                 self.until = until
                 return self.endpoint
             self._kill()
@@ -527,7 +532,7 @@ class LearnerSession:
         ep.deadline = time.monotonic() + todo * (self.seconds + 10.0) + 10.0
         try:
             done = ep.request("advance", {"u": until})
-        except remote.RemoteLost:
+        except RemoteLost:
             self._kill()
             return False
         ep.forget_types()
@@ -552,14 +557,14 @@ class LearnerSession:
             try:
                 ep.reset()
                 return
-            except (remote.RemoteLost, Exception):
+            except (RemoteLost, Exception):
                 pass
         self._kill()
 
     def close(self):
         ep = self.endpoint
         if ep is not None and ep.idle:
-            with contextlib.suppress(Exception, remote.RemoteLost):
+            with contextlib.suppress(Exception, RemoteLost):
                 ep.wire.send({"op": "bye"}, (), time.monotonic() + 2.0)
         self._kill()
         self._release()
@@ -568,7 +573,7 @@ class LearnerSession:
 
 
 def _wrap_learner(wrap, argv):
-    """``wrap(argv, learner=True)`` when the wrapper takes it (``autograder.sandbox.wrap``: L needs
+    """``wrap(argv, learner=True)`` when the wrapper takes it (``autograder.trusted.sandbox.wrap``: L needs
     neither the course's package nor a network, so its view shows neither), else ``wrap(argv)``."""
     import inspect
     try:
@@ -583,8 +588,8 @@ def _wrap_learner(wrap, argv):
 def _guard_roots():
     """What L may not open (the course's package first, then the course's folder) and what it may
     (the Python installation it runs, even when it sits inside the course's folder)."""
-    course = HERE.parent
-    deny = [str(HERE)] + ([str(course)] if (course / "solutions").is_dir() or (course / "pyproject.toml").exists()
+    course = PACKAGE.parent
+    deny = [str(PACKAGE)] + ([str(course)] if (course / "solutions").is_dir() or (course / "pyproject.toml").exists()
                           else [])
     allow = {sys.prefix, sys.base_prefix, sys.exec_prefix, *_site_paths()}
     return {"deny": deny, "allow": sorted(str(Path(p).resolve()) for p in allow)}
@@ -637,7 +642,7 @@ def _verdict(error, stderr, seconds):
         return True, None, "", "graded"
     if isinstance(error, CheckFailed):
         return False, error.key, str(error), "graded"
-    if isinstance(error, remote.RemoteLost):
+    if isinstance(error, RemoteLost):
         if error.kind == "timeout":
             return (False, "timeout", f"the test did not finish within {seconds:g} s: the learner's code "
                                       f"was stopped ({error.reason})", "graded")
@@ -654,7 +659,7 @@ def _call_limit(scale):
     """The checks' time limit for one learner call, scaled: in trusted grading every operation on
     a learner's object is a round trip between two processes, so a check that builds a graph of
     10,000 nodes through the learner's constructor takes seconds instead of milliseconds."""
-    from .tolerances import call_seconds
+    from ..tolerances import call_seconds
     base = call_seconds()
     old = os.environ.get("AUTOGRADER_CALL_SECONDS")
     os.environ["AUTOGRADER_CALL_SECONDS"] = f"{base * scale:g}"
@@ -714,7 +719,7 @@ def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memo
 
 def _autodiff_imports(cells):
     """[(cell index, library)] of the submission's imports of libraries that differentiate for it."""
-    from .autodiff_libs import imports_in
+    from ..autodiff_libs import imports_in
     return [(index, lib) for index, code in cells for lib in imports_in(code)]
 
 
@@ -731,11 +736,11 @@ def _grade_one(session, namespace, grade_id, points, code, seconds, tampered=(),
         found = ep.names(_free_names(code))
         cell_ns.update({k: v for k, v in found.items() if isinstance(k, str)})
         error, _, stderr = _run_test(code, cell_ns, grade_id)
-    except remote.RemoteLost as exc:
+    except RemoteLost as exc:
         error, stderr = exc, ""
     namespace["check"] = cell_ns.get("check", namespace["check"])   # the hidden half's fresh module
-    if isinstance(error, remote.RemoteLost) and error.kind == "died" and session.lost_reason:
-        error = remote.RemoteLost(session.lost_reason, "died")
+    if isinstance(error, RemoteLost) and error.kind == "died" and session.lost_reason:
+        error = RemoteLost(session.lost_reason, "died")
     passed, key, message, status = _verdict(error, stderr, seconds)
     refused_autodiff = [d for d in session.denied if "computes derivatives" in d]
     denied = [d for d in session.denied if d not in refused_autodiff]
@@ -772,7 +777,7 @@ def grade_in_process(submission_path, source_path, *, seconds=CELL_SECONDS):
     """What a kernel would say: the submission's cells and the source's test cells, each at its
     place in the notebook, in this process.  For parity tests and benchmarks; it runs the
     learner's code here."""
-    from . import loader
+    from .. import loader
     source = read_notebook(source_path)
     tests, topic = source_tests(source)
     fresh_checks(topic)

@@ -9,12 +9,12 @@ when it is used, and each use is reported to the grader, which names it (``uses_
 One module is real: ``autograder.datasets`` (notebook 05 loads its data with it: data, not
 answers; none of its functions is an exercise or a check's reference).
 
-Imports only numpy and the standard library (and ``remote``, next to this file).
+Imports only numpy and the standard library (and the wire's modules, next to this file).
 
 Sequence: G sends ``{"cells": [[index, source], ...], "seconds": s, "skip": [...]}``; L runs the
 cells in order, each under a time limit (a cell that raises, loops or exits is recorded and the
 next one runs), telling G ``{"note": "cell", "i": index}`` before each; then ``{"ready": ...}``;
-then L serves requests (``remote.Endpoint``) until G says goodbye.
+then L serves requests (``Endpoint``) until G says goodbye.
 """
 import builtins
 import importlib.abc
@@ -31,7 +31,9 @@ import warnings
 
 import numpy as np
 
-from . import autodiff_libs, remote
+from .. import autodiff_libs
+from .endpoint import Endpoint
+from .wire import MAX_TEXT, MAX_WARNINGS, Wire
 
 CELL_SECONDS = 60.0
 OUTPUT_LIMIT = 1 << 16
@@ -309,12 +311,12 @@ class LearnerContext:
         if self.caught:
             self.sidecar["w"] = [[w.category.__name__, w.category.__module__, str(w.message)[:2000],
                                   str(w.filename)[:200], int(w.lineno or 0)]
-                                 for w in self.caught[:remote.MAX_WARNINGS]]
+                                 for w in self.caught[:MAX_WARNINGS]]
         out, err = OUT.take(), ERR.take()
         if out:
-            self.sidecar["o"] = out[:remote.MAX_TEXT]
+            self.sidecar["o"] = out[:MAX_TEXT]
         if err:
-            self.sidecar["e"] = err[:remote.MAX_TEXT]
+            self.sidecar["e"] = err[:MAX_TEXT]
         uses = list(dict.fromkeys(USES[self.uses:] + DENIED[self.denied:]))
         if uses:
             self.sidecar["cc"] = uses[:20]
@@ -422,7 +424,7 @@ def _main(host):
     os.dup2(devnull, 1)
     sys.stdin = open(os.devnull)
     sys.stdout, sys.stderr = OUT, ERR
-    wire = remote.Wire(rfd, wfd, nonblocking=False)
+    wire = Wire(rfd, wfd, nonblocking=False)
     header, _ = wire.recv(None)
     cells = [c for c in header.get("cells", []) if isinstance(c, list) and len(c) == 2]
     seconds = float(header.get("seconds", CELL_SECONDS))
@@ -449,7 +451,7 @@ def _main(host):
         return failed
 
     failed = run_until(until, lambda index: wire.send({"note": "cell", "i": index}))
-    endpoint = remote.Endpoint(wire, trusted=False, namespace=namespace, context=LearnerContext)
+    endpoint = Endpoint(wire, trusted=False, namespace=namespace, context=LearnerContext)
     seen = len(DENIED)
 
     def advance(args):
@@ -468,5 +470,5 @@ def _main(host):
 BOOT = ("import sys, json\n"
         "host, extra = sys.argv[1], json.loads(sys.argv[2])\n"
         "sys.path[:] = [host] + [p for p in sys.path if p] + extra\n"
-        "from _course_host.learner_host import main\n"
+        "from _course_host.trusted.learner_host import main\n"
         "main(host)\n")

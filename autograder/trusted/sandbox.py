@@ -118,7 +118,7 @@ def hide(path):
 def course_root():
     """The folder this package was installed from, when it is a course's checkout (not a
     site-packages folder): it is covered in every view."""
-    here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    here = os.path.dirname(package_dir())
     markers = ("solutions", "nbgrader_config.py", ".git", "pyproject.toml")
     if any(os.path.exists(os.path.join(here, m)) for m in markers) and here not in _site_dirs() \
             and here not in ("/", "/usr", "/usr/local", "/opt"):
@@ -127,7 +127,7 @@ def course_root():
 
 
 def package_dir():
-    return os.path.dirname(os.path.realpath(__file__))
+    return os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
 def wrap(argv, workdir=None, *, slot=0, learner=False, hide=(), use=None):

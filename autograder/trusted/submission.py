@@ -147,7 +147,7 @@ def known_from_exercises(nb, exercises):
 
 def exercises_for(assignment):
     """The ``Exercises`` registry of the checks module whose notebook is ``assignment``, or None."""
-    from . import checks
+    from .. import checks
     for info in pkgutil.iter_modules(checks.__path__):
         if info.name.startswith("_") or info.name == "reference":
             continue
@@ -163,7 +163,7 @@ def exercises_for(assignment):
 
 def all_exercises():
     """{assignment: Exercises} for every checks module."""
-    from . import checks
+    from .. import checks
     found = {}
     for info in pkgutil.iter_modules(checks.__path__):
         if info.name.startswith("_") or info.name == "reference":
