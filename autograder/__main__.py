@@ -1,3 +1,4 @@
+"""``python -m autograder``: the ``course-check`` command (``autograder.grading.cli``)."""
 import sys
 
 from .grading.cli import main

@@ -1,4 +1,5 @@
-"""The pipeline end to end: finite differences -> comparison -> diagnosis -> message.
+"""The pipeline end to end: finite differences -> comparison -> diagnosis -> message
+(long: ``check_layer``'s guards and diagnoses share its oracles and inputs and read top to bottom).
 
 Two public checks build on it:
 

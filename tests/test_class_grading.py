@@ -561,13 +561,13 @@ def test_honest_work_gets_the_same_score_trusted_and_in_the_kernel(graded):
 def test_the_gradebook_can_be_a_database_server(tmp_path, monkeypatch):
     """SQLite in the course folder by default; NBGRADER_DB_URL (PostgreSQL on a hub) is honoured by
     nbgrader's own commands (nbgrader_config.py) and by the class command alike."""
-    from autograder.grading import classgrade
+    from autograder.grading import class_nbgrader
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
     monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
-    assert classgrade.load_config(tmp_path).CourseDirectory.db_url.startswith(f"sqlite:///{tmp_path}/gradebook.db")
+    assert class_nbgrader.load_config(tmp_path).CourseDirectory.db_url.startswith(f"sqlite:///{tmp_path}/gradebook.db")
     url = "postgresql+psycopg://grader@/gradebook?host=/var/run/postgresql"
     monkeypatch.setenv("NBGRADER_DB_URL", url)
-    assert classgrade.load_config(tmp_path).CourseDirectory.db_url == url
+    assert class_nbgrader.load_config(tmp_path).CourseDirectory.db_url == url
 
 
 def test_fast_grading_is_the_kernel_free_grader_and_says_what_it_cannot_stop():
@@ -923,7 +923,7 @@ def test_collect_copies_a_link_as_a_link(tmp_path):
     """Stock `nbgrader collect` copies what an inbound link points to (the solutions, another
     student's notebook); the course's collect (`nbgrader_config.py`) copies the link itself, which
     the class command then refuses, having read nothing through it."""
-    from autograder.grading import classgrade
+    from autograder.grading import class_student
     from autograder.grading.nbgrader_hooks import LinkSafeCollect
     from nbgrader.coursedir import CourseDirectory
     secret = tmp_path / "solutions.ipynb"
@@ -935,4 +935,4 @@ def test_collect_copies_a_link_as_a_link(tmp_path):
     dest = tmp_path / "submitted" / "bob" / NB
     LinkSafeCollect(coursedir=CourseDirectory(root=str(tmp_path))).do_copy(str(src), str(dest))
     assert (dest / f"{NB}.ipynb").is_symlink() and (dest / "timestamp.txt").read_text().startswith("2026")
-    assert classgrade.refuse_links(dest).startswith(f"{NB}.ipynb is a symbolic link")
+    assert class_student.refuse_links(dest).startswith(f"{NB}.ipynb is a symbolic link")

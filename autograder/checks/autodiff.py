@@ -1,4 +1,6 @@
-"""Checks for 06_autodiff: a scalar autodiff engine (``Value``) and its array version (``Tensor``).
+"""Checks for 06_autodiff: a scalar autodiff engine (``Value``) and its array version (``Tensor``)
+(long: one notebook's checks and the catalog of its mistakes, read together, one exercise after
+another; split by exercise they would scatter what a notebook's author edits at once).
 
 The learner's classes are used through their given surface only: the constructor
 ``Value(data, parents, op)`` and the fields ``data``, ``grad``, ``parents`` and ``_backward``.

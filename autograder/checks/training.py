@@ -1,4 +1,6 @@
-"""Checks for 05_training: gradient descent, seed 001's training algorithm, the training loop.
+"""Checks for 05_training: gradient descent, seed 001's training algorithm, the training loop
+(long: one notebook's checks and the catalog of its mistakes, read together, one exercise after
+another; split by exercise they would scatter what a notebook's author edits at once).
 
 One check per graded cell.  The references are written here from the formulas (a ReLU network
 with softmax cross-entropy, its gradients, the update, the loop), never taken from the notebook;

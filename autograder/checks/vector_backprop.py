@@ -1,4 +1,6 @@
-"""Checks for 04_vector_backprop: layers, batches and a network.
+"""Checks for 04_vector_backprop: layers, batches and a network
+(long: one notebook's checks and the catalog of its mistakes, read together, one exercise after
+another; split by exercise they would scatter what a notebook's author edits at once).
 
 One check per graded cell.  Gradients are judged against central differences of
 the learner's own forward pass (``check_layer``, with the course's forward as

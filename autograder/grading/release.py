@@ -174,11 +174,11 @@ def _install(course, new_dir, target, force, say, refused, counts):
 
 def add_to_gradebook(course, assignments=None, *, say=print):
     """Add the assignments missing from the gradebook (``notebooks/`` is not touched)."""
-    from . import classgrade
+    from . import class_nbgrader, classgrade
     course = Path(course).resolve()
-    cfg = classgrade.load_config(course)
+    cfg = class_nbgrader.load_config(course)
     assignments = assignments or classgrade.all_assignments(course, cfg)
-    added = classgrade.ensure_gradebook(course, copy.deepcopy(cfg), assignments, say)
+    added = class_nbgrader.ensure_gradebook(course, copy.deepcopy(cfg), assignments, say)
     if not added:
         say("the gradebook already has " + ", ".join(assignments))
     return added

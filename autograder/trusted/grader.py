@@ -1,4 +1,6 @@
-"""Trusted grading: the verdict comes from a process the learner's code cannot reach.
+"""Trusted grading's grader process (G): the verdict comes from a process the learner's code cannot reach
+(long: starting, driving and restarting the learner's process and grading each test cell are one
+loop, read together).
 
 ``grade(submission, source)`` returns one row per test cell of the instructor's *source* notebook
 (its cells, its points; never the submission's)::

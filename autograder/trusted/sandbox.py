@@ -1,4 +1,6 @@
-"""Run a learner's code where it can reach nothing of the course but what it must run.
+"""Run a learner's code where it can reach nothing of the course but what it must run
+(long: run by path as root, with ``-I -S``, it imports nothing of the course and so is one
+self-contained file).
 
     wrap(argv, workdir=None, *, slot=0, learner=False) -> argv
 
