@@ -104,7 +104,7 @@ test: check-python $(STAMP) $(TEST_STAMP)
 
 # Authors: refresh the lock to the newest versions the ranges of pyproject.toml allow (pip-tools,
 # in a venv of its own), rebuild .venv from it and run the whole suite.  Commit the lock (and
-# environment.yml's pins, which tests/test_environment.py keeps equal to it) only if it passes.
+# environment.yml's pins, which tests/course/test_environment.py keeps equal to it) only if it passes.
 LOCK_TOOLS := .venv-lock
 PIP_TOOLS := pip-tools==7.7.0
 COMPILE := $(LOCK_TOOLS)/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras \

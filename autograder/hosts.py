@@ -14,7 +14,7 @@ Trusted grading runs the learner's code in a process of its own and registers it
   host's process while its body ran.
 
 The pipeline asks ``elsewhere(obj)`` and uses ``batch`` / ``counting``; it never names the wire
-(``autograder.trusted`` supplies the host; ``tests/test_layers.py`` keeps the arrows one way).
+(``autograder.trusted`` supplies the host; ``tests/pipeline/test_layers.py`` keeps the arrows one way).
 """
 
 _HOSTS = []

@@ -8,7 +8,7 @@
    runs the submission's cells, then the source's test cells, as course-check does), on the
    solution notebooks; round trips between the two processes; the learner process's start-up.
 2. One student's whole course: the seven notebooks one after the other, and two at a time.
-3. ``--cheats``: every cheat of tests/test_integrity.py on a blank 01_chain_rule (and
+3. ``--cheats``: every cheat of tests/trusted/test_integrity.py on a blank 01_chain_rule (and
    00_finite_differences): its score in a real kernel (nbclient, with the source's test cells put
    back as nbgrader's autograde does, a cell scoring 0 when it errors or writes to stderr), in one
    process, and through trusted.grade, with the key trusted.grade names.

@@ -23,7 +23,7 @@ input x of whole numbers), inputs that must come back unchanged, and saturated n
 wherever the notebook promises stable formulas.
 
 Each named mistake points to the hint of its exercise that addresses it (``hint=N``: the N-th
-``<details>`` block of the exercise's markdown; ``tests/test_scalar_backprop_notebook.py`` keeps
+``<details>`` block of the exercise's markdown; ``tests/course/test_scalar_backprop_notebook.py`` keeps
 every number used here present in the notebook).
 """
 from contextlib import contextmanager

@@ -40,7 +40,7 @@ sanity checks a practitioner runs before training:
   digit classifier whose inputs turned nan or whose training diverged (named, not left as a warning).
 
 A named mistake points to the hint of its exercise that addresses it (``HINTS``: data, one table
-per part); ``tests/test_training_notebook.py`` keeps every hint number cited here present in the
+per part); ``tests/course/test_training_notebook.py`` keeps every hint number cited here present in the
 exercise's markdown.
 """
 import contextlib

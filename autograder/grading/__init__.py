@@ -11,5 +11,5 @@
 * ``cli``: the ``course-check`` command (also ``python -m autograder``).
 
 Imports the pipeline (``autograder``), the checks and ``autograder.trusted``; nothing below this
-layer imports it (``tests/test_layers.py``).
+layer imports it (``tests/pipeline/test_layers.py``).
 """

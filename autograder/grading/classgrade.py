@@ -35,7 +35,7 @@ submission: status, score, recovered, changes the learner made to the notebook),
 Parallel workers share one gradebook.  Every nbgrader gradebook session of a worker holds an
 exclusive lock (``flock`` on ``.gradebook.lock``) and SQLite waits up to 10 minutes for a busy
 database, so two workers never write at once; the check in step 4 and
-``tests/test_class_grading.py`` (a class graded with 2 workers and again with 1 gives the same
+``tests/grading/test_class_grading.py`` (a class graded with 2 workers and again with 1 gives the same
 gradebook) show that nothing is lost.
 
 Gradebook: ``make generate`` writes ``notebooks/`` without a gradebook (``--no-db``); an

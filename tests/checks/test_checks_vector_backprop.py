@@ -1249,7 +1249,7 @@ def test_the_catalog_has_a_common_and_a_subtle_mistake_per_part_and_names_90_per
 
 @pytest.mark.parametrize("mistake", CATALOG, ids=[f"{m.part}:{m.key}:{k}" for k, m in enumerate(CATALOG)])
 def test_catalog_mistake_in_process_names_its_key_and_cites_an_existing_hint(sol, mistake):
-    """The replay test (tests/test_mistakes.py) grades a whole notebook per row; this runs the same cell
+    """The replay test (tests/checks/test_mistakes.py) grades a whole notebook per row; this runs the same cell
     against the check directly, fast, and checks that the hint its message cites is in the notebook."""
     from autograder import CheckFailed
     namespace = dict(sol.namespace)

@@ -1,7 +1,7 @@
 """The mistake-replay catalog through the REAL check cell in a Jupyter kernel: each mistake's cell
 replaces its answer cell, the notebook is run cell by cell up to the part's test cell (hidden
 tests included, as nbgrader runs it), and the CheckFailed the cell raised must carry the catalog's
-key, which tests/test_mistakes.py asserts the kernel-free grade gives (benchmarks/mistakes.py
+key, which tests/checks/test_mistakes.py asserts the kernel-free grade gives (benchmarks/mistakes.py
 --kernel compares the two messages too).  One kernel per notebook, reused."""
 import pytest
 

@@ -46,7 +46,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-b
 WRONG = "return np.cos(x ** 2)"             # forgets the inner derivative 2x
 RIGHT = "return 2 * x * np.cos(x ** 2)"
 EMPTY = "[browser test] every axes of this figure is empty"
-STARTUP = f'''# The browser test's kernels only (tests/test_browser.py): a shown figure none of whose axes holds
+STARTUP = f'''# The browser test's kernels only (tests/course/test_browser.py): a shown figure none of whose axes holds
 # data says so in its text, so the test can name the cell that drew it.
 def _course_test_figure_text(fig, p, cycle):
     from matplotlib.collections import PathCollection

@@ -8,7 +8,7 @@ regenerating an assignment, each keeping a learner's work.
   notebooks/ open; its Generate button (through the HTTP API it posts to) keeps a learner's work.
 * `nbgrader generate_assignment --force` through the course's nbgrader_config.py keeps it too, and
   puts back what a failed generation removed; without the course's configuration nbgrader deletes
-  it (the hazard this guards against).  `make generate`: tests/test_loader_cli.py.
+  it (the hazard this guards against).  `make generate`: tests/grading/test_loader_cli.py.
 * Every command of the README's bash blocks works as written from the repository root in a plain
   shell (the cheap ones run, the others are found and answer --help or `make -n`).
 

@@ -2,11 +2,11 @@
 summary and the class mistake report, and a proof that parallel grading loses nothing.
 
 One class is graded once (module fixture, about two minutes on two cores): every case of
-``tests/test_hostile.py``, four more planted mistakes for the mistake report, and submissions
+``tests/grading/test_hostile.py``, four more planted mistakes for the mistake report, and submissions
 that attack the course.  As root the kernels run as sandbox users; not as root the attack tests
 are skipped (and the command warns that it cannot protect the course).
 
-``docs/hostile.md`` is this test's table: ``UPDATE_DOCS=1 pytest tests/test_class_grading.py``
+``docs/hostile.md`` is this test's table: ``UPDATE_DOCS=1 pytest tests/grading/test_class_grading.py``
 rewrites it, and the test fails when it is out of date.
 """
 import csv
@@ -180,7 +180,7 @@ INTEGRITY = {
 
 
 # the class command's grade of record is trusted grading's, which names a function that was never
-# defined "not_defined" where the kernel-free grader of tests/test_hostile.py gives the exception
+# defined "not_defined" where the kernel-free grader of tests/grading/test_hostile.py gives the exception
 TRUSTED_KEYS = {"NameError": "not_defined", "cell_did_not_run": "not_defined"}
 
 
@@ -197,7 +197,7 @@ def custom_rows(submission, source, *, seconds=60.0, wrap=None):
 
 def run_class(course, *args):
     env = nbgrader_env()
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "grading"), str(ROOT / "tests"), env.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-m", "autograder", "class", NB, "--course", str(course),
                            "--timeout", str(TIMEOUT), *args], env=env, capture_output=True, text=True,
                           timeout=1800)
@@ -508,7 +508,7 @@ def table(graded):
     return "\n".join(lines) + "\n"
 
 
-BEGIN, END = "<!-- BEGIN TABLE (tests/test_class_grading.py) -->", "<!-- END TABLE -->"
+BEGIN, END = "<!-- BEGIN TABLE (tests/grading/test_class_grading.py) -->", "<!-- END TABLE -->"
 
 
 @needs_root
@@ -519,7 +519,7 @@ def test_docs_table_is_current(graded):
     fresh = head + BEGIN + "\n" + table(graded) + END + tail
     if os.environ.get("UPDATE_DOCS"):
         DOC.write_text(fresh, encoding="utf-8")
-    assert fresh == text, "docs/hostile.md is out of date: UPDATE_DOCS=1 pytest tests/test_class_grading.py"
+    assert fresh == text, "docs/hostile.md is out of date: UPDATE_DOCS=1 pytest tests/grading/test_class_grading.py"
 
 
 def test_the_gradebook_is_made_without_touching_notebooks(graded):
@@ -863,17 +863,17 @@ def test_a_fresh_clone_in_a_private_folder_grades_a_class_in_the_sandbox():
         assert grades == {"correct": FULL, "cheat": 0.0}, (grades, proc.stderr[-3000:])
         assert json.loads((tree / "class_report" / "run.json").read_text())["sandboxed"] is True
         assert os.stat(base).st_mode & 0o777 == 0o700, "nothing was opened to other users"
-        tests = subprocess.run([python, "-m", "pytest", "tests/test_sandbox.py", "-q", "-p", "no:cacheprovider"],
+        tests = subprocess.run([python, "-m", "pytest", "tests/trusted/test_sandbox.py", "-q", "-p", "no:cacheprovider"],
                                cwd=tree, env=env, capture_output=True, text=True, timeout=1800)
         assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
-ORDINARY_TESTS = ["tests/test_sandbox.py",
-                  "tests/test_trusted.py::test_a_function_that_loops_is_stopped_and_the_rest_is_graded",
-                  "tests/test_trusted.py::test_another_assignment_s_notebook_is_not_graded",
-                  "tests/test_trusted.py::test_the_learner_process_is_started_through_wrap"]
+ORDINARY_TESTS = ["tests/trusted/test_sandbox.py",
+                  "tests/trusted/test_trusted.py::test_a_function_that_loops_is_stopped_and_the_rest_is_graded",
+                  "tests/trusted/test_trusted.py::test_another_assignment_s_notebook_is_not_graded",
+                  "tests/trusted/test_trusted.py::test_the_learner_process_is_started_through_wrap"]
 
 
 @pytest.mark.skipif(not _python_ok(SANDBOXED), reason="no system Python of this version for another user")

@@ -1,5 +1,5 @@
 """Hostile and broken submissions, graded kernel-free (``course-check``), each with its expected
-result; ``tests/test_class_grading.py`` grades the same ones through real nbgrader and writes the
+result; ``tests/grading/test_class_grading.py`` grades the same ones through real nbgrader and writes the
 table of ``docs/hostile.md``.
 
 A case: the submission (a notebook made from 00_finite_differences, or raw text), what nbgrader

@@ -18,7 +18,7 @@ import pytest
 
 from autograder import check_layer, hosts
 
-PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
+PACKAGE = Path(__file__).resolve().parents[2] / "autograder"
 
 # layer of a module path (relative to autograder/), and the layers each may not import
 BELOW = {"pipeline": {"grading", "trusted"}, "checks": {"grading", "trusted"}, "trusted": {"grading"},

@@ -8,7 +8,7 @@ checks, numpy, builtins, the import system or IPython.  A few cheats are also ru
 (``grade_in_process``, as a kernel runs them) to show that they are real: there they earn points.
 
 Also proved here: no solution or hidden-test code in ``notebooks/``, for every notebook.  (Feedback
-HTML without hidden-test source is tests/test_roundtrip.py::test_feedback_has_no_hidden_tests, for
+HTML without hidden-test source is tests/grading/test_roundtrip.py::test_feedback_has_no_hidden_tests, for
 every assignment it grades: all of them.)
 """
 import json
