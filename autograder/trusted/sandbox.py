@@ -4,7 +4,7 @@ self-contained file).
 
     wrap(argv, workdir=None, *, slot=0, learner=False) -> argv
 
-returns a command that starts ``argv`` (a Jupyter kernel, ``python -m autograder.runner``, or
+returns a command that starts ``argv`` (a Jupyter kernel, ``python -m autograder.grading.runner``, or
 trusted grading's learner process) through this file, which, running as root, stays alive as a
 supervisor W and starts the program in layers, each one used where this machine allows it
 (``layers()`` says which; docs/integrity.md says which layer stops what):

@@ -4,9 +4,9 @@ nbgrader grades a submission with the instructor's cells, not the learner's: gra
 their metadata and (when locked) their source back from the gradebook.  This module does the
 same, in plain Python, for both graders of the course:
 
-* ``course-check`` (``autograder.runner``) calls ``sanitize`` with the source notebook in
+* ``course-check`` (``autograder.grading.runner``) calls ``sanitize`` with the source notebook in
   ``solutions/`` (or, without one, the checks module's ``Exercises``) as the authority;
-* nbgrader calls the same ``sanitize_cells`` through ``autograder.nbgrader_hooks``, with the
+* nbgrader calls the same ``sanitize_cells`` through ``autograder.grading.nbgrader_hooks``, with the
   gradebook as the authority,
 
 so the two agree on every edit a learner can make to the notebook's structure:

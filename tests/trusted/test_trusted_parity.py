@@ -2,7 +2,7 @@
 
 * every solution notebook gets full marks through trusted.grade;
 * every untouched learner notebook gets 0, every part "not implemented yet";
-* planted mistakes taken from the tests/test_checks_*.py suites, written into notebook cells, get
+* planted mistakes taken from the tests/checks/test_checks_*.py suites, written into notebook cells, get
   the same key (and the same message) through the trusted path as in one process
   (``trusted.grade_in_process``: the submission's cells, then the source's test cells, in a kernel-like
   namespace; run in a subprocess so the learner's code stays out of this one).
