@@ -1,4 +1,5 @@
-"""Running a notebook's code in-process, without a kernel.
+"""Running a notebook's code in-process, without a kernel (at the top of the package: ``load_notebook``
+is public, and the graders in ``grading/`` and ``trusted/`` build on it).
 
 ``load_notebook(path)`` executes the notebook's code cells that are not
 nbgrader test cells, in order, in one fresh namespace, and returns what they
