@@ -138,6 +138,8 @@ def test_a_stale_stub_is_not_what_the_check_reports():
     stub = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "raise NotImplementedError()", answer, flags=re.S)
     broken = answer.replace("return", "return (", 1)
     check = "check.relu(relu_forward, relu_backward)"
+    from autograder.checks import vector_backprop
+    number = vector_backprop.EXERCISES.keys.index("relu") + 1
     with Kernel(path.parent) as kernel:
         kernel.fresh()
         kernel.run(setup)
@@ -145,14 +147,14 @@ def test_a_stale_stub_is_not_what_the_check_reports():
         assert "not implemented yet" in kernel.run(check)["error"][1]
         assert kernel.run(broken)["error"][0] == "SyntaxError"
         said = kernel.run(check)["error"]
-        assert said[0] == "CheckFailed" and "your Exercise 4 cell did not run (SyntaxError at line" in said[1]
+        assert said[0] == "CheckFailed" and f"your Exercise {number} cell did not run (SyntaxError at line" in said[1]
         assert kernel.verdict()["key"] == "cell_did_not_run"
         assert kernel.run("check.progress()")["stdout"].count("did not run") == 1
         kernel.fresh()
         kernel.run(setup)
         kernel.run(broken)
         said = kernel.run(check)["error"]
-        assert said[0] == "NameError" and "your Exercise 4 cell did not run" in said[1]
+        assert said[0] == "NameError" and f"your Exercise {number} cell did not run" in said[1]
         fixed = kernel.run(answer)
         assert fixed["error"] is None
         assert "[ok] relu" in kernel.run(check)["stdout"]
