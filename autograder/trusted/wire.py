@@ -10,6 +10,9 @@ then a JSON header, then the raw buffers.  Nothing is ever pickled.  A frame lar
 ``max_frame`` bytes, a bad magic, a header that is not JSON, nesting deeper than ``MAX_DEPTH`` or
 more than ``MAX_ITEMS`` values in one frame are refused (``ProtocolError``).
 
+The protocol's limits (``MAX_*``) and the tables the other wire modules share (which special
+methods a mirror class forwards, which types cross by value) are here too.
+
 **Bounded waits.** G's endpoint never blocks without a deadline; a peer that stops answering, dies,
 sends garbage or too much is *lost*: ``RemoteLost`` (a ``BaseException``, so no ``except Exception``
 in a check can swallow it) and the owner (``autograder.trusted.grader``) kills and restarts it.

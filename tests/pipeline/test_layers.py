@@ -233,3 +233,16 @@ def test_with_no_host_every_step_runs_at_once_and_a_rule_accumulates():
     with pytest.raises(ValueError, match="another process"):
         hosts.counting(_affine)
 
+
+
+def test_the_files_the_learner_s_process_runs_import_only_each_other():
+    """L runs a private copy of ``HOST_FILES`` without the course's package: each of them may
+    import numpy, the standard library and the others, nothing else of the package."""
+    from autograder.trusted.grader import HOST_FILES
+    copied = {"autograder." + name[:-3].replace("/", ".") for name in HOST_FILES}
+    for name in HOST_FILES:
+        for module, line in imported_modules(PACKAGE / name):
+            if module.split(".")[0] != "autograder" or module in ("autograder", "autograder.trusted"):
+                continue
+            assert module in copied or module.rsplit(".", 1)[0] in copied, \
+                f"autograder/{name}:{line} imports {module}, which the learner's process has no copy of"
