@@ -94,7 +94,7 @@ lab: check-python $(STAMP)
 	  $(BIN)/jupyter lab --notebook-dir=$(NOTEBOOKS) $(SERVER_FLAGS)
 
 # Instructors: the repository root with the Formgrader, Create Assignment and the nbgrader menu
-# (nbgrader_config.py is read from here; Generate keeps a learner's work, autograder/release.py).
+# (nbgrader_config.py is read from here; Generate keeps a learner's work, autograder/grading/release.py).
 instructor: check-python $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_CONFIG_PATH="$(INSTRUCTOR_CONFIG)" \
 	  $(BIN)/jupyter lab --notebook-dir=. $(SERVER_FLAGS)
@@ -108,7 +108,7 @@ test: check-python $(STAMP) $(TEST_STAMP)
 
 # Authors: refresh the lock to the newest versions the ranges of pyproject.toml allow (pip-tools,
 # in a venv of its own), rebuild .venv from it and run the whole suite.  Commit the lock (and
-# environment.yml's pins, which tests/test_environment.py keeps equal to it) only if it passes.
+# environment.yml's pins, which tests/course/test_environment.py keeps equal to it) only if it passes.
 LOCK_TOOLS := .venv-lock
 PIP_TOOLS := pip-tools==7.7.0
 COMPILE := $(LOCK_TOOLS)/bin/pip-compile --quiet --upgrade --generate-hashes --strip-extras \

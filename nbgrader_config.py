@@ -5,14 +5,14 @@ notebooks/<assignment>/<notebook>.ipynb  what learners get, made by `nbgrader ge
 submitted/, autograded/, feedback/, gradebook.db, grades.csv, class_report/   grading state,
                                          ignored by git
 
-Autograding differs from stock nbgrader in three ways (autograder/nbgrader_hooks.py):
+Autograding differs from stock nbgrader in three ways (autograder/grading/nbgrader_hooks.py):
 submissions are restored with the same code as `course-check` (a duplicated or re-pointed test
 cell, an edited schema_version or points no longer stop `nbgrader autograde` for the whole class;
 deleted test cells are put back; real edits are logged as "submission changed: ...", honest
 notebooks log nothing), another assignment's notebook is refused, and outputs are cut to 20000
-characters.  `course-check class` also runs each kernel as a sandbox user (autograder/sandbox.py).
+characters.  `course-check class` also runs each kernel as a sandbox user (autograder/trusted/sandbox.py).
 
-Generating differs in two ways (autograder/release.py): `generate_assignment` (the command, the
+Generating differs in two ways (autograder/grading/release.py): `generate_assignment` (the command, the
 Formgrader's Generate button, `make generate`) never deletes what is in notebooks/<assignment>: a
 notebook that held a learner's work is saved beside the new one as <name>.ipynb.bak-<time>, and
 the log names it; and the learner's copy tags the cells that fail while an exercise is unfinished
@@ -26,8 +26,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder import i18n
 
-from autograder.nbgrader_hooks import CourseSanitize, LimitOutputSize
-from autograder.release import keep_learner_work, tag_cells_that_may_raise
+from autograder.grading.nbgrader_hooks import CourseSanitize, LimitOutputSize
+from autograder.grading.release import keep_learner_work, tag_cells_that_may_raise
 from nbgrader.converters import GenerateAssignment
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
@@ -136,7 +136,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Generating: notebooks/<assignment> is regenerated in place, a learner's work backed up beside it;
-# the learner's copy gets its `raises-exception` tags (autograder/release.py).
+# the learner's copy gets its `raises-exception` tags (autograder/grading/release.py).
 keep_learner_work()
 c.GenerateAssignment.preprocessors = [TagCellsThatMayRaise] + list(
     GenerateAssignment.class_traits()["preprocessors"].default()) + [TranslateMarkdown]

@@ -9,6 +9,12 @@ The public surface:
 * ``load_notebook(path)`` returns what a notebook defines, without a kernel;
 * ``numeric`` holds the finite differences, ``compare`` the error measure,
   ``catalog`` the mistakes, ``tolerances`` every number.
+
+The package in layers, each importing only the ones before it (``tests/pipeline/test_layers.py``):
+this folder (the public API and the pipeline: ``guard``, ``numeric``, ``compare``, ``catalog``,
+``check``, ``tolerances``, ``i18n``, ``hosts``; ``loader``, ``datasets``), ``checks/`` (one module
+per notebook), ``trusted/`` (trusted grading: the learner's process, the wire, the sandbox) and
+``grading/`` (the self-check, class grading, nbgrader hooks, release, the ``course-check`` CLI).
 """
 from . import catalog, compare, numeric, tolerances
 from .catalog import Mistake, like

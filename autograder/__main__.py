@@ -1,5 +1,6 @@
+"""``python -m autograder``: the ``course-check`` command (``autograder.grading.cli``)."""
 import sys
 
-from .cli import main
+from .grading.cli import main
 
 sys.exit(main())

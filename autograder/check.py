@@ -1,4 +1,5 @@
-"""The pipeline end to end: finite differences -> comparison -> diagnosis -> message.
+"""The pipeline end to end: finite differences -> comparison -> diagnosis -> message
+(long: ``check_layer``'s guards and diagnoses share its oracles and inputs and read top to bottom).
 
 Two public checks build on it:
 
@@ -19,7 +20,7 @@ import sys
 
 import numpy as np
 
-from . import autodiff_libs, numeric, remote
+from . import autodiff_libs, hosts, numeric
 from .catalog import Evidence, RETURN_MISTAKES, SHAPE_MISTAKES, VALUE_MISTAKES, first_match
 from .compare import DirectionalOracle, FullOracle, relative_error
 from .guard import CheckFailed, CheckSetupError, call
@@ -130,10 +131,10 @@ def _plain_args(*inputs):
 def _learner_call(forward):
     """``(fn, make_args, post)`` when ``forward`` is, or is ``through``, a call of a function of the
     learner's process (trusted grading); else None."""
-    if remote.is_remote(forward):
+    if hosts.elsewhere(forward):
         return forward, _plain_args, None
     spec = getattr(forward, "through", None)
-    return spec if spec is not None and remote.is_remote(spec[0]) else None
+    return spec if spec is not None and hosts.elsewhere(spec[0]) else None
 
 
 BATCH_BYTES = 4 << 20      # inputs sent in one batch of finite differences (a frame holds 64 MB)
@@ -141,7 +142,7 @@ BATCH_BYTES = 4 << 20      # inputs sent in one batch of finite differences (a f
 
 def _many(learner, xs, i, w):
     """``scalar_loss`` of ``check_layer`` at many values of input ``i``: the learner's calls sent
-    in batches (``remote.batch``) of at most BATCH_BYTES of inputs, in the order one by one would
+    in batches (``hosts.batch``) of at most BATCH_BYTES of inputs, in the order one by one would
     make them."""
     fn, make_args, post = learner
 
@@ -149,7 +150,7 @@ def _many(learner, xs, i, w):
         results, steps, pending, size = [], None, [], 0
         for z in points:
             if steps is None:
-                steps, pending, size = remote.batch(fn), [], 0
+                steps, pending, size = hosts.batch(fn), [], 0
             args = [x.copy() for x in xs]
             args[i] = z
             a, k = make_args(*args)
@@ -677,8 +678,8 @@ def forward_calls(forward):
     """A context manager whose ``.calls`` counts the calls of the learner's forward pass made in
     its body, in one process and (through the learner's process) in trusted grading."""
     target = _learner_function(forward)
-    if remote.is_remote(target):
-        return remote.counting(target)
+    if hosts.elsewhere(target):
+        return hosts.counting(target)
     return _CallCounter(target)
 
 
@@ -701,7 +702,7 @@ def _autodiff_named(*fns):
     whose notebook imports one) is named ``uses_autodiff``, as trusted grading names it (its
     learner process refuses the import)."""
     learner = [_learner_function(f) for f in fns]
-    if any(remote.is_remote(f) for f in learner):
+    if any(hosts.elsewhere(f) for f in learner):
         yield       # trusted grading: the learner's process refuses the import and reports it
         return
     lib = autodiff_libs.in_reach(*learner)

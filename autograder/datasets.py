@@ -1,4 +1,6 @@
-"""Small data sets for the training notebook, with no download at run time (numpy only).
+"""Small data sets for the training notebook, with no download at run time (numpy only; at the top,
+beside ``data/``: notebook 05 and its checks load them, and trusted grading copies both for the
+learner's process).
 
 * ``load_digits()``: the 1797 8x8 handwritten digits of the UCI "Optical Recognition of
   Handwritten Digits" data set (CC BY 4.0), read from ``autograder/data/digits.csv.gz``

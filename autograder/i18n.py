@@ -1,4 +1,6 @@
-"""The course in other languages: translated notebooks kept in step with the English source.
+"""The course in other languages: translated notebooks kept in step with the English source, and the
+messages' ``tr`` / ``N_`` / ``translated`` (at the top, as one module: the pipeline's messages and
+the notebooks are translated from the same ``i18n/`` folder, with the standard library only).
 
 The English notebooks in ``solutions/`` are the single source.  A translation lives in
 ``i18n/<lang>/<NN_topic>.md``: one block per markdown cell, keyed by the cell's id, each under a

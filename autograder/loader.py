@@ -1,4 +1,5 @@
-"""Running a notebook's code in-process, without a kernel.
+"""Running a notebook's code in-process, without a kernel (at the top of the package: ``load_notebook``
+is public, and the graders in ``grading/`` and ``trusted/`` build on it).
 
 ``load_notebook(path)`` executes the notebook's code cells that are not
 nbgrader test cells, in order, in one fresh namespace, and returns what they
@@ -16,7 +17,7 @@ records why in ``fatal`` (nbgrader grades nothing of such a notebook):
 ``sys.exit()``, which is an ordinary error in one cell), and a cell that
 keeps running after it was interrupted (a loop that catches
 ``KeyboardInterrupt``).  A cell that kills the process itself (``os._exit``,
-a signal) is found by ``autograder.runner``, which runs the notebook again
+a signal) is found by ``autograder.grading.runner``, which runs the notebook again
 without that cell.
 """
 import contextlib
@@ -263,7 +264,7 @@ def load_notebook(path, *, seconds=CELL_SECONDS):
 def grade_notebook(path, *, seconds=CELL_SECONDS, nb=None, skip=(), on_cell=None):
     """Execute every code cell, tests included; ``.tests`` lists the graded cells.
 
-    ``nb``: the notebook as a dict (already restored by ``autograder.submission``), read from
+    ``nb``: the notebook as a dict (already restored by ``autograder.trusted.submission``), read from
     ``path`` when not given (``path`` still names the cells and sets the working directory);
     ``skip``: indices of cells not to run; ``on_cell(index)`` is called before each cell runs.
     A failed test cell's ``key`` is the check's named mistake (``CheckFailed.key``).

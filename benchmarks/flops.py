@@ -21,7 +21,7 @@ The counts follow the code as written, line by line:
   affine_backward  dout @ W.T, x.T @ dout, sum     2NMD + 2DNM + (N - 1)M
   sgd_step         p -= lr * g                     2 per parameter
 
-``tests/test_benchmarks.py`` checks these closed forms against a count of every numpy operation
+``tests/course/test_benchmarks.py`` checks these closed forms against a count of every numpy operation
 the notebooks' code really runs.
 """
 

@@ -11,7 +11,7 @@ A catalog row (tests/mistakes/<NN_topic>.py) is a whole answer cell with one rea
 and the key its part's check must report.  **Caught**: the part's test cell fails (hidden tests
 included).  **Named**: it fails with the row's key and that key says what to fix (it is not one of
 the generic keys in tests/mistakes/__init__.py: GENERIC).  Figures are reported, never asserted
-(tests/test_mistakes.py asserts every row).
+(tests/checks/test_mistakes.py asserts every row).
 """
 import argparse
 import json

@@ -599,7 +599,7 @@ def _flops(results, img):
                         f"{r['gflops']:.1f}", f"{r['fraction']:.0%}") for r in rates]), ""]
         if "bench_flop_rate" in img:
             out += [f"![FLOP rates]({img['bench_flop_rate']})", ""]
-    out += ["FLOP convention (`benchmarks/flops.py`, checked in `tests/test_benchmarks.py` against a count of "
+    out += ["FLOP convention (`benchmarks/flops.py`, checked in `tests/course/test_benchmarks.py` against a count of "
             "every numpy operation the notebooks' code runs): a product (N, K) @ (K, M) is 2NKM; every other "
             "elementwise operation, comparison, exp and log is 1 per entry produced; a reduction of k numbers "
             "is k - 1; the update `p -= lr * g` is 2 per parameter.", ""]

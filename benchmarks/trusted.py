@@ -3,12 +3,12 @@
     .venv/bin/python benchmarks/trusted.py            # times per notebook and for one student's course
     .venv/bin/python benchmarks/trusted.py --cheats   # also the cheat table (needs a Jupyter kernel)
 
-1. Time per notebook of ``autograder.trusted.grade`` (the grader process plus one learner process)
+1. Time per notebook of ``autograder.trusted.grader.grade`` (the grader process plus one learner process)
    against in-process grading (``python -m autograder.trusted inprocess``: a fresh interpreter that
    runs the submission's cells, then the source's test cells, as course-check does), on the
    solution notebooks; round trips between the two processes; the learner process's start-up.
 2. One student's whole course: the seven notebooks one after the other, and two at a time.
-3. ``--cheats``: every cheat of tests/test_integrity.py on a blank 01_chain_rule (and
+3. ``--cheats``: every cheat of tests/trusted/test_integrity.py on a blank 01_chain_rule (and
    00_finite_differences): its score in a real kernel (nbclient, with the source's test cells put
    back as nbgrader's autograde does, a cell scoring 0 when it errors or writes to stderr), in one
    process, and through trusted.grade, with the key trusted.grade names.
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("AUTOGRADER_CALL_SECONDS", "20")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from autograder import trusted  # noqa: E402
+from autograder.trusted import grader as trusted  # noqa: E402
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and p.name[:2].isdigit())
 

@@ -1,7 +1,7 @@
 """Write environment.yml (conda, Binder) from pyproject.toml and the lock: the same packages as
 pyproject.toml's dependencies and `test` extra, at the versions of requirements/course.txt.
 
-`make lock` runs it after refreshing the lock; tests/test_environment.py checks that environment.yml
+`make lock` runs it after refreshing the lock; tests/course/test_environment.py checks that environment.yml
 is what it writes (run `python requirements/sync_environment.py` after editing either by hand).
 """
 import re
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HEADER = """\
 # conda / Binder environment, written by requirements/sync_environment.py (do not edit by hand):
 # the packages of pyproject.toml (dependencies and the `test` extra) at the versions of the lock,
-# requirements/course.txt.  tests/test_environment.py keeps the three in step.  Without conda,
+# requirements/course.txt.  tests/course/test_environment.py keeps the three in step.  Without conda,
 # `make lab` / `make test` build a local .venv with pip from the same lock.
 # autograd (a test-only package) is not here: no learner's kernel may import it.
 name: backprop-course

@@ -13,7 +13,7 @@ VENV_BIN = Path(os.sys.executable).parent
 os.environ.setdefault("AUTOGRADER_CALL_SECONDS", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-# Property tests (tests/test_properties.py): the same examples on every run (derandomize), a
+# Property tests (tests/pipeline/test_properties.py): the same examples on every run (derandomize), a
 # bounded number of them, no per-example deadline (the machine may be busy), and no example
 # database written into the work tree.  HYPOTHESIS_PROFILE=explore draws fresh, more examples.
 try:

@@ -1,4 +1,4 @@
-"""Helpers of tests/test_lab.py and tests/test_browser.py: a copy of the course, and `make lab` /
+"""Helpers of tests/course/test_lab.py and tests/course/test_browser.py: a copy of the course, and `make lab` /
 `make instructor` serving it on a free port (so tests can run side by side: pytest-xdist)."""
 import json
 import os

@@ -4,7 +4,7 @@ Each row is a correct layer (forward and backward written here from the formulas
 realistic bug planted in it, and the key ``check_layer`` should name it with.  The layers span
 affine maps, elementwise activations, softmax and log-softmax, losses, normalisation, dropout-like
 masks, reshapes, concatenation and gates; the bugs are the ones people make when they write a
-backward pass by hand.  ``tests/test_layer_bugs.py`` runs every row and asserts its key;
+backward pass by hand.  ``tests/checks/test_layer_bugs.py`` runs every row and asserts its key;
 ``benchmarks/mistakes.py`` reports the share named.
 
 A row's ``key`` is what the right diagnosis is; a generic key (``wrong_values``, ...) marks a bug

@@ -1,4 +1,6 @@
-"""Checks for 06_autodiff: a scalar autodiff engine (``Value``) and its array version (``Tensor``).
+"""Checks for 06_autodiff: a scalar autodiff engine (``Value``) and its array version (``Tensor``)
+(long: one notebook's checks and the catalog of its mistakes, read together, one exercise after
+another; split by exercise they would scatter what a notebook's author edits at once).
 
 The learner's classes are used through their given surface only: the constructor
 ``Value(data, parents, op)`` and the fields ``data``, ``grad``, ``parents`` and ``_backward``.
@@ -41,7 +43,7 @@ import sys
 import numpy as np
 
 from . import Exercises
-from .. import like, numeric, remote
+from .. import hosts, like, numeric
 from ..catalog import Evidence, Mistake
 from ..check import diagnose, explain
 from ..compare import FullOracle, relative_error
@@ -956,13 +958,13 @@ def _chain(cls, length, start=0.7, k=1.0001):
     Built as one batch: in one process the steps run at once; in trusted grading the 10,000
     constructor calls go to the learner's process in one message, and each rule is an
     ``Accumulate`` that the learner's process runs itself when ``backward()`` calls it."""
-    steps = remote.batch(cls)
+    steps = hosts.batch(cls)
     x = steps.call(cls, start)
     node, data = x, start
     for _ in range(length):
         data = data * k
         out = steps.call(cls, data, (node,), f"*{k:g}")
-        steps.setattr(out, "_backward", remote.Accumulate(node, "grad", out, "grad", k))
+        steps.setattr(out, "_backward", steps.accumulate(node, "grad", out, "grad", k))
         node = out
     return steps.values(x, node)
 
@@ -970,7 +972,7 @@ def _chain(cls, length, start=0.7, k=1.0001):
 def _bare_chain(cls, length):
     """A chain of nodes made with the constructor alone (no rules): enough for an order.
     One batch, as in ``_chain``."""
-    steps = remote.batch(cls)
+    steps = hosts.batch(cls)
     node = steps.call(cls, 0.0)
     for i in range(length):
         node = steps.call(cls, float(i), (node,), "step")
@@ -990,7 +992,7 @@ def _deep_graph():
         yield roots
     finally:
         for root in roots:
-            if remote.is_remote(root):
+            if hosts.elsewhere(root):
                 continue        # the graph lives in the learner's process, freed there when the test ends
             with contextlib.suppress(Exception):
                 stack, seen = [root], set()

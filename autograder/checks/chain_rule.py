@@ -1,4 +1,6 @@
-"""Checks for 01_chain_rule: the chain rule, chains of functions, gates, worked examples.
+"""Checks for 01_chain_rule: the chain rule, chains of functions, gates, worked examples
+(long: one notebook's checks and the catalog of its mistakes, read together, one exercise after
+another; split by exercise they would scatter what a notebook's author edits at once).
 
 One check per graded cell.  Every check compares the learner's numbers with
 references written here from closed-form formulas (never from the learner's

@@ -1,4 +1,6 @@
-"""Checks for 02_jacobian: Jacobians and vector-Jacobian products.
+"""Checks for 02_jacobian: Jacobians and vector-Jacobian products
+(long: one notebook's checks and the catalog of its mistakes, read together, one exercise after
+another; split by exercise they would scatter what a notebook's author edits at once).
 
 One check per graded cell.  References are closed forms written here
 (diag(s) - s s^T, W, W^T, products of Jacobians, J^T v), never the learner's

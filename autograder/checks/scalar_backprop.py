@@ -1,4 +1,6 @@
-"""Checks for 03_scalar_backprop: backprop one neuron at a time, with explicit loops.
+"""Checks for 03_scalar_backprop: backprop one neuron at a time, with explicit loops
+(long: one notebook's checks and the catalog of its mistakes, read together, one exercise after
+another; split by exercise they would scatter what a notebook's author edits at once).
 
 One check per graded cell.  The network is seed 003's: input, hidden and output layers with
 indices i, j, k and sizes l, m, n; ``W1[i, j]`` and ``W2[j, k]`` (fan_in, fan_out); one sample
@@ -21,7 +23,7 @@ input x of whole numbers), inputs that must come back unchanged, and saturated n
 wherever the notebook promises stable formulas.
 
 Each named mistake points to the hint of its exercise that addresses it (``hint=N``: the N-th
-``<details>`` block of the exercise's markdown; ``tests/test_scalar_backprop_notebook.py`` keeps
+``<details>`` block of the exercise's markdown; ``tests/course/test_scalar_backprop_notebook.py`` keeps
 every number used here present in the notebook).
 """
 from contextlib import contextmanager

@@ -1,4 +1,6 @@
-"""Checks for 05_training: gradient descent, seed 001's training algorithm, the training loop.
+"""Checks for 05_training: gradient descent, seed 001's training algorithm, the training loop
+(long: one notebook's checks and the catalog of its mistakes, read together, one exercise after
+another; split by exercise they would scatter what a notebook's author edits at once).
 
 One check per graded cell.  The references are written here from the formulas (a ReLU network
 with softmax cross-entropy, its gradients, the update, the loop), never taken from the notebook;
@@ -38,7 +40,7 @@ sanity checks a practitioner runs before training:
   digit classifier whose inputs turned nan or whose training diverged (named, not left as a warning).
 
 A named mistake points to the hint of its exercise that addresses it (``HINTS``: data, one table
-per part); ``tests/test_training_notebook.py`` keeps every hint number cited here present in the
+per part); ``tests/course/test_training_notebook.py`` keeps every hint number cited here present in the
 exercise's markdown.
 """
 import contextlib

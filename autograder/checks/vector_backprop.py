@@ -1,11 +1,13 @@
-"""Checks for 04_vector_backprop: layers, batches and a network.
+"""Checks for 04_vector_backprop: layers, batches and a network
+(long: one notebook's checks and the catalog of its mistakes, read together, one exercise after
+another; split by exercise they would scatter what a notebook's author edits at once).
 
 One check per graded cell.  Gradients are judged against central differences of
 the learner's own forward pass (``check_layer``, with the course's forward as
 ``reference``); loss values, parameter vectors and byte counts against closed
 forms written here, never the learner's code.  A named mistake points to the hint
 of its exercise that addresses it, where one does (``hint=N``: "see hint N of
-Exercise M"; tests/test_checks_vector_backprop.py keeps every cited hint existing).
+Exercise M"; tests/checks/test_checks_vector_backprop.py keeps every cited hint existing).
 
 Inputs are not kind (issue 18): every check of arrays runs at least two cases whose
 dimensions all differ (and whose batch sizes N differ), every branch of an exercise

@@ -1,5 +1,5 @@
 """A small client for the hub's REST API and the servers behind it (standard library plus
-websocket-client, which JupyterLab installs).  tests/test_hub.py drives a class with it; an
+websocket-client, which JupyterLab installs).  tests/course/test_hub.py drives a class with it; an
 instructor can script the same steps.
 
     hub = Hub("http://127.0.0.1:8000", admin_token)

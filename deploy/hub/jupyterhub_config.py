@@ -5,7 +5,7 @@ comes from two Unix groups: members of bp-instructors (except the grader account
 formgrader service (a JupyterLab in the course folder, run by the grader account); everyone in
 either group gets a server of their own, without the formgrader.  Every value below can be
 changed with an environment variable; the defaults are a single-course machine.
-tests/test_hub.py starts this very file with its own ports, folders and users.
+tests/course/test_hub.py starts this very file with its own ports, folders and users.
 
     COURSE_HUB_PREFIX        /opt/backprop-course-hub   venv, proxy and config (provision.py)
     COURSE_HUB_STATE         /srv/backprop-course/hub   the hub's database, cookie secret, proxy pid

@@ -18,7 +18,7 @@ What goes where (all paths can be changed, see --help and jupyterhub_config.py):
     /home/<grader>/course the course folder (nbgrader_config.py, solutions/, notebooks/), owned by
                           the grader account and shared with the instructors' Unix group
 
-tests/test_hub.py uses these functions to build a throw-away class on this machine.
+tests/course/test_hub.py uses these functions to build a throw-away class on this machine.
 """
 import argparse
 import fcntl

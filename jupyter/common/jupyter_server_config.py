@@ -4,7 +4,7 @@ jupyter_server starts a *login* shell when it was not itself started from a term
 shell reads /etc/profile, which on Debian and Ubuntu sets PATH again: `course-check` was "command
 not found" in JupyterLab's terminal.  Here bash starts as an interactive shell that reads
 ~/.bashrc and then puts the venv's bin first (bashrc, beside this file); another shell starts
-without -l and keeps the PATH `make` gave the server.  tests/test_lab.py runs a README command in
+without -l and keeps the PATH `make` gave the server.  tests/course/test_lab.py runs a README command in
 such a terminal.
 """
 import os

@@ -5,7 +5,7 @@ One module per notebook, ``tests/mistakes/<NN_topic>.py``, holds ``MISTAKES``, a
 ``Mistake``.  ``replay(assignment, mistake)`` puts the mistake's cell in place of the solution's
 answer cell that defines the same function(s), grades the notebook as ``course-check grade``
 does (kernel-free, hidden tests included) up to the part's test cell, and returns what the
-part's test cell said.  ``tests/test_mistakes.py`` asserts every row is caught and named with
+part's test cell said.  ``tests/checks/test_mistakes.py`` asserts every row is caught and named with
 its key.
 
 A key counts as **named** when it says what to fix; the keys in ``GENERIC`` only say that

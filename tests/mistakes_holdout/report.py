@@ -103,7 +103,7 @@ def main(src, out):
     rows = json.loads(open(src, encoding="utf-8").read())
     lines = ["# A blind second catalog of learner mistakes (issue 18)", "",
              "Written by a new teaching assistant from the learner's notebooks only (exercise text, docstrings, "
-             "hints), before reading `tests/mistakes/`, `docs/mistakes.md`, `tests/test_checks_*.py` or the checks' "
+             "hints), before reading `tests/mistakes/`, `docs/mistakes.md`, `tests/checks/test_checks_*.py` or the checks' "
              "catalogs. The mistakes are whole answer cells in `tests/mistakes_holdout/<NN_topic>.py` (the `Mistake` "
              "format of `tests/mistakes/__init__.py`), chosen to differ in kind from the slips the hints already "
              "name. `python tests/mistakes_holdout/run_holdout.py out.json` replays them with `mistakes.replay` "
