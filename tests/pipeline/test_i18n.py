@@ -110,7 +110,8 @@ def test_figures_and_formulas_are_found_in_korean_prose(english, korean):
 HANGUL = __import__("re").compile("[\uac00-\ud7a3]")
 
 # The PO files of the engine (everything but the notebooks' own checks modules).
-ENGINE = {"catalog", "check", "checks.__init__", "cli", "guard", "loader", "runner", "submission", "trusted"}
+ENGINE = {"catalog", "check", "checks.__init__", "grading.cli", "loader", "grading.runner", "guard",
+          "trusted.submission", "trusted.grader"}
 
 
 @pytest.mark.parametrize("lang", sorted(set(i18n.LANGUAGES) - {i18n.SOURCE_LANGUAGE}))
