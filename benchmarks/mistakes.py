@@ -6,6 +6,7 @@ learner reads.
     .venv/bin/python -m benchmarks.mistakes --kernel      # also through the check cell in a kernel
     .venv/bin/python -m benchmarks.mistakes --out /tmp/x  # somewhere else than docs/
     .venv/bin/python -m benchmarks.mistakes --json r.json # every row, for scripts
+    AUTOGRADER_LANG=ko .venv/bin/python -m benchmarks.mistakes --out /tmp/ko   # the sentences in Korean
     .venv/bin/python -m benchmarks.mistakes --holdout     # the blind catalog instead (docs/holdout*.md)
     .venv/bin/python -m benchmarks.mistakes --holdout --only 04 --json r.json   # one notebook, no docs
 
