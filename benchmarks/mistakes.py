@@ -251,7 +251,7 @@ def write_holdout(rows, blind, folder):
     """Put today's section at the top of each holdout page (after its title), replacing the last one."""
     for name, prefixes in HOLDOUT_DOCS.items():
         path = folder / name
-        text = path.read_text(encoding="utf-8")
+        text = (path if path.exists() else ROOT / "docs" / name).read_text(encoding="utf-8")
         section = render_holdout(rows, prefixes, blind)
         if BEGIN in text:
             head, rest = text[:text.index(BEGIN)], text[text.index(END) + len(END):]
@@ -290,6 +290,7 @@ def main(argv=None):
         catalog = measure_catalogs(kernel=args.kernel, catalog=blind, holdout=True)
         layers = []
         if not args.only:
+            args.out.mkdir(parents=True, exist_ok=True)
             write_holdout(catalog, blind, args.out)
     else:
         from mistakes import catalogs
