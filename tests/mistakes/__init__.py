@@ -36,7 +36,8 @@ class Mistake:
     key: str                  # the mistake key the part's check must report
     what: str                 # the mistake in a few words, as a learner would make it
     cell: str                 # the whole answer cell, as the learner wrote it
-    kind: str = "common"      # "common" (the most likely one) or "subtle"
+    kind: str = "common"      # "common" (the most likely one), "subtle", or "blind" (from the blind
+                              # catalog, tests/mistakes_holdout/, made to be named after it)
     replaces: Optional[str] = None   # the answer cell's grade_id, when its functions do not say it
 
     @property
