@@ -13,8 +13,12 @@ CATALOGS = catalogs()
 @pytest.fixture(scope="module")
 def kernels():
     started = {}
-    yield lambda assignment: started.setdefault(
-        assignment, Kernel(solution_notebook(assignment)[0].parent).__enter__())
+
+    def kernel(assignment):     # one per notebook (setdefault would start one per call)
+        if assignment not in started:
+            started[assignment] = Kernel(solution_notebook(assignment)[0].parent).__enter__()
+        return started[assignment]
+    yield kernel
     for kernel in started.values():
         kernel.__exit__(None, None, None)
 
