@@ -248,7 +248,7 @@ def chain_forward(forward, *, hidden=False):
 
 def _chain_forward_case(forward, x, chain, explicit):
     inputs, outputs = _run_chain(x, chain)
-    args = (x.copy(), chain) if explicit else (x.copy(),)
+    args = (x.copy(), list(chain)) if explicit else (x.copy(),)   # a copy: a learner's code may change the list
     what = getattr(forward, "__name__", "chain_forward")
     where = tr(" (for x of shape {shape} and a chain of {n} functions)", shape=x.shape, n=len(chain))
     try:
@@ -416,7 +416,7 @@ def chain_backward(backward, *, hidden=False):
     for k, (x, chain, _) in enumerate(_chain_cases(hidden)):
         def chain_reference_forward(x, chain=chain):
             inputs, outputs = _run_chain(x, chain)
-            return outputs[-1], (inputs, chain)
+            return outputs[-1], (inputs, list(chain))   # a copy: a backward that changes it harms no later check
 
         try:
             check_layer(chain_reference_forward, backward, x, names=["x"], mistakes=_chain_mistakes(chain),

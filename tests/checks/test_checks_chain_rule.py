@@ -1058,3 +1058,40 @@ def test_a_two_input_gate_that_returns_one_gradient_is_named(sol, hidden):
     for part, forward in (("add_gate", sol.add_forward), ("mul_gate", sol.mul_forward), ("max_gate", sol.max_forward)):
         message = fails_with("one_gradient", getattr(check, part), forward, lambda d, c: d * 1.0, hidden=hidden)
         assert "(dx, dy)" in message
+
+
+def backward_that_empties_the_chain(dout, cache):
+    inputs, chain = cache
+    grad = dout
+    while chain:                      # consumes the list it was given
+        _, df = chain.pop()
+        grad = grad * df(inputs[len(chain)])
+    return grad
+
+
+def forward_that_empties_the_chain(x, chain):
+    cache_chain = list(chain)
+    y, inputs = x, []
+    while chain:
+        function, _ = chain.pop(0)
+        inputs.append(y)
+        y = function(y)
+    return y, (inputs, cache_chain)
+
+
+def test_a_learner_who_changes_the_chain_harms_no_later_check(sol):
+    """The checks hand out copies of their chains: code that empties the list it was given (right
+    values, as a kernel session may hold) leaves every later check of that session as it was."""
+    for hidden in (False, True):
+        try:
+            check.chain_backward(backward_that_empties_the_chain, hidden=hidden)
+        except check.CheckFailed:
+            pass
+        try:
+            check.chain_forward(forward_that_empties_the_chain, hidden=hidden)
+        except check.CheckFailed:
+            pass
+        check.chain_backward(sol.chain_backward, hidden=hidden)
+        check.chain_forward(sol.chain_forward, hidden=hidden)
+    assert [len(c) for c in (check.CHAIN_ABC, check.CHAIN_MIXED, check.CHAIN_FOUR, check.CHAIN_HIDDEN,
+                             check.CHAIN_TWO)] == [3, 3, 4, 4, 2]
