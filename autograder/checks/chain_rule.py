@@ -333,14 +333,31 @@ def _default_chain(forward):
         default = inspect.signature(forward).parameters["chain"].default
     except (KeyError, TypeError, ValueError):
         return None
-    return None if default is inspect.Parameter.empty else default
+    # in trusted grading a default lives in the learner's process and shows as an opaque
+    # placeholder: then only the calls with an explicit chain check the cache's chain
+    return default if isinstance(default, (list, tuple)) else None
+
+
+_PROBE = np.array([0.3, -0.7, 1.1])
+
+
+def _same_function(f, g):
+    """The same function, or one that gives the same values (in trusted grading the learner's
+    functions arrive as proxies, a new one each time they cross)."""
+    if f is g:
+        return True
+    try:
+        with np.errstate(all="ignore"):
+            return _same(np.asarray(f(_PROBE.copy()), dtype=np.float64), np.asarray(g(_PROBE.copy()), dtype=np.float64))
+    except Exception:    # anything a learner's function may raise: not the same
+        return False
 
 
 def _same_chain(kept, chain):
-    """The cache's chain: the very pairs of ``chain`` (a copy of the list will do)."""
+    """The cache's chain: the pairs of ``chain`` (a copy of the list will do)."""
     try:
         return len(kept) == len(chain) and all(
-            a[0] is b[0] and a[1] is b[1] for a, b in zip(kept, chain))
+            _same_function(a[0], b[0]) and _same_function(a[1], b[1]) for a, b in zip(kept, chain))
     except (TypeError, IndexError, KeyError):
         return False
 
