@@ -19,6 +19,12 @@ def total_points(assignment):
     return sum(c["metadata"]["nbgrader"]["points"] for c in nbedit.test_cells(nbedit.read(solution_path(assignment))))
 
 
+def without(part, assignment=None):
+    """The notebook's total less the points of ``part``'s test cell (read from the source)."""
+    nb = nbedit.read(solution_path(assignment or NB))
+    return total_points(assignment or NB) - nbedit.cell(nb, f"test_{part}")["metadata"]["nbgrader"]["points"]
+
+
 def run(args, cwd, timeout=600):
     proc = subprocess.run(nbgrader_cmd() + args, cwd=cwd, env=nbgrader_env(), capture_output=True,
                           text=True, timeout=timeout)
@@ -53,14 +59,14 @@ def submissions():
     subs["pass_in_tests"] = (NB, lambda: _tests_replaced_by_pass(), 0)
     subs["partial"] = (NB, lambda: solved(NB, ["central_difference", "relative_error"]), 4)
     subs["infinite_loop_in_function"] = (NB, lambda: hostile(lambda nb: nbedit.set_source(
-        nb, "numerical_gradient", "def numerical_gradient(f, x, h=1e-5):\n    while True:\n        pass\n")), 5)
+        nb, "numerical_gradient", "def numerical_gradient(f, x, h=1e-5):\n    while True:\n        pass\n")), without("numerical_gradient"))
     subs["infinite_loop_in_cell"] = (NB, lambda: hostile(lambda nb: nbedit.set_source(
-        nb, "relative_error", "while True:\n    pass\n")), 6)
+        nb, "relative_error", "while True:\n    pass\n")), without("relative_error"))
     subs["sys_exit"] = (NB, lambda: hostile(lambda nb: nbedit.set_source(
-        nb, "relative_error", "import sys\nsys.exit('bye')\n")), 6)
+        nb, "relative_error", "import sys\nsys.exit('bye')\n")), without("relative_error"))
     subs["monkeypatched_check"] = (NB, lambda: hostile(lambda nb: nbedit.set_source(
         nb, "central_difference",
-        "check.central_difference = lambda *a, **k: None\ncentral_difference = None\n")), 6)
+        "check.central_difference = lambda *a, **k: None\ncentral_difference = None\n")), without("central_difference"))
     # these two stopped stock `nbgrader autograde` for every later student (perfect_*, untouched_*):
     # the course's nbgrader_config.py restores them instead (autograder/grading/nbgrader_hooks.py)
     subs["duplicated_test_cell"] = (NB, lambda: hostile(_duplicate_a_test_cell), total_points(NB))
@@ -69,7 +75,7 @@ def submissions():
     subs["unstoppable_loop"] = (NB, lambda: hostile(lambda nb: nbedit.set_source(
         nb, "cauchy_loss_grad",
         "def cauchy_loss_grad(x):\n    while True:\n        try:\n            while True:\n                pass\n"
-        "        except BaseException:\n            pass\n")), 7)
+        "        except BaseException:\n            pass\n")), without("cauchy_loss_grad"))
     return subs
 
 
