@@ -99,12 +99,12 @@ instructor: check-python $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" JUPYTER_CONFIG_PATH="$(INSTRUCTOR_CONFIG)" \
 	  $(BIN)/jupyter lab --notebook-dir=. $(SERVER_FLAGS)
 
-# The whole suite on two workers (tests/conftest.py keeps a file with an expensive set-up in one
-# worker); the slowest tests are listed at the end.  `make test WORKERS=0` runs it in one process,
+# The whole suite on two workers (the root conftest.py keeps a notebook's nbval cells, and a file
+# with an expensive set-up, in one worker); the slowest tests are listed at the end.  `make test WORKERS=0` runs it in one process,
 # `make test PYTEST_ARGS=tests/test_engine.py` runs one file.
 WORKERS ?= 2
 test: check-python $(STAMP) $(TEST_STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n $(WORKERS) --durations=15 $(PYTEST_ARGS)
 
 # Authors: refresh the lock to the newest versions the ranges of pyproject.toml allow (pip-tools,
 # in a venv of its own), rebuild .venv from it and run the whole suite.  Commit the lock (and

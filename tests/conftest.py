@@ -128,19 +128,3 @@ def assert_stubs_not_implemented(module, solution_args):
             planted[i] = stub
             message = fails_with("not_implemented", getattr(module, key), *planted)
             assert "not implemented yet" in message
-
-
-# `make test` runs the suite on two workers (pytest-xdist, --dist loadgroup).  The tests of a file
-# whose module fixture is expensive (a class graded in the sandbox, a round trip through nbgrader,
-# the hostile submissions graded once) stay in one worker, so that the set-up runs once; files
-# that name a group of their own (hub, browser, lab) keep theirs.  Other tests spread freely.
-ONE_WORKER_FILES = {"test_class_grading.py", "test_roundtrip.py", "test_hostile.py", "test_trusted_parity.py",
-                    "test_integrity.py", "test_sandbox.py", "test_trusted.py", "test_remote.py",
-                    "test_benchmarks.py", "test_loader_cli.py"}
-
-
-@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.path.name in ONE_WORKER_FILES and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))

@@ -59,10 +59,9 @@ PARTIAL_PARTS = ["chain_forward", "chain_backward", "add_gate", "max_gate"]
 PARTIAL_WRONG = {"sin_square_derivative": "def sin_square_derivative(x):\n    return np.cos(x ** 2)\n"}
 PARTIAL_MISTAKE = "you forgot the inner derivative"
 
-# Machine-wide (Unix users bpt-*, /opt/backprop-course-hub, apt): with pytest-xdist
-# (--dist loadgroup) every test of the "hub" group runs in one worker, one at a time.
-pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the hub test runs local Unix users (Linux only)"),
-              pytest.mark.xdist_group("hub")]
+# Machine-wide (Unix users bpt-*, /opt/backprop-course-hub, apt): with pytest-xdist every test of
+# the "hub" group runs in one worker, one at a time (GROUPS in the root conftest.py).
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the hub test runs local Unix users (Linux only)")
 
 
 def free_ports(n):

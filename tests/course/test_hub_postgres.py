@@ -26,10 +26,9 @@ provision = pytest.importorskip("provision", reason="deploy/hub/provision.py nee
 ASSIGNMENT = "01_chain_rule"
 ARTIFACTS = ROOT / "test-artifacts" / "hub"
 
-# Machine-wide (Unix users bpt-*, /opt/backprop-course-hub, apt): with pytest-xdist
-# (--dist loadgroup) every test of the "hub" group runs in one worker, one at a time.
-pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="PostgreSQL is installed with apt (Linux only)"),
-              pytest.mark.xdist_group("hub")]
+# Machine-wide (Unix users bpt-*, /opt/backprop-course-hub, apt): with pytest-xdist every test of
+# the "hub" group runs in one worker, one at a time (GROUPS in the root conftest.py).
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PostgreSQL is installed with apt (Linux only)")
 
 
 def as_postgres(*cmd, **kw):

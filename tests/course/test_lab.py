@@ -29,8 +29,7 @@ from labserver import TOKEN, Server, page_config
 from labserver import course_copy as _course_copy
 
 NB = "00_finite_differences"
-# with pytest-xdist (--dist loadgroup): one worker runs this module, so each server starts once
-pytestmark = pytest.mark.xdist_group("lab")
+# with pytest-xdist one worker runs this module (GROUPS in the root conftest.py), so each server starts once
 LEARNER_ANSWER = "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x - h)) / (2 * h)\n"
 
 
