@@ -198,9 +198,11 @@ def custom_rows(submission, source, *, seconds=60.0, wrap=None):
 def run_class(course, *args):
     env = nbgrader_env()
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "grading"), str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    # run from the class's folder: `python -m` puts the working folder first on sys.path, and from the
+    # repository root `import conftest` (in the --grader module) would find the root conftest.py
     return subprocess.run([sys.executable, "-m", "autograder", "class", NB, "--course", str(course),
                            "--timeout", str(TIMEOUT), *args], env=env, capture_output=True, text=True,
-                          timeout=1800)
+                          timeout=1800, cwd=course)
 
 
 def make_course(students):
