@@ -133,6 +133,29 @@ def _cell_limit(seconds, state):
     return time_limit(seconds, state=state, on_line=seen)
 
 
+_COMPILED = {}       # (source, file name) -> code, for sources that compiled without a warning
+
+
+def _compile(code, filename):
+    """``compile(code, filename, "exec")``, kept for the next run of the same cell (the test suite
+    grades the same notebooks thousands of times).  A source that warns while compiling (an invalid
+    escape, ``is`` with a literal) is compiled every time, so that every run warns as a kernel would."""
+    key = (code, filename)
+    if key in _COMPILED:
+        return _COMPILED[key]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            compiled = compile(code, filename, "exec")
+        finally:
+            said = list(caught)
+    for w in said:   # as the compiler would have issued them, under the caller's filters
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not said and len(_COMPILED) < 8192:
+        _COMPILED[key] = compiled
+    return compiled
+
+
 def _run_cell(code, namespace, index, label, seconds, test=False, track=False):
     """exec one cell; returns (error message or "", key, stdout, stderr, fatal reason or None).
 
@@ -152,7 +175,7 @@ def _run_cell(code, namespace, index, label, seconds, test=False, track=False):
         warnings.showwarning = lambda m, c, f, l, file=None, line=None: err.write(f"{c.__name__}: {m}\n")
         try:
             with _cell_limit(seconds, state):
-                exec(compile(code, f"<{label} cell {index}>", "exec"), namespace)
+                exec(_compile(code, f"<{label} cell {index}>"), namespace)
         except _OutOfTime as exc:
             message, key, error = (i18n.tr("the cell did not finish within {seconds:g} s and was stopped",
                                            seconds=seconds), "timeout", exc)

@@ -262,15 +262,24 @@ def _free_names(code):
     return sorted(names - set(BASE_NAMES))
 
 
-def fresh_checks(topic):
-    """The checks module of ``topic`` as a new kernel would import it (this notebook's session
-    state forgotten)."""
+def forget_session(topic):
+    """Forget what the checks recorded for ``topic``'s notebook: which parts passed, and the
+    functions they were called with (which, after a trusted grading, are proxies into a learner
+    process that no longer exists: a later check that re-ran an earlier part with them would fail
+    with RemoteLost)."""
     from .. import checks
     module = importlib.import_module(f"autograder.checks.{topic}")
     exercises = getattr(module, "EXERCISES", None)
     if exercises is not None:
         checks._STATUS.pop(exercises.notebook, None)
-    return importlib.reload(module)
+        checks._ARGS.pop(exercises.notebook, None)
+    return module
+
+
+def fresh_checks(topic):
+    """The checks module of ``topic`` as a new kernel would import it (this notebook's session
+    state forgotten)."""
+    return importlib.reload(forget_session(topic))
 
 
 # --- the learner's process ------------------------------------------------------------------------------
@@ -727,6 +736,7 @@ def grade(submission_path, source_path, *, seconds=CELL_SECONDS, wrap=None, memo
                                      autodiff)
     finally:
         session.close()
+        forget_session(topic)
     return rows
 
 

@@ -75,6 +75,34 @@ def test_stderr_in_a_test_cell_fails_it(tmp_path):
     assert "stderr" in failed[0].message
 
 
+def test_a_cell_that_warns_while_compiling_warns_on_every_grading(tmp_path):
+    # the loader keeps compiled cells for the next grading; one whose compiling warned (an invalid
+    # escape sequence: SyntaxWarning on stderr, a test cell scores 0) must warn again each time
+    nb = nbedit.read(solution_path(NB))
+    cell = nbedit.cell(nb, "test_cauchy_loss_grad")
+    cell["source"] = "pattern = '\\d+'\n" + "".join(cell["source"])
+    path = tmp_path / NB / f"{NB}.ipynb"
+    nbedit.write(nb, path)
+    for _ in range(2):
+        failed = [r for r in grade_notebook(path).tests if not r.passed]
+        assert [r.grade_id for r in failed] == ["test_cauchy_loss_grad"]
+        assert "SyntaxWarning" in failed[0].message or "escape" in failed[0].message, failed[0].message
+
+
+def test_fresh_runs_the_checks_module_again_and_reads_its_file_when_it_changes():
+    import autograder.checks as checks
+    module = checks.fresh("finite_differences")
+    module.central_difference = lambda *a, **k: None          # a notebook rebinding a check
+    assert checks.fresh("finite_differences").central_difference.__name__ == "central_difference"
+    # compiled code kept under a stamp the file no longer has is not used: the file is read again
+    stamp, _ = checks._FRESH_CODE["finite_differences"]
+    stale = (stamp[0], stamp[1] - 1, stamp[2])
+    checks._FRESH_CODE["finite_differences"] = (stale, compile("STALE_CODE_RAN = True", "stale", "exec"))
+    module = checks.fresh("finite_differences")
+    assert "STALE_CODE_RAN" not in vars(module)
+    assert checks._FRESH_CODE["finite_differences"][0] == stamp
+
+
 def cli(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=600)

@@ -91,6 +91,18 @@ def test_a_cell_that_hangs_exits_or_fails_at_the_top_level_costs_only_its_own_pa
     assert took < 90
 
 
+def test_a_grading_leaves_no_record_of_the_learner_s_functions_behind():
+    # the checks record the functions each part was called with, to re-run a passed part later;
+    # after a trusted grading those are proxies into a learner process that has ended, and a later
+    # check in this process (another grading, a test) that re-ran them failed with RemoteLost
+    import autograder.checks as checks
+    from autograder.checks import finite_differences
+    rows, _ = grade(solution_path(NB))
+    assert all(r["passed"] for r in rows.values())
+    assert finite_differences.EXERCISES.notebook not in checks._ARGS
+    assert finite_differences.EXERCISES.notebook not in checks._STATUS
+
+
 @pytest.mark.parametrize("content", [b"", b"{not json", b"[1, 2, 3]", b'{"cells": "no"}', b"\xff\xfe\x00"])
 def test_a_file_that_is_not_a_notebook_is_not_graded(tmp_path, content):
     path = tmp_path / f"{NB}.ipynb"
