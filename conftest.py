@@ -40,11 +40,21 @@ def scope_of(nodeid):
     return f"group:{GROUPS[name]}" if name in GROUPS else nodeid
 
 
-def pytest_xdist_make_scheduler(config, log):
-    from xdist.scheduler import LoadScopeScheduling
+class _Scheduling:
+    """The hook, registered only when pytest-xdist is loaded (`pytest -p no:xdist` must still run:
+    pytest refuses a conftest that implements a hook no plugin declares)."""
 
-    class CourseScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid):
-            return scope_of(nodeid)
+    @staticmethod
+    def pytest_xdist_make_scheduler(config, log):
+        from xdist.scheduler import LoadScopeScheduling
 
-    return CourseScheduling(config, log)
+        class CourseScheduling(LoadScopeScheduling):
+            def _split_scope(self, nodeid):
+                return scope_of(nodeid)
+
+        return CourseScheduling(config, log)
+
+
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_Scheduling(), "course-scheduling")

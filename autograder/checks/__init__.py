@@ -176,9 +176,10 @@ class CellRecord:
 def forget_cells():
     """A fresh kernel: no cell has run, no check either (``autograder.loader`` calls it)."""
     _NOT_RUN.clear()
-    _STATUS.clear()
-    _MESSAGES.clear()
-    _ARGS.clear()
+    for store in (_STATUS, _MESSAGES, _ARGS):
+        for records in store.values():
+            records.clear()     # in place: an Exercises object still holds its notebook's dict
+        store.clear()
 
 
 def did_not_run_message(name):

@@ -271,8 +271,10 @@ def forget_session(topic):
     module = importlib.import_module(f"autograder.checks.{topic}")
     exercises = getattr(module, "EXERCISES", None)
     if exercises is not None:
-        checks._STATUS.pop(exercises.notebook, None)
-        checks._ARGS.pop(exercises.notebook, None)
+        # emptied in place: the notebook's Exercises (and any module object a test or kernel still
+        # holds) keep these very dicts, so removing them from the tables would not forget them
+        for store in (checks._STATUS, checks._MESSAGES, checks._ARGS):
+            store.get(exercises.notebook, {}).clear()
     return module
 
 
@@ -579,6 +581,9 @@ class LearnerSession:
         if ep is not None and ep.idle:
             with contextlib.suppress(Exception, RemoteLost):
                 ep.wire.send({"op": "bye"}, (), time.monotonic() + 2.0)
+        if ep is not None and ep.broken is None:
+            # a proxy kept past the grading says what happened, not a time limit it never met
+            ep.broken = ("the learner's process has ended: its grading is over", "died")
         self._kill()
         self._release()
         if self.own_host:

@@ -55,3 +55,13 @@ def test_nbval_runs_a_notebook_on_two_workers_in_one_kernel(tmp_path):
     workers = {m.group(1) for m in re.finditer(r"\[(gw\d+)\] .*PASSED .*00_finite_differences", run.stdout)}
     cells = len(re.findall(r"PASSED .*00_finite_differences.*Cell \d+", run.stdout))
     assert cells > 5 and len(workers) == 1, (workers, cells)
+
+
+def test_the_suite_also_runs_without_xdist(tmp_path):
+    # the scheduler hook is registered only when xdist is loaded: a conftest that defines a hook no
+    # plugin declares makes pytest stop with "unknown hook" before collecting anything
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
+                          "tests/pipeline/test_scheduling.py", "-k", "one_unit"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
