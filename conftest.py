@@ -7,7 +7,8 @@ The scheduler below decides, from a test's id alone, which tests must run in one
 - the tests of a file whose module set-up is expensive (a class graded in the sandbox, a round trip
   through nbgrader, the hostile submissions graded once) stay together, so the set-up runs once;
 - files that share a machine-wide resource (the hub's Unix users, one Chromium and its lab) form a
-  group and never run side by side.
+  group and never run side by side;
+- the mistake replays of one notebook stay together (they share the cells before a mistake's cell).
 
 Every other test is a unit of its own and goes to whichever worker is free.
 
@@ -16,6 +17,7 @@ rewriting `item._nodeid`, which pytest 9.2 no longer reads (pytest-dev/pytest-xd
 marks were silently ignored and nbval's cells ran in kernels that never saw the cells before them.
 A scheduler that reads the id needs no mark and works on every pytest version.
 """
+import re
 from pathlib import PurePosixPath
 
 # file name -> group; files of one group run in one worker, one test at a time.
@@ -31,13 +33,26 @@ GROUPS = {
 }
 
 
+# Files whose tests are parametrized by notebook first (`test_x[05_training:...]`): a test function's
+# rows of one notebook stay together, in order (the mistake replays share the cells before the one
+# a row replaces, and one kernel per notebook).
+BY_NOTEBOOK = {"test_mistakes.py", "test_mistakes_kernel.py"}
+
+
 def scope_of(nodeid):
     """The unit of work a test belongs to: a group name, a notebook, or the test itself."""
     path = nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         return f"nbval:{path}"
     name = PurePosixPath(path).name
-    return f"group:{GROUPS[name]}" if name in GROUPS else nodeid
+    if name in GROUPS:
+        return f"group:{GROUPS[name]}"
+    if name in BY_NOTEBOOK:
+        head, _, params = nodeid.partition("[")
+        notebook = re.search(r"(?:^|-)(\d\d_\w+?):", params)
+        if notebook:
+            return f"{head}[{notebook.group(1)}"
+    return nodeid
 
 
 class _Scheduling:

@@ -541,25 +541,34 @@ class LearnerSession:
 
     def _advance(self, ep, until):
         """Run the learner cells from where L stopped up to ``until``; False when L was lost
-        doing it (the next start replays them, one at a time, and finds the culprit)."""
-        todo = sum(1 for index, _ in self.cells if index not in self.skip
-                   and index >= self.until and (until is None or index < until))
-        ep.deadline = time.monotonic() + todo * (self.seconds + 10.0) + 10.0
-        try:
-            done = ep.request("advance", {"u": until})
-        except RemoteLost:
-            self._kill()
-            return False
+        doing it.  One request per cell, each with one cell's time: a cell that hangs past its
+        limit (or ends L) is known at once, after its own time rather than the time every cell
+        left could take, and the next start skips it instead of running it again."""
+        todo = [index for index, _ in self.cells if index not in self.skip
+                and index >= self.until and (until is None or index < until)]
+        for index in todo + [None]:
+            ep.deadline = time.monotonic() + self.seconds + 10.0
+            try:
+                done = ep.request("advance", {"u": until if index is None else index + 1})
+            except RemoteLost as exc:
+                if index is not None and exc.kind == "timeout":
+                    self.skip.setdefault(index, f"cell {index} did not finish within {self.seconds:g} s "
+                                                f"and could not be stopped")
+                elif index is not None and exc.kind == "died":
+                    self.skip.setdefault(index, f"cell {index} ended the learner's process: "
+                                                f"{getattr(self, 'lost_reason', None) or exc}")
+                self._kill()
+                return False
+            if isinstance(done, dict):
+                for item in done.get("failed", []) or []:
+                    if isinstance(item, (list, tuple)) and len(item) == 2:
+                        self.failed_cells.append((item[0], item[1]))
+                        if "did not finish" in str(item[1]):
+                            self.skip.setdefault(item[0], str(item[1])[:200])
+                more = [str(x)[:300] for x in (done.get("denied") or [])[:20]]
+                self.denied = list(dict.fromkeys(self.denied + more))[:20]
         ep.forget_types()
         self.until = until
-        if isinstance(done, dict):
-            for item in done.get("failed", []) or []:
-                if isinstance(item, (list, tuple)) and len(item) == 2:
-                    self.failed_cells.append((item[0], item[1]))
-                    if "did not finish" in str(item[1]):
-                        self.skip.setdefault(item[0], str(item[1])[:200])
-            more = [str(x)[:300] for x in (done.get("denied") or [])[:20]]
-            self.denied = list(dict.fromkeys(self.denied + more))[:20]
         return True
 
     def end_test(self):

@@ -5,9 +5,12 @@ import re
 import pytest
 
 from autograder import i18n
-from mistakes import catalogs, defined_names, replay
+from mistakes import catalogs, defined_names, replaced_cell, replay, replay_straight
 
-CASES = [(assignment, m) for assignment, rows in catalogs().items() for m in rows]
+# In the order of the answer cell each row replaces: the rows that share the cells before it follow
+# each other, and replay runs those cells once for them (tests/mistakes: replay).
+CASES = sorted(((assignment, m) for assignment, rows in catalogs().items() for m in rows),
+               key=lambda case: (case[0], replaced_cell(*case)))
 
 # A first line in the language: a letter of its script (Hangul syllables for Korean).
 SCRIPTS = {"ko": re.compile("[\uac00-\ud7a3]")}
@@ -51,3 +54,18 @@ def test_mistake_is_named_in_every_language(assignment, mistake, language):
         f"{mistake.what}: expected {mistake.key!r}, got {outcome.key!r}: {outcome.message}")
     first = outcome.message.strip().splitlines()[0]
     assert SCRIPTS[language].search(first), f"{mistake.what}: the first line is not in {language}: {first}"
+
+
+# Every 20th row (each notebook's, several parts of each): the shared-prefix replay gives what a
+# straight run of the whole cut notebook gives, word for word, in English and in Korean.
+SAMPLE = CASES[::20]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("assignment, mistake", SAMPLE, ids=[f"{a}:{m.part}:{m.key}" for a, m in SAMPLE])
+def test_the_shared_prefix_replay_is_a_straight_run(assignment, mistake, lang):
+    i18n.set_language(lang)
+    try:
+        assert replay(assignment, mistake) == replay_straight(assignment, mistake)
+    finally:
+        i18n.set_language(None)

@@ -12,10 +12,19 @@ A key counts as **named** when it says what to fix; the keys in ``GENERIC`` only
 something is wrong (a symptom), so a row expecting one of them is caught but not named.
 """
 import ast
+import atexit
+import contextlib
 import copy
+import functools
+import gc
 import importlib
 import json
+import os
+import pickle
 import pkgutil
+import select
+import signal
+import struct
 import subprocess
 import sys
 import textwrap
@@ -90,15 +99,19 @@ def defined_names(source):
 
 
 def solution_notebook(assignment):
+    """(path, a fresh dict of the solution notebook)."""
     path = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
-    return path, json.loads(path.read_text(encoding="utf-8"))
+    return path, json.loads(_read(path))
 
 
-def with_mistake(nb, mistake):
-    """A copy of ``nb`` with the mistake's cell in place of the answer cell it replaces, cut after
-    the part's test cell (later parts are not its business); raises LookupError when the cell or
-    the test cell cannot be found."""
-    nb = copy.deepcopy(nb)
+@functools.lru_cache(maxsize=None)
+def _read(path):
+    return path.read_text(encoding="utf-8")
+
+
+def _places(nb, mistake):
+    """(index of the answer cell the mistake replaces, index of the part's test cell) in ``nb``;
+    raises LookupError when either cannot be found."""
     cells = nb["cells"]
     answers = [i for i, c in enumerate(cells) if c.get("cell_type") == "code" and _meta(c).get("solution")]
     if mistake.replaces:
@@ -114,6 +127,21 @@ def with_mistake(nb, mistake):
                  _meta(c).get("grade_id") == f"test_{mistake.part}"), None)
     if test is None:
         raise LookupError(f"no test cell test_{mistake.part}")
+    return index, test
+
+
+def replaced_cell(assignment, mistake):
+    """The index of the solution's answer cell the mistake replaces."""
+    return _places(solution_notebook(assignment)[1], mistake)[0]
+
+
+def with_mistake(nb, mistake):
+    """A copy of ``nb`` with the mistake's cell in place of the answer cell it replaces, cut after
+    the part's test cell (later parts are not its business); raises LookupError when the cell or
+    the test cell cannot be found."""
+    index, test = _places(nb, mistake)
+    nb = copy.deepcopy(nb)
+    cells = nb["cells"]
     cells[index]["source"] = mistake.source
     nb["cells"] = cells[:test + 1]
     return nb
@@ -121,12 +149,172 @@ def with_mistake(nb, mistake):
 
 def replay(assignment, mistake, seconds=30.0):
     """Grade the notebook with the mistake in it, as ``course-check grade`` would (hidden tests
-    included); the outcome of the part's test cell."""
+    included); the outcome of the part's test cell.
+
+    The cells before the replaced answer cell are the solution's for every mistake that replaces
+    that cell, and they are most of the time (05's training demos): they run once, in a forked
+    process that then forks once per mistake, so each mistake continues from the exact state (the
+    memory image) a straight run reaches there.  Where fork is missing, a straight run."""
+    from autograder import i18n
+    path, nb = solution_notebook(assignment)
+    cut = with_mistake(nb, mistake)
+    index, _ = _places(nb, mistake)
+    if not hasattr(os, "fork") or os.environ.get("COURSE_REPLAY_FORK") == "0":
+        return replay_straight(assignment, mistake, seconds)
+    key = (assignment, index, seconds, i18n.chosen_language(), json.dumps(cut["cells"][:index], sort_keys=True))
+    rows = _PREFIXES.run(key, path, cut, index, seconds)
+    return _outcome(rows, mistake)
+
+
+def replay_straight(assignment, mistake, seconds=30.0):
+    """``replay`` without sharing the prefix: the whole cut notebook graded in this process."""
     from autograder.loader import grade_notebook
     path, nb = solution_notebook(assignment)
     graded = grade_notebook(path, seconds=seconds, nb=with_mistake(nb, mistake))
-    row = next(run for run in graded.tests if run.grade_id == f"test_{mistake.part}")
-    return Outcome(caught=not row.passed, key="" if row.passed else (row.key or ""), message=row.message or "")
+    return _outcome([(run.grade_id, run.passed, run.key, run.message) for run in graded.tests], mistake)
+
+
+def _outcome(rows, mistake):
+    grade_id, passed, key, message = next(row for row in rows if row[0] == f"test_{mistake.part}")
+    return Outcome(caught=not passed, key="" if passed else (key or ""), message=message or "")
+
+
+def _send(fd, obj):
+    data = pickle.dumps(obj)
+    view = memoryview(struct.pack("!Q", len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _receive(fd, seconds=None):
+    """The next object on ``fd``; None at end of file; TimeoutError after ``seconds`` of silence."""
+    def exactly(n):
+        chunks = []
+        while n:
+            if seconds is not None and not select.select([fd], [], [], seconds)[0]:
+                raise TimeoutError(f"no answer from the replay process in {seconds} s")
+            chunk = os.read(fd, n)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+    head = exactly(8)
+    if head is None:
+        return None
+    return pickle.loads(exactly(struct.unpack("!Q", head)[0]))
+
+
+class _Prefixes:
+    """Processes that have run a notebook's cells up to one answer cell and wait there ("zygotes").
+
+    For a mistake, the zygote forks; the child puts the mistake's cells in place of the rest of the
+    notebook, goes on grading exactly where a straight run would, sends the test rows back and exits.
+    A few zygotes are kept (the catalog's rows run in order of the cell they replace)."""
+
+    KEEP = 2
+
+    def __init__(self):
+        self.live = {}          # key -> (pid, job fd, result fd), oldest first
+        self.owner = os.getpid()
+
+    def run(self, key, path, cut, index, seconds):
+        if os.getpid() != self.owner:   # a forked test process: its parent's zygotes are not its own
+            self.live, self.owner = {}, os.getpid()
+        if key not in self.live:
+            while len(self.live) >= self.KEEP:
+                self.stop(next(iter(self.live)))
+            self.live[key] = self.start(path, cut, index, seconds)
+        pid, job, result = self.live[key]
+        try:
+            _send(job, cut["cells"][index:])
+            answer = _receive(result, seconds=600 + seconds * len(cut["cells"]))
+        except (OSError, TimeoutError):
+            self.stop(key, kill=True)
+            raise
+        if answer is None or answer[0] != "rows":
+            self.stop(key, kill=True)
+            raise RuntimeError(f"the replay process failed: {answer!r}")
+        return answer[1]
+
+    def start(self, path, cut, index, seconds):
+        # what every zygote would import on its own (and lose when it ends): imported once, here
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        importlib.import_module("matplotlib.pyplot")
+        job_r, job_w = os.pipe()
+        result_r, result_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:   # the zygote
+            status = 0
+            try:
+                os.close(job_w)
+                os.close(result_r)
+                for _, other_job, other_result in self.live.values():
+                    os.close(other_job)
+                    os.close(other_result)
+                _zygote(path, copy.deepcopy(cut), index, seconds, job_r, result_w)
+            except BaseException:   # noqa: BLE001 (nothing may go back up a forked pytest's stack)
+                status = 1
+            finally:
+                os._exit(status)
+        os.close(job_r)
+        os.close(result_w)
+        return pid, job_w, result_r
+
+    def stop(self, key, kill=False):
+        pid, job, result = self.live.pop(key)
+        if kill:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for fd in (job, result):
+            with contextlib.suppress(OSError):
+                os.close(fd)     # end of file on its job pipe: the zygote exits
+        with contextlib.suppress(OSError):
+            os.waitpid(pid, 0)
+
+    def close(self):
+        if os.getpid() == self.owner:
+            for key in list(self.live):
+                self.stop(key)
+
+
+def _zygote(path, nb, index, seconds, job_r, result_w):
+    """Grade ``nb`` up to cell ``index``; there, for each job (the cells from ``index`` on), fork: the
+    child grades on with the job's cells and sends its rows; the zygote waits for it and serves the
+    next job, until its job pipe ends."""
+    from autograder.loader import grade_notebook
+    cells = nb["cells"]
+    forked = []
+
+    def at_cell(i):
+        if i != index or forked:
+            return
+        gc.freeze()     # a child's garbage collection leaves the zygote's objects (and pages) alone
+        while True:
+            job = _receive(job_r)
+            if job is None:
+                os._exit(0)
+            child = os.fork()
+            if child == 0:
+                forked.append(True)
+                os.close(job_r)
+                # the loader already holds the cell at ``index`` (its metadata read): change it in place
+                cells[index].clear()
+                cells[index].update(job[0])
+                cells[index + 1:] = job[1:]
+                return
+            _, status = os.waitpid(child, 0)
+            if status != 0:
+                _send(result_w, ("died", status))
+
+    graded = grade_notebook(path, seconds=seconds, nb=nb, on_cell=at_cell)
+    if not forked:
+        raise RuntimeError(f"cell {index} was never reached")
+    _send(result_w, ("rows", [(run.grade_id, run.passed, run.key, run.message) for run in graded.tests]))
+
+
+_PREFIXES = _Prefixes()
+atexit.register(_PREFIXES.close)
 
 
 # --- the same, through the real check cell in a kernel ------------------------------------------

@@ -31,8 +31,21 @@ def test_grouped_files_share_a_unit_and_other_tests_go_alone():
     assert root.scope_of(free) != root.scope_of("tests/pipeline/test_engine.py::test_y")
 
 
+def test_a_notebook_s_mistake_replays_share_a_unit_per_test_function():
+    f = "tests/checks/test_mistakes.py::test_mistake_is_caught_and_named"
+    g = "tests/checks/test_mistakes.py::test_mistake_is_named_in_every_language"
+    assert root.scope_of(f"{f}[05_training:train:no_shuffle]") == root.scope_of(f"{f}[05_training:init:zeros]")
+    assert root.scope_of(f"{f}[05_training:train:no_shuffle]") != root.scope_of(f"{f}[04_vector_backprop:affine:x]")
+    assert root.scope_of(f"{g}[ko-05_training:train:no_shuffle]") == root.scope_of(f"{g}[ko-05_training:init:zeros]")
+    assert root.scope_of(f"{g}[ko-05_training:train:no_shuffle]") != root.scope_of(f"{g}[ko-06_autodiff:init:zeros]")
+    assert root.scope_of(f"{f}[05_training:train:no_shuffle]") != root.scope_of(f"{g}[ko-05_training:train:no_shuffle]")
+    free = "tests/checks/test_mistakes.py::test_the_catalog_is_sorted[x]"
+    assert root.scope_of(free) == free
+
+
 def test_every_grouped_file_exists_once():
-    found = {name: sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob(name)) for name in root.GROUPS}
+    found = {name: sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob(name))
+             for name in {**root.GROUPS, **dict.fromkeys(root.BY_NOTEBOOK)}}
     assert {name: paths for name, paths in found.items() if len(paths) != 1} == {}
 
 

@@ -82,9 +82,15 @@ def test_a_function_that_eats_all_memory_fails_alone(tmp_path):
     "import sys\nsys.exit('bye')\n",
     "raise SystemError('boom')\n",
 ])
-def test_a_cell_that_hangs_exits_or_fails_at_the_top_level_costs_only_its_own_part(tmp_path, cell):
+def test_a_cell_that_hangs_exits_or_fails_at_the_top_level_costs_only_its_own_part(tmp_path, cell, monkeypatch):
     path = solved_with(tmp_path, relative_error=cell)
+    starts, close = [], trusted.LearnerSession.close
+    monkeypatch.setattr(trusted.LearnerSession, "close", lambda self: (starts.append(self.starts), close(self)))
     rows, took = grade(path, seconds=4)
+    # the cell runs at most once more than it must: it ends or hangs the learner's process once, and
+    # the next start skips it (before, the grader waited out every later cell's time too, then ran it
+    # again in a new start to find which cell it was)
+    assert starts == [2] if "while True" in cell or "_exit" in cell else starts == [1], starts
     row = rows["test_relative_error"]
     assert not row["passed"] and row["key"] in ("not_defined", "not_graded", "tampering"), row
     others_pass(rows, "test_relative_error")
