@@ -128,3 +128,40 @@ def assert_stubs_not_implemented(module, solution_args):
             planted[i] = stub
             message = fails_with("not_implemented", getattr(module, key), *planted)
             assert "not implemented yet" in message
+
+
+# What a kernel that never started says: it was slow on a busy machine (a timeout), or it died at
+# once, most often because another process took one of the ports its connection file had just
+# chosen ("Address already in use", two kernels starting side by side): worth another try.
+KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Kernel didn't respond to heartbeats")
+
+
+def kernel_never_started(exc):
+    """True when ``exc`` says a kernel failed while starting (not while running a cell)."""
+    import asyncio
+    from nbclient.exceptions import DeadKernelError
+    if isinstance(exc, (asyncio.CancelledError, asyncio.TimeoutError, TimeoutError, DeadKernelError)):
+        return True
+    return isinstance(exc, RuntimeError) and any(s in str(exc) for s in KERNEL_START_FAILURES)
+
+
+def execute_notebook(path, allow_errors=True, timeout=300, tries=3):
+    """Run the notebook at ``path`` in a fresh kernel with nbclient (cells that raise stop the run
+    unless ``allow_errors`` or the cell is tagged ``raises-exception``) and return it.  A kernel
+    that does not start (four minutes on a busy machine, or a port taken) is started again, up to
+    ``tries`` times, as long as no cell has run."""
+    import nbformat
+    from nbclient import NotebookClient
+    for attempt in range(1, tries + 1):
+        nb = nbformat.read(str(path), as_version=4)
+        client = NotebookClient(nb, timeout=timeout, startup_timeout=240, allow_errors=allow_errors,
+                                kernel_name="python3", resources={"metadata": {"path": str(Path(path).parent)}})
+        try:
+            client.execute()
+            return nb
+        except BaseException as exc:
+            ran = any(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+            if attempt == tries or ran or not kernel_never_started(exc):
+                raise
+            print(f"{Path(path).name}: the kernel did not start ({exc!r}); trying again")
+    raise AssertionError("unreachable")

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, VENV_BIN, nbgrader_env
+from conftest import ROOT, VENV_BIN, execute_notebook, nbgrader_env
 from mistakes import HIDDEN, Kernel, code_cells, solution_notebook
 
 ROW = re.compile(r"^  \[( |x)\] (\w+)\s+\S+ pt\s+(passed|failed|not implemented yet|not checked yet)")
@@ -66,12 +66,7 @@ MIXES = {
 
 
 def _kernel_table(nb_path):
-    from nbclient import NotebookClient
-    import nbformat
-    nb = nbformat.read(nb_path, as_version=4)
-    client = NotebookClient(nb, allow_errors=True, kernel_name="python3", timeout=300,
-                            resources={"metadata": {"path": str(nb_path.parent)}})
-    client.execute()
+    nb = execute_notebook(nb_path, allow_errors=True)
     progress = next(c for c in nb.cells if c.cell_type == "code" and c.source.strip() == "check.progress()")
     out = "".join(o.get("text", "") for o in progress.outputs if o.get("name") == "stdout")
     rows, lines = {}, out.splitlines()

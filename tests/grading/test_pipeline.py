@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from conftest import (ROOT, assignments, languages, learner_path, nbgrader_cmd, nbgrader_env, solution_edition,
-                      solution_path)
+from conftest import (ROOT, assignments, execute_notebook, languages, learner_path, nbgrader_cmd, nbgrader_env,
+                      solution_edition, solution_path)
 
 ALL = assignments()
 
@@ -80,25 +80,10 @@ def test_nbgrader_generates_the_korean_edition_as_make_generate_does(tmp_path):
 def _execute(path, allow_errors=True):
     """Run a notebook in a fresh kernel, as JupyterLab's Run All does when ``allow_errors`` is
     False: a cell that raises stops the run unless it is tagged ``raises-exception`` (nbclient and
-    JupyterLab both send such a cell with ``stop_on_error`` off).  A kernel that is slow to start
-    on a busy machine gets four minutes, and one more try."""
-    import asyncio
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-    for attempt in (1, 2):
-        nb = nbformat.read(str(path), as_version=4)
-        client = NotebookClient(nb, timeout=300, startup_timeout=240, allow_errors=allow_errors,
-                                kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-        try:
-            client.execute()
-            return nb
-        except (asyncio.CancelledError, asyncio.TimeoutError, TimeoutError, DeadKernelError) as exc:
-            if attempt == 2 or client.kc is not None and any(
-                    c.get("execution_count") for c in nb.cells if c.cell_type == "code"):
-                raise
-            print(f"{path.name}: the kernel did not start ({exc!r}); trying once more")
-    raise AssertionError("unreachable")
+    JupyterLab both send such a cell with ``stop_on_error`` off).  A kernel that does not start (slow
+    on a busy machine, or a port taken by another kernel starting at the same moment) is started
+    again (conftest.execute_notebook)."""
+    return execute_notebook(path, allow_errors=allow_errors)
 
 
 # What a stub says, in each language: its check, and a demo cell that calls it.

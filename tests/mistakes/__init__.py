@@ -335,14 +335,20 @@ class Kernel:
         from jupyter_client.manager import KernelManager
         env = dict(os.environ, MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
         env.setdefault("AUTOGRADER_CALL_SECONDS", "3")
-        self.manager = KernelManager(kernel_name="python3")
-        self.manager.kernel_spec.argv[0] = sys.executable   # this venv's Python, whatever is on PATH
-        self.manager.start_kernel(cwd=str(self.folder), env=env, extra_arguments=["--HistoryManager.enabled=False"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=60)
-        return self
+        for attempt in (1, 2, 3):   # a kernel whose port another process took dies at once: again
+            self.manager = KernelManager(kernel_name="python3")
+            self.manager.kernel_spec.argv[0] = sys.executable   # this venv's Python, whatever is on PATH
+            self.manager.start_kernel(cwd=str(self.folder), env=env, extra_arguments=["--HistoryManager.enabled=False"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.client = self.manager.client()
+            self.client.start_channels()
+            try:
+                self.client.wait_for_ready(timeout=60)
+                return self
+            except RuntimeError:
+                self.__exit__(None, None, None)
+                if attempt == 3:
+                    raise
 
     def __exit__(self, *exc):
         self.client.stop_channels()
